@@ -1,0 +1,37 @@
+"""The domain model (SQLModel families: XBase / XCreate / X(table=True) / XPublic).
+
+Importing this package registers every table on ``SQLModel.metadata``.
+"""
+
+from supervision.models.directories import (
+    Conflict,
+    ConflictCreate,
+    Department,
+    DepartmentCreate,
+    Entity,
+    EntityCreate,
+    EntityPublic,
+    Inspector,
+    InspectorCreate,
+    InspectorPublic,
+)
+from supervision.models.items import InspectionItem, InspectionItemCreate
+from supervision.models.records import PAYLOAD_MODELS, ComplianceRecord, ComplianceRecordCreate
+
+__all__ = [
+    "PAYLOAD_MODELS",
+    "ComplianceRecord",
+    "ComplianceRecordCreate",
+    "Conflict",
+    "ConflictCreate",
+    "Department",
+    "DepartmentCreate",
+    "Entity",
+    "EntityCreate",
+    "EntityPublic",
+    "InspectionItem",
+    "InspectionItemCreate",
+    "Inspector",
+    "InspectorCreate",
+    "InspectorPublic",
+]

@@ -1,0 +1,53 @@
+"""一单: the random inspection item list (随机抽查事项清单), versioned."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import field_validator, model_validator
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from supervision.models import fields as f
+from supervision.vocab import InspectionMethod, ItemKind
+
+
+class InspectionItemBase(SQLModel):
+    code: str = Field(primary_key=True, min_length=1, max_length=32)
+    version: int = Field(default=1, primary_key=True, ge=1)
+    name: str = Field(min_length=1, max_length=200)
+    department_code: str = Field(foreign_key="department.code", max_length=32, index=True)
+    legal_basis: str = Field(min_length=1, max_length=1000)  # 法律依据, with the article
+    object_type: str = Field(min_length=1, max_length=100)  # 检查对象
+    methods: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    kind: str = Field(default=ItemKind.GENERAL.value, max_length=4)
+    effective_from: date
+    effective_to: date | None = None
+
+
+class InspectionItem(InspectionItemBase, table=True):
+    __tablename__ = "inspection_item"
+
+
+class InspectionItemCreate(InspectionItemBase):
+    _dates = field_validator("effective_from", "effective_to", mode="before")(f.as_date)
+    _methods = field_validator("methods", mode="before")(f.as_list)
+
+    @field_validator("methods", mode="after")
+    @classmethod
+    def _methods_known(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("至少要有一种检查方式 / at least one inspection method is required")
+        return [InspectionMethod.parse(m).value for m in v]
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, v: Any) -> str:
+        return ItemKind.parse(v).value
+
+    @model_validator(mode="after")
+    def _period(self) -> InspectionItemCreate:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("失效日期早于生效日期 / effective_to is before effective_from")
+        return self

@@ -1,0 +1,34 @@
+"""Where the shipped rule pack and templates live.
+
+In a checkout they are the top-level ``rules/`` and ``templates/`` folders; in an
+installed wheel they are carried inside the package as ``supervision/_shipped/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _locate(name: str) -> Path:
+    shipped = _PACKAGE / "_shipped" / name
+    if shipped.is_dir():
+        return shipped
+    checkout = _PACKAGE.parent / name
+    if checkout.is_dir() and (_PACKAGE.parent / "pyproject.toml").is_file():
+        return checkout
+    raise FileNotFoundError(
+        f"找不到随包提供的 {name}/ 目录 / the shipped {name}/ folder is missing "
+        f"(looked in {shipped} and {checkout})"
+    )
+
+
+def rules_dir() -> Path:
+    """The default rule pack folder."""
+    return _locate("rules")
+
+
+def templates_dir() -> Path:
+    """The Jinja templates folder."""
+    return _locate("templates")

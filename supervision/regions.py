@@ -1,0 +1,68 @@
+"""行政区划代码 (GB/T 2260): format checks and the names the project knows.
+
+A full national table is not shipped; a 6-digit code is accepted when its first two
+digits name a province-level division. Names are known for Inner Mongolia, the demo
+province, and are used for display only.
+"""
+
+from __future__ import annotations
+
+import re
+
+PROVINCES: dict[str, str] = {
+    "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
+    "21": "辽宁省", "22": "吉林省", "23": "黑龙江省", "31": "上海市", "32": "江苏省",
+    "33": "浙江省", "34": "安徽省", "35": "福建省", "36": "江西省", "37": "山东省",
+    "41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省", "45": "广西壮族自治区",
+    "46": "海南省", "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省",
+    "54": "西藏自治区", "61": "陕西省", "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区", "71": "台湾省", "81": "香港特别行政区", "82": "澳门特别行政区",
+}
+
+# Inner Mongolia's 12 盟市 and some of their 旗县区, with their real codes.
+INNER_MONGOLIA_PREFECTURES: dict[str, str] = {
+    "150100": "呼和浩特市", "150200": "包头市", "150300": "乌海市", "150400": "赤峰市",
+    "150500": "通辽市", "150600": "鄂尔多斯市", "150700": "呼伦贝尔市", "150800": "巴彦淖尔市",
+    "150900": "乌兰察布市", "152200": "兴安盟", "152500": "锡林郭勒盟", "152900": "阿拉善盟",
+}
+INNER_MONGOLIA_COUNTIES: dict[str, str] = {
+    "150102": "新城区", "150103": "回民区", "150104": "玉泉区", "150105": "赛罕区",
+    "150202": "东河区", "150203": "昆都仑区", "150204": "青山区", "150207": "九原区",
+    "150302": "海勃湾区", "150303": "海南区", "150304": "乌达区",
+    "150402": "红山区", "150403": "元宝山区", "150404": "松山区",
+    "150502": "科尔沁区", "150581": "霍林郭勒市",
+    "150602": "东胜区", "150603": "康巴什区",
+    "150702": "海拉尔区", "150781": "满洲里市",
+    "150802": "临河区", "150902": "集宁区",
+    "152201": "乌兰浩特市", "152202": "阿尔山市",
+    "152501": "二连浩特市", "152502": "锡林浩特市",
+    "152921": "阿拉善左旗", "152922": "阿拉善右旗",
+}
+
+_CODE = re.compile(r"^\d{6}$")
+
+
+def check_region_code(code: str) -> str:
+    """Return the code if it is a plausible 6-digit division code, else raise ValueError."""
+    code = code.strip()
+    if not _CODE.match(code):
+        raise ValueError("行政区划代码必须是6位数字 / a region code is 6 digits")
+    if code[:2] not in PROVINCES:
+        raise ValueError(
+            f"行政区划代码前两位 {code[:2]} 不是省级代码 / {code[:2]} is not a province-level code"
+        )
+    return code
+
+
+def prefecture_of(code: str) -> str:
+    """The 地级 (prefecture) code a county code belongs to: 150102 → 150100."""
+    return code[:4] + "00"
+
+
+def region_name(code: str) -> str:
+    """A display name for a code: county, prefecture or province, best known first."""
+    if code in INNER_MONGOLIA_COUNTIES:
+        return INNER_MONGOLIA_PREFECTURES.get(prefecture_of(code), "") + INNER_MONGOLIA_COUNTIES[code]
+    if code in INNER_MONGOLIA_PREFECTURES:
+        return INNER_MONGOLIA_PREFECTURES[code]
+    return PROVINCES.get(code[:2], code)
