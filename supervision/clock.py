@@ -1,0 +1,26 @@
+"""The one clock. Times are stored as aware UTC datetimes and shown in Asia/Shanghai.
+
+Tests move time with time-machine; nothing else in the code calls datetime.now().
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in China (Asia/Shanghai), which is what deadlines count from."""
+    return now().astimezone(LOCAL_TZ).date()
+
+
+def local(moment: datetime) -> datetime:
+    """A stored time as Beijing time, for display."""
+    return moment.astimezone(LOCAL_TZ)
