@@ -1,0 +1,397 @@
+"""Facts: what the rules engine sees about one entity on one day.
+
+Every deadline and every "how late" number is computed here, in Python, by the
+official calendar, *before* durable-rules sees anything: rules only compare
+numbers and flags. The as-of date is an input, so any day can be replayed:
+records and payload dates after ``as_of`` are treated as not (yet) existing.
+
+Fact schema (all facts carry ``id`` — unique, stable — ``t`` — the fact type — and
+``uscc``; dates are ISO strings; keys whose value would be ``None`` are left out,
+because durable-rules has no null):
+
+- ``entity``: entity_type, industry_code, region_code, status, active (status is 存续),
+  risk_class, abnormal, abnormal_since, days_on_abnormal, serious_list_due_on (the day
+  three years on the abnormal list complete), days_to_serious_list (≤ 0 once reached),
+  established_on, as_of.
+- ``annual_report`` (one per report year since establishment, from 2013, the first
+  year of the annual-report regime, up to last year): year, due_on (Y+1-06-30),
+  filed, filed_on, days_overdue (as_of − due_on; ≤ 0 before the deadline), record_id.
+- ``immediate_info``: info_type, arose_on, deadline_on (20 working days), published,
+  published_on, working_days_open (to publication or as_of), working_days_overdue.
+- ``licence``: licence_no, licence_type, valid_to, business_active, days_since_expiry.
+- ``complaint``: received_on, age_days (one fact per complaint: ``count`` rules).
+- ``inspection_result``: task_code, item_code, result_code, inspected_on, age_days,
+  inspectors.
+- ``rectification_order``: order_no, ordered_on, due_on, rectified, rectified_on,
+  days_overdue (as_of − due_on while outstanding, else 0), rectified_late.
+- ``address_check`` / ``info_check``: checked_on, reachable / false_info (+ detail),
+  age_days, latest (the most recent check up to as_of).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from supervision.workdays import WorkCalendar, default_calendar, to_date
+
+__all__ = [
+    "ANNUAL_REPORT_DUE",
+    "ANNUAL_REPORT_FIRST_YEAR",
+    "IMMEDIATE_INFO_WORKING_DAYS",
+    "SERIOUS_LIST_NOTICE_DAYS",
+    "SERIOUS_LIST_YEARS",
+    "derive_facts",
+    "next_due_date",
+]
+
+Fact = dict[str, Any]
+
+#: 企业信息公示暂行条例 第八条: the annual report for year Y is filed 1 Jan–30 Jun of Y+1.
+ANNUAL_REPORT_DUE = (6, 30)
+#: The annual-report regime replaced annual inspection in 2014 (reports for 2013 on).
+ANNUAL_REPORT_FIRST_YEAR = 2013
+#: 企业信息公示暂行条例 第十条: immediate information within 20 working days.
+IMMEDIATE_INFO_WORKING_DAYS = 20
+#: 严重违法失信名单管理办法: three years on the abnormal list; notice 60 days before.
+SERIOUS_LIST_YEARS = 3
+SERIOUS_LIST_NOTICE_DAYS = 60
+
+
+def _opt_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    return to_date(value)
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _clean(fact: Fact) -> Fact:
+    """Drop ``None`` values (durable-rules has no null) and make dates ISO strings."""
+    out: Fact = {}
+    for key, value in fact.items():
+        if value is None:
+            continue
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February → 28 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def serious_list_due_on(abnormal_since: dt.date) -> dt.date:
+    """The day three years on the abnormal list are complete (届满三年)."""
+    return _add_years(abnormal_since, SERIOUS_LIST_YEARS)
+
+
+def _records_of(records: Iterable[Mapping[str, Any]], kind: str) -> list[Mapping[str, Any]]:
+    return [r for r in records if r.get("kind") == kind]
+
+
+def _payload(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    payload = record.get("payload") or {}
+    return payload if isinstance(payload, Mapping) else {}
+
+
+def _visible(records: Iterable[Mapping[str, Any]], as_of: dt.date) -> list[Mapping[str, Any]]:
+    """Records that existed on ``as_of`` (replay: later records are ignored)."""
+    out = []
+    for record in records:
+        event = _opt_date(record.get("event_date"))
+        if event is None or event <= as_of:
+            out.append(record)
+    return out
+
+
+def _fact_id(uscc: str, record: Mapping[str, Any], kind: str) -> str:
+    return f"{uscc}:{record.get('record_id')}:{kind}"
+
+
+def _entity_fact(entity: Mapping[str, Any], as_of: dt.date) -> Fact:
+    uscc = str(entity["uscc"])
+    since = _opt_date(entity.get("abnormal_since"))
+    abnormal = bool(entity.get("abnormal")) and (since is None or since <= as_of)
+    fact: Fact = {
+        "id": f"{uscc}:entity",
+        "t": "entity",
+        "uscc": uscc,
+        "entity_type": entity.get("entity_type"),
+        "industry_code": entity.get("industry_code"),
+        "region_code": entity.get("region_code"),
+        "status": entity.get("status"),
+        "active": entity.get("status") == "存续",
+        "risk_class": entity.get("risk_class"),
+        "abnormal": abnormal,
+        "established_on": _opt_date(entity.get("established_on")),
+        "as_of": as_of,
+    }
+    if abnormal and since is not None:
+        due = serious_list_due_on(since)
+        fact["abnormal_since"] = since
+        fact["days_on_abnormal"] = (as_of - since).days
+        fact["serious_list_due_on"] = due
+        fact["days_to_serious_list"] = (due - as_of).days
+    return fact
+
+
+def _annual_report_facts(
+    uscc: str, entity: Mapping[str, Any], records: list[Mapping[str, Any]], as_of: dt.date
+) -> list[Fact]:
+    filed: dict[int, tuple[dt.date | None, Any]] = {}
+    for record in records:
+        payload = _payload(record)
+        try:
+            year = int(payload["year"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        filed_on = _opt_date(payload.get("filed_on"))
+        if filed_on is not None and filed_on > as_of:
+            filed_on = None  # replay: not filed yet on as_of
+        previous = filed.get(year)
+        if previous is None or (
+            filed_on is not None and (previous[0] is None or filed_on < previous[0])
+        ):
+            filed[year] = (filed_on, record.get("record_id"))
+    established = _opt_date(entity.get("established_on"))
+    first = max(ANNUAL_REPORT_FIRST_YEAR, established.year if established else as_of.year)
+    facts = []
+    for year in range(first, as_of.year):
+        due = dt.date(year + 1, *ANNUAL_REPORT_DUE)
+        filed_on, record_id = filed.get(year, (None, None))
+        facts.append(
+            {
+                "id": f"{uscc}:annual_report:{year}",
+                "t": "annual_report",
+                "uscc": uscc,
+                "year": year,
+                "due_on": due,
+                "filed": filed_on is not None,
+                "filed_on": filed_on,
+                "days_overdue": (as_of - due).days if filed_on is None else 0,
+                "filed_late": filed_on is not None and filed_on > due,
+                "record_id": record_id,
+            }
+        )
+    return facts
+
+
+def _immediate_info_fact(
+    uscc: str, record: Mapping[str, Any], as_of: dt.date, calendar: WorkCalendar
+) -> Fact | None:
+    payload = _payload(record)
+    arose = _opt_date(payload.get("arose_on")) or _opt_date(record.get("event_date"))
+    if arose is None or arose > as_of:
+        return None
+    published_on = _opt_date(payload.get("published_on"))
+    if published_on is not None and published_on > as_of:
+        published_on = None
+    deadline = calendar.add_workdays(arose, IMMEDIATE_INFO_WORKING_DAYS)
+    until = published_on or as_of
+    return {
+        "id": _fact_id(uscc, record, "immediate_info"),
+        "t": "immediate_info",
+        "uscc": uscc,
+        "info_type": payload.get("info_type"),
+        "arose_on": arose,
+        "deadline_on": deadline,
+        "published": published_on is not None,
+        "published_on": published_on,
+        "working_days_open": calendar.workdays_between(arose, until),
+        "working_days_overdue": max(0, calendar.workdays_between(deadline, until)),
+    }
+
+
+def _latest_flags(facts: list[Fact], key: str) -> None:
+    if not facts:
+        return
+    latest = max(facts, key=lambda f: (f[key], f["id"]))
+    for fact in facts:
+        fact["latest"] = fact is latest
+
+
+def derive_facts(
+    entity: Mapping[str, Any],
+    records: Iterable[Mapping[str, Any]],
+    as_of: dt.date | str,
+    *,
+    calendar: WorkCalendar | None = None,
+) -> list[Fact]:
+    """Derive the facts of one entity as of a day, ready to assert into the engine.
+
+    ``entity`` and ``records`` are plain dicts as the database layer gives them (see
+    the module docstring). Records dated after ``as_of`` are ignored so that any day
+    can be replayed. Raises ``CalendarYearUnknown`` when a working-day deadline falls
+    in a year the official calendar does not cover.
+    """
+    day = to_date(as_of)
+    cal = calendar or default_calendar()
+    uscc = str(entity["uscc"])
+    visible = _visible(records, day)
+    facts: list[Fact] = [_entity_fact(entity, day)]
+    facts += _annual_report_facts(uscc, entity, _records_of(visible, "annual_report"), day)
+
+    for record in _records_of(visible, "immediate_info"):
+        fact = _immediate_info_fact(uscc, record, day, cal)
+        if fact is not None:
+            facts.append(fact)
+
+    for record in _records_of(visible, "licence"):
+        p = _payload(record)
+        valid_to = _opt_date(p.get("valid_to"))
+        facts.append(
+            {
+                "id": _fact_id(uscc, record, "licence"),
+                "t": "licence",
+                "uscc": uscc,
+                "licence_no": p.get("licence_no"),
+                "licence_type": p.get("licence_type"),
+                "valid_to": valid_to,
+                "business_active": bool(p.get("business_active")),
+                "days_since_expiry": (day - valid_to).days if valid_to else None,
+            }
+        )
+
+    for record in _records_of(visible, "complaint"):
+        p = _payload(record)
+        received = _opt_date(p.get("received_on")) or _opt_date(record.get("event_date"))
+        if received is None or received > day:
+            continue
+        facts.append(
+            {
+                "id": _fact_id(uscc, record, "complaint"),
+                "t": "complaint",
+                "uscc": uscc,
+                "received_on": received,
+                "age_days": (day - received).days,
+            }
+        )
+
+    for record in _records_of(visible, "inspection_result"):
+        p = _payload(record)
+        inspected = _opt_date(p.get("inspected_on")) or _opt_date(record.get("event_date"))
+        if inspected is None or inspected > day:
+            continue
+        facts.append(
+            {
+                "id": _fact_id(uscc, record, "inspection_result"),
+                "t": "inspection_result",
+                "uscc": uscc,
+                "task_code": p.get("task_code"),
+                "item_code": p.get("item_code"),
+                "result_code": None if p.get("result_code") is None else str(p["result_code"]),
+                "inspected_on": inspected,
+                "age_days": (day - inspected).days,
+                "inspectors": [str(x) for x in p.get("inspectors") or []],
+            }
+        )
+
+    for record in _records_of(visible, "rectification_order"):
+        p = _payload(record)
+        ordered = _opt_date(p.get("ordered_on")) or _opt_date(record.get("event_date"))
+        due = _opt_date(p.get("due_on"))
+        if ordered is None or ordered > day or due is None:
+            continue
+        rectified_on = _opt_date(p.get("rectified_on"))
+        if rectified_on is not None and rectified_on > day:
+            rectified_on = None
+        facts.append(
+            {
+                "id": _fact_id(uscc, record, "rectification_order"),
+                "t": "rectification_order",
+                "uscc": uscc,
+                "order_no": p.get("order_no"),
+                "ordered_on": ordered,
+                "due_on": due,
+                "rectified": rectified_on is not None,
+                "rectified_on": rectified_on,
+                "days_overdue": (day - due).days if rectified_on is None else 0,
+                "rectified_late": rectified_on is not None and rectified_on > due,
+            }
+        )
+
+    for kind, flag in (("address_check", "reachable"), ("info_check", "false_info")):
+        checks: list[Fact] = []
+        for record in _records_of(visible, kind):
+            p = _payload(record)
+            checked = _opt_date(p.get("checked_on")) or _opt_date(record.get("event_date"))
+            if checked is None or checked > day:
+                continue
+            check: Fact = {
+                "id": _fact_id(uscc, record, kind),
+                "t": kind,
+                "uscc": uscc,
+                "checked_on": checked,
+                flag: bool(p.get(flag)),
+                "age_days": (day - checked).days,
+            }
+            if kind == "info_check":
+                check["detail"] = p.get("detail")
+            checks.append(check)
+        _latest_flags(checks, "checked_on")
+        facts += checks
+
+    return [_clean(f) for f in facts]
+
+
+def next_due_date(
+    entity: Mapping[str, Any],
+    records: Iterable[Mapping[str, Any]],
+    as_of: dt.date | str,
+    *,
+    notice_days: int = SERIOUS_LIST_NOTICE_DAYS,
+    calendar: WorkCalendar | None = None,
+) -> dt.date | None:
+    """The next day after ``as_of`` on which a finding could appear with no record change.
+
+    Used by incremental checks: an entity whose records did not change need not be
+    re-evaluated before this day. The answer may be early (a re-check that finds
+    nothing new is cheap), never late. It assumes the statutory deadlines of this
+    module; ``notice_days`` must match the serious-list notice rule's parameter.
+    """
+    day = to_date(as_of)
+    cal = calendar or default_calendar()
+    visible = _visible(records, day)
+    uscc = str(entity["uscc"])
+    candidates: list[dt.date] = []
+
+    # Annual reports: the first day after each 30 June whose report is not filed,
+    # including the report for the current year (due next year).
+    for fact in _annual_report_facts(uscc, entity, _records_of(visible, "annual_report"), day):
+        if not fact["filed"]:
+            candidates.append(fact["due_on"] + dt.timedelta(days=1))
+    candidates.append(dt.date(day.year + 1, *ANNUAL_REPORT_DUE) + dt.timedelta(days=1))
+
+    for record in _records_of(visible, "immediate_info"):
+        fact = _immediate_info_fact(uscc, record, day, cal)
+        if fact is not None and not fact["published"]:
+            # The first day with a working day past the deadline is at least the day after.
+            candidates.append(fact["deadline_on"] + dt.timedelta(days=1))
+
+    for record in _records_of(visible, "licence"):
+        valid_to = _opt_date(_payload(record).get("valid_to"))
+        if valid_to is not None:
+            candidates.append(valid_to + dt.timedelta(days=1))
+
+    for record in _records_of(visible, "rectification_order"):
+        p = _payload(record)
+        due = _opt_date(p.get("due_on"))
+        rectified_on = _opt_date(p.get("rectified_on"))
+        if due is not None and (rectified_on is None or rectified_on > day):
+            candidates.append(due + dt.timedelta(days=1))
+
+    since = _opt_date(entity.get("abnormal_since"))
+    if entity.get("abnormal") and since is not None:
+        due = serious_list_due_on(since)
+        candidates += [due - dt.timedelta(days=notice_days), due]
+
+    future = [c for c in candidates if c > day]
+    return min(future) if future else None

@@ -1,0 +1,314 @@
+"""Evaluation of one entity at a time on the real durable-rules engine.
+
+Design, driven by durable-rules 2.0's limits (see shared/libraries.md):
+
+- one ``Host`` per ``RuleEngine`` (make one engine per process or worker; it is not
+  thread-safe), the whole pack registered as one ruleset from the compiled JSON;
+- the Host's background dispatch/timer threads are not started: every action runs
+  synchronously in the caller's thread right after the facts are asserted, so no
+  action can run late on another thread (the pack has no timers);
+- each entity's facts are asserted in one batch under a fresh session id, then the
+  session's state is read (durable-rules hides action exceptions there, under
+  ``"exception"``) and DELETED, so live sessions never pile up (limit: 1024 per
+  ruleset, after which the process may crash);
+- ``MessageNotHandledException`` (no rule matched) is the normal silent case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import durable_rules_engine
+from durable.engine import Closure, Host
+
+from supervision.rules.errors import RuleError
+from supervision.rules.pack import Rule, RulePack
+
+__all__ = ["EngineError", "EntityOutcome", "Finding", "MatchedFact", "RuleEngine"]
+
+_engine_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class MatchedFact:
+    """A fact a rule matched: its alias in the rule, id, type and values."""
+
+    alias: str
+    id: str
+    t: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One firing of one rule for one entity (a candidate, until confirmed)."""
+
+    uscc: str
+    rule_id: str
+    rule_version: int
+    severity: str
+    result_code: str
+    matched: tuple[MatchedFact, ...]
+    on_confirm: dict[str, bool]
+
+    @property
+    def fact_ids(self) -> tuple[str, ...]:
+        return tuple(sorted(m.id for m in self.matched))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "uscc": self.uscc,
+            "rule_id": self.rule_id,
+            "rule_version": self.rule_version,
+            "severity": self.severity,
+            "result_code": self.result_code,
+            "on_confirm": dict(self.on_confirm),
+            "matched": [
+                {"alias": m.alias, "id": m.id, "t": m.t, "values": dict(m.values)} for m in self.matched
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class EngineError:
+    """An error while evaluating one entity; the run goes on with the next one."""
+
+    uscc: str
+    rule_id: str | None
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+@dataclass
+class EntityOutcome:
+    uscc: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[EngineError] = field(default_factory=list)
+
+
+FindingHook = Callable[[Finding], None]
+
+
+class _Host(Host):  # type: ignore[misc]
+    """A durable-rules Host whose actions are our Python callables, without threads."""
+
+    def __init__(self, actions: Mapping[str, Callable[[Closure], None]]) -> None:
+        self._supervision_actions = dict(actions)
+        super().__init__()
+
+    def get_action(self, action_name: str) -> Callable[[Closure], None]:
+        try:
+            return self._supervision_actions[action_name]
+        except KeyError:
+            raise RuleError(f"未知的动作 {action_name}", f"unknown action {action_name}") from None
+
+    def _run(self) -> None:
+        # No dispatch/timer threads: actions run synchronously in evaluate(), and a
+        # background thread taking an action between our calls would race with
+        # delete_state. The pack uses no timers.
+        return None
+
+
+class RuleEngine:
+    """Evaluate entities against a rule pack on a private durable-rules Host.
+
+    ``on_finding`` is called inside the rule action for every finding (e.g. to
+    stream findings); if it raises, the error is reported for that entity and rule
+    and evaluation continues with the next entity.
+    """
+
+    def __init__(self, pack: RulePack, *, on_finding: FindingHook | None = None) -> None:
+        self.pack = pack
+        self._on_finding = on_finding
+        self._rules: dict[str, Rule] = {r.id: r for r in pack.rules}
+        self._ruleset = f"supervision_{pack.digest[:12]}_{next(_engine_counter)}"
+        self._sids = itertools.count()
+        # Per-entity collectors, filled by the actions during one evaluate() call.
+        self._current: str = ""
+        self._fired: list[tuple[str, Any]] = []
+        self._errors: list[EngineError] = []
+        actions = {f"rule:{r.id}": self._make_action(r.id) for r in pack.rules}
+        self._host = _Host(actions)
+        definition = {r.id: {**r.condition, "run": f"rule:{r.id}"} for r in pack.rules}
+        if definition:
+            self._host.set_rulesets({self._ruleset: definition})
+            self._rs = self._host.get_ruleset(self._ruleset)
+        else:
+            self._rs = None
+        self._closed = False
+
+    def _make_action(self, rule_id: str) -> Callable[[Closure], None]:
+        # durable-rules inspects __code__.co_argcount: a plain one-argument function.
+        def action(c: Closure) -> None:
+            matched = c._m if c._m is not None else [m._d for m in c.m]
+            self._fired.append((rule_id, matched))
+            if self._on_finding is not None:
+                try:
+                    self._on_finding(self._finding(self._current, rule_id, matched))
+                except Exception as exc:
+                    self._errors.append(
+                        EngineError(
+                            self._current,
+                            rule_id,
+                            f"规则 {rule_id} 处理主体 {self._current} 时动作出错：{exc!r}",
+                            f"the action of rule {rule_id} failed for entity {self._current}: {exc!r}",
+                        )
+                    )
+                    raise  # durable-rules records it in the session state as well
+
+        return action
+
+    def _finding(self, uscc: str, rule_id: str, matched: Any) -> Finding:
+        rule = self._rules[rule_id]
+        facts: list[MatchedFact] = []
+        frames = matched if isinstance(matched, list) else [matched]
+        for frame in frames:
+            # A frame is {alias: fact}; count rules over one pattern give bare facts.
+            items = frame.items() if "sid" not in frame else [("m", frame)]
+            for alias, fact in items:
+                values = {k: v for k, v in fact.items() if k not in ("sid", "id", "t")}
+                facts.append(MatchedFact(str(alias), str(fact.get("id")), str(fact.get("t")), values))
+        facts.sort(key=lambda m: m.id)
+        return Finding(
+            uscc=uscc,
+            rule_id=rule.id,
+            rule_version=rule.version,
+            severity=rule.severity,
+            result_code=rule.result_code,
+            matched=tuple(facts),
+            on_confirm=dict(rule.on_confirm),
+        )
+
+    def evaluate(
+        self, uscc: str, facts: Iterable[Mapping[str, Any]], *, as_of: dt.date | None = None
+    ) -> EntityOutcome:
+        """Assert one entity's facts, collect findings and errors, delete the session.
+
+        Facts need a unique ``id`` and a type ``t``. With ``as_of``, findings of rules
+        not in force on that day are dropped. A ``count`` rule yields one finding per
+        entity holding every fact it matched.
+        """
+        if self._closed:
+            raise RuleError("规则引擎已关闭", "the rule engine is closed")
+        outcome = EntityOutcome(uscc)
+        if self._rs is None:
+            return outcome
+        sid = f"e{next(self._sids)}"
+        messages = []
+        for fact in facts:
+            message = dict(fact)
+            if "id" not in message:
+                outcome.errors.append(
+                    EngineError(uscc, None, f"主体 {uscc} 的事实缺少 id", f"a fact of entity {uscc} has no id")
+                )
+                return outcome
+            message["sid"] = sid
+            messages.append(message)
+        self._current = uscc
+        self._fired = []
+        self._errors = outcome.errors
+        handle = self._rs._handle
+        try:
+            if messages:
+                payload = json.dumps(messages, ensure_ascii=False)
+                try:
+                    # Code 0 handled, 1 not handled by the last message (other messages
+                    # may still have left actions: run them either way), 2 duplicate id.
+                    code, state_handle = durable_rules_engine.assert_facts(handle, payload)
+                except Exception as exc:
+                    outcome.errors.append(
+                        EngineError(
+                            uscc,
+                            None,
+                            f"主体 {uscc} 的事实无法写入规则引擎：{exc}",
+                            f"the facts of entity {uscc} were refused by the engine: {exc}",
+                        )
+                    )
+                    code, state_handle = -1, None
+                if code == 2:
+                    outcome.errors.append(
+                        EngineError(uscc, None, f"主体 {uscc} 的事实 id 重复", f"duplicate fact id for entity {uscc}")
+                    )
+                elif state_handle is not None:
+                    self._run_actions(uscc, state_handle, outcome)
+                self._check_state(uscc, sid, outcome)
+        finally:
+            try:
+                self._rs.delete_state(sid)
+            except Exception:  # the session may not exist if nothing was asserted
+                pass
+            self._current = ""
+        outcome.findings = self._collect(uscc, as_of)
+        self._fired = []
+        return outcome
+
+    def _run_actions(self, uscc: str, state_handle: int, outcome: EntityOutcome) -> None:
+        failure: list[BaseException | None] = [None]
+
+        def done(error: BaseException | None, _state: Any) -> None:
+            failure[0] = error
+
+        self._rs.do_actions(state_handle, done)
+        if failure[0] is not None:
+            outcome.errors.append(
+                EngineError(
+                    uscc,
+                    None,
+                    f"主体 {uscc} 的规则动作无法完成：{failure[0]}",
+                    f"the rule actions of entity {uscc} did not complete: {failure[0]}",
+                )
+            )
+
+    def _check_state(self, uscc: str, sid: str, outcome: EntityOutcome) -> None:
+        # durable-rules swallows action exceptions into the state; ours are already
+        # reported by the action wrapper, anything else is reported here.
+        state = self._rs.get_state(sid)
+        if "exception" in state and not outcome.errors:
+            outcome.errors.append(
+                EngineError(
+                    uscc,
+                    None,
+                    f"主体 {uscc} 的规则动作出错：{state['exception']}",
+                    f"a rule action failed for entity {uscc}: {state['exception']}",
+                )
+            )
+
+    def _collect(self, uscc: str, as_of: dt.date | None) -> list[Finding]:
+        merged: dict[str, list[Any]] = {}
+        findings: list[Finding] = []
+        for rule_id, matched in self._fired:
+            rule = self._rules[rule_id]
+            if as_of is not None and not rule.in_force(as_of):
+                continue
+            if "count" in rule.condition:
+                merged.setdefault(rule_id, []).extend(matched if isinstance(matched, list) else [matched])
+            else:
+                findings.append(self._finding(uscc, rule_id, matched))
+        for rule_id, frames in merged.items():
+            findings.append(self._finding(uscc, rule_id, frames))
+        findings.sort(key=lambda f: (f.rule_id, f.fact_ids))
+        return findings
+
+    def evaluate_many(
+        self, entities: Iterable[tuple[str, Iterable[Mapping[str, Any]]]], *, as_of: dt.date | None = None
+    ) -> Iterator[EntityOutcome]:
+        """Evaluate ``(uscc, facts)`` pairs one after the other, yielding each outcome.
+
+        Errors of one entity never stop the run: they are in its outcome.
+        """
+        for uscc, facts in entities:
+            yield self.evaluate(uscc, facts, as_of=as_of)
+
+    def close(self) -> None:
+        """Free the C ruleset; the engine cannot be used afterwards."""
+        if not self._closed and self._rs is not None:
+            durable_rules_engine.delete_ruleset(self._rs._handle)
+        self._closed = True
