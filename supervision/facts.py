@@ -371,10 +371,10 @@ def next_due_date(
     candidates.append(dt.date(day.year + 1, *ANNUAL_REPORT_DUE) + dt.timedelta(days=1))
 
     for record in _records_of(visible, "immediate_info"):
-        fact = _immediate_info_fact(uscc, record, day, cal)
-        if fact is not None and not fact["published"]:
+        info = _immediate_info_fact(uscc, record, day, cal)
+        if info is not None and not info["published"]:
             # The first day with a working day past the deadline is at least the day after.
-            candidates.append(fact["deadline_on"] + dt.timedelta(days=1))
+            candidates.append(info["deadline_on"] + dt.timedelta(days=1))
 
     for record in _records_of(visible, "licence"):
         valid_to = _opt_date(_payload(record).get("valid_to"))

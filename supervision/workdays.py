@@ -58,6 +58,7 @@ class CalendarYearUnknown(RuleError):
             f"the holidays and adjusted working days of {year}",
         )
         self.year = year
+        self.details = [f"year={year}"]
 
 
 def to_date(value: dt.date | str) -> dt.date:

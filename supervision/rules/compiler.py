@@ -64,7 +64,9 @@ def substitute_params(
     for name in _PARAM.findall(value):
         if name not in params:
             problems.append(
-                CompileProblem(path, f"未定义的参数 params.{name}", f"undefined parameter params.{name}")
+                CompileProblem(
+                    path, f"未定义的参数 params.{name}", f"undefined parameter params.{name}"
+                )
             )
     whole = _PARAM.fullmatch(value)
     if whole:
@@ -89,7 +91,7 @@ def _check_value(value: Any, aliases: set[str], path: Path_, out: list[CompilePr
     if _is_scalar(value):
         return
     if isinstance(value, dict) and len(value) == 1:
-        (key, inner), = value.items()
+        ((key, inner),) = value.items()
         if key in ARITHMETIC:
             if not isinstance(inner, dict) or set(inner) - OPERANDS or not inner:
                 out.append(
@@ -116,7 +118,11 @@ def _check_value(value: Any, aliases: set[str], path: Path_, out: list[CompilePr
                 )
             elif not isinstance(inner, str):
                 out.append(
-                    CompileProblem((*path, key), "引用的字段名必须是字符串", "a referenced field name must be a string")
+                    CompileProblem(
+                        (*path, key),
+                        "引用的字段名必须是字符串",
+                        "a referenced field name must be a string",
+                    )
                 )
             return
     out.append(
@@ -142,31 +148,45 @@ def _unknown_operator(op: str, path: Path_, out: list[CompileProblem]) -> None:
 def _check_expression(expr: Any, aliases: set[str], path: Path_, out: list[CompileProblem]) -> None:
     """A pattern over one message: ``{field: value}``, ``{$op: {field: value}}``, ``$and/$or``."""
     if not isinstance(expr, dict) or not expr:
-        out.append(CompileProblem(path, "条件必须是非空映射", "a condition must be a non-empty mapping"))
+        out.append(
+            CompileProblem(path, "条件必须是非空映射", "a condition must be a non-empty mapping")
+        )
         return
     for key, value in expr.items():
         here = (*path, key)
         if key in LOGICAL:
             if not isinstance(value, list) or not value:
-                out.append(CompileProblem(here, f"{key} 需要非空列表", f"{key} needs a non-empty list"))
+                out.append(
+                    CompileProblem(here, f"{key} 需要非空列表", f"{key} needs a non-empty list")
+                )
                 continue
             for i, item in enumerate(value):
                 _check_expression(item, aliases, (*here, i), out)
         elif key in ("$ex", "$nex"):
             if not isinstance(value, dict) or not value:
-                out.append(CompileProblem(here, f"{key} 需要 {{字段: 1}}", f"{key} needs {{field: 1}}"))
+                out.append(
+                    CompileProblem(here, f"{key} 需要 {{字段: 1}}", f"{key} needs {{field: 1}}")
+                )
         elif key in ("$iall", "$iany"):
             if not isinstance(value, dict) or len(value) != 1:
                 out.append(
-                    CompileProblem(here, f"{key} 需要 {{数组字段: 条件}}", f"{key} needs {{array_field: condition}}")
+                    CompileProblem(
+                        here,
+                        f"{key} 需要 {{数组字段: 条件}}",
+                        f"{key} needs {{array_field: condition}}",
+                    )
                 )
         elif key in COMPARISON:
             if not isinstance(value, dict) or len(value) != 1:
                 out.append(
-                    CompileProblem(here, f"{key} 需要恰好一个 {{字段: 值}}", f"{key} needs exactly one {{field: value}}")
+                    CompileProblem(
+                        here,
+                        f"{key} 需要恰好一个 {{字段: 值}}",
+                        f"{key} needs exactly one {{field: value}}",
+                    )
                 )
                 continue
-            (field_name, operand), = value.items()
+            ((field_name, operand),) = value.items()
             _check_value(operand, aliases, (*here, field_name), out)
         elif key.startswith("$"):
             _unknown_operator(key, here, out)
@@ -190,32 +210,46 @@ def compile_condition(when: Any, path: Path_) -> tuple[dict[str, Any], list[Comp
             )
     joins = [k for k in ("all", "any") if k in when]
     if len(joins) != 1:
-        out.append(CompileProblem(path, "when 需要 all 或 any 之一", "when needs exactly one of all / any"))
+        out.append(
+            CompileProblem(path, "when 需要 all 或 any 之一", "when needs exactly one of all / any")
+        )
         return dict(when), out
     join = joins[0]
     patterns = when[join]
     if not isinstance(patterns, list) or not patterns:
-        out.append(CompileProblem((*path, join), f"{join} 需要非空列表", f"{join} needs a non-empty list"))
+        out.append(
+            CompileProblem((*path, join), f"{join} 需要非空列表", f"{join} needs a non-empty list")
+        )
         return dict(when), out
     aliases: set[str] = set()
     for i, pattern in enumerate(patterns):
         here = (*path, join, i)
         if not isinstance(pattern, dict) or len(pattern) != 1:
             out.append(
-                CompileProblem(here, "每个模式必须是 {别名: 条件}", "each pattern must be {alias: condition}")
+                CompileProblem(
+                    here, "每个模式必须是 {别名: 条件}", "each pattern must be {alias: condition}"
+                )
             )
             continue
-        (alias, expr), = pattern.items()
+        ((alias, expr),) = pattern.items()
         if not isinstance(alias, str) or alias.startswith("$"):
             out.append(CompileProblem(here, f"无效的别名 {alias!r}", f"invalid alias {alias!r}"))
             continue
         _check_expression(expr, aliases, (*here, alias), out)
         aliases.add(alias)
     for key in ("pri", "count", "cap"):
-        if key in when and (isinstance(when[key], bool) or not isinstance(when[key], int) or when[key] < 1):
-            out.append(CompileProblem((*path, key), f"{key} 必须是正整数", f"{key} must be a positive integer"))
+        if key in when and (
+            isinstance(when[key], bool) or not isinstance(when[key], int) or when[key] < 1
+        ):
+            out.append(
+                CompileProblem(
+                    (*path, key), f"{key} 必须是正整数", f"{key} must be a positive integer"
+                )
+            )
     if "dist" in when and not isinstance(when["dist"], bool):
-        out.append(CompileProblem((*path, "dist"), "dist 必须是 true/false", "dist must be true or false"))
+        out.append(
+            CompileProblem((*path, "dist"), "dist 必须是 true/false", "dist must be true or false")
+        )
     return dict(when), out
 
 

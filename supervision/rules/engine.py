@@ -16,6 +16,7 @@ Design, driven by durable-rules 2.0's limits (see shared/libraries.md):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -69,7 +70,8 @@ class Finding:
             "result_code": self.result_code,
             "on_confirm": dict(self.on_confirm),
             "matched": [
-                {"alias": m.alias, "id": m.id, "t": m.t, "values": dict(m.values)} for m in self.matched
+                {"alias": m.alias, "id": m.id, "t": m.t, "values": dict(m.values)}
+                for m in self.matched
             ],
         }
 
@@ -97,7 +99,7 @@ class EntityOutcome:
 FindingHook = Callable[[Finding], None]
 
 
-class _Host(Host):  # type: ignore[misc]
+class _Host(Host):
     """A durable-rules Host whose actions are our Python callables, without threads."""
 
     def __init__(self, actions: Mapping[str, Callable[[Closure], None]]) -> None:
@@ -175,7 +177,9 @@ class RuleEngine:
             items = frame.items() if "sid" not in frame else [("m", frame)]
             for alias, fact in items:
                 values = {k: v for k, v in fact.items() if k not in ("sid", "id", "t")}
-                facts.append(MatchedFact(str(alias), str(fact.get("id")), str(fact.get("t")), values))
+                facts.append(
+                    MatchedFact(str(alias), str(fact.get("id")), str(fact.get("t")), values)
+                )
         facts.sort(key=lambda m: m.id)
         return Finding(
             uscc=uscc,
@@ -207,7 +211,12 @@ class RuleEngine:
             message = dict(fact)
             if "id" not in message:
                 outcome.errors.append(
-                    EngineError(uscc, None, f"主体 {uscc} 的事实缺少 id", f"a fact of entity {uscc} has no id")
+                    EngineError(
+                        uscc,
+                        None,
+                        f"主体 {uscc} 的事实缺少 id",
+                        f"a fact of entity {uscc} has no id",
+                    )
                 )
                 return outcome
             message["sid"] = sid
@@ -235,16 +244,20 @@ class RuleEngine:
                     code, state_handle = -1, None
                 if code == 2:
                     outcome.errors.append(
-                        EngineError(uscc, None, f"主体 {uscc} 的事实 id 重复", f"duplicate fact id for entity {uscc}")
+                        EngineError(
+                            uscc,
+                            None,
+                            f"主体 {uscc} 的事实 id 重复",
+                            f"duplicate fact id for entity {uscc}",
+                        )
                     )
                 elif state_handle is not None:
                     self._run_actions(uscc, state_handle, outcome)
                 self._check_state(uscc, sid, outcome)
         finally:
-            try:
+            # The session may not exist if nothing was asserted.
+            with contextlib.suppress(Exception):
                 self._rs.delete_state(sid)
-            except Exception:  # the session may not exist if nothing was asserted
-                pass
             self._current = ""
         outcome.findings = self._collect(uscc, as_of)
         self._fired = []
@@ -289,7 +302,9 @@ class RuleEngine:
             if as_of is not None and not rule.in_force(as_of):
                 continue
             if "count" in rule.condition:
-                merged.setdefault(rule_id, []).extend(matched if isinstance(matched, list) else [matched])
+                merged.setdefault(rule_id, []).extend(
+                    matched if isinstance(matched, list) else [matched]
+                )
             else:
                 findings.append(self._finding(uscc, rule_id, matched))
         for rule_id, frames in merged.items():
@@ -298,7 +313,10 @@ class RuleEngine:
         return findings
 
     def evaluate_many(
-        self, entities: Iterable[tuple[str, Iterable[Mapping[str, Any]]]], *, as_of: dt.date | None = None
+        self,
+        entities: Iterable[tuple[str, Iterable[Mapping[str, Any]]]],
+        *,
+        as_of: dt.date | None = None,
     ) -> Iterator[EntityOutcome]:
         """Evaluate ``(uscc, facts)`` pairs one after the other, yielding each outcome.
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
 
-class RuleError(ValueError):
-    """An error a regulator can read: ``str()`` gives "中文 / English".
+from supervision.errors import SupervisionError
 
-    Defined here because ``supervision.errors`` did not exist when the rules
-    engine was written; it follows the same (zh, en) shape so it can be
-    re-based on ``SupervisionError`` without changing callers.
-    """
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.zh = zh
-        self.en = en
+class RuleError(SupervisionError):
+    """A rule-pack, engine or calendar error: ``str()`` gives "中文 / English"."""
 
-    def __reduce__(self) -> tuple[type[RuleError], tuple[str, str]]:
-        # Keep the error picklable across worker processes.
-        return (type(self), (self.zh, self.en))
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable across worker processes (Exception's default passes args only).
+        return (_rebuild, (type(self), self.zh, self.en, self.details, self.__dict__))
+
+
+def _rebuild(
+    cls: type[RuleError], zh: str, en: str, details: list[str], state: dict[str, Any]
+) -> RuleError:
+    error = RuleError.__new__(cls)
+    SupervisionError.__init__(error, zh, en, details=details)
+    error.__dict__.update(state)
+    return error

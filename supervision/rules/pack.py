@@ -13,13 +13,13 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from supervision import paths
 from supervision.rules.compiler import compile_condition, engine_compile, substitute_params
 from supervision.rules.errors import RuleError
 from supervision.rules.yamlsrc import Located, Path_, load_located, path_str
@@ -116,7 +116,9 @@ class Rule:
 
     def in_force(self, day: dt.date) -> bool:
         """True when the rule applies on ``day``."""
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+        return self.effective_from <= day and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
 
 @dataclass(frozen=True)
@@ -172,25 +174,17 @@ class PackError(RuleError):
             f"the rule pack has {len(issues)} error(s); first: {first}",
         )
         self.issues = issues
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.issues,))
+        self.details = [str(i) for i in issues]
 
 
 def default_rules_dir() -> Path:
-    """The shipped pack: ``supervision.paths.rules_dir()`` when the foundation has it,
-    else the top-level ``rules/`` of the checkout, else the copy inside the wheel."""
+    """The shipped pack (``supervision.paths.rules_dir()``)."""
     try:
-        from supervision import paths  # type: ignore[attr-defined,unused-ignore]
-
-        return Path(paths.rules_dir())
-    except (ImportError, AttributeError):
-        pass
-    here = Path(__file__).resolve().parent.parent  # supervision/
-    checkout = here.parent / "rules"
-    if checkout.is_dir():
-        return checkout
-    return here / "_shipped" / "rules"
+        return paths.rules_dir()
+    except FileNotFoundError as exc:
+        raise RuleError(
+            "找不到随包提供的规则目录 rules/", "the shipped rules/ folder is missing"
+        ) from exc
 
 
 def _rule_files(root: Path) -> list[Path]:
@@ -267,15 +261,22 @@ def _check_rule(ck: _Checker, raw: Any, path: Path_) -> Rule | None:
         if key not in raw:
             zh, en = f"缺少必填键 {key}", f"missing required key {key}"
             if key == "legal_basis":
-                zh, en = "缺少法律依据 legal_basis（法规名称和条款）", "missing legal_basis (law and article)"
+                zh, en = (
+                    "缺少法律依据 legal_basis（法规名称和条款）",
+                    "missing legal_basis (law and article)",
+                )
             ck.add(path, zh, en)
 
     if not isinstance(rid, str) or not _ID.match(rid):
         if "id" in raw:
-            ck.add((*path, "id"), "id 只能含小写字母、数字、_ . -", "id may only hold a-z 0-9 _ . -")
+            ck.add(
+                (*path, "id"), "id 只能含小写字母、数字、_ . -", "id may only hold a-z 0-9 _ . -"
+            )
         rid = ""
     version = raw.get("version")
-    if "version" in raw and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+    if "version" in raw and (
+        isinstance(version, bool) or not isinstance(version, int) or version < 1
+    ):
         ck.add((*path, "version"), "version 必须是正整数", "version must be a positive integer")
 
     title = raw.get("title")
@@ -283,7 +284,11 @@ def _check_rule(ck: _Checker, raw: Any, path: Path_) -> Rule | None:
     if isinstance(title, dict):
         for key in title:
             if key not in ("zh", "en"):
-                ck.add((*path, "title", key), f"未知的键 {key!r}", f"unknown key {key!r} (allowed: zh, en)")
+                ck.add(
+                    (*path, "title", key),
+                    f"未知的键 {key!r}",
+                    f"unknown key {key!r} (allowed: zh, en)",
+                )
         title_zh = ck.text(title, "zh", (*path, "title"))
         title_en = ck.text(title, "en", (*path, "title"))
     elif "title" in raw:
@@ -293,16 +298,28 @@ def _check_rule(ck: _Checker, raw: Any, path: Path_) -> Rule | None:
     lb = raw.get("legal_basis")
     if "legal_basis" in raw:
         if not isinstance(lb, list) or not lb:
-            ck.add((*path, "legal_basis"), "legal_basis 必须是非空列表", "legal_basis must be a non-empty list")
+            ck.add(
+                (*path, "legal_basis"),
+                "legal_basis 必须是非空列表",
+                "legal_basis must be a non-empty list",
+            )
         else:
             for i, item in enumerate(lb):
                 here = (*path, "legal_basis", i)
                 if not isinstance(item, dict):
-                    ck.add(here, "每项法律依据需要 law 和 article", "each legal basis needs law and article")
+                    ck.add(
+                        here,
+                        "每项法律依据需要 law 和 article",
+                        "each legal basis needs law and article",
+                    )
                     continue
                 for key in item:
                     if key not in ("law", "article"):
-                        ck.add((*here, key), f"未知的键 {key!r}", f"unknown key {key!r} (allowed: law, article)")
+                        ck.add(
+                            (*here, key),
+                            f"未知的键 {key!r}",
+                            f"unknown key {key!r} (allowed: law, article)",
+                        )
                 bases.append(LegalBasis(ck.text(item, "law", here), ck.text(item, "article", here)))
 
     department = ck.text(raw, "department", path) if "department" in raw else ""
@@ -314,7 +331,9 @@ def _check_rule(ck: _Checker, raw: Any, path: Path_) -> Rule | None:
             f"severity must be one of {', '.join(SEVERITIES)}",
         )
     result_code = str(raw.get("result_code"))
-    if "result_code" in raw and (isinstance(raw["result_code"], bool) or result_code not in RESULT_CODES):
+    if "result_code" in raw and (
+        isinstance(raw["result_code"], bool) or result_code not in RESULT_CODES
+    ):
         ck.add(
             (*path, "result_code"),
             f"结果代码 {raw.get('result_code')!r} 不是官方代码（{', '.join(sorted(RESULT_CODES))}）",
@@ -323,7 +342,11 @@ def _check_rule(ck: _Checker, raw: Any, path: Path_) -> Rule | None:
     eff_from = ck.date(raw, "effective_from", path, required="effective_from" in raw)
     eff_to = ck.date(raw, "effective_to", path, required=False)
     if eff_from and eff_to and eff_to < eff_from:
-        ck.add((*path, "effective_to"), "effective_to 早于 effective_from", "effective_to is before effective_from")
+        ck.add(
+            (*path, "effective_to"),
+            "effective_to 早于 effective_from",
+            "effective_to is before effective_from",
+        )
 
     params = raw.get("params") or {}
     if not isinstance(params, dict):
@@ -331,7 +354,9 @@ def _check_rule(ck: _Checker, raw: Any, path: Path_) -> Rule | None:
         params = {}
     for name, value in params.items():
         if not isinstance(value, (str, int, float, bool)):
-            ck.add((*path, "params", name), "参数值必须是标量", "a parameter value must be a scalar")
+            ck.add(
+                (*path, "params", name), "参数值必须是标量", "a parameter value must be a scalar"
+            )
 
     on_confirm = raw.get("on_confirm") or {}
     if not isinstance(on_confirm, dict):
@@ -345,7 +370,11 @@ def _check_rule(ck: _Checker, raw: Any, path: Path_) -> Rule | None:
                 f"unknown key {key!r} in on_confirm (allowed: {', '.join(sorted(ON_CONFIRM_KEYS))})",
             )
         elif not isinstance(value, bool):
-            ck.add((*path, "on_confirm", key), "on_confirm 的值必须是 true/false", "on_confirm values must be true/false")
+            ck.add(
+                (*path, "on_confirm", key),
+                "on_confirm 的值必须是 true/false",
+                "on_confirm values must be true/false",
+            )
 
     condition: dict[str, Any] = {}
     when = raw.get("when")
@@ -406,11 +435,19 @@ def _check_examples(ck: _Checker, raw: Any, path: Path_, present: bool) -> tuple
             continue
         for key in item:
             if key not in EXAMPLE_KEYS:
-                ck.add((*here, key), f"未知的键 {key!r}", f"unknown key {key!r} (allowed: name, facts, expect)")
+                ck.add(
+                    (*here, key),
+                    f"未知的键 {key!r}",
+                    f"unknown key {key!r} (allowed: name, facts, expect)",
+                )
         name = ck.text(item, "name", here)
         facts = item.get("facts")
         if not isinstance(facts, list) or not all(isinstance(f, dict) for f in facts):
-            ck.add((*here, "facts"), "facts 必须是事实（映射）的列表", "facts must be a list of facts (mappings)")
+            ck.add(
+                (*here, "facts"),
+                "facts 必须是事实（映射）的列表",
+                "facts must be a list of facts (mappings)",
+            )
             facts = []
         ids: list[str] = []
         clean_facts: list[dict[str, Any]] = []
@@ -418,7 +455,9 @@ def _check_examples(ck: _Checker, raw: Any, path: Path_, present: bool) -> tuple
             fact = _canonical(fact)
             fact.setdefault("id", f"example-fact-{j}")
             if "t" not in fact:
-                ck.add((*here, "facts", j), "每个事实需要类型字段 t", "each fact needs a type field t")
+                ck.add(
+                    (*here, "facts", j), "每个事实需要类型字段 t", "each fact needs a type field t"
+                )
             ids.append(str(fact["id"]))
             clean_facts.append(fact)
         if len(set(ids)) != len(ids):
@@ -467,9 +506,25 @@ def _lint_file(root: Path, file: Path) -> tuple[list[Rule], list[LintIssue], Any
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        return [], [LintIssue(rel, line, "", f"YAML 语法错误：{exc.problem}", f"YAML syntax error: {exc.problem}")], None
+        return (
+            [],
+            [
+                LintIssue(
+                    rel,
+                    line,
+                    "",
+                    f"YAML 语法错误：{exc.problem}",
+                    f"YAML syntax error: {exc.problem}",
+                )
+            ],
+            None,
+        )
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-        return [], [LintIssue(rel, 1, "", f"无法读取文件：{exc}", f"cannot read the file: {exc}")], None
+        return (
+            [],
+            [LintIssue(rel, 1, "", f"无法读取文件：{exc}", f"cannot read the file: {exc}")],
+            None,
+        )
     ck = _Checker(rel, located)
     for p in located.problems:
         ck.issues.append(LintIssue(rel, p.line, p.key, p.zh, p.en))
@@ -480,7 +535,9 @@ def _lint_file(root: Path, file: Path) -> tuple[list[Rule], list[LintIssue], Any
         return rules, ck.issues, data
     for key in data:
         if key not in FILE_KEYS:
-            ck.add((key,), f"未知的顶层键 {key!r}", f"unknown top-level key {key!r} (allowed: rules)")
+            ck.add(
+                (key,), f"未知的顶层键 {key!r}", f"unknown top-level key {key!r} (allowed: rules)"
+            )
     for i, raw in enumerate(data["rules"]):
         rule = _check_rule(ck, raw, ("rules", i))
         if rule is not None:
@@ -499,7 +556,15 @@ def lint_pack(root: str | Path | None = None) -> LintReport:
         return report
     files = _rule_files(base)
     if not files:
-        report.issues.append(LintIssue(str(base), 0, "", "目录中没有规则文件（*.yaml）", "no rule files (*.yaml) in the directory"))
+        report.issues.append(
+            LintIssue(
+                str(base),
+                0,
+                "",
+                "目录中没有规则文件（*.yaml）",
+                "no rule files (*.yaml) in the directory",
+            )
+        )
     rules: list[Rule] = []
     digest = hashlib.sha256()
     seen: dict[str, Rule] = {}
@@ -541,7 +606,3 @@ def load_pack(root: str | Path | None = None) -> RulePack:
     if report.pack is None:
         raise PackError(report.issues)
     return report.pack
-
-
-def iter_issues(report: LintReport) -> Iterator[LintIssue]:
-    yield from report.issues

@@ -89,9 +89,7 @@ def _build(node: yaml.Node, path: Path_, located: Located, loader: yaml.SafeLoad
             located.lines[(*path, str(key))] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [
-            _build(item, (*path, i), located, loader) for i, item in enumerate(node.value)
-        ]
+        return [_build(item, (*path, i), located, loader) for i, item in enumerate(node.value)]
     return _scalar(node, path, located, loader)
 
 
