@@ -20,9 +20,9 @@ class Vocab(StrEnum):
     def parse(cls, value: object) -> Vocab:
         """Accept the Chinese value, the English alias or the member name (any case)."""
         text = str(value).strip()
-        for member in cls:
-            if text == member.value:
-                return member
+        member = cls._value2member_map_.get(text)  # the stored value: the common case, fast
+        if member is not None:
+            return member  # type: ignore[return-value]
         lowered = text.lower()
         for member in cls:
             if lowered == member.name.lower() or lowered == cls.english().get(member.value, ""):

@@ -1,0 +1,758 @@
+"""Importing the item list and the directories (一单两库) from CSV, XLSX, JSON and JSONL.
+
+An import is all-or-nothing: every row is validated by the kind's XCreate model (the one
+definition of the rules), checked for duplicates inside the file and for references to
+rows already in the database; if any row is bad nothing is written and the error lists
+every bad row with its row number, column, value and reason in Chinese and English.
+With ``skip_invalid`` the good rows are written and the bad ones go to a rejects file.
+
+Rows are upserted by their key and counted as added, updated or unchanged (values are
+compared); ``updated_at`` moves only when something changed. Rows missing from a later
+file are never deleted. Writes go through SQLAlchemy Core executemany in one transaction.
+Big files are validated in worker processes, chunk by chunk, while the main process
+writes; the database is still touched by one connection only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, Table, and_, bindparam, select, tuple_
+from sqlmodel import SQLModel
+
+from supervision.db import Database
+from supervision.errors import SupervisionError, ValidationFailed
+from supervision.models import (
+    ComplianceRecord,
+    ComplianceRecordCreate,
+    Conflict,
+    ConflictCreate,
+    Department,
+    DepartmentCreate,
+    Entity,
+    EntityCreate,
+    InspectionItem,
+    InspectionItemCreate,
+    Inspector,
+    InspectorCreate,
+)
+from supervision.tabular import Sheet, clean_cell, neutralise, normalise_header, read_table
+
+CHUNK = 10_000
+LOOKUP_CHUNK = 2_000
+PARALLEL_FROM = 50_000  # rows; below this a process pool costs more than it saves
+REASON_HEADER = "错误原因/reason"  # the column a rejects file adds; ignored on re-import
+BEIJING = timezone(timedelta(hours=8), "CST")
+
+Advance = Callable[[int], None]
+
+
+# ---------------------------------------------------------------- what each kind looks like
+@dataclass(frozen=True)
+class Column:
+    """A field and the headers users write for it (Chinese first; the field name always works)."""
+
+    field: str
+    zh: tuple[str, ...]
+    en: tuple[str, ...] = ()
+
+    @property
+    def export_key(self) -> str:
+        return self.en[0] if self.en else self.field
+
+    @property
+    def export_header(self) -> str:
+        """The CSV/XLSX header written on export: 统一社会信用代码(uscc)."""
+        return f"{self.zh[0]}({self.export_key})"
+
+    def aliases(self) -> set[str]:
+        english = {self.field, *self.en}
+        names = set(self.zh) | english | {f"{z}({e})" for z in self.zh for e in english}
+        return {normalise_header(n) for n in names}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field naming a row of another table that must already be in the database."""
+
+    field: str
+    model: type[SQLModel]
+    column: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One importable table: its model family, key, columns and references."""
+
+    name: str
+    zh: str
+    create: type[SQLModel]
+    model: type[SQLModel]
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    references: tuple[Reference, ...] = ()
+    stamp: str | None = None  # set to now when a row is added or changed
+    whole_row_field: str | None = None  # where errors of the model as a whole are shown
+
+    @property
+    def table(self) -> Table:
+        table: Table = self.model.__table__  # type: ignore[attr-defined]
+        return table
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.field for c in self.columns]
+
+    def required(self) -> list[str]:
+        model_fields = self.create.model_fields
+        return [c.field for c in self.columns if model_fields[c.field].is_required()]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.field == name)
+
+    def alias_map(self) -> dict[str, str]:
+        return {alias: c.field for c in self.columns for alias in c.aliases()}
+
+
+_REGION = Column("region_code", ("行政区划代码", "所属区域", "区划代码"))
+_DEPARTMENT = Column("department_code", ("所属部门", "部门代码", "实施部门"), ("department",))
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "departments",
+            "部门",
+            DepartmentCreate,
+            Department,
+            ("code",),
+            (
+                Column("code", ("部门代码", "部门编码")),
+                Column("name", ("部门名称", "名称")),
+                _REGION,
+            ),
+        ),
+        Kind(
+            "items",
+            "抽查事项清单",
+            InspectionItemCreate,
+            InspectionItem,
+            ("code", "version"),
+            (
+                Column("code", ("事项编码", "事项代码")),
+                Column("version", ("版本", "版本号")),
+                Column("name", ("事项名称", "名称")),
+                _DEPARTMENT,
+                Column("legal_basis", ("法律依据", "检查依据")),
+                Column("object_type", ("检查对象",)),
+                Column("methods", ("检查方式",)),
+                Column("kind", ("事项类别", "事项类型")),
+                Column("effective_from", ("生效日期",)),
+                Column("effective_to", ("失效日期",)),
+            ),
+            references=(Reference("department_code", Department, "code", "部门", "department"),),
+            whole_row_field="effective_to",
+        ),
+        Kind(
+            "entities",
+            "检查对象名录",
+            EntityCreate,
+            Entity,
+            ("uscc",),
+            (
+                Column("uscc", ("统一社会信用代码", "信用代码")),
+                Column("name", ("企业名称", "名称", "主体名称")),
+                Column("entity_type", ("主体类型",)),
+                Column("industry_code", ("行业代码",)),
+                _REGION,
+                Column("address", ("住所", "地址", "住所（经营场所）")),
+                Column("legal_rep", ("法定代表人", "经营者", "法定代表人（负责人）", "负责人")),
+                Column("contact_phone", ("联系电话",)),
+                Column("status", ("登记状态", "状态")),
+                Column("risk_class", ("信用风险分类", "风险等级")),
+                Column("size", ("企业规模",)),
+                Column("abnormal", ("是否列入经营异常名录", "经营异常")),
+                Column("abnormal_since", ("列入日期",)),
+                Column("established_on", ("成立日期",)),
+            ),
+            stamp="updated_at",
+            whole_row_field="abnormal_since",
+        ),
+        Kind(
+            "inspectors",
+            "执法检查人员名录",
+            InspectorCreate,
+            Inspector,
+            ("cert_no",),
+            (
+                Column("cert_no", ("执法证号",)),
+                Column("name", ("姓名",)),
+                _DEPARTMENT,
+                _REGION,
+                Column("qualifications", ("执法资格", "执法领域")),
+                Column("status", ("在岗状态", "状态")),
+            ),
+            references=(Reference("department_code", Department, "code", "部门", "department"),),
+            stamp="updated_at",
+        ),
+        Kind(
+            "conflicts",
+            "回避关系",
+            ConflictCreate,
+            Conflict,
+            ("inspector_cert_no", "uscc"),
+            (
+                Column("inspector_cert_no", ("执法证号",), ("cert_no",)),
+                Column("uscc", ("统一社会信用代码", "信用代码")),
+                Column("reason", ("回避原因",)),
+                Column("declared_on", ("申报日期",)),
+            ),
+            references=(
+                Reference("inspector_cert_no", Inspector, "cert_no", "检查人员", "inspector"),
+                Reference("uscc", Entity, "uscc", "检查对象", "entity"),
+            ),
+        ),
+        Kind(
+            "records",
+            "合规记录",
+            ComplianceRecordCreate,
+            ComplianceRecord,
+            ("record_id",),
+            (
+                Column("record_id", ("记录编号",)),
+                Column("uscc", ("统一社会信用代码", "信用代码")),
+                Column("kind", ("记录类型",)),
+                Column("event_date", ("日期",)),
+                Column("payload", ("内容",)),
+                Column("source", ("来源",)),
+                Column("received_at", ("接收时间",)),
+            ),
+            references=(Reference("uscc", Entity, "uscc", "检查对象", "entity"),),
+            whole_row_field="payload",
+        ),
+    )
+}
+
+
+def kind_spec(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        allowed = "、".join(KINDS)
+        raise SupervisionError(
+            f"未知的数据类别 {name}，应为 {allowed}", f"unknown kind {name}: use {allowed}"
+        ) from None
+
+
+# ---------------------------------------------------------------- errors and the report
+@dataclass(frozen=True)
+class RowError:
+    """One problem in one cell (or row) of the input file."""
+
+    row: int
+    column: str  # the header as written in the file; "" for the row as a whole
+    value: Any
+    zh: str
+    en: str
+
+    def line(self, file: str) -> str:
+        where_zh = f"第 {self.row} 行" + (f"「{self.column}」列" if self.column else "")
+        where_en = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
+        shown = "" if self.value is None else str(self.value)
+        return (
+            f"{file} {where_zh} 值「{shown}」：{self.zh} / "
+            f"{file} {where_en}, value {shown!r}: {self.en}"
+        )
+
+    def as_dict(self, file: str) -> dict[str, Any]:
+        return {
+            "file": file,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "zh": self.zh,
+            "en": self.en,
+        }
+
+
+class ImportRejected(ValidationFailed):
+    """The file had bad rows and nothing was written; `errors` lists every one."""
+
+    def __init__(self, file: str, errors: list[RowError]) -> None:
+        rows = len({e.row for e in errors})
+        super().__init__(
+            f"{file} 中有 {rows} 行数据有误，未导入任何数据",
+            f"{rows} bad row(s) in {file}; nothing was imported",
+            details=[e.line(file) for e in errors],
+        )
+        self.file = file
+        self.errors = errors
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file: str
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejects_file: str | None = None
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            "rows": self.rows,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "rejects_file": self.rejects_file,
+            "errors": [e.as_dict(self.file) for e in self.errors],
+        }
+
+
+# ---------------------------------------------------------------- pydantic errors, bilingual
+def translate(error: Any) -> tuple[str, str]:
+    """A pydantic error as (zh, en); our validators' messages are already 'zh / en'."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    msg: str = error["msg"]
+    if kind in ("value_error", "assertion_error"):
+        text = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if " / " in text:
+            zh, en = text.split(" / ", 1)
+            return zh, en
+        return text, text
+    simple: dict[str, tuple[str, str]] = {
+        "missing": ("必填项为空", "required value is missing"),
+        "int_parsing": ("应为整数", "must be a whole number"),
+        "int_type": ("应为整数", "must be a whole number"),
+        "int_from_float": ("应为整数", "must be a whole number"),
+        "bool_parsing": ("应为 是/否", "expected yes/no"),
+        "bool_type": ("应为 是/否", "expected yes/no"),
+        "date_parsing": ("日期格式应为 YYYY-MM-DD", "a date is YYYY-MM-DD"),
+        "date_from_datetime_parsing": ("日期格式应为 YYYY-MM-DD", "a date is YYYY-MM-DD"),
+        "date_from_datetime_inexact": ("应为日期，不能带时间", "a date without a time"),
+        "date_type": ("日期格式应为 YYYY-MM-DD", "a date is YYYY-MM-DD"),
+        "datetime_parsing": ("时间格式应为 YYYY-MM-DD HH:MM:SS", "a time is YYYY-MM-DD HH:MM:SS"),
+        "datetime_from_date_parsing": (
+            "时间格式应为 YYYY-MM-DD HH:MM:SS",
+            "a time is YYYY-MM-DD HH:MM:SS",
+        ),
+        "datetime_type": ("时间格式应为 YYYY-MM-DD HH:MM:SS", "a time is YYYY-MM-DD HH:MM:SS"),
+        "string_type": ("应为文本", "must be text"),
+        "list_type": ("应为列表", "must be a list"),
+        "dict_type": ("应为 JSON 对象", "must be a JSON object"),
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "string_too_short":
+        n = ctx.get("min_length")
+        return f"至少 {n} 个字符", f"at least {n} character(s)"
+    if kind == "string_too_long":
+        n = ctx.get("max_length")
+        return f"最多 {n} 个字符", f"at most {n} characters"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        op = {
+            "greater_than_equal": "≥",
+            "greater_than": ">",
+            "less_than_equal": "≤",
+            "less_than": "<",
+        }[kind]
+        bound = next(iter(ctx.values()), "")
+        return f"应 {op} {bound}", f"must be {op} {bound}"
+    return f"取值无效：{msg}", msg
+
+
+# ---------------------------------------------------------------- headers
+def map_headers(kind: Kind, headers: list[str], *, ignore_unknown: bool) -> list[str | None]:
+    """The field each column feeds (None: ignored). Raises naming unknown/missing columns."""
+    aliases = kind.alias_map()
+    fields: list[str | None] = []
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    problems: list[str] = []
+    for header in headers:
+        norm = normalise_header(header)
+        target = aliases.get(norm)
+        if target is None:
+            if norm and norm != normalise_header(REASON_HEADER):
+                unknown.append(header)
+            fields.append(None)
+            continue
+        if target in seen:
+            problems.append(
+                f"列「{seen[target]}」与「{header}」是同一字段 {target} / "
+                f"columns {seen[target]!r} and {header!r} both give {target}"
+            )
+        seen[target] = header
+        fields.append(target)
+    missing = [kind.column(f) for f in kind.required() if f not in seen]
+    if unknown and not ignore_unknown:
+        problems.append(
+            f"未知的列：{'、'.join(unknown)}（可用 --ignore-unknown-columns 忽略） / "
+            f"unknown columns: {', '.join(unknown)} (or pass --ignore-unknown-columns)"
+        )
+    if missing:
+        problems.append(
+            f"缺少必填列：{'、'.join(c.zh[0] for c in missing)} / "
+            f"missing required columns: {', '.join(c.field for c in missing)}"
+        )
+    if problems:
+        raise SupervisionError(
+            f"{kind.zh}文件的表头有误",
+            f"the header row of the {kind.name} file is wrong",
+            details=problems,
+        )
+    return fields
+
+
+# ---------------------------------------------------------------- validation (pure; runs in workers)
+def _finish(kind: Kind, values: dict[str, Any]) -> dict[str, Any]:
+    """Adjustments to a validated row before it is stored."""
+    if kind.name == "records":
+        received = values["received_at"]
+        if isinstance(received, datetime) and received.utcoffset() is None:
+            # A time without a zone is Beijing time, as the regime's files are written.
+            values["received_at"] = received.replace(tzinfo=BEIJING)
+    return values
+
+
+def validate_rows(
+    kind_name: str, headers: list[str], fields: list[str | None], rows: list[tuple[int, list[Any]]]
+) -> tuple[list[tuple[int, tuple[Any, ...]]], list[RowError]]:
+    """Validate raw rows with the kind's XCreate model.
+
+    Returns the good rows as (row number, values in table column order) and every error.
+    Pure: no database, so it can run in a worker process.
+    """
+    kind = KINDS[kind_name]
+    validator = kind.create.__pydantic_validator__
+    header_of = {f: h for h, f in zip(headers, fields, strict=True) if f is not None}
+    index_of = {f: i for i, f in enumerate(fields) if f is not None}
+    pairs = [(i, f) for i, f in enumerate(fields) if f is not None]
+    width = len(fields)
+    store = [c.name for c in kind.table.columns if c.name != kind.stamp]
+    good: list[tuple[int, tuple[Any, ...]]] = []
+    errors: list[RowError] = []
+    for number, cells in rows:
+        if len(cells) > width and any(clean_cell(c) is not None for c in cells[width:]):
+            errors.append(
+                RowError(
+                    number,
+                    "",
+                    None,
+                    "表头之外还有数据（多出的单元格）",
+                    "cells beyond the last header",
+                )
+            )
+            continue
+        data: dict[str, Any] = {}
+        for i, name in pairs:
+            if i < len(cells):
+                value = clean_cell(cells[i])
+                if value is not None:
+                    data[name] = value
+        try:
+            obj = validator.validate_python(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = err["loc"]
+                name = str(loc[0]) if loc else (kind.whole_row_field or "")
+                zh, en = translate(err)
+                raw = (
+                    cells[index_of[name]]
+                    if name in index_of and index_of[name] < len(cells)
+                    else None
+                )
+                errors.append(RowError(number, header_of.get(name, ""), _shown(raw), zh, en))
+            continue
+        values = _finish(kind, obj.__dict__)
+        good.append((number, tuple(values[c] for c in store)))
+    return good, errors
+
+
+def _shown(raw: Any) -> Any:
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, datetime):
+        return raw.isoformat()
+    return raw
+
+
+# ---------------------------------------------------------------- writing (main process)
+class _Writer:
+    """Classifies validated rows against the database and writes them with executemany."""
+
+    def __init__(self, conn: Connection, kind: Kind, now: datetime) -> None:
+        self.conn = conn
+        self.kind = kind
+        self.table = kind.table
+        self.now = now
+        self.store = [c.name for c in self.table.columns if c.name != kind.stamp]
+        self.key_index = [self.store.index(k) for k in kind.key]
+        self.compare = [c for c in self.store if c not in kind.key]
+        self.was_empty = conn.execute(select(1).select_from(self.table).limit(1)).first() is None
+        keys = [self.table.c[k] for k in kind.key]
+        self.key_expr: Any = keys[0] if len(keys) == 1 else tuple_(*keys)
+        where = and_(*(self.table.c[k] == bindparam(f"k_{k}") for k in kind.key))
+        values: dict[str, Any] = {c: bindparam(f"v_{c}") for c in self.compare}
+        if kind.stamp:
+            values[kind.stamp] = bindparam(f"v_{kind.stamp}")
+        self.update_stmt = self.table.update().where(where).values(values)
+        self.known: dict[str, dict[Any, bool]] = {r.field: {} for r in kind.references}
+
+    def key_of(self, values: tuple[Any, ...]) -> Any:
+        if len(self.key_index) == 1:
+            return values[self.key_index[0]]
+        return tuple(values[i] for i in self.key_index)
+
+    def missing_references(
+        self, rows: list[tuple[int, tuple[Any, ...]]]
+    ) -> list[tuple[int, Reference, Any]]:
+        """(row, reference, value) for every reference to a row not in the database."""
+        found: list[tuple[int, Reference, Any]] = []
+        for ref in self.kind.references:
+            idx = self.store.index(ref.field)
+            known = self.known[ref.field]
+            wanted = {values[idx] for _, values in rows} - known.keys()
+            column = ref.model.__table__.c[ref.column]  # type: ignore[attr-defined]
+            wanted_list = sorted(wanted)
+            for start in range(0, len(wanted_list), LOOKUP_CHUNK):
+                part = wanted_list[start : start + LOOKUP_CHUNK]
+                present = set(self.conn.execute(select(column).where(column.in_(part))).scalars())
+                for value in part:
+                    known[value] = value in present
+            found.extend((n, ref, values[idx]) for n, values in rows if not known[values[idx]])
+        return found
+
+    def existing(self, keys: list[Any]) -> dict[Any, tuple[Any, ...]]:
+        if self.was_empty:
+            return {}
+        cols = [self.table.c[c] for c in self.store]
+        result: dict[Any, tuple[Any, ...]] = {}
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            part = keys[start : start + LOOKUP_CHUNK]
+            for row in self.conn.execute(select(*cols).where(self.key_expr.in_(part))):
+                result[self.key_of(tuple(row))] = tuple(row)
+        return result
+
+    def write(self, rows: list[tuple[Any, ...]], report: ImportReport) -> None:
+        keys = [self.key_of(v) for v in rows]
+        old = self.existing(keys)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for key, values in zip(keys, rows, strict=True):
+            before = old.get(key)
+            if before is None:
+                row = dict(zip(self.store, values, strict=True))
+                if self.kind.stamp:
+                    row[self.kind.stamp] = self.now
+                inserts.append(row)
+            elif before == values:
+                report.unchanged += 1
+            else:
+                params = {f"v_{c}": v for c, v in zip(self.store, values, strict=True)}
+                for k in self.kind.key:
+                    params[f"k_{k}"] = params.pop(f"v_{k}")
+                if self.kind.stamp:
+                    params[f"v_{self.kind.stamp}"] = self.now
+                updates.append(params)
+        if inserts:
+            self.conn.execute(self.table.insert(), inserts)
+            report.added += len(inserts)
+        if updates:
+            self.conn.execute(self.update_stmt, updates)
+            report.updated += len(updates)
+
+
+# ---------------------------------------------------------------- the service
+def _chunks(
+    rows: Iterator[tuple[int, list[Any]]], size: int
+) -> Iterator[list[tuple[int, list[Any]]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _validated_chunks(
+    kind: Kind, sheet: Sheet, fields: list[str | None], workers: int
+) -> Iterator[
+    tuple[list[tuple[int, list[Any]]], list[tuple[int, tuple[Any, ...]]], list[RowError]]
+]:
+    """(raw chunk, good rows, errors) in file order; validation in a process pool if asked."""
+    chunks = _chunks(sheet.rows, CHUNK)
+    if workers <= 1:
+        for chunk in chunks:
+            good, errors = validate_rows(kind.name, sheet.headers, fields, chunk)
+            yield chunk, good, errors
+        return
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: list[tuple[list[tuple[int, list[Any]]], Future[Any]]] = []
+        for chunk in chunks:
+            pending.append(
+                (chunk, pool.submit(validate_rows, kind.name, sheet.headers, fields, chunk))
+            )
+            if len(pending) > 2 * workers:  # bounded read-ahead keeps memory flat
+                raw, future = pending.pop(0)
+                yield raw, *future.result()
+        for raw, future in pending:
+            yield raw, *future.result()
+
+
+def import_file(
+    db: Database,
+    *,
+    kind: str,
+    path: Path,
+    encoding: str | None = None,
+    ignore_unknown_columns: bool = False,
+    skip_invalid: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int | None], Any] | None = None,
+) -> ImportReport:
+    """Import `path` into the `kind` table (see the module docstring for the rules).
+
+    `progress(total)` may return a context manager yielding advance(n); `workers` = None
+    picks a process pool for big files. Raises ImportRejected listing every bad row.
+    """
+    spec = kind_spec(kind)
+    path = Path(path)
+    sheet = read_table(path, encoding=encoding)
+    fields = map_headers(spec, sheet.headers, ignore_unknown=ignore_unknown_columns)
+    if workers is None:
+        cores = os.cpu_count() or 1
+        workers = cores if cores > 1 and (sheet.total or 0) >= PARALLEL_FROM else 1
+    report = ImportReport(kind=spec.name, file=path.name)
+    rejected: dict[int, tuple[list[Any], list[RowError]]] = {}
+    now = datetime.now(UTC)
+    with db.session() as session, _progress(progress, sheet.total) as advance:
+        conn = session.connection()
+        writer = _Writer(conn, spec, now)
+        first_row: dict[Any, int] = {}
+        key_header = next(
+            (h for h, f in zip(sheet.headers, fields, strict=True) if f == spec.key[0]), ""
+        )
+        for raw, good, errors in _validated_chunks(spec, sheet, fields, workers):
+            report.rows += len(raw)
+            unique: list[tuple[int, tuple[Any, ...]]] = []
+            for number, values in good:
+                key = writer.key_of(values)
+                first = first_row.setdefault(key, number)
+                if first == number:
+                    unique.append((number, values))
+                else:
+                    shown = key if isinstance(key, str) else "/".join(map(str, key))
+                    errors.append(
+                        RowError(
+                            number,
+                            key_header,
+                            shown,
+                            f"与第 {first} 行重复",
+                            f"duplicates row {first}",
+                        )
+                    )
+            for number, ref, value in writer.missing_references(unique):
+                header = next(
+                    h for h, f in zip(sheet.headers, fields, strict=True) if f == ref.field
+                )
+                errors.append(
+                    RowError(
+                        number,
+                        header,
+                        value,
+                        f"数据库中没有这个{ref.zh}",
+                        f"no such {ref.en} in the database",
+                    )
+                )
+            if errors:
+                bad_rows = {e.row for e in errors}
+                unique = [(n, v) for n, v in unique if n not in bad_rows]
+                report.errors.extend(errors)
+                if skip_invalid:
+                    cells = dict(raw)
+                    for e in errors:
+                        rejected.setdefault(e.row, (cells[e.row], []))[1].append(e)
+            if unique and (skip_invalid or not report.errors):
+                writer.write([v for _, v in unique], report)
+            advance(len(raw))
+        report.errors.sort(key=lambda e: e.row)
+        if report.errors and not skip_invalid:
+            raise ImportRejected(path.name, report.errors)  # rolls the transaction back
+        report.rejected = len(rejected)
+    if rejected:
+        report.rejects_file = str(_write_rejects(path, sheet.headers, rejected))
+    return report
+
+
+def _no_progress(n: int = 1) -> None:
+    return None
+
+
+class _progress:
+    """Adapts an optional progress(total) factory into a context yielding advance(n)."""
+
+    def __init__(self, factory: Callable[[int | None], Any] | None, total: int | None) -> None:
+        self._cm = factory(total) if factory is not None else None
+
+    def __enter__(self) -> Advance:
+        if self._cm is None:
+            return _no_progress
+        advance: Advance = self._cm.__enter__()
+        return advance
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._cm is not None:
+            self._cm.__exit__(*exc)
+
+
+def rejects_path(path: Path) -> Path:
+    """Where `--skip-invalid` writes the rejected rows: <name>.rejects.csv beside the input."""
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def _write_rejects(
+    path: Path, headers: list[str], rejected: dict[int, tuple[list[Any], list[RowError]]]
+) -> Path:
+    """Rejected rows with their original cells plus the reasons (UTF-8 with BOM, for Excel)."""
+    target = rejects_path(path)
+    with target.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*headers, REASON_HEADER])
+        for number in sorted(rejected):
+            cells, errors = rejected[number]
+            reason = "；".join(
+                (f"{e.column}：" if e.column else "") + f"{e.zh} / {e.en}" for e in errors
+            )
+            row = [neutralise(_cell_text(c)) for c in cells]
+            row += [""] * (len(headers) - len(row))
+            writer.writerow([*row, reason])
+    return target
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
