@@ -71,3 +71,8 @@ _register()
 
 def run() -> None:  # pragma: no cover - console entry point alias
     main(prog_name="supervision", args=sys.argv[1:])
+
+
+from supervision.cli.rules import rules_group  # noqa: E402
+
+main.add_command(rules_group)
