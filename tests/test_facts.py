@@ -260,3 +260,17 @@ def test_derived_facts_drive_the_shipped_rules() -> None:
     assert licence.result_code == "D" and licence.severity == "high" and licence.rule_version == 1
     assert {m.id for m in licence.matched} == {f"{USCC}:entity", f"{USCC}:1:licence"}
     assert next(m for m in licence.matched if m.t == "licence").values["days_since_expiry"] == 10
+
+
+def test_check_entity_reports_underivable_facts_and_goes_on() -> None:
+    engine = RuleEngine(load_pack())
+    try:
+        bad = [record(7, "immediate_info", "2099-03-02", info_type="x", arose_on="2099-03-02")]
+        outcome = engine.check_entity(entity(), bad, D(2099, 5, 1))
+        (error,) = outcome.errors
+        assert "2099" in error.zh and "chinesecalendar" in error.en
+        ok = engine.check_entity(entity(established_on="2023-01-01"), [], D(2025, 7, 10))
+        assert ok.errors == []
+        assert {f.rule_id for f in ok.findings} == {"samr.annual-report-not-filed"}
+    finally:
+        engine.close()

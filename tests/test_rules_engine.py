@@ -7,6 +7,7 @@ import pickle
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,30 @@ def test_count_rule_gives_one_finding_per_entity(engine: RuleEngine) -> None:
     assert len(set(finding.fact_ids)) == 6
 
 
+def test_count_rule_over_a_join_lists_each_fact_once(tmp_path: Path) -> None:
+    rule = SHIPPED.rule("samr.frequent-complaints")
+    condition = {
+        "count": 2,
+        "all": [
+            {"e": {"t": "entity"}},
+            {"c": {"$and": [{"t": "complaint"}, {"uscc": {"e": "uscc"}}]}},
+        ],
+    }
+    pack = RulePack("test", (replace(rule, condition=condition),), "0" * 64)
+    e = RuleEngine(pack)
+    try:
+        (finding,) = e.evaluate("U", entity_facts("U", complaints=4)).findings
+    finally:
+        e.close()
+    assert finding.fact_ids == (
+        "U:c0:complaint",
+        "U:c1:complaint",
+        "U:c2:complaint",
+        "U:c3:complaint",
+        "U:entity",
+    )
+
+
 def test_rules_not_in_force_are_dropped_with_as_of(engine: RuleEngine) -> None:
     facts = entity_facts("U3", overdue=5)
     assert engine.evaluate("U3", facts, as_of=dt.date(2025, 7, 5)).findings
@@ -101,13 +126,18 @@ def test_bad_facts_are_reported_and_the_run_goes_on(engine: RuleEngine) -> None:
             [
                 ("A", [{"id": "same", "t": "complaint", "age_days": 1}] * 2),
                 ("B", [{"t": "complaint", "age_days": 1}]),
-                ("C", entity_facts("C", overdue=3)),
+                ("C", [{"id": "c", "t": "complaint", "age_days": 1, "odd": object()}]),
+                ("D", entity_facts("D", overdue=3)),
             ]
         )
     )
     assert "duplicate fact id" in outcomes[0].errors[0].en
     assert "has no id" in outcomes[1].errors[0].en
-    assert outcomes[2].errors == [] and len(outcomes[2].findings) == 1
+    assert "cannot be written as JSON" in outcomes[2].errors[0].en
+    assert outcomes[3].errors == [] and len(outcomes[3].findings) == 1
+    # Date values from other callers are accepted as ISO strings.
+    dated = [{"id": "l", "t": "licence", "valid_to": dt.date(2025, 1, 1)}]
+    assert engine.evaluate("E", dated).errors == []
 
 
 def test_an_action_that_raises_is_reported_and_the_run_continues() -> None:

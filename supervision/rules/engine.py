@@ -27,8 +27,11 @@ from typing import Any
 import durable_rules_engine
 from durable.engine import Closure, Host
 
+from supervision.errors import SupervisionError
+from supervision.facts import derive_facts
 from supervision.rules.errors import RuleError
 from supervision.rules.pack import Rule, RulePack
+from supervision.workdays import WorkCalendar
 
 __all__ = ["EngineError", "EntityOutcome", "Finding", "MatchedFact", "RuleEngine"]
 
@@ -97,6 +100,13 @@ class EntityOutcome:
 
 
 FindingHook = Callable[[Finding], None]
+
+
+def _json_default(value: Any) -> Any:
+    # Facts from derive_facts already hold ISO strings; accept dates from other callers.
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a fact value")
 
 
 class _Host(Host):
@@ -171,11 +181,16 @@ class RuleEngine:
     def _finding(self, uscc: str, rule_id: str, matched: Any) -> Finding:
         rule = self._rules[rule_id]
         facts: list[MatchedFact] = []
+        seen: set[tuple[str, str]] = set()
         frames = matched if isinstance(matched, list) else [matched]
         for frame in frames:
             # A frame is {alias: fact}; count rules over one pattern give bare facts.
             items = frame.items() if "sid" not in frame else [("m", frame)]
             for alias, fact in items:
+                key = (str(alias), str(fact.get("id")))
+                if key in seen:  # merged count firings share joined facts
+                    continue
+                seen.add(key)
                 values = {k: v for k, v in fact.items() if k not in ("sid", "id", "t")}
                 facts.append(
                     MatchedFact(str(alias), str(fact.get("id")), str(fact.get("t")), values)
@@ -227,7 +242,18 @@ class RuleEngine:
         handle = self._rs._handle
         try:
             if messages:
-                payload = json.dumps(messages, ensure_ascii=False)
+                try:
+                    payload = json.dumps(messages, ensure_ascii=False, default=_json_default)
+                except (TypeError, ValueError) as exc:
+                    outcome.errors.append(
+                        EngineError(
+                            uscc,
+                            None,
+                            f"主体 {uscc} 的事实无法转换为 JSON：{exc}",
+                            f"the facts of entity {uscc} cannot be written as JSON: {exc}",
+                        )
+                    )
+                    return outcome
                 try:
                     # Code 0 handled, 1 not handled by the last message (other messages
                     # may still have left actions: run them either way), 2 duplicate id.
@@ -324,6 +350,28 @@ class RuleEngine:
         """
         for uscc, facts in entities:
             yield self.evaluate(uscc, facts, as_of=as_of)
+
+    def check_entity(
+        self,
+        entity: Mapping[str, Any],
+        records: Iterable[Mapping[str, Any]],
+        as_of: dt.date,
+        *,
+        calendar: WorkCalendar | None = None,
+    ) -> EntityOutcome:
+        """Derive an entity's facts as of a day and evaluate them (the check-run unit).
+
+        A fact that cannot be derived (e.g. a deadline in a year the official calendar
+        does not cover) is an error of this entity, not of the run.
+        """
+        uscc = str(entity["uscc"])
+        try:
+            facts = derive_facts(entity, records, as_of, calendar=calendar)
+        except SupervisionError as exc:
+            outcome = EntityOutcome(uscc)
+            outcome.errors.append(EngineError(uscc, None, exc.zh, exc.en))
+            return outcome
+        return self.evaluate(uscc, facts, as_of=as_of)
 
     def close(self) -> None:
         """Free the C ruleset; the engine cannot be used afterwards."""
