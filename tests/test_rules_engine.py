@@ -124,7 +124,10 @@ def test_bad_facts_are_reported_and_the_run_goes_on(engine: RuleEngine) -> None:
     outcomes = list(
         engine.evaluate_many(
             [
-                ("A", [{"id": "same", "t": "complaint", "age_days": 1}] * 2),
+                (
+                    "A",
+                    [{"id": "same", "t": "complaint", "age_days": 1}] * 2 + [{"id": "z", "t": "x"}],
+                ),
                 ("B", [{"t": "complaint", "age_days": 1}]),
                 ("C", [{"id": "c", "t": "complaint", "age_days": 1, "odd": object()}]),
                 ("D", entity_facts("D", overdue=3)),

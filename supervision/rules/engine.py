@@ -236,6 +236,18 @@ class RuleEngine:
                 return outcome
             message["sid"] = sid
             messages.append(message)
+        # durable-rules reports a repeated id only when it is the last message of a
+        # batch (and otherwise drops the repeat silently): check all of them here.
+        if len({str(m["id"]) for m in messages}) != len(messages):
+            outcome.errors.append(
+                EngineError(
+                    uscc,
+                    None,
+                    f"主体 {uscc} 的事实 id 重复",
+                    f"duplicate fact id for entity {uscc}",
+                )
+            )
+            return outcome
         self._current = uscc
         self._fired = []
         self._errors = outcome.errors
@@ -279,7 +291,7 @@ class RuleEngine:
                     )
                 elif state_handle is not None:
                     self._run_actions(uscc, state_handle, outcome)
-                self._check_state(uscc, sid, outcome)
+                    self._check_state(uscc, sid, outcome)
         finally:
             # The session may not exist if nothing was asserted.
             with contextlib.suppress(Exception):
@@ -309,7 +321,10 @@ class RuleEngine:
     def _check_state(self, uscc: str, sid: str, outcome: EntityOutcome) -> None:
         # durable-rules swallows action exceptions into the state; ours are already
         # reported by the action wrapper, anything else is reported here.
-        state = self._rs.get_state(sid)
+        try:
+            state = self._rs.get_state(sid)
+        except Exception:  # no state: nothing ran, nothing to report
+            return
         if "exception" in state and not outcome.errors:
             outcome.errors.append(
                 EngineError(
