@@ -17,15 +17,27 @@ from supervision.models.directories import (
 )
 from supervision.models.items import InspectionItem, InspectionItemCreate
 from supervision.models.records import PAYLOAD_MODELS, ComplianceRecord, ComplianceRecordCreate
+from supervision.models.tasks import (
+    Assignment,
+    DrawPick,
+    Plan,
+    Task,
+    TaskEligibility,
+    TaskPopulation,
+    TaskStatus,
+    TaskStratum,
+)
 
 __all__ = [
     "PAYLOAD_MODELS",
+    "Assignment",
     "ComplianceRecord",
     "ComplianceRecordCreate",
     "Conflict",
     "ConflictCreate",
     "Department",
     "DepartmentCreate",
+    "DrawPick",
     "Entity",
     "EntityCreate",
     "EntityPublic",
@@ -34,4 +46,10 @@ __all__ = [
     "Inspector",
     "InspectorCreate",
     "InspectorPublic",
+    "Plan",
+    "Task",
+    "TaskEligibility",
+    "TaskPopulation",
+    "TaskStatus",
+    "TaskStratum",
 ]
