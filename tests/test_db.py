@@ -37,7 +37,7 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path) -> None:  # type: ignor
 
 def test_db_upgrade_and_status_commands(cli) -> None:  # type: ignore[no-untyped-def]
     first = cli("db", "upgrade")
-    assert "0001" in first.stdout
+    assert str(head_revision()) in first.stdout
     again = cli("db", "upgrade")
     assert "已是最新" in again.stdout
     status = cli("db", "status", "--json")
