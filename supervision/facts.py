@@ -236,15 +236,19 @@ def derive_facts(
     cal = calendar or default_calendar()
     uscc = str(entity["uscc"])
     visible = _visible(records, day)
-    facts: list[Fact] = [_entity_fact(entity, day)]
-    facts += _annual_report_facts(uscc, entity, _records_of(visible, "annual_report"), day)
+    by_kind: dict[str, list[Mapping[str, Any]]] = {}
+    for r in visible:
+        by_kind.setdefault(str(r.get("kind")), []).append(r)
 
-    for record in _records_of(visible, "immediate_info"):
+    facts: list[Fact] = [_entity_fact(entity, day)]
+    facts += _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), day)
+
+    for record in by_kind.get("immediate_info", []):
         fact = _immediate_info_fact(uscc, record, day, cal)
         if fact is not None:
             facts.append(fact)
 
-    for record in _records_of(visible, "licence"):
+    for record in by_kind.get("licence", []):
         p = _payload(record)
         valid_to = _opt_date(p.get("valid_to"))
         facts.append(
@@ -260,7 +264,7 @@ def derive_facts(
             }
         )
 
-    for record in _records_of(visible, "complaint"):
+    for record in by_kind.get("complaint", []):
         p = _payload(record)
         received = _opt_date(p.get("received_on")) or _opt_date(record.get("event_date"))
         if received is None or received > day:
@@ -275,7 +279,7 @@ def derive_facts(
             }
         )
 
-    for record in _records_of(visible, "inspection_result"):
+    for record in by_kind.get("inspection_result", []):
         p = _payload(record)
         inspected = _opt_date(p.get("inspected_on")) or _opt_date(record.get("event_date"))
         if inspected is None or inspected > day:
@@ -294,7 +298,7 @@ def derive_facts(
             }
         )
 
-    for record in _records_of(visible, "rectification_order"):
+    for record in by_kind.get("rectification_order", []):
         p = _payload(record)
         ordered = _opt_date(p.get("ordered_on")) or _opt_date(record.get("event_date"))
         due = _opt_date(p.get("due_on"))
@@ -320,7 +324,7 @@ def derive_facts(
 
     for kind, flag in (("address_check", "reachable"), ("info_check", "false_info")):
         checks: list[Fact] = []
-        for record in _records_of(visible, kind):
+        for record in by_kind.get(kind, []):
             p = _payload(record)
             checked = _opt_date(p.get("checked_on")) or _opt_date(record.get("event_date"))
             if checked is None or checked > day:

@@ -125,7 +125,9 @@ class WorkCalendar:
 
     def is_workday(self, day: dt.date | str) -> bool:
         """True when ``day`` is an official working day."""
-        d = to_date(day)
+        return self._workday(to_date(day))
+
+    def _workday(self, d: dt.date) -> bool:
         cached = self._cache.get(d)
         if cached is not None:
             return cached
@@ -148,9 +150,10 @@ class WorkCalendar:
         if n < 0:
             raise RuleError("工作日数不能为负数", "the number of working days cannot be negative")
         d = to_date(start)
+        one = dt.timedelta(days=1)
         while n > 0:
-            d += dt.timedelta(days=1)
-            if self.is_workday(d):
+            d += one
+            if self._workday(d):
                 n -= 1
         return d
 
@@ -175,7 +178,7 @@ class WorkCalendar:
             total = 0
             d = dt.date(year, 1, 1)
             while d.year == year:
-                total += self.is_workday(d)
+                total += self._workday(d)
                 counts.append(total)
                 d += dt.timedelta(days=1)
             self._years[year] = counts
