@@ -326,3 +326,33 @@ def test_supervision_rules_test_command_on_the_shipped_pack() -> None:
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.output
     assert CliRunner().invoke(main, ["rules", "lint"]).exit_code == 0
+
+
+def test_the_other_durable_operators_lint_and_run(tmp_path: Path) -> None:
+    when = """\
+    when:
+      all:
+        - r:
+            $and:
+              - t: inspection_result
+              - $iany: {inspectors: {$i: "11000001"}}
+              - $mt: {item_code: "SAMR-.*"}
+              - $or:
+                  - result_code: "C"
+                  - result_code: "6"
+              - $gt: {age_days: {$add: {$l: {$m: grace}, $r: 1}}}
+              - $ex: {task_code: 1}
+    examples:
+      - name: fires
+        facts: [{id: a, t: inspection_result, inspectors: ["11000001"], item_code: SAMR-01,
+                 result_code: "C", age_days: 9, grace: 2, task_code: T}]
+        expect: [{matched: [a]}]
+      - name: silent
+        facts: [{id: a, t: inspection_result, inspectors: ["11000002"], item_code: SAMR-01,
+                 result_code: "C", age_days: 9, grace: 2, task_code: T}]
+        expect: none
+"""
+    text = GOOD[: GOOD.index("    when:")] + when
+    root = write_pack(tmp_path, text)
+    code, out = run_cli("test", str(root))
+    assert code == 0, out
