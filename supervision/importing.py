@@ -637,6 +637,31 @@ def import_file(
     spec = kind_spec(kind)
     path = Path(path)
     sheet = read_table(path, encoding=encoding)
+    try:
+        return _import_sheet(
+            db,
+            spec,
+            sheet,
+            ignore_unknown_columns=ignore_unknown_columns,
+            skip_invalid=skip_invalid,
+            workers=workers,
+            progress=progress,
+        )
+    finally:
+        sheet.close()
+
+
+def _import_sheet(
+    db: Database,
+    spec: Kind,
+    sheet: Sheet,
+    *,
+    ignore_unknown_columns: bool,
+    skip_invalid: bool,
+    workers: int | None,
+    progress: Callable[[int | None], Any] | None,
+) -> ImportReport:
+    path = sheet.path
     fields = map_headers(spec, sheet.headers, ignore_unknown=ignore_unknown_columns)
     if workers is None:
         cores = os.cpu_count() or 1

@@ -43,6 +43,15 @@ class Sheet:
     headers: list[str]
     rows: Iterator[tuple[int, list[Any]]]
     total: int | None  # an estimate of the number of data rows, for progress bars
+    closer: Callable[[], None] | None = None
+
+    def close(self) -> None:
+        """Release the file, also when the rows were not read to the end."""
+        close_rows = getattr(self.rows, "close", None)
+        if close_rows is not None:
+            close_rows()
+        if self.closer is not None:
+            self.closer()
 
 
 def file_format(path: Path) -> str:
@@ -178,7 +187,9 @@ def _read_csv(path: Path, encoding: str | None) -> Sheet:
                     f"{path.name} line {reader.line_num}: malformed CSV: {exc}",
                 ) from None
 
-    return Sheet(path, "csv", enc, [h.strip() for h in headers], rows(), _count_lines(path) - 1)
+    return Sheet(
+        path, "csv", enc, [h.strip() for h in headers], rows(), _count_lines(path) - 1, fh.close
+    )
 
 
 def _read_xlsx(path: Path) -> Sheet:
@@ -214,7 +225,7 @@ def _read_xlsx(path: Path) -> Sheet:
         finally:
             workbook.close()
 
-    return Sheet(path, "xlsx", None, headers, rows(), total)
+    return Sheet(path, "xlsx", None, headers, rows(), total, workbook.close)
 
 
 def _read_json(path: Path, fmt: str, encoding: str | None) -> Sheet:

@@ -41,9 +41,9 @@ def make_department(n: int | None = None, **overrides: Any) -> dict[str, Any]:
 
 def make_entity(n: int | None = None, **overrides: Any) -> dict[str, Any]:
     n = _next(n)
-    region = overrides.get("region_code", "150102")
+    region = "150102"
     row: dict[str, Any] = {
-        "uscc": make_uscc(n, region=region),
+        "uscc": make_uscc(n),  # independent of region_code, so overrides keep the key
         "name": f"呼和浩特测试商贸有限公司{n}",
         "entity_type": "企业",
         "industry_code": "F5211",
@@ -141,7 +141,9 @@ def make_record(
         "uscc": uscc or make_uscc(n),
         "kind": kind,
         "event_date": "",
-        "payload": json.dumps(payload or _PAYLOADS[kind], ensure_ascii=False),
+        "payload": json.dumps(
+            payload if payload is not None else _PAYLOADS.get(kind, {}), ensure_ascii=False
+        ),
         "source": "test",
         "received_at": "2025-06-02 09:00:00",
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
@@ -142,6 +142,9 @@ class Inspector(InspectorBase, table=True):
 
 
 class InspectorCreate(InspectorBase):
+    # Defaults are validated too: a blank qualifications cell must fail, not become [].
+    model_config = ConfigDict(validate_default=True)  # type: ignore[assignment]
+
     _region = field_validator("region_code", mode="before")(f.check_region)
     _quals = field_validator("qualifications", mode="before")(f.as_list)
 

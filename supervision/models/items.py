@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -31,6 +31,9 @@ class InspectionItem(InspectionItemBase, table=True):
 
 
 class InspectionItemCreate(InspectionItemBase):
+    # Defaults are validated too: a blank methods cell must fail, not become [].
+    model_config = ConfigDict(validate_default=True)  # type: ignore[assignment]
+
     _dates = field_validator("effective_from", "effective_to", mode="before")(f.as_date)
     _methods = field_validator("methods", mode="before")(f.as_list)
 
