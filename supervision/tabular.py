@@ -72,15 +72,19 @@ def normalise_header(header: str) -> str:
 
 
 def neutralise(text: str) -> str:
-    """Make a text cell safe for spreadsheets: a leading = + - @ tab CR gets a ' prefix."""
-    if text and text.startswith(FORMULA_STARTS):
+    """Make a text cell safe for spreadsheets: a leading = + - @ tab CR gets a ' prefix.
+
+    Text that already starts with quotes before such a character gets one more quote, so
+    `unneutralise` gives back exactly what was stored.
+    """
+    if text.lstrip("'").startswith(FORMULA_STARTS):
         return "'" + text
     return text
 
 
 def unneutralise(text: str) -> str:
     """Undo `neutralise` so that exported files re-import to the same values."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+    if text.startswith("'") and text[1:].lstrip("'").startswith(FORMULA_STARTS):
         return text[1:]
     return text
 
