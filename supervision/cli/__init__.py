@@ -7,7 +7,6 @@ sqlite:///supervision.db in the working directory.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -58,21 +57,19 @@ def _register() -> None:
     from supervision.cli.db import db_group
     from supervision.cli.demo import demo
     from supervision.cli.directories import export_command, import_command, list_group
+    from supervision.cli.rules import rules_group
+    from supervision.cli.tasks import plan_group, task_group, verify_command
 
     main.add_command(db_group)
     main.add_command(import_command)
     main.add_command(export_command)
     main.add_command(list_group)
     main.add_command(demo)
+    main.add_command(plan_group)
+    main.add_command(task_group)
+    main.add_command(verify_command)
+    main.add_command(rules_group)
 
 
 _register()
 
-
-def run() -> None:  # pragma: no cover - console entry point alias
-    main(prog_name="supervision", args=sys.argv[1:])
-
-
-from supervision.cli.rules import rules_group  # noqa: E402
-
-main.add_command(rules_group)
