@@ -1,0 +1,135 @@
+"""`supervision demo`: fill the database with a synthetic but realistic province."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import click
+
+from supervision import clock
+from supervision.cli.context import AppContext, emit_json, progress
+from supervision.db import DEFAULT_URL
+from supervision.demo import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince
+from supervision.demo_load import DemoLoadResult, load_demo
+from supervision.vocab import RecordKind
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A suggestion printed after the demo is loaded: Chinese, English, the command."""
+
+    zh: str
+    en: str
+    command: str
+
+
+#: What to try next, in order. Later features append their steps here
+#: (e.g. ``NEXT_STEPS.append(NextStep("抽取检查对象", "draw entities", "supervision draw ..."))``).
+NEXT_STEPS: list[NextStep] = [
+    NextStep("查看兴安盟的检查对象", "list the entities of Hinggan League",
+             "supervision list entities --region 152200"),
+    NextStep("查看执法检查人员", "list the inspectors", "supervision list inspectors"),
+    NextStep("把检查对象名录导出为 Excel", "export the entity directory to Excel",
+             "supervision export entities --format xlsx -o entities.xlsx"),
+]  # fmt: skip
+
+
+def _with_db(command: str, url: str) -> str:
+    """Next-step commands name the database when it is not the default one."""
+    if url == DEFAULT_URL or not command.startswith("supervision "):
+        return command
+    return f"supervision --db {url} {command.removeprefix('supervision ')}"
+
+
+def summary(result: DemoLoadResult, *, seed: int, as_of: date, url: str) -> dict[str, Any]:
+    """The JSON summary of a demo load (what `--json` prints)."""
+    return {
+        "seed": seed,
+        "as_of": as_of.isoformat(),
+        **result.stats.as_dict(),
+        "rows_written": result.rows,
+        "rows_deleted": result.cleared,
+        "seconds": round(result.seconds, 2),
+        "next_steps": [
+            {"zh": s.zh, "en": s.en, "command": _with_db(s.command, url)} for s in NEXT_STEPS
+        ],
+    }
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "0%"
+
+
+def _print_summary(data: dict[str, Any]) -> None:
+    n = data["entities"]
+    echo = click.echo
+    echo(f"演示省份：内蒙古自治区（种子 {data['seed']}，基准日 {data['as_of']}），"
+         f"用时 {data['seconds']} 秒")  # fmt: skip
+    echo(f"Demo province: Inner Mongolia (seed {data['seed']}, as of {data['as_of']}), "
+         f"{data['seconds']} s")  # fmt: skip
+    echo("")
+    echo(
+        f"部门 / departments: {data['departments']}    抽查事项 / inspection items: {data['items']}"
+    )
+    statuses = ", ".join(f"{k} {v}" for k, v in data["inspectors_by_status"].items())
+    echo(f"执法检查人员 / inspectors: {data['inspectors']} ({statuses})    "
+         f"回避声明 / declared conflicts: {data['conflicts']}")  # fmt: skip
+    types = ", ".join(f"{k} {v} ({_percent(v, n)})" for k, v in data["entities_by_type"].items())
+    echo(f"检查对象 / entities: {n}: {types}")
+    statuses = ", ".join(f"{k} {v}" for k, v in data["entities_by_status"].items())
+    echo(f"  登记状态 / status: {statuses}")
+    risks = ", ".join(f"{k} {v} ({_percent(v, n)})" for k, v in data["risk_classes"].items())
+    echo(f"  信用风险分类 / risk classes: {risks}")
+    echo(f"  列入经营异常名录 / on the abnormal list: {data['abnormal']} "
+         f"({_percent(data['abnormal'], n)})，其中满三年 / over 3 years: "
+         f"{data['abnormal_over_3_years']}")  # fmt: skip
+    echo("")
+    echo("各盟市检查对象 / entities per prefecture:")
+    for code, info in data["entities_by_prefecture"].items():
+        echo(f"  {code} {info['name']:<6} {info['entities']:>9}")
+    echo("")
+    echo(f"合规记录 / compliance records: {data['records']}")
+    for kind in RecordKind:
+        echo(f"  {kind.zh} / {kind.value}: {data['records_by_kind'][kind.value]}")
+    echo("")
+    echo("接下来可以试试 / what to try next:")
+    for step in data["next_steps"]:
+        echo(f"  {step['zh']} / {step['en']}:")
+        echo(f"    {step['command']}")
+
+
+@click.command("demo")
+@click.option("--entities", "entities", type=click.IntRange(min=1), default=DEFAULT_ENTITIES,
+              show_default=True, help="检查对象数量 / number of entities")  # fmt: skip
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
+              help="随机种子：相同种子生成相同数据 / seed: the same seed gives the same data")  # fmt: skip
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="基准日（默认今天）/ the demo's 'today' (default: today), YYYY-MM-DD")  # fmt: skip
+@click.option("--fresh", is_flag=True,
+              help="先清空演示相关表的全部数据 / first delete all rows of the demo's tables")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+@click.pass_obj
+def demo(app: AppContext, entities: int, seed: int, as_of: Any, fresh: bool, as_json: bool) -> None:
+    """生成演示省份（内蒙古自治区）/ generate a demo province (Inner Mongolia).
+
+    \b
+    部门、抽查事项、执法检查人员、检查对象（12个盟市）、回避声明和合规记录，
+    由 --seed 决定，可重复生成。数据库已有数据时须加 --fresh。
+    Departments, inspection items, inspectors, entities across the 12 盟市, declared
+    conflicts and compliance records, determined by --seed. A database that already
+    holds data is refused unless --fresh is given.
+    """
+    day = as_of.date() if as_of is not None else clock.today()
+    province = DemoProvince(entities=entities, seed=seed, as_of=day)
+    with progress("生成演示数据 / generating the demo", entities) as advance:
+        result = load_demo(app.db, province, fresh=fresh, advance=advance)
+    data = summary(result, seed=seed, as_of=day, url=app.url)
+    if as_json:
+        emit_json(data)
+    else:
+        _print_summary(data)
+
+
+__all__ = ["NEXT_STEPS", "NextStep", "demo", "summary"]
