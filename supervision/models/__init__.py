@@ -15,6 +15,13 @@ from supervision.models.directories import (
     InspectorCreate,
     InspectorPublic,
 )
+from supervision.models.findings import (
+    CheckRun,
+    EntityCheckState,
+    EntityMark,
+    Finding,
+    FindingStatus,
+)
 from supervision.models.items import InspectionItem, InspectionItemCreate
 from supervision.models.records import PAYLOAD_MODELS, ComplianceRecord, ComplianceRecordCreate
 from supervision.models.tasks import (
@@ -31,6 +38,7 @@ from supervision.models.tasks import (
 __all__ = [
     "PAYLOAD_MODELS",
     "Assignment",
+    "CheckRun",
     "ComplianceRecord",
     "ComplianceRecordCreate",
     "Conflict",
@@ -39,8 +47,12 @@ __all__ = [
     "DepartmentCreate",
     "DrawPick",
     "Entity",
+    "EntityCheckState",
     "EntityCreate",
+    "EntityMark",
     "EntityPublic",
+    "Finding",
+    "FindingStatus",
     "InspectionItem",
     "InspectionItemCreate",
     "Inspector",
