@@ -1,0 +1,314 @@
+"""Export a draw so that outsiders can recompute it (一公开), and check such an export.
+
+An export directory holds exactly:
+
+    seed.txt                 the seed, verbatim, UTF-8, no trailing newline
+    parameters.json          canonical JSON: task, algorithm, strata, ratios (stratum →
+                             ratio string), plus population_files, population_sizes,
+                             sample_sizes added here
+    population/<name>.txt    one id per line, sorted by code point, LF, final newline
+    selection.csv            stratum,id,ticket — the drawn entities in draw order, LF
+    README.md                how to recompute (Chinese, then English), with runnable code
+    digests.json             SHA-256 of every file above, by relative path
+
+Population file names: a stratum name is kept as is when it only uses
+``A-Z a-z 0-9 _ -``; any other character (including ".", "%", "/" and all non-ASCII)
+is written as %XX of its UTF-8 bytes, so "信用A" becomes ``%E4%BF%A1%E7%94%A8A.txt``.
+The mapping is injective, cannot escape the directory, and is recorded in
+``parameters.json`` under ``population_files``; names that would collide on a
+case-insensitive file system ("a" and "A") are refused.
+
+Only this module touches the file system; it writes nothing outside ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from supervision.draws import (
+    DrawError,
+    Pick,
+    draw_entities,
+    parse_ratio,
+    validate_ids,
+    validate_seed,
+)
+
+__all__ = [
+    "REQUIRED_PARAMETERS",
+    "canonical_json",
+    "population_bytes",
+    "population_digest",
+    "population_filename",
+    "verify_export",
+    "write_export",
+]
+
+REQUIRED_PARAMETERS = ("task", "algorithm", "strata", "ratios")
+"""Keys the caller must put in parameters.json."""
+
+_ADDED_PARAMETERS = ("population_files", "population_sizes", "sample_sizes")
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_SELECTION_HEADER = ["stratum", "id", "ticket"]
+
+README_TEMPLATE = """\
+# 抽查结果复核说明（{task}）
+
+本目录公开了一次"双随机"抽取的全部输入和结果，任何人都可以独立重算并核对。
+
+- `seed.txt`：随机种子（原样保存，UTF-8，无换行）。
+- `parameters.json`：抽查任务、算法、分层和各层抽查比例；`population_files` 给出各分层的名录文件。
+- `population/*.txt`：各分层的抽查对象名录，每行一个统一社会信用代码，按码位排序。
+- `selection.csv`：抽中的主体（分层、代码、签号），按抽取顺序排列。
+- `digests.json`：以上各文件的 SHA-256 摘要，用于确认文件未被改动。
+
+算法：每个主体的签号为 consistent-sampler 1.0.10 的第一代签号
+（SHA-256(SHA-256(种子) + 代码) 的十进制数字倒序，前加 "0."）；
+每个分层抽取签号最小的 ceil(比例 × 主体数) 户。
+
+在本目录中安装 `pip install consistent-sampler==1.0.10` 后运行下面的 Python 代码，
+输出 "一致 MATCH" 即说明公开的结果可以复现。
+
+# How to check this draw
+
+This directory publishes every input and the result of a random draw, so anyone can
+recompute it. `seed.txt` is the seed (verbatim, UTF-8, no newline); `parameters.json`
+gives the task, algorithm, strata and the ratio of each stratum, and
+`population_files` names each stratum's list; `population/*.txt` lists the entities
+(one unified social credit code per line, sorted by code point); `selection.csv` lists
+the drawn entities with their tickets, in draw order; `digests.json` holds the
+SHA-256 of each file.
+
+Each entity's ticket is its consistent-sampler 1.0.10 first-generation ticket; in
+each stratum the ceil(ratio × size) entities with the smallest tickets are drawn.
+Install `pip install consistent-sampler==1.0.10`, run this code in this directory,
+and it prints "一致 MATCH" when the published selection is reproduced:
+
+```python
+import csv, io, json, math
+from fractions import Fraction
+from consistent_sampler import sampler
+
+seed = open("seed.txt", encoding="utf-8", newline="").read()
+params = json.load(open("parameters.json", encoding="utf-8"))
+out = io.StringIO()
+rows = csv.writer(out, lineterminator="\\n")
+rows.writerow(["stratum", "id", "ticket"])
+for stratum in sorted(params["ratios"]):
+    text = open(params["population_files"][stratum], encoding="utf-8", newline="").read()
+    ids = text.split("\\n")[:-1]
+    n = math.ceil(Fraction(params["ratios"][stratum]) * len(ids))
+    for ticket, id_, _ in sampler(ids, seed, take=n, digits=18):
+        rows.writerow([stratum, id_, ticket])
+published = open("selection.csv", encoding="utf-8", newline="").read()
+print("一致 MATCH" if out.getvalue() == published else "不一致 MISMATCH")
+```
+"""
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no spaces, UTF-8 without escapes, no NaN."""
+    return json.dumps(
+        obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def population_bytes(ids: Sequence[str]) -> bytes:
+    """The canonical population file: ids sorted by code point, one per line, LF-ended."""
+    return "".join(f"{i}\n" for i in sorted(ids)).encode("utf-8")
+
+
+def population_digest(ids: Sequence[str]) -> str:
+    """SHA-256 hex of the canonical population file for ``ids``."""
+    return hashlib.sha256(population_bytes(ids)).hexdigest()
+
+
+def population_filename(stratum: str) -> str:
+    """Relative path of a stratum's population file (see the module docstring)."""
+    encoded = "".join(
+        char if char in _SAFE else "".join(f"%{b:02X}" for b in char.encode("utf-8"))
+        for char in stratum
+    )
+    return f"population/{encoded}.txt"
+
+
+def _selection_bytes(picks: Sequence[Pick]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(_SELECTION_HEADER)
+    for pick in picks:
+        writer.writerow([pick.stratum, pick.id, pick.ticket])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _check_parameters(
+    parameters: Mapping[str, Any], populations: Mapping[str, Sequence[str]]
+) -> None:
+    missing = [key for key in REQUIRED_PARAMETERS if key not in parameters]
+    if missing:
+        raise DrawError(
+            f"parameters.json 缺少字段：{', '.join(missing)}",
+            f"parameters.json lacks: {', '.join(missing)}",
+        )
+    ratios = parameters["ratios"]
+    if not isinstance(ratios, Mapping) or set(ratios) != set(populations):
+        raise DrawError(
+            "parameters.json 的 ratios 必须是 分层 → 比例字符串，且分层与名录一致",
+            "parameters.json 'ratios' must map each stratum of the populations to a ratio string",
+        )
+    for name, ratio in ratios.items():
+        if not isinstance(ratio, str):
+            raise DrawError(
+                f'分层 {name!r} 的比例须写成字符串（如 "0.05"）以保持精确',
+                f'the ratio of stratum {name!r} must be a string (e.g. "0.05") to stay exact',
+            )
+        parse_ratio(ratio, name)
+    strata = parameters["strata"]
+    if not isinstance(strata, (Mapping, list)) or set(strata) != set(populations):
+        raise DrawError(
+            "parameters.json 的 strata 必须列出（或以对象描述）每个分层，且与名录一致",
+            "parameters.json 'strata' must list (or describe, as an object) exactly the strata",
+        )
+    clash = [key for key in _ADDED_PARAMETERS if key in parameters]
+    if clash:
+        raise DrawError(
+            f"parameters.json 字段 {', '.join(clash)} 由导出程序生成，调用方不应提供",
+            f"parameters.json fields {', '.join(clash)} are generated by the export",
+        )
+
+
+def _file_names(populations: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    names = {stratum: population_filename(stratum) for stratum in sorted(populations)}
+    folded: dict[str, str] = {}
+    for stratum, name in names.items():
+        other = folded.setdefault(name.casefold(), stratum)
+        if other != stratum:
+            raise DrawError(
+                f"分层 {other!r} 与 {stratum!r} 的文件名只差大小写，在部分系统上会冲突",
+                f"strata {other!r} and {stratum!r} differ only in case; their files would clash",
+            )
+    return names
+
+
+def write_export(
+    out_dir: str | Path,
+    *,
+    seed: str,
+    parameters: Mapping[str, Any],
+    populations: Mapping[str, Sequence[str]],
+    picks: Sequence[Pick],
+) -> dict[str, str]:
+    """Write the public export of a draw into ``out_dir`` (created; must be new or empty).
+
+    ``parameters`` must hold ``task``, ``algorithm``, ``strata`` and ``ratios`` (stratum →
+    ratio string).  The picks are recomputed from seed, populations and ratios before
+    anything is written, so an export that does not reproduce is never published.
+    Returns the SHA-256 of every written file by relative path.
+    """
+    validate_seed(seed)
+    _check_parameters(parameters, populations)
+    validate_ids(populations)
+    files = _file_names(populations)
+    ratios = {name: parse_ratio(r, name) for name, r in parameters["ratios"].items()}
+    expected = draw_entities(seed, populations, ratios)
+    if list(picks) != expected:
+        raise DrawError(
+            "给出的抽取结果与种子、名录和比例重算的结果不一致，拒绝导出",
+            "the picks do not match a recomputation from seed, populations and ratios; "
+            "nothing exported",
+        )
+    root = Path(out_dir)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise DrawError(
+            f"导出目录 {root} 已存在且不为空", f"export directory {root} exists and is not empty"
+        )
+    full_parameters = dict(parameters)
+    full_parameters["population_files"] = files
+    full_parameters["population_sizes"] = {name: len(ids) for name, ids in populations.items()}
+    full_parameters["sample_sizes"] = {
+        name: sum(1 for p in picks if p.stratum == name) for name in populations
+    }
+    contents: dict[str, bytes] = {
+        "seed.txt": seed.encode("utf-8"),
+        "parameters.json": canonical_json(full_parameters),
+    }
+    for name in sorted(populations):
+        contents[files[name]] = population_bytes(populations[name])
+    contents["selection.csv"] = _selection_bytes(picks)
+    task = str(parameters["task"]).replace("\n", " ")
+    contents["README.md"] = README_TEMPLATE.format(task=task).encode("utf-8")
+    digests = {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
+    contents["digests.json"] = canonical_json(digests)
+    (root / "population").mkdir(parents=True, exist_ok=True)
+    for path, data in contents.items():
+        (root / path).write_bytes(data)
+    return {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
+
+
+def _read_population(data: bytes, name: str, problems: list[str]) -> list[str]:
+    text = data.decode("utf-8")
+    if text and not text.endswith("\n"):
+        problems.append(f"{name} 缺少末尾换行 / {name} lacks the final newline")
+    ids = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+    if ids != sorted(ids) or len(set(ids)) != len(ids):
+        problems.append(f"{name} 未排序或有重复 / {name} is not sorted or has duplicates")
+    return ids
+
+
+def verify_export(directory: str | Path) -> list[str]:
+    """Check an export; return the problems found (empty list: the export reproduces).
+
+    Checks every digest, that no file is missing or extra, the seed, the parameters,
+    the population files' canonical form, and recomputes the selection.
+    """
+    root = Path(directory)
+    problems: list[str] = []
+    try:
+        digests = json.loads((root / "digests.json").read_bytes())
+        parameters = json.loads((root / "parameters.json").read_bytes())
+        seed = (root / "seed.txt").read_bytes().decode("utf-8")
+    except (OSError, ValueError) as exc:
+        return [f"无法读取导出文件 / cannot read the export: {exc}"]
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - {
+        "digests.json"
+    }
+    if not isinstance(digests, dict):
+        return ["digests.json 格式错误 / digests.json is malformed"]
+    for path in sorted(present - set(digests)):
+        problems.append(f"多余的文件 / unlisted file: {path}")
+    for path, digest in sorted(digests.items()):
+        if path not in present:
+            problems.append(f"缺少文件 / missing file: {path}")
+        elif hashlib.sha256((root / path).read_bytes()).hexdigest() != digest:
+            problems.append(f"摘要不符 / digest mismatch: {path}")
+    try:
+        validate_seed(seed)
+        files = parameters["population_files"]
+        ratio_texts = parameters["ratios"]
+        if set(files) != set(ratio_texts):
+            raise DrawError("分层不一致", "strata in population_files and ratios differ")
+        populations: dict[str, list[str]] = {}
+        for name, path in sorted(files.items()):
+            if path != population_filename(name):
+                problems.append(
+                    f"分层 {name!r} 的文件名应为 {population_filename(name)} / "
+                    f"stratum {name!r} should be in {population_filename(name)}"
+                )
+            populations[name] = _read_population((root / path).read_bytes(), path, problems)
+        ratios = {name: parse_ratio(text, name) for name, text in ratio_texts.items()}
+        expected = _selection_bytes(draw_entities(seed, populations, ratios))
+    except (DrawError, OSError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        problems.append(f"无法重算 / cannot recompute: {exc!s}")
+        return problems
+    published = (root / "selection.csv").read_bytes() if (root / "selection.csv").exists() else b""
+    if published != expected:
+        problems.append(
+            "selection.csv 与重算结果不一致 / selection.csv differs from the recomputed draw"
+        )
+    return problems
