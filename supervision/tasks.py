@@ -8,7 +8,6 @@ seed exists. Nothing here draws; see supervision.drawing.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,10 +16,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import and_, insert, or_, select
-from sqlmodel import Session, col
+from sqlalchemy import and_, insert, or_
+from sqlmodel import Session, col, select
 
 from supervision import clock
+from supervision.draw_export import canonical_json, population_digest
 from supervision.draws import DrawError, parse_ratio
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import (
@@ -81,9 +81,10 @@ class TargetFilter(BaseModel):
 
     @property
     def untargeted(self) -> bool:
-        return not (
-            self.entity_types or self.industries or self.regions or self.risk_classes
-        ) and self.abnormal is None
+        return (
+            not (self.entity_types or self.industries or self.regions or self.risk_classes)
+            and self.abnormal is None
+        )
 
 
 def region_prefix(code: str) -> str:
@@ -188,14 +189,20 @@ def parse_task_input(data: Mapping[str, Any], source: str = "task") -> TaskCreat
             message = str(error["msg"]).removeprefix("Value error, ")
             details.append(f"{source}: {where}: {message}")
         raise ValidationFailed(
-            f"任务参数有 {len(details)} 处错误", f"the task has {len(details)} invalid field(s)",
+            f"任务参数有 {len(details)} 处错误",
+            f"the task has {len(details)} invalid field(s)",
             details=details,
         ) from None
 
 
 # --------------------------------------------------------------------------- plans
 def create_plan(
-    session: Session, *, code: str, year: int, name: str, departments: Iterable[str],
+    session: Session,
+    *,
+    code: str,
+    year: int,
+    name: str,
+    departments: Iterable[str],
     notes: str = "",
 ) -> Plan:
     """Create a yearly plan (年度抽查计划)."""
@@ -205,8 +212,14 @@ def create_plan(
     _require_departments(session, departments)
     if not 2000 <= year <= 2100:
         raise SupervisionError(f"年度 {year} 不合理", f"year {year} is out of range")
-    plan = Plan(code=code, year=year, name=name, departments=departments, notes=notes,
-                created_at=clock.now())
+    plan = Plan(
+        code=code,
+        year=year,
+        name=name,
+        departments=departments,
+        notes=notes,
+        created_at=clock.now(),
+    )
     session.add(plan)
     session.flush()
     return plan
@@ -221,7 +234,7 @@ def _require_departments(session: Session, codes: Iterable[str]) -> None:
 
 
 def list_plans(session: Session) -> list[Plan]:
-    return list(session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.code))).scalars())
+    return list(session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.code))))
 
 
 # --------------------------------------------------------------------------- tasks
@@ -229,10 +242,12 @@ def item_in_force(session: Session, code: str, on: date) -> InspectionItem | Non
     """The version of an item in force on a date (the newest one if several are)."""
     rows = session.exec(
         select(InspectionItem)
-        .where(InspectionItem.code == code, InspectionItem.effective_from <= on)
-        .where(or_(col(InspectionItem.effective_to).is_(None), InspectionItem.effective_to >= on))
+        .where(InspectionItem.code == code, col(InspectionItem.effective_from) <= on)
+        .where(
+            or_(col(InspectionItem.effective_to).is_(None), col(InspectionItem.effective_to) >= on)
+        )
         .order_by(col(InspectionItem.version).desc())
-    ).scalars()
+    )
     return next(iter(rows), None)
 
 
@@ -259,8 +274,13 @@ def create_task(session: Session, spec: TaskCreate) -> Task:
                 f"item {code} belongs to {item.department_code}, not a department of the task"
             )
         else:
-            items.append({"code": item.code, "version": item.version,
-                          "department_code": item.department_code})
+            items.append(
+                {
+                    "code": item.code,
+                    "version": item.version,
+                    "department_code": item.department_code,
+                }
+            )
     without_items = [d for d in spec.departments if all(i["department_code"] != d for i in items)]
     if not problems and without_items:
         problems.append(
@@ -268,17 +288,27 @@ def create_task(session: Session, spec: TaskCreate) -> Task:
             f"department(s) {', '.join(without_items)} have no item in the task"
         )
     if problems:
-        raise ValidationFailed("任务的检查事项有误", "the task's items are invalid",
-                               details=problems)
+        raise ValidationFailed(
+            "任务的检查事项有误", "the task's items are invalid", details=problems
+        )
     task = Task(
-        code=spec.code, plan_code=spec.plan, name=spec.name, departments=spec.departments,
-        items=items, target=spec.target.model_dump(mode="json"),
+        code=spec.code,
+        plan_code=spec.plan,
+        name=spec.name,
+        departments=spec.departments,
+        items=items,
+        target=spec.target.model_dump(mode="json"),
         ratios={k: str(v) for k, v in spec.ratios.items()},
-        strata_keys=STRATA_CHOICES[spec.strata], members=spec.members,
-        exclusion_days=spec.exclusion_days, region_rule=spec.region_rule,
-        exclude_previous_inspector=spec.exclude_previous_inspector, load_slack=spec.load_slack,
-        period_start=spec.period_start, period_end=spec.period_end,
-        status=TaskStatus.DRAFT, created_at=clock.now(),
+        strata_keys=STRATA_CHOICES[spec.strata],
+        members=spec.members,
+        exclusion_days=spec.exclusion_days,
+        region_rule=spec.region_rule,
+        exclude_previous_inspector=spec.exclude_previous_inspector,
+        load_slack=spec.load_slack,
+        period_start=spec.period_start,
+        period_end=spec.period_end,
+        status=TaskStatus.DRAFT,
+        created_at=clock.now(),
     )
     session.add(task)
     session.flush()
@@ -296,7 +326,7 @@ def list_tasks(session: Session, *, plan: str | None = None) -> list[Task]:
     query = select(Task).order_by(col(Task.created_at), col(Task.code))
     if plan:
         query = query.where(Task.plan_code == plan)
-    return list(session.exec(query).scalars())
+    return list(session.exec(query))
 
 
 def cancel_task(session: Session, code: str, reason: str) -> Task:
@@ -331,7 +361,7 @@ class Population:
 
 
 def _target_clause(target: TargetFilter) -> Any:
-    clauses = []
+    clauses: list[Any] = []
     if target.entity_types:
         clauses.append(col(Entity.entity_type).in_(target.entity_types))
     if target.risk_classes:
@@ -356,7 +386,10 @@ def stratum_of(strata_keys: list[str], risk_class: str, region_code: str) -> str
 
 EXCLUSION_REASONS = {
     "recently_inspected": ("近期已就同一事项接受检查", "inspected for one of the items recently"),
-    "drawn_in_other_task": ("已被其他任务就同一事项抽中", "drawn for one of the items by another task"),
+    "drawn_in_other_task": (
+        "已被其他任务就同一事项抽中",
+        "drawn for one of the items by another task",
+    ),
 }
 
 
@@ -373,7 +406,7 @@ def exclusion_label(reason: str) -> str:
 def compute_population(session: Session, task: Task, as_of: date) -> Population:
     """Entities matching the task's filter, status 存续, minus exclusions (counted by reason)."""
     target = TargetFilter.model_validate(task.target)
-    rows = session.execute(
+    rows = session.exec(
         select(Entity.uscc, Entity.region_code, Entity.risk_class, Entity.status).where(
             _target_clause(target)
         )
@@ -409,7 +442,7 @@ def _recently_covered(
     cutoff = as_of - timedelta(days=task.exclusion_days)
     item_codes = {i["code"] for i in task.items}
     excluded: dict[str, str] = {}
-    records = session.execute(
+    records = session.exec(
         select(ComplianceRecord.uscc, ComplianceRecord.payload).where(
             ComplianceRecord.kind == RecordKind.INSPECTION_RESULT.value,
             col(ComplianceRecord.event_date) >= cutoff,
@@ -418,7 +451,7 @@ def _recently_covered(
     for uscc, payload in records:
         if uscc in candidates and payload.get("item_code") in item_codes:
             excluded[uscc] = "recently_inspected"
-    others = session.execute(
+    others = session.exec(
         select(DrawPick.uscc, Task.items)
         .join(Task, col(Task.code) == DrawPick.task_code)
         .where(Task.code != task.code, Task.status != TaskStatus.CANCELLED)
@@ -431,16 +464,6 @@ def _recently_covered(
 
 
 # --------------------------------------------------------------------------- commitment
-def canonical_json(data: Any) -> bytes:
-    """Sorted keys, UTF-8, no spaces: the bytes that digests are taken over."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def population_file_bytes(ids: Iterable[str]) -> bytes:
-    """One id per line, sorted by code point, LF, final newline (population/<stratum>.txt)."""
-    return "".join(f"{i}\n" for i in sorted(ids)).encode()
-
-
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -465,7 +488,7 @@ def commit_task(session: Session, code: str, *, as_of: date | None = None) -> Ta
     for name, ids in population.strata.items():
         strata_info[name] = {
             "size": len(ids),
-            "digest": sha256_hex(population_file_bytes(ids)),
+            "digest": population_digest(ids),
             "ratio": task.ratios[name.split("-")[0]],
         }
     parameters = {
@@ -500,10 +523,18 @@ def commit_task(session: Session, code: str, *, as_of: date | None = None) -> Ta
     task.status = TaskStatus.COMMITTED
     session.add(task)
     session.flush()
-    session.execute(
+    session.connection().execute(
         insert(TaskStratum),
-        [{"task_code": code, "stratum": n, "ratio": s["ratio"], "size": s["size"],
-          "digest": s["digest"]} for n, s in strata_info.items()],
+        [
+            {
+                "task_code": code,
+                "stratum": n,
+                "ratio": s["ratio"],
+                "size": s["size"],
+                "digest": s["digest"],
+            }
+            for n, s in strata_info.items()
+        ],
     )
     rows = [
         {"task_code": code, "stratum": name, "uscc": uscc, "region_code": population.regions[uscc]}
@@ -511,18 +542,17 @@ def commit_task(session: Session, code: str, *, as_of: date | None = None) -> Ta
         for uscc in ids
     ]
     for start in range(0, len(rows), 20_000):
-        session.execute(insert(TaskPopulation), rows[start : start + 20_000])
+        session.connection().execute(insert(TaskPopulation), rows[start : start + 20_000])
     return task
 
 
 def committed_population(session: Session, code: str) -> dict[str, list[str]]:
     """The frozen population of a committed task, per stratum, ids sorted by code point."""
     strata: dict[str, list[str]] = {
-        s: [] for s in session.execute(
-            select(TaskStratum.stratum).where(TaskStratum.task_code == code)
-        ).scalars()
+        s: []
+        for s in session.exec(select(TaskStratum.stratum).where(TaskStratum.task_code == code))
     }
-    for stratum, uscc in session.execute(
+    for stratum, uscc in session.exec(
         select(TaskPopulation.stratum, TaskPopulation.uscc).where(TaskPopulation.task_code == code)
     ):
         strata[stratum].append(uscc)

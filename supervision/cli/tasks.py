@@ -38,16 +38,23 @@ def plan_group() -> None:
 @click.option("--code", required=True, help="计划编号 / plan code")
 @click.option("--year", required=True, type=int, help="年度 / year")
 @click.option("--name", required=True, help="计划名称 / plan name")
-@click.option("--department", "departments", multiple=True, required=True,
-              help="参与部门代码，可重复 / department code (repeatable)")
+@click.option(
+    "--department",
+    "departments",
+    multiple=True,
+    required=True,
+    help="参与部门代码，可重复 / department code (repeatable)",
+)
 @click.option("--notes", default="", help="备注 / notes")
 @click.pass_obj
-def plan_create(app: AppContext, code: str, year: int, name: str,
-                departments: tuple[str, ...], notes: str) -> None:
+def plan_create(
+    app: AppContext, code: str, year: int, name: str, departments: tuple[str, ...], notes: str
+) -> None:
     """创建年度抽查计划 / create a yearly plan."""
     with app.db.session() as session:
-        plan = create_plan(session, code=code, year=year, name=name,
-                           departments=departments, notes=notes)
+        plan = create_plan(
+            session, code=code, year=year, name=name, departments=departments, notes=notes
+        )
     click.echo(f"已创建抽查计划 {plan.code} / plan {plan.code} created")
 
 
@@ -61,8 +68,11 @@ def plan_list(app: AppContext, as_json: bool) -> None:
     if as_json:
         emit_json(plans)
         return
-    emit_table("抽查计划 / plans", ["编号 code", "年度 year", "名称 name", "部门 departments"],
-               [(p["code"], p["year"], p["name"], "、".join(p["departments"])) for p in plans])
+    emit_table(
+        "抽查计划 / plans",
+        ["编号 code", "年度 year", "名称 name", "部门 departments"],
+        [(p["code"], p["year"], p["name"], "、".join(p["departments"])) for p in plans],
+    )
 
 
 @click.group("task")
@@ -74,7 +84,9 @@ def _load_task_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SupervisionError(f"无法读取任务文件 {path}", f"cannot read task file {path}: {exc}") from None
+        raise SupervisionError(
+            f"无法读取任务文件 {path}", f"cannot read task file {path}: {exc}"
+        ) from None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -82,7 +94,9 @@ def _load_task_file(path: Path) -> dict[str, Any]:
             f"任务文件 {path} 格式错误：{exc}", f"task file {path} is not valid YAML/JSON: {exc}"
         ) from None
     if not isinstance(data, dict):
-        raise SupervisionError(f"任务文件 {path} 应为一个对象", f"task file {path} must hold a mapping")
+        raise SupervisionError(
+            f"任务文件 {path} 应为一个对象", f"task file {path} must hold a mapping"
+        )
     return data
 
 
@@ -104,27 +118,59 @@ def _ratio_option(values: tuple[str, ...]) -> dict[str, str] | str | None:
 
 
 @task_group.command("create")
-@click.option("--from", "from_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="任务文件 (YAML/JSON)，命令行选项优先 / task file; options override it")
+@click.option(
+    "--from",
+    "from_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="任务文件 (YAML/JSON)，命令行选项优先 / task file; options override it",
+)
 @click.option("--code", help="任务编号，如 蒙市监抽查〔2026〕1号 / task code")
 @click.option("--plan", help="所属计划编号 / plan code")
 @click.option("--name", help="任务名称 / task name")
-@click.option("--department", "departments", multiple=True, help="部门代码，可重复 / department (repeatable)")
+@click.option(
+    "--department", "departments", multiple=True, help="部门代码，可重复 / department (repeatable)"
+)
 @click.option("--item", "items", multiple=True, help="事项编码，可重复 / item code (repeatable)")
-@click.option("--ratio", "ratios", multiple=True,
-              help="抽查比例：0.05 或 A=0.01 B=0.02 ... / ratio for all classes or per class")
-@click.option("--strata", type=click.Choice(["risk_class", "risk_class,region"]),
-              help="分层 / strata (default risk_class)")
-@click.option("--entity-type", "entity_types", multiple=True, help="定向：主体类型 / target entity type")
-@click.option("--industry", "industries", multiple=True, help="定向：行业代码前缀 / target industry")
+@click.option(
+    "--ratio",
+    "ratios",
+    multiple=True,
+    help="抽查比例：0.05 或 A=0.01 B=0.02 ... / ratio for all classes or per class",
+)
+@click.option(
+    "--strata",
+    type=click.Choice(["risk_class", "risk_class,region"]),
+    help="分层 / strata (default risk_class)",
+)
+@click.option(
+    "--entity-type", "entity_types", multiple=True, help="定向：主体类型 / target entity type"
+)
+@click.option(
+    "--industry", "industries", multiple=True, help="定向：行业代码前缀 / target industry"
+)
 @click.option("--region", "regions", multiple=True, help="定向：行政区划 / target region")
-@click.option("--risk-class", "risk_classes", multiple=True, help="定向：风险分类 / target risk class")
-@click.option("--abnormal/--not-abnormal", default=None, help="定向：是否在经营异常名录 / target abnormal flag")
-@click.option("--members", "members", multiple=True, help="每部门人数 DEPT=2 / inspectors per department")
-@click.option("--exclusion-days", type=int, help="避免重复检查的天数 (365) / exclusion window in days")
-@click.option("--region-rule", type=click.Choice(["prefecture", "county", "province", "any"]),
-              help="检查人员地域匹配规则 / inspector region rule (default prefecture)")
-@click.option("--load-slack", type=int, help="每人任务量上限的宽容量 / extra load allowed per inspector")
+@click.option(
+    "--risk-class", "risk_classes", multiple=True, help="定向：风险分类 / target risk class"
+)
+@click.option(
+    "--abnormal/--not-abnormal",
+    default=None,
+    help="定向：是否在经营异常名录 / target abnormal flag",
+)
+@click.option(
+    "--members", "members", multiple=True, help="每部门人数 DEPT=2 / inspectors per department"
+)
+@click.option(
+    "--exclusion-days", type=int, help="避免重复检查的天数 (365) / exclusion window in days"
+)
+@click.option(
+    "--region-rule",
+    type=click.Choice(["prefecture", "county", "province", "any"]),
+    help="检查人员地域匹配规则 / inspector region rule (default prefecture)",
+)
+@click.option(
+    "--load-slack", type=int, help="每人任务量上限的宽容量 / extra load allowed per inspector"
+)
 @click.option("--start", "period_start", help="检查开始日期 / inspection period start")
 @click.option("--end", "period_end", help="检查结束日期 / inspection period end")
 @click.pass_obj
@@ -145,8 +191,17 @@ def task_create(app: AppContext, from_file: Path | None, **options: Any) -> None
         data["ratios"] = ratios
     if options["members"]:
         data["members"] = dict(_pair(v) for v in options["members"])
-    for key in ("code", "plan", "name", "strata", "exclusion_days", "region_rule", "load_slack",
-                "period_start", "period_end"):
+    for key in (
+        "code",
+        "plan",
+        "name",
+        "strata",
+        "exclusion_days",
+        "region_rule",
+        "load_slack",
+        "period_start",
+        "period_end",
+    ):
         if options[key] is not None:
             data[key] = options[key]
     for key in ("departments", "items"):
@@ -162,7 +217,9 @@ def task_create(app: AppContext, from_file: Path | None, **options: Any) -> None
 def _pair(value: str) -> tuple[str, int]:
     key, sep, number = value.partition("=")
     if not sep or not number.strip().isdigit():
-        raise SupervisionError(f"人数写法应为 部门=2：{value}", f"members are written DEPT=2, got {value}")
+        raise SupervisionError(
+            f"人数写法应为 部门=2：{value}", f"members are written DEPT=2, got {value}"
+        )
     return key.strip(), int(number)
 
 
@@ -187,8 +244,16 @@ def task_list(app: AppContext, plan: str | None, as_json: bool) -> None:
     emit_table(
         "抽查任务 / tasks",
         ["编号 code", "名称 name", "部门 departments", "状态 status", "对象数 population"],
-        [(t["code"], t["name"], "、".join(t["departments"]),
-          f"{t['status_zh']} {t['status']}", t["population_size"] or "") for t in tasks],
+        [
+            (
+                t["code"],
+                t["name"],
+                "、".join(t["departments"]),
+                f"{t['status_zh']} {t['status']}",
+                t["population_size"] or "",
+            )
+            for t in tasks
+        ],
     )
 
 
@@ -205,10 +270,14 @@ def task_show(app: AppContext, task_code: str, as_json: bool) -> None:
         emit_json(data)
         return
     click.echo(f"{data['code']}  {data['name']}  [{data['status_zh']} / {data['status']}]")
-    click.echo(f"计划 plan: {data['plan_code']}   部门 departments: {'、'.join(data['departments'])}")
+    click.echo(
+        f"计划 plan: {data['plan_code']}   部门 departments: {'、'.join(data['departments'])}"
+    )
     click.echo("事项 items: " + "、".join(f"{i['code']} v{i['version']}" for i in data["items"]))
     click.echo(f"比例 ratios: {data['ratios']}   分层 strata: {' × '.join(data['strata_keys'])}")
-    click.echo(f"人数 members: {data['members']}   检查期 period: {data['period_start']} – {data['period_end']}")
+    click.echo(
+        f"人数 members: {data['members']}   检查期 period: {data['period_start']} – {data['period_end']}"
+    )
     if data["target"] and any(data["target"].values()):
         click.echo(f"定向条件 target: {data['target']}")
     if data["committed_at"]:
@@ -219,7 +288,9 @@ def task_show(app: AppContext, task_code: str, as_json: bool) -> None:
         for reason, count in data["exclusions"].items():
             click.echo(f"  排除 excluded — {exclusion_label(reason)}: {count}")
     if data["seed"] is not None:
-        click.echo(f"随机种子 seed: {data['seed']!r}  录入 entered: {_local(data['seed_entered_at'])}")
+        click.echo(
+            f"随机种子 seed: {data['seed']!r}  录入 entered: {_local(data['seed_entered_at'])}"
+        )
     if data["cancel_reason"]:
         click.echo(f"撤销理由 cancelled because: {data['cancel_reason']}")
 
@@ -232,8 +303,12 @@ def _local(iso: str) -> str:
 
 @task_group.command("commit")
 @click.argument("task_code")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="排除窗口的截止日期（默认今天）/ date the exclusion window counts back from")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="排除窗口的截止日期（默认今天）/ date the exclusion window counts back from",
+)
 @click.pass_obj
 def task_commit(app: AppContext, task_code: str, as_of: Any) -> None:
     """锁定任务：在种子产生之前固定名录和参数 / freeze population and parameters before the seed."""
@@ -262,10 +337,18 @@ def task_cancel(app: AppContext, task_code: str, reason: str) -> None:
 
 @task_group.command("draw")
 @click.argument("task_code")
-@click.option("--seed", required=True,
-              help="随机种子：1-100 个可打印字符，原样使用 / the seed, 1-100 printable characters, verbatim")
-@click.option("--workers", type=int, default=2, show_default=True,
-              help="并行进程数 / processes for big populations")
+@click.option(
+    "--seed",
+    required=True,
+    help="随机种子：1-100 个可打印字符，原样使用 / the seed, 1-100 printable characters, verbatim",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=2,
+    show_default=True,
+    help="并行进程数 / processes for big populations",
+)
 @JSON_OPTION
 @click.pass_obj
 def task_draw(app: AppContext, task_code: str, seed: str, workers: int, as_json: bool) -> None:
@@ -277,11 +360,15 @@ def task_draw(app: AppContext, task_code: str, seed: str, workers: int, as_json:
     if as_json:
         emit_json(outcome)
         return
-    click.echo(f"任务 {task_code} 已抽取 / drawn: {outcome['picked']} 户主体 entities, "
-               f"{outcome['assignments']} 人次 inspector assignments")
+    click.echo(
+        f"任务 {task_code} 已抽取 / drawn: {outcome['picked']} 户主体 entities, "
+        f"{outcome['assignments']} 人次 inspector assignments"
+    )
     for stratum in outcome["strata"]:
-        click.echo(f"  {stratum['stratum']}: N={stratum['size']} n={stratum['picked']} "
-                   f"(比例 ratio {stratum['ratio']})")
+        click.echo(
+            f"  {stratum['stratum']}: N={stratum['size']} n={stratum['picked']} "
+            f"(比例 ratio {stratum['ratio']})"
+        )
     click.echo(f"核验 / verify: supervision verify '{task_code}'")
     click.echo(f"导出 / export: supervision task export '{task_code}' DIR")
 
@@ -301,7 +388,9 @@ def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
     elif problems:
         click.secho(f"不一致 / MISMATCH: {problems[0]}", fg="red", err=True)
     else:
-        click.echo(f"一致：任务 {task_code} 的抽取与匹配可以重现 / match: the draw and matching recompute")
+        click.echo(
+            f"一致：任务 {task_code} 的抽取与匹配可以重现 / match: the draw and matching recompute"
+        )
     if problems:
         raise SystemExit(1)
 
@@ -336,14 +425,23 @@ def task_report(app: AppContext, task_code: str, as_json: bool) -> None:
     emit_table(
         f"抽取结果 / draw by stratum — {task_code}",
         ["分层 stratum", "N", "n", "规定比例 declared", "实际比例 realised"],
-        [(s["stratum"], s["size"], s["picked"], s["ratio"], s["realised"]) for s in report["strata"]],
+        [
+            (s["stratum"], s["size"], s["picked"], s["ratio"], s["realised"])
+            for s in report["strata"]
+        ],
     )
     emit_table(
         "检查人员工作量 / inspector load",
         ["部门 department", "任务量 load", "人数 inspectors"],
-        [(d, load, count) for d, hist in report["load_histogram"].items()
-         for load, count in sorted(hist.items(), key=lambda kv: int(kv[0]))],
+        [
+            (d, load, count)
+            for d, hist in report["load_histogram"].items()
+            for load, count in sorted(hist.items(), key=lambda kv: int(kv[0]))
+        ],
     )
     if report["exclusions"]:
-        emit_table("排除 / exclusions", ["原因 reason", "户数 count"],
-                   [(exclusion_label(r), n) for r, n in report["exclusions"].items()])
+        emit_table(
+            "排除 / exclusions",
+            ["原因 reason", "户数 count"],
+            [(exclusion_label(r), n) for r, n in report["exclusions"].items()],
+        )

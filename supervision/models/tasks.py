@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -75,8 +75,8 @@ class Task(SQLModel, table=True):
     seed: str | None = Field(default=None, max_length=100)
     seed_entered_at: datetime | None = None
     drawn_at: datetime | None = None
-    algorithm: str | None = Field(default=None, max_length=64)
-    total_cost: int | None = None
+    algorithm: str | None = Field(default=None, max_length=200)
+    total_cost: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class TaskStratum(SQLModel, table=True):
@@ -130,4 +130,4 @@ class Assignment(SQLModel, table=True):
     uscc: str = Field(primary_key=True, max_length=18)
     department_code: str = Field(primary_key=True, max_length=32)
     cert_no: str = Field(primary_key=True, max_length=32)
-    cost: int
+    cost: int = Field(sa_type=BigInteger)  # up to 2**40: first 10 hex digits of a SHA-256

@@ -59,8 +59,8 @@ def upgrade() -> None:
         sa.Column("seed", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("seed_entered_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("drawn_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("algorithm", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("total_cost", sa.Integer(), nullable=True),
+        sa.Column("algorithm", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("total_cost", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["plan_code"],
             ["plan.code"],
@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("uscc", sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
         sa.Column("department_code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("cert_no", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("cost", sa.Integer(), nullable=False),
+        sa.Column("cost", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["task_code"],
             ["task.code"],

@@ -1,0 +1,489 @@
+"""The draw of a committed task, at the database edge: picks, eligibility, matching, records.
+
+The sampling and matching maths live in supervision.draws and supervision.assignment
+(no I/O); this module reads the frozen population and the directories, calls them, and
+appends the results in one transaction. It also verifies a stored draw, exports what an
+outsider needs to recompute it, and builds the fairness report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from supervision import clock
+from supervision.assignment import (
+    REGION_PREFIX,
+    InspectorRecord,
+    assign_inspectors,
+    eligible_inspectors,
+)
+from supervision.assignment import (
+    Assignment as Match,
+)
+from supervision.draw_export import canonical_json, population_digest, write_export
+from supervision.draws import DrawError, Pick, draw_entities, validate_seed
+from supervision.errors import SupervisionError
+from supervision.models import (
+    Assignment,
+    ComplianceRecord,
+    Conflict,
+    DrawPick,
+    Inspector,
+    Task,
+    TaskEligibility,
+    TaskPopulation,
+    TaskStatus,
+    TaskStratum,
+)
+from supervision.regions import prefecture_of, region_name
+from supervision.tasks import committed_population, get_task, sha256_hex
+from supervision.vocab import InspectorStatus, RecordKind
+
+Slot = tuple[str, str]  # (uscc, department)
+
+
+def _as_user_error(exc: DrawError) -> SupervisionError:
+    return SupervisionError(exc.zh, exc.en)
+
+
+def _ratios(session: Session, code: str) -> dict[str, Decimal]:
+    return {
+        s.stratum: Decimal(s.ratio)
+        for s in session.exec(select(TaskStratum).where(TaskStratum.task_code == code))
+    }
+
+
+def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> dict[str, Any]:
+    """Draw a committed task with `seed`: entities, then inspectors; all or nothing.
+
+    Refuses a task that is not committed (a drawn task is never drawn again: a redraw
+    means cancelling it with a reason and creating a new task).
+    """
+    task = get_task(session, code)
+    if task.status != TaskStatus.COMMITTED:
+        if task.status == TaskStatus.DRAFT:
+            raise SupervisionError(
+                f"任务 {code} 尚未锁定，不能抽取；请先运行 supervision task commit",
+                f"task {code} is not committed; run `supervision task commit` first",
+            )
+        raise SupervisionError(
+            f"任务 {code} 状态为{TaskStatus.ZH[task.status]}，不能再次抽取（如需重抽，请撤销并新建任务）",
+            f"task {code} is {task.status} and cannot be drawn again "
+            "(to redraw, cancel it with a reason and create a new task)",
+        )
+    try:
+        seed = validate_seed(seed)
+    except DrawError as exc:
+        raise _as_user_error(exc) from None
+    entered = clock.now()
+    population = committed_population(session, code)
+    try:
+        picks = draw_entities(seed, population, _ratios(session, code), workers=workers)
+    except DrawError as exc:
+        raise _as_user_error(exc) from None
+    regions = _population_regions(session, code)
+    eligible, labels = _eligibility(session, task, [p.id for p in picks], regions)
+    slots = [(p.id, d, task.members[d]) for p in picks for d in task.departments]
+    try:
+        matches, _ = match_inspectors(
+            seed, slots, eligible, _groups(task, regions), base_slack=task.load_slack, labels=labels
+        )
+    except DrawError as exc:
+        raise _as_user_error(exc) from None
+    total = sum(m.cost for m in matches)
+    _append_records(session, code, picks, eligible, matches)
+    task.seed = seed
+    task.seed_entered_at = entered
+    task.drawn_at = clock.now()
+    task.algorithm = task.algorithm or _algorithm(task)
+    task.total_cost = total
+    task.status = TaskStatus.DRAWN
+    session.add(task)
+    session.flush()
+    counts = Counter(p.stratum for p in picks)
+    return {
+        "task": code,
+        "seed": seed,
+        "picked": len(picks),
+        "assignments": len(matches),
+        "total_cost": total,
+        "strata": [
+            {
+                "stratum": name,
+                "size": len(ids),
+                "picked": counts.get(name, 0),
+                "ratio": str(_ratios(session, code)[name]),
+            }
+            for name, ids in population.items()
+        ],
+    }
+
+
+def _groups(task: Task, regions: Mapping[str, str]) -> dict[str, str]:
+    """Matching group of each entity: its region at the task's region rule's precision.
+
+    Inspectors only go to entities of their own region (unless the rule is 'any'), so each
+    (department, region) is staffed separately and its load limit is its own fair share.
+    """
+    digits = REGION_PREFIX[task.region_rule]
+    return {uscc: (region[:digits] if digits else "*") for uscc, region in regions.items()}
+
+
+def _population_regions(session: Session, code: str) -> dict[str, str]:
+    """Each committed entity's region code, as frozen at commit."""
+    return dict(
+        session.exec(
+            select(TaskPopulation.uscc, TaskPopulation.region_code).where(
+                TaskPopulation.task_code == code
+            )
+        ).all()
+    )
+
+
+def match_inspectors(
+    seed: str,
+    slots: list[tuple[str, str, int]],
+    eligible: Mapping[Slot, list[str]],
+    group_of: Mapping[str, str],
+    *,
+    base_slack: int = 0,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[list[Match], dict[str, int]]:
+    """Staff every slot: the min-cost assignment per region group (all departments at once).
+
+    In each group a department's load limit is ceil(its seats / its eligible inspectors)
+    + slack, where the
+    slack is `base_slack` if that is feasible, else the smallest larger value that is
+    (found by bisection; deterministic, so a verifier finds the same). A group that no
+    load limit can staff (too few eligible inspectors) is an error naming its entities.
+    Returns the assignments and the slack used per group.
+    """
+    grouped: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for slot in slots:
+        grouped[group_of[slot[0]]].append(slot)
+    matches: list[Match] = []
+    slack_used: dict[str, int] = {}
+    for group, group_slots in sorted(grouped.items()):
+        seats: Counter[str] = Counter()
+        people: dict[str, set[str]] = defaultdict(set)
+        for entity_id, department, size in group_slots:
+            seats[department] += size
+            people[department].update(eligible.get((entity_id, department), ()))
+        fair = {d: math.ceil(n / max(1, len(people[d]))) for d, n in seats.items()}
+
+        def solve(
+            slack: int,
+            group_slots: list[tuple[str, str, int]] = group_slots,
+            fair: dict[str, int] = fair,
+        ) -> list[Match]:
+            limits = {d: share + slack for d, share in fair.items()}
+            result = assign_inspectors(
+                seed, group_slots, eligible, load_limits=limits, labels=labels
+            )
+            return list(result.assignments)
+
+        try:
+            found, used = solve(base_slack), base_slack
+        except DrawError:
+            ceiling = max(base_slack, max(seats.values()))  # the limit no longer binds
+            solve(ceiling)  # raises, naming the entities, when no load limit can staff them
+            low, high = base_slack, ceiling  # infeasible at low, feasible at high
+            while high - low > 1:
+                middle = (low + high) // 2
+                try:
+                    solve(middle)
+                    high = middle
+                except DrawError:
+                    low = middle
+            found, used = solve(high), high
+        matches.extend(found)
+        slack_used[group] = used
+    return sorted(matches), slack_used
+
+
+def _algorithm(task: Task) -> str:
+    import json
+
+    return str(json.loads(task.parameters_json or "{}").get("algorithm", ""))
+
+
+def _eligibility(
+    session: Session, task: Task, picked: list[str], regions: Mapping[str, str]
+) -> tuple[dict[Slot, list[str]], dict[str, str]]:
+    """Eligible inspectors per (entity, department), from the directories as they are now.
+
+    Also returns a label per entity (its prefecture) for error messages.
+    """
+    digits = REGION_PREFIX[task.region_rule]
+    by_region: dict[str, list[InspectorRecord]] = defaultdict(list)
+    for i in session.exec(
+        select(Inspector).where(col(Inspector.department_code).in_(task.departments))
+    ):
+        record: InspectorRecord = {
+            "cert_no": i.cert_no,
+            "department": i.department_code,
+            "region_code": i.region_code,
+            "qualifications": frozenset(i.qualifications),
+            "status": i.status,
+            "active": i.status == InspectorStatus.ACTIVE.value,
+        }
+        by_region[i.region_code[:digits]].append(record)
+    picked_set = set(picked)
+    conflicts = {
+        (c.inspector_cert_no, c.uscc)
+        for c in session.exec(select(Conflict))
+        if c.uscc in picked_set
+    }
+    items_by_department: dict[str, list[str]] = defaultdict(list)
+    for item in task.items:
+        items_by_department[item["department_code"]].append(item["code"])
+    previous = (
+        _previous_inspectors(session, task, picked_set) if task.exclude_previous_inspector else {}
+    )
+    eligible: dict[Slot, list[str]] = {}
+    labels: dict[str, str] = {}
+    for uscc in picked:
+        region = regions[uscc]
+        per_department = eligible_inspectors(
+            {"uscc": uscc, "region_code": region},
+            by_region.get(region[:digits], []),  # only same-region inspectors can qualify
+            items_by_department,
+            conflicts,
+            previous,
+            region_rule=task.region_rule,  # type: ignore[arg-type]
+            exclude_previous=task.exclude_previous_inspector,
+        )
+        for department, certs in per_department.items():
+            eligible[(uscc, department)] = certs
+        prefecture = prefecture_of(region)
+        labels[uscc] = f"{region_name(prefecture)}({prefecture})"
+    return eligible, labels
+
+
+def _previous_inspectors(
+    session: Session, task: Task, picked: set[str]
+) -> dict[tuple[str, str], set[str]]:
+    """Who inspected each drawn entity for each of the task's items before."""
+    items = {i["code"] for i in task.items}
+    previous: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for uscc, payload in session.exec(
+        select(ComplianceRecord.uscc, ComplianceRecord.payload).where(
+            ComplianceRecord.kind == RecordKind.INSPECTION_RESULT.value
+        )
+    ):
+        if uscc in picked and payload.get("item_code") in items:
+            previous[(uscc, payload["item_code"])].update(payload.get("inspectors") or [])
+    for uscc, cert_no, other_items in session.exec(
+        select(Assignment.uscc, Assignment.cert_no, Task.items)
+        .join(Task, col(Task.code) == Assignment.task_code)
+        .where(Task.code != task.code, Task.status != TaskStatus.CANCELLED)
+    ):
+        if uscc in picked:
+            for item in other_items:
+                if item["code"] in items:
+                    previous[(uscc, item["code"])].add(cert_no)
+    return previous
+
+
+def _append_records(
+    session: Session,
+    code: str,
+    picks: list[Pick],
+    eligible: Mapping[Slot, list[str]],
+    matches: list[Match],
+) -> None:
+    chunk = 20_000
+    pick_rows = [
+        {"task_code": code, "uscc": p.id, "stratum": p.stratum, "ticket": p.ticket, "rank": p.rank}
+        for p in picks
+    ]
+    eligibility_rows = [
+        {"task_code": code, "uscc": uscc, "department_code": dept, "cert_no": cert}
+        for (uscc, dept), certs in eligible.items()
+        for cert in certs
+    ]
+    assignment_rows = [
+        {
+            "task_code": code,
+            "uscc": m.entity_id,
+            "department_code": m.department,
+            "cert_no": m.inspector_id,
+            "cost": m.cost,
+        }
+        for m in matches
+    ]
+    for model, rows in (
+        (DrawPick, pick_rows),
+        (TaskEligibility, eligibility_rows),
+        (Assignment, assignment_rows),
+    ):
+        for start in range(0, len(rows), chunk):
+            session.connection().execute(insert(model), rows[start : start + chunk])
+
+
+# --------------------------------------------------------------------------- verification
+def _stored_picks(session: Session, code: str) -> list[Pick]:
+    return [
+        Pick(stratum=p.stratum, id=p.uscc, ticket=p.ticket, rank=p.rank)
+        for p in session.exec(select(DrawPick).where(DrawPick.task_code == code))
+    ]
+
+
+def _stored_eligibility(session: Session, code: str) -> dict[Slot, list[str]]:
+    eligible: dict[Slot, list[str]] = defaultdict(list)
+    for e in session.exec(select(TaskEligibility).where(TaskEligibility.task_code == code)):
+        eligible[(e.uscc, e.department_code)].append(e.cert_no)
+    return {slot: sorted(certs) for slot, certs in eligible.items()}
+
+
+def verify_task(session: Session, code: str) -> list[str]:
+    """Recompute a drawn task from its stored commitment, seed and eligibility.
+
+    Returns the differences found, first one first; an empty list means the draw, the
+    digests and the matching all recompute exactly.
+    """
+    task = get_task(session, code)
+    if task.seed is None or task.drawn_at is None:
+        raise SupervisionError(
+            f"任务 {code} 尚未抽取，无可核验 / ",
+            f"task {code} has not been drawn; nothing to verify",
+        )
+    problems: list[str] = []
+    population = committed_population(session, code)
+    digests = {
+        s.stratum: s.digest
+        for s in session.exec(select(TaskStratum).where(TaskStratum.task_code == code))
+    }
+    for name, ids in population.items():
+        actual = population_digest(ids)
+        if actual != digests[name]:
+            problems.append(
+                f"分层 {name} 的名录摘要不符 / population digest of stratum {name} differs: "
+                f"committed {digests[name]}, now {actual}"
+            )
+    committed = (task.parameters_json or "").encode()
+    if sha256_hex(committed) != task.parameters_digest:
+        problems.append(
+            "参数摘要不符 / the parameters digest does not match the committed parameters"
+        )
+    overall = sha256_hex(canonical_json(digests))
+    if overall != task.population_digest:
+        problems.append("名录总摘要不符 / the population digest does not match")
+    expected = draw_entities(task.seed, population, _ratios(session, code), workers=1)
+    stored = sorted(_stored_picks(session, code), key=lambda p: (p.stratum, p.rank))
+    expected_sorted = sorted(expected, key=lambda p: (p.stratum, p.rank))
+    for want, got in zip(expected_sorted, stored, strict=False):
+        if want != got:
+            problems.append(
+                f"抽取结果不符：应为 {want.stratum}#{want.rank} {want.id} {want.ticket}，"
+                f"记录为 {got.stratum}#{got.rank} {got.id} {got.ticket} / "
+                f"draw differs at {want.stratum} rank {want.rank}: expected {want.id}, stored {got.id}"
+            )
+            break
+    if len(expected_sorted) != len(stored):
+        problems.append(
+            f"抽取数量不符：应为 {len(expected_sorted)}，记录为 {len(stored)} / "
+            f"expected {len(expected_sorted)} picks, stored {len(stored)}"
+        )
+    eligible = _stored_eligibility(session, code)
+    slots = [(p.id, d, task.members[d]) for p in expected for d in task.departments]
+    stored_matches = sorted(
+        Match(entity_id=a.uscc, department=a.department_code, inspector_id=a.cert_no, cost=a.cost)
+        for a in session.exec(select(Assignment).where(Assignment.task_code == code))
+    )
+    try:
+        recomputed, _ = match_inspectors(
+            task.seed,
+            slots,
+            eligible,
+            _groups(task, _population_regions(session, code)),
+            base_slack=task.load_slack,
+        )
+    except DrawError as exc:
+        problems.append(f"无法重新匹配 / the matching cannot be recomputed: {exc}")
+        return problems
+    for want_match, got_match in zip(recomputed, stored_matches, strict=False):
+        if want_match != got_match:
+            problems.append(
+                f"人员匹配不符：应为 {want_match}，记录为 {got_match} / "
+                f"the inspector matching differs: expected {want_match}, stored {got_match}"
+            )
+            break
+    if len(recomputed) != len(stored_matches):
+        problems.append(
+            f"匹配数量不符：应为 {len(recomputed)}，记录为 {len(stored_matches)} / "
+            f"expected {len(recomputed)} assignments, stored {len(stored_matches)}"
+        )
+    return problems
+
+
+# --------------------------------------------------------------------------- export
+def export_task(session: Session, code: str, out_dir: Path) -> dict[str, str]:
+    """Write seed, parameters, populations, selection, digests and a README for outsiders."""
+    import json
+
+    task = get_task(session, code)
+    if task.seed is None or task.parameters_json is None:
+        raise SupervisionError(
+            f"任务 {code} 尚未抽取，无可导出", f"task {code} has not been drawn; nothing to export"
+        )
+    return write_export(
+        out_dir,
+        seed=task.seed,
+        parameters=json.loads(task.parameters_json),
+        populations=committed_population(session, code),
+        picks=sorted(_stored_picks(session, code), key=lambda p: (p.stratum, p.rank)),
+    )
+
+
+# --------------------------------------------------------------------------- fairness
+def fairness_report(session: Session, code: str) -> dict[str, Any]:
+    """Per stratum N, n, declared and realised ratio; inspector load histogram; exclusions."""
+    task = get_task(session, code)
+    picks = _stored_picks(session, code)
+    counts = Counter(p.stratum for p in picks)
+    strata = []
+    for s in session.exec(
+        select(TaskStratum).where(TaskStratum.task_code == code).order_by(col(TaskStratum.stratum))
+    ):
+        picked = counts.get(s.stratum, 0)
+        strata.append(
+            {
+                "stratum": s.stratum,
+                "size": s.size,
+                "picked": picked,
+                "ratio": s.ratio,
+                "realised": f"{picked / s.size:.4f}" if s.size else "0",
+            }
+        )
+    loads: dict[str, Counter[str]] = defaultdict(Counter)
+    for a in session.exec(select(Assignment).where(Assignment.task_code == code)):
+        loads[a.department_code][a.cert_no] += 1
+    eligible_by_department: dict[str, set[str]] = defaultdict(set)
+    for (_, dept), certs in _stored_eligibility(session, code).items():
+        eligible_by_department[dept].update(certs)
+    histogram: dict[str, dict[str, int]] = {}
+    for dept in task.departments:
+        per_inspector = loads.get(dept, Counter())
+        hist: Counter[int] = Counter(per_inspector.values())
+        idle = len(eligible_by_department[dept] - set(per_inspector))
+        if idle:
+            hist[0] += idle
+        histogram[dept] = {str(k): v for k, v in sorted(hist.items())}
+    return {
+        "task": code,
+        "status": task.status,
+        "population": task.population_size,
+        "picked": len(picks),
+        "strata": strata,
+        "load_histogram": histogram,
+        "exclusions": task.exclusions,
+    }

@@ -1,0 +1,533 @@
+"""Plans, tasks, commitment, the draw, verification and export, through the database.
+
+Every test runs on SQLite and PostgreSQL with a fresh database, and uses the real
+import path to build a small province.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import consistent_sampler
+import pytest
+from factories import (
+    make_conflict,
+    make_department,
+    make_entity,
+    make_inspector,
+    make_item,
+    make_record,
+    make_uscc,
+    write_json,
+)
+from sqlalchemy import func, select, text, update
+
+from supervision.db import Database
+from supervision.draw_export import verify_export
+from supervision.drawing import draw_task, export_task, fairness_report, verify_task
+from supervision.errors import SupervisionError
+from supervision.importing import import_file
+from supervision.models import (
+    Assignment,
+    Conflict,
+    DrawPick,
+    Entity,
+    Inspector,
+    Task,
+    TaskEligibility,
+    TaskPopulation,
+)
+from supervision.tasks import commit_task, create_plan, create_task, parse_task_input
+
+HOHHOT, XINGAN = "150102", "152201"
+SEED = "31415926535897932384"
+
+
+def _load(db: Database, tmp_path: Path, kind: str, rows: list[dict[str, Any]]) -> None:
+    import_file(db, kind=kind, path=write_json(tmp_path / f"{kind}.json", rows))
+
+
+@pytest.fixture
+def province(db: Database, tmp_path: Path) -> dict[str, Any]:
+    """Two departments, two items, 80 entities in two prefectures, enough inspectors."""
+    _load(
+        db,
+        tmp_path,
+        "departments",
+        [
+            make_department(1, code="SJ", name="市场监督管理局"),
+            make_department(2, code="SW", name="税务局"),
+        ],
+    )
+    _load(
+        db,
+        tmp_path,
+        "items",
+        [
+            make_item(1, code="SJ-01", department_code="SJ"),
+            make_item(
+                2,
+                code="SW-01",
+                department_code="SW",
+                name="发票使用情况检查",
+                legal_basis="《中华人民共和国发票管理办法》第三十五条",
+            ),
+        ],
+    )
+    entities = []
+    for n in range(1, 81):
+        region = HOHHOT if n % 3 else XINGAN
+        entities.append(
+            make_entity(
+                n, uscc=make_uscc(n, region=region), region_code=region, risk_class="ABCD"[n % 4]
+            )
+        )
+    entities.append(make_entity(81, uscc=make_uscc(81), status="注销"))
+    _load(db, tmp_path, "entities", entities)
+    inspectors = []
+    for n in range(1, 9):
+        inspectors.append(
+            make_inspector(
+                n,
+                cert_no=f"SJ{n:04d}",
+                department_code="SJ",
+                region_code=HOHHOT if n <= 5 else XINGAN,
+                qualifications="SJ-01",
+            )
+        )
+        inspectors.append(
+            make_inspector(
+                100 + n,
+                cert_no=f"SW{n:04d}",
+                department_code="SW",
+                region_code=HOHHOT if n <= 5 else XINGAN,
+                qualifications="SW-01",
+            )
+        )
+    inspectors.append(
+        make_inspector(
+            200,
+            cert_no="SJ9999",
+            department_code="SJ",
+            region_code=HOHHOT,
+            qualifications="SJ-01",
+            status="退休",
+        )
+    )
+    inspectors.append(
+        make_inspector(
+            201, cert_no="SJ8888", department_code="SJ", region_code=HOHHOT, qualifications="其他"
+        )
+    )
+    _load(db, tmp_path, "inspectors", inspectors)
+    _load(db, tmp_path, "conflicts", [make_conflict("SJ0001", entities[0]["uscc"])])
+    with db.session() as session:
+        create_plan(
+            session, code="P2026", year=2026, name="2026年度抽查计划", departments=["SJ", "SW"]
+        )
+    return {"entities": entities}
+
+
+def _task(db: Database, **overrides: Any) -> str:
+    data: dict[str, Any] = {
+        "code": "蒙市监抽查〔2026〕1号",
+        "plan": "P2026",
+        "name": "企业公示信息抽查",
+        "departments": ["SJ"],
+        "items": ["SJ-01"],
+        "ratios": {"A": "0.1", "B": "0.2", "C": "0.3", "D": "0.5"},
+        "period_start": "2026-03-01",
+        "period_end": "2026-06-30",
+    } | overrides
+    with db.session() as session:
+        task = create_task(session, parse_task_input(data))
+        return task.code
+
+
+def _dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
+    tables = [
+        "task",
+        "task_stratum",
+        "task_population",
+        "draw_pick",
+        "task_eligibility",
+        "assignment",
+    ]
+    with db.engine.connect() as conn:
+        return {
+            t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}")).all()), key=repr)
+            for t in tables
+        }
+
+
+def test_commit_then_draw_matches_the_reference_sampler(
+    db: Database, province: dict[str, Any], tmp_path: Path
+) -> None:
+    code = _task(db)
+    with db.session() as session:
+        task = commit_task(session, code)
+        assert task.population_size == 80  # the 注销 entity is excluded
+        assert task.exclusions == {"status:注销": 1}
+    with db.session() as session:
+        outcome = draw_task(session, code, SEED)
+    with db.session() as session:
+        strata: dict[str, list[str]] = defaultdict(list)
+        for stratum, uscc in session.execute(
+            select(TaskPopulation.stratum, TaskPopulation.uscc).where(
+                TaskPopulation.task_code == code
+            )
+        ):
+            strata[stratum].append(uscc)
+        picks = session.execute(select(DrawPick).where(DrawPick.task_code == code)).scalars().all()
+    ratios = {"A": Decimal("0.1"), "B": Decimal("0.2"), "C": Decimal("0.3"), "D": Decimal("0.5")}
+    by_stratum: dict[str, list[DrawPick]] = defaultdict(list)
+    for pick in picks:
+        by_stratum[pick.stratum].append(pick)
+    for stratum, ids in strata.items():
+        n = math.ceil(ratios[stratum] * len(ids))
+        reference = list(
+            consistent_sampler.sampler(sorted(ids), SEED, take=n, digits=18, output="tuple")
+        )
+        ours = sorted(by_stratum[stratum], key=lambda p: p.rank)
+        assert [(p.ticket, p.uscc) for p in ours] == [(t, i) for t, i, _ in reference]
+    assert outcome["picked"] == len(picks)
+    with db.session() as session:
+        assert verify_task(session, code) == []
+
+
+def test_assignments_respect_every_constraint(db: Database, province: dict[str, Any]) -> None:
+    code = _task(db)
+    with db.session() as session:
+        commit_task(session, code)
+    with db.session() as session:
+        draw_task(session, code, SEED)
+    with db.session() as session:
+        inspectors = {i.cert_no: i for i in session.execute(select(Inspector)).scalars()}
+        conflicts = {
+            (c.inspector_cert_no, c.uscc) for c in session.execute(select(Conflict)).scalars()
+        }
+        regions = {e.uscc: e.region_code for e in session.execute(select(Entity)).scalars()}
+        rows = (
+            session.execute(select(Assignment).where(Assignment.task_code == code)).scalars().all()
+        )
+        drawn = {p.uscc for p in session.execute(select(DrawPick)).scalars()}
+    teams: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        inspector = inspectors[row.cert_no]
+        assert inspector.status == "在岗"
+        assert "SJ-01" in inspector.qualifications
+        assert inspector.region_code[:4] == regions[row.uscc][:4]
+        assert (row.cert_no, row.uscc) not in conflicts
+        teams[row.uscc].append(row.cert_no)
+    assert set(teams) == drawn
+    assert all(len(set(team)) == len(team) == 2 for team in teams.values())
+    # Load limit per prefecture: ceil(seats / its eligible inspectors), no slack needed here.
+    loads = Counter(r.cert_no for r in rows)
+    seats: Counter[str] = Counter()
+    for uscc in drawn:
+        seats[regions[uscc][:4]] += 2
+    with db.session() as session:
+        eligible = {e.cert_no for e in session.execute(select(TaskEligibility)).scalars()}
+    for prefix, n in seats.items():
+        people = [c for c in eligible if inspectors[c].region_code[:4] == prefix]
+        limit = math.ceil(n / len(people))
+        assert max(loads[c] for c in people) <= limit
+
+
+def test_joint_task_sends_one_per_department(db: Database, province: dict[str, Any]) -> None:
+    code = _task(db, code="联合〔2026〕2号", departments=["SJ", "SW"], items=["SJ-01", "SW-01"])
+    with db.session() as session:
+        commit_task(session, code)
+        assert session.get(Task, code).members == {"SJ": 1, "SW": 1}
+    with db.session() as session:
+        draw_task(session, code, "dice 4 2 6")
+    with db.session() as session:
+        rows = (
+            session.execute(select(Assignment).where(Assignment.task_code == code)).scalars().all()
+        )
+        assert verify_task(session, code) == []
+    per_entity = defaultdict(Counter)
+    for row in rows:
+        per_entity[row.uscc][row.department_code] += 1
+    assert all(c == Counter({"SJ": 1, "SW": 1}) for c in per_entity.values())
+
+
+def test_draw_refuses_uncommitted_and_second_draw(db: Database, province: dict[str, Any]) -> None:
+    code = _task(db)
+    before = _dump(db)
+    with db.session() as session, pytest.raises(SupervisionError, match="尚未锁定"):
+        draw_task(session, code, SEED)
+    assert _dump(db) == before
+    with db.session() as session:
+        commit_task(session, code)
+    with db.session() as session:
+        draw_task(session, code, SEED)
+    after_first = _dump(db)
+    with db.session() as session, pytest.raises(SupervisionError, match="不能再次抽取"):
+        draw_task(session, code, "another seed")
+    assert _dump(db) == after_first
+
+
+@pytest.mark.parametrize(
+    ("seed", "reason"),
+    [
+        ("", "不能为空"),
+        ("9" * 101, "最多 100"),
+        ("12\n34", "不可打印"),
+    ],
+)
+def test_bad_seed_changes_nothing(
+    db: Database, province: dict[str, Any], seed: str, reason: str
+) -> None:
+    code = _task(db)
+    with db.session() as session:
+        commit_task(session, code)
+    before = _dump(db)
+    with db.session() as session, pytest.raises(SupervisionError, match=reason):
+        draw_task(session, code, seed)
+    assert _dump(db) == before
+
+
+def test_seed_is_taken_verbatim(db: Database, province: dict[str, Any]) -> None:
+    """'0123' and '123' are different seeds: the draws differ."""
+    results = []
+    for n, seed in enumerate(["0123", "123"]):
+        code = _task(db, code=f"T{n}", exclusion_days=0, exclude_previous_inspector=False)
+        with db.session() as session:
+            commit_task(session, code)
+        with db.session() as session:
+            draw_task(session, code, seed)
+            results.append(
+                sorted(
+                    p.uscc
+                    for p in session.execute(
+                        select(DrawPick).where(DrawPick.task_code == code)
+                    ).scalars()
+                )
+            )
+            assert session.get(Task, code).seed == seed
+    assert results[0] != results[1]
+
+
+def test_directory_changes_after_commit_change_nothing(
+    db: Database, province: dict[str, Any], tmp_path: Path
+) -> None:
+    code = _task(db)
+    with db.session() as session:
+        commit_task(session, code)
+    with db.session() as session:
+        session.execute(update(Entity).values(risk_class="D"))
+    _load(db, tmp_path, "entities", [make_entity(500, uscc=make_uscc(500))])
+    with db.session() as session:
+        draw_task(session, code, SEED)
+        assert verify_task(session, code) == []
+        strata = {p.stratum for p in session.execute(select(DrawPick)).scalars()}
+        assert strata != {"D"}  # the committed risk classes were used
+
+
+def test_infeasible_staffing_names_the_entities_and_records_nothing(
+    db: Database, province: dict[str, Any]
+) -> None:
+    with db.session() as session:  # 兴安盟 loses all but one SJ inspector
+        session.execute(
+            update(Inspector)
+            .where(Inspector.cert_no.in_(["SJ0006", "SJ0007"]))
+            .values(status="调离")
+        )
+    code = _task(db, ratios="1")
+    with db.session() as session:
+        commit_task(session, code)
+    before = _dump(db)
+    with db.session() as session, pytest.raises(SupervisionError) as caught:
+        draw_task(session, code, SEED)
+    message = str(caught.value)
+    assert "兴安盟" in message or "152200" in message
+    assert any(e["uscc"] in message for e in province["entities"] if e["region_code"] == XINGAN)
+    assert _dump(db) == before
+
+
+def test_targeted_task_draws_only_matching_entities(db: Database, province: dict[str, Any]) -> None:
+    code = _task(db, target={"regions": ["152200"], "risk_classes": ["C", "D"]}, ratios="1")
+    with db.session() as session:
+        task = commit_task(session, code)
+        expected = {
+            e["uscc"]
+            for e in province["entities"]
+            if e["region_code"] == XINGAN and e["risk_class"] in "CD" and e["status"] == "存续"
+        }
+        assert task.population_size == len(expected)
+    with db.session() as session:
+        draw_task(session, code, SEED)
+        drawn = {p.uscc for p in session.execute(select(DrawPick)).scalars()}
+    assert drawn == expected  # ratio 1 draws the whole (filtered) population
+
+
+def test_recently_inspected_entities_are_excluded(
+    db: Database, province: dict[str, Any], tmp_path: Path
+) -> None:
+    first = province["entities"][1]["uscc"]
+    _load(
+        db,
+        tmp_path,
+        "records",
+        [
+            make_record(
+                "inspection_result",
+                1,
+                uscc=first,
+                payload={
+                    "task_code": "OLD",
+                    "item_code": "SJ-01",
+                    "result_code": "1",
+                    "inspected_on": "2026-01-10",
+                    "inspectors": ["SJ0002"],
+                },
+            )
+        ],
+    )
+    code = _task(db, ratios="1")
+    with db.session() as session:
+        from datetime import date
+
+        task = commit_task(session, code, as_of=date(2026, 2, 1))
+        assert task.exclusions["recently_inspected"] == 1
+        members = set(session.execute(select(TaskPopulation.uscc)).scalars())
+        assert first not in members
+
+
+def test_empty_population_is_refused(db: Database, province: dict[str, Any]) -> None:
+    code = _task(db, target={"industries": ["A01"]})
+    with db.session() as session, pytest.raises(SupervisionError, match="为空"):
+        commit_task(session, code)
+    with db.session() as session:
+        assert session.get(Task, code).status == "draft"
+        assert session.execute(select(func.count()).select_from(TaskPopulation)).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"ratios": {"A": "0", "B": "0.1", "C": "0.1", "D": "0.1"}}, "ratios"),
+        ({"ratios": "1.5"}, "ratios"),
+        ({"members": {"SJ": 1}}, "不得少于 2 名"),
+        ({"items": ["NO-SUCH"]}, "NO-SUCH"),
+        ({"departments": ["XX"], "items": ["SJ-01"]}, "XX"),
+    ],
+)
+def test_bad_task_input_is_a_clear_error(
+    db: Database, province: dict[str, Any], overrides: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(SupervisionError) as caught:
+        _task(db, **overrides)
+    assert reason in str(caught.value) + " ".join(caught.value.details)
+    with db.session() as session:
+        assert session.execute(select(func.count()).select_from(Task)).scalar() == 0
+
+
+def test_export_recomputes_outside(db: Database, province: dict[str, Any], tmp_path: Path) -> None:
+    code = _task(db, strata="risk_class,region")
+    with db.session() as session:
+        commit_task(session, code)
+    with db.session() as session:
+        draw_task(session, code, SEED)
+    out = tmp_path / "export"
+    with db.session() as session:
+        export_task(session, code, out)
+    assert verify_export(out) == []
+    assert (out / "seed.txt").read_bytes() == SEED.encode()
+    parameters = json.loads((out / "parameters.json").read_text(encoding="utf-8"))
+    assert parameters["task"] == code
+    assert set(parameters["ratios"]) == {
+        p.name.removesuffix(".txt") for p in (out / "population").iterdir()
+    }
+    header = (out / "selection.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "stratum,id,ticket"
+
+
+def test_tampered_record_is_caught_by_verify(db: Database, province: dict[str, Any]) -> None:
+    code = _task(db)
+    with db.session() as session:
+        commit_task(session, code)
+    with db.session() as session:
+        draw_task(session, code, SEED)
+    with db.session() as session:
+        row = session.execute(select(Assignment)).scalars().first()
+        session.execute(
+            update(Assignment)
+            .where(Assignment.uscc == row.uscc, Assignment.cert_no == row.cert_no)
+            .values(cost=row.cost + 1)
+        )
+    with db.session() as session:
+        problems = verify_task(session, code)
+    assert problems and "人员匹配不符" in problems[0]
+    with db.session() as session:
+        pick = session.execute(select(DrawPick)).scalars().first()
+        session.execute(
+            update(DrawPick).where(DrawPick.uscc == pick.uscc).values(ticket="0.000000000000000001")
+        )
+    with db.session() as session:
+        problems = verify_task(session, code)
+    assert problems and "抽取结果不符" in problems[0]
+
+
+def test_fairness_report(db: Database, province: dict[str, Any]) -> None:
+    code = _task(db)
+    with db.session() as session:
+        commit_task(session, code)
+    with db.session() as session:
+        draw_task(session, code, SEED)
+        report = fairness_report(session, code)
+    assert sum(s["size"] for s in report["strata"]) == 80
+    for s in report["strata"]:
+        assert s["picked"] == math.ceil(Decimal(s["ratio"]) * s["size"])
+    hist = report["load_histogram"]["SJ"]
+    assert sum(int(load) * count for load, count in hist.items()) == 2 * report["picked"]
+    assert report["exclusions"] == {"status:注销": 1}
+
+
+def test_cli_walkthrough(cli: Any, db_url: str, province_cli: None, tmp_path: Path) -> None:
+    task_file = tmp_path / "task.yaml"
+    task_file.write_text(
+        "code: 蒙市监抽查〔2026〕7号\nplan: P2026\nname: 年报公示抽查\n"
+        "departments: [SJ]\nitems: [SJ-01]\n"
+        "ratios: {A: '0.05', B: '0.1', C: '0.2', D: '0.5'}\n"
+        "period_start: 2026-03-01\nperiod_end: 2026-06-30\n",
+        encoding="utf-8",
+    )
+    cli("task", "create", "--from", task_file)
+    listed = json.loads(cli("task", "list", "--json").stdout)
+    assert [t["code"] for t in listed] == ["蒙市监抽查〔2026〕7号"]
+    refused = cli("task", "draw", "蒙市监抽查〔2026〕7号", "--seed", "1", expect=1)
+    assert "尚未锁定" in refused.stderr and "not committed" in refused.stderr
+    committed = cli("task", "commit", "蒙市监抽查〔2026〕7号")
+    assert "SHA-256" in committed.stdout
+    drawn = json.loads(
+        cli("task", "draw", "蒙市监抽查〔2026〕7号", "--seed", "0123", "--json").stdout
+    )
+    assert drawn["seed"] == "0123" and drawn["picked"] > 0
+    assert "一致" in cli("verify", "蒙市监抽查〔2026〕7号").stdout
+    shown = json.loads(cli("task", "show", "蒙市监抽查〔2026〕7号", "--json").stdout)
+    assert shown["status"] == "drawn" and shown["seed"] == "0123"
+    report = json.loads(cli("task", "report", "蒙市监抽查〔2026〕7号", "--json").stdout)
+    assert report["picked"] == drawn["picked"]
+    cli("task", "export", "蒙市监抽查〔2026〕7号", tmp_path / "out")
+    assert verify_export(tmp_path / "out") == []
+    cancelled = cli("task", "cancel", "蒙市监抽查〔2026〕7号", expect=2)
+    assert "--reason" in cancelled.stderr
+    cli("task", "cancel", "蒙市监抽查〔2026〕7号", "--reason", "演示撤销")
+    again = cli("task", "draw", "蒙市监抽查〔2026〕7号", "--seed", "1", expect=1)
+    assert "不能再次抽取" in again.stderr
+
+
+@pytest.fixture
+def province_cli(db_url: str, tmp_path: Path) -> None:
+    database = Database(db_url)
+    try:
+        province.__wrapped__(database, tmp_path)  # type: ignore[attr-defined]
+    finally:
+        database.dispose()
