@@ -323,9 +323,16 @@ _OLD_CODES = 10**8  # eight digits, organisation codes converted in 2015–2017
 _REFORM_DAY = date(2015, 10, 1)  # 三证合一: new registrations get a USCC from here on
 
 
+_TYPE_DIGIT = {EntityType.ENTERPRISE.value: "1", EntityType.INDIVIDUAL.value: "2",
+               EntityType.COOPERATIVE.value: "3"}  # fmt: skip
+
+
+_ORG_VALUE = {c: int(c, 36) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
 def _org_check(body: str) -> str:
     """GB 11714 check character of an 8-character organisation code body."""
-    total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
+    total = sum(map(int.__mul__, map(_ORG_VALUE.__getitem__, body), _ORG_WEIGHTS))
     c = 11 - total % 11
     return "X" if c == 10 else "0" if c == 11 else str(c)
 
@@ -552,11 +559,12 @@ class DemoProvince:
         self.stats = stats
         gen = _EntityStream(self, random.Random(f"supervision-demo:{self.seed}:entities"), stats)
         batch = EntityBatch()
-        for index in range(self.entity_count):
-            gen.entity(index, batch)
-            if len(batch.entities) >= size:
-                yield batch
-                batch = EntityBatch()
+        for entity_type, region, count in gen.groups(self.entity_count):
+            for established, body in gen.group_members(count):
+                gen.entity(entity_type, region, established, body, batch)
+                if len(batch.entities) >= size:
+                    yield batch
+                    batch = EntityBatch()
         if batch.entities:
             yield batch
 
@@ -569,11 +577,6 @@ class _EntityStream:
         self.rng = rng
         self.stats = stats
         self.as_of = province.as_of
-        # Seed-dependent bijections index → organisation code body, so codes are unique.
-        self.mul_new = rng.randrange(1, _NEW_CODES // 31) * 31 + rng.randrange(1, 31)
-        self.add_new = rng.randrange(_NEW_CODES)
-        self.mul_old = rng.randrange(1, _OLD_CODES // 10) * 10 + (1, 3, 7, 9)[rng.randrange(4)]
-        self.add_old = rng.randrange(_OLD_CODES)
         self.type = _Picker([(EntityType.INDIVIDUAL.value, 55), (EntityType.ENTERPRISE.value, 42),
                              (EntityType.COOPERATIVE.value, 3)])  # fmt: skip
         self.industries = {
@@ -594,16 +597,48 @@ class _EntityStream:
         self.conflict_reason = _Picker(_CONFLICT_REASONS)
         self.inspecting_dept = _Picker([(d.code, d.staff_share) for d in DEPARTMENTS])
         self.record_serial = 0
+        self._moments: dict[tuple[date, int], datetime] = {}
+        self._windows: dict[int, tuple[date, date]] = {}
 
     # -------------------------------------------------------- helpers
-    def _uscc(self, index: int, entity_type: str, region: str, established: date) -> str:
-        kind = {"企业": "1", "个体工商户": "2", "农民专业合作社": "3"}[entity_type]
-        if established >= _REFORM_DAY:
-            body = "MA" + _to_base((index * self.mul_new + self.add_new) % _NEW_CODES,
-                                   _USCC_ALPHABET, 6)  # fmt: skip
-        else:
-            body = f"{(index * self.mul_old + self.add_old) % _OLD_CODES:08d}"
-        first17 = f"9{kind}{region}{body}{_org_check(body)}"
+    def groups(self, n: int) -> list[tuple[str, str, int]]:
+        """How many entities of each (type, region), in USCC order.
+
+        Entities are made group by group with increasing codes, so the stream arrives in
+        primary-key order: SQLite appends to its indexes instead of inserting at random.
+        """
+        rng = self.rng
+        counts: Counter[tuple[str, str]] = Counter()
+        prefecture, region_in = self.p._prefecture, self.p._region_in
+        for _ in range(n):
+            counts[(self.type(rng), region_in[prefecture(rng)](rng))] += 1
+        return sorted(((t, r, c) for (t, r), c in counts.items()),
+                      key=lambda g: (_TYPE_DIGIT[g[0]], g[1]))  # fmt: skip
+
+    def group_members(self, count: int) -> Iterator[tuple[date, str]]:
+        """(established_on, organisation code body) for the members of one group, in code order.
+
+        Entities registered before the 2015 reform carry their old 8-digit organisation
+        code (digits sort first); later ones an assigned "MA" code. Codes increase by
+        random steps, so they are unique within the group, and the group prefix
+        (type and region) makes them unique overall.
+        """
+        rng = self.rng
+        as_of = self.as_of
+        days = [as_of - timedelta(days=self.age(rng) * 365 + int(rng.random() * 365) + 1)
+                for _ in range(count)]  # fmt: skip
+        old = [d for d in days if d < _REFORM_DAY]
+        new = [d for d in days if d >= _REFORM_DAY]
+        step = _OLD_CODES // (len(old) + 1)
+        for i, day in enumerate(old):
+            yield day, f"{i * step + int(rng.random() * step):08d}"
+        step = _NEW_CODES // (len(new) + 1)
+        for i, day in enumerate(new):
+            yield day, "MA" + _to_base(i * step + int(rng.random() * step), _USCC_ALPHABET, 6)
+
+    @staticmethod
+    def _uscc(entity_type: str, region: str, body: str) -> str:
+        first17 = f"9{_TYPE_DIGIT[entity_type]}{region}{body}{_org_check(body)}"
         return first17 + calc_check_digit(first17)
 
     def _day_between(self, start: date, end: date) -> date:
@@ -611,10 +646,18 @@ class _EntityStream:
         return start + timedelta(days=int(self.rng.random() * (span + 1))) if span > 0 else start
 
     def _received(self, day: date) -> datetime:
-        """When the record reached the platform: the same or a following day, never after as_of."""
-        day = min(day + timedelta(days=int(self.rng.random() * 3)), self.as_of)
-        return datetime(day.year, day.month, day.day, 1 + int(self.rng.random() * 9),
-                        int(self.rng.random() * 60), tzinfo=UTC)  # fmt: skip
+        """When the record reached the platform: office hours on the same or one of the next
+        two days, never after as_of."""
+        r = int(self.rng.random() * 27)  # 3 days x 9 hours
+        key = (day, r)
+        moment = self._moments.get(key)
+        if moment is None:
+            when = day + timedelta(days=r // 9)
+            if when > self.as_of:
+                when = self.as_of
+            moment = datetime(when.year, when.month, when.day, 1 + r % 9, tzinfo=UTC)
+            self._moments[key] = moment
+        return moment
 
     def _record(self, batch: EntityBatch, record_id: str, uscc: str, kind: str,
                 event: date | None, payload: Row, received_day: date) -> None:  # fmt: skip
@@ -625,18 +668,15 @@ class _EntityStream:
         self.stats.records_by_kind[kind] += 1
 
     # -------------------------------------------------------- one entity
-    def entity(self, index: int, batch: EntityBatch) -> None:
+    def entity(self, etype: str, region: str, established: date, body: str,
+               batch: EntityBatch) -> None:  # fmt: skip
         rng = self.rng
         as_of = self.as_of
-        etype = self.type(rng)
         industry: _Industry = self.industries[etype](rng)
-        prefecture = self.p._prefecture(rng)
-        region = self.p._region_in[prefecture](rng)
-        age = self.age(rng)
-        established = as_of - timedelta(days=age * 365 + int(rng.random() * 365) + 1)
+        prefecture = prefecture_of(region)
         status = self.status(rng)
         active = status == EntityStatus.ACTIVE.value
-        uscc = self._uscc(index, etype, region, established)
+        uscc = self._uscc(etype, region, body)
         person = self.p._person(rng)
 
         name, address = self._name_and_address(etype, industry, prefecture, region, person)
@@ -751,27 +791,42 @@ class _EntityStream:
         if status == EntityStatus.REVOKED.value:
             last_year -= 2  # revoked after not reporting or trading for years
         recent = as_of.year - 3
+        append = batch.records.append
+        source = _SOURCES["annual_report"]
+        received = self._received
+        made = 0
         for year in range(max(2013, established.year), last_year + 1):
-            opens = date(year + 1, 1, 1)
-            due = date(year + 1, 6, 30)
+            opens, due = self._report_window(year)
+            record_id = f"AR-{year}-{uscc}"
             missing = first_missing is not None and year >= first_missing
             roll = rng.random()
             if not missing and year >= recent and roll < 0.03:
                 missing = True  # not listed (yet): the rules engine should find these
             if missing:
                 if due < as_of and rng.random() < 0.5:
-                    self._record(batch, f"AR-{year}-{uscc}", uscc, "annual_report", None,
-                                 {"year": year, "filed_on": None}, min(due + timedelta(days=1), as_of))  # fmt: skip
+                    append({"record_id": record_id, "uscc": uscc, "kind": "annual_report",
+                            "event_date": None, "payload": {"year": year, "filed_on": None},
+                            "source": source, "received_at": received(min(due, as_of))})  # fmt: skip
+                    made += 1
                 continue
-            late = roll > (0.88 if year >= recent else 0.9)
-            if late:
+            if roll > (0.88 if year >= recent else 0.9):  # late
                 filed = due + timedelta(days=1 + int(rng.random() * 200))
             else:  # most file in the last weeks before the deadline
                 filed = opens + timedelta(days=int(max(rng.random(), rng.random()) * 180))
             if filed > as_of or filed > ended + timedelta(days=180):
                 continue  # not filed yet on as_of (inside the window: nothing to flag)
-            self._record(batch, f"AR-{year}-{uscc}", uscc, "annual_report", filed,
-                         {"year": year, "filed_on": filed.isoformat()}, filed)  # fmt: skip
+            append({"record_id": record_id, "uscc": uscc, "kind": "annual_report",
+                    "event_date": filed, "payload": {"year": year, "filed_on": filed.isoformat()},
+                    "source": source, "received_at": received(filed)})  # fmt: skip
+            made += 1
+        self.stats.records_by_kind["annual_report"] += made
+
+    def _report_window(self, year: int) -> tuple[date, date]:
+        """1 January and 30 June of the year after ``year``: when its annual report is due."""
+        window = self._windows.get(year)
+        if window is None:
+            window = self._windows[year] = (date(year + 1, 1, 1), date(year + 1, 6, 30))
+        return window
 
     def _immediate_info(self, batch: EntityBatch, uscc: str, etype: str, established: date,
                         ended: date) -> None:  # fmt: skip
