@@ -11,12 +11,13 @@ from pathlib import Path
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def _locate(name: str) -> Path:
-    shipped = _PACKAGE / "_shipped" / name
+def locate(name: str, package: Path = _PACKAGE) -> Path:
+    """The shipped folder `name` for the package at `package`: wheel copy first, then checkout."""
+    shipped = package / "_shipped" / name
     if shipped.is_dir():
         return shipped
-    checkout = _PACKAGE.parent / name
-    if checkout.is_dir() and (_PACKAGE.parent / "pyproject.toml").is_file():
+    checkout = package.parent / name
+    if checkout.is_dir() and (package.parent / "pyproject.toml").is_file():
         return checkout
     raise FileNotFoundError(
         f"找不到随包提供的 {name}/ 目录 / the shipped {name}/ folder is missing "
@@ -26,9 +27,9 @@ def _locate(name: str) -> Path:
 
 def rules_dir() -> Path:
     """The default rule pack folder."""
-    return _locate("rules")
+    return locate("rules")
 
 
 def templates_dir() -> Path:
     """The Jinja templates folder."""
-    return _locate("templates")
+    return locate("templates")
