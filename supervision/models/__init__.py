@@ -24,6 +24,7 @@ from supervision.models.findings import (
 )
 from supervision.models.items import InspectionItem, InspectionItemCreate
 from supervision.models.records import PAYLOAD_MODELS, ComplianceRecord, ComplianceRecordCreate
+from supervision.models.results import EvidenceFile, InspectionResult, ResultReply
 from supervision.models.tasks import (
     Assignment,
     DrawPick,
@@ -34,6 +35,7 @@ from supervision.models.tasks import (
     TaskStatus,
     TaskStratum,
 )
+from supervision.models.trail import TrailEvent
 
 __all__ = [
     "PAYLOAD_MODELS",
@@ -51,17 +53,21 @@ __all__ = [
     "EntityCreate",
     "EntityMark",
     "EntityPublic",
+    "EvidenceFile",
     "Finding",
     "FindingStatus",
     "InspectionItem",
     "InspectionItemCreate",
+    "InspectionResult",
     "Inspector",
     "InspectorCreate",
     "InspectorPublic",
     "Plan",
+    "ResultReply",
     "Task",
     "TaskEligibility",
     "TaskPopulation",
     "TaskStatus",
     "TaskStratum",
+    "TrailEvent",
 ]

@@ -1,0 +1,135 @@
+"""The one place that maps official result codes, follow-ups and result states to wording.
+
+Codes are those of the provincial 双随机 platforms (see domain.md, "Results"): a main
+code, and for ``A`` (发现问题待后续处理) an optional sub-code saying what was found.
+Every other module (CLI, public pages, demo, rules) takes its wording from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from supervision.errors import SupervisionError
+
+__all__ = [
+    "FOLLOW_UPS",
+    "FOLLOW_UP_STATUSES",
+    "MAIN_CODES",
+    "RESULT_STATES",
+    "SUB_CODES",
+    "Wording",
+    "check_code",
+    "effective_code",
+    "follow_up_label",
+    "result_label",
+    "state_label",
+]
+
+
+@dataclass(frozen=True)
+class Wording:
+    zh: str
+    en: str
+
+    def label(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+#: Main result codes (检查结果).
+MAIN_CODES: dict[str, Wording] = {
+    "1": Wording("未发现问题", "no problem found"),
+    "A": Wording("发现问题待后续处理", "problem found, follow-up pending"),
+    "E": Wording("发现问题已责令改正", "problem found, correction ordered"),
+    "F": Wording("未发现开展本次抽查涉及的经营活动", "no business activity covered by this check"),
+    "7": Wording("已关闭停业或正在组织清算", "closed, suspended or in liquidation"),
+    "8": Wording("不配合检查情节严重", "seriously uncooperative with the inspection"),
+    "9": Wording("已注销", "deregistered"),
+    "10": Wording("已被吊销", "licence revoked"),
+    "11": Wording("已被撤销", "registration cancelled"),
+    "12": Wording("已迁出", "moved out of the jurisdiction"),
+}
+
+#: Sub-codes of ``A`` (what the problem is).
+SUB_CODES: dict[str, Wording] = {
+    "B": Wording("未按规定公示应当公示的信息", "did not publish information it must publish"),
+    "C": Wording(
+        "公示信息隐瞒真实情况、弄虚作假", "published information conceals facts or is falsified"
+    ),
+    "6": Wording(
+        "通过登记的住所（经营场所）无法联系",
+        "cannot be reached at the registered address (business premises)",
+    ),
+    "D": Wording("违反其他市场监管规定", "breaches other market-regulation rules"),
+    "3": Wording("违反食品药品管理相关规定", "breaches food and drug rules"),
+    "4": Wording("违反质量技术监督相关规定", "breaches quality and technical supervision rules"),
+    "5": Wording("违反其他部门相关规定", "breaches rules of other departments"),
+}
+
+#: Follow-up (后续处置) kinds.
+FOLLOW_UPS: dict[str, Wording] = {
+    "none": Wording("无需后续处置", "no follow-up needed"),
+    "routine": Wording("转入日常监管", "back to routine supervision"),
+    "rectification": Wording("责令限期整改", "rectification ordered by a deadline"),
+    "case_transfer": Wording("移送办案机构", "transferred to case handling"),
+    "notify": Wording("抄告相关部门", "notified to another department"),
+}
+
+FOLLOW_UP_STATUSES: dict[str, Wording] = {
+    "not_needed": Wording("无需处置", "not needed"),
+    "pending": Wording("处置中", "pending"),
+    "done": Wording("已完成", "done"),
+    "not_rectified": Wording("逾期未整改（移送办案）", "not rectified (case transfer)"),
+}
+
+#: Result states (结果状态), in the order a result moves through them.
+RESULT_STATES: dict[str, Wording] = {
+    "not_entered": Wording("未录入", "not entered"),
+    "entered": Wording("待审核", "entered, awaiting review"),
+    "returned": Wording("退回", "returned"),
+    "approved": Wording("通过", "approved"),
+    "published": Wording("已公示", "published"),
+}
+
+
+def check_code(code: str, sub_code: str | None) -> tuple[str, str | None]:
+    """Validate a main code and optional sub-code; returns them normalised (upper case)."""
+    main = str(code).strip().upper()
+    sub = None if sub_code is None or not str(sub_code).strip() else str(sub_code).strip().upper()
+    if main not in MAIN_CODES:
+        raise SupervisionError(
+            f"检查结果代码 {code!r} 不是官方代码（{'、'.join(MAIN_CODES)}）",
+            f"result code {code!r} is not an official code ({', '.join(MAIN_CODES)})",
+        )
+    if sub is not None and main != "A":
+        raise SupervisionError(
+            f"只有结果代码 A 可以带子代码，{main} 不能带子代码 {sub}",
+            f"only result code A takes a sub-code; {main} cannot take {sub}",
+        )
+    if sub is not None and sub not in SUB_CODES:
+        raise SupervisionError(
+            f"子代码 {sub_code!r} 不是官方子代码（{'、'.join(SUB_CODES)}）",
+            f"sub-code {sub_code!r} is not an official sub-code ({', '.join(SUB_CODES)})",
+        )
+    return main, sub
+
+
+def effective_code(code: str, sub_code: str | None) -> str:
+    """The code other systems record: the sub-code when A has one, else the main code."""
+    return sub_code if code == "A" and sub_code else code
+
+
+def result_label(code: str, sub_code: str | None = None) -> Wording:
+    """The wording of a result: ``A`` with a sub-code reads "发现问题待后续处理：<sub>"."""
+    main = MAIN_CODES[code]
+    if sub_code:
+        sub = SUB_CODES[sub_code]
+        return Wording(f"{main.zh}：{sub.zh}", f"{main.en}: {sub.en}")
+    return main
+
+
+def follow_up_label(kind: str) -> Wording:
+    return FOLLOW_UPS[kind]
+
+
+def state_label(state: str) -> Wording:
+    return RESULT_STATES[state]
