@@ -669,33 +669,53 @@ class _Writer:
             values[kind.stamp] = bindparam(f"v_{kind.stamp}")
         self.update_stmt = self.table.update().where(where).values(values)
         self.known: dict[str, dict[Any, bool]] = {r.field: {} for r in kind.references}
-        self._fast_insert: tuple[list[str], str, list[str], list[Any]] | None = None
+        self._fast_insert: tuple[str, list[Any]] | None = None
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        """Core executemany; on SQLite the same compiled INSERT goes to the driver with tuples.
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows (values in `self.store` order) with one executemany.
 
-        SQLAlchemy's per-row parameter handling costs more than SQLite's insert itself
-        (measured: 63k vs 106k rows/s); the column types' own bind processors still apply.
+        PostgreSQL: Core ``conn.execute(table.insert(), dicts)``. SQLite: the same Core
+        INSERT, compiled once, executed by the driver's executemany with tuples: SQLAlchemy's
+        per-row parameter handling costs more than SQLite's insert itself (measured 63k vs
+        106k rows/s). The column types' own bind processors are applied all the same.
         """
+        stamp = [self.kind.stamp] if self.kind.stamp else []
+        columns = self.store + stamp
         if self.conn.dialect.paramstyle != "qmark":
-            self.conn.execute(self.table.insert(), rows)
+            extra = {self.kind.stamp: self.now} if self.kind.stamp else {}
+            dicts = [dict(zip(self.store, row, strict=True)) | extra for row in rows]
+            self.conn.execute(self.table.insert(), dicts)
             return
-        columns = list(rows[0])
-        if self._fast_insert is None or self._fast_insert[0] != columns:
+        if self._fast_insert is None:
             compiled = (
                 self.table.insert()
                 .values({c: bindparam(c) for c in columns})
                 .compile(dialect=self.conn.dialect)
             )
             order = list(compiled.positiontup or [])
-            processors = [self.table.c[c].type.bind_processor(self.conn.dialect) for c in order]
-            self._fast_insert = (columns, str(compiled), order, processors)
-        _, sql, order, processors = self._fast_insert
-        pairs = list(zip(order, processors, strict=True))
-        params = [
-            tuple([v if p is None or v is None else p(v) for c, p in pairs for v in (row[c],)])
-            for row in rows
-        ]
+            if order != columns:
+                raise RuntimeError(f"unexpected INSERT parameter order {order}")
+            dialect = self.conn.dialect
+            processors = [
+                self.table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+            ]
+            self._fast_insert = (str(compiled), processors)
+        sql, processors = self._fast_insert
+        convert = [(i, p) for i, p in enumerate(processors[: len(self.store)]) if p is not None]
+        tail: tuple[Any, ...] = ()
+        if self.kind.stamp:
+            process_stamp = processors[-1]
+            tail = (process_stamp(self.now) if process_stamp else self.now,)
+        params: list[tuple[Any, ...]] = []
+        for row in rows:
+            if convert:
+                values = list(row)
+                for i, process in convert:
+                    if values[i] is not None:
+                        values[i] = process(values[i])
+                params.append((*values, *tail))
+            else:
+                params.append((*row, *tail))
         self.conn.exec_driver_sql(sql, params)
 
     def key_of(self, values: tuple[Any, ...]) -> Any:
@@ -734,26 +754,28 @@ class _Writer:
         return result
 
     def write(self, rows: list[tuple[Any, ...]], report: ImportReport) -> None:
-        keys = [self.key_of(v) for v in rows]
-        old = self.existing(keys)
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for key, values in zip(keys, rows, strict=True):
-            before = old.get(key)
-            if before is None:
-                row = dict(zip(self.store, values, strict=True))
-                if self.kind.stamp:
-                    row[self.kind.stamp] = self.now
-                inserts.append(row)
-            elif before == values:
-                report.unchanged += 1
-            else:
-                params = {f"v_{c}": v for c, v in zip(self.store, values, strict=True)}
-                for k in self.kind.key:
-                    params[f"k_{k}"] = params.pop(f"v_{k}")
-                if self.kind.stamp:
-                    params[f"v_{self.kind.stamp}"] = self.now
-                updates.append(params)
+        """Insert the new rows, update the changed ones, count the unchanged."""
+        if self.was_empty:  # nothing to compare with (duplicates were removed before)
+            inserts = rows
+            updates: list[dict[str, Any]] = []
+        else:
+            keys = [self.key_of(v) for v in rows]
+            old = self.existing(keys)
+            inserts = []
+            updates = []
+            for key, values in zip(keys, rows, strict=True):
+                before = old.get(key)
+                if before is None:
+                    inserts.append(values)
+                elif before == values:
+                    report.unchanged += 1
+                else:
+                    params = {f"v_{c}": v for c, v in zip(self.store, values, strict=True)}
+                    for k in self.kind.key:
+                        params[f"k_{k}"] = params.pop(f"v_{k}")
+                    if self.kind.stamp:
+                        params[f"v_{self.kind.stamp}"] = self.now
+                    updates.append(params)
         if inserts:
             self._insert(inserts)
             report.added += len(inserts)
@@ -782,7 +804,10 @@ def _validated_chunks(
             good, errors = validate_rows(kind.name, sheet.headers, fields, chunk)
             yield chunk, good, errors
         return
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    # fork: workers start at once and need no importable __main__ (a script calling
+    # import_file without a __main__ guard would break under spawn/forkserver); they only
+    # validate, never touch the parent's database connection.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: list[tuple[list[tuple[int, list[Any]]], Future[Any]]] = []
