@@ -54,6 +54,7 @@ def main(ctx: click.Context, db_url: str | None) -> None:
 
 
 def _register() -> None:
+    from supervision.cli.check import check_command, review_group
     from supervision.cli.db import db_group
     from supervision.cli.demo import demo
     from supervision.cli.directories import export_command, import_command, list_group
@@ -69,6 +70,8 @@ def _register() -> None:
     main.add_command(task_group)
     main.add_command(verify_command)
     main.add_command(rules_group)
+    main.add_command(check_command)
+    main.add_command(review_group)
 
 
 _register()

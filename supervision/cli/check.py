@@ -1,0 +1,332 @@
+"""`supervision check` and `supervision review list|show|confirm|dismiss`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from supervision.checking import dry_run as run_dry_run
+from supervision.checking import run_check
+from supervision.cli.context import AppContext, emit_json, emit_table, progress
+from supervision.errors import SupervisionError
+from supervision.review import (
+    confirm_finding,
+    dismiss_finding,
+    entity_review,
+    flagged_count,
+    review_queue,
+)
+from supervision.rules.pack import SEVERITIES, load_pack
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+_RULES = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="规则包目录（默认随包规则）/ rule pack folder (default: the shipped pack)",
+)
+
+
+def _parse_day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise SupervisionError(
+            f"日期格式应为 YYYY-MM-DD，而不是 {value}", f"a date is YYYY-MM-DD, not {value}"
+        ) from None
+
+
+def _table(title: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    if sys.stdout.isatty():
+        emit_table(title, columns, [tuple(escape(str(v)) for v in row) for row in rows])
+        return
+    click.echo(title)
+    click.echo("\t".join(columns))
+    for row in rows:
+        click.echo("\t".join("" if v is None else str(v) for v in row))
+
+
+@contextmanager
+def _lazy_progress(
+    description: str,
+) -> Iterator[tuple[Callable[[int], object], Callable[[int], object]]]:
+    """A progress bar that starts once the total is known: yields (on_total, advance)."""
+    stack = ExitStack()
+    def idle(n: int = 1) -> None:
+        return None
+
+    advance: list[Callable[[int], object]] = [idle]
+
+    def on_total(total: int) -> None:
+        advance[0] = stack.enter_context(progress(description, total))
+
+    with stack:
+        yield on_total, lambda n: advance[0](n)
+
+
+# ---------------------------------------------------------------- check
+@click.command("check")
+@click.option(
+    "--as-of", "as_of", metavar="DATE", help="检查日期（默认今天）/ as-of date (default today)"
+)
+@_RULES
+@click.option("--workers", type=int, default=1, show_default=True, help="进程数 / worker processes")
+@click.option(
+    "--full", is_flag=True, help="检查全部主体 / check every entity (default: incremental)"
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="试运行：不写入，只对比当前待审核发现 / evaluate without writing; compare with open findings",
+)
+@_JSON
+@click.pass_obj
+def check_command(
+    app: AppContext,
+    as_of: str | None,
+    rules_dir: Path | None,
+    workers: int,
+    full: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """按规则包核查合规记录，更新发现 / check compliance records against the rule pack.
+
+    \b
+    默认增量：只检查上次运行后记录有变化、从未检查过或期限已到的主体；--full 检查全部。
+    Incremental by default: only entities whose records changed since the last run,
+    never checked, or whose deadlines fell due; --full checks everyone.
+    --dry-run evaluates a pack (e.g. --rules DIR) and writes nothing.
+    """
+    day = _parse_day(as_of)
+    pack = load_pack(rules_dir)
+    with _lazy_progress("核查 / checking") as (on_total, advance):
+        if dry_run:
+            report = run_dry_run(
+                app.db, pack=pack, as_of=day, workers=workers, advance=advance, on_total=on_total
+            )
+        else:
+            summary = run_check(
+                app.db,
+                as_of=day,
+                pack=pack,
+                workers=workers,
+                full=full,
+                advance=advance,
+                on_total=on_total,
+            )
+    if dry_run:
+        data = report.to_dict()
+        if as_json:
+            emit_json(data)
+            return
+        click.echo(
+            f"试运行（未写入）：检查日期 {data['as_of']}，{data['entities_checked']} 个主体 / "
+            f"dry run (nothing written): as of {data['as_of']}, {data['entities_checked']} entities"
+        )
+        _table(
+            "与当前待审核发现相比 / compared with the open findings",
+            ["规则 / rule", "新增 / new", "消失 / gone", "不变 / unchanged"],
+            [(r, c["new"], c["gone"], c["unchanged"]) for r, c in data["rules"].items()],
+        )
+        if data["error_count"]:
+            click.echo(f"错误 / errors: {data['error_count']}")
+        return
+    data = summary.to_dict()
+    if as_json:
+        emit_json(data)
+        return
+    mode_zh = "全量" if summary.mode == "full" else "增量"
+    f = data["findings"]
+    click.echo(
+        f"检查运行 #{summary.run_id}（{mode_zh}，{summary.reason}）：检查日期 {data['as_of']}，"
+        f"检查 {summary.entities_checked} 个主体、{summary.facts} 条事实，用时 {data['seconds']} 秒"
+    )
+    click.echo(
+        f"Check run #{summary.run_id} ({summary.mode}, {summary.reason}): as of {data['as_of']}, "
+        f"{summary.entities_checked} entities, {summary.facts} facts, {data['seconds']} s"
+    )
+    click.echo(
+        f"发现：新增 {f['new']}，不变 {f['unchanged']}，更新 {f['updated']}，已消除 {f['resolved']} / "
+        f"findings: new {f['new']}, unchanged {f['unchanged']}, updated {f['updated']}, "
+        f"resolved {f['resolved']}"
+    )
+    if summary.error_count:
+        click.secho(
+            f"错误 {summary.error_count} 个（运行已继续）/ {summary.error_count} error(s) "
+            "(the run went on):",
+            fg="yellow",
+        )
+        for e in summary.errors[:20]:
+            click.echo(f"  - {e['uscc']} {e['rule_id'] or '-'}: {e['zh']} / {e['en']}")
+    click.echo(
+        f"被标记主体 {flagged_count(app.db)} 个；查看：supervision review list / "
+        "flagged entities; next: supervision review list"
+    )
+
+
+# ---------------------------------------------------------------- review
+def _default_reviewer() -> str:
+    try:
+        return os.environ.get("SUPERVISION_REVIEWER") or getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+_BY = click.option(
+    "--by",
+    default=None,
+    metavar="NAME",
+    help="审核人（默认当前用户）/ reviewer (default: the current user)",
+)
+
+
+@click.group("review")
+def review_group() -> None:
+    """审核队列：待审核发现的查看、确认与驳回 / the review queue of open findings."""
+
+
+@review_group.command("list")
+@click.option("--department", default=None, help="规则所属部门 / the rule's department")
+@click.option(
+    "--region", default=None, help="行政区划代码（含下级）/ region code (includes sub-regions)"
+)
+@click.option("--rule", default=None, help="规则编号 / rule id")
+@click.option("--severity", type=click.Choice(SEVERITIES), default=None, help="严重程度 / severity")
+@click.option(
+    "--limit", type=int, default=50, show_default=True, help="最多条数 / at most this many"
+)
+@_JSON
+@click.pass_obj
+def review_list(
+    app: AppContext,
+    department: str | None,
+    region: str | None,
+    rule: str | None,
+    severity: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """待审核发现，按严重程度、时间排序 / open findings, most severe and oldest first."""
+    items = review_queue(
+        app.db, department=department, region=region, rule=rule, severity=severity, limit=limit
+    )
+    if as_json:
+        emit_json([i.to_dict() for i in items])
+        return
+    _table(
+        f"待审核发现 / open findings ({len(items)})",
+        [
+            "编号 / id",
+            "严重 / severity",
+            "规则 / rule",
+            "主体 / entity",
+            "名称 / name",
+            "发现时间 / opened",
+        ],
+        [
+            (i.finding_id, i.severity, i.rule_id, i.uscc, i.entity_name, i.opened_at.date())
+            for i in items
+        ],
+    )
+    if items:
+        click.echo("详情 / details: supervision review show <USCC>")
+
+
+@review_group.command("show")
+@click.argument("entity")
+@_RULES
+@_JSON
+@click.pass_obj
+def review_show(app: AppContext, entity: str, rules_dir: Path | None, as_json: bool) -> None:
+    """主体的发现及解释 / an entity's findings, explained (rule, legal basis, facts, history)."""
+    data = entity_review(app.db, entity, rules_dir=rules_dir)
+    if as_json:
+        emit_json(data)
+        return
+    e = data["entity"]
+    flag = "已标记 / flagged" if data["flagged"] else "未标记 / not flagged"
+    click.echo(
+        f"{e['uscc']} {e['name']}（{e['region_code']}，风险等级 / risk {e['risk_class']}）{flag}"
+    )
+    for f in data["findings"]:
+        rule = f["rule"]
+        click.echo("")
+        click.echo(
+            f"#{f['id']} [{f['status_zh']} / {f['status']}] {f['rule_id']} v{f['rule_version']} "
+            f"({f['severity']}, 结果代码 / result code {f['result_code']})"
+        )
+        if rule["title_zh"]:
+            click.echo(f"  {rule['title_zh']} / {rule['title_en']}")
+        for basis in rule["legal_basis"]:
+            click.echo(f"  依据 / legal basis: 《{basis['law']}》{basis['article']}")
+        click.echo("  匹配的事实 / matched facts:")
+        for m in f["matched"]:
+            values = ", ".join(f"{k}={v}" for k, v in m["values"].items() if k != "uscc")
+            click.echo(f"    - {m['t']} {m['id']}: {values}")
+        history = (
+            f"  记录 / history: 运行 #{f['first_run_id']} 发现（检查日期 {f['opened_as_of']}），"
+            f"最近运行 #{f['last_run_id']}"
+        )
+        if f["resolved_run_id"]:
+            history += f"，运行 #{f['resolved_run_id']} 消除"
+        click.echo(history)
+        if f["decided_by"]:
+            click.echo(f"  审核 / decision: {f['decided_by']} {f['decided_at']}: {f['note']}")
+        for effect in f["effects"]:
+            click.echo(f"  处置 / effect: {effect}")
+    for mark in data["marks"]:
+        click.echo(f"定向抽查标记 / targeted-draw mark #{mark['id']}: {mark['reason']}")
+
+
+def _emit_decision(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+        return
+    status_zh = {"confirmed": "已确认", "dismissed": "已驳回"}[result["status"]]
+    click.echo(f"发现 #{result['finding_id']} {status_zh} / finding {result['status']}")
+    for effect in result["effects"]:
+        click.echo(f"  处置 / effect: {effect}")
+
+
+@review_group.command("confirm")
+@click.argument("finding", type=int)
+@click.option("--note", required=True, help="确认说明 / note")
+@_BY
+@_RULES
+@_JSON
+@click.pass_obj
+def review_confirm(
+    app: AppContext, finding: int, note: str, by: str | None, rules_dir: Path | None, as_json: bool
+) -> None:
+    """确认发现，按规则提高风险等级或标记定向抽查 / confirm a finding (applies on_confirm)."""
+    result = confirm_finding(
+        app.db, finding, note=note, by=by or _default_reviewer(), rules_dir=rules_dir
+    )
+    _emit_decision(result, as_json)
+
+
+@review_group.command("dismiss")
+@click.argument("finding", type=int)
+@click.option("--reason", default=None, help="驳回理由（必填）/ reason (required)")
+@_BY
+@_JSON
+@click.pass_obj
+def review_dismiss(
+    app: AppContext, finding: int, reason: str | None, by: str | None, as_json: bool
+) -> None:
+    """驳回发现，必须写明理由 / dismiss a finding; a reason is required."""
+    result = dismiss_finding(app.db, finding, reason=reason, by=by or _default_reviewer())
+    _emit_decision(result, as_json)

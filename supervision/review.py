@@ -1,0 +1,375 @@
+"""The review queue: open findings, their explanation, and the decisions taken on them.
+
+An entity with at least one open finding is *flagged*. A reviewer confirms a finding
+(with a note) or dismisses it (a reason is required). Every decision records who and
+when on the finding itself. A confirmed finding acts as its rule's ``on_confirm`` says:
+
+- ``raise_risk_class``: the entity's credit risk class goes up one step (A→B→C→D; D
+  stays D) and ``Entity.updated_at`` moves, so the next incremental check sees it;
+- ``mark_for_targeted_draw``: an ``EntityMark`` row for the next targeted draw;
+- the other flags (abnormal list, case transfer, ...) are follow-ups for people: they
+  are recorded in the finding's ``effects`` as pending, nothing else is changed.
+
+Check runs never change a decided finding (see ``supervision.checking``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, func, select, update
+
+from supervision import clock
+from supervision.db import Database
+from supervision.errors import NotFoundError, SupervisionError
+from supervision.models import CheckRun, Entity
+from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
+from supervision.models.findings import Finding as FindingRow
+from supervision.rules.pack import SEVERITIES, Rule, RulePack, load_pack
+
+__all__ = [
+    "RISK_STEPS",
+    "QueueItem",
+    "confirm_finding",
+    "dismiss_finding",
+    "entity_review",
+    "flagged_count",
+    "review_queue",
+]
+
+#: Credit risk classes from low to high (SAMR 2022).
+RISK_STEPS = ("A", "B", "C", "D")
+#: Follow-ups recorded as pending on a confirmed finding (people act on them).
+PENDING_FOLLOW_UPS = (
+    "add_to_abnormal_list",
+    "add_to_serious_violation_list",
+    "notify_entity",
+    "order_rectification",
+    "transfer_to_case_handling",
+    "notify_department",
+)
+
+_E: Table = Entity.__table__  # type: ignore[attr-defined]
+_F: Table = FindingRow.__table__  # type: ignore[attr-defined]
+_M: Table = EntityMark.__table__  # type: ignore[attr-defined]
+_RUN: Table = CheckRun.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One open finding in the queue, with the entity it flags."""
+
+    finding_id: int
+    uscc: str
+    entity_name: str
+    region_code: str
+    rule_id: str
+    rule_version: int
+    department: str
+    severity: str
+    result_code: str
+    opened_at: dt.datetime
+    opened_as_of: dt.date
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "finding_id": self.finding_id,
+            "uscc": self.uscc,
+            "entity_name": self.entity_name,
+            "region_code": self.region_code,
+            "rule_id": self.rule_id,
+            "rule_version": self.rule_version,
+            "department": self.department,
+            "severity": self.severity,
+            "result_code": self.result_code,
+            "opened_at": self.opened_at.isoformat(),
+            "opened_as_of": self.opened_as_of.isoformat(),
+        }
+
+
+def _region_filter(code: str) -> tuple[str, bool]:
+    """A region code to (prefix, exact): 150000 → province, 150100 → prefecture."""
+    code = code.strip()
+    if len(code) == 6 and code.endswith("0000"):
+        return code[:2], False
+    if len(code) == 6 and code.endswith("00"):
+        return code[:4], False
+    return code, True
+
+
+def review_queue(
+    db: Database,
+    *,
+    department: str | None = None,
+    region: str | None = None,
+    rule: str | None = None,
+    severity: str | None = None,
+    limit: int = 50,
+) -> list[QueueItem]:
+    """Open findings, most severe first, then oldest first (then by id).
+
+    Filters: the rule's ``department``, the entity's ``region`` (a province or
+    prefecture code includes the counties under it), ``rule`` id, ``severity``.
+    """
+    if severity is not None and severity not in SEVERITIES:
+        raise SupervisionError(
+            f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
+            f"severity must be one of {', '.join(SEVERITIES)}, not {severity}",
+        )
+    if limit < 1:
+        raise SupervisionError("--limit 至少为 1", "--limit must be at least 1")
+    query = (
+        select(
+            _F.c.id,
+            _F.c.uscc,
+            _E.c.name,
+            _E.c.region_code,
+            _F.c.rule_id,
+            _F.c.rule_version,
+            _F.c.department,
+            _F.c.severity,
+            _F.c.result_code,
+            _F.c.opened_at,
+            _F.c.opened_as_of,
+        )
+        .join(_E, _E.c.uscc == _F.c.uscc)
+        .where(_F.c.status == FindingStatus.OPEN)
+    )
+    if department:
+        query = query.where(_F.c.department == department)
+    if rule:
+        query = query.where(_F.c.rule_id == rule)
+    if severity:
+        query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
+    if region:
+        prefix, exact = _region_filter(region)
+        query = query.where(
+            _E.c.region_code == prefix if exact else _E.c.region_code.startswith(prefix)
+        )
+    query = query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id).limit(limit)
+    with db.engine.connect() as conn:
+        return [QueueItem(*row) for row in conn.execute(query)]
+
+
+def flagged_count(db: Database) -> int:
+    """How many entities have at least one open finding."""
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count(func.distinct(_F.c.uscc))).where(
+                    _F.c.status == FindingStatus.OPEN
+                )
+            ).scalar_one()
+        )
+
+
+def _pack_or_none(pack: RulePack | None, rules_dir: str | Path | None) -> RulePack | None:
+    if pack is not None:
+        return pack
+    try:
+        return load_pack(rules_dir)
+    except SupervisionError:
+        return None
+
+
+def _rule_of(pack: RulePack | None, rule_id: str) -> Rule | None:
+    if pack is None:
+        return None
+    try:
+        return pack.rule(rule_id)
+    except KeyError:
+        return None
+
+
+def _explain(rule: Rule | None) -> dict[str, Any]:
+    if rule is None:
+        return {"title_zh": None, "title_en": None, "legal_basis": [], "on_confirm": {}}
+    return {
+        "title_zh": rule.title_zh,
+        "title_en": rule.title_en,
+        "legal_basis": [{"law": b.law, "article": b.article} for b in rule.legal_basis],
+        "description": rule.description,
+        "current_version": rule.version,
+        "on_confirm": dict(rule.on_confirm),
+    }
+
+
+def _finding_dict(row: Row[Any], rule: Rule | None) -> dict[str, Any]:
+    data = dict(row._mapping)
+    for key in ("opened_at", "closed_at", "decided_at"):
+        if data.get(key) is not None:
+            data[key] = data[key].isoformat()
+    data["opened_as_of"] = data["opened_as_of"].isoformat()
+    data["status_zh"] = FindingStatus.ZH.get(data["status"], data["status"])
+    data["rule"] = _explain(rule)
+    return data
+
+
+def entity_review(
+    db: Database,
+    uscc: str,
+    *,
+    pack: RulePack | None = None,
+    rules_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """An entity's review page: flagged or not, every finding (open first) explained.
+
+    Each finding carries the rule's title (zh/en), legal basis and versions, the facts
+    it matched with their values, its runs (first, last, resolved), the decision and its
+    effects; ``marks`` lists the entity's marks for targeted draws.
+    """
+    code = uscc.strip().upper()
+    the_pack = _pack_or_none(pack, rules_dir)
+    with db.engine.connect() as conn:
+        entity = conn.execute(
+            select(
+                _E.c.uscc,
+                _E.c.name,
+                _E.c.region_code,
+                _E.c.status,
+                _E.c.risk_class,
+                _E.c.abnormal,
+            ).where(_E.c.uscc == code)
+        ).first()
+        if entity is None:
+            raise NotFoundError(f"没有统一社会信用代码为 {code} 的主体", f"no entity {code}")
+        rows = conn.execute(
+            select(_F)
+            .where(_F.c.uscc == code)
+            .order_by((_F.c.status != FindingStatus.OPEN), _F.c.severity_rank, _F.c.id)
+        ).all()
+        marks = conn.execute(
+            select(_M.c.id, _M.c.reason, _M.c.finding_id, _M.c.created_by, _M.c.created_at)
+            .where(_M.c.uscc == code)
+            .order_by(_M.c.id)
+        ).all()
+    findings = [_finding_dict(r, _rule_of(the_pack, r.rule_id)) for r in rows]
+    return {
+        "entity": dict(entity._mapping),
+        "flagged": any(f["status"] == FindingStatus.OPEN for f in findings),
+        "findings": findings,
+        "marks": [{**dict(m._mapping), "created_at": m.created_at.isoformat()} for m in marks],
+    }
+
+
+def _open_finding(conn: Connection, finding_id: int) -> Row[Any]:
+    row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+    if row is None:
+        raise NotFoundError(f"没有编号为 {finding_id} 的发现", f"no finding {finding_id}")
+    if row.status != FindingStatus.OPEN:
+        zh = FindingStatus.ZH.get(row.status, row.status)
+        raise SupervisionError(
+            f"发现 {finding_id} 的状态是「{zh}」，只能审核待审核的发现",
+            f"finding {finding_id} is {row.status}; only open findings can be reviewed",
+        )
+    return row
+
+
+def _who(by: str) -> str:
+    name = by.strip()
+    if not name:
+        raise SupervisionError("必须写明审核人（--by）", "the reviewer (--by) is required")
+    return name[:100]
+
+
+def confirm_finding(
+    db: Database,
+    finding_id: int,
+    *,
+    note: str,
+    by: str,
+    pack: RulePack | None = None,
+    rules_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Confirm an open finding and apply its rule's ``on_confirm``; returns the effects.
+
+    Everything (decision, risk class, mark) is written in one transaction.
+    """
+    who = _who(by)
+    text = (note or "").strip()
+    if not text:
+        raise SupervisionError("确认发现须填写说明（--note）", "confirming needs a note (--note)")
+    the_pack = _pack_or_none(pack, rules_dir)
+    now = clock.now()
+    effects: list[dict[str, Any]] = []
+    with db.engine.begin() as conn:
+        row = _open_finding(conn, finding_id)
+        rule = _rule_of(the_pack, row.rule_id)
+        flags = dict(rule.on_confirm) if rule is not None else {}
+        if flags.get("raise_risk_class"):
+            current = conn.execute(
+                select(_E.c.risk_class).where(_E.c.uscc == row.uscc)
+            ).scalar_one()
+            step = RISK_STEPS.index(current) if current in RISK_STEPS else 1
+            raised = RISK_STEPS[min(step + 1, len(RISK_STEPS) - 1)]
+            if raised != current:
+                conn.execute(
+                    update(_E)
+                    .where(_E.c.uscc == row.uscc)
+                    .values(risk_class=raised, updated_at=now)
+                )
+            effects.append({"action": "raise_risk_class", "from": current, "to": raised})
+        if flags.get("mark_for_targeted_draw"):
+            reason = f"{row.rule_id} v{row.rule_version}: {text}"[:500]
+            inserted = conn.execute(
+                _M.insert().values(
+                    uscc=row.uscc,
+                    reason=reason,
+                    finding_id=row.id,
+                    created_by=who,
+                    created_at=now,
+                )
+            ).inserted_primary_key
+            effects.append(
+                {
+                    "action": "mark_for_targeted_draw",
+                    "mark_id": int(inserted[0]) if inserted is not None else None,
+                }
+            )
+        for flag in PENDING_FOLLOW_UPS:
+            if flags.get(flag):
+                effects.append({"action": flag, "status": "pending"})
+        conn.execute(
+            update(_F)
+            .where(_F.c.id == row.id)
+            .values(
+                status=FindingStatus.CONFIRMED,
+                decided_by=who,
+                decided_at=now,
+                closed_at=now,
+                note=text[:2000],
+                effects=effects,
+            )
+        )
+    return {"finding_id": finding_id, "status": FindingStatus.CONFIRMED, "effects": effects}
+
+
+def dismiss_finding(
+    db: Database, finding_id: int, *, reason: str | None, by: str
+) -> dict[str, Any]:
+    """Dismiss an open finding; a reason is required and nothing changes without one."""
+    who = _who(by)
+    text = (reason or "").strip()
+    if not text:
+        raise SupervisionError(
+            "驳回发现必须填写理由（--reason），未作任何更改",
+            "dismissing a finding requires a reason (--reason); nothing was changed",
+        )
+    now = clock.now()
+    with db.engine.begin() as conn:
+        row = _open_finding(conn, finding_id)
+        conn.execute(
+            update(_F)
+            .where(_F.c.id == row.id)
+            .values(
+                status=FindingStatus.DISMISSED,
+                decided_by=who,
+                decided_at=now,
+                closed_at=now,
+                note=text[:2000],
+            )
+        )
+    return {"finding_id": finding_id, "status": FindingStatus.DISMISSED, "effects": []}
