@@ -52,24 +52,29 @@ def region_codes(count: int) -> list[str]:
 def synthetic_ids(count: int, regions: int) -> list[str]:
     """``count`` distinct USCC-like ids "91" + region + 9-digit serial + check character.
 
-    Built with numpy (fast at 10 million) and checked against python-stdnum's rule.
+    Built with numpy a million at a time (fast and small at 10 million); the check
+    character follows GB 32100 as python-stdnum computes it.
     """
-    codes = np.array([[int(c) for c in r] for r in region_codes(regions)], dtype=np.int64)
-    serial = np.arange(count, dtype=np.int64)
-    digits = np.empty((count, 17), dtype=np.int64)
-    digits[:, 0], digits[:, 1] = 9, 1
-    digits[:, 2:8] = codes[serial % regions]
-    rest = serial.copy()
-    for position in range(16, 7, -1):
-        digits[:, position] = rest % 10
-        rest //= 10
-    check = (31 - (digits @ USCC_WEIGHTS) % 31) % 31
+    codes = np.array([[int(c) for c in r] for r in region_codes(regions)], dtype=np.int32)
     alphabet = np.frombuffer(USCC_ALPHABET.encode(), dtype=np.uint8)
-    text = np.empty((count, 19), dtype=np.uint8)
-    text[:, :17] = digits + ord("0")
-    text[:, 17] = alphabet[check]
-    text[:, 18] = ord("\n")
-    return text.tobytes().decode("ascii").split("\n")[:-1]
+    weights = USCC_WEIGHTS.astype(np.int32)
+    parts = []
+    for first in range(0, count, 1_000_000):
+        serial = np.arange(first, min(count, first + 1_000_000), dtype=np.int32)
+        digits = np.empty((len(serial), 17), dtype=np.int32)
+        digits[:, 0], digits[:, 1] = 9, 1
+        digits[:, 2:8] = codes[serial % regions]
+        rest = serial.copy()
+        for position in range(16, 7, -1):
+            digits[:, position] = rest % 10
+            rest //= 10
+        check = (31 - (digits @ weights) % 31) % 31
+        text = np.empty((len(serial), 19), dtype=np.uint8)
+        text[:, :17] = digits + ord("0")
+        text[:, 17] = alphabet[check]
+        text[:, 18] = ord("\n")
+        parts.append(text.tobytes())
+    return b"".join(parts).decode("ascii").split("\n")[:-1]
 
 
 def make_strata(ids: list[str]) -> dict[str, list[str]]:

@@ -157,9 +157,9 @@ def trim_ticket(full_ticket: str, digits: int = TICKET_DIGITS) -> str:
 
     Truncates, never rounds; identical to ``consistent_sampler.trim``.
     """
-    padded = full_ticket + "0"
-    first_non_9 = next(i for i in range(2, len(padded)) if padded[i] < "9")
-    return full_ticket[: first_non_9 + digits]
+    mantissa = full_ticket[2:]
+    leading_9s = len(mantissa) - len(mantissa.lstrip("9"))
+    return full_ticket[: 2 + leading_9s + digits]
 
 
 def parse_ratio(ratio: object, stratum: str = "") -> Decimal:
@@ -360,24 +360,24 @@ def _scan_chunk(task: _Task) -> _Result:
         return 0, [], b""  # the calling process names the offending id
     sha256 = hashlib.sha256
     digests = [sha256(prefix + i).digest() for i in ids]
-    packed = b"".join(digests)
+    # The hashes as four big-endian 64-bit limbs each.
+    limbs = np.frombuffer(b"".join(digests), dtype=">u8").reshape(-1, 4).astype(np.uint64)
     if limit >= 10**digits:
         chosen: Iterable[int] = range(len(ids))
     else:
-        chosen = _passing(packed, digits, limit).tolist()
+        chosen = _passing(limbs, digits, limit).tolist()
     # Equal ids have equal hashes; distinct ids have distinct 64-bit hash prefixes
     # except with probability ~N²/2⁶⁵, which only triggers the exact set-based check.
-    fingerprints = np.sort(np.frombuffer(packed, dtype=np.uint64)[::4])
+    fingerprints = np.sort(limbs[:, 0])
     tickets = [(_full_ticket_from_digest(digests[k]), base + k) for k in chosen]
     return -1, tickets, fingerprints.tobytes()
 
 
-def _passing(packed: bytes, digits: int, limit: int) -> np.ndarray:
-    """Indices of the 32-byte hashes in ``packed`` whose reversed ``digits`` lowest
-    decimal digits are below ``limit``."""
+def _passing(limbs: np.ndarray, digits: int, limit: int) -> np.ndarray:
+    """Indices of the hashes (rows of four 64-bit limbs, most significant first) whose
+    reversed ``digits`` lowest decimal digits are below ``limit``."""
     modulus = 10**digits
-    limbs = np.frombuffer(packed, dtype=">u8").reshape(-1, 4).astype(np.uint64)
-    # value mod 10**digits from four 64-bit limbs; every product stays below 2**63.
+    # value mod 10**digits from the four limbs; every product stays below 2**63.
     residue = np.zeros(len(limbs), dtype=np.uint64)
     for k in range(4):
         weight = np.uint64(pow(2, 64 * (3 - k), modulus))
