@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from supervision import clock
+from supervision import clock, trail
 from supervision.assignment import (
     REGION_PREFIX,
     InspectorRecord,
@@ -108,6 +108,31 @@ def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> di
     task.status = TaskStatus.DRAWN
     session.add(task)
     session.flush()
+    trail.record(
+        session,
+        action="task.seed",
+        obj=f"task:{code}",
+        payload={"seed": seed, "entered_at": entered.isoformat()},
+    )
+    trail.record(
+        session,
+        action="task.draw",
+        obj=f"task:{code}",
+        payload={
+            "parameters_digest": task.parameters_digest,
+            "population_digest": task.population_digest,
+            "seed": seed,
+            "picked": len(picks),
+            "assignments": len(matches),
+            "total_cost": total,
+            "selection_digest": sha256_hex(
+                canonical_json(sorted([p.stratum, p.id, p.ticket] for p in picks))
+            ),
+            "assignment_digest": sha256_hex(
+                canonical_json(sorted([m.entity_id, m.department, m.inspector_id] for m in matches))
+            ),
+        },
+    )
     counts = Counter(p.stratum for p in picks)
     return {
         "task": code,

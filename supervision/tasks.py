@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, col, select
 
-from supervision import clock
+from supervision import clock, trail
 from supervision.draw_export import canonical_json, population_digest
 from supervision.draws import DrawError, parse_ratio
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
@@ -312,6 +312,12 @@ def create_task(session: Session, spec: TaskCreate) -> Task:
     )
     session.add(task)
     session.flush()
+    trail.record(
+        session,
+        action="task.create",
+        obj=f"task:{task.code}",
+        payload={"plan": task.plan_code, "name": task.name, "items": task.items},
+    )
     return task
 
 
@@ -339,10 +345,17 @@ def cancel_task(session: Session, code: str, reason: str) -> Task:
             f"任务 {code} 已{TaskStatus.ZH[task.status]}，不能撤销",
             f"task {code} is {task.status} and cannot be cancelled",
         )
+    previous = task.status
     task.status = TaskStatus.CANCELLED
     task.cancel_reason = reason.strip()
     session.add(task)
     session.flush()
+    trail.record(
+        session,
+        action="task.cancel",
+        obj=f"task:{code}",
+        payload={"reason": task.cancel_reason, "previous_status": previous},
+    )
     return task
 
 
@@ -543,6 +556,16 @@ def commit_task(session: Session, code: str, *, as_of: date | None = None) -> Ta
     ]
     for start in range(0, len(rows), 20_000):
         session.connection().execute(insert(TaskPopulation), rows[start : start + 20_000])
+    trail.record(
+        session,
+        action="task.commit",
+        obj=f"task:{code}",
+        payload={
+            "parameters_digest": task.parameters_digest,
+            "population_digest": task.population_digest,
+            "population_size": task.population_size,
+        },
+    )
     return task
 
 
