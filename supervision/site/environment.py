@@ -1,0 +1,74 @@
+"""THE Jinja Environment of the public site: one per process, templates compiled once.
+
+FileSystemLoader(templates_dir()), autoescape for .html/.xml/.svg (and strings), StrictUndefined
+so a missing value is an error rather than an empty cell, the i18n extension with new-style
+gettext (``_("…")`` autoescapes and formats). ``use_language`` installs a language's
+translations before a build pass.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from supervision.paths import templates_dir
+from supervision.site import i18n
+
+
+def _href(path: str, root: str = "") -> str:
+    """A link from a page at depth `root` ("../../") to a site path, percent-encoded."""
+    return root + quote(path, safe="/#?=&")
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _percent(value: Any, digits: int = 1) -> str:
+    try:
+        return f"{float(value) * 100:.{digits}f}%"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@pass_context
+def _word(context: Context, value: Any) -> str:
+    """A stored vocabulary value (企业, 存续, 一般 ...) in the page's language."""
+    return i18n.word(value, context["lang"])
+
+
+@cache
+def environment() -> Environment:
+    """The one Environment (cached per process)."""
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "svg"), default_for_string=True
+        ),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        cache_size=-1,
+    )
+    env.filters["href"] = _href
+    env.filters["number"] = _number
+    env.filters["percent"] = _percent
+    env.filters["word"] = _word
+    use_language(env, i18n.DEFAULT_LANGUAGE)
+    return env
+
+
+def use_language(env: Environment, lang: str, *, strict: bool = False) -> None:
+    """Install `lang`'s translations and vocabulary words for the following renders."""
+    env.install_gettext_translations(i18n.translations(lang, strict=strict), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["lang"] = lang
+    env.globals["lang_tag"] = i18n.LANGUAGES[lang]["tag"]

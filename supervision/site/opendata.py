@@ -1,0 +1,190 @@
+"""Open data: bulk CSV and JSON for items, tasks, draws and results, and an Atom feed.
+
+- CSV: UTF-8 with a BOM (Excel opens it), headers 中文(english_key), every text cell
+  neutralised against formula injection with ``supervision.tabular.neutralise`` (the one
+  the directory exports use).
+- JSON: ``{"dataset", "extracted_at", "licence", "source", "id_fields", "records"}``,
+  English keys, stable ids (USCC, task code).
+- ``extracted_at`` is the time the file's content was first produced: files are hashed
+  with a placeholder in its place, so a republish with the same content leaves the file
+  (and its extract time) alone.
+
+Files are yielded as (path, bytes, stamped) for the publisher, which writes only changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from supervision.site import urls
+from supervision.site.pages import LICENCE, SiteData, notices
+from supervision.tabular import neutralise
+
+STAMP = "@@EXTRACTED_AT@@"
+SOURCE = "双随机、一公开 公示平台 / supervision public disclosure site"
+
+# (key, Chinese header) per dataset; the English key is the JSON key and the CSV header suffix.
+ITEM_FIELDS = [
+    ("code", "事项编码"), ("version", "版本"), ("name", "事项名称"),
+    ("department_code", "部门编码"), ("department", "实施部门"), ("legal_basis", "法律依据"),
+    ("object_type", "检查对象"), ("methods", "检查方式"), ("kind", "事项类别"),
+    ("effective_from", "生效日期"), ("effective_to", "失效日期"),
+]  # fmt: skip
+TASK_FIELDS = [
+    ("task_code", "任务编号"), ("name", "任务名称"), ("plan_code", "计划编号"),
+    ("status", "状态"), ("departments", "参与部门"), ("items", "抽查事项"),
+    ("period_start", "检查开始"), ("period_end", "检查结束"), ("committed_at", "锁定时间"),
+    ("parameters_digest", "参数摘要"), ("population_digest", "名录摘要"),
+    ("population_size", "抽查对象总数"), ("seed", "随机种子"), ("seed_entered_at", "种子录入时间"),
+    ("drawn_at", "抽取时间"), ("picked", "抽中户数"), ("result_due", "结果公示期限"),
+]  # fmt: skip
+DRAW_FIELDS = [
+    ("task_code", "任务编号"), ("stratum", "分层"), ("rank", "序号"), ("ticket", "签号"),
+    ("uscc", "统一社会信用代码"), ("name", "名称"), ("region_code", "行政区划代码"),
+    ("inspectors", "执法检查人员"),
+]  # fmt: skip
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "、".join(_text(v) for v in value)
+    return str(value)
+
+
+def csv_bytes(fields: Sequence[tuple[str, str]], records: Sequence[dict[str, Any]]) -> bytes:
+    """CSV with a BOM, Chinese(English) headers, every cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([f"{zh}({key})" for key, zh in fields])
+    for record in records:
+        writer.writerow([neutralise(_text(record.get(key))) for key, _ in fields])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def json_bytes(dataset: str, id_fields: list[str], records: Sequence[dict[str, Any]]) -> bytes:
+    document = {
+        "dataset": dataset,
+        "extracted_at": STAMP,
+        "licence": LICENCE,
+        "source": SOURCE,
+        "id_fields": id_fields,
+        "records": list(records),
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def item_records(data: SiteData) -> list[dict[str, Any]]:
+    return [{key: item[key] for key, _ in ITEM_FIELDS} for item in data.items]
+
+
+def task_records(data: SiteData) -> list[dict[str, Any]]:
+    return [
+        {
+            "task_code": t["code"],
+            "name": t["name"],
+            "plan_code": t["plan_code"],
+            "status": t["status"],
+            "departments": [d["code"] for d in t["departments"]],
+            "items": [f"{i['code']}@{i['version']}" for i in t["item_list"]],
+            "period_start": t["period_start"],
+            "period_end": t["period_end"],
+            "committed_at": t["committed_at"],
+            "parameters_digest": t["parameters_digest"],
+            "population_digest": t["population_digest"],
+            "population_size": t["population_size"],
+            "seed": t["seed"],
+            "seed_entered_at": t["seed_entered_at"],
+            "drawn_at": t["drawn_at"],
+            "picked": t["picked"],
+            "result_due": t["due_date"] if t["due_known"] else "",
+        }
+        for t in data.tasks
+    ]
+
+
+def draw_records(data: SiteData, code: str) -> list[dict[str, Any]]:
+    rows = []
+    for p in data.picks.get(code, []):
+        entity = data.entities.get(p["uscc"])
+        rows.append(
+            {
+                "task_code": code,
+                "stratum": p["stratum"],
+                "rank": p["rank"],
+                "ticket": p["ticket"],
+                "uscc": p["uscc"],
+                "name": p["name"],
+                "region_code": entity["region_code"] if entity else "",
+                "inspectors": [f"{m['name']}({m['cert_no']})" for m in p["team"]],
+            }
+        )
+    return rows
+
+
+def data_files(data: SiteData) -> Iterator[tuple[str, bytes]]:
+    """Every open-data file as (path, bytes containing the STAMP placeholder)."""
+    catalog: list[dict[str, Any]] = []
+
+    def emit(path: str, content: bytes, rows: int) -> tuple[str, bytes]:
+        catalog.append(
+            {"path": path, "rows": rows, "sha256_before_stamp": hashlib.sha256(content).hexdigest()}
+        )
+        return path, content
+
+    items = item_records(data)
+    yield emit("data/items.csv", csv_bytes(ITEM_FIELDS, items), len(items))
+    yield emit("data/items.json", json_bytes("items", ["code", "version"], items), len(items))
+    tasks = task_records(data)
+    yield emit("data/tasks.csv", csv_bytes(TASK_FIELDS, tasks), len(tasks))
+    yield emit("data/tasks.json", json_bytes("tasks", ["task_code"], tasks), len(tasks))
+    every: list[dict[str, Any]] = []
+    for task in data.drawn_tasks:
+        rows = draw_records(data, task["code"])
+        every.extend(rows)
+        base = urls.task_data_dir(task["code"])
+        yield emit(f"{base}/draw.csv", csv_bytes(DRAW_FIELDS, rows), len(rows))
+        yield emit(f"{base}/draw.json", json_bytes("draw", ["task_code", "uscc"], rows), len(rows))
+    yield emit("data/draws.csv", csv_bytes(DRAW_FIELDS, every), len(every))
+    yield emit("data/draws.json", json_bytes("draws", ["task_code", "uscc"], every), len(every))
+    from supervision.site import results_view
+
+    yield from (emit(path, content, n) for path, content, n in results_view.data_files(data))
+    index = {
+        "extracted_at": STAMP,
+        "licence": LICENCE,
+        "source": SOURCE,
+        "files": catalog,
+    }
+    yield "data/index.json", (json.dumps(index, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def _atom_time(text: str) -> str:
+    """'2026-03-01 09:30:00' (Beijing time) → RFC 3339 with +08:00."""
+    if not text:
+        return "1970-01-01T00:00:00Z"
+    return datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+
+
+def feed_context(data: SiteData, limit: int = 50) -> dict[str, Any]:
+    """The Atom feed's context: newest notices, stable tag: ids, updated = newest notice."""
+    entries = []
+    for n in notices(data)[:limit]:
+        entries.append(
+            n | {"atom_id": "tag:supervision,2024:" + quote(n["id"], safe=":"),
+                 "atom_when": _atom_time(n["when"])}
+        )  # fmt: skip
+    return {
+        "feed_id": "tag:supervision,2024:notices",
+        "updated": entries[0]["atom_when"] if entries else _atom_time(""),
+        "entries": entries,
+        "licence": LICENCE,
+    }

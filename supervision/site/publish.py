@@ -1,0 +1,338 @@
+"""Publishing the static site: render every page, write only what changed.
+
+The output folder holds ``.manifest.json``: the SHA-256 of every file the publisher wrote,
+by path. A page is rendered, hashed and written only when its hash differs from the
+manifest's (or the file is gone); files the site no longer has are removed. So a republish
+with nothing changed writes nothing, not even the manifest.
+
+Layout: zh-CN pages at the root, English pages under ``en/``; language-independent files
+(``static/``, ``data/``, ``feed.atom``, the draw exports under ``data/draws/``) once, at the
+root. Every link is relative, so the folder works from any web server or a USB stick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from supervision import clock
+from supervision.db import Database
+from supervision.errors import SupervisionError
+from supervision.paths import templates_dir
+from supervision.site import charts as chartmod
+from supervision.site import i18n, opendata, pages, search, urls
+from supervision.site.environment import environment, use_language
+
+MANIFEST = ".manifest.json"
+MANIFEST_VERSION = 1
+LANGUAGE_CHOICES = ("zh", "en", "all")
+
+
+@dataclass
+class PublishReport:
+    """What a publish did: pages rendered, files written, unchanged and removed."""
+
+    out_dir: str
+    languages: list[str]
+    pages: int = 0
+    files: int = 0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    written_paths: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "out_dir": self.out_dir,
+            "languages": self.languages,
+            "pages": self.pages,
+            "files": self.files,
+            "written": self.written,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def languages_for(choice: str) -> list[str]:
+    if choice not in LANGUAGE_CHOICES:
+        raise SupervisionError(
+            f"未知语言 {choice}，可选 zh、en、all", f"unknown language {choice}: use zh, en or all"
+        )
+    return ["zh", "en"] if choice == "all" else [choice]
+
+
+class _Writer:
+    """Writes files into the output folder when their content hash changed."""
+
+    def __init__(self, root: Path, report: PublishReport, *, keep_paths: bool = False) -> None:
+        self.root = root
+        self.report = report
+        self.keep_paths = keep_paths
+        path = root / MANIFEST
+        self.old: dict[str, str] = {}
+        self.old_exports: dict[str, str] = {}
+        if path.is_file():
+            try:
+                stored = json.loads(path.read_text(encoding="utf-8"))
+                if stored.get("version") == MANIFEST_VERSION:
+                    self.old = dict(stored.get("files", {}))
+                    self.old_exports = dict(stored.get("exports", {}))
+            except (OSError, ValueError):
+                self.old = {}
+        self.files: dict[str, str] = {}
+        self.exports: dict[str, str] = {}
+        self._dirs: set[str] = set()
+
+    def _write(self, path: str, content: bytes) -> None:
+        target = self.root / path
+        parent = os.path.dirname(path)
+        if parent not in self._dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+        with open(target, "wb") as fh:
+            fh.write(content)
+        self.report.written += 1
+        if self.keep_paths:
+            self.report.written_paths.append(path)
+
+    def emit(self, path: str, content: bytes) -> None:
+        """Write `content` at `path` unless the same content is already there."""
+        digest = hashlib.sha256(content).hexdigest()
+        self.files[path] = digest
+        self.report.files += 1
+        if self.old.get(path) == digest and os.path.exists(self.root / path):
+            self.report.unchanged += 1
+            return
+        self._write(path, content)
+
+    def emit_stamped(self, path: str, content: bytes) -> None:
+        """Like emit, but the hash ignores the extract time, filled in only when written."""
+        digest = hashlib.sha256(content).hexdigest()
+        self.files[path] = digest
+        self.report.files += 1
+        if self.old.get(path) == digest and os.path.exists(self.root / path):
+            self.report.unchanged += 1
+            return
+        stamp = clock.local(clock.now()).isoformat(timespec="seconds").encode()
+        self._write(path, content.replace(opendata.STAMP.encode(), stamp))
+
+    def keep(self, path: str) -> bool:
+        """Carry an unchanged file over without re-reading it; False if it is gone."""
+        digest = self.old.get(path)
+        if digest is None or not os.path.exists(self.root / path):
+            return False
+        self.files[path] = digest
+        self.report.files += 1
+        self.report.unchanged += 1
+        return True
+
+    def finish(self, scopes: Iterable[str]) -> None:
+        """Remove files of the built scopes that the site no longer has; save the manifest."""
+        scopes = list(scopes)
+        for path in sorted(set(self.old) - set(self.files)):
+            in_scope = any(path.startswith(s) if s else not path.startswith("en/") for s in scopes)
+            if not in_scope:
+                self.files[path] = self.old[path]  # another language's file: keep it
+                continue
+            target = self.root / path
+            if target.is_file():
+                target.unlink()
+                self.report.removed += 1
+            _prune_dirs(target.parent, self.root)
+        document = {
+            "version": MANIFEST_VERSION,
+            "files": dict(sorted(self.files.items())),
+            "exports": dict(sorted(self.exports.items())),
+        }
+        content = (json.dumps(document, ensure_ascii=False, indent=0) + "\n").encode("utf-8")
+        manifest = self.root / MANIFEST
+        if not manifest.is_file() or manifest.read_bytes() != content:
+            manifest.write_bytes(content)
+
+
+def _prune_dirs(directory: Path, root: Path) -> None:
+    while directory != root and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent
+
+
+def _check_slugs(data: pages.SiteData) -> None:
+    """Refuse two task codes whose folders would clash on a case-insensitive file system."""
+    seen: dict[str, str] = {}
+    for task in data.tasks:
+        other = seen.setdefault(task["slug"].casefold(), task["code"])
+        if other != task["code"]:
+            raise SupervisionError(
+                f"任务编号 {other} 与 {task['code']} 的网页目录只差大小写，无法同时发布",
+                f"task codes {other} and {task['code']} differ only in case; their pages would clash",
+            )
+
+
+def _export_key(task: dict[str, Any]) -> str:
+    """What identifies a draw's export: a drawn task's records never change after the draw."""
+    basis = [task["code"], task["seed"], task["parameters_digest"], task["population_digest"],
+             task["drawn_at"], task["picked"]]  # fmt: skip
+    return hashlib.sha256(json.dumps(basis, ensure_ascii=False).encode()).hexdigest()
+
+
+def _write_exports(db: Database, data: pages.SiteData, writer: _Writer) -> None:
+    """The "verify this draw" files: drawing.export_task output, written into the site."""
+    from supervision.drawing import export_task
+
+    for task in data.drawn_tasks:
+        key = _export_key(task)
+        base = urls.export_dir(task["code"])
+        paths = [f"{base}/{name}" for name in task["export_files"]]
+        if writer.old_exports.get(task["code"]) == key and all(writer.keep(p) for p in paths):
+            writer.exports[task["code"]] = key
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / "export"
+            with db.session() as session:
+                export_task(session, task["code"], target)
+            for file in sorted(target.rglob("*")):
+                if file.is_file():
+                    writer.emit(f"{base}/{file.relative_to(target).as_posix()}", file.read_bytes())
+        writer.exports[task["code"]] = key
+
+
+def _charts(data: pages.SiteData, gettext: Any) -> list[dict[str, Any]]:
+    stats = pages.statistics(data)
+    specs = [
+        ("category", pages.N_("已公示结果：按检查结果类别"), pages.N_("类别")),
+        ("region", pages.N_("抽中的检查对象：按盟市"), pages.N_("地区")),
+        ("risk", pages.N_("抽中的检查对象：按信用风险分类"), pages.N_("信用风险分类")),
+        ("month", pages.N_("抽中的检查对象：按抽取月份"), pages.N_("月份")),
+        ("results_month", pages.N_("已公示结果：按公示月份"), pages.N_("月份")),
+    ]
+    result = []
+    for key, title, label in specs:
+        if key in ("category", "results_month") and not data.results_available:
+            continue
+        rows = stats[key]
+        result.append(
+            {
+                "id": f"chart-{key}",
+                "title": gettext(title),
+                "label": gettext(label),
+                "rows": rows,
+                "svg": Markup(chartmod.bar_chart(gettext(title), rows, chart_id=f"chart-{key}")),
+            }
+        )
+    return result
+
+
+def render_language(
+    data: pages.SiteData,
+    lang: str,
+    languages: list[str],
+    *,
+    strict: bool = False,
+) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    """Every page of `lang` as (output path, template name, full context)."""
+    env = environment()
+    use_language(env, lang, strict=strict)
+    translate = i18n.translations(lang, strict=strict)
+    prefix = i18n.LANGUAGES[lang]["prefix"]
+    others = [other for other in languages if other != lang]
+    common = {
+        "licence": pages.LICENCE,
+        "as_of": data.as_of,
+        "results_available": data.results_available,
+    }
+    for page in pages.pages(data, _charts(data, translate.gettext)):
+        depth = page.path.count("/")
+        root = "../" * depth
+        site_root = root + ("../" if prefix else "")
+        other_lang = None
+        if others:
+            other = others[0]
+            info = i18n.LANGUAGES[other]
+            other_lang = {
+                "href": site_root + info["prefix"] + urls_quote(page.path),
+                "tag": info["tag"],
+                "name": info["name"],
+            }
+        context = {
+            **common,
+            **page.context,
+            "root": root,
+            "site_root": site_root,
+            "page_path": page.path,
+            "other_lang": other_lang,
+        }
+        yield prefix + page.path, page.template, context
+
+
+def urls_quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def publish_site(
+    db: Database,
+    out_dir: str | Path,
+    *,
+    languages: str | list[str] = "all",
+    strict: bool = False,
+    keep_paths: bool = False,
+) -> PublishReport:
+    """Publish (or republish) the public site into `out_dir`, writing only what changed.
+
+    `languages` is "zh", "en", "all" or a list; `strict` makes an untranslated message of
+    the English build an error (tests use it).
+    """
+    started = time.perf_counter()
+    langs = languages_for(languages) if isinstance(languages, str) else list(languages)
+    root = Path(out_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    report = PublishReport(out_dir=str(root), languages=langs)
+    writer = _Writer(root, report, keep_paths=keep_paths)
+    with db.session() as session:
+        data = pages.load(session)
+        session.rollback()  # read-only: nothing to commit
+    _check_slugs(data)
+    env = environment()
+    static = templates_dir() / "static"
+    for file in sorted(static.rglob("*")):
+        if file.is_file():
+            writer.emit(f"static/{file.relative_to(static).as_posix()}", file.read_bytes())
+    for path, content in opendata.data_files(data):
+        writer.emit_stamped(path, content)
+    writer.emit(search.INDEX_PATH, search.index_bytes(data))
+    feed = env.get_template("feed.xml").render(opendata.feed_context(data))
+    writer.emit("feed.atom", feed.encode("utf-8"))
+    _write_exports(db, data, writer)
+    templates: dict[str, Any] = {}
+    for lang in langs:
+        for path, name, context in render_language(data, lang, langs, strict=strict):
+            template = templates.get(name)
+            if template is None:
+                template = templates[name] = env.get_template(name)
+            writer.emit(path, template.render(context).encode("utf-8"))
+            report.pages += 1
+    use_language(env, i18n.DEFAULT_LANGUAGE)
+    scopes = [i18n.LANGUAGES[lang]["prefix"] for lang in langs]
+    writer.finish(scopes)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def clear_site(out_dir: str | Path) -> None:
+    """Remove a published site folder (only if it has our manifest)."""
+    root = Path(out_dir)
+    if (root / MANIFEST).is_file():
+        shutil.rmtree(root)
