@@ -1,0 +1,274 @@
+"""Check runs on SQLite and PostgreSQL: findings, re-runs, resolution, incremental,
+workers, dry runs, engine errors, all-or-nothing, and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from test_check_support import (
+    AS_OF,
+    EXPECTED,
+    dump,
+    filed_report,
+    load,
+    open_rules,
+    province,
+    record_row,
+    snapshot,
+)
+
+from supervision import checking
+from supervision.checking import dry_run, run_check
+from supervision.db import Database
+from supervision.models import CheckRun
+from supervision.models.findings import EntityCheckState, Finding
+from supervision.rules.engine import EngineError, EntityOutcome, RuleEngine
+from supervision.rules.pack import default_rules_dir, load_pack
+
+_F = Finding.__table__  # type: ignore[attr-defined]
+_RUN = CheckRun.__table__  # type: ignore[attr-defined]
+_S = EntityCheckState.__table__  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def loaded(db: Database) -> dict[str, str]:
+    usccs, entities, records = province()
+    load(db, entities, records)
+    return usccs
+
+
+def _count(db: Database, table: Any) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_check_finds_what_the_default_pack_should(db: Database, loaded: dict[str, str]) -> None:
+    summary = run_check(db, as_of=AS_OF)
+    assert summary.mode == "full" and summary.reason == "first run"
+    assert summary.entities_checked == len(EXPECTED)
+    assert summary.error_count == 0
+    flagged = open_rules(db)
+    for name, (_n, rule) in EXPECTED.items():
+        assert flagged.get(loaded[name], set()) == ({rule} if rule else set()), name
+    # The matched facts are stored with ids and values.
+    with db.engine.connect() as conn:
+        row = conn.execute(select(_F).where(_F.c.uscc == loaded["no_report"])).one()
+    uscc = loaded["no_report"]
+    assert row.fact_ids == [f"{uscc}:annual_report:2024", f"{uscc}:entity"]
+    report = next(m for m in row.matched if m["t"] == "annual_report")
+    assert report["values"]["days_overdue"] == (AS_OF - dt.date(2025, 6, 30)).days
+    assert row.first_run_id == row.last_run_id == summary.run_id
+    assert row.severity == "medium" and row.severity_rank == 2 and row.result_code == "B"
+    assert _count(db, _S) == len(EXPECTED)
+
+
+def test_rerun_does_not_duplicate(db: Database, loaded: dict[str, str]) -> None:
+    first = run_check(db, as_of=AS_OF, full=True)
+    before = snapshot(db)
+    second = run_check(db, as_of=AS_OF, full=True)
+    assert second.new == 0 and second.resolved == 0 and second.unchanged == first.new
+    assert snapshot(db) == before
+    with db.engine.connect() as conn:
+        last_runs = set(conn.execute(select(_F.c.last_run_id)).scalars())
+    assert last_runs == {second.run_id}
+
+
+def test_resolved_when_the_record_is_fixed(db: Database, loaded: dict[str, str]) -> None:
+    run_check(db, as_of=AS_OF)
+    load(db, [], [filed_report(9001, loaded["no_report"])])
+    later = run_check(db, as_of=AS_OF)
+    assert later.mode == "incremental"
+    assert later.entities_checked == 1  # only the entity that received a record
+    assert later.resolved == 1
+    with db.engine.connect() as conn:
+        row = conn.execute(select(_F).where(_F.c.uscc == loaded["no_report"])).one()
+    assert row.status == "resolved"
+    assert row.resolved_run_id == later.run_id
+    assert row.closed_at is not None
+
+
+def test_incremental_checks_entities_whose_deadline_fell_due(
+    db: Database, loaded: dict[str, str]
+) -> None:
+    run_check(db, as_of=dt.date(2025, 6, 15))
+    # The annual report of the no_report entity falls due on 2025-06-30: nothing changed in
+    # the records, yet an incremental run on 2025-07-01 must check it and find it.
+    later = run_check(db, as_of=dt.date(2025, 7, 1))
+    assert later.mode == "incremental"
+    assert "samr.annual-report-not-filed" in open_rules(db)[loaded["no_report"]]
+    assert later.entities_checked < len(EXPECTED)
+
+
+def test_pack_change_or_earlier_date_forces_full(
+    db: Database, loaded: dict[str, str], tmp_path: Path
+) -> None:
+    run_check(db, as_of=AS_OF)
+    assert run_check(db, as_of=AS_OF - dt.timedelta(days=1)).mode == "full"
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(default_rules_dir(), pack_dir)
+    (pack_dir / "samr" / "checks.yaml").unlink()
+    changed = run_check(db, as_of=AS_OF, rules_dir=pack_dir)
+    assert changed.mode == "full" and changed.reason == "rule pack changed"
+    # Findings of rules no longer in the pack are resolved.
+    assert changed.resolved >= 1
+    assert loaded["unreachable"] not in open_rules(db)
+
+
+def test_workers_two_equals_one(tmp_path: Path) -> None:
+    urls = [f"sqlite:///{tmp_path / f'w{i}.db'}" for i in (1, 2)]
+    snaps = []
+    for workers, url in zip((1, 2), urls, strict=True):
+        database = Database(url)
+        try:
+            usccs, entities, records = province()
+            load(database, entities, records)
+            summary = run_check(database, as_of=AS_OF, workers=workers, chunk_size=2)
+            assert summary.entities_checked == len(EXPECTED)
+            snaps.append(snapshot(database))
+        finally:
+            database.dispose()
+    assert snaps[0] == snaps[1]
+    assert len(snaps[0]) == 6
+
+
+def test_dry_run_writes_nothing_and_compares(
+    db: Database, loaded: dict[str, str], tmp_path: Path
+) -> None:
+    run_check(db, as_of=AS_OF)
+    pack_dir = tmp_path / "pack"
+    shutil.copytree(default_rules_dir(), pack_dir)
+    (pack_dir / "samr" / "checks.yaml").unlink()  # unreachable + false information: gone
+    licence = pack_dir / "samr" / "licence.yaml"
+    licence.write_text(
+        licence.read_text(encoding="utf-8").replace("grace_days: 0", "grace_days: 1000"),
+        encoding="utf-8",
+    )
+    complaints = pack_dir / "samr" / "complaints.yaml"
+    complaints.write_text(
+        complaints.read_text(encoding="utf-8").replace("threshold: 3", "threshold: 1"),
+        encoding="utf-8",
+    )
+    # A second entity with a single complaint: new under threshold 1.
+    load(db, [], [record_row("complaint", 7001, loaded["clean"], {"received_on": "2025-07-30"})])
+    before = dump(db)
+    report = dry_run(db, rules_dir=pack_dir, as_of=AS_OF)
+    assert dump(db) == before
+    rules = report.to_dict()["rules"]
+    assert rules["samr.unreachable-at-registered-address"] == {"new": 0, "gone": 1, "unchanged": 0}
+    assert rules["samr.licence-expired-still-operating"] == {"new": 0, "gone": 1, "unchanged": 0}
+    assert rules["samr.frequent-complaints"] == {"new": 1, "gone": 0, "unchanged": 1}
+    assert rules["samr.annual-report-not-filed"] == {"new": 0, "gone": 0, "unchanged": 1}
+
+
+def test_engine_error_is_recorded_and_the_run_goes_on(
+    db: Database, loaded: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_check(db, as_of=AS_OF)
+    broken_entity, broken_rule = loaded["licence"], "samr.rectification-overdue"
+    original = RuleEngine.evaluate
+
+    def evaluate(self: RuleEngine, uscc: str, facts: Any, **kw: Any) -> EntityOutcome:
+        outcome = original(self, uscc, facts, **kw)
+        if uscc == broken_entity:
+            outcome.errors.append(EngineError(uscc, None, "坏了", "broken entity"))
+        if uscc == loaded["rectification"]:
+            outcome.errors.append(EngineError(uscc, broken_rule, "动作出错", "action failed"))
+            outcome.findings = [f for f in outcome.findings if f.rule_id != broken_rule]
+        return outcome
+
+    monkeypatch.setattr(RuleEngine, "evaluate", evaluate)
+    summary = run_check(db, as_of=AS_OF, full=True)
+    assert summary.entities_checked == len(EXPECTED)
+    assert summary.error_count == 2
+    named = {(e["uscc"], e["rule_id"]) for e in summary.errors}
+    assert named == {(broken_entity, None), (loaded["rectification"], broken_rule)}
+    # Neither error resolved the findings it could not see; the others are intact.
+    flagged = open_rules(db)
+    assert flagged[broken_entity] == {"samr.licence-expired-still-operating"}
+    assert flagged[loaded["rectification"]] == {broken_rule}
+    assert summary.resolved == 0
+    with db.engine.connect() as conn:
+        stored = conn.execute(select(_RUN.c.errors).where(_RUN.c.id == summary.run_id)).scalar_one()
+        due = conn.execute(select(_S.c.next_due_on).where(_S.c.uscc == broken_entity)).scalar_one()
+    assert {(e["uscc"], e["rule_id"]) for e in stored} == named
+    assert due == AS_OF  # checked again by the next incremental run
+
+
+def test_a_crash_mid_run_leaves_nothing(
+    db: Database, loaded: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"n": 0}
+    original = checking._Writer.apply
+
+    def apply(self: Any, results: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("power cut")
+        original(self, results)
+
+    monkeypatch.setattr(checking._Writer, "apply", apply)
+    with pytest.raises(RuntimeError):
+        run_check(db, as_of=AS_OF, chunk_size=2)
+    assert _count(db, _RUN) == 0 and _count(db, _F) == 0 and _count(db, _S) == 0
+
+
+def test_decisions_stand_until_new_facts_appear(db: Database, loaded: dict[str, str]) -> None:
+    from supervision.review import dismiss_finding
+
+    run_check(db, as_of=AS_OF)
+    uscc = loaded["complaints"]
+    with db.engine.connect() as conn:
+        fid = conn.execute(select(_F.c.id).where(_F.c.uscc == uscc)).scalar_one()
+    dismiss_finding(db, fid, reason="重复投诉，已核实不属实", by="李四")
+    again = run_check(db, as_of=AS_OF, full=True)
+    assert again.new == 0 and uscc not in open_rules(db)
+    # A fourth complaint: facts the decision did not cover → a new open finding.
+    load(db, [], [record_row("complaint", 8001, uscc, {"received_on": "2025-07-25"})])
+    later = run_check(db, as_of=AS_OF)
+    assert later.new == 1
+    assert open_rules(db)[uscc] == {"samr.frequent-complaints"}
+    with db.engine.connect() as conn:
+        statuses = sorted(conn.execute(select(_F.c.status).where(_F.c.uscc == uscc)).scalars())
+    assert statuses == ["dismissed", "open"]
+
+
+def test_next_check_on_covers_complaints_leaving_the_window(loaded: dict[str, str]) -> None:
+    pack = load_pack()
+    evaluator = checking._Evaluator(pack, AS_OF)
+    try:
+        entity = {"uscc": "X", "established_on": dt.date(2024, 3, 1), "abnormal": False}
+        records = [
+            {"record_id": "c", "kind": "complaint", "event_date": dt.date(2025, 7, 1),
+             "payload": {"received_on": "2025-07-01"}},
+        ]  # fmt: skip
+        due = evaluator.next_check_on(entity, records)
+        # 2025-07-01 + 91 days is the first day the complaint is outside the 90-day window.
+        assert due is not None and due <= dt.date(2025, 7, 1) + dt.timedelta(days=91)
+    finally:
+        evaluator.close()
+
+
+# ---------------------------------------------------------------- CLI
+def test_cli_check_and_dry_run(cli: Any, db_url: str, tmp_path: Path) -> None:
+    database = Database(db_url)
+    try:
+        usccs, entities, records = province()
+        load(database, entities, records)
+    finally:
+        database.dispose()
+    out = cli("check", "--as-of", AS_OF.isoformat(), "--json")
+    data = json.loads(out.stdout)
+    assert data["mode"] == "full" and data["findings"]["new"] == 6
+    text = cli("check", "--as-of", AS_OF.isoformat()).stdout
+    assert "增量" in text and "incremental" in text and "supervision review list" in text
+    dry = cli("check", "--dry-run", "--rules", str(default_rules_dir()), "--as-of", "2025-08-01", "--json")
+    rules = json.loads(dry.stdout)["rules"]
+    assert all(c["new"] == 0 and c["gone"] == 0 for c in rules.values())
+    bad = cli("check", "--as-of", "2025-13-01", expect=1)
+    assert "YYYY-MM-DD" in bad.stderr
