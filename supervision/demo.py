@@ -27,8 +27,6 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from stdnum.cn.uscc import calc_check_digit
-
 from supervision import clock
 from supervision.regions import (
     INNER_MONGOLIA_COUNTIES,
@@ -323,8 +321,32 @@ _OLD_CODES = 10**8  # eight digits, organisation codes converted in 2015–2017
 _REFORM_DAY = date(2015, 10, 1)  # 三证合一: new registrations get a USCC from here on
 
 
-_TYPE_DIGIT = {EntityType.ENTERPRISE.value: "1", EntityType.INDIVIDUAL.value: "2",
-               EntityType.COOPERATIVE.value: "3"}  # fmt: skip
+# Plain strings for the hot loop (enum attribute access is slow there).
+_ENTERPRISE = EntityType.ENTERPRISE.value
+_INDIVIDUAL = EntityType.INDIVIDUAL.value
+_COOPERATIVE = EntityType.COOPERATIVE.value
+_ACTIVE = EntityStatus.ACTIVE.value
+_REVOKED = EntityStatus.REVOKED.value
+#: GB 32100: registration authority 9 (market regulation), then the entity class.
+_TYPE_DIGIT = {_ENTERPRISE: "1", _INDIVIDUAL: "2", _COOPERATIVE: "3"}
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _uscc_check(prefix_total: int, rest: str) -> str:
+    """GB 32100 check character, given the weighted sum of the first 8 characters.
+
+    The same computation as ``stdnum.cn.uscc.calc_check_digit`` (which the tests use to
+    validate every code), split so the constant 8-character prefix is summed once per group.
+    """
+    total = prefix_total + sum(
+        map(int.__mul__, map(_USCC_VALUE.__getitem__, rest), _USCC_WEIGHTS[8:])
+    )
+    return _USCC_ALPHABET[(31 - total) % 31]
+
+
+def _prefix_total(prefix: str) -> int:
+    return sum(_USCC_VALUE[c] * w for c, w in zip(prefix, _USCC_WEIGHTS[:8], strict=True))
 
 
 _ORG_VALUE = {c: int(c, 36) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
@@ -577,15 +599,15 @@ class _EntityStream:
         self.rng = rng
         self.stats = stats
         self.as_of = province.as_of
-        self.type = _Picker([(EntityType.INDIVIDUAL.value, 55), (EntityType.ENTERPRISE.value, 42),
-                             (EntityType.COOPERATIVE.value, 3)])  # fmt: skip
+        self.type = _Picker([(_INDIVIDUAL, 55), (_ENTERPRISE, 42),
+                             (_COOPERATIVE, 3)])  # fmt: skip
         self.industries = {
-            EntityType.ENTERPRISE.value: _Picker([(i, i.weight) for i in _ENTERPRISE_INDUSTRIES]),
-            EntityType.INDIVIDUAL.value: _Picker([(i, i.weight) for i in _INDIVIDUAL_INDUSTRIES]),
-            EntityType.COOPERATIVE.value: _Picker([(i, i.weight) for i in _COOPERATIVE_INDUSTRIES]),
+            _ENTERPRISE: _Picker([(i, i.weight) for i in _ENTERPRISE_INDUSTRIES]),
+            _INDIVIDUAL: _Picker([(i, i.weight) for i in _INDIVIDUAL_INDUSTRIES]),
+            _COOPERATIVE: _Picker([(i, i.weight) for i in _COOPERATIVE_INDUSTRIES]),
         }
-        self.status = _Picker([(EntityStatus.ACTIVE.value, 90.0), (EntityStatus.CANCELLED.value, 5.0),
-                               (EntityStatus.REVOKED.value, 3.0), (EntityStatus.MOVED_OUT.value, 1.5),
+        self.status = _Picker([(_ACTIVE, 90.0), (EntityStatus.CANCELLED.value, 5.0),
+                               (_REVOKED, 3.0), (EntityStatus.MOVED_OUT.value, 1.5),
                                (EntityStatus.WITHDRAWN.value, 0.5)])  # fmt: skip
         # Abnormal entities are C or D; the others are drawn so the whole mix is ~50/35/12/3.
         self.risk = _Picker([("A", 50.0), ("B", 35.0), ("C", 11.0), ("D", 2.0)])
@@ -599,6 +621,7 @@ class _EntityStream:
         self.record_serial = 0
         self._moments: dict[tuple[date, int], datetime] = {}
         self._windows: dict[int, tuple[date, date]] = {}
+        self._prefix_totals: dict[str, int] = {}
 
     # -------------------------------------------------------- helpers
     def groups(self, n: int) -> list[tuple[str, str, int]]:
@@ -636,10 +659,13 @@ class _EntityStream:
         for i, day in enumerate(new):
             yield day, "MA" + _to_base(i * step + int(rng.random() * step), _USCC_ALPHABET, 6)
 
-    @staticmethod
-    def _uscc(entity_type: str, region: str, body: str) -> str:
-        first17 = f"9{_TYPE_DIGIT[entity_type]}{region}{body}{_org_check(body)}"
-        return first17 + calc_check_digit(first17)
+    def _uscc(self, entity_type: str, region: str, body: str) -> str:
+        prefix = f"9{_TYPE_DIGIT[entity_type]}{region}"
+        total = self._prefix_totals.get(prefix)
+        if total is None:
+            total = self._prefix_totals[prefix] = _prefix_total(prefix)
+        rest = body + _org_check(body)
+        return prefix + rest + _uscc_check(total, rest)
 
     def _day_between(self, start: date, end: date) -> date:
         span = (end - start).days
@@ -675,14 +701,14 @@ class _EntityStream:
         industry: _Industry = self.industries[etype](rng)
         prefecture = prefecture_of(region)
         status = self.status(rng)
-        active = status == EntityStatus.ACTIVE.value
+        active = status == _ACTIVE
         uscc = self._uscc(etype, region, body)
         person = self.p._person(rng)
 
         name, address = self._name_and_address(etype, industry, prefecture, region, person)
-        if etype == EntityType.ENTERPRISE.value:
+        if etype == _ENTERPRISE:
             size: str | None = self.enterprise_size(rng)
-        elif etype == EntityType.COOPERATIVE.value:
+        elif etype == _COOPERATIVE:
             size = EntitySize.MICRO.value if rng.random() < 0.8 else EntitySize.SMALL.value
         else:
             size = None
@@ -759,7 +785,7 @@ class _EntityStream:
         brand = _BRANDS[int(rng.random() * len(_BRANDS))]
         street = _STREETS[int(rng.random() * len(_STREETS))]
         number = 1 + int(rng.random() * 300)
-        if etype == EntityType.ENTERPRISE.value:
+        if etype == _ENTERPRISE:
             roll = rng.random()
             prefix = "内蒙古" if roll < 0.2 else place if roll < 0.45 else pref_name
             suffix = "有限公司" if roll < 0.7 else "有限责任公司" if roll < 0.95 else "股份有限公司"
@@ -767,7 +793,7 @@ class _EntityStream:
             address = f"内蒙古自治区{place}{street}{number}号"
             if rng.random() < 0.4:
                 address += f"{1 + int(rng.random() * 20)}层"
-        elif etype == EntityType.INDIVIDUAL.value:
+        elif etype == _INDIVIDUAL:
             roll = rng.random()
             shop = f"{person[0]}记" if roll < 0.2 else f"老{person[0]}" if roll < 0.3 else brand
             name = f"{place}{shop}{industry.word}"
@@ -788,7 +814,7 @@ class _EntityStream:
         rng = self.rng
         as_of = self.as_of
         last_year = min(as_of.year - 1, ended.year - 1)
-        if status == EntityStatus.REVOKED.value:
+        if status == _REVOKED:
             last_year -= 2  # revoked after not reporting or trading for years
         recent = as_of.year - 3
         append = batch.records.append
@@ -831,7 +857,7 @@ class _EntityStream:
     def _immediate_info(self, batch: EntityBatch, uscc: str, etype: str, established: date,
                         ended: date) -> None:  # fmt: skip
         rng = self.rng
-        chance = 0.45 if etype == EntityType.ENTERPRISE.value else 0.06
+        chance = 0.45 if etype == _ENTERPRISE else 0.06
         count = 0
         while rng.random() < chance and count < 3:
             count += 1
@@ -869,7 +895,7 @@ class _EntityStream:
         serial = int(rng.random() * 1e6)
         kind = industry.licence
         if kind == _FOOD:
-            number = f"JY{'1' if etype == EntityType.ENTERPRISE.value else '2'}{region}{serial:06d}{serial % 10}"
+            number = f"JY{'1' if etype == _ENTERPRISE else '2'}{region}{serial:06d}{serial % 10}"
         elif kind == "食品生产许可证":
             number = f"SC{100 + serial % 30}{region}{serial:04d}"[:16]
         elif kind == "排污许可证":
@@ -973,7 +999,7 @@ class _EntityStream:
             day = max(established, abnormal_since - timedelta(days=3 + int(rng.random() * 10)))
             self._record(batch, f"IC-{uscc}-1", uscc, "info_check", day,
                          {"checked_on": day.isoformat(), "false_info": True, "detail": detail}, day)  # fmt: skip
-        elif (start < ended and etype != EntityType.INDIVIDUAL.value
+        elif (start < ended and etype != _INDIVIDUAL
               and rng.random() < 0.15):  # fmt: skip
             day = self._day_between(start, ended)
             false = rng.random() < 0.03

@@ -17,7 +17,17 @@ from operator import itemgetter
 from queue import Empty
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Date, DateTime, Table, TypeDecorator, inspect, select
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    Table,
+    TypeDecorator,
+    inspect,
+    select,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
@@ -190,6 +200,16 @@ class _Writer:
             self.counts[table.name] += len(chunk)
 
 
+def _indexes_to_rebuild(connection: Connection, tables: tuple[Table, ...]) -> list[Index]:
+    """The secondary indexes of ``tables`` that exist in the database (and in the models)."""
+    found = inspect(connection)
+    out: list[Index] = []
+    for table in tables:
+        existing = {i["name"] for i in found.get_indexes(table.name)}
+        out += sorted((i for i in table.indexes if i.name in existing), key=lambda i: str(i.name))
+    return out
+
+
 def _write_in_process(
     writer: _Writer, province: DemoProvince, advance: Callable[[int], object] | None
 ) -> None:
@@ -216,6 +236,7 @@ def _write_in_process(
 #: first one writes: generation and SQLite's own work then overlap.
 PARALLEL_FROM = 50_000
 _QUEUE_DEPTH = 3
+_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
 def _produce(province: DemoProvince, chunk_size: int, queue: Any) -> None:
@@ -239,7 +260,10 @@ def _produce(province: DemoProvince, chunk_size: int, queue: Any) -> None:
 
 def _prepared_batches(province: DemoProvince, chunk_size: int) -> Iterator[tuple[Any, ...]]:
     """Batches of SQLite parameters from a producer process; sets ``province.stats`` at the end."""
-    context = multiprocessing.get_context("spawn")  # no fork: the parent may run threads
+    # fork, not spawn: spawn re-imports the __main__ module, and `python -m supervision`
+    # would run the whole command again in the child. The child touches no inherited
+    # connection and leaves through os._exit, so the parent's open transaction is safe.
+    context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=_QUEUE_DEPTH)
     producer = context.Process(
         target=_produce, args=(province, chunk_size, queue), name="demo-producer", daemon=True
@@ -304,7 +328,7 @@ def load_demo(
         writer = _Writer(conn, chunk_size)
         # SQLite: building secondary indexes once at the end is several times faster
         # than keeping them up to date row by row (DDL is transactional there too).
-        rebuild = [i for t in (entity, record) for i in t.indexes] if database.is_sqlite else []
+        rebuild = _indexes_to_rebuild(conn, (entity, record)) if database.is_sqlite else []
         for index in rebuild:
             index.drop(conn)
         writer.insert(department, province.departments())
@@ -312,7 +336,7 @@ def load_demo(
         writer.insert(inspector, province.inspectors())
         if parallel is None:
             parallel = database.is_sqlite and province.entity_count >= PARALLEL_FROM
-        if parallel and database.is_sqlite:
+        if parallel and database.is_sqlite and _CAN_FORK:
             for entities, conflicts, records in _prepared_batches(province, chunk_size):
                 writer.insert_prepared(entity, entities)
                 writer.insert_prepared(record, records)
