@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
+import resource
 import shutil
 import sqlite3
 import sys
@@ -91,20 +93,29 @@ def bare_rows(path: Path) -> list[tuple[object, ...]]:
     return out
 
 
-def run_service(csv_path: Path, db_path: Path, workers: int | None) -> tuple[float, int]:
+def _cpu() -> float:
+    """CPU seconds used by this process and its (finished) worker processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_service(csv_path: Path, db_path: Path, workers: int | None) -> tuple[float, float, int]:
     db = Database(f"sqlite:///{db_path}")  # migrations run here, outside the timing
     try:
+        cpu = _cpu()
         start = time.perf_counter()
         report = import_file(db, kind="entities", path=csv_path, workers=workers)
         elapsed = time.perf_counter() - start
+        cpu = _cpu() - cpu
     finally:
         db.dispose()
     if report.added != report.rows:
         raise SystemExit(f"service imported {report.added} of {report.rows} rows")
-    return elapsed, report.added
+    return elapsed, cpu, report.added
 
 
-def run_bare(rows: list[tuple[object, ...]], db_path: Path) -> float:
+def run_bare(rows: list[tuple[object, ...]], db_path: Path) -> tuple[float, float]:
     Database(f"sqlite:///{db_path}").dispose()  # the same schema, by the same migrations
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -114,12 +125,14 @@ def run_bare(rows: list[tuple[object, ...]], db_path: Path) -> float:
         " status, risk_class, size, abnormal, abnormal_since, established_on, updated_at"
     )
     sql = f"INSERT INTO entity ({columns}) VALUES ({', '.join('?' * 15)})"
+    cpu = _cpu()
     start = time.perf_counter()
     conn.executemany(sql, rows)
     conn.commit()
     elapsed = time.perf_counter() - start
+    cpu = _cpu() - cpu
     conn.close()
-    return elapsed
+    return elapsed, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,14 +152,22 @@ def main(argv: list[str] | None = None) -> int:
         generate(csv_path, args.rows)
         print(f"generated {args.rows} rows in {time.perf_counter() - start:.1f} s: {csv_path}")
 
-        service_s, added = run_service(csv_path, workdir / "service.db", args.workers)
+        service_s, service_cpu, added = run_service(csv_path, workdir / "service.db", args.workers)
         service_rate = added / service_s
-        print(f"service import : {added} rows in {service_s:.2f} s = {service_rate:,.0f} rows/s")
+        print(
+            f"service import : {added} rows in {service_s:.2f} s = {service_rate:,.0f} rows/s"
+            f" (CPU {service_cpu:.1f} s in all processes)"
+        )
 
         rows = bare_rows(csv_path)
-        bare_s = run_bare(rows, workdir / "bare.db")
+        bare_s, bare_cpu = run_bare(rows, workdir / "bare.db")
         bare_rate = len(rows) / bare_s
-        print(f"bare executemany: {len(rows)} rows in {bare_s:.2f} s = {bare_rate:,.0f} rows/s")
+        print(
+            f"bare executemany: {len(rows)} rows in {bare_s:.2f} s = {bare_rate:,.0f} rows/s"
+            f" (CPU {bare_cpu:.1f} s)"
+        )
+        load = os.getloadavg()[0]
+        print(f"cores: {os.cpu_count()}, load average now: {load:.1f}")
         ratio = service_rate / bare_rate
         print(f"ratio service/bare: {ratio:.2f}")
         goal = service_rate >= 100_000 and ratio >= 0.3

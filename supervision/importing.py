@@ -47,7 +47,15 @@ from supervision.models import (
     Inspector,
     InspectorCreate,
 )
-from supervision.tabular import Sheet, clean_cell, neutralise, normalise_header, read_table
+from supervision.tabular import (
+    Sheet,
+    clean_cell,
+    csv_blocks,
+    neutralise,
+    normalise_header,
+    parse_csv_block,
+    read_table,
+)
 
 CHUNK = 10_000
 LOOKUP_CHUNK = 2_000
@@ -792,34 +800,87 @@ def _chunks(
         yield chunk
 
 
-def _validated_chunks(
-    kind: Kind, sheet: Sheet, fields: list[str | None], workers: int
-) -> Iterator[
-    tuple[list[tuple[int, list[Any]]], list[tuple[int, tuple[Any, ...]]], list[RowError]]
-]:
-    """(raw chunk, good rows, errors) in file order; validation in a process pool if asked."""
-    chunks = _chunks(sheet.rows, CHUNK)
-    if workers <= 1:
-        for chunk in chunks:
-            good, errors = validate_rows(kind.name, sheet.headers, fields, chunk)
-            yield chunk, good, errors
-        return
+Validated = tuple[
+    int, list[tuple[int, list[Any]]] | None, list[tuple[int, tuple[Any, ...]]], list[RowError]
+]  # (rows read, raw rows if kept, good rows, errors)
+
+
+class _Recheck(Exception):
+    """A block-parallel CSV import met a problem: redo it with the exact sequential reader."""
+
+
+def validate_block(
+    kind_name: str,
+    headers: list[str],
+    fields: list[str | None],
+    encoding: str,
+    first_line: int,
+    data: bytes,
+) -> tuple[int, list[tuple[int, tuple[Any, ...]]], list[RowError], bool]:
+    """Worker: parse one CSV byte block and validate it; the flag says decoding failed."""
+    try:
+        rows = list(parse_csv_block(data, encoding, first_line))
+    except (UnicodeDecodeError, csv.Error):
+        return 0, [], [], True
+    good, errors = validate_rows(kind_name, headers, fields, rows)
+    return len(rows), good, errors, False
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
     # fork: workers start at once and need no importable __main__ (a script calling
     # import_file without a __main__ guard would break under spawn/forkserver); they only
     # validate, never touch the parent's database connection.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: list[tuple[list[tuple[int, list[Any]]], Future[Any]]] = []
-        for chunk in chunks:
-            pending.append(
-                (chunk, pool.submit(validate_rows, kind.name, sheet.headers, fields, chunk))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
+def _in_order(futures: Iterator[tuple[Any, Future[Any]]], ahead: int) -> Iterator[tuple[Any, Any]]:
+    """Results in submission order, with at most `ahead` tasks in flight (flat memory)."""
+    pending: list[tuple[Any, Future[Any]]] = []
+    for item in futures:
+        pending.append(item)
+        if len(pending) > ahead:
+            tag, future = pending.pop(0)
+            yield tag, future.result()
+    for tag, future in pending:
+        yield tag, future.result()
+
+
+def _validated_chunks(
+    kind: Kind, sheet: Sheet, fields: list[str | None], workers: int, blocks: bool
+) -> Iterator[Validated]:
+    """Validated rows in file order: in this process, in a pool by chunks, or by CSV blocks.
+
+    Block mode sends raw bytes to the workers, which parse and validate them, so the main
+    process only writes; any problem there raises _Recheck for an exact sequential pass.
+    """
+    if workers <= 1:
+        for chunk in _chunks(sheet.rows, CHUNK):
+            yield (len(chunk), chunk, *validate_rows(kind.name, sheet.headers, fields, chunk))
+        return
+    with _pool(workers) as pool:
+        if blocks:
+            encoding = sheet.encoding or "utf-8-sig"
+            submitted = (
+                (
+                    None,
+                    pool.submit(
+                        validate_block, kind.name, sheet.headers, fields, encoding, line, data
+                    ),
+                )
+                for line, data in csv_blocks(sheet.path)
             )
-            if len(pending) > 2 * workers:  # bounded read-ahead keeps memory flat
-                raw, future = pending.pop(0)
-                yield raw, *future.result()
-        for raw, future in pending:
-            yield raw, *future.result()
+            for _, (count, good, errors, failed) in _in_order(submitted, 2 * workers):
+                if failed or errors:
+                    raise _Recheck
+                yield count, None, good, errors
+            return
+        chunked: Iterator[tuple[Any, Future[Any]]] = (
+            (chunk, pool.submit(validate_rows, kind.name, sheet.headers, fields, chunk))
+            for chunk in _chunks(sheet.rows, CHUNK)
+        )
+        for chunk, (good, errors) in _in_order(chunked, 2 * workers):
+            yield len(chunk), chunk, good, errors
 
 
 def import_file(
@@ -840,19 +901,24 @@ def import_file(
     """
     spec = kind_spec(kind)
     path = Path(path)
-    sheet = read_table(path, encoding=encoding)
-    try:
-        return _import_sheet(
-            db,
-            spec,
-            sheet,
-            ignore_unknown_columns=ignore_unknown_columns,
-            skip_invalid=skip_invalid,
-            workers=workers,
-            progress=progress,
-        )
-    finally:
-        sheet.close()
+    for blocks in (True, False):
+        sheet = read_table(path, encoding=encoding)
+        try:
+            return _import_sheet(
+                db,
+                spec,
+                sheet,
+                ignore_unknown_columns=ignore_unknown_columns,
+                skip_invalid=skip_invalid,
+                workers=workers,
+                progress=progress,
+                blocks=blocks,
+            )
+        except _Recheck:
+            continue  # rolled back; the exact reader finds and reports every problem
+        finally:
+            sheet.close()
+    raise AssertionError("unreachable: the sequential pass never rechecks")
 
 
 def _import_sheet(
@@ -864,6 +930,7 @@ def _import_sheet(
     skip_invalid: bool,
     workers: int | None,
     progress: Callable[[int | None], Any] | None,
+    blocks: bool,
 ) -> ImportReport:
     path = sheet.path
     fields = map_headers(spec, sheet.headers, ignore_unknown=ignore_unknown_columns)
@@ -880,8 +947,9 @@ def _import_sheet(
         key_header = next(
             (h for h, f in zip(sheet.headers, fields, strict=True) if f == spec.key[0]), ""
         )
-        for raw, good, errors in _validated_chunks(spec, sheet, fields, workers):
-            report.rows += len(raw)
+        blocks = blocks and workers > 1 and sheet.format == "csv" and _has_newlines(path)
+        for count, raw, good, errors in _validated_chunks(spec, sheet, fields, workers, blocks):
+            report.rows += count
             unique: list[tuple[int, tuple[Any, ...]]] = []
             for number, values in good:
                 key = writer.key_of(values)
@@ -899,7 +967,10 @@ def _import_sheet(
                             f"duplicates row {first}",
                         )
                     )
-            for number, ref, value in writer.missing_references(unique):
+            missing = writer.missing_references(unique)
+            if blocks and (errors or missing):
+                raise _Recheck
+            for number, ref, value in missing:
                 header = next(
                     h for h, f in zip(sheet.headers, fields, strict=True) if f == ref.field
                 )
@@ -916,13 +987,13 @@ def _import_sheet(
                 bad_rows = {e.row for e in errors}
                 unique = [(n, v) for n, v in unique if n not in bad_rows]
                 report.errors.extend(errors)
-                if skip_invalid:
+                if skip_invalid and raw is not None:
                     cells = dict(raw)
                     for e in errors:
                         rejected.setdefault(e.row, (cells[e.row], []))[1].append(e)
             if unique and (skip_invalid or not report.errors):
                 writer.write([v for _, v in unique], report)
-            advance(len(raw))
+            advance(count)
         report.errors.sort(key=lambda e: e.row)
         if report.errors and not skip_invalid:
             raise ImportRejected(path.name, report.errors)  # rolls the transaction back
@@ -951,6 +1022,11 @@ class _progress:
     def __exit__(self, *exc: Any) -> None:
         if self._cm is not None:
             self._cm.__exit__(*exc)
+
+
+def _has_newlines(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return b"\n" in fh.read(1 << 16)
 
 
 def rejects_path(path: Path) -> Path:

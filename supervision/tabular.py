@@ -196,6 +196,79 @@ def _read_csv(path: Path, encoding: str | None) -> Sheet:
     )
 
 
+def csv_blocks(path: Path, *, block_size: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
+    """The data rows of a CSV file as raw byte blocks of whole records, for worker processes.
+
+    Yields (line number of the block's first line, bytes). A block ends at a newline
+    preceded by an even number of quote characters since the block began, so quoted cells
+    with line breaks stay whole. Splitting bytes at newline is safe in UTF-8 and GB18030,
+    where that byte never occurs inside a character. The header record is skipped, and
+    `parse_csv_block` numbers rows as `read_table` does. Callers check the result: a stray
+    quote in an unquoted cell can move a boundary, so any problem is re-checked by the
+    sequential reader.
+    """
+    with path.open("rb") as fh:
+        pending = b""
+        line = 1
+        header = True
+        eof = False
+        while not eof:
+            data = fh.read(block_size)
+            eof = not data
+            pending += data
+            if header:
+                end = len(pending) if eof else _first_record_end(pending)
+                if not end:
+                    continue  # the header record is longer than one read
+                line += _lines(pending[:end])
+                pending = pending[end:]
+                header = False
+            cut = len(pending) if eof else _last_record_end(pending)
+            if cut:
+                block = pending[:cut]
+                if block.strip():
+                    yield line, block
+                line += _lines(block)
+                pending = pending[cut:]
+
+
+def _lines(data: bytes) -> int:
+    """Line breaks as the csv reader counts them (universal newlines: \\n, \\r\\n, \\r)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _first_record_end(buffer: bytes) -> int:
+    newline = buffer.find(b"\n")
+    while newline >= 0:
+        if buffer.count(b'"', 0, newline) % 2 == 0:
+            return newline + 1
+        newline = buffer.find(b"\n", newline + 1)
+    return 0
+
+
+def _last_record_end(buffer: bytes) -> int:
+    newline = buffer.rfind(b"\n")
+    quotes = buffer.count(b'"', 0, newline) if newline >= 0 else 0
+    while newline >= 0:
+        if quotes % 2 == 0:
+            return newline + 1
+        previous = buffer.rfind(b"\n", 0, newline)
+        quotes -= buffer.count(b'"', max(previous, 0), newline)
+        newline = previous
+    return 0
+
+
+def parse_csv_block(data: bytes, encoding: str, first_line: int) -> Iterator[tuple[int, list[str]]]:
+    """The rows of one block from `csv_blocks`, numbered like `read_table` numbers them."""
+    import io
+
+    reader = csv.reader(io.StringIO(data.decode(encoding), newline=""))
+    offset = first_line - 1
+    for values in reader:
+        if any(values):
+            yield offset + reader.line_num, values
+
+
 def _read_xlsx(path: Path) -> Sheet:
     from openpyxl import load_workbook
 

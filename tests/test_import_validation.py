@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
-from factories import make_entity, make_inspector, make_item, make_record, make_uscc
+import pytest
+from factories import (
+    make_department,
+    make_entity,
+    make_inspector,
+    make_item,
+    make_record,
+    make_uscc,
+    write_csv,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 from stdnum.cn import uscc as stdnum_uscc
 
-from supervision.importing import KINDS, column_validator, validate_rows
+from supervision.importing import KINDS, column_validator, import_file, validate_rows
 from supervision.models.fields import check_uscc
+from supervision.tabular import csv_blocks, parse_csv_block, read_table
 
 _CELL_NOISE = st.sampled_from(
     [
@@ -113,3 +126,65 @@ def test_generated_usccs_are_valid(n: int) -> None:
     wrong = next(c for c in "0123456789" if c != make_uscc(n)[17])
     assert not stdnum_uscc.is_valid(body + wrong)
     json.dumps(make_record("complaint", n))
+
+
+# ---------------------------------------------------------------- CSV blocks for worker processes
+_CELL = st.text(alphabet='ab中文,"\n\r 号=-', max_size=8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=0, max_size=12),
+    block_size=st.integers(1, 64),
+    encoding=st.sampled_from(["utf-8-sig", "gb18030"]),
+    crlf=st.booleans(),
+)
+def test_csv_blocks_give_the_rows_the_reader_gives(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[list[str]],
+    block_size: int,
+    encoding: str,
+    crlf: bool,
+) -> None:
+    path = tmp_path_factory.mktemp("blocks") / "t.csv"
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n" if crlf else "\n")
+        writer.writerow(["a", "b", "c"])
+        writer.writerows(rows)
+    sheet = read_table(path)
+    expected = list(sheet.rows)
+    sheet.close()
+    got = [
+        row
+        for line, block in csv_blocks(path, block_size=block_size)
+        for row in parse_csv_block(block, sheet.encoding or "utf-8-sig", line)
+    ]
+    assert got == expected
+
+
+def test_stray_quote_in_an_unquoted_cell(tmp_path: Path) -> None:
+    """A quote inside an unquoted cell moves block boundaries; the import still holds."""
+    from supervision.db import Database
+
+    rows = [make_entity(i, address=f'3"号楼{i}' if i % 7 == 0 else f"路{i}") for i in range(1, 60)]
+    path = tmp_path / "q.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(rows[0]) + "\n")
+        for row in rows:
+            fh.write(
+                ",".join(str(v) for v in row.values()) + "\n"
+            )  # not quoted, as some tools write
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        import_file(
+            db, kind="departments", path=write_csv(tmp_path / "d.csv", [make_department(1)])
+        )
+        report = import_file(db, kind="entities", path=path, workers=2)
+        assert report.added == 59
+        with db.engine.connect() as conn:
+            address = conn.execute(
+                text("SELECT address FROM entity WHERE uscc = :u"), {"u": make_uscc(7)}
+            ).scalar_one()
+        assert address == '3"号楼7'
+    finally:
+        db.dispose()
