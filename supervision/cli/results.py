@@ -1,0 +1,555 @@
+"""`supervision result ...`, `supervision deadlines` and `supervision trail ...`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from supervision import clock, trail
+from supervision.cli.context import AppContext, emit_json, emit_table
+from supervision.deadlines import calendar_from, list_deadlines
+from supervision.errors import SupervisionError
+from supervision.result_codes import (
+    FOLLOW_UP_STATUSES,
+    FOLLOW_UPS,
+    RESULT_STATES,
+    result_label,
+)
+from supervision.results import (
+    ItemInput,
+    add_reply,
+    correct_results,
+    enter_results,
+    entity_results,
+    list_results,
+    parse_items,
+    publish_results,
+    record_follow_up,
+    review_reply,
+    review_results,
+)
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+BY_OPTION = click.option(
+    "--by",
+    "by",
+    default=None,
+    metavar="NAME",
+    help="操作人（默认当前系统用户）/ who acts (default: the OS user, as cli:<user>)",
+)
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: Any) -> date | None:
+    return None if value is None else value.date()
+
+
+def _load_file(path: Path) -> list[ItemInput]:
+    """A YAML/JSON file: a list of items, or {defaults..., items: [...]}."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise SupervisionError(
+            f"无法读取文件 {path}：{exc}", f"cannot read {path}: {exc}"
+        ) from None
+    defaults: dict[str, Any] = {}
+    if isinstance(data, dict):
+        defaults = {k: v for k, v in data.items() if k != "items"}
+        data = data.get("items")
+    if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
+        raise SupervisionError(
+            f"文件 {path} 应包含检查事项列表（items）", f"{path} must hold a list of items"
+        )
+    items = parse_items(data, defaults)
+    for item in items:  # evidence paths are relative to the file
+        item.evidence = [str((path.parent / p).resolve()) for p in item.evidence]
+    return items
+
+
+def _items_from_options(
+    from_file: Path | None, options: dict[str, Any], *, need: tuple[str, ...]
+) -> list[ItemInput]:
+    if from_file is not None:
+        return _load_file(from_file)
+    missing = [f"--{n.replace('_', '-')}" for n in need if options.get(n) in (None, ())]
+    if missing:
+        raise SupervisionError(
+            f"缺少参数 {'、'.join(missing)}（或使用 --from FILE）",
+            f"missing {', '.join(missing)} (or use --from FILE)",
+        )
+    data = {k: v for k, v in options.items() if v not in (None, ())}
+    if "inspectors" in data:
+        data["inspectors"] = list(data["inspectors"])
+    if "evidence" in data:
+        data["evidence"] = list(data["evidence"])
+    return parse_items([data])
+
+
+def _result_options(fn: Any) -> Any:
+    decorators = [
+        click.option("--item", help="检查事项代码 / task item code"),
+        click.option("--code", help="检查结果代码（1、A、E、F、7–12）/ official result code"),
+        click.option("--sub-code", help="A 的子代码（B、C、6、D、3、4、5）/ sub-code of A"),
+        click.option("--finding", help="检查发现 / finding text"),
+        click.option("--inspected-on", type=DATE, help="检查日期 / inspection date (YYYY-MM-DD)"),
+        click.option(
+            "--inspector",
+            "inspectors",
+            multiple=True,
+            help="实际检查人员证号，可重复（默认为分配的检查组）/ inspector cert (repeatable)",
+        ),
+        click.option(
+            "--team-change-reason", help="检查人员更换理由 / why the team differs from the assigned"
+        ),
+        click.option(
+            "--evidence",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            help="证据文件，可重复 / evidence file (repeatable)",
+        ),
+        click.option(
+            "--follow-up",
+            type=click.Choice(list(FOLLOW_UPS)),
+            help="后续处置 / follow-up",
+        ),
+        click.option("--due", type=DATE, help="整改期限 / rectification due date"),
+        click.option("--follow-up-note", help="后续处置说明（如抄告部门）/ follow-up note"),
+        click.option(
+            "--from",
+            "from_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="从 YAML/JSON 文件录入多个事项 / several items from a YAML/JSON file",
+        ),
+    ]
+    for d in reversed(decorators):
+        fn = d(fn)
+    return fn
+
+
+def _option_values(kw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "item": kw["item"],
+        "code": kw["code"],
+        "sub_code": kw["sub_code"],
+        "finding": kw["finding"],
+        "inspected_on": _day(kw["inspected_on"]),
+        "inspectors": kw["inspectors"],
+        "team_change_reason": kw["team_change_reason"],
+        "evidence": kw["evidence"],
+        "follow_up": kw["follow_up"],
+        "due": _day(kw["due"]),
+        "follow_up_note": kw["follow_up_note"],
+    }
+
+
+@click.group("result")
+def result_group() -> None:
+    """检查结果：录入、审核、公示、更正、回复 / inspection results."""
+
+
+@result_group.command("enter")
+@click.argument("task")
+@click.argument("entity")
+@_result_options
+@BY_OPTION
+@click.pass_obj
+def result_enter(app: AppContext, task: str, entity: str, by: str | None, **kw: Any) -> None:
+    """录入检查结果（待审核）/ enter results of a drawn entity (awaiting review)."""
+    items = _items_from_options(
+        kw.pop("from_file"),
+        _option_values(kw),
+        need=("item", "code", "inspected_on"),
+    )
+    with trail.acting_as(by) as actor, app.db.session() as session:
+        rows = enter_results(session, task_code=task, uscc=entity, items=items, actor=actor)
+        done = [(r.item_code, r.version) for r in rows]
+    for item, version in done:
+        click.echo(f"已录入 {entity} 事项 {item}（第 {version} 版，待审核）/ entered v{version}")
+
+
+@result_group.command("correct")
+@click.argument("task")
+@click.argument("entity")
+@_result_options
+@click.option("--reason", required=True, help="更正理由 / why the correction")
+@BY_OPTION
+@click.pass_obj
+def result_correct(
+    app: AppContext, task: str, entity: str, reason: str, by: str | None, **kw: Any
+) -> None:
+    """更正已公示的结果（新版本，旧版本保留）/ correct a published result (new version)."""
+    items = _items_from_options(kw.pop("from_file"), _option_values(kw), need=("item",))
+    with trail.acting_as(by) as actor, app.db.session() as session:
+        rows = correct_results(
+            session, task_code=task, uscc=entity, items=items, reason=reason, actor=actor
+        )
+        done = [(r.item_code, r.version) for r in rows]
+    for item, version in done:
+        click.echo(f"已更正 {entity} 事项 {item}（第 {version} 版，待审核）/ corrected v{version}")
+
+
+@result_group.command("review")
+@click.argument("task")
+@click.argument("entity")
+@click.option("--approve", "decision", flag_value="approve", help="审核通过 / approve")
+@click.option("--return", "decision", flag_value="return", help="退回 / return")
+@click.option("--reason", default=None, help="理由（退回时必填）/ reason (required to return)")
+@click.option("--item", "items", multiple=True, help="只审核这些事项 / only these items")
+@BY_OPTION
+@click.pass_obj
+def result_review(
+    app: AppContext,
+    task: str,
+    entity: str,
+    decision: str | None,
+    reason: str | None,
+    items: tuple[str, ...],
+    by: str | None,
+) -> None:
+    """审核待审核的检查结果 / approve or return results awaiting review."""
+    if decision is None:
+        raise SupervisionError("请选择 --approve 或 --return", "choose --approve or --return")
+    with trail.acting_as(by) as actor, app.db.session() as session:
+        rows = review_results(
+            session,
+            task_code=task,
+            uscc=entity,
+            approve=decision == "approve",
+            reason=reason,
+            actor=actor,
+            items=items or None,
+        )
+        done = [(r.item_code, r.version, r.state) for r in rows]
+    for item, version, state in done:
+        click.echo(f"{entity} 事项 {item} 第 {version} 版：{RESULT_STATES[state].label()}")
+
+
+@result_group.command("publish")
+@click.argument("task")
+@click.argument("entity", required=False)
+@BY_OPTION
+@JSON_OPTION
+@click.pass_obj
+def result_publish(
+    app: AppContext, task: str, entity: str | None, by: str | None, as_json: bool
+) -> None:
+    """公示已审核通过的结果（全部或全不）/ publish approved results (all or nothing)."""
+    with trail.acting_as(by) as actor, app.db.session() as session:
+        report = publish_results(session, task_code=task, uscc=entity, actor=actor)
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(f"已公示 {len(report['published'])} 项 / published {len(report['published'])}")
+    for line in report["not_ready"]:
+        click.echo(f"  未就绪 not ready: {line}")
+
+
+@result_group.command("follow-up")
+@click.argument("task")
+@click.argument("entity")
+@click.option("--item", required=True, help="检查事项代码 / item code")
+@click.option("--done-on", type=DATE, help="完成（整改）日期 / completed on")
+@click.option("--not-rectified", is_flag=True, help="逾期未整改（移送办案）/ not rectified")
+@BY_OPTION
+@click.pass_obj
+def result_follow_up(
+    app: AppContext,
+    task: str,
+    entity: str,
+    item: str,
+    done_on: Any,
+    not_rectified: bool,
+    by: str | None,
+) -> None:
+    """记录后续处置结果 / record the outcome of a follow-up."""
+    with trail.acting_as(by) as actor, app.db.session() as session:
+        row = record_follow_up(
+            session,
+            task_code=task,
+            uscc=entity,
+            item=item,
+            done_on=_day(done_on),
+            not_rectified=not_rectified,
+            actor=actor,
+        )
+        status = row.follow_up_status
+    click.echo(f"{entity} 事项 {item}：{FOLLOW_UP_STATUSES[status].label()}")
+
+
+@result_group.command("reply")
+@click.argument("task")
+@click.argument("entity")
+@click.option("--text", required=True, help="主体的回复或异议 / the entity's reply")
+@click.option("--received-on", required=True, type=DATE, help="收到日期 / date received")
+@BY_OPTION
+@click.pass_obj
+def result_reply(
+    app: AppContext, task: str, entity: str, text: str, received_on: Any, by: str | None
+) -> None:
+    """登记主体对已公示结果的回复或异议 / enter an entity's reply to its published result."""
+    with trail.acting_as(by) as actor, app.db.session() as session:
+        reply = add_reply(
+            session,
+            task_code=task,
+            uscc=entity,
+            text=text,
+            received_on=received_on.date(),
+            actor=actor,
+        )
+        seq = reply.seq
+    click.echo(f"已登记回复 {seq}（待审核）/ reply {seq} entered, awaiting review")
+
+
+@result_group.command("reply-review")
+@click.argument("task")
+@click.argument("entity")
+@click.option("--approve", "decision", flag_value="approve", help="公示 / publish it")
+@click.option("--reject", "decision", flag_value="reject", help="不予公示 / reject")
+@click.option("--reason", default=None, help="理由（不予公示时必填）/ reason")
+@click.option("--seq", type=int, default=None, help="回复序号（默认最新）/ reply number")
+@BY_OPTION
+@click.pass_obj
+def result_reply_review(
+    app: AppContext,
+    task: str,
+    entity: str,
+    decision: str | None,
+    reason: str | None,
+    seq: int | None,
+    by: str | None,
+) -> None:
+    """审核主体回复；通过即与结果一并公示 / review a reply; approved = published beside it."""
+    if decision is None:
+        raise SupervisionError("请选择 --approve 或 --reject", "choose --approve or --reject")
+    with trail.acting_as(by) as actor, app.db.session() as session:
+        reply = review_reply(
+            session,
+            task_code=task,
+            uscc=entity,
+            approve=decision == "approve",
+            reason=reason,
+            actor=actor,
+            seq=seq,
+        )
+        state = reply.state
+    click.echo(f"回复 {reply.seq}：{state}")
+
+
+@result_group.command("show")
+@click.argument("task")
+@click.argument("entity")
+@JSON_OPTION
+@click.pass_obj
+def result_show(app: AppContext, task: str, entity: str, as_json: bool) -> None:
+    """显示主体的检查结果（含全部版本与回复）/ show an entity's results, versions, replies."""
+    with app.db.session() as session:
+        data = entity_results(session, task_code=task, uscc=entity)
+    if as_json:
+        emit_json(data)
+        return
+    rows = []
+    for item in data["items"]:
+        if not item["versions"]:
+            rows.append((item["item"], "", RESULT_STATES["not_entered"].zh, "", "", "", ""))
+        for v in item["versions"]:
+            rows.append(
+                (
+                    item["item"],
+                    v["version"],
+                    RESULT_STATES[v["state"]].zh,
+                    f"{v['result_code']}{'/' + v['sub_code'] if v['sub_code'] else ''} "
+                    f"{result_label(v['result_code'], v['sub_code']).zh}",
+                    v["inspected_on"],
+                    "、".join(v["inspectors"]),
+                    FOLLOW_UPS[v["follow_up"]].zh
+                    + (f"（{v['follow_up_due']}）" if v["follow_up_due"] else ""),
+                )
+            )
+    emit_table(
+        f"{task} / {entity}",
+        [
+            "事项 item",
+            "版本 v",
+            "状态 state",
+            "结果 result",
+            "检查日期 date",
+            "检查人员 team",
+            "后续处置 follow-up",
+        ],
+        rows,
+    )
+    for r in data["replies"]:
+        click.echo(
+            f"主体回复（主体自述）/ entity's own statement #{r['seq']} [{r['state']}]: {r['text']}"
+        )
+
+
+@result_group.command("list")
+@click.argument("task")
+@click.option(
+    "--state", type=click.Choice(list(RESULT_STATES)), default=None, help="按状态筛选 / filter"
+)
+@JSON_OPTION
+@click.pass_obj
+def result_list(app: AppContext, task: str, state: str | None, as_json: bool) -> None:
+    """列出任务的检查结果状态 / list the result state of every drawn entity and item."""
+    with app.db.session() as session:
+        rows = list_results(session, task_code=task, state=state)
+    if as_json:
+        emit_json(rows)
+        return
+    emit_table(
+        f"{task} 检查结果 / results",
+        ["主体 entity", "事项 item", "状态 state", "版本 v", "结果 code", "检查日期 date"],
+        [
+            (
+                r["uscc"],
+                r["item"],
+                RESULT_STATES[r["state"]].zh,
+                r["version"] or "",
+                (r["result_code"] or "") + (f"/{r['sub_code']}" if r["sub_code"] else ""),
+                r["inspected_on"] or "",
+            )
+            for r in rows
+        ],
+    )
+
+
+@click.command("deadlines")
+@click.option(
+    "--as-of", type=DATE, default=None, help="截至日期（默认今天）/ as of (default today)"
+)
+@click.option(
+    "--calendar",
+    "calendar_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="补充日历文件（YAML/JSON；也可设 SUPERVISION_CALENDAR_FILE）/ extra-days file",
+)
+@JSON_OPTION
+@click.pass_obj
+def deadlines_command(
+    app: AppContext, as_of: Any, calendar_file: str | None, as_json: bool
+) -> None:
+    """公示与整改期限：到期与逾期 / publication and rectification deadlines, due and overdue."""
+    day = _day(as_of) or clock.today()
+    calendar = calendar_from(calendar_file)
+    with app.db.session() as session:
+        data = list_deadlines(session, as_of=day, calendar=calendar)
+    if as_json:
+        emit_json(data)
+        return
+
+    def standing(d: dict[str, Any]) -> str:
+        if d["overdue"]:
+            return f"逾期 {d['workdays_over']} 个工作日 / {d['workdays_over']} workdays over"
+        return f"剩余 {d['workdays_left']} 个工作日 / {d['workdays_left']} workdays left"
+
+    emit_table(
+        f"公示期限（{day}）/ publication due",
+        ["任务 task", "主体 entity", "检查结束 ended", "期限 due", "情况 standing"],
+        [
+            (d["task"], d["uscc"], d["inspection_end"], d["due"], standing(d))
+            for d in data["publication"]
+        ],
+    )
+    emit_table(
+        f"整改期限（{day}）/ rectification due",
+        ["任务 task", "主体 entity", "事项 item", "期限 due", "情况 standing", "标记 flags"],
+        [
+            (
+                d["task"],
+                d["uscc"],
+                d["item"],
+                d["due"],
+                standing(d),
+                ("需复查 re-check " if d["recheck"] else "")
+                + ("移送办案 case transfer" if d["case_transfer"] else ""),
+            )
+            for d in data["rectification"]
+        ],
+    )
+
+
+@click.group("trail")
+def trail_group() -> None:
+    """全程留痕：哈希链事件 / the hash-chained trail of events."""
+
+
+@trail_group.command("verify")
+@click.option("--expect-head", default=None, help="已公布的链头哈希 / a published head hash")
+@JSON_OPTION
+@click.pass_obj
+def trail_verify(app: AppContext, expect_head: str | None, as_json: bool) -> None:
+    """逐条核验哈希链，报告第一处断裂 / walk the chain and report the first broken link."""
+    with app.db.session() as session:
+        report = trail.verify(session)
+    if report["ok"] and expect_head and report["head"] != expect_head:
+        report |= {
+            "ok": False,
+            "zh": f"链头为 {report['head']}，与公布的 {expect_head} 不符（末尾事件被删除或链被替换）",
+            "en": f"head is {report['head']}, not the published {expect_head} "
+            "(events removed from the end, or the chain replaced)",
+        }
+    if as_json:
+        emit_json(report)
+    elif report["ok"]:
+        click.echo(
+            f"留痕链完整：{report['events']} 条事件 / trail intact: {report['events']} events"
+        )
+        click.echo(f"链头 head: {report['head']}")
+    if not report["ok"]:
+        if not as_json:
+            where = (
+                f"事件 {report['broken_at']} / event {report['broken_at']}: "
+                if report["broken_at"]
+                else ""
+            )
+            click.secho(f"留痕链断裂 / trail broken: {where}", fg="red", err=True)
+            click.secho(f"  {report['zh']}", fg="red", err=True)
+            click.secho(f"  {report['en']}", fg="red", err=True)
+        raise click.exceptions.Exit(2)
+
+
+@trail_group.command("show")
+@click.option("--object", "obj", default=None, help="对象（如 task:CODE）/ object, e.g. task:CODE")
+@click.option("--limit", type=int, default=None, help="最多条数 / at most N events")
+@JSON_OPTION
+@click.pass_obj
+def trail_show(app: AppContext, obj: str | None, limit: int | None, as_json: bool) -> None:
+    """列出留痕事件 / list trail events."""
+    with app.db.session() as session:
+        rows = [e.model_dump(mode="json") for e in trail.events(session, obj=obj, limit=limit)]
+    for r in rows:
+        r["payload"] = json.loads(r["payload"])
+    if as_json:
+        emit_json(rows)
+        return
+    emit_table(
+        "留痕 / trail",
+        ["序号 seq", "时间 time", "操作人 actor", "动作 action", "对象 object", "哈希 hash"],
+        [
+            (
+                r["seq"],
+                clock.local(clock_parse(r["at"])).strftime("%Y-%m-%d %H:%M:%S"),
+                r["actor"],
+                r["action"],
+                r["object"],
+                r["hash"][:16],
+            )
+            for r in rows
+        ],
+    )
+
+
+def clock_parse(text: str) -> Any:
+    from datetime import UTC, datetime
+
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

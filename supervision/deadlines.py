@@ -1,0 +1,168 @@
+"""Deadlines by the official calendar: publication within 20 working days, rectification.
+
+The arithmetic (``publication_due``, ``standing``) is pure and takes the calendar as an
+argument; ``list_deadlines`` reads the database and is what ``supervision deadlines``
+prints. Working days come from supervision.workdays (chinese-calendar plus an optional
+extra-days file).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlmodel import Session, col, select
+
+from supervision.models.results import InspectionResult, ResultState
+from supervision.workdays import CalendarYearUnknown, WorkCalendar, default_calendar
+
+__all__ = [
+    "CALENDAR_ENV",
+    "PUBLICATION_WORKDAYS",
+    "Standing",
+    "calendar_from",
+    "list_deadlines",
+    "publication_due",
+    "standing",
+]
+
+#: 检查结果应在检查结束之日起 20 个工作日内公示.
+PUBLICATION_WORKDAYS = 20
+CALENDAR_ENV = "SUPERVISION_CALENDAR_FILE"
+
+_T = TypeVar("_T")
+
+_HOW_TO_FIX = [
+    "升级日历包 / upgrade the calendar package: pip install -U chinesecalendar",
+    "或提供补充日历文件 / or supply an extra-days file: --calendar FILE "
+    f"(or set {CALENDAR_ENV}=FILE); see supervision/workdays.py for its format",
+]
+
+
+def _explained(fn: Callable[[], _T]) -> _T:
+    """Run calendar arithmetic; an unknown year gets the how-to-fix lines attached."""
+    try:
+        return fn()
+    except CalendarYearUnknown as exc:
+        for line in _HOW_TO_FIX:
+            if line not in exc.details:
+                exc.details.append(line)
+        raise
+
+
+def calendar_from(path: str | Path | None = None) -> WorkCalendar:
+    """The calendar to use: an extra-days file (argument, then $SUPERVISION_CALENDAR_FILE),
+    else the package's."""
+    chosen = path or os.environ.get(CALENDAR_ENV) or None
+    return WorkCalendar.from_file(chosen) if chosen else default_calendar()
+
+
+def publication_due(inspection_end: date, calendar: WorkCalendar | None = None) -> date:
+    """The last day to publish: the 20th working day after the inspection ended."""
+    cal = calendar or default_calendar()
+    return _explained(lambda: cal.add_workdays(inspection_end, PUBLICATION_WORKDAYS))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a deadline stands on ``as_of``: working days left (≥ 0) or over (> 0)."""
+
+    due: date
+    overdue: bool
+    days_left: int
+    days_over: int
+
+
+def standing(due: date, as_of: date, calendar: WorkCalendar | None = None) -> Standing:
+    """Working days left until ``due`` (the due day counts as the last day), or over it."""
+    cal = calendar or default_calendar()
+    if as_of <= due:
+        left = _explained(lambda: cal.workdays_between(as_of, due))
+        return Standing(due, False, left, 0)
+    over = _explained(lambda: cal.workdays_between(due, as_of))
+    return Standing(due, True, 0, over)
+
+
+def _current_versions(session: Session) -> list[InspectionResult]:
+    rows = session.exec(
+        select(InspectionResult).order_by(
+            col(InspectionResult.task_code),
+            col(InspectionResult.uscc),
+            col(InspectionResult.item_code),
+            col(InspectionResult.version),
+        )
+    )
+    latest: dict[tuple[str, str, str], InspectionResult] = {}
+    for row in rows:
+        latest[(row.task_code, row.uscc, row.item_code)] = row
+    return list(latest.values())
+
+
+def list_deadlines(
+    session: Session, *, as_of: date, calendar: WorkCalendar | None = None
+) -> dict[str, Any]:
+    """Publication and rectification deadlines on ``as_of``, overdue first.
+
+    Publication: per drawn entity of a task with a result not yet published, due 20
+    working days after its inspection ended (the latest inspection date of its items).
+    Rectification: every pending rectification order; once its due date has passed the
+    entity is listed for re-check; an order recorded as not rectified carries the
+    case-transfer flag.
+    """
+    cal = calendar or default_calendar()
+    current = _current_versions(session)
+    pending: dict[tuple[str, str], list[InspectionResult]] = {}
+    for row in current:
+        if row.state != ResultState.PUBLISHED:
+            pending.setdefault((row.task_code, row.uscc), []).append(row)
+    publication = []
+    for (task_code, uscc), rows in sorted(pending.items()):
+        end = max(r.inspected_on for r in rows)
+        s = standing(publication_due(end, cal), as_of, cal)
+        publication.append(
+            {
+                "task": task_code,
+                "uscc": uscc,
+                "inspection_end": end.isoformat(),
+                "due": s.due.isoformat(),
+                "overdue": s.overdue,
+                "workdays_left": s.days_left,
+                "workdays_over": s.days_over,
+                "states": sorted({r.state for r in rows}),
+            }
+        )
+    rectification = []
+    for row in current:
+        if row.follow_up != "rectification" or row.follow_up_due is None:
+            continue
+        if row.follow_up_status not in ("pending", "not_rectified"):
+            continue
+        s = standing(row.follow_up_due, as_of, cal)
+        rectification.append(
+            {
+                "task": row.task_code,
+                "uscc": row.uscc,
+                "item": row.item_code,
+                "version": row.version,
+                "due": s.due.isoformat(),
+                "overdue": s.overdue,
+                "workdays_left": s.days_left,
+                "workdays_over": s.days_over,
+                "status": row.follow_up_status,
+                "recheck": s.overdue and row.follow_up_status == "pending",
+                "case_transfer": row.follow_up_status == "not_rectified",
+            }
+        )
+
+    def key(d: dict[str, Any]) -> Any:
+        return (not d["overdue"], d["due"], d["task"], d["uscc"])
+
+    return {
+        "as_of": as_of.isoformat(),
+        "publication": sorted(publication, key=key),
+        "rectification": sorted(rectification, key=key),
+    }
