@@ -409,7 +409,7 @@ def _tasks(prefix: bytes, ids: Sequence[str], plan: _Plan, chunk: int) -> Iterat
         try:
             blob = "\n".join(part).encode("utf-8")
         except (TypeError, UnicodeEncodeError):
-            # Reported, with the id named, by _collect in the calling process.
+            # Reported, with the id named, by _run_scans in the calling process.
             yield prefix, plan.digits, plan.limit, b"", -1, start
         else:
             yield prefix, plan.digits, plan.limit, blob, len(part), start
@@ -487,7 +487,9 @@ def draw_entities(
     Per stratum the result equals
     ``consistent_sampler.sampler(ids, seed, take=n_h, digits=18)``, in the same order;
     strata come in code-point order of their names, and input order never matters.
-    ``workers > 1`` scans big populations in that many spawned processes.
+    ``workers > 1`` scans big populations (``PARALLEL_MIN_IDS`` ids or more) in that
+    many spawned processes; as with any spawn-based pool, a calling script needs the
+    ``if __name__ == "__main__":`` guard, and each worker re-imports its main module.
 
     Raises DrawError (Chinese and English) for a bad seed, a ratio outside (0, 1],
     a stratum without ratio or without entities, an empty population, duplicate or
