@@ -58,8 +58,8 @@ def _register() -> None:
     from supervision.cli.db import db_group
     from supervision.cli.demo import demo
     from supervision.cli.directories import export_command, import_command, list_group
-    from supervision.cli.results import deadlines_command, result_group, trail_group
     from supervision.cli.rules import rules_group
+    from supervision.cli.site import publish_command, serve_command
     from supervision.cli.tasks import plan_group, task_group, verify_command
 
     main.add_command(db_group)
@@ -71,9 +71,8 @@ def _register() -> None:
     main.add_command(task_group)
     main.add_command(verify_command)
     main.add_command(rules_group)
-    main.add_command(result_group)
-    main.add_command(deadlines_command)
-    main.add_command(trail_group)
+    main.add_command(publish_command)
+    main.add_command(serve_command)
     main.add_command(check_command)
     main.add_command(review_group)
 

@@ -499,7 +499,12 @@ def pages(data: SiteData, charts: list[dict[str, Any]]) -> Iterator[Page]:
         yield Page(
             "results/index.html",
             "results.html",
-            {"tasks": [t for t in reversed(data.tasks) if t["drawn"]]},
+            {
+                "tasks": [t for t in reversed(data.tasks) if t["drawn"]],
+                "published": {
+                    t["code"]: len(data.results_by_task.get(t["code"], [])) for t in data.tasks
+                },
+            },
         )
     for task in data.tasks:
         picks = data.picks.get(task["code"], [])

@@ -1,0 +1,70 @@
+"""`supervision publish` and `supervision serve`: the public disclosure site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from supervision.cli.context import AppContext, emit_json
+from supervision.errors import SupervisionError
+
+
+@click.command("publish")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="输出目录 / output folder")  # fmt: skip
+@click.option("--lang", type=click.Choice(["zh", "en", "all"]), default="all", show_default=True,
+              help="语言 / languages (zh-CN at the root, English under en/)")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+@click.pass_obj
+def publish_command(app: AppContext, out_dir: Path, lang: str, as_json: bool) -> None:
+    """发布公示网站（静态文件）/ publish the public disclosure site as static files.
+
+    \b
+    只重写内容有变化的文件；没有变化时不写任何文件。
+    Rewrites only files whose content changed; with nothing changed it writes nothing.
+    """
+    from supervision.site import publish_site
+
+    report = publish_site(app.db, out_dir, languages=lang)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    click.echo(
+        f"已发布 {report.pages} 个页面、共 {report.files} 个文件：写入 {report.written}，"
+        f"未变 {report.unchanged}，删除 {report.removed}（{report.seconds:.1f} 秒）"
+    )
+    click.echo(
+        f"Published {report.pages} pages, {report.files} files: {report.written} written, "
+        f"{report.unchanged} unchanged, {report.removed} removed ({report.seconds:.1f} s)"
+    )
+    click.echo(f"打开 / open: {(out_dir / 'index.html').resolve()}")
+    click.echo(f"或运行 / or run: supervision serve --out {out_dir}")
+
+
+@click.command("serve")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("site"), show_default=True,
+              help="已发布的网站目录 / the published site folder")  # fmt: skip
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="端口 / port")  # fmt: skip
+@click.option("--host", default="127.0.0.1", show_default=True, help="地址 / address")
+def serve_command(out_dir: Path, port: int, host: str) -> None:
+    """在本机提供已发布的公示网站（含服务器端搜索）/ serve a published site (with search)."""
+    from supervision.site.publish import MANIFEST
+    from supervision.site.serve import make_server
+
+    if not (out_dir / MANIFEST).is_file():
+        raise SupervisionError(
+            f"{out_dir} 不是已发布的网站目录，请先运行 supervision publish --out {out_dir}",
+            f"{out_dir} is not a published site; run `supervision publish --out {out_dir}` first",
+        )
+    server = make_server(out_dir, port, host)
+    address = f"http://{host}:{server.server_address[1]}/"
+    click.echo(f"公示网站 / public site: {address}  (Ctrl+C 停止 / to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
