@@ -240,17 +240,18 @@ _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
 def _produce(province: DemoProvince, chunk_size: int, queue: Any) -> None:
-    """Producer process: generate batches and turn them into SQLite parameters."""
+    """Producer process: generate batches and turn entities and conflicts into SQLite
+    parameters (records, the bulk, are converted by the writer: that balances the load)."""
     try:
         dialect = sqlite.dialect()
-        entity, conflict, record = DEMO_TABLES[3], DEMO_TABLES[4], DEMO_TABLES[5]
-        make = {t.name: _SQLiteParameters(dialect, t) for t in (entity, conflict, record)}
+        entities = _SQLiteParameters(dialect, DEMO_TABLES[3])
+        conflicts = _SQLiteParameters(dialect, DEMO_TABLES[4])
         for batch in province.batches(chunk_size):
             queue.put((
                 "batch",
-                make["entity"].parameters(batch.entities),
-                make["conflict"].parameters(batch.conflicts),
-                make["compliance_record"].parameters(batch.records),
+                entities.parameters(batch.entities),
+                conflicts.parameters(batch.conflicts),
+                batch.records,
             ))  # fmt: skip
         queue.put(("done", province.stats))
     except BaseException:
@@ -339,7 +340,7 @@ def load_demo(
         if parallel and database.is_sqlite and _CAN_FORK:
             for entities, conflicts, records in _prepared_batches(province, chunk_size):
                 writer.insert_prepared(entity, entities)
-                writer.insert_prepared(record, records)
+                writer.insert(record, records)
                 writer.insert_prepared(conflict, conflicts)
                 if advance is not None:
                     advance(len(entities))
