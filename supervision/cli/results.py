@@ -448,12 +448,12 @@ def deadlines_command(
 
     def standing(d: dict[str, Any]) -> str:
         if d["overdue"]:
-            return f"逾期 {d['workdays_over']} 个工作日 / {d['workdays_over']} workdays over"
-        return f"剩余 {d['workdays_left']} 个工作日 / {d['workdays_left']} workdays left"
+            return f"逾期 {d['workdays_over']} / {d['workdays_over']} over"
+        return f"剩余 {d['workdays_left']} / {d['workdays_left']} left"
 
     emit_table(
         f"公示期限（{day}）/ publication due",
-        ["任务 task", "主体 entity", "检查结束 ended", "期限 due", "情况 standing"],
+        ["任务 task", "主体 entity", "检查结束 ended", "期限 due", "工作日 workdays"],
         [
             (d["task"], d["uscc"], d["inspection_end"], d["due"], standing(d))
             for d in data["publication"]
@@ -461,7 +461,7 @@ def deadlines_command(
     )
     emit_table(
         f"整改期限（{day}）/ rectification due",
-        ["任务 task", "主体 entity", "事项 item", "期限 due", "情况 standing", "标记 flags"],
+        ["任务 task", "主体 entity", "事项 item", "期限 due", "工作日 workdays", "标记 flags"],
         [
             (
                 d["task"],
