@@ -358,8 +358,15 @@ def _scan_chunk(task: _Task) -> _Result:
     ids = blob.split(b"\n")
     if len(ids) != count or not _clean(blob):
         return 0, [], b""  # the calling process names the offending id
-    sha256 = hashlib.sha256
-    digests = [sha256(prefix + i).digest() for i in ids]
+    # H(seed) in hex is exactly one 64-byte SHA-256 block: hash it once and continue
+    # from a copy of that state for each id (same digest, one block less per id).
+    copy_start = hashlib.sha256(prefix).copy
+    digests: list[bytes] = []
+    append = digests.append
+    for i in ids:
+        state = copy_start()
+        state.update(i)
+        append(state.digest())
     # The hashes as four big-endian 64-bit limbs each.
     limbs = np.frombuffer(b"".join(digests), dtype=">u8").reshape(-1, 4).astype(np.uint64)
     if limit >= 10**digits:
