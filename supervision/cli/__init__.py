@@ -59,6 +59,12 @@ def _register() -> None:
     from supervision.cli.demo import demo
     from supervision.cli.directories import export_command, import_command, list_group
     from supervision.cli.rules import rules_group
+    from supervision.cli.scheduler import (
+        alerts_command,
+        schedule_group,
+        scheduler_group,
+        seed_group,
+    )
     from supervision.cli.site import publish_command, serve_command
     from supervision.cli.tasks import plan_group, task_group, verify_command
 
@@ -73,6 +79,10 @@ def _register() -> None:
     main.add_command(rules_group)
     main.add_command(publish_command)
     main.add_command(serve_command)
+    main.add_command(scheduler_group)
+    main.add_command(schedule_group)
+    main.add_command(seed_group)
+    main.add_command(alerts_command)
     main.add_command(check_command)
     main.add_command(review_group)
 

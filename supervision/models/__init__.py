@@ -25,6 +25,7 @@ from supervision.models.findings import (
 from supervision.models.items import InspectionItem, InspectionItemCreate
 from supervision.models.records import PAYLOAD_MODELS, ComplianceRecord, ComplianceRecordCreate
 from supervision.models.results import EvidenceFile, InspectionResult, ResultReply
+from supervision.models.scheduling import Alert, JobRun, SchedulerLease, TaskSchedule
 from supervision.models.tasks import (
     Assignment,
     DrawPick,
@@ -39,6 +40,7 @@ from supervision.models.trail import TrailEvent
 
 __all__ = [
     "PAYLOAD_MODELS",
+    "Alert",
     "Assignment",
     "CheckRun",
     "ComplianceRecord",
@@ -62,11 +64,14 @@ __all__ = [
     "Inspector",
     "InspectorCreate",
     "InspectorPublic",
+    "JobRun",
     "Plan",
     "ResultReply",
+    "SchedulerLease",
     "Task",
     "TaskEligibility",
     "TaskPopulation",
+    "TaskSchedule",
     "TaskStatus",
     "TaskStratum",
     "TrailEvent",

@@ -1,0 +1,117 @@
+"""Alerts: what the scheduler needs a person to look at, bilingual, one open per (kind, object).
+
+Raising an alert that is already open refreshes it (message, ``last_seen_at``, ``times``)
+instead of piling up duplicates; the upsert on ``open_key`` keeps that true even when two
+processes raise the same alert at once. Resolving clears ``open_key``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from supervision import clock
+from supervision.errors import NotFoundError
+from supervision.models.scheduling import Alert
+
+_A: Table = Alert.__table__  # type: ignore[attr-defined]
+
+
+class AlertKind:
+    SEED_MISSING = "seed_missing"
+    SEED_DEADLINE_PASSED = "seed_deadline_passed"
+    DRAW_MISSED = "draw_missed"
+    DRAW_FAILED = "draw_failed"
+    COMMIT_MISSED = "commit_missed"
+    JOB_FAILED = "job_failed"
+    JOB_MISSED = "job_missed"
+    DEADLINE = "deadline"
+    LEASE_LOST = "lease_lost"
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    kind: str
+    object: str
+    zh: str
+    en: str
+
+
+def raise_alert(session: Session, kind: str, obj: str, zh: str, en: str) -> None:
+    """Open an alert, or refresh the open one for the same (kind, object)."""
+    now = clock.now()
+    key = f"{kind}:{obj}"[:250]
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_A)
+    stmt = insert.values(
+        kind=kind,
+        object=obj[:200],
+        message_zh=zh,
+        message_en=en,
+        raised_at=now,
+        last_seen_at=now,
+        times=1,
+        open_key=key,
+    ).on_conflict_do_update(
+        index_elements=["open_key"],
+        set_={
+            "message_zh": zh,
+            "message_en": en,
+            "last_seen_at": now,
+            "times": _A.c.times + 1,
+        },
+    )
+    session.execute(stmt)
+
+
+def resolve_alerts(session: Session, kind: str, obj: str) -> int:
+    """Resolve the open alert for (kind, object), if any; returns how many were resolved."""
+    result = session.execute(
+        _A.update()
+        .where(_A.c.open_key == f"{kind}:{obj}"[:250])
+        .values(resolved_at=clock.now(), open_key=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def resolve_alert_id(session: Session, alert_id: int) -> Alert:
+    """Resolve one alert by id (a person has dealt with it)."""
+    alert = session.get(Alert, alert_id)
+    if alert is None or alert.resolved_at is not None:
+        raise NotFoundError(
+            f"没有编号为 {alert_id} 的未处理提醒", f"no open alert with id {alert_id}"
+        )
+    alert.resolved_at = clock.now()
+    alert.open_key = None
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def open_alerts(session: Session) -> list[Alert]:
+    """Open alerts, oldest first."""
+    return list(
+        session.exec(
+            select(Alert)
+            .where(col(Alert.resolved_at).is_(None))
+            .order_by(col(Alert.raised_at), col(Alert.id))
+        )
+    )
+
+
+def alert_dict(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "object": alert.object,
+        "message_zh": alert.message_zh,
+        "message_en": alert.message_en,
+        "raised_at": clock.local(alert.raised_at).isoformat(),
+        "last_seen_at": clock.local(alert.last_seen_at).isoformat(),
+        "times": alert.times,
+        "resolved_at": clock.local(alert.resolved_at).isoformat() if alert.resolved_at else None,
+    }

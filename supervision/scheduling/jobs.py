@@ -1,0 +1,464 @@
+"""The scheduler's job functions. NEVER RENAME THEM.
+
+APScheduler stores each job in ``apscheduler_jobs`` with a textual reference to its
+function (``supervision.scheduling.jobs:run_task_draw``); a job whose function can no
+longer be imported is silently deleted when the scheduler loads it. To change behaviour,
+change the body; to retire a function, keep a stub that does nothing and says so.
+
+Every job:
+- claims its idempotency key (job, period) in the same transaction as its work
+  (supervision.scheduling.runs), so a second run for the period does nothing and says so;
+- never raises: a failure rolls the work back, is recorded on ``job_run`` with its error
+  and raises an alert, and the scheduler goes on;
+- returns its outcome as a dict (logged in both languages).
+
+Task jobs (``run_task_commit``, ``run_task_draw``) take a task code and decide lateness
+themselves from the task's schedule: a commit is made late only within the configured
+grace and never after the draw time; a draw is never made silently late (beyond
+``tasks.draw_grace_seconds`` it raises a ``draw_missed`` alert instead), except when an
+on-time attempt found no seed, in which case it retries until the seed deadline.
+Recurring jobs take their cron line and zone so that they can name their period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+from sqlmodel import Session
+
+from supervision import clock
+from supervision.db import Database
+from supervision.errors import SupervisionError
+from supervision.models import Task, TaskStatus
+from supervision.models.scheduling import SeedState, TaskSchedule
+from supervision.scheduling.alerts import AlertKind, AlertMessage, raise_alert, resolve_alerts
+from supervision.scheduling.config import SchedulerConfig, cron_trigger
+from supervision.scheduling.runs import (
+    HOLDER,
+    Outcome,
+    already_done,
+    claim,
+    finish,
+    last_fire_time,
+    period_key,
+    record_failure,
+    run_once,
+)
+from supervision.scheduling.seeds import seed_source
+
+logger = logging.getLogger("supervision.scheduler")
+
+
+# --------------------------------------------------------------------------- runtime
+@dataclass
+class Runtime:
+    """What jobs need and cannot be pickled: the database and the configuration."""
+
+    db: Database
+    config: SchedulerConfig
+    holder: str = HOLDER
+
+
+_runtime: Runtime | None = None
+
+
+def bind(runtime: Runtime) -> None:
+    """Give the job functions their database and configuration (one per process)."""
+    global _runtime
+    _runtime = runtime
+
+
+def unbind() -> None:
+    global _runtime
+    _runtime = None
+
+
+def runtime() -> Runtime:
+    if _runtime is None:
+        raise SupervisionError(
+            "调度任务未绑定数据库（只能由 supervision scheduler run 运行）",
+            "scheduler jobs are not bound to a database (run them via `supervision scheduler run`)",
+        )
+    return _runtime
+
+
+# --------------------------------------------------------------------------- helpers
+def _jsonable(data: Any) -> Any:
+    return json.loads(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, SupervisionError):
+        return "\n".join([str(exc), *exc.details])
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _log(outcome: Outcome) -> dict[str, Any]:
+    level = logging.ERROR if outcome.status == "failed" else logging.INFO
+    logger.log(
+        level,
+        "%s [%s] %s: %s / %s",
+        outcome.job,
+        outcome.period,
+        outcome.status,
+        outcome.zh,
+        outcome.en,
+    )
+    return outcome.to_dict()
+
+
+def _guarded(
+    job: str, period: str, alert_object: str, body: Callable[[], Outcome]
+) -> dict[str, Any]:
+    """Run ``body``; on any error record the failure and alert, never raise."""
+    rt = runtime()
+    try:
+        outcome = body()
+    except Exception as exc:
+        error = _error_text(exc)
+        logger.debug("job %s [%s] failed", job, period, exc_info=True)
+        try:
+            with rt.db.session() as session:
+                record_failure(session, job, period, error, holder=rt.holder)
+                raise_alert(
+                    session,
+                    AlertKind.JOB_FAILED,
+                    alert_object,
+                    f"调度任务 {job}（期间 {period}）失败：{error}",
+                    f"scheduled job {job} (period {period}) failed: {error}",
+                )
+        except Exception as inner:  # the database itself may be what failed
+            logger.error("could not record the failure of %s [%s]: %s", job, period, inner)
+        return _log(
+            Outcome(job, period, "failed", f"失败：{error}", f"failed: {error}", {"error": error})
+        )
+    if outcome.status in ("done", "already_done"):
+        with rt.db.session() as session:
+            resolve_alerts(session, AlertKind.JOB_FAILED, alert_object)
+    return _log(outcome)
+
+
+# --------------------------------------------------------------------------- task jobs
+def _skipped(job: str, period: str, zh: str, en: str, status: str = "skipped") -> Outcome:
+    return Outcome(job, period, status, zh, en)
+
+
+def run_task_commit(task_code: str) -> dict[str, Any]:
+    """Commit a scheduled task (freeze its population) at its commit time. Exactly once."""
+    return _guarded("commit", task_code, f"commit:{task_code}", lambda: _commit(task_code))
+
+
+def _commit(code: str) -> Outcome:
+    from supervision.tasks import commit_task
+
+    rt = runtime()
+    job = "commit"
+    with rt.db.session() as session:
+        schedule = session.get(TaskSchedule, code)
+        task = session.get(Task, code)
+        if schedule is None or task is None or schedule.commit_at is None:
+            return _skipped(
+                job, code, "任务没有锁定排程，跳过", "no commit scheduled for the task; skipped"
+            )
+        if task.status != TaskStatus.DRAFT:
+            return _skipped(
+                job,
+                code,
+                f"任务已是{TaskStatus.ZH.get(task.status, task.status)}状态，无需锁定",
+                f"the task is already {task.status}; nothing to commit",
+            )
+        now = clock.now()
+        late = now - schedule.commit_at
+        if (
+            late > timedelta(seconds=rt.config.tasks.commit_grace_seconds)
+            or now >= schedule.draw_at
+        ):
+            schedule.state = SeedState.COMMIT_MISSED
+            session.add(schedule)
+            raise_alert(
+                session,
+                AlertKind.COMMIT_MISSED,
+                code,
+                f"任务 {code} 未能按时锁定（计划 {clock.local(schedule.commit_at):%Y-%m-%d %H:%M}，"
+                f"已晚 {_minutes(late)} 分钟），调度不再自动锁定；请人工处理并重新排程",
+                f"task {code} was not committed on time (due {clock.local(schedule.commit_at):%Y-%m-%d %H:%M}, "
+                f"{_minutes(late)} min late); the scheduler will not commit it; handle it and reschedule",
+            )
+            return _skipped(
+                job, code, "锁定时间已过，已提醒", "commit time missed; alert raised", "missed"
+            )
+        if not claim(session, job, code, holder=rt.holder):
+            session.rollback()
+            return already_done(job, code)
+        committed = commit_task(session, code)
+        result = {
+            "population_size": committed.population_size,
+            "population_digest": committed.population_digest,
+            "parameters_digest": committed.parameters_digest,
+        }
+        finish(session, job, code, result)
+        resolve_alerts(session, AlertKind.COMMIT_MISSED, code)
+    return Outcome(
+        job,
+        code,
+        "done",
+        f"任务 {code} 已锁定，抽查对象 {result['population_size']} 户",
+        f"task {code} committed, population {result['population_size']}",
+        result,
+    )
+
+
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def run_task_draw(task_code: str) -> dict[str, Any]:
+    """Draw a scheduled task at its public draw time with its seed. Exactly once.
+
+    No seed at draw time: no draw, a ``seed_missing`` alert, and the job retries every
+    ``tasks.seed_retry_seconds`` until the seed deadline.
+    """
+    return _guarded("draw", task_code, f"draw:{task_code}", lambda: _draw(task_code))
+
+
+def _draw(code: str) -> Outcome:
+    from supervision.drawing import draw_task
+
+    rt = runtime()
+    job = "draw"
+    grace = timedelta(seconds=rt.config.tasks.draw_grace_seconds)
+    with rt.db.session() as session:
+        schedule = session.get(TaskSchedule, code)
+        task = session.get(Task, code)
+        if schedule is None or task is None:
+            return _skipped(job, code, "任务没有排程，跳过", "the task has no schedule; skipped")
+        if schedule.state in (SeedState.DRAWN, SeedState.MISSED, SeedState.ABANDONED):
+            return _skipped(
+                job,
+                code,
+                f"该任务的抽取已结束（{schedule.state}）",
+                f"the draw is over ({schedule.state})",
+            )
+        now = clock.now()
+        if task.status == TaskStatus.DRAWN:
+            schedule.state = SeedState.DRAWN
+            session.add(schedule)
+            return _skipped(
+                job,
+                code,
+                "任务已抽取（在调度之外），无需再抽",
+                "the task was already drawn (outside the scheduler)",
+            )
+        if task.status == TaskStatus.CANCELLED:
+            schedule.state = SeedState.ABANDONED
+            session.add(schedule)
+            return _skipped(job, code, "任务已撤销，不抽取", "the task was cancelled; no draw")
+        if now < schedule.draw_at:
+            return _skipped(job, code, "尚未到抽取时间", "not yet draw time")
+        late = now - schedule.draw_at
+        if schedule.seed_missing_since is None and late > grace:
+            schedule.state = SeedState.MISSED
+            session.add(schedule)
+            raise_alert(
+                session,
+                AlertKind.DRAW_MISSED,
+                code,
+                f"任务 {code} 的公开抽取时间 {clock.local(schedule.draw_at):%Y-%m-%d %H:%M} 已错过 {_minutes(late)} 分钟"
+                f"（超过宽限 {_minutes(grace)} 分钟），调度不再自动抽取；请重新排程或人工公开抽取",
+                f"the public draw of task {code} at {clock.local(schedule.draw_at):%Y-%m-%d %H:%M} was missed "
+                f"by {_minutes(late)} min (grace {_minutes(grace)} min); the scheduler will not draw late; "
+                "reschedule it or draw it in public by hand",
+            )
+            return _skipped(
+                job,
+                code,
+                "抽取时间已错过，已提醒，不抽取",
+                "draw time missed; alert raised, no draw",
+                "missed",
+            )
+        seed = seed_source(schedule.seed_source).seed_for(schedule, now)
+        entered_in_time = seed is not None and (
+            schedule.seed_entered_at is None or schedule.seed_entered_at <= schedule.seed_deadline
+        )
+        if now > schedule.seed_deadline + grace or (
+            now > schedule.seed_deadline and not entered_in_time
+        ):
+            schedule.state = SeedState.ABANDONED
+            session.add(schedule)
+            resolve_alerts(session, AlertKind.SEED_MISSING, code)
+            raise_alert(
+                session,
+                AlertKind.SEED_DEADLINE_PASSED,
+                code,
+                f"任务 {code} 到种子录入截止时间 {clock.local(schedule.seed_deadline):%Y-%m-%d %H:%M} 仍无随机种子，未抽取；请重新排程",
+                f"task {code} had no seed by its seed deadline {clock.local(schedule.seed_deadline):%Y-%m-%d %H:%M}; "
+                "not drawn; reschedule it",
+            )
+            return _skipped(
+                job,
+                code,
+                "种子截止时间已过，未抽取",
+                "seed deadline passed; not drawn",
+                "abandoned",
+            )
+        not_ready = None
+        if task.status == TaskStatus.DRAFT:
+            not_ready = ("任务尚未锁定", "the task is not committed")
+        elif seed is None:
+            not_ready = ("尚未录入随机种子", "no seed has been entered")
+        elif (
+            task.committed_at is not None
+            and schedule.seed_entered_at is not None
+            and (schedule.seed_entered_at <= task.committed_at)
+        ):
+            # Cannot happen through `seed enter`; refuse rather than draw with a pre-commit seed.
+            not_ready = (
+                "随机种子早于锁定录入，不能使用",
+                "the seed was entered before the commit and cannot be used",
+            )
+        if not_ready is not None:
+            schedule.seed_missing_since = schedule.seed_missing_since or now
+            schedule.state = SeedState.WAITING
+            session.add(schedule)
+            raise_alert(
+                session,
+                AlertKind.SEED_MISSING,
+                code,
+                f"任务 {code} 到抽取时间未能抽取：{not_ready[0]}。将每 {rt.config.tasks.seed_retry_seconds} 秒重试，"
+                f"直到 {clock.local(schedule.seed_deadline):%Y-%m-%d %H:%M}（supervision seed enter {code} 种子）",
+                f"task {code} could not be drawn at draw time: {not_ready[1]}. Retrying every "
+                f"{rt.config.tasks.seed_retry_seconds} s until {clock.local(schedule.seed_deadline):%Y-%m-%d %H:%M} "
+                f"(supervision seed enter {code} SEED)",
+            )
+            return _skipped(
+                job, code, f"{not_ready[0]}，等待重试", f"{not_ready[1]}; will retry", "waiting"
+            )
+        assert seed is not None
+        if not claim(session, job, code, holder=rt.holder):
+            session.rollback()
+            return already_done(job, code)
+        result = _jsonable(draw_task(session, code, seed))
+        result["late_seconds"] = int(late.total_seconds())
+        schedule.state = SeedState.DRAWN
+        session.add(schedule)
+        finish(session, job, code, result)
+        resolve_alerts(session, AlertKind.SEED_MISSING, code)
+    return Outcome(
+        job,
+        code,
+        "done",
+        f"任务 {code} 已抽取：{result.get('picked')} 户，{result.get('assignments')} 个检查人员指派",
+        f"task {code} drawn: {result.get('picked')} entities, {result.get('assignments')} assignments",
+        result,
+    )
+
+
+# --------------------------------------------------------------------------- recurring jobs
+def _recurring(
+    job: str, cron: str, timezone: str, work: Callable[[Session, dt.date], dict[str, Any]]
+) -> dict[str, Any]:
+    now = clock.now()
+    zone = ZoneInfo(timezone)
+    fire = last_fire_time(cron_trigger(cron, timezone), now) or now
+    period = period_key(fire, zone)
+    day = fire.astimezone(zone).date()
+    rt = runtime()
+    return _guarded(
+        job, period, job, lambda: run_once(rt.db, job, period, lambda s: _jsonable(work(s, day)))
+    )
+
+
+def run_nightly_check(cron: str, timezone: str) -> dict[str, Any]:
+    """The nightly incremental compliance check, as of the scheduled day. Exactly once."""
+    return _recurring("nightly_check", cron, timezone, _check)
+
+
+def run_deadline_watch(cron: str, timezone: str) -> dict[str, Any]:
+    """Deadlines due and overdue (publication, rectification) become alerts. Exactly once."""
+    return _recurring("deadline_watch", cron, timezone, _watch_deadlines)
+
+
+def run_publication(cron: str, timezone: str) -> dict[str, Any]:
+    """Publish approved results, then rebuild the public site incrementally. Exactly once."""
+    return _recurring("publish_results", cron, timezone, _publish)
+
+
+# --------------------------------------------------------------------------- the work
+class _BoundEngine:
+    """An engine look-alike whose begin()/connect() hand out one open connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect
+        self.url = conn.engine.url
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        yield self._conn
+
+    connect = begin
+
+
+class _InTransaction:
+    """A Database view bound to the claiming transaction.
+
+    ``run_check`` opens its own transaction with ``db.engine.begin()``; handing it this
+    view makes its writes part of the transaction that claimed the key, so the run and
+    its key commit together or not at all.
+    """
+
+    def __init__(self, db: Database, conn: Connection) -> None:
+        self.url = db.url
+        self.engine = _BoundEngine(conn)
+        self.is_sqlite = db.is_sqlite
+
+
+def _check(session: Session, day: dt.date) -> dict[str, Any]:
+    from supervision.checking import run_check
+
+    bound = cast(Database, _InTransaction(runtime().db, session.connection()))
+    summary = run_check(bound, as_of=day)
+    return summary.to_dict()
+
+
+def _optional(module: str, name: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+def _watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
+    watch = _optional("supervision.deadlines", "watch_deadlines")
+    if watch is None:
+        logger.warning(
+            "deadline watch: supervision.deadlines.watch_deadlines is not available; skipped"
+        )
+        return {"skipped": "supervision.deadlines.watch_deadlines not available"}
+    messages: list[AlertMessage] = list(watch(session, day))
+    for message in messages:
+        raise_alert(session, message.kind, message.object, message.zh, message.en)
+    return {"alerts": len(messages)}
+
+
+def _publish(session: Session, day: dt.date) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    publish = _optional("supervision.results", "publish_approved")
+    if publish is None:
+        logger.warning(
+            "publication: supervision.results.publish_approved is not available; skipped"
+        )
+        result["results"] = "skipped: supervision.results.publish_approved not available"
+    else:
+        result["results"] = publish(session, now=clock.now())
+    return result

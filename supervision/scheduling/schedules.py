@@ -1,0 +1,131 @@
+"""Per-task schedules: when a task is committed, when it is drawn in public, and the seed.
+
+Set with ``supervision schedule set``; the running scheduler picks changes up at its next
+sync (``scheduler.sync_seconds``). Times without a zone are read in the configured zone
+(Asia/Shanghai by default).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from supervision import clock
+from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
+from supervision.models import Task, TaskStatus
+from supervision.models.scheduling import TaskSchedule
+from supervision.scheduling.seeds import seed_source
+
+
+def parse_time(text: str, tz: tzinfo, what: str) -> datetime:
+    """An ISO date-time; without an offset it is read in ``tz``. Returns aware UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationFailed(
+            f"{what} 不是有效的时间：{text}（例：2026-12-01T09:30）",
+            f"{what} is not a valid time: {text!r} (e.g. 2026-12-01T09:30)",
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(clock.now().tzinfo)
+
+
+def set_schedule(
+    session: Session,
+    task_code: str,
+    *,
+    draw_at: datetime,
+    seed_deadline: datetime,
+    commit_at: datetime | None = None,
+    source: str = "manual",
+) -> TaskSchedule:
+    """Create or replace a task's schedule; every rule broken is listed."""
+    task = session.get(Task, task_code)
+    if task is None:
+        raise NotFoundError(f"未知抽查任务 {task_code}", f"unknown task {task_code}")
+    seed_source(source)
+    now = clock.now()
+    problems: list[str] = []
+    if task.status not in (TaskStatus.DRAFT, TaskStatus.COMMITTED):
+        raise SupervisionError(
+            f"任务 {task_code} 状态为{TaskStatus.ZH.get(task.status, task.status)}，不能再排程",
+            f"task {task_code} is {task.status} and cannot be scheduled",
+        )
+    existing = session.get(TaskSchedule, task_code)
+    if existing is not None and existing.seed_entered_at is not None:
+        raise SupervisionError(
+            f"任务 {task_code} 的随机种子已录入，排程不能再改",
+            f"the seed of task {task_code} has been entered; its schedule can no longer change",
+        )
+    if commit_at is not None:
+        if task.status != TaskStatus.DRAFT:
+            problems.append(
+                "--commit-at: 任务已锁定，不能再设锁定时间 / the task is already committed"
+            )
+        elif commit_at <= now:
+            problems.append("--commit-at: 锁定时间应在将来 / the commit time must be in the future")
+        if commit_at >= draw_at:
+            problems.append(
+                "--commit-at: 锁定时间应早于抽取时间 / the commit time must be before the draw time"
+            )
+    if draw_at <= now:
+        problems.append("--draw-at: 抽取时间应在将来 / the draw time must be in the future")
+    if seed_deadline < draw_at:
+        problems.append(
+            "--seed-deadline: 种子录入截止时间不得早于抽取时间 / "
+            "the seed deadline must not be before the draw time"
+        )
+    if problems:
+        raise ValidationFailed(
+            f"任务 {task_code} 的排程有 {len(problems)} 处错误",
+            f"the schedule of task {task_code} has {len(problems)} problem(s)",
+            details=problems,
+        )
+    schedule = existing or TaskSchedule(
+        task_code=task_code,
+        draw_at=draw_at,
+        seed_deadline=seed_deadline,
+        created_at=now,
+        updated_at=now,
+    )
+    schedule.commit_at = commit_at
+    schedule.draw_at = draw_at
+    schedule.seed_deadline = seed_deadline
+    schedule.seed_source = source
+    schedule.seed_missing_since = None
+    schedule.state = None
+    schedule.updated_at = now
+    session.add(schedule)
+    session.flush()
+    return schedule
+
+
+def get_schedule(session: Session, task_code: str) -> TaskSchedule:
+    schedule = session.get(TaskSchedule, task_code)
+    if schedule is None:
+        raise NotFoundError(f"任务 {task_code} 没有排程", f"task {task_code} has no schedule")
+    return schedule
+
+
+def list_schedules(session: Session) -> list[TaskSchedule]:
+    return list(session.exec(select(TaskSchedule).order_by(col(TaskSchedule.draw_at))))
+
+
+def schedule_dict(schedule: TaskSchedule) -> dict[str, Any]:
+    def local(moment: datetime | None) -> str | None:
+        return clock.local(moment).isoformat() if moment else None
+
+    return {
+        "task": schedule.task_code,
+        "commit_at": local(schedule.commit_at),
+        "draw_at": local(schedule.draw_at),
+        "seed_deadline": local(schedule.seed_deadline),
+        "seed_source": schedule.seed_source,
+        "seed_entered": schedule.seed_entered_at is not None,
+        "seed_entered_at": local(schedule.seed_entered_at),
+        "seed_missing_since": local(schedule.seed_missing_since),
+        "state": schedule.state,
+    }

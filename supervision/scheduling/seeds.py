@@ -1,0 +1,132 @@
+"""Where a task's seed comes from, and when a seed may be entered.
+
+A seed source is a small interface: ``seed_for(schedule, now)`` returns the seed if it is
+available, else None. Today there is one source, ``manual``: a person enters the seed
+(e.g. dice rolled at the public draw session) with ``supervision seed enter``. A randomness
+beacon would be another source that fetches the pulse published at or after the draw time
+and returns it; adding one means a class here and an entry in SEED_SOURCES.
+
+Entry rules (pure, in ``check_seed_entry``): a seed is refused before the task is
+committed (the population must be frozen before anyone can know the seed), after the task
+was drawn or cancelled, after the seed deadline, a second time, and if it is not a valid
+seed (supervision.draws.validate_seed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Protocol
+
+from sqlmodel import Session
+
+from supervision import clock
+from supervision.draws import DrawError, validate_seed
+from supervision.errors import NotFoundError, SupervisionError
+from supervision.models import Task, TaskStatus
+from supervision.models.scheduling import TaskSchedule
+
+
+class SeedSource(Protocol):
+    name: ClassVar[str]
+    zh: ClassVar[str]
+
+    def seed_for(self, schedule: TaskSchedule, now: datetime) -> str | None:
+        """The seed for this task if it is available at ``now``, else None."""
+        ...
+
+
+class ManualSeed:
+    """A seed entered by a person after the commit (``supervision seed enter``)."""
+
+    name: ClassVar[str] = "manual"
+    zh: ClassVar[str] = "人工录入"
+
+    def seed_for(self, schedule: TaskSchedule, now: datetime) -> str | None:
+        return schedule.seed_value
+
+
+SEED_SOURCES: dict[str, SeedSource] = {ManualSeed.name: ManualSeed()}
+
+
+def seed_source(name: str) -> SeedSource:
+    try:
+        return SEED_SOURCES[name]
+    except KeyError:
+        raise SupervisionError(
+            f"未知随机种子来源 {name}，可选：{', '.join(SEED_SOURCES)}",
+            f"unknown seed source {name}; choose from {', '.join(SEED_SOURCES)}",
+        ) from None
+
+
+def check_seed_entry(
+    *,
+    task_code: str,
+    task_status: str,
+    committed_at: datetime | None,
+    seed_source: str,
+    seed_deadline: datetime,
+    already_entered: datetime | None,
+    now: datetime,
+) -> None:
+    """Raise SupervisionError if a seed may not be entered now (pure: no I/O)."""
+    if task_status == TaskStatus.DRAFT or committed_at is None or committed_at > now:
+        raise SupervisionError(
+            f"任务 {task_code} 尚未锁定，不能录入随机种子：种子必须在锁定之后、抽取之前录入",
+            f"task {task_code} is not committed yet; the seed must be entered after the "
+            "commit and before the draw",
+        )
+    if task_status != TaskStatus.COMMITTED:
+        raise SupervisionError(
+            f"任务 {task_code} 状态为{TaskStatus.ZH.get(task_status, task_status)}，不再接受随机种子",
+            f"task {task_code} is {task_status} and takes no seed any more",
+        )
+    if seed_source != ManualSeed.name:
+        raise SupervisionError(
+            f"任务 {task_code} 的随机种子来源是 {seed_source}，不能人工录入",
+            f"task {task_code} takes its seed from {seed_source}, not from manual entry",
+        )
+    if already_entered is not None:
+        raise SupervisionError(
+            f"任务 {task_code} 的随机种子已于 {clock.local(already_entered):%Y-%m-%d %H:%M:%S} 录入，不能更改",
+            f"the seed of task {task_code} was entered at "
+            f"{clock.local(already_entered):%Y-%m-%d %H:%M:%S} and cannot be changed",
+        )
+    if now > seed_deadline:
+        raise SupervisionError(
+            f"任务 {task_code} 的随机种子录入截止时间 {clock.local(seed_deadline):%Y-%m-%d %H:%M} 已过",
+            f"the seed deadline of task {task_code} "
+            f"({clock.local(seed_deadline):%Y-%m-%d %H:%M}) has passed",
+        )
+
+
+def enter_seed(session: Session, task_code: str, seed: str) -> TaskSchedule:
+    """Record a manually entered seed with the time of entry; the draw job uses it."""
+    schedule = session.get(TaskSchedule, task_code)
+    task = session.get(Task, task_code)
+    if task is None:
+        raise NotFoundError(f"未知抽查任务 {task_code}", f"unknown task {task_code}")
+    if schedule is None:
+        raise NotFoundError(
+            f"任务 {task_code} 没有排程；请先运行 supervision schedule set",
+            f"task {task_code} has no schedule; run `supervision schedule set` first",
+        )
+    try:
+        seed = validate_seed(seed)
+    except DrawError as exc:
+        raise SupervisionError(exc.zh, exc.en) from None
+    now = clock.now()
+    check_seed_entry(
+        task_code=task_code,
+        task_status=task.status,
+        committed_at=task.committed_at,
+        seed_source=schedule.seed_source,
+        seed_deadline=schedule.seed_deadline,
+        already_entered=schedule.seed_entered_at,
+        now=now,
+    )
+    schedule.seed_value = seed
+    schedule.seed_entered_at = now
+    schedule.updated_at = now
+    session.add(schedule)
+    session.flush()
+    return schedule
