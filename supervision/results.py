@@ -840,6 +840,23 @@ def _row_dict(row: InspectionResult) -> dict[str, Any]:
     return data
 
 
+def _versions(versions: list[InspectionResult]) -> list[dict[str, Any]]:
+    """Version dicts; a published version later replaced by a published correction gets
+    ``superseded_at`` (when the correction was published) — what changed and when."""
+    out = []
+    for n, v in enumerate(versions):
+        data = _row_dict(v)
+        data["current"] = n == len(versions) - 1
+        later = [w for w in versions[n + 1 :] if w.state == S.PUBLISHED]
+        data["superseded_at"] = (
+            later[0].published_at.isoformat()
+            if v.state == S.PUBLISHED and later and later[0].published_at
+            else None
+        )
+        out.append(data)
+    return out
+
+
 def entity_results(session: Session, *, task_code: str, uscc: str) -> dict[str, Any]:
     """Everything about one drawn entity's results: every version of every item, the
     assigned team, and the replies (published ones are the entity's own statement)."""
@@ -854,7 +871,7 @@ def entity_results(session: Session, *, task_code: str, uscc: str) -> dict[str, 
                 "department": spec["department_code"],
                 "team": _team(session, task_code, uscc, spec["department_code"]),
                 "state": versions[-1].state if versions else S.NOT_ENTERED,
-                "versions": [_row_dict(v) for v in versions],
+                "versions": _versions(versions),
             }
         )
     replies = session.exec(
