@@ -267,7 +267,9 @@ def test_cli_check_and_dry_run(cli: Any, db_url: str, tmp_path: Path) -> None:
     assert data["mode"] == "full" and data["findings"]["new"] == 6
     text = cli("check", "--as-of", AS_OF.isoformat()).stdout
     assert "增量" in text and "incremental" in text and "supervision review list" in text
-    dry = cli("check", "--dry-run", "--rules", str(default_rules_dir()), "--as-of", "2025-08-01", "--json")
+    dry = cli(
+        "check", "--dry-run", "--rules", str(default_rules_dir()), "--as-of", "2025-08-01", "--json"
+    )
     rules = json.loads(dry.stdout)["rules"]
     assert all(c["new"] == 0 and c["gone"] == 0 for c in rules.values())
     bad = cli("check", "--as-of", "2025-13-01", expect=1)

@@ -97,7 +97,12 @@ def province() -> tuple[dict[str, str], list[dict[str, Any]], list[dict[str, Any
             u["rectification"],
             {"order_no": "ZG-1", "ordered_on": "2025-06-01", "due_on": "2025-07-01"},
         ),
-        record_row("address_check", 2003, u["unreachable"], {"checked_on": "2025-07-15", "reachable": False}),
+        record_row(
+            "address_check",
+            2003,
+            u["unreachable"],
+            {"checked_on": "2025-07-15", "reachable": False},
+        ),
     ]
     for i, day in enumerate(("2025-07-01", "2025-07-10", "2025-07-20")):
         records.append(record_row("complaint", 2100 + i, u["complaints"], {"received_on": day}))
