@@ -64,6 +64,7 @@ def _lazy_progress(
 ) -> Iterator[tuple[Callable[[int], object], Callable[[int], object]]]:
     """A progress bar that starts once the total is known: yields (on_total, advance)."""
     stack = ExitStack()
+
     def idle(n: int = 1) -> None:
         return None
 

@@ -1,0 +1,180 @@
+"""The review queue: list filters and order, show, confirm (risk class, marks), dismiss."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from test_check_support import AS_OF, dump, load, province
+
+from supervision.checking import run_check
+from supervision.db import Database
+from supervision.errors import NotFoundError, SupervisionError
+from supervision.models import Entity
+from supervision.models.findings import EntityMark, Finding
+from supervision.review import (
+    confirm_finding,
+    dismiss_finding,
+    entity_review,
+    flagged_count,
+    review_queue,
+)
+
+_E = Entity.__table__  # type: ignore[attr-defined]
+_F = Finding.__table__  # type: ignore[attr-defined]
+_M = EntityMark.__table__  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def checked(db: Database) -> dict[str, str]:
+    usccs, entities, records = province()
+    # One entity in another prefecture (包头 150200) for the region filter.
+    for row in entities:
+        if row["uscc"] == usccs["licence"]:
+            row["region_code"] = "150203"
+    load(db, entities, records)
+    run_check(db, as_of=AS_OF)
+    return usccs
+
+
+def _finding_id(db: Database, uscc: str) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(_F.c.id).where(_F.c.uscc == uscc)).scalar_one())
+
+
+def test_list_sorts_by_severity_then_age_and_filters(db: Database, checked: dict[str, str]) -> None:
+    items = review_queue(db)
+    assert len(items) == 6 and flagged_count(db) == 6
+    ranks = ["critical", "high", "medium", "low"]
+    assert [ranks.index(i.severity) for i in items] == sorted(
+        ranks.index(i.severity) for i in items
+    )
+    assert items[0].uscc == checked["serious"]
+    assert {i.uscc for i in review_queue(db, severity="high")} == {
+        checked["licence"],
+        checked["rectification"],
+        checked["unreachable"],
+    }
+    assert [i.uscc for i in review_queue(db, rule="samr.frequent-complaints")] == [
+        checked["complaints"]
+    ]
+    assert [i.uscc for i in review_queue(db, region="150200")] == [checked["licence"]]
+    assert [i.uscc for i in review_queue(db, region="150203")] == [checked["licence"]]
+    assert len(review_queue(db, region="150000")) == 6
+    assert len(review_queue(db, department="市场监督管理部门")) == 6
+    assert review_queue(db, department="税务") == []
+    assert len(review_queue(db, limit=2)) == 2
+    with pytest.raises(SupervisionError):
+        review_queue(db, severity="urgent")
+
+
+def test_show_explains(db: Database, checked: dict[str, str]) -> None:
+    page = entity_review(db, checked["no_report"])
+    assert page["flagged"] is True
+    (finding,) = page["findings"]
+    assert finding["rule"]["title_zh"] == "未按期报送年度报告"
+    assert finding["rule"]["title_en"].startswith("Annual report")
+    assert {"law": "企业信息公示暂行条例", "article": "第八条"} in finding["rule"]["legal_basis"]
+    assert finding["rule_version"] == 1
+    assert {m["t"] for m in finding["matched"]} == {"entity", "annual_report"}
+    assert entity_review(db, checked["clean"])["flagged"] is False
+    with pytest.raises(NotFoundError):
+        entity_review(db, "911501020000000000")
+
+
+def test_confirm_raises_risk_class_and_marks(db: Database, checked: dict[str, str]) -> None:
+    uscc = checked["licence"]  # on_confirm: raise_risk_class, mark_for_targeted_draw
+    fid = _finding_id(db, uscc)
+    with db.engine.connect() as conn:
+        before = conn.execute(
+            select(_E.c.risk_class, _E.c.updated_at).where(_E.c.uscc == uscc)
+        ).one()
+    result = confirm_finding(db, fid, note="现场核实无证经营", by="王五")
+    actions = {e["action"]: e for e in result["effects"]}
+    assert actions["raise_risk_class"] == {"action": "raise_risk_class", "from": "B", "to": "C"}
+    assert "mark_for_targeted_draw" in actions
+    assert actions["transfer_to_case_handling"]["status"] == "pending"
+    with db.engine.connect() as conn:
+        after = conn.execute(
+            select(_E.c.risk_class, _E.c.updated_at).where(_E.c.uscc == uscc)
+        ).one()
+        row = conn.execute(select(_F).where(_F.c.id == fid)).one()
+        mark = conn.execute(select(_M).where(_M.c.uscc == uscc)).one()
+    assert before.risk_class == "B" and after.risk_class == "C"
+    assert after.updated_at > before.updated_at
+    assert row.status == "confirmed" and row.decided_by == "王五" and row.decided_at is not None
+    assert row.note == "现场核实无证经营"
+    assert mark.finding_id == fid and mark.created_by == "王五"
+    # The entity changed, so the next incremental run checks it; the decision stands.
+    later = run_check(db, as_of=AS_OF)
+    assert later.entities_checked == 1 and later.new == 0
+    assert entity_review(db, uscc)["flagged"] is False
+    # A decided finding cannot be decided again.
+    with pytest.raises(SupervisionError):
+        dismiss_finding(db, fid, reason="再议", by="王五")
+
+
+def test_risk_class_stops_at_d(db: Database, checked: dict[str, str]) -> None:
+    uscc = checked["serious"]
+    with db.engine.begin() as conn:
+        conn.execute(_E.update().where(_E.c.uscc == uscc).values(risk_class="D"))
+    result = confirm_finding(db, _finding_id(db, uscc), note="届满三年", by="王五")
+    raised = next(e for e in result["effects"] if e["action"] == "raise_risk_class")
+    assert raised == {"action": "raise_risk_class", "from": "D", "to": "D"}
+
+
+def test_dismiss_requires_a_reason_and_changes_nothing(
+    db: Database, checked: dict[str, str]
+) -> None:
+    fid = _finding_id(db, checked["complaints"])
+    before = dump(db)
+    for reason in (None, "", "   "):
+        with pytest.raises(SupervisionError) as info:
+            dismiss_finding(db, fid, reason=reason, by="李四")
+        assert "理由" in info.value.zh and "reason" in info.value.en
+    assert dump(db) == before
+    dismiss_finding(db, fid, reason="投诉人撤回", by="李四")
+    with db.engine.connect() as conn:
+        row = conn.execute(select(_F).where(_F.c.id == fid)).one()
+        marks = conn.execute(select(func.count()).select_from(_M)).scalar_one()
+    assert row.status == "dismissed" and row.note == "投诉人撤回" and row.decided_by == "李四"
+    assert marks == 0
+
+
+# ---------------------------------------------------------------- CLI
+def test_review_cli(cli: Any, db_url: str) -> None:
+    database = Database(db_url)
+    try:
+        usccs, entities, records = province()
+        load(database, entities, records)
+    finally:
+        database.dispose()
+    cli("check", "--as-of", AS_OF.isoformat())
+    listed = json.loads(cli("review", "list", "--json").stdout)
+    assert len(listed) == 6 and listed[0]["severity"] == "critical"
+    high = json.loads(cli("review", "list", "--severity", "high", "--json").stdout)
+    assert {i["severity"] for i in high} == {"high"}
+    text = cli("review", "list").stdout
+    assert "samr.abnormal-three-years-serious-list" in text
+    shown = json.loads(cli("review", "show", usccs["no_report"], "--json").stdout)
+    fid = shown["findings"][0]["id"]
+    assert "依据" in cli("review", "show", usccs["no_report"]).stdout
+    refused = cli("review", "dismiss", str(fid), "--by", "李四", expect=1)
+    assert "理由" in refused.stderr and "reason" in refused.stderr
+    assert json.loads(cli("review", "list", "--json").stdout) == listed
+    done = json.loads(
+        cli("review", "dismiss", str(fid), "--reason", "已补报", "--by", "李四", "--json").stdout
+    )
+    assert done["status"] == "dismissed"
+    lic = json.loads(
+        cli("review", "list", "--rule", "samr.licence-expired-still-operating", "--json").stdout
+    )
+    confirmed = cli(
+        "review", "confirm", str(lic[0]["finding_id"]), "--note", "核实", "--by", "王五"
+    )
+    assert "raise_risk_class" in confirmed.stdout
+    missing = cli("review", "confirm", "99999", "--note", "x", expect=1)
+    assert "99999" in missing.stderr
+    assert len(json.loads(cli("review", "list", "--json").stdout)) == 4
