@@ -29,7 +29,10 @@ class AlertKind:
     COMMIT_MISSED = "commit_missed"
     JOB_FAILED = "job_failed"
     JOB_MISSED = "job_missed"
-    DEADLINE = "deadline"
+    PUBLICATION_DUE = "publication_due"
+    PUBLICATION_OVERDUE = "publication_overdue"
+    RECHECK_DUE = "rectification_overdue"
+    CASE_TRANSFER = "case_transfer"
     LEASE_LOST = "lease_lost"
 
 
@@ -39,6 +42,70 @@ class AlertMessage:
     object: str
     zh: str
     en: str
+
+
+#: Alert kinds owned by the deadline watch: an open one that the watch no longer finds
+#: (published, rectified) is resolved by the next watch.
+DEADLINE_KINDS = [
+    AlertKind.PUBLICATION_DUE,
+    AlertKind.PUBLICATION_OVERDUE,
+    AlertKind.RECHECK_DUE,
+    AlertKind.CASE_TRANSFER,
+]
+
+
+def deadline_alerts(deadlines: dict[str, Any], warn_workdays: int) -> list[AlertMessage]:
+    """Alerts for the deadlines listed by supervision.deadlines.list_deadlines (pure).
+
+    Publication overdue, or due within ``warn_workdays`` working days; rectification past
+    its due date (re-check needed); rectification recorded as not done (case transfer).
+    """
+    found: list[AlertMessage] = []
+    for d in deadlines.get("publication", []):
+        obj = f"{d['task']}/{d['uscc']}"
+        if d["overdue"]:
+            found.append(
+                AlertMessage(
+                    AlertKind.PUBLICATION_OVERDUE,
+                    obj,
+                    f"任务 {d['task']} 主体 {d['uscc']} 的检查结果应于 {d['due']} 前公示，已超期 {d['workdays_over']} 个工作日",
+                    f"results of {d['uscc']} in task {d['task']} were due for publication by {d['due']}; "
+                    f"{d['workdays_over']} working day(s) overdue",
+                )
+            )
+        elif d["workdays_left"] <= warn_workdays:
+            found.append(
+                AlertMessage(
+                    AlertKind.PUBLICATION_DUE,
+                    obj,
+                    f"任务 {d['task']} 主体 {d['uscc']} 的检查结果须于 {d['due']} 前公示（剩 {d['workdays_left']} 个工作日）",
+                    f"results of {d['uscc']} in task {d['task']} must be published by {d['due']} "
+                    f"({d['workdays_left']} working day(s) left)",
+                )
+            )
+    for d in deadlines.get("rectification", []):
+        obj = f"{d['task']}/{d['uscc']}/{d['item']}"
+        if d.get("case_transfer"):
+            found.append(
+                AlertMessage(
+                    AlertKind.CASE_TRANSFER,
+                    obj,
+                    f"任务 {d['task']} 主体 {d['uscc']} 事项 {d['item']} 逾期未整改，应移送办案机构",
+                    f"{d['uscc']} did not rectify item {d['item']} of task {d['task']}; "
+                    "transfer the case lead",
+                )
+            )
+        elif d.get("recheck"):
+            found.append(
+                AlertMessage(
+                    AlertKind.RECHECK_DUE,
+                    obj,
+                    f"任务 {d['task']} 主体 {d['uscc']} 事项 {d['item']} 整改期限 {d['due']} 已过，需复查",
+                    f"the rectification of {d['uscc']} for item {d['item']} of task {d['task']} "
+                    f"was due {d['due']}; re-check it",
+                )
+            )
+    return found
 
 
 def raise_alert(session: Session, kind: str, obj: str, zh: str, en: str) -> None:
@@ -92,15 +159,12 @@ def resolve_alert_id(session: Session, alert_id: int) -> Alert:
     return alert
 
 
-def open_alerts(session: Session) -> list[Alert]:
-    """Open alerts, oldest first."""
-    return list(
-        session.exec(
-            select(Alert)
-            .where(col(Alert.resolved_at).is_(None))
-            .order_by(col(Alert.raised_at), col(Alert.id))
-        )
-    )
+def open_alerts(session: Session, kinds: list[str] | None = None) -> list[Alert]:
+    """Open alerts (of ``kinds`` if given), oldest first."""
+    query = select(Alert).where(col(Alert.resolved_at).is_(None))
+    if kinds is not None:
+        query = query.where(col(Alert.kind).in_(kinds))
+    return list(session.exec(query.order_by(col(Alert.raised_at), col(Alert.id))))
 
 
 def alert_dict(alert: Alert) -> dict[str, Any]:

@@ -17,6 +17,13 @@ enabled = true
 commit_grace_seconds = 86400        # commit late, but never after the draw time
 draw_grace_seconds = 600            # a draw later than this after its time is not made
 seed_retry_seconds = 300            # with no seed at draw time, try again this often
+
+[deadlines]
+warn_workdays = 3                   # alert when a publication is due within this many working days
+
+[site]
+out_dir = "site"                    # rebuild the public site here after each publication
+languages = "all"                   # zh, en or all; without out_dir the rebuild is skipped
 ```
 
 Day-of-week numbers are refused: APScheduler 3 counts 0 as Monday where crontab counts
@@ -82,6 +89,9 @@ class SchedulerConfig:
     sync_seconds: int = 60
     jobs: dict[str, RecurringJob] = field(default_factory=dict)
     tasks: TaskTimings = field(default_factory=TaskTimings)
+    warn_workdays: int = 3
+    site_dir: str | None = None
+    site_languages: str = "all"
     source: str = "(defaults)"
 
     @property
@@ -113,6 +123,8 @@ class SchedulerConfig:
                 "draw_grace_seconds": self.tasks.draw_grace_seconds,
                 "seed_retry_seconds": self.tasks.seed_retry_seconds,
             },
+            "deadlines": {"warn_workdays": self.warn_workdays},
+            "site": {"out_dir": self.site_dir, "languages": self.site_languages},
         }
 
 
@@ -166,7 +178,7 @@ def _unknown(data: dict[str, Any], allowed: set[str], where: str, problems: list
 def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerConfig:
     """Check a configuration mapping in full; every problem is listed, in both languages."""
     problems: list[str] = []
-    _unknown(data, {"timezone", "scheduler", "jobs", "tasks"}, "", problems)
+    _unknown(data, {"timezone", "scheduler", "jobs", "tasks", "deadlines", "site"}, "", problems)
     timezone = data.get("timezone", DEFAULT_TIMEZONE)
     try:
         ZoneInfo(str(timezone))
@@ -241,6 +253,25 @@ def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerCon
             tasks, "seed_retry_seconds", defaults.seed_retry_seconds, "tasks", problems
         ),
     )
+    deadlines = data.get("deadlines", {})
+    if not isinstance(deadlines, dict):
+        problems.append("deadlines: 应为表 / must be a table")
+        deadlines = {}
+    _unknown(deadlines, {"warn_workdays"}, "deadlines.", problems)
+    warn = _positive_int(deadlines, "warn_workdays", 3, "deadlines", problems)
+    site = data.get("site", {})
+    if not isinstance(site, dict):
+        problems.append("site: 应为表 / must be a table")
+        site = {}
+    _unknown(site, {"out_dir", "languages"}, "site.", problems)
+    site_dir = site.get("out_dir")
+    if site_dir is not None and (not isinstance(site_dir, str) or not site_dir.strip()):
+        problems.append("site.out_dir: 应为目录路径 / must be a folder path")
+        site_dir = None
+    languages = site.get("languages", "all")
+    if languages not in ("zh", "en", "all"):
+        problems.append("site.languages: 应为 zh、en 或 all / must be zh, en or all")
+        languages = "all"
     if problems:
         raise ValidationFailed(
             f"调度配置 {source} 有 {len(problems)} 处错误",
@@ -254,6 +285,9 @@ def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerCon
         sync_seconds=sync,
         jobs=jobs,
         tasks=timings,
+        warn_workdays=warn,
+        site_dir=site_dir,
+        site_languages=str(languages),
         source=source,
     )
 

@@ -23,7 +23,6 @@ Recurring jobs take their cron line and zone so that they can name their period.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -34,14 +33,21 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from supervision import clock
 from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.models import Task, TaskStatus
 from supervision.models.scheduling import SeedState, TaskSchedule
-from supervision.scheduling.alerts import AlertKind, AlertMessage, raise_alert, resolve_alerts
+from supervision.scheduling.alerts import (
+    DEADLINE_KINDS,
+    AlertKind,
+    deadline_alerts,
+    open_alerts,
+    raise_alert,
+    resolve_alerts,
+)
 from supervision.scheduling.config import SchedulerConfig, cron_trigger
 from supervision.scheduling.runs import (
     HOLDER,
@@ -57,6 +63,9 @@ from supervision.scheduling.runs import (
 from supervision.scheduling.seeds import seed_source
 
 logger = logging.getLogger("supervision.scheduler")
+
+#: Who the trail records as the actor of what the scheduler does by itself.
+SCHEDULER_ACTOR = "scheduler"
 
 
 # --------------------------------------------------------------------------- runtime
@@ -389,8 +398,15 @@ def run_deadline_watch(cron: str, timezone: str) -> dict[str, Any]:
 
 
 def run_publication(cron: str, timezone: str) -> dict[str, Any]:
-    """Publish approved results, then rebuild the public site incrementally. Exactly once."""
-    return _recurring("publish_results", cron, timezone, _publish)
+    """Publish approved results, then rebuild the public site incrementally. Exactly once.
+
+    The site is rebuilt after the publication committed (it reads committed data), and
+    only by the run that published; its failure raises an alert, the publication stands.
+    """
+    outcome = _recurring("publish_results", cron, timezone, _publish)
+    if outcome["status"] == "done":
+        outcome["site"] = _rebuild_site()["site"]
+    return outcome
 
 
 # --------------------------------------------------------------------------- the work
@@ -431,34 +447,81 @@ def _check(session: Session, day: dt.date) -> dict[str, Any]:
     return summary.to_dict()
 
 
-def _optional(module: str, name: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-
-
 def _watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
-    watch = _optional("supervision.deadlines", "watch_deadlines")
-    if watch is None:
-        logger.warning(
-            "deadline watch: supervision.deadlines.watch_deadlines is not available; skipped"
-        )
-        return {"skipped": "supervision.deadlines.watch_deadlines not available"}
-    messages: list[AlertMessage] = list(watch(session, day))
+    from supervision.deadlines import list_deadlines
+
+    messages = deadline_alerts(list_deadlines(session, as_of=day), runtime().config.warn_workdays)
     for message in messages:
         raise_alert(session, message.kind, message.object, message.zh, message.en)
-    return {"alerts": len(messages)}
+    current = {(m.kind, m.object) for m in messages}
+    resolved = 0
+    for alert in open_alerts(session, DEADLINE_KINDS):
+        if (alert.kind, alert.object) not in current:
+            resolved += resolve_alerts(session, alert.kind, alert.object)
+    counts: dict[str, int] = {}
+    for message in messages:
+        counts[message.kind] = counts.get(message.kind, 0) + 1
+    return {"as_of": day.isoformat(), "alerts": counts, "resolved": resolved}
 
 
 def _publish(session: Session, day: dt.date) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    publish = _optional("supervision.results", "publish_approved")
-    if publish is None:
-        logger.warning(
-            "publication: supervision.results.publish_approved is not available; skipped"
+    """Publish every task's approved results (entities whose results are all approved)."""
+    from supervision.models.results import InspectionResult, ResultState
+    from supervision.results import IllegalTransition, publish_results
+
+    tasks = sorted(
+        set(
+            session.exec(
+                select(InspectionResult.task_code).where(
+                    InspectionResult.state == ResultState.APPROVED
+                )
+            )
         )
-        result["results"] = "skipped: supervision.results.publish_approved not available"
-    else:
-        result["results"] = publish(session, now=clock.now())
-    return result
+    )
+    published: dict[str, int] = {}
+    waiting: dict[str, list[str]] = {}
+    for code in tasks:
+        try:
+            done = publish_results(session, task_code=code, actor=SCHEDULER_ACTOR)
+        except IllegalTransition as exc:  # nothing ready in this task: not an error
+            waiting[code] = exc.details
+            continue
+        published[code] = len(done["published"])
+        for uscc in {p["uscc"] for p in done["published"]}:
+            for kind in (AlertKind.PUBLICATION_DUE, AlertKind.PUBLICATION_OVERDUE):
+                resolve_alerts(session, kind, f"{code}/{uscc}")
+        if done["not_ready"]:
+            waiting[code] = done["not_ready"]
+    return {"published": published, "not_ready": waiting}
+
+
+def _rebuild_site() -> dict[str, Any]:
+    """Rebuild the public site incrementally after a publication (if configured)."""
+    rt = runtime()
+    if rt.config.site_dir is None:
+        logger.info("site: [site] out_dir is not configured; the site was not rebuilt")
+        return {"site": "skipped: [site] out_dir not configured"}
+    try:
+        from supervision.site import publish_site
+    except ImportError:
+        logger.info("site: supervision.site.publish_site is not available; skipped")
+        return {"site": "skipped: supervision.site not available"}
+    try:
+        report = publish_site(rt.db, rt.config.site_dir, languages=rt.config.site_languages)
+    except Exception as exc:
+        error = _error_text(exc)
+        with rt.db.session() as session:
+            raise_alert(
+                session,
+                AlertKind.JOB_FAILED,
+                "publish_results:site",
+                f"公示网站重建失败（{rt.config.site_dir}）：{error}；可运行 supervision publish 重试",
+                f"rebuilding the public site in {rt.config.site_dir} failed: {error}; "
+                "run `supervision publish` to retry",
+            )
+        logger.error("site rebuild failed: %s", error)
+        return {"site": f"failed: {error}"}
+    with rt.db.session() as session:
+        resolve_alerts(session, AlertKind.JOB_FAILED, "publish_results:site")
+    summary = {k: v for k, v in report.as_dict().items() if k != "written_paths"}
+    return {"site": _jsonable(summary)}
