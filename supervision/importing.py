@@ -433,7 +433,7 @@ def map_headers(kind: Kind, headers: list[str], *, ignore_unknown: bool) -> list
 
 
 # ---------------------------------------------------------------- validation (pure; runs in workers)
-_IMMUTABLE = (str, int, float, bool, date, datetime, type(None))
+_IMMUTABLE = frozenset({str, int, float, bool, date, datetime, type(None)})
 _CACHE_LIMIT = 20_000  # distinct values kept per column before a mostly-unique column stops caching
 
 
@@ -527,6 +527,15 @@ class ColumnValidator:
             position = positions[index]
             raw = cells[position] if 0 <= position < count else None
             cache = slot[2]
+            if cache is None and raw.__class__ is str:
+                # A mostly-unique text column (code, name, address): the short path of _one.
+                text = raw.strip()
+                if text and text[0] != "'":
+                    try:
+                        values[slot[0]] = slot[1].validate_python(text)
+                    except ValidationError as exc:
+                        errors.extend(e | {"loc": (slot[0], *e["loc"])} for e in exc.errors())
+                    continue
             cacheable = cache is not None and raw.__class__ in _IMMUTABLE
             hit = cache.get(raw) if cacheable else None
             if hit is None:
