@@ -126,7 +126,7 @@ def test_workers_two_equals_one(tmp_path: Path) -> None:
     for workers, url in zip((1, 2), urls, strict=True):
         database = Database(url)
         try:
-            usccs, entities, records = province()
+            _usccs, entities, records = province()
             load(database, entities, records)
             summary = run_check(database, as_of=AS_OF, workers=workers, chunk_size=2)
             assert summary.entities_checked == len(EXPECTED)
@@ -258,7 +258,7 @@ def test_next_check_on_covers_complaints_leaving_the_window(loaded: dict[str, st
 def test_cli_check_and_dry_run(cli: Any, db_url: str, tmp_path: Path) -> None:
     database = Database(db_url)
     try:
-        usccs, entities, records = province()
+        _usccs, entities, records = province()
         load(database, entities, records)
     finally:
         database.dispose()

@@ -64,7 +64,7 @@ def _apply(dbs: list[Database], usccs: list[str], as_of: dt.date, changes: list[
                         "valid_to": valid_to.isoformat(),
                         "business_active": flag,
                     },
-                )  # fmt: skip
+                )
             )
         elif kind == "complaint":
             records.append(record_row("complaint", n, uscc, {"received_on": past}))

@@ -124,7 +124,7 @@ def dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     with db.engine.connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
             rows = conn.execute(select(table)).all()
-            out[table.name] = sorted((tuple(map(repr, r)) for r in rows))
+            out[table.name] = sorted(tuple(map(repr, r)) for r in rows)
     return out
 
 
