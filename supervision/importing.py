@@ -442,7 +442,7 @@ class _Unsupported(Exception):
 
 
 class ColumnValidator:
-    """Validates rows exactly as ``Model.model_validate`` would, much faster for big files.
+    """Validates rows exactly as ``Model.model_validate`` would, faster for big files.
 
     Built from the model's own pydantic core schema, so the XCreate model stays the one
     definition of the rules: each field's schema (its validators, type and constraints)
@@ -451,6 +451,7 @@ class ColumnValidator:
     model-level "after" validators run on the assembled row. A model this does not
     understand (aliases, validators that read other fields, nested definitions) raises
     _Unsupported and the caller falls back to the model. Tests check the two agree.
+    Measured on entity rows: about 13 µs a row against 17-20 µs through the model.
     """
 
     def __init__(self, model: type[SQLModel]) -> None:
