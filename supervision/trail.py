@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, text
+from sqlalchemy import Connection, insert, or_, text
 from sqlmodel import Session, col, select
 
 from supervision import clock
@@ -102,18 +102,18 @@ def event_hash(
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(fields)).hexdigest()
 
 
-def _lock_head(session: Session) -> None:
-    dialect = session.get_bind().dialect.name
+def _lock_head(conn: Connection) -> None:
+    dialect = conn.dialect.name
     if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     elif dialect == "sqlite":
         # A write statement (matching no row) takes SQLite's write lock before the head is
         # read, so a concurrent writer waits (busy_timeout) instead of reading a stale head.
-        session.execute(text("UPDATE trail_event SET seq = seq WHERE 1 = 0"))
+        conn.execute(text("UPDATE trail_event SET seq = seq WHERE 1 = 0"))
 
 
 def record(
-    session: Session,
+    session: Session | Connection,
     *,
     action: str,
     obj: str,
@@ -122,13 +122,19 @@ def record(
 ) -> TrailEvent:
     """Append one event to the chain, in the caller's transaction.
 
-    ``action`` is a dotted verb (``task.commit``, ``result.enter``); ``obj`` names the
-    object (``task:<code>``, ``result:<task>/<uscc>/<item>``); ``payload`` is any JSON.
+    ``session`` is the caller's Session or Core Connection (the event joins its
+    transaction). ``action`` is a dotted verb (``task.commit``, ``result.enter``); ``obj``
+    names the object (``task:<code>``, ``result:<task>/<uscc>/<item>``); ``payload`` is
+    any JSON.
     """
-    _lock_head(session)
-    head = session.exec(select(TrailEvent).order_by(col(TrailEvent.seq).desc()).limit(1)).first()
-    seq = 1 if head is None else head.seq + 1
-    prev = GENESIS if head is None else head.hash
+    conn = session.connection() if isinstance(session, Session) else session
+    _lock_head(conn)
+    table = TrailEvent.__table__  # type: ignore[attr-defined]
+    head = conn.execute(
+        select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
+    ).first()
+    seq = 1 if head is None else int(head.seq) + 1
+    prev = GENESIS if head is None else str(head.hash)
     body = canonical_json(payload or {}).decode("utf-8")
     digest = payload_digest(body)
     at = clock.now()
@@ -144,8 +150,7 @@ def record(
         prev_hash=prev,
         hash=event_hash(prev, seq=seq, at=at, actor=who, action=action, obj=obj, digest=digest),
     )
-    session.add(event)
-    session.flush()
+    conn.execute(insert(table).values(**event.model_dump()))
     return event
 
 

@@ -145,3 +145,15 @@ def test_events_filter_by_object(db: Database) -> None:
         assert len(trail.events(session, obj="result:T1/U1")) == 2
         assert len(trail.events(session, obj="result:T1")) == 2
         assert len(trail.events(session, obj="result:")) == 3
+
+
+def test_record_joins_a_core_connection_transaction(db: Database) -> None:
+    """Modules that write with Core (engine.begin()) record in that same transaction."""
+    with pytest.raises(RuntimeError), db.engine.begin() as conn:
+        trail.record(conn, actor="cli:t", action="finding.confirm", obj="finding:1")
+        raise RuntimeError("rolled back")
+    with db.engine.begin() as conn:
+        trail.record(conn, actor="cli:t", action="finding.confirm", obj="finding:2")
+    with db.session() as session:
+        assert [e.object for e in trail.events(session)] == ["finding:2"]
+        assert trail.verify(session)["ok"]
