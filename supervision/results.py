@@ -620,22 +620,22 @@ def publish_results(
     get_task(session, task_code)
     if uscc is not None:
         _drawn(session, task_code, uscc)
+    query = select(InspectionResult).where(InspectionResult.task_code == task_code)
+    if uscc is not None:
+        query = query.where(InspectionResult.uscc == uscc)
+    latest: dict[str, dict[str, InspectionResult]] = {}
+    for stored in session.exec(query.order_by(col(InspectionResult.version))):
+        latest.setdefault(stored.uscc, {})[stored.item_code] = stored
+    if uscc is not None:
         scope = [uscc]
-    else:
+    else:  # entities with something approved; one query for the whole task
         scope = sorted(
-            set(
-                session.exec(
-                    select(InspectionResult.uscc).where(
-                        InspectionResult.task_code == task_code,
-                        InspectionResult.state == S.APPROVED,
-                    )
-                )
-            )
+            e for e, rows in latest.items() if any(r.state == S.APPROVED for r in rows.values())
         )
     ready: list[InspectionResult] = []
     not_ready: list[str] = []
     for entity in scope:
-        current = _current(session, task_code, entity)
+        current = dict(sorted(latest.get(entity, {}).items()))
         waiting = [r for r in current.values() if r.state in (S.ENTERED, S.RETURNED)]
         approved = [r for r in current.values() if r.state == S.APPROVED]
         if waiting or not approved:
