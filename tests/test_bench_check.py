@@ -1,0 +1,29 @@
+"""The check benchmark runs end to end at a tiny size and prints its figures."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_check.py"
+
+
+def test_bench_check_tiny(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--entities", "300", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert re.search(r"bare loop\s+: \d+ facts of 300 entities posted in [\d.]+ s", out), out
+    assert re.search(r"check --full -w1: \d+ facts in [\d.]+ s = [\d,]+ facts/s", out), out
+    assert re.search(r"check --full -w2: \d+ facts in [\d.]+ s = [\d,]+ facts/s", out), out
+    assert re.search(r"incremental\s+: 3 entities changed, \d+ checked", out), out
+    for label in ("1 worker / bare", "2 workers / bare", "incremental / full"):
+        assert re.search(re.escape(label) + r".*: [\d.]+ \(goal", out), out
+    assert not list(tmp_path.rglob("*.db"))  # cleaned up
