@@ -569,3 +569,35 @@ def test_received_at_without_zone_is_beijing_time(db: Database, tmp_path: Path) 
         value = conn.execute(select(KINDS["records"].table.c.received_at)).scalar_one()
     assert value.isoformat() == "2025-06-02T01:00:00+00:00"
     assert value.date() == date(2025, 6, 2)
+
+
+def test_progress_is_reported_and_header_only_files_import_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    seed(db, tmp_path)
+    seen: list[int | None] = []
+    advanced: list[int] = []
+
+    class Bar:
+        def __init__(self, total: int | None) -> None:
+            seen.append(total)
+
+        def __enter__(self) -> Any:
+            return advanced.append
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    rows = [make_entity(i) for i in range(1, 8)]
+    report = run(db, "entities", write_csv(tmp_path / "e.csv", rows), progress=Bar)
+    assert seen == [7] and sum(advanced) == 7 == report.added
+    header_only = tmp_path / "h.csv"
+    header_only.write_text(",".join(ZH_ENTITY.values()) + "\n", encoding="utf-8")
+    report = run(db, "entities", header_only)
+    assert (report.rows, report.added) == (0, 0)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(SupervisionError, match="空文件"):
+        run(db, "entities", empty)
+    with pytest.raises(SupervisionError, match="找不到文件"):
+        run(db, "entities", tmp_path / "missing.csv")
