@@ -399,10 +399,72 @@ def test_a_draw_missed_beyond_its_grace_alerts_instead_of_drawing_late(
         s2.start()
         drive([s2], traveller, at("2026-12-01T11:30"))
         s2.stop()
-    assert _task_status(db, code) == TaskStatus.COMMITTED  # not drawn silently late
-    assert ("draw_missed", code) in alerts(db)
+        assert _task_status(db, code) == TaskStatus.COMMITTED  # not drawn silently late
+        assert ("draw_missed", code) in alerts(db)
+        with db.session() as session:
+            assert session.get(TaskSchedule, code).state == "missed"  # type: ignore[union-attr]
+        # Rescheduled in public: the entered seed is kept, the alert resolved, drawn on time.
+        with db.session() as session:
+            set_schedule(
+                session,
+                code,
+                draw_at=at("2026-12-01T14:00"),
+                seed_deadline=at("2026-12-01T14:00"),
+            )
+        assert ("draw_missed", code) not in alerts(db)
+        s3 = service(db, config(), "test-c")
+        s3.start()
+        drive([s3], traveller, at("2026-12-01T14:05"))
+        s3.stop()
+    assert _task_status(db, code) == TaskStatus.DRAWN
     with db.session() as session:
-        assert session.get(TaskSchedule, code).state == "missed"  # type: ignore[union-attr]
+        assert session.get(Task, code).seed == "31415926"  # type: ignore[union-attr]
+
+
+def test_a_draw_job_added_after_its_time_runs_at_once_within_grace(
+    db: Database, tmp_path: Path
+) -> None:
+    with time_machine.travel(at("2026-12-01T09:50"), tick=False) as traveller:
+        small_province(db, tmp_path)
+        code = draft_task(db)
+        with db.session() as session:
+            commit_task(session, code)
+            set_schedule(
+                session, code, draw_at=at("2026-12-01T10:00"), seed_deadline=at("2026-12-01T10:00")
+            )
+        traveller.move_to(at("2026-12-01T09:55"))
+        with db.session() as session:
+            enter_seed(session, code, "2718281828")
+        traveller.move_to(at("2026-12-01T10:03"))  # the scheduler starts 3 minutes late
+        s = service(db, config())
+        s.start()
+        s.scheduler._process_jobs()  # sync adds the draw job, due now
+        s.scheduler._process_jobs()  # and it runs
+        s.stop()
+    assert _task_status(db, code) == TaskStatus.DRAWN
+    with db.session() as session:
+        row = session.execute(select(JobRun).where(JobRun.job == "draw")).scalar_one()  # type: ignore[arg-type]
+        assert row.result["late_seconds"] == 180
+
+
+def test_job_functions_keep_their_names() -> None:
+    """APScheduler stores jobs by import path; a renamed function silently deletes its jobs."""
+    from supervision.scheduling import jobs
+    from supervision.scheduling.service import RECURRING_FUNCS
+
+    for name in (
+        "run_task_commit",
+        "run_task_draw",
+        "run_nightly_check",
+        "run_deadline_watch",
+        "run_publication",
+    ):
+        assert callable(getattr(jobs, name)), name
+    assert {f.__name__ for f in RECURRING_FUNCS.values()} == {
+        "run_nightly_check",
+        "run_deadline_watch",
+        "run_publication",
+    }
 
 
 def test_a_failing_job_records_its_error_alerts_and_the_scheduler_goes_on(

@@ -111,3 +111,37 @@ def test_kill_9_during_a_job_leaves_the_period_undone_and_it_runs_on_restart(
         ("nightly_check", expected, "done", 2)
     ]
     assert _rows(db, "SELECT count(*) FROM check_run") == [(1,)]
+
+
+def test_the_real_scheduler_process_refuses_a_second_one_and_stops_cleanly(
+    db: Database, tmp_path: Path
+) -> None:
+    config_path = tmp_path / "scheduler.toml"
+    config_path.write_text(CONFIG, encoding="utf-8")
+    command = [sys.executable, "-m", "supervision", "--db", db.url, "scheduler", "run"]
+    log = (tmp_path / "first.log").open("w")
+    first = subprocess.Popen(
+        [*command, "--config", str(config_path)], stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while (held := lease.current_lease(db)) is None:
+            assert first.poll() is None, (tmp_path / "first.log").read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert held.holder.endswith(f":{first.pid}")
+        second = subprocess.run(
+            [*command, "--config", str(config_path)], capture_output=True, text=True, timeout=60
+        )
+        assert second.returncode == 3
+        assert "另一个调度进程正在运行" in second.stderr and "another scheduler" in second.stderr
+        assert "Traceback" not in second.stderr
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+        log.close()
+    assert lease.current_lease(db) is None  # given back at the clean stop
+    output = (tmp_path / "first.log").read_text()
+    assert "已停止" in output and "Traceback" not in output

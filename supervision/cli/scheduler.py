@@ -13,6 +13,7 @@ import click
 
 from supervision import clock
 from supervision.cli.context import AppContext, emit_json, emit_table
+from supervision.errors import SupervisionError
 from supervision.scheduling import lease
 from supervision.scheduling.alerts import alert_dict, open_alerts, resolve_alert_id
 from supervision.scheduling.config import load_config
@@ -60,8 +61,11 @@ def scheduler_run(app: AppContext, config_path: Path | None, verbose: bool) -> N
     service = SchedulerService(app.db, config)
 
     def _stop(signum: int, _frame: Any) -> None:
-        click.echo(f"收到信号 {signum}，正在停止 / signal {signum}: stopping", err=True)
-        service.scheduler.shutdown(wait=False)
+        # Raised in the main thread: leaves the scheduler's wait; start() then stops it,
+        # waiting for running jobs, and gives the lease back.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second signal ends it at once
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        raise _Stopped(signum)
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -72,8 +76,20 @@ def scheduler_run(app: AppContext, config_path: Path | None, verbose: bool) -> N
     )
     try:
         service.start()
+    except _Stopped as stop:
+        click.echo(f"收到信号 {stop.args[0]}，已停止 / signal {stop.args[0]}: stopped", err=True)
+        return
     finally:
         service.stop()
+    if service.lease_lost:
+        raise SupervisionError(
+            "调度进程失去了租约（另一进程已接管），已停止",
+            "the scheduler lost its lease (another process took over) and stopped",
+        )
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGINT asked the scheduler to stop."""
 
 
 @scheduler_group.command("status")

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from supervision import clock
 from supervision.db import Database
@@ -71,28 +72,17 @@ def acquire(db: Database, holder: str, ttl_seconds: int) -> LeaseInfo:
     """
     now = clock.now()
     expires = now + timedelta(seconds=ttl_seconds)
-    with db.engine.begin() as conn:
-        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(_L)
-        stmt = (
-            insert.values(
-                name=LEASE_NAME, holder=holder, acquired_at=now, renewed_at=now, expires_at=expires
-            )
-            .on_conflict_do_update(
-                index_elements=["name"],
-                set_={
-                    "holder": holder,
-                    "acquired_at": now,
-                    "renewed_at": now,
-                    "expires_at": expires,
-                },
-                where=or_(_L.c.holder == holder, _L.c.expires_at <= now),
-            )
-            .returning(_L.c.name)
-        )
-        taken = conn.execute(stmt).first() is not None
-    if not taken:
-        info = current_lease(db)
-        assert info is not None
+    try:
+        taken = _take(db, holder, now, expires)
+    except OperationalError as exc:
+        raise SupervisionError(
+            "数据库繁忙或不可用，无法确认调度租约，本进程不启动",
+            f"the database is busy or unavailable; cannot check the scheduler lease: {exc.orig}",
+        ) from None
+    info = None if taken else current_lease(db)
+    if not taken and info is None:  # released in between: try once more
+        return acquire(db, holder, ttl_seconds)
+    if info is not None:
         raise LeaseHeld(
             f"另一个调度进程正在运行（{info.holder}，最近续约于 {clock.local(info.renewed_at):%Y-%m-%d %H:%M:%S}），"
             f"本进程不启动；若该进程已停止，租约将于 {clock.local(info.expires_at):%H:%M:%S} 过期后可接管",
@@ -101,6 +91,24 @@ def acquire(db: Database, holder: str, ttl_seconds: int) -> LeaseInfo:
             f"its lease can be taken over after {clock.local(info.expires_at):%H:%M:%S}",
         )
     return LeaseInfo(holder, now, now, expires)
+
+
+def _take(db: Database, holder: str, now: datetime, expires: datetime) -> bool:
+    with db.engine.begin() as conn:
+        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(_L)
+        stmt = insert.values(
+            name=LEASE_NAME, holder=holder, acquired_at=now, renewed_at=now, expires_at=expires
+        ).on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "holder": holder,
+                "acquired_at": now,
+                "renewed_at": now,
+                "expires_at": expires,
+            },
+            where=or_(_L.c.holder == holder, _L.c.expires_at <= now),
+        )
+        return conn.execute(stmt.returning(_L.c.name)).first() is not None
 
 
 def renew(db: Database, holder: str, ttl_seconds: int) -> bool:

@@ -1,8 +1,11 @@
 """Per-task schedules: when a task is committed, when it is drawn in public, and the seed.
 
 Set with ``supervision schedule set``; the running scheduler picks changes up at its next
-sync (``scheduler.sync_seconds``). Times without a zone are read in the configured zone
-(Asia/Shanghai by default).
+sync (``scheduler.sync_seconds``). Times without a zone are read in Asia/Shanghai.
+
+Once a seed has been entered the schedule is frozen, except after a missed or abandoned
+draw (or a missed commit): then it may be set again, the entered seed is kept (it was
+entered after the commit, over a frozen population), and the task's alerts are resolved.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from sqlmodel import Session, col, select
 from supervision import clock
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import Task, TaskStatus
-from supervision.models.scheduling import TaskSchedule
+from supervision.models.scheduling import SeedState, TaskSchedule
+from supervision.scheduling.alerts import AlertKind, resolve_alerts
 from supervision.scheduling.seeds import seed_source
 
 
@@ -55,7 +59,12 @@ def set_schedule(
             f"task {task_code} is {task.status} and cannot be scheduled",
         )
     existing = session.get(TaskSchedule, task_code)
-    if existing is not None and existing.seed_entered_at is not None:
+    rescheduling_a_miss = existing is not None and existing.state in (
+        SeedState.MISSED,
+        SeedState.ABANDONED,
+        SeedState.COMMIT_MISSED,
+    )
+    if existing is not None and existing.seed_entered_at is not None and not rescheduling_a_miss:
         raise SupervisionError(
             f"任务 {task_code} 的随机种子已录入，排程不能再改",
             f"the seed of task {task_code} has been entered; its schedule can no longer change",
@@ -100,6 +109,13 @@ def set_schedule(
     schedule.updated_at = now
     session.add(schedule)
     session.flush()
+    for kind in (
+        AlertKind.DRAW_MISSED,
+        AlertKind.SEED_DEADLINE_PASSED,
+        AlertKind.COMMIT_MISSED,
+        AlertKind.SEED_MISSING,
+    ):
+        resolve_alerts(session, kind, task_code)
     return schedule
 
 

@@ -34,6 +34,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Float, LargeBinary, Unicode, column, inspect, select, table
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col
 
 from supervision import clock
@@ -70,6 +71,7 @@ class SchedulerService:
         holder: str = HOLDER,
         scheduler_class: type[BaseScheduler] = BlockingScheduler,
         executor: BaseExecutor | None = None,
+        internal_executor: BaseExecutor | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -79,7 +81,11 @@ class SchedulerService:
                 STORE: SQLAlchemyJobStore(engine=db.engine, tablename=JOBS_TABLE),
                 INTERNAL: MemoryJobStore(),
             },
-            executors={"default": executor or ThreadPoolExecutor(4)},
+            # Housekeeping has its own threads so that long jobs never delay the heartbeat.
+            executors={
+                "default": executor or ThreadPoolExecutor(4),
+                INTERNAL: internal_executor or executor or ThreadPoolExecutor(2),
+            },
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -91,6 +97,7 @@ class SchedulerService:
         self.scheduler.add_listener(self._on_error, EVENT_JOB_ERROR)
         self.lease_lost = False
         self._synced = False
+        self._stopped = False
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -104,6 +111,7 @@ class SchedulerService:
             seconds=self.config.sync_seconds,
             id="sync",
             jobstore=INTERNAL,
+            executor=INTERNAL,
             next_run_time=now,
             misfire_grace_time=None,
         )
@@ -113,6 +121,7 @@ class SchedulerService:
             seconds=self.config.heartbeat_seconds,
             id="heartbeat",
             jobstore=INTERNAL,
+            executor=INTERNAL,
             misfire_grace_time=None,
         )
         logger.info("scheduler %s started (config %s)", self.holder, self.config.source)
@@ -123,7 +132,10 @@ class SchedulerService:
             raise
 
     def stop(self) -> None:
-        """Shut down and give the lease back (unless it was lost to another process)."""
+        """Shut down (waiting for running jobs) and give the lease back, unless it was lost."""
+        if self._stopped:
+            return
+        self._stopped = True
         if self.scheduler.state != STATE_STOPPED:
             self.scheduler.shutdown(wait=True)
         if not self.lease_lost:
@@ -132,7 +144,11 @@ class SchedulerService:
         logger.info("scheduler %s stopped", self.holder)
 
     def heartbeat(self) -> None:
-        if lease.renew(self.db, self.holder, self.config.lease_ttl_seconds):
+        try:
+            if lease.renew(self.db, self.holder, self.config.lease_ttl_seconds):
+                return
+        except OperationalError as exc:  # e.g. SQLite locked by a long job: try next beat
+            logger.warning("lease not renewed this time: %s", exc.orig)
             return
         self.lease_lost = True
         logger.error("scheduler lease lost to another process; stopping")
@@ -193,6 +209,9 @@ class SchedulerService:
                     "args": [code],
                     "misfire_grace_time": None,
                     "name": f"抽取 draw {code}",
+                    # Added after its draw time (a late `schedule set` or sync): run it now,
+                    # and let the job decide (draw within grace, else alert).
+                    "start": schedule.draw_at,
                 }
         return wanted
 
@@ -220,6 +239,10 @@ class SchedulerService:
                     current.modify(next_run_time=datetime.now(self.config.tz))
                     changes["recovered"].append(job_id)
                 continue
+            now = datetime.now(self.config.tz)
+            extra: dict[str, Any] = {}
+            if spec.get("start") is not None and spec["start"] <= now:
+                extra["next_run_time"] = now
             self.scheduler.add_job(
                 spec["func"],
                 spec["trigger"],
@@ -230,6 +253,7 @@ class SchedulerService:
                 jobstore=STORE,
                 misfire_grace_time=spec["misfire_grace_time"],
                 replace_existing=True,
+                **extra,
             )
             changes["replaced" if current is not None else "added"].append(job_id)
         for job_id in stored.keys() - wanted.keys():
