@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from supervision import clock
+from supervision.checking import demo_check_step
 from supervision.cli.context import AppContext, emit_json, progress
 from supervision.db import DEFAULT_URL
 from supervision.demo import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince
@@ -33,6 +34,8 @@ NEXT_STEPS: list[NextStep] = [
     NextStep("查看执法检查人员", "list the inspectors", "supervision list inspectors"),
     NextStep("把检查对象名录导出为 Excel", "export the entity directory to Excel",
              "supervision export entities --format xlsx -o entities.xlsx"),
+    NextStep("打开审核队列（规则核查发现）", "open the review queue (rule-check findings)",
+             "supervision review list"),
 ]  # fmt: skip
 
 
@@ -93,6 +96,13 @@ def _print_summary(data: dict[str, Any]) -> None:
     echo(f"合规记录 / compliance records: {data['records']}")
     for kind in RecordKind:
         echo(f"  {kind.zh} / {kind.value}: {data['records_by_kind'][kind.value]}")
+    check = data.get("check")
+    if check:
+        echo("")
+        echo(f"规则核查 / rule check (run #{check['run_id']}, {check['seconds']} s): "
+             f"被标记主体 / flagged entities: {check['flagged']}")  # fmt: skip
+        for row in check["by_rule"]:
+            echo(f"  {row['rule_id']:<45} {row['entities']:>8}")
     echo("")
     echo("接下来可以试试 / what to try next:")
     for step in data["next_steps"]:
@@ -126,6 +136,7 @@ def demo(app: AppContext, entities: int, seed: int, as_of: Any, fresh: bool, as_
     with progress("生成演示数据 / generating the demo", entities) as advance:
         result = load_demo(app.db, province, fresh=fresh, advance=advance)
     data = summary(result, seed=seed, as_of=day, url=app.url)
+    data["check"] = demo_check_step(app.db, day)
     if as_json:
         emit_json(data)
     else:
