@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from supervision.paths import templates_dir
 from supervision.site import i18n
@@ -67,8 +68,28 @@ def environment() -> Environment:
     return env
 
 
+def _fast_gettext(translations: Any) -> Any:
+    """New-style gettext for autoescaped templates, with each message's Markup cached.
+
+    Same result as Jinja's new-style gettext (the translation is trusted markup, the
+    variables are escaped by ``Markup % …``), without a context lookup, a new Markup and
+    a format on every call: a page calls it dozens of times.
+    """
+    cache: dict[str, Markup] = {}
+
+    def gettext(message: str, **variables: Any) -> Markup:
+        value = cache.get(message)
+        if value is None:
+            value = cache[message] = Markup(translations.gettext(message))
+        return value % variables if variables else value
+
+    return gettext
+
+
 def use_language(env: Environment, lang: str, *, strict: bool = False) -> None:
     """Install `lang`'s translations and vocabulary words for the following renders."""
-    env.install_gettext_translations(i18n.translations(lang, strict=strict), newstyle=True)  # type: ignore[attr-defined]
+    translations = i18n.translations(lang, strict=strict)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["_"] = env.globals["gettext"] = _fast_gettext(translations)
     env.globals["lang"] = lang
     env.globals["lang_tag"] = i18n.LANGUAGES[lang]["tag"]

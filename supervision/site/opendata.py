@@ -28,6 +28,7 @@ from supervision.site.pages import LICENCE, SiteData, notices
 from supervision.tabular import neutralise
 
 STAMP = "@@EXTRACTED_AT@@"
+_RISKY = frozenset("=+-@\t\r'")
 SOURCE = "双随机、一公开 公示平台 / supervision public disclosure site"
 
 # (key, Chinese header) per dataset; the English key is the JSON key and the CSV header suffix.
@@ -53,6 +54,8 @@ DRAW_FIELDS = [
 
 
 def _text(value: Any) -> str:
+    if value.__class__ is str:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, list):
@@ -65,8 +68,11 @@ def csv_bytes(fields: Sequence[tuple[str, str]], records: Sequence[dict[str, Any
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([f"{zh}({key})" for key, zh in fields])
+    keys = [key for key, _ in fields]
     for record in records:
-        writer.writerow([neutralise(_text(record.get(key))) for key, _ in fields])
+        cells = [_text(record.get(key)) for key in keys]
+        # neutralise only what could be a formula (a leading = + - @ tab CR, or quotes)
+        writer.writerow([neutralise(c) if c and c[0] in _RISKY else c for c in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -79,7 +85,8 @@ def json_bytes(dataset: str, id_fields: list[str], records: Sequence[dict[str, A
         "id_fields": id_fields,
         "records": list(records),
     }
-    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    # Compact separators keep json on its C encoder (indent= would fall back to Python).
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 def item_records(data: SiteData) -> list[dict[str, Any]]:

@@ -85,6 +85,7 @@ class SiteData:
     results_by_entity: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     results_available: bool = False
     as_of: str = ""
+    fairness_cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def drawn_tasks(self) -> list[dict[str, Any]]:
@@ -148,9 +149,24 @@ def _target_lines(target: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return lines
 
 
-def load(session: Session) -> SiteData:
-    """Read everything public, in bulk. Nothing is written."""
+def draw_key(task: Task) -> str:
+    """What identifies a draw: its records are only ever appended at the draw, never changed."""
+    import hashlib
+
+    basis = [task.code, task.seed, task.parameters_digest, task.population_digest,
+             task.drawn_at.isoformat() if task.drawn_at else ""]  # fmt: skip
+    return hashlib.sha256(json.dumps(basis, ensure_ascii=False).encode()).hexdigest()
+
+
+def load(session: Session, *, fairness_cache: dict[str, Any] | None = None) -> SiteData:
+    """Read everything public, in bulk. Nothing is written.
+
+    `fairness_cache` maps a draw key (``draw_key``) to its fairness report: a draw never
+    changes once made, so the publisher keeps reports between runs instead of recomputing.
+    Reports computed here are added to it.
+    """
     data = SiteData()
+    data.fairness_cache = fairness_cache if fairness_cache is not None else {}
     data.departments = {
         code: name
         for code, name in session.execute(select(col(Department.code), col(Department.name)))
@@ -250,7 +266,8 @@ def _load_tasks(session: Session, data: SiteData) -> None:
             "seed": task.seed if drawn else "",
             "seed_entered_at": _local(task.seed_entered_at) if drawn else "",
             "drawn_at": _local(task.drawn_at) if drawn else "",
-            "fairness": fairness_report(session, task.code) if drawn else None,
+            "draw_key": draw_key(task) if drawn else "",
+            "fairness": _fairness(session, task, data.fairness_cache) if drawn else None,
             "export_dir": urls.export_dir(task.code) if drawn else "",
             "export_files": [],
             "picked": 0,
@@ -284,6 +301,14 @@ def _load_tasks(session: Session, data: SiteData) -> None:
                 "tasks": plan_tasks,
             }
         )
+
+
+def _fairness(session: Session, task: Task, cache: dict[str, Any]) -> dict[str, Any]:
+    key = draw_key(task)
+    report = cache.get(key)
+    if report is None:
+        report = cache[key] = fairness_report(session, task.code)
+    return dict(report)
 
 
 def _load_picks(session: Session, data: SiteData) -> None:

@@ -12,6 +12,7 @@ root. Every link is relative, so the folder works from any web server or a USB s
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -51,6 +52,13 @@ class PublishReport:
     removed: int = 0
     seconds: float = 0.0
     written_paths: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, phase: str, since: float) -> float:
+        """Record the seconds spent in `phase` since `since`; returns now."""
+        now = time.perf_counter()
+        self.phases[phase] = round(self.phases.get(phase, 0.0) + now - since, 3)
+        return now
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +70,7 @@ class PublishReport:
             "unchanged": self.unchanged,
             "removed": self.removed,
             "seconds": round(self.seconds, 3),
+            "phases": self.phases,
         }
 
 
@@ -83,12 +92,14 @@ class _Writer:
         path = root / MANIFEST
         self.old: dict[str, str] = {}
         self.old_exports: dict[str, str] = {}
+        self.fairness: dict[str, Any] = {}
         if path.is_file():
             try:
                 stored = json.loads(path.read_text(encoding="utf-8"))
                 if stored.get("version") == MANIFEST_VERSION:
                     self.old = dict(stored.get("files", {}))
                     self.old_exports = dict(stored.get("exports", {}))
+                    self.fairness = dict(stored.get("fairness", {}))
             except (OSError, ValueError):
                 self.old = {}
         self.files: dict[str, str] = {}
@@ -155,6 +166,7 @@ class _Writer:
             "version": MANIFEST_VERSION,
             "files": dict(sorted(self.files.items())),
             "exports": dict(sorted(self.exports.items())),
+            "fairness": dict(sorted(self.fairness.items())),
         }
         content = (json.dumps(document, ensure_ascii=False, indent=0) + "\n").encode("utf-8")
         manifest = self.root / MANIFEST
@@ -182,9 +194,7 @@ def _check_slugs(data: pages.SiteData) -> None:
 
 def _export_key(task: dict[str, Any]) -> str:
     """What identifies a draw's export: a drawn task's records never change after the draw."""
-    basis = [task["code"], task["seed"], task["parameters_digest"], task["population_digest"],
-             task["drawn_at"], task["picked"]]  # fmt: skip
-    return hashlib.sha256(json.dumps(basis, ensure_ascii=False).encode()).hexdigest()
+    return str(task["draw_key"])
 
 
 def _write_exports(db: Database, data: pages.SiteData, writer: _Writer) -> None:
@@ -289,12 +299,35 @@ def publish_site(
     languages: str | list[str] = "all",
     strict: bool = False,
     keep_paths: bool = False,
+    workers: int | None = None,
 ) -> PublishReport:
     """Publish (or republish) the public site into `out_dir`, writing only what changed.
 
     `languages` is "zh", "en", "all" or a list; `strict` makes an untranslated message of
-    the English build an error (tests use it).
+    the English build an error (tests use it). `workers`: rendering processes (default:
+    up to 2 for big sites where fork() exists, else 1).
     """
+    # Publishing builds hundreds of thousands of small dicts and strings that live until
+    # the end: the cyclic collector would rescan them again and again, for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _publish(db, out_dir, languages, strict=strict, keep_paths=keep_paths,
+                        workers=workers)  # fmt: skip
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _publish(
+    db: Database,
+    out_dir: str | Path,
+    languages: str | list[str],
+    *,
+    strict: bool,
+    keep_paths: bool,
+    workers: int | None,
+) -> PublishReport:
     started = time.perf_counter()
     langs = languages_for(languages) if isinstance(languages, str) else list(languages)
     root = Path(out_dir)
@@ -302,9 +335,13 @@ def publish_site(
     report = PublishReport(out_dir=str(root), languages=langs)
     writer = _Writer(root, report, keep_paths=keep_paths)
     with db.session() as session:
-        data = pages.load(session)
+        cache = dict(writer.fairness)
+        data = pages.load(session, fairness_cache=cache)
         session.rollback()  # read-only: nothing to commit
+    live = {t["draw_key"] for t in data.drawn_tasks}
+    writer.fairness = {key: report for key, report in cache.items() if key in live}
     _check_slugs(data)
+    mark = report.lap("load", started)
     env = environment()
     static = templates_dir() / "static"
     for file in sorted(static.rglob("*")):
@@ -315,20 +352,97 @@ def publish_site(
     writer.emit(search.INDEX_PATH, search.index_bytes(data))
     feed = env.get_template("feed.xml").render(opendata.feed_context(data))
     writer.emit("feed.atom", feed.encode("utf-8"))
+    mark = report.lap("open data", mark)
     _write_exports(db, data, writer)
-    templates: dict[str, Any] = {}
-    for lang in langs:
-        for path, name, context in render_language(data, lang, langs, strict=strict):
-            template = templates.get(name)
-            if template is None:
-                template = templates[name] = env.get_template(name)
-            writer.emit(path, template.render(context).encode("utf-8"))
-            report.pages += 1
+    mark = report.lap("exports", mark)
+    work = [
+        (lang, path, name, context)
+        for lang in langs
+        for path, name, context in render_language(data, lang, langs, strict=strict)
+    ]
+    report.pages = len(work)
+    mark = report.lap("contexts", mark)
+    count = _workers(workers, len(work))
+    if count > 1:
+        _render_parallel(work, writer, count, strict=strict)
+    else:
+        _render_slice(work, writer, strict=strict)
     use_language(env, i18n.DEFAULT_LANGUAGE)
+    mark = report.lap("render", mark)
     scopes = [i18n.LANGUAGES[lang]["prefix"] for lang in langs]
     writer.finish(scopes)
+    report.lap("finish", mark)
     report.seconds = time.perf_counter() - started
     return report
+
+
+# ----------------------------------------------------------------------------- rendering
+PARALLEL_FROM = 3_000  # pages; below this, starting processes costs more than it saves
+_SHARED: dict[str, Any] = {}  # what forked workers inherit: the pages and the writer
+
+
+def _workers(requested: int | None, pages_count: int) -> int:
+    """How many rendering processes: fork() only (contexts are inherited, not pickled)."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if requested is not None:
+        return max(1, requested)
+    if pages_count < PARALLEL_FROM:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _render_slice(
+    work: list[tuple[str, str, str, dict[str, Any]]], writer: _Writer, *, strict: bool
+) -> None:
+    """Render, hash and write (if changed) the pages of `work`, in order."""
+    env = environment()
+    templates: dict[str, Any] = {}
+    current = ""
+    for lang, path, name, context in work:
+        if lang != current:
+            use_language(env, lang, strict=strict)
+            current = lang
+        template = templates.get(name)
+        if template is None:
+            template = templates[name] = env.get_template(name)
+        writer.emit(path, template.render(context).encode("utf-8"))
+
+
+def _render_part(bounds: tuple[int, int]) -> tuple[dict[str, str], int, int, list[str]]:
+    """In a forked worker: render pages [start, end) of the inherited work list."""
+    work = _SHARED["work"]
+    parent: _Writer = _SHARED["writer"]
+    report = PublishReport(out_dir=parent.report.out_dir, languages=[])
+    writer = _Writer.__new__(_Writer)
+    writer.root, writer.report, writer.keep_paths = parent.root, report, parent.keep_paths
+    writer.old, writer.old_exports, writer.files, writer.exports = parent.old, {}, {}, {}
+    writer._dirs = set(parent._dirs)
+    _render_slice(work[bounds[0] : bounds[1]], writer, strict=_SHARED["strict"])
+    return writer.files, report.written, report.unchanged, report.written_paths
+
+
+def _render_parallel(
+    work: list[tuple[str, str, str, dict[str, Any]]], writer: _Writer, count: int, *, strict: bool
+) -> None:
+    """Render in `count` forked processes; each writes its own changed pages."""
+    import multiprocessing
+
+    chunk = max(1, -(-len(work) // (count * 4)))
+    bounds = [(start, min(start + chunk, len(work))) for start in range(0, len(work), chunk)]
+    _SHARED.update(work=work, writer=writer, strict=strict)
+    try:
+        with multiprocessing.get_context("fork").Pool(count) as pool:
+            for files, written, unchanged, paths in pool.imap(_render_part, bounds):
+                writer.files.update(files)
+                writer.report.files += len(files)
+                writer.report.written += written
+                writer.report.unchanged += unchanged
+                writer.report.written_paths.extend(paths)
+    finally:
+        _SHARED.clear()
 
 
 def clear_site(out_dir: str | Path) -> None:

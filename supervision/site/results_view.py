@@ -49,8 +49,10 @@ def load_into(session: Session, data: SiteData) -> None:
 
     data.results_available = True
     public_tasks = {t["code"] for t in data.tasks if t["drawn"]}
+    # Core rows, not ORM objects: ten times cheaper for 100,000 results.
+    table = InspectionResult.__table__  # type: ignore[attr-defined]
     rows = session.execute(
-        select(InspectionResult)
+        select(*table.c)
         .where(col(InspectionResult.state) == ResultState.PUBLISHED)
         .order_by(
             col(InspectionResult.task_code),
@@ -58,7 +60,7 @@ def load_into(session: Session, data: SiteData) -> None:
             col(InspectionResult.item_code),
             col(InspectionResult.version),
         )
-    ).scalars()
+    )
     versions: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for row in rows:
         if row.task_code in public_tasks:
@@ -67,10 +69,10 @@ def load_into(session: Session, data: SiteData) -> None:
         return
     replies: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for reply in session.execute(
-        select(ResultReply)
+        select(*ResultReply.__table__.c)  # type: ignore[attr-defined]
         .where(col(ResultReply.state) == ReplyState.PUBLISHED)
         .order_by(col(ResultReply.task_code), col(ResultReply.uscc), col(ResultReply.seq))
-    ).scalars():
+    ):
         replies[(reply.task_code, reply.uscc)].append(
             {"received_on": reply.received_on.isoformat(), "text": reply.text}
         )
