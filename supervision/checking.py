@@ -438,6 +438,18 @@ def _upsert_state(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(stmt, rows)
 
 
+def _covered_by_decision(found: RuleFinding, decided: Sequence[Any]) -> bool:
+    """True when a confirmed or dismissed finding of the same rule and version already
+    covered every fact this firing matched: the decision stands, nothing new to review."""
+    facts = set(found.fact_ids)
+    return any(
+        d.rule_id == found.rule_id
+        and d.rule_version == found.rule_version
+        and facts <= set(d.fact_ids or [])
+        for d in decided
+    )
+
+
 class _Writer:
     """Applies chunk results to the finding table inside the run's transaction."""
 
@@ -484,12 +496,8 @@ class _Writer:
                 if rule_id in skip:
                     continue
                 found = result.findings.get(rule_id)
-                if found is not None and any(
-                    d.rule_version == found.rule_version
-                    and set(found.fact_ids) <= set(d.fact_ids or [])
-                    for d in decided.get(rule_id, [])
-                ):
-                    found = None  # a decision already covers exactly these facts
+                if found is not None and _covered_by_decision(found, decided.get(rule_id, [])):
+                    found = None  # a decision already covers these facts
                 current = open_by_rule.get(rule_id)
                 if found is None:
                     if current is not None:
@@ -760,17 +768,20 @@ def dry_run(
                             )
                     if result.entity_failed:
                         continue
-                    open_rules = {
-                        row.rule_id
-                        for row in live.get(result.uscc, [])
-                        if row.status == FindingStatus.OPEN
+                    rows = live.get(result.uscc, [])
+                    open_rules = {r.rule_id for r in rows if r.status == FindingStatus.OPEN}
+                    decided = [r for r in rows if r.status in FindingStatus.DECIDED]
+                    firing = {
+                        rule_id
+                        for rule_id, found in result.findings.items()
+                        if not _covered_by_decision(found, decided)
                     }
-                    for rule_id in set(result.findings) | open_rules:
+                    for rule_id in firing | open_rules:
                         if rule_id in result.failed_rules:
                             continue
                         if rule_id not in open_rules:
                             report.count(rule_id, "new")
-                        elif rule_id not in result.findings:
+                        elif rule_id not in firing:
                             report.count(rule_id, "gone")
                         else:
                             report.count(rule_id, "unchanged")

@@ -16,11 +16,14 @@ Check runs never change a decided finding (see ``supervision.checking``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from supervision import clock
 from supervision.db import Database
@@ -255,6 +258,22 @@ def entity_review(
     }
 
 
+@contextmanager
+def _decision(db: Database) -> Iterator[Connection]:
+    """One transaction for a decision; a database busy with a check run is a clear error."""
+    try:
+        with db.engine.begin() as conn:
+            yield conn
+    except OperationalError as exc:
+        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+            raise SupervisionError(
+                "数据库正忙（可能正在进行检查运行），未作任何更改，请稍后再试",
+                "the database is busy (a check run may be in progress); nothing was changed, "
+                "try again later",
+            ) from None
+        raise
+
+
 def _open_finding(conn: Connection, finding_id: int) -> Row[Any]:
     row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
     if row is None:
@@ -295,7 +314,7 @@ def confirm_finding(
     the_pack = _pack_or_none(pack, rules_dir)
     now = clock.now()
     effects: list[dict[str, Any]] = []
-    with db.engine.begin() as conn:
+    with _decision(db) as conn:
         row = _open_finding(conn, finding_id)
         rule = _rule_of(the_pack, row.rule_id)
         flags = dict(rule.on_confirm) if rule is not None else {}
@@ -359,7 +378,7 @@ def dismiss_finding(
             "dismissing a finding requires a reason (--reason); nothing was changed",
         )
     now = clock.now()
-    with db.engine.begin() as conn:
+    with _decision(db) as conn:
         row = _open_finding(conn, finding_id)
         conn.execute(
             update(_F)

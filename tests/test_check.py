@@ -274,3 +274,25 @@ def test_cli_check_and_dry_run(cli: Any, db_url: str, tmp_path: Path) -> None:
     assert all(c["new"] == 0 and c["gone"] == 0 for c in rules.values())
     bad = cli("check", "--as-of", "2025-13-01", expect=1)
     assert "YYYY-MM-DD" in bad.stderr
+
+
+def test_dry_run_honours_decisions(db: Database, loaded: dict[str, str]) -> None:
+    from supervision.review import dismiss_finding
+
+    run_check(db, as_of=AS_OF)
+    uscc = loaded["unreachable"]
+    with db.engine.connect() as conn:
+        fid = conn.execute(select(_F.c.id).where(_F.c.uscc == uscc)).scalar_one()
+    dismiss_finding(db, fid, reason="已当面核实可联系", by="李四")
+    rules = dry_run(db, as_of=AS_OF).to_dict()["rules"]
+    # The dismissed finding is neither new nor gone: a real run would not reopen it.
+    assert "samr.unreachable-at-registered-address" not in rules
+    assert all(c["new"] == 0 and c["gone"] == 0 for c in rules.values())
+
+
+def test_workers_on_each_backend(db: Database, loaded: dict[str, str]) -> None:
+    summary = run_check(db, as_of=AS_OF, workers=2, chunk_size=3)
+    assert summary.entities_checked == len(EXPECTED) and summary.error_count == 0
+    flagged = open_rules(db)
+    for name, (_n, rule) in EXPECTED.items():
+        assert flagged.get(loaded[name], set()) == ({rule} if rule else set()), name

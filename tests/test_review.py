@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from test_check_support import AS_OF, dump, load, province
 
 from supervision.checking import run_check
@@ -178,3 +178,32 @@ def test_review_cli(cli: Any, db_url: str) -> None:
     missing = cli("review", "confirm", "99999", "--note", "x", expect=1)
     assert "99999" in missing.stderr
     assert len(json.loads(cli("review", "list", "--json").stdout)) == 4
+
+
+def test_a_busy_database_is_a_clear_error(tmp_path: Any) -> None:
+    import sqlite3
+
+    database = Database(f"sqlite:///{tmp_path / 'busy.db'}")
+    try:
+        usccs, entities, records = province()
+        load(database, entities, records)
+        run_check(database, as_of=AS_OF)
+        fid = _finding_id(database, usccs["complaints"])
+        holder = sqlite3.connect(tmp_path / "busy.db")
+        holder.execute("BEGIN IMMEDIATE")  # as a check run in progress holds the write lock
+        try:
+            # Fresh connections that give up after 100 ms instead of 30 s.
+            database.engine.dispose()
+            event.listen(
+                database.engine,
+                "connect",
+                lambda dbapi, _rec: dbapi.execute("PRAGMA busy_timeout=100"),
+            )
+            with pytest.raises(SupervisionError) as info:
+                dismiss_finding(database, fid, reason="x", by="李四")
+            assert "正忙" in info.value.zh and "busy" in info.value.en
+        finally:
+            holder.rollback()
+            holder.close()
+    finally:
+        database.dispose()
