@@ -66,7 +66,9 @@ def published(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return out, built
 
 
-def test_search_then_open_the_entity_page(browser: Any, published: tuple[Path, dict[str, Any]]) -> None:
+def test_search_then_open_the_entity_page(
+    browser: Any, published: tuple[Path, dict[str, Any]]
+) -> None:
     site, built = published
     target = built["entities"][6]
     page = browser.new_page(viewport={"width": 1200, "height": 900})
