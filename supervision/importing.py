@@ -524,11 +524,20 @@ class ColumnValidator:
         values: dict[str, Any] = {}
         errors: list[Any] = []
         count = len(cells)
-        for index, slot in enumerate(self.fields):
-            position = positions[index]
+        for index, (slot, position) in enumerate(zip(self.fields, positions, strict=True)):
             raw = cells[position] if 0 <= position < count else None
             cache = slot[2]
-            if cache is None and raw.__class__ is str:
+            if cache is not None:
+                cacheable = raw.__class__ in _IMMUTABLE
+                if cacheable:
+                    hit = cache.get(raw)
+                    if hit is not None:  # the common case: a value seen before
+                        if hit[0]:
+                            values[slot[0]] = hit[1]
+                        else:
+                            errors.extend(hit[1])
+                        continue
+            elif raw.__class__ is str:
                 # A mostly-unique text column (code, name, address): the short path of _one.
                 text = raw.strip()
                 if text and text[0] != "'":
@@ -537,14 +546,11 @@ class ColumnValidator:
                     except ValidationError as exc:
                         errors.extend(e | {"loc": (slot[0], *e["loc"])} for e in exc.errors())
                     continue
-            cacheable = cache is not None and raw.__class__ in _IMMUTABLE
-            hit = cache.get(raw) if cacheable else None
-            if hit is None:
-                hit = self._one(slot, raw)
-                if cacheable and (not hit[0] or hit[1].__class__ in _IMMUTABLE):
-                    cache[raw] = hit
-                    if len(cache) > _CACHE_LIMIT:  # mostly unique values: caching only costs
-                        self.fields[index] = (*slot[:2], None, *slot[3:])
+            hit = self._one(slot, raw)
+            if cache is not None and cacheable and (not hit[0] or hit[1].__class__ in _IMMUTABLE):
+                cache[raw] = hit
+                if len(cache) > _CACHE_LIMIT:  # mostly unique values: caching only costs
+                    self.fields[index] = (*slot[:2], None, *slot[3:])
             if hit[0]:
                 values[slot[0]] = hit[1]
             else:
