@@ -101,16 +101,28 @@ def load_into(session: Session, data: SiteData) -> None:
         follow = result_codes.FOLLOW_UPS.get(current.follow_up)
         follow_status = result_codes.FOLLOW_UP_STATUSES.get(current.follow_up_status)
         entity = data.entities.get(uscc)
-        corrections = [
-            {
-                "version": r.version,
-                "published_at": _local(r.published_at),
-                "reason": redact(r.change_reason or "", names),
-                "corrects_version": r.corrects_version,
-            }
-            for r in published
-            if r.corrects_version is not None
-        ]
+        by_version = {r.version: r for r in published}
+        corrections = []
+        for r in published:
+            if r.corrects_version is None:
+                continue
+            before = by_version.get(r.corrects_version)
+            was = result_codes.result_label(before.result_code, before.sub_code) if before else None
+            corrections.append(
+                {
+                    "version": r.version,
+                    "published_at": _local(r.published_at),
+                    "reason": redact(r.change_reason or "", names),
+                    "corrects_version": r.corrects_version,
+                    "was_code": (
+                        result_codes.effective_code(before.result_code, before.sub_code)
+                        if before
+                        else ""
+                    ),
+                    "was": was.zh if was else "",
+                    "was_en": was.en if was else "",
+                }
+            )
         result = {
             "task_code": task_code,
             "task_name": task_names[task_code]["name"],
