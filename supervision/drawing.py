@@ -50,10 +50,6 @@ from supervision.vocab import InspectorStatus, RecordKind
 Slot = tuple[str, str]  # (uscc, department)
 
 
-def _as_user_error(exc: DrawError) -> SupervisionError:
-    return SupervisionError(exc.zh, exc.en)
-
-
 def _ratios(session: Session, code: str) -> dict[str, Decimal]:
     return {
         s.stratum: Decimal(s.ratio)
@@ -79,25 +75,16 @@ def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> di
             f"task {code} is {task.status} and cannot be drawn again "
             "(to redraw, cancel it with a reason and create a new task)",
         )
-    try:
-        seed = validate_seed(seed)
-    except DrawError as exc:
-        raise _as_user_error(exc) from None
+    seed = validate_seed(seed)
     entered = clock.now()
     population = committed_population(session, code)
-    try:
-        picks = draw_entities(seed, population, _ratios(session, code), workers=workers)
-    except DrawError as exc:
-        raise _as_user_error(exc) from None
+    picks = draw_entities(seed, population, _ratios(session, code), workers=workers)
     regions = _population_regions(session, code)
     eligible, labels = _eligibility(session, task, [p.id for p in picks], regions)
     slots = [(p.id, d, task.members[d]) for p in picks for d in task.departments]
-    try:
-        matches, _ = match_inspectors(
-            seed, slots, eligible, _groups(task, regions), base_slack=task.load_slack, labels=labels
-        )
-    except DrawError as exc:
-        raise _as_user_error(exc) from None
+    matches, _ = match_inspectors(
+        seed, slots, eligible, _groups(task, regions), base_slack=task.load_slack, labels=labels
+    )
     total = sum(m.cost for m in matches)
     _append_records(session, code, picks, eligible, matches)
     task.seed = seed

@@ -36,6 +36,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from supervision.errors import SupervisionError
+
 __all__ = [
     "SEED_MAX_LENGTH",
     "TICKET_DIGITS",
@@ -77,16 +79,8 @@ _BAD_NON_ASCII = (b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
 _BAD_SEED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
-class DrawError(ValueError):
+class DrawError(SupervisionError, ValueError):
     """A draw cannot be made from the given input; message in Chinese and English."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(zh, en)
-        self.zh = zh
-        self.en = en
-
-    def __str__(self) -> str:
-        return f"{self.zh} / {self.en}"
 
 
 @dataclass(frozen=True)
