@@ -68,6 +68,7 @@ MAX_INSPECTORS = 3_000
 #: Every department keeps at least this many active inspectors in every prefecture,
 #: so that any task can be staffed with two inspectors plus a spare for 回避.
 MIN_ACTIVE_PER_PREFECTURE = 3
+FULLY_QUALIFIED_PER_PREFECTURE = 5
 ITEMS_EFFECTIVE_FROM = date(2024, 1, 1)
 
 # 2020 census population (10,000s): entities and inspectors are spread by it.
@@ -529,10 +530,15 @@ class DemoProvince:
             codes = [i.code for i in _ITEMS_BY_DEPT[dept.code]]
             for pref, weight in PREFECTURE_WEIGHTS.items():
                 n = max(
-                    MIN_ACTIVE_PER_PREFECTURE, round(total * dept.staff_share * weight / weight_sum)
+                    MIN_ACTIVE_PER_PREFECTURE,
+                    FULLY_QUALIFIED_PER_PREFECTURE,
+                    round(total * dept.staff_share * weight / weight_sum),
                 )
                 for serial in range(1, n + 1):
-                    if rng.random() < 0.7 or len(codes) == 1:
+                    # The first few per prefecture hold every item, so any task of the
+                    # department can be staffed there even after conflicts and 回避 of
+                    # earlier inspectors; the rest are a realistic mix.
+                    if serial <= FULLY_QUALIFIED_PER_PREFECTURE or rng.random() < 0.7:
                         quals = codes
                     else:
                         quals = rng.sample(
@@ -546,7 +552,8 @@ class DemoProvince:
                         "region_code": self._region_in[pref](rng) if rng.random() < 0.5 else pref,
                         "qualifications": sorted(quals),
                         "status": InspectorStatus.ACTIVE.value
-                        if serial <= MIN_ACTIVE_PER_PREFECTURE else status(rng),
+                        if serial <= max(MIN_ACTIVE_PER_PREFECTURE, FULLY_QUALIFIED_PER_PREFECTURE)
+                        else status(rng),
                         "updated_at": self.stamp,
                     })  # fmt: skip
         return rows

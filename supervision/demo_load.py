@@ -88,7 +88,9 @@ def tables_to_clear(connection: Connection) -> list[Table]:
     inspector (draw picks, assignments...) cannot outlive what they point at.
     """
     existing = set(inspect(connection).get_table_names())
-    wanted = {t.name for t in DEMO_TABLES}
+    # Plans and tasks (and everything hanging off them) are the demo's too: its draw step
+    # makes them, and a fresh demo must not keep draws of entities that no longer exist.
+    wanted = {t.name for t in DEMO_TABLES} | {"plan", "task"}
     ordered = SQLModel.metadata.sorted_tables  # parents before children
     changed = True
     while changed:  # close over foreign keys: anything referring to a wanted table

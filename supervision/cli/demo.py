@@ -13,6 +13,7 @@ from supervision.checking import demo_check_step
 from supervision.cli.context import AppContext, emit_json, progress
 from supervision.db import DEFAULT_URL
 from supervision.demo import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince
+from supervision.demo_draws import demo_draw_step
 from supervision.demo_load import DemoLoadResult, load_demo
 from supervision.vocab import RecordKind
 
@@ -46,8 +47,16 @@ def _with_db(command: str, url: str) -> str:
     return f"supervision --db {url} {command.removeprefix('supervision ')}"
 
 
-def summary(result: DemoLoadResult, *, seed: int, as_of: date, url: str) -> dict[str, Any]:
+def summary(
+    result: DemoLoadResult,
+    *,
+    seed: int,
+    as_of: date,
+    url: str,
+    extra_steps: list[NextStep] | None = None,
+) -> dict[str, Any]:
     """The JSON summary of a demo load (what `--json` prints)."""
+    steps = [*NEXT_STEPS, *(extra_steps or [])]
     return {
         "seed": seed,
         "as_of": as_of.isoformat(),
@@ -56,7 +65,7 @@ def summary(result: DemoLoadResult, *, seed: int, as_of: date, url: str) -> dict
         "rows_deleted": result.cleared,
         "seconds": round(result.seconds, 2),
         "next_steps": [
-            {"zh": s.zh, "en": s.en, "command": _with_db(s.command, url)} for s in NEXT_STEPS
+            {"zh": s.zh, "en": s.en, "command": _with_db(s.command, url)} for s in steps
         ],
     }
 
@@ -96,6 +105,15 @@ def _print_summary(data: dict[str, Any]) -> None:
     echo(f"合规记录 / compliance records: {data['records']}")
     for kind in RecordKind:
         echo(f"  {kind.zh} / {kind.value}: {data['records_by_kind'][kind.value]}")
+    draw = data.get("draw")
+    if draw:
+        echo("")
+        echo(f"抽查计划 / plan: {draw['plan']}")
+        echo(f"  已锁定 / committed: {'、'.join(draw['tasks'])}")
+        echo(f"  已抽取 / drawn: {draw['drawn']}，随机种子 / seed {draw['seed']!r}：")
+        echo(f"    {draw['picked']} 户主体 / entities, "
+             f"{draw['assignments']} 人次检查人员 / inspector assignments")  # fmt: skip
+        echo(f"  {draw['committed_only']} 已锁定、待公开掷骰后抽取 / committed, waiting for its seed")
     check = data.get("check")
     if check:
         echo("")
@@ -135,7 +153,17 @@ def demo(app: AppContext, entities: int, seed: int, as_of: Any, fresh: bool, as_
     province = DemoProvince(entities=entities, seed=seed, as_of=day)
     with progress("生成演示数据 / generating the demo", entities) as advance:
         result = load_demo(app.db, province, fresh=fresh, advance=advance)
-    data = summary(result, seed=seed, as_of=day, url=app.url)
+    draw = demo_draw_step(app.db, as_of=day, seed=seed)
+    task = draw["drawn"]
+    steps = [
+        NextStep("核验抽取结果（任何人都可重算）", "verify the draw (anyone can recompute it)",
+                 f"supervision verify '{task}'"),
+        NextStep("查看公平性报告", "see the fairness report", f"supervision task report '{task}'"),
+        NextStep("导出供外部复核的文件", "export the files an outsider needs",
+                 f"supervision task export '{task}' draw-export"),
+    ]  # fmt: skip
+    data = summary(result, seed=seed, as_of=day, url=app.url, extra_steps=steps)
+    data["draw"] = draw
     data["check"] = demo_check_step(app.db, day)
     if as_json:
         emit_json(data)
