@@ -353,7 +353,7 @@ def test_seed_missing_at_draw_time_alerts_then_draws_when_it_arrives(
         assert ("seed_missing", code) in alerts(db)
         status = json.loads(cli("alerts", "--json").stdout)
         assert any(a["kind"] == "seed_missing" and "seed enter" in a["message_en"] for a in status)
-        entered = cli("seed", "enter", code, "31415926")
+        entered = cli("seed", "enter", code, "-", input="31415926\n")  # from stdin
         assert "已录入" in entered.stdout
         again = cli("seed", "enter", code, "27182818", expect=1)
         assert "不能更改" in again.stderr

@@ -280,7 +280,14 @@ def seed_group() -> None:
 @click.argument("seed")
 @click.pass_obj
 def seed_enter(app: AppContext, task_code: str, seed: str) -> None:
-    """录入随机种子（锁定之后、抽取之前）/ enter a task's seed (after the commit, before the draw)."""
+    """录入随机种子（锁定之后、抽取之前）/ enter a task's seed (after the commit, before the draw).
+
+    \b
+    SEED 为 - 时从标准输入读取一行（不留在命令历史中）。
+    SEED "-" reads one line from standard input (keeps it out of the shell history).
+    """
+    if seed == "-":
+        seed = sys.stdin.readline().rstrip("\r\n")
     with app.db.session() as session:
         schedule = enter_seed(session, task_code, seed)
         entered = clock.local(schedule.seed_entered_at or clock.now())
