@@ -1,3 +1,6 @@
+"""`python -m supervision`: the same command line as `supervision`."""
+
 from supervision.cli import main
 
-main()
+if __name__ == "__main__":
+    main()
