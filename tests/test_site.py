@@ -426,3 +426,20 @@ def test_slugs_are_safe_and_distinct() -> None:
     for value in slugs:
         assert not re.search(r'[\\/:*?"<>|%#&+;\s]', value) and not value.startswith(".")
     assert os.sep not in "".join(slugs)
+
+
+def test_forked_workers_write_the_same_site(db: Database, site: Path, tmp_path: Path) -> None:
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("fork() is not available on this platform: publishing renders serially")
+    out = tmp_path / "parallel"
+    report = publish_site(db, out, languages="all", strict=True, workers=2)
+    assert report.written == report.files
+    stamped = re.compile(rb'"extracted_at": ?"[^"]*"')
+    for path in _files(site):
+        twin = out / path.relative_to(site)
+        assert stamped.sub(b"", twin.read_bytes()) == stamped.sub(b"", path.read_bytes()), path
+    assert len(_files(out)) == len(_files(site))
+    again = publish_site(db, out, languages="all", workers=2)
+    assert again.written == 0 and again.unchanged == again.files

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -92,6 +93,7 @@ class SiteData:
         return [t for t in self.tasks if t["drawn"]]
 
 
+@lru_cache(maxsize=8192)
 def _local(moment: datetime | None) -> str:
     """A stored UTC time as Beijing time text (YYYY-MM-DD HH:MM:SS), '' when missing."""
     if moment is None:
@@ -387,6 +389,9 @@ def _load_picks(session: Session, data: SiteData) -> None:
         t["picked"] = len(data.picks.get(t["code"], []))
 
 
+_region_name = lru_cache(maxsize=4096)(region_name)
+
+
 def _public_entity(row: Any) -> dict[str, Any]:
     """An entity as the public sees it: the natural person masked, no phone, no ID number."""
     return {
@@ -395,7 +400,7 @@ def _public_entity(row: Any) -> dict[str, Any]:
         "entity_type": row.entity_type,
         "industry_code": row.industry_code,
         "region_code": row.region_code,
-        "region": region_name(row.region_code),
+        "region": _region_name(row.region_code),
         "prefecture": prefecture_of(row.region_code),
         "address": row.address,
         "legal_rep_masked": mask_name(row.legal_rep),

@@ -343,18 +343,6 @@ def _publish(
     _check_slugs(data)
     mark = report.lap("load", started)
     env = environment()
-    static = templates_dir() / "static"
-    for file in sorted(static.rglob("*")):
-        if file.is_file():
-            writer.emit(f"static/{file.relative_to(static).as_posix()}", file.read_bytes())
-    for path, content in opendata.data_files(data):
-        writer.emit_stamped(path, content)
-    writer.emit(search.INDEX_PATH, search.index_bytes(data))
-    feed = env.get_template("feed.xml").render(opendata.feed_context(data))
-    writer.emit("feed.atom", feed.encode("utf-8"))
-    mark = report.lap("open data", mark)
-    _write_exports(db, data, writer)
-    mark = report.lap("exports", mark)
     work = [
         (lang, path, name, context)
         for lang in langs
@@ -363,8 +351,24 @@ def _publish(
     report.pages = len(work)
     mark = report.lap("contexts", mark)
     count = _workers(workers, len(work))
-    if count > 1:
-        _render_parallel(work, writer, count, strict=strict)
+    # With workers, pages render in forked processes while this one writes the open data
+    # and the draw exports: the two kinds of work overlap.
+    pending = _start_parallel(work, writer, count, strict=strict) if count > 1 else None
+    static = templates_dir() / "static"
+    for file in sorted(static.rglob("*")):
+        if file.is_file():
+            writer.emit(f"static/{file.relative_to(static).as_posix()}", file.read_bytes())
+    for path, content in opendata.data_files(data):
+        writer.emit_stamped(path, content)
+    writer.emit(search.INDEX_PATH, search.index_bytes(data))
+    use_language(env, i18n.DEFAULT_LANGUAGE)
+    feed = env.get_template("feed.xml").render(opendata.feed_context(data))
+    writer.emit("feed.atom", feed.encode("utf-8"))
+    mark = report.lap("open data", mark)
+    _write_exports(db, data, writer)
+    mark = report.lap("exports", mark)
+    if pending is not None:
+        _finish_parallel(pending, writer)
     else:
         _render_slice(work, writer, strict=strict)
     use_language(env, i18n.DEFAULT_LANGUAGE)
@@ -424,25 +428,33 @@ def _render_part(bounds: tuple[int, int]) -> tuple[dict[str, str], int, int, lis
     return writer.files, report.written, report.unchanged, report.written_paths
 
 
-def _render_parallel(
+def _start_parallel(
     work: list[tuple[str, str, str, dict[str, Any]]], writer: _Writer, count: int, *, strict: bool
-) -> None:
-    """Render in `count` forked processes; each writes its own changed pages."""
+) -> tuple[Any, Any]:
+    """Fork `count` processes rendering `work` (each writes its own changed pages)."""
     import multiprocessing
 
     chunk = max(1, -(-len(work) // (count * 4)))
     bounds = [(start, min(start + chunk, len(work))) for start in range(0, len(work), chunk)]
     _SHARED.update(work=work, writer=writer, strict=strict)
+    pool = multiprocessing.get_context("fork").Pool(count)
+    _SHARED.clear()  # the children have their copy; the parent needs none
+    return pool, pool.map_async(_render_part, bounds)
+
+
+def _finish_parallel(pending: tuple[Any, Any], writer: _Writer) -> None:
+    """Wait for the rendering processes and merge what they wrote into the manifest."""
+    pool, result = pending
     try:
-        with multiprocessing.get_context("fork").Pool(count) as pool:
-            for files, written, unchanged, paths in pool.imap(_render_part, bounds):
-                writer.files.update(files)
-                writer.report.files += len(files)
-                writer.report.written += written
-                writer.report.unchanged += unchanged
-                writer.report.written_paths.extend(paths)
+        for files, written, unchanged, paths in result.get():
+            writer.files.update(files)
+            writer.report.files += len(files)
+            writer.report.written += written
+            writer.report.unchanged += unchanged
+            writer.report.written_paths.extend(paths)
     finally:
-        _SHARED.clear()
+        pool.close()
+        pool.join()
 
 
 def clear_site(out_dir: str | Path) -> None:
