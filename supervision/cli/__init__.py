@@ -67,6 +67,7 @@ def _register() -> None:
     )
     from supervision.cli.site import publish_command, serve_command
     from supervision.cli.tasks import plan_group, task_group, verify_command
+    from supervision.cli.users import user_group
 
     main.add_command(db_group)
     main.add_command(import_command)
@@ -85,6 +86,7 @@ def _register() -> None:
     main.add_command(alerts_command)
     main.add_command(check_command)
     main.add_command(review_group)
+    main.add_command(user_group)
 
 
 _register()

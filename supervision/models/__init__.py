@@ -37,6 +37,7 @@ from supervision.models.tasks import (
     TaskStratum,
 )
 from supervision.models.trail import TrailEvent
+from supervision.models.users import ConsoleSession, ConsoleUser, Role
 
 __all__ = [
     "PAYLOAD_MODELS",
@@ -45,6 +46,8 @@ __all__ = [
     "CheckRun",
     "ComplianceRecord",
     "ComplianceRecordCreate",
+    "ConsoleSession",
+    "ConsoleUser",
     "Conflict",
     "ConflictCreate",
     "Department",
@@ -67,6 +70,7 @@ __all__ = [
     "JobRun",
     "Plan",
     "ResultReply",
+    "Role",
     "SchedulerLease",
     "Task",
     "TaskEligibility",

@@ -1,0 +1,92 @@
+"""`supervision user add|list|disable`: the console's users."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from supervision import trail
+from supervision.cli.context import AppContext, emit_json, emit_table
+from supervision.errors import SupervisionError
+from supervision.models.users import Role
+
+
+@click.group("user")
+def user_group() -> None:
+    """控制台用户 / console users (roles: admin, planner, inspector, reviewer)."""
+
+
+@user_group.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(list(Role.ALL)), required=True, help="角色 / role")
+@click.option("--name", "display_name", default=None, help="姓名 / display name")
+@click.option(
+    "--cert-no", default=None, help="执法证号（检查人员必填）/ certificate no. (inspectors)"
+)
+@click.option("--password-stdin", is_flag=True,
+              help="从标准输入读取密码（第一行）/ read the password from stdin (first line)")  # fmt: skip
+@click.option("--by", default=None, help="操作人（记入留痕）/ who does this (for the trail)")
+@click.pass_obj
+def add_command(
+    app: AppContext,
+    username: str,
+    role: str,
+    display_name: str | None,
+    cert_no: str | None,
+    password_stdin: bool,
+    by: str | None,
+) -> None:
+    """添加用户（密码以 argon2 散列保存）/ add a user (password stored as an argon2 hash).
+
+    \b
+    密码从提示输入（不回显），或用 --password-stdin 从标准输入读取。
+    The password comes from a prompt (not echoed) or, with --password-stdin, from stdin.
+    """
+    from supervision.console.auth import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise SupervisionError("密码为空", "the password is empty")
+    with trail.acting_as(by) as actor, app.db.session() as session:
+        user = add_user(session, username=username, password=password, role=role,
+                        display_name=display_name, cert_no=cert_no, actor=actor)  # fmt: skip
+    click.echo(
+        f"已添加用户 {user.username}（{Role.ZH[role]}）/ added user {user.username} ({role})"
+    )
+
+
+@user_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+@click.pass_obj
+def list_command(app: AppContext, as_json: bool) -> None:
+    """列出用户 / list users."""
+    from supervision.console.auth import list_users, user_dict
+
+    with app.db.session() as session:
+        rows = [user_dict(u) for u in list_users(session)]
+    if as_json:
+        emit_json(rows)
+        return
+    emit_table(
+        "用户 / users",
+        ["用户名 user", "姓名 name", "角色 role", "执法证号 cert", "状态 status"],
+        [[r["username"], r["display_name"], f"{r['role_zh']} {r['role']}", r["cert_no"] or "",
+          "启用 active" if r["active"] else "停用 disabled"] for r in rows],
+    )  # fmt: skip
+
+
+@user_group.command("disable")
+@click.argument("username")
+@click.option("--by", default=None, help="操作人（记入留痕）/ who does this (for the trail)")
+@click.pass_obj
+def disable_command(app: AppContext, username: str, by: str | None) -> None:
+    """停用用户（立即结束其登录）/ disable a user (their sessions end at once)."""
+    from supervision.console.auth import disable_user
+
+    with trail.acting_as(by) as actor, app.db.session() as session:
+        disable_user(session, username, actor=actor)
+    click.echo(f"已停用用户 {username} / disabled user {username}")

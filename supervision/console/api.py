@@ -1,0 +1,349 @@
+"""The JSON API under /api, for provincial systems: the pages' actions with the same roles.
+
+Sign in with ``POST /api/session`` (user name and password, throttled like the page):
+the answer carries a session token to send as ``Authorization: Bearer <token>`` (no CSRF
+token needed then) and sets the same cookie the pages use (cookie callers send
+``X-CSRF-Token``). The OpenAPI document is at /api/openapi.json. Errors are
+``{"error": {"zh", "en", "details"}}`` with 400/401/403/404/429.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from supervision.console.auth import (
+    Principal,
+    authenticate,
+    record_refused_sign_in,
+    start_session,
+)
+from supervision.console.queue import queue_page
+from supervision.console.routes import dashboard, inspector, review, reviewer, tasks, users
+from supervision.console.security import PUBLIC, SESSION_COOKIE, requires
+from supervision.drawing import fairness_report
+from supervision.models.users import Role
+from supervision.results import enter_results, parse_items
+from supervision.review import entity_review
+from supervision.tasks import list_tasks
+
+router = APIRouter(prefix="/api", tags=["api"])
+ANYONE = requires(*Role.ALL)
+REVIEWER = requires(Role.REVIEWER)
+PLANNER = requires(Role.PLANNER)
+INSPECTOR = requires(Role.INSPECTOR)
+ADMIN = requires(Role.ADMIN)
+
+
+class SignIn(BaseModel):
+    username: str
+    password: str
+
+
+class Decision(BaseModel):
+    text: str = Field("", description="confirm: the note; dismiss: the reason (required)")
+
+
+class TaskCode(BaseModel):
+    code: str
+
+
+class Seed(BaseModel):
+    code: str
+    seed: str
+
+
+class ResultItem(BaseModel):
+    item: str
+    code: str
+    sub_code: str | None = None
+    finding: str | None = None
+    inspected_on: date
+    follow_up: str | None = None
+    due: date | None = None
+    follow_up_note: str | None = None
+
+
+class ResultEntry(BaseModel):
+    task: str
+    uscc: str
+    items: list[ResultItem]
+
+
+class ResultReview(BaseModel):
+    task: str
+    uscc: str
+    approve: bool
+    reason: str | None = None
+
+
+class Entity(BaseModel):
+    task: str
+    uscc: str
+
+
+class NewUser(BaseModel):
+    username: str
+    password: str
+    role: str
+    display_name: str | None = None
+    cert_no: str | None = None
+
+
+class Username(BaseModel):
+    username: str
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def api_openapi(
+    request: Request, _who: Annotated[Principal | None, Depends(PUBLIC)]
+) -> dict[str, Any]:
+    """The OpenAPI document of this API (public: it describes, it does not disclose)."""
+    return request.app.openapi()
+
+
+@router.post("/session")
+async def api_sign_in(
+    request: Request, body: SignIn, _who: Annotated[Principal | None, Depends(PUBLIC)]
+) -> JSONResponse:
+    """Sign in; returns a bearer token (and sets the session cookie)."""
+    app = request.app
+    client = request.client.host if request.client else "unknown"
+    wait = app.state.throttle.retry_after(body.username, client)
+    if wait:
+        await run_in_threadpool(record_refused_sign_in, app.state.db, body.username,
+                                client=client, reason="throttled")  # fmt: skip
+        return JSONResponse(
+            {"error": {"zh": f"登录失败次数过多，请 {wait} 秒后再试",
+                       "en": f"too many failed sign-ins; retry in {wait} s", "details": []}},
+            status_code=429, headers={"Retry-After": str(wait)},
+        )  # fmt: skip
+    user = await run_in_threadpool(authenticate, app.state.db, body.username, body.password)
+    if user is None:
+        app.state.throttle.failed(body.username, client)
+        await run_in_threadpool(record_refused_sign_in, app.state.db, body.username,
+                                client=client, reason="bad password")  # fmt: skip
+        return JSONResponse(
+            {"error": {"zh": "用户名或密码错误", "en": "wrong user name or password",
+                       "details": []}}, status_code=401,
+        )  # fmt: skip
+    app.state.throttle.succeeded(body.username)
+    token, csrf = await run_in_threadpool(start_session, app.state.db, user, client=client)
+    response = JSONResponse(
+        {"token": token, "csrf_token": csrf, "username": user.username, "role": user.role}
+    )
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                        secure=app.state.secure_cookies, path="/")  # fmt: skip
+    return response
+
+
+@router.get("/me")
+async def api_me(who: Annotated[Principal, Depends(ANYONE)]) -> dict[str, Any]:
+    """Who is signed in."""
+    return {"username": who.username, "display_name": who.display_name, "role": who.role,
+            "cert_no": who.cert_no}  # fmt: skip
+
+
+@router.get("/dashboard")
+async def api_dashboard(
+    request: Request, who: Annotated[Principal, Depends(ANYONE)]
+) -> dict[str, Any]:
+    """Counts, due and overdue deadlines, open alerts."""
+    data = await run_in_threadpool(dashboard.overview, request.app.state.db)
+    for alert in data["alerts"]:
+        alert["raised_at"] = alert["raised_at"].isoformat()
+    data["deadline_error"] = (
+        dict(zip(("zh", "en"), data["deadline_error"], strict=True))
+        if data["deadline_error"]
+        else None
+    )
+    return data
+
+
+@router.get("/review/queue")
+async def api_review_queue(
+    request: Request,
+    who: Annotated[Principal, Depends(REVIEWER)],
+    department: str | None = None,
+    region: str | None = None,
+    rule: str | None = None,
+    severity: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """Open findings, most severe and oldest first; pass ``next`` back as ``after``."""
+    page = await run_in_threadpool(
+        lambda: queue_page(request.app.state.db, department=department, region=region,
+                           rule=rule, severity=severity, after=after, limit=limit)
+    )  # fmt: skip
+    return {"items": [i.to_dict() for i in page.items], "next": page.next_cursor}
+
+
+@router.get("/review/entities/{uscc}")
+async def api_review_entity(
+    request: Request, uscc: str, who: Annotated[Principal, Depends(REVIEWER)]
+) -> dict[str, Any]:
+    """An entity's findings explained (rule, legal basis, versions, matched facts)."""
+    return await run_in_threadpool(
+        lambda: entity_review(request.app.state.db, uscc, rules_dir=request.app.state.rules_dir)
+    )
+
+
+@router.post("/review/findings/{finding_id}/confirm")
+async def api_confirm(
+    request: Request, finding_id: int, body: Decision, who: Annotated[Principal, Depends(REVIEWER)]
+) -> dict[str, Any]:
+    """Confirm a finding (a note is required)."""
+    return await run_in_threadpool(
+        lambda: review.decide(request.app.state.db, who, finding_id, confirm=True,
+                              text=body.text, rules_dir=request.app.state.rules_dir)
+    )  # fmt: skip
+
+
+@router.post("/review/findings/{finding_id}/dismiss")
+async def api_dismiss(
+    request: Request, finding_id: int, body: Decision, who: Annotated[Principal, Depends(REVIEWER)]
+) -> dict[str, Any]:
+    """Dismiss a finding (a reason is required)."""
+    return await run_in_threadpool(
+        lambda: review.decide(request.app.state.db, who, finding_id, confirm=False, text=body.text)
+    )
+
+
+@router.get("/tasks")
+async def api_tasks(request: Request, who: Annotated[Principal, Depends(PLANNER)]) -> Any:
+    """Every task with its status."""
+    db = request.app.state.db
+
+    def load() -> list[dict[str, Any]]:
+        with db.session() as session:
+            return [t.model_dump(mode="json") for t in list_tasks(session)]
+
+    return await run_in_threadpool(load)
+
+
+@router.post("/tasks")
+async def api_create_task(
+    request: Request, body: dict[str, Any], who: Annotated[Principal, Depends(PLANNER)]
+) -> dict[str, Any]:
+    """Create a task from a task description (the same fields as a task file)."""
+    code = await run_in_threadpool(tasks.create, request.app.state.db, who, body)
+    return {"code": code, "status": "draft"}
+
+
+@router.post("/tasks/commit")
+async def api_commit(
+    request: Request, body: TaskCode, who: Annotated[Principal, Depends(PLANNER)]
+) -> dict[str, Any]:
+    """Commit a task (population and parameters frozen, digests published)."""
+    await run_in_threadpool(tasks.commit, request.app.state.db, who, body.code)
+    return {"code": body.code, "status": "committed"}
+
+
+@router.post("/tasks/draw")
+async def api_draw(
+    request: Request, body: Seed, who: Annotated[Principal, Depends(PLANNER)]
+) -> dict[str, Any]:
+    """Enter the seed and draw."""
+    return await run_in_threadpool(tasks.draw, request.app.state.db, who, body.code, body.seed)
+
+
+@router.get("/tasks/fairness")
+async def api_fairness(
+    request: Request, code: str, who: Annotated[Principal, Depends(PLANNER)]
+) -> dict[str, Any]:
+    """The fairness report of a drawn task."""
+    db = request.app.state.db
+
+    def load() -> dict[str, Any]:
+        with db.session() as session:
+            return fairness_report(session, code)
+
+    return await run_in_threadpool(load)
+
+
+@router.get("/inspector/assignments")
+async def api_assignments(
+    request: Request, who: Annotated[Principal, Depends(INSPECTOR)]
+) -> list[dict[str, Any]]:
+    """My assignments with the state of each result."""
+    return await run_in_threadpool(inspector.my_assignments, request.app.state.db, who)
+
+
+@router.post("/inspector/results")
+async def api_enter_results(
+    request: Request, body: ResultEntry, who: Annotated[Principal, Depends(INSPECTOR)]
+) -> dict[str, Any]:
+    """Enter the results of an assigned entity (official codes, follow-up)."""
+    db = request.app.state.db
+    items = parse_items([i.model_dump(mode="json", exclude_none=True) for i in body.items])
+
+    def enter() -> None:
+        with db.session() as session:
+            inspector.require_assigned(session, who, body.task, body.uscc)
+            enter_results(session, task_code=body.task, uscc=body.uscc, items=items,
+                                    actor=who.actor)  # fmt: skip
+
+    await run_in_threadpool(enter)
+    return {"task": body.task, "uscc": body.uscc, "state": "entered"}
+
+
+@router.get("/results/pending")
+async def api_pending(
+    request: Request, who: Annotated[Principal, Depends(REVIEWER)]
+) -> list[dict[str, Any]]:
+    """Results awaiting review, and approved results awaiting publication."""
+    rows = await run_in_threadpool(reviewer.pending_results, request.app.state.db)
+    return [r | {"states": sorted(r["states"])} for r in rows]
+
+
+@router.post("/results/review")
+async def api_review_results(
+    request: Request, body: ResultReview, who: Annotated[Principal, Depends(REVIEWER)]
+) -> dict[str, Any]:
+    """Approve, or return with a reason."""
+    await run_in_threadpool(reviewer.review, request.app.state.db, who, body.task, body.uscc,
+                            body.approve, body.reason or "")  # fmt: skip
+    return {"task": body.task, "uscc": body.uscc, "state": "approved" if body.approve
+            else "returned"}  # fmt: skip
+
+
+@router.post("/results/publish")
+async def api_publish(
+    request: Request, body: Entity, who: Annotated[Principal, Depends(REVIEWER)]
+) -> dict[str, Any]:
+    """Publish an entity's approved results (and republish the served site)."""
+    await run_in_threadpool(reviewer.publish, request.app.state.db, who, body.task, body.uscc,
+                            request.app.state.site_dir)  # fmt: skip
+    return {"task": body.task, "uscc": body.uscc, "state": "published"}
+
+
+@router.get("/users")
+async def api_users(
+    request: Request, who: Annotated[Principal, Depends(ADMIN)]
+) -> list[dict[str, Any]]:
+    """Every user."""
+    return await run_in_threadpool(users.users, request.app.state.db)
+
+
+@router.post("/users")
+async def api_add_user(
+    request: Request, body: NewUser, who: Annotated[Principal, Depends(ADMIN)]
+) -> dict[str, Any]:
+    """Add a user."""
+    await run_in_threadpool(lambda: users.add(request.app.state.db, who, **body.model_dump()))
+    return {"username": body.username, "role": body.role}
+
+
+@router.post("/users/disable")
+async def api_disable_user(
+    request: Request, body: Username, who: Annotated[Principal, Depends(ADMIN)]
+) -> dict[str, Any]:
+    """Disable a user (their sessions end)."""
+    await run_in_threadpool(users.disable, request.app.state.db, who, body.username)
+    return {"username": body.username, "active": False}

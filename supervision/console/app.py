@@ -1,0 +1,141 @@
+"""The regulators' console: one FastAPI application over one project database.
+
+``create_app(db)`` builds it: server-rendered pages (no JavaScript needed) and the JSON
+API under /api (OpenAPI document at /api/openapi.json). With ``site_dir`` the
+published public site is served beside it under /site/ and republished when a reviewer
+publishes results.
+
+Errors a user can cause are SupervisionError: a page shows them in Chinese and English
+(400, or 404 for something that does not exist), the API answers
+``{"error": {"zh", "en", "details"}}``. The service functions are all-or-nothing, so a
+refused action has written nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from supervision.console.auth import LoginThrottle
+from supervision.console.pages import render
+from supervision.console.security import CsrfRejected, Forbidden, SignInRequired
+from supervision.db import Database
+from supervision.errors import NotFoundError, SupervisionError
+from supervision.models.users import Role
+from supervision.paths import templates_dir
+
+__all__ = ["create_app"]
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"error": {"zh": "请先登录", "en": "sign in first", "details": []}},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        zh_roles = "、".join(Role.ZH[r] for r in sorted(exc.roles))
+        zh = f"此页面仅限{zh_roles}使用"
+        en = f"this page is for: {', '.join(sorted(exc.roles))}"
+        if _is_api(request):
+            return JSONResponse({"error": {"zh": zh, "en": en, "details": []}}, status_code=403)
+        return render(request, "console/error.html", status=403, zh=zh, en=en, details=[])
+
+    @app.exception_handler(CsrfRejected)
+    async def _csrf(request: Request, exc: CsrfRejected) -> Response:
+        zh = "表单已过期或来源不明（CSRF 校验失败），未作任何更改；请刷新页面后重试"
+        en = "the form is stale or forged (CSRF check failed); nothing was changed"
+        if _is_api(request):
+            return JSONResponse({"error": {"zh": zh, "en": en, "details": []}}, status_code=403)
+        return render(request, "console/error.html", status=403, zh=zh, en=en, details=[])
+
+    @app.exception_handler(SupervisionError)
+    async def _user_error(request: Request, exc: SupervisionError) -> Response:
+        status = 404 if isinstance(exc, NotFoundError) else 400
+        if _is_api(request):
+            body = {"error": {"zh": exc.zh, "en": exc.en, "details": exc.details}}
+            return JSONResponse(body, status_code=status)
+        return render(
+            request, "console/error.html", status=status, zh=exc.zh, en=exc.en,
+            details=exc.details,
+        )  # fmt: skip
+
+
+def create_app(
+    db: Database,
+    *,
+    site_dir: str | Path | None = None,
+    secure_cookies: bool = False,
+    throttle: LoginThrottle | None = None,
+    rules_dir: str | Path | None = None,
+) -> FastAPI:
+    """The console application over `db`.
+
+    ``site_dir``: a published public site served under /site/ (and republished on
+    publication). ``secure_cookies``: mark the session cookie Secure (behind HTTPS).
+    ``rules_dir``: the rule pack used to explain findings (default: the project's).
+    """
+    from supervision.console import api
+    from supervision.console.routes import dashboard, inspector, review, reviewer, session
+    from supervision.console.routes import tasks as task_routes
+    from supervision.console.routes import users as user_routes
+
+    app = FastAPI(
+        title="supervision console API",
+        description="双随机、一公开 监管控制台 / regulators' console: JSON API "
+        "(same roles and permissions as the pages)",
+        # The document is served by a declared route in api.py (no CDN-backed docs pages).
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.db = db
+    app.state.secure_cookies = secure_cookies
+    app.state.throttle = throttle or LoginThrottle()
+    app.state.rules_dir = rules_dir
+    app.state.site_dir = Path(site_dir) if site_dir is not None else None
+    _install_error_pages(app)
+    for router in (
+        session.router,
+        dashboard.router,
+        review.router,
+        task_routes.router,
+        inspector.router,
+        reviewer.router,
+        user_routes.router,
+    ):
+        app.include_router(router)
+    app.include_router(api.router)
+    console_static = templates_dir() / "console" / "static"
+    app.mount("/static/console", StaticFiles(directory=str(console_static)), name="console-static")
+    app.mount("/static", StaticFiles(directory=str(templates_dir() / "static")), name="static")
+    if site_dir is not None:
+        Path(site_dir).mkdir(parents=True, exist_ok=True)
+        app.mount("/site", StaticFiles(directory=str(site_dir), html=True), name="site")
+    return app
+
+
+def app_from_environment() -> Any:
+    """For ``uvicorn --factory supervision.console.app:app_from_environment``."""
+    import os
+
+    from supervision.db import database_url
+
+    site = os.environ.get("SUPERVISION_SITE_DIR")
+    return create_app(Database(database_url()), site_dir=site)

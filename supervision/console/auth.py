@@ -1,0 +1,320 @@
+"""Console users: argon2 password hashes, sign-in sessions, login throttling.
+
+Users have exactly one role (admin, planner, inspector, reviewer). A session is a random
+token: the browser holds it in an HttpOnly, SameSite=Lax cookie (Secure behind HTTPS);
+an integrating system may send it as ``Authorization: Bearer <token>``. Only the token's
+SHA-256 is stored. Every change to users, every sign-in and every sign-out is recorded
+in the trail, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from supervision import clock, trail
+from supervision.db import Database
+from supervision.errors import NotFoundError, SupervisionError
+from supervision.models.users import ConsoleSession, ConsoleUser, Role
+
+__all__ = [
+    "SESSION_HOURS",
+    "LoginThrottle",
+    "Principal",
+    "add_user",
+    "authenticate",
+    "disable_user",
+    "end_session",
+    "hash_password",
+    "list_users",
+    "load_session",
+    "start_session",
+    "verify_password",
+]
+
+#: How long a sign-in lasts.
+SESSION_HOURS = 10
+MIN_PASSWORD = 10
+_HASHER = PasswordHasher()
+_U = ConsoleUser.__table__  # type: ignore[attr-defined]
+_S = ConsoleSession.__table__  # type: ignore[attr-defined]
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of `password` (with its own salt and parameters)."""
+    return _HASHER.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+#: A hash to verify against when the user does not exist, so timing does not tell.
+_DUMMY_HASH = hash_password("not-a-real-password-" + secrets.token_hex(8))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is signed in (what every console route receives)."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    cert_no: str | None
+    csrf_token: str
+    via_bearer: bool = False
+
+    @property
+    def actor(self) -> str:
+        """The trail's actor name for this user."""
+        return f"console:{self.username}"
+
+    @property
+    def role_zh(self) -> str:
+        return Role.ZH.get(self.role, self.role)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    cert_no: str | None = None,
+    actor: str | None = None,
+) -> ConsoleUser:
+    """Create a user; refuses a duplicate name, an unknown role or a short password."""
+    name = username.strip()
+    problems: list[str] = []
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        problems.append("用户名须为 1–64 个字符且不含空格 / username: 1–64 characters, no spaces")
+    if role not in Role.ALL:
+        problems.append(
+            f"角色应为 {'、'.join(Role.ALL)} 之一 / role must be one of {', '.join(Role.ALL)}"
+        )
+    if len(password) < MIN_PASSWORD:
+        problems.append(
+            f"密码至少 {MIN_PASSWORD} 个字符 / the password needs at least {MIN_PASSWORD} characters"
+        )
+    cert = (cert_no or "").strip() or None
+    if role == Role.INSPECTOR and cert is None:
+        problems.append("检查人员须填写执法证号 / an inspector needs a certificate number")
+    if problems:
+        raise SupervisionError("用户信息有误，未作任何更改", "invalid user; nothing was changed",
+                               details=problems)  # fmt: skip
+    if session.exec(select(ConsoleUser).where(col(ConsoleUser.username) == name)).first():
+        raise SupervisionError(f"用户 {name} 已存在", f"user {name} already exists")
+    user = ConsoleUser(
+        username=name,
+        display_name=(display_name or "").strip()[:100] or name,
+        role=role,
+        cert_no=cert,
+        password_hash=hash_password(password),
+        created_at=clock.now(),
+    )
+    session.add(user)
+    session.flush()
+    trail.record(
+        session,
+        actor=actor,
+        action="user.add",
+        obj=f"user:{name}",
+        payload={"role": role, "cert_no": cert, "display_name": user.display_name},
+    )
+    return user
+
+
+def list_users(session: Session) -> list[ConsoleUser]:
+    return list(session.exec(select(ConsoleUser).order_by(col(ConsoleUser.username))).all())
+
+
+def disable_user(session: Session, username: str, *, actor: str | None = None) -> ConsoleUser:
+    """Disable a user and end all their sessions at once."""
+    user = session.exec(
+        select(ConsoleUser).where(col(ConsoleUser.username) == username.strip())
+    ).first()
+    if user is None:
+        raise NotFoundError(f"没有用户 {username}", f"no user {username}")
+    if not user.active:
+        raise SupervisionError(f"用户 {username} 已停用", f"user {username} is already disabled")
+    user.active = False
+    user.disabled_at = clock.now()
+    session.add(user)
+    session.connection().execute(delete(_S).where(_S.c.user_id == user.id))
+    trail.record(session, actor=actor, action="user.disable", obj=f"user:{user.username}")
+    return user
+
+
+def authenticate(db: Database, username: str, password: str) -> ConsoleUser | None:
+    """The active user with this name and password, or None (same work either way)."""
+    with db.session() as session:
+        user = session.exec(
+            select(ConsoleUser).where(col(ConsoleUser.username) == username.strip())
+        ).first()
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+def start_session(db: Database, user: ConsoleUser, *, client: str) -> tuple[str, str]:
+    """Open a session for `user` (recorded in the trail); returns (token, csrf token)."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    now = clock.now()
+    assert user.id is not None
+    with db.session() as session:
+        session.add(
+            ConsoleSession(
+                token_hash=_token_hash(token),
+                user_id=user.id,
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=now + timedelta(hours=SESSION_HOURS),
+            )
+        )
+        session.connection().execute(delete(_S).where(_S.c.expires_at < now))
+        trail.record(
+            session,
+            actor=f"console:{user.username}",
+            action="console.sign_in",
+            obj=f"user:{user.username}",
+            payload={"role": user.role, "client": client},
+        )
+    return token, csrf
+
+
+def load_session(db: Database, token: str | None, *, bearer: bool = False) -> Principal | None:
+    """The principal of a live session of an active user, or None."""
+    if not token:
+        return None
+    query = (
+        core_select(
+            _U.c.id, _U.c.username, _U.c.display_name, _U.c.role, _U.c.cert_no,
+            _S.c.csrf_token, _S.c.expires_at,
+        )
+        .join(_U, _U.c.id == _S.c.user_id)
+        .where(_S.c.token_hash == _token_hash(token), _U.c.active.is_(True))
+    )  # fmt: skip
+    with db.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    expires = row.expires_at
+    if expires.tzinfo is None:  # SQLite hands back naive UTC
+        from datetime import UTC
+
+        expires = expires.replace(tzinfo=UTC)
+    if expires <= clock.now():
+        return None
+    return Principal(
+        user_id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        cert_no=row.cert_no,
+        csrf_token=row.csrf_token,
+        via_bearer=bearer,
+    )
+
+
+def end_session(db: Database, token: str, principal: Principal) -> None:
+    """Sign out: delete the session (recorded in the trail)."""
+    with db.session() as session:
+        session.connection().execute(delete(_S).where(_S.c.token_hash == _token_hash(token)))
+        trail.record(
+            session,
+            actor=principal.actor,
+            action="console.sign_out",
+            obj=f"user:{principal.username}",
+        )
+
+
+def record_refused_sign_in(db: Database, username: str, *, client: str, reason: str) -> None:
+    """A failed or throttled sign-in is part of the trail too."""
+    with db.session() as session:
+        trail.record(
+            session,
+            actor=f"console:{username.strip()[:64] or '-'}",
+            action="console.sign_in_refused",
+            obj=f"user:{username.strip()[:64]}",
+            payload={"client": client, "reason": reason},
+        )
+
+
+class LoginThrottle:
+    """At most `limit` failed sign-ins per user name and per client in `window` seconds.
+
+    Kept in memory (one console process); a restart forgets it, which only ever helps
+    a legitimate user. Successful sign-ins clear the name's counter.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 900.0, client_limit: int = 20) -> None:
+        self.limit = limit
+        self.client_limit = client_limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def retry_after(self, username: str, client: str) -> int:
+        """Seconds until a sign-in may be tried again (0: now)."""
+        now = time.monotonic()
+        with self._lock:
+            waits = []
+            for key, limit in (
+                (f"u:{username.strip()}", self.limit),
+                (f"c:{client}", self.client_limit),
+            ):
+                times = self._recent(key, now)
+                if len(times) >= limit:
+                    waits.append(int(times[0] + self.window - now) + 1)
+            return max(waits, default=0)
+
+    def failed(self, username: str, client: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._recent(f"u:{username.strip()}", now).append(now)
+            self._recent(f"c:{client}", now).append(now)
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(f"u:{username.strip()}", None)
+
+
+def user_dict(user: ConsoleUser) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "role_zh": Role.ZH.get(user.role, user.role),
+        "cert_no": user.cert_no,
+        "active": user.active,
+        "created_at": clock.local(user.created_at).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,85 @@
+"""Rendering console pages with THE Jinja Environment (supervision.site.environment).
+
+Console templates live under templates/console/ and extend ``console/base.html``. Labels
+are written Chinese first with English beside them, so a page needs no language switch
+and no per-request change to the shared Environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from supervision import clock
+from supervision.console.auth import Principal
+from supervision.models.users import Role
+from supervision.site.environment import environment
+
+#: The console's navigation: (path, zh, en, roles allowed).
+NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("/", "工作台", "Dashboard", Role.ALL),
+    ("/review", "复核队列", "Review queue", (Role.REVIEWER,)),
+    ("/results", "结果审核", "Result review", (Role.REVIEWER,)),
+    ("/tasks", "抽查任务", "Tasks", (Role.PLANNER,)),
+    ("/inspector", "我的检查", "My inspections", (Role.INSPECTOR,)),
+    ("/users", "用户", "Users", (Role.ADMIN,)),
+)
+
+#: Messages shown after a redirect (?done=key).
+DONE: dict[str, tuple[str, str]] = {
+    "confirmed": ("已确认该发现", "Finding confirmed"),
+    "dismissed": ("已驳回该发现", "Finding dismissed"),
+    "created": ("任务已创建", "Task created"),
+    "committed": ("任务已锁定", "Task committed"),
+    "drawn": ("已完成抽取", "Draw done"),
+    "entered": ("检查结果已录入，待审核", "Result entered, awaiting review"),
+    "approved": ("已审核通过", "Approved"),
+    "returned": ("已退回", "Returned"),
+    "published": ("已公示", "Published"),
+    "user_added": ("用户已创建", "User added"),
+    "user_disabled": ("用户已停用", "User disabled"),
+}
+
+
+def _local(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "astimezone"):
+        return clock.local(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    principal: Principal | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a console page; every page gets the user, the nav and the CSRF token."""
+    env = environment()
+    env.filters.setdefault("local", _local)
+    who = principal if principal is not None else getattr(request.state, "principal", None)
+    done = DONE.get(request.query_params.get("done", ""))
+    body = env.get_template(template).render(
+        {
+            "principal": who,
+            "csrf_token": who.csrf_token if who else "",
+            "nav": [n for n in NAV if who and who.role in n[3]],
+            "path": request.url.path,
+            "done": done,
+            "site_mounted": bool(getattr(request.app.state, "site_dir", None)),
+            **context,
+        }
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def redirect(path: str, **params: Any) -> RedirectResponse:
+    """See Other to `path` (after a POST), with query parameters."""
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return RedirectResponse(path + ("?" + query if query else ""), status_code=303)

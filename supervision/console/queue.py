@@ -1,0 +1,131 @@
+"""The review queue one page at a time, by keyset (no OFFSET), for the console and its API.
+
+Same order and filters as ``supervision.review.review_queue`` (most severe first, then
+oldest, then id), but a page continues *after* the last row of the previous one: the
+cursor is ``<severity_rank>.<opened_at µs since epoch>.<id>``, and the query is a range
+scan of the ``ix_finding_queue`` index (status, severity_rank, opened_at, id), so page
+10,000 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Table, and_, or_, select
+
+from supervision.db import Database
+from supervision.errors import SupervisionError
+from supervision.models import Entity
+from supervision.models.findings import SEVERITY_RANK, FindingStatus
+from supervision.models.findings import Finding as FindingRow
+from supervision.review import QueueItem
+from supervision.rules.pack import SEVERITIES
+
+__all__ = ["PAGE_SIZE", "Cursor", "QueuePage", "queue_page"]
+
+PAGE_SIZE = 50
+_E: Table = Entity.__table__  # type: ignore[attr-defined]
+_F: Table = FindingRow.__table__  # type: ignore[attr-defined]
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the sort key of its last row."""
+
+    rank: int
+    opened_at: dt.datetime
+    finding_id: int
+
+    def encode(self) -> str:
+        at = self.opened_at if self.opened_at.tzinfo else self.opened_at.replace(tzinfo=dt.UTC)
+        micros = (at - _EPOCH) // dt.timedelta(microseconds=1)
+        return f"{self.rank}.{micros}.{self.finding_id}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            rank, micros, fid = (int(part) for part in text.split("."))
+            return cls(rank, _EPOCH + dt.timedelta(microseconds=micros), fid)
+        except (ValueError, OverflowError):
+            raise SupervisionError(
+                f"分页位置 {text!r} 无效，请从第一页开始", f"invalid page cursor {text!r}"
+            ) from None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+def _region_clause(code: str) -> object:
+    """A province (xx0000) or prefecture (xxxx00) code covers the counties under it."""
+    code = code.strip()
+    if len(code) == 6 and code.endswith("0000"):
+        return _E.c.region_code.startswith(code[:2])
+    if len(code) == 6 and code.endswith("00"):
+        return _E.c.region_code.startswith(code[:4])
+    return _E.c.region_code == code
+
+
+def queue_page(
+    db: Database,
+    *,
+    department: str | None = None,
+    region: str | None = None,
+    rule: str | None = None,
+    severity: str | None = None,
+    after: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of open findings after the cursor `after` (None: the first page)."""
+    if severity and severity not in SEVERITIES:
+        raise SupervisionError(
+            f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
+            f"severity must be one of {', '.join(SEVERITIES)}, not {severity}",
+        )
+    limit = max(1, min(limit, 500))
+    query = (
+        select(
+            _F.c.id, _F.c.uscc, _E.c.name, _E.c.region_code, _F.c.rule_id, _F.c.rule_version,
+            _F.c.department, _F.c.severity, _F.c.result_code, _F.c.opened_at,
+            _F.c.opened_as_of,
+        )
+        .join(_E, _E.c.uscc == _F.c.uscc)
+        .where(_F.c.status == FindingStatus.OPEN)
+    )  # fmt: skip
+    if department:
+        query = query.where(_F.c.department == department)
+    if rule:
+        query = query.where(_F.c.rule_id == rule)
+    if severity:
+        query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
+    if region:
+        query = query.where(_region_clause(region))  # type: ignore[arg-type]
+    if after:
+        c = Cursor.decode(after)
+        # Spelled out rather than a row-value comparison: both SQLite and PostgreSQL
+        # turn the leading `severity_rank >= :rank` into an index range.
+        query = query.where(
+            _F.c.severity_rank >= c.rank,
+            or_(
+                _F.c.severity_rank > c.rank,
+                and_(_F.c.severity_rank == c.rank, _F.c.opened_at > c.opened_at),
+                and_(
+                    _F.c.severity_rank == c.rank,
+                    _F.c.opened_at == c.opened_at,
+                    _F.c.id > c.finding_id,
+                ),
+            ),
+        )
+    query = query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id).limit(limit + 1)
+    with db.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    items = [QueueItem(*row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = Cursor(SEVERITY_RANK[last.severity], last.opened_at, last.finding_id).encode()
+    return QueuePage(items, next_cursor)

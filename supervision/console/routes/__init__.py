@@ -1,0 +1,1 @@
+"""Console pages, one module per page type; each route declares its roles."""

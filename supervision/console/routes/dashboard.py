@@ -1,0 +1,92 @@
+"""The dashboard: counts, what is due and overdue, open alerts (every role)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
+
+from supervision import clock
+from supervision.console.auth import Principal
+from supervision.console.pages import render
+from supervision.console.security import requires
+from supervision.db import Database
+from supervision.deadlines import list_deadlines
+from supervision.errors import SupervisionError
+from supervision.models import Finding, FindingStatus, InspectionResult, Task, TaskStatus
+from supervision.models.users import Role
+from supervision.review import flagged_count
+from supervision.scheduling.alerts import alert_dict, open_alerts
+
+router = APIRouter()
+_F = Finding.__table__  # type: ignore[attr-defined]
+_T = Task.__table__  # type: ignore[attr-defined]
+_R = InspectionResult.__table__  # type: ignore[attr-defined]
+
+
+def overview(db: Database) -> dict[str, Any]:
+    """Everything the dashboard shows, as plain data (the API returns the same)."""
+    with db.engine.connect() as conn:
+        open_findings = conn.execute(
+            select(func.count()).select_from(_F).where(_F.c.status == FindingStatus.OPEN)
+        ).scalar_one()
+        tasks: dict[str, int] = {
+            r[0]: r[1]
+            for r in conn.execute(select(_T.c.status, func.count()).group_by(_T.c.status))
+        }
+        # The current version of each result is the one with the highest version number.
+        latest = (
+            select(_R.c.task_code, _R.c.uscc, _R.c.item_code, func.max(_R.c.version).label("v"))
+            .group_by(_R.c.task_code, _R.c.uscc, _R.c.item_code)
+            .subquery()
+        )
+        states: dict[str, int] = dict(
+            conn.execute(
+                select(_R.c.state, func.count())
+                .join(
+                    latest,
+                    (latest.c.task_code == _R.c.task_code)
+                    & (latest.c.uscc == _R.c.uscc)
+                    & (latest.c.item_code == _R.c.item_code)
+                    & (latest.c.v == _R.c.version),
+                )
+                .group_by(_R.c.state)
+            ).all()
+        )
+    deadlines: list[dict[str, Any]] = []
+    deadline_error = None
+    with db.session() as session:
+        try:
+            listed = list_deadlines(session, as_of=clock.today())
+            for kind, zh in (("publication", "公示期限"), ("rectification", "整改期限")):
+                for d in listed[kind]:
+                    if d["overdue"] or d["workdays_left"] <= 5:
+                        deadlines.append({**d, "kind": kind, "kind_zh": zh})
+        except SupervisionError as exc:
+            deadline_error = (exc.zh, exc.en)
+        alerts = [alert_dict(a) | {"raised_at": a.raised_at} for a in open_alerts(session)]
+    deadlines.sort(key=lambda d: (not d["overdue"], d["due"]))
+    return {
+        "counts": {
+            "flagged": flagged_count(db),
+            "open_findings": int(open_findings),
+            "awaiting_review": int(states.get("entered", 0)),
+            "approved": int(states.get("approved", 0)),
+            "tasks": {s: int(tasks[s]) for s in TaskStatus.ZH if s in tasks},
+        },
+        "deadlines": deadlines,
+        "deadline_error": deadline_error,
+        "alerts": alerts,
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(
+    request: Request, who: Annotated[Principal, Depends(requires(*Role.ALL))]
+) -> HTMLResponse:
+    """Counts, due and overdue deadlines, open alerts."""
+    data = await run_in_threadpool(overview, request.app.state.db)
+    return render(request, "console/dashboard.html", status_zh=TaskStatus.ZH, **data)

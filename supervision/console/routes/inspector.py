@@ -1,0 +1,132 @@
+"""The inspector's pages: my assignments, and result entry with the official categories.
+
+谁检查、谁录入: an inspector sees and enters results only for entities of a draw that
+assigned them (by 执法证号).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+
+from supervision import clock
+from supervision.console.auth import Principal
+from supervision.console.pages import redirect, render
+from supervision.console.security import Forbidden, requires
+from supervision.db import Database
+from supervision.errors import SupervisionError
+from supervision.models import Assignment, Entity, Task
+from supervision.models.users import Role
+from supervision.result_codes import FOLLOW_UPS, MAIN_CODES, RESULT_STATES, SUB_CODES
+from supervision.results import ItemInput, enter_results, entity_results, list_results, parse_items
+
+router = APIRouter()
+INSPECTOR = requires(Role.INSPECTOR)
+
+
+def my_assignments(db: Database, who: Principal) -> list[dict[str, Any]]:
+    """One row per (task, entity, item) the inspector is assigned to, with its state."""
+    with db.session() as session:
+        rows = session.exec(
+            select(Assignment.task_code, Assignment.uscc, Entity.name, Task.name)
+            .join(Entity, col(Entity.uscc) == col(Assignment.uscc))
+            .join(Task, col(Task.code) == col(Assignment.task_code))
+            .where(col(Assignment.cert_no) == (who.cert_no or ""))
+            .order_by(col(Assignment.task_code), col(Assignment.uscc))
+        ).all()
+        names = {(t, u): (e, tn) for t, u, e, tn in rows}
+        out = []
+        for task_code in sorted({t for t, _ in names}):
+            for line in list_results(session, task_code=task_code):
+                key = (task_code, line["uscc"])
+                if key in names:
+                    out.append({**line, "task": task_code, "entity_name": names[key][0],
+                                "task_name": names[key][1]})  # fmt: skip
+    return out
+
+
+def require_assigned(session: Session, who: Principal, task_code: str, uscc: str) -> None:
+    found = session.exec(
+        select(Assignment).where(
+            col(Assignment.task_code) == task_code,
+            col(Assignment.uscc) == uscc,
+            col(Assignment.cert_no) == (who.cert_no or ""),
+        )
+    ).first()
+    if found is None:
+        raise Forbidden(who.role, frozenset({"inspector assigned to this entity"}))
+
+
+def items_from_form(form: dict[str, str]) -> list[ItemInput]:
+    """The entry form's rows (``item_<n>``, ``code_<n>`` ...) as validated items."""
+    entries = []
+    n = 0
+    while f"item_{n}" in form:
+        entry: dict[str, Any] = {"item": form[f"item_{n}"]}
+        for field in ("code", "sub_code", "finding", "inspected_on", "follow_up", "due",
+                      "follow_up_note"):  # fmt: skip
+            value = form.get(f"{field}_{n}", "").strip()
+            if value:
+                entry[field] = value
+        if entry.get("code"):
+            entries.append(entry)
+        n += 1
+    if not entries:
+        raise SupervisionError(
+            "请至少为一个事项选择检查结果，未作任何更改",
+            "choose a result for at least one item; nothing was changed",
+        )
+    return parse_items(entries)
+
+
+def enter(db: Database, who: Principal, task_code: str, uscc: str, form: dict[str, str]) -> None:
+    items = items_from_form(form)
+    with db.session() as session:
+        require_assigned(session, who, task_code, uscc)
+        enter_results(session, task_code=task_code, uscc=uscc, items=items, actor=who.actor)
+
+
+@router.get("/inspector", response_class=HTMLResponse)
+async def assignments_page(
+    request: Request, who: Annotated[Principal, Depends(INSPECTOR)]
+) -> HTMLResponse:
+    """My assignments and where each result stands."""
+    rows = await run_in_threadpool(my_assignments, request.app.state.db, who)
+    return render(request, "console/inspector.html", rows=rows, states=RESULT_STATES,
+                  quote=quote)  # fmt: skip
+
+
+@router.get("/inspector/result", response_class=HTMLResponse)
+async def result_form(
+    request: Request, task: str, uscc: str, who: Annotated[Principal, Depends(INSPECTOR)]
+) -> HTMLResponse:
+    """Result entry for one assigned entity: official codes, sub-codes, follow-up."""
+    db = request.app.state.db
+
+    def load() -> dict[str, Any]:
+        with db.session() as session:
+            require_assigned(session, who, task, uscc)
+            return entity_results(session, task_code=task, uscc=uscc)
+
+    data = await run_in_threadpool(load)
+    return render(
+        request, "console/result_entry.html", data=data, main_codes=MAIN_CODES,
+        sub_codes=SUB_CODES, follow_ups=FOLLOW_UPS, states=RESULT_STATES,
+        today=clock.today().isoformat(),
+    )  # fmt: skip
+
+
+@router.post("/inspector/result")
+async def result_submit(
+    request: Request, who: Annotated[Principal, Depends(INSPECTOR)]
+) -> Response:
+    """Enter (or re-enter after return) the results: state 待审核, recorded in the trail."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    task, uscc = form.get("task", ""), form.get("uscc", "")
+    await run_in_threadpool(enter, request.app.state.db, who, task, uscc, form)
+    return redirect("/inspector/result", task=task, uscc=uscc, done="entered")

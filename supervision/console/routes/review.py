@@ -1,0 +1,135 @@
+"""The review queue (reviewer): flagged entities, an entity's findings explained, decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from supervision import trail
+from supervision.console.auth import Principal
+from supervision.console.pages import redirect, render
+from supervision.console.queue import queue_page
+from supervision.console.security import requires
+from supervision.db import Database
+from supervision.models.users import Role
+from supervision.result_codes import MAIN_CODES, SUB_CODES
+from supervision.review import confirm_finding, dismiss_finding, entity_review
+from supervision.rules.pack import SEVERITIES
+
+router = APIRouter()
+REVIEWER = requires(Role.REVIEWER)
+SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
+
+
+def decide(
+    db: Database,
+    who: Principal,
+    finding_id: int,
+    *,
+    confirm: bool,
+    text: str,
+    rules_dir: Any = None,
+) -> dict[str, Any]:
+    """Confirm or dismiss a finding as `who`, then record the decision in the trail."""
+    if confirm:
+        outcome = confirm_finding(db, finding_id, note=text, by=who.actor, rules_dir=rules_dir)
+    else:
+        outcome = dismiss_finding(db, finding_id, reason=text, by=who.actor)
+    with db.session() as session:
+        trail.record(
+            session,
+            actor=who.actor,
+            action="finding.confirm" if confirm else "finding.dismiss",
+            obj=f"finding:{finding_id}",
+            payload={"text": text.strip(), "effects": outcome["effects"]},
+        )
+    return outcome
+
+
+def code_label(code: str | None) -> str:
+    if not code:
+        return ""
+    wording = MAIN_CODES.get(code) or SUB_CODES.get(code)
+    return f"{code} {wording.zh}" if wording else code
+
+
+@router.get("/review", response_class=HTMLResponse)
+async def review_queue_page(
+    request: Request,
+    who: Annotated[Principal, Depends(REVIEWER)],
+    department: str = "",
+    region: str = "",
+    rule: str = "",
+    severity: str = "",
+    after: str = "",
+) -> HTMLResponse:
+    """Flagged entities, most severe and oldest first, one keyset page at a time."""
+    filters = {"department": department, "region": region, "rule": rule, "severity": severity}
+    page = await run_in_threadpool(
+        lambda: queue_page(
+            request.app.state.db,
+            department=department or None,
+            region=region or None,
+            rule=rule or None,
+            severity=severity or None,
+            after=after or None,
+        )
+    )
+    next_href = None
+    if page.next_cursor:
+        next_href = "/review?" + urlencode({**{k: v for k, v in filters.items() if v},
+                                            "after": page.next_cursor})  # fmt: skip
+    return render(
+        request, "console/review_queue.html", page=page, filters=filters,
+        severities=SEVERITIES, severity_zh=SEVERITY_ZH, next_href=next_href,
+        first_page=not after, quote=quote, code_label=code_label,
+    )  # fmt: skip
+
+
+@router.get("/review/entity/{uscc}", response_class=HTMLResponse)
+async def review_entity_page(
+    request: Request, uscc: str, who: Annotated[Principal, Depends(REVIEWER)]
+) -> HTMLResponse:
+    """An entity's findings with their explanation and history, and the decision forms."""
+    data = await run_in_threadpool(
+        entity_review, request.app.state.db, uscc, rules_dir=request.app.state.rules_dir
+    )
+    return render(
+        request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,
+        code_label=code_label,
+    )  # fmt: skip
+
+
+@router.post("/review/findings/{finding_id}/confirm")
+async def confirm(
+    request: Request,
+    finding_id: int,
+    who: Annotated[Principal, Depends(REVIEWER)],
+    uscc: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """Confirm a finding (a note is required); its rule's on_confirm applies."""
+    await run_in_threadpool(
+        lambda: decide(request.app.state.db, who, finding_id, confirm=True, text=note,
+                       rules_dir=request.app.state.rules_dir)
+    )  # fmt: skip
+    return redirect(f"/review/entity/{quote(uscc)}", done="confirmed")
+
+
+@router.post("/review/findings/{finding_id}/dismiss")
+async def dismiss(
+    request: Request,
+    finding_id: int,
+    who: Annotated[Principal, Depends(REVIEWER)],
+    uscc: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Dismiss a finding: a reason is required, nothing changes without one."""
+    await run_in_threadpool(
+        lambda: decide(request.app.state.db, who, finding_id, confirm=False, text=reason)
+    )
+    return redirect(f"/review/entity/{quote(uscc)}", done="dismissed")

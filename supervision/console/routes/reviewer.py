@@ -1,0 +1,125 @@
+"""The reviewer's result pages: results awaiting review, approve / return, publish.
+
+Publishing republishes the public site when the console serves one (``site_dir``), so a
+published result is on the site when the page comes back.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
+
+from supervision.console.auth import Principal
+from supervision.console.pages import redirect, render
+from supervision.console.security import requires
+from supervision.db import Database
+from supervision.models import Entity, Task, TaskStatus
+from supervision.models.users import Role
+from supervision.result_codes import FOLLOW_UPS, RESULT_STATES, result_label
+from supervision.results import entity_results, list_results, publish_results, review_results
+
+router = APIRouter()
+REVIEWER = requires(Role.REVIEWER)
+_OPEN_TASKS = (TaskStatus.DRAWN, TaskStatus.IN_PROGRESS, TaskStatus.CLOSED)
+
+
+def pending_results(db: Database) -> list[dict[str, Any]]:
+    """Results awaiting review (待审核) and approved ones not yet published, per entity."""
+    with db.session() as session:
+        tasks = session.exec(
+            select(Task.code).where(col(Task.status).in_(_OPEN_TASKS)).order_by(col(Task.code))
+        ).all()
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for code in tasks:
+            for line in list_results(session, task_code=code):
+                if line["state"] in ("entered", "approved"):
+                    row = rows.setdefault(
+                        (code, line["uscc"]),
+                        {"task": code, "uscc": line["uscc"], "items": [], "states": set()},
+                    )
+                    row["items"].append(line)
+                    row["states"].add(line["state"])
+        names = dict(
+            session.exec(
+                select(Entity.uscc, Entity.name).where(col(Entity.uscc).in_({u for _, u in rows}))
+            ).all()
+        )
+    return [r | {"entity_name": names.get(r["uscc"], "")} for _, r in sorted(rows.items())]
+
+
+def review(db: Database, who: Principal, task: str, uscc: str, approve: bool, reason: str) -> None:
+    with db.session() as session:
+        review_results(session, task_code=task, uscc=uscc, approve=approve, reason=reason,
+                       actor=who.actor)  # fmt: skip
+
+
+def publish(db: Database, who: Principal, task: str, uscc: str, site_dir: Any) -> None:
+    """Publish the entity's approved results, then republish the public site if served."""
+    with db.session() as session:
+        publish_results(session, task_code=task, uscc=uscc, actor=who.actor)
+    if site_dir is not None:
+        from supervision.site import publish_site
+
+        publish_site(db, site_dir, languages="all", workers=1)
+
+
+@router.get("/results", response_class=HTMLResponse)
+async def results_page(
+    request: Request, who: Annotated[Principal, Depends(REVIEWER)]
+) -> HTMLResponse:
+    """Results awaiting review, and approved results awaiting publication."""
+    rows = await run_in_threadpool(pending_results, request.app.state.db)
+    return render(request, "console/results.html", rows=rows, states=RESULT_STATES, quote=quote)
+
+
+@router.get("/results/entity", response_class=HTMLResponse)
+async def result_review_page(
+    request: Request, task: str, uscc: str, who: Annotated[Principal, Depends(REVIEWER)]
+) -> HTMLResponse:
+    """One entity's results, every version, with approve / return / publish."""
+    db = request.app.state.db
+
+    def load() -> dict[str, Any]:
+        with db.session() as session:
+            return entity_results(session, task_code=task, uscc=uscc)
+
+    data = await run_in_threadpool(load)
+    return render(
+        request, "console/result_review.html", data=data, states=RESULT_STATES,
+        follow_ups=FOLLOW_UPS, result_label=result_label,
+    )  # fmt: skip
+
+
+@router.post("/results/review")
+async def review_submit(
+    request: Request,
+    who: Annotated[Principal, Depends(REVIEWER)],
+    task: Annotated[str, Form()],
+    uscc: Annotated[str, Form()],
+    decision: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Approve, or return with a reason (required), every result awaiting review."""
+    approve = decision == "approve"
+    await run_in_threadpool(review, request.app.state.db, who, task, uscc, approve, reason)
+    return redirect("/results/entity", task=task, uscc=uscc,
+                    done="approved" if approve else "returned")  # fmt: skip
+
+
+@router.post("/results/publish")
+async def publish_submit(
+    request: Request,
+    who: Annotated[Principal, Depends(REVIEWER)],
+    task: Annotated[str, Form()],
+    uscc: Annotated[str, Form()],
+) -> Response:
+    """Publish the entity's approved results (all or nothing) and update the public site."""
+    await run_in_threadpool(
+        publish, request.app.state.db, who, task, uscc, request.app.state.site_dir
+    )
+    return redirect("/results/entity", task=task, uscc=uscc, done="published")

@@ -1,0 +1,120 @@
+"""Sign-in and sign-out (public routes: the only pages anyone may open)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from supervision.console.auth import (
+    SESSION_HOURS,
+    Principal,
+    authenticate,
+    end_session,
+    record_refused_sign_in,
+    start_session,
+)
+from supervision.console.pages import render
+from supervision.console.security import (
+    LOGIN_CSRF_COOKIE,
+    PUBLIC,
+    SESSION_COOKIE,
+    check_csrf,
+    requires,
+)
+from supervision.models.users import Role
+
+router = APIRouter()
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this console (never another site) after signing in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _login_page(request: Request, *, next_path: str, status: int = 200, error: tuple[str, str]
+                | None = None, username: str = "") -> Response:  # fmt: skip
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(
+        request, "console/login.html", status=status, login_csrf=token, next_path=next_path,
+        error=error, username=username,
+    )  # fmt: skip
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax",
+        secure=request.app.state.secure_cookies, max_age=3600,
+    )  # fmt: skip
+    return response
+
+
+@router.get("/login")
+async def login_form(
+    request: Request, _who: Annotated[Principal | None, Depends(PUBLIC)], next: str = "/"
+) -> Response:
+    """The sign-in page."""
+    return _login_page(request, next_path=_safe_next(next))
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    _who: Annotated[Principal | None, Depends(PUBLIC)],
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the password (throttled), open a session, record the sign-in in the trail."""
+    await check_csrf(request, request.cookies.get(LOGIN_CSRF_COOKIE, ""))
+    app = request.app
+    client = _client(request)
+    wait = app.state.throttle.retry_after(username, client)
+    if wait:
+        await run_in_threadpool(
+            record_refused_sign_in, app.state.db, username, client=client, reason="throttled"
+        )
+        response = _login_page(
+            request, next_path=_safe_next(next), status=429, username=username,
+            error=(f"登录失败次数过多，请 {wait} 秒后再试",
+                   f"too many failed sign-ins; try again in {wait} s"),
+        )  # fmt: skip
+        response.headers["Retry-After"] = str(wait)
+        return response
+    user = await run_in_threadpool(authenticate, app.state.db, username, password)
+    if user is None:
+        app.state.throttle.failed(username, client)
+        await run_in_threadpool(
+            record_refused_sign_in, app.state.db, username, client=client, reason="bad password"
+        )
+        return _login_page(
+            request, next_path=_safe_next(next), status=401, username=username,
+            error=("用户名或密码错误", "wrong user name or password"),
+        )  # fmt: skip
+    app.state.throttle.succeeded(username)
+    token, _csrf = await run_in_threadpool(start_session, app.state.db, user, client=client)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=app.state.secure_cookies,
+        max_age=SESSION_HOURS * 3600, path="/",
+    )  # fmt: skip
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    request: Request, who: Annotated[Principal, Depends(requires(*Role.ALL))]
+) -> Response:
+    """Sign out (CSRF-checked like every other POST)."""
+    token = request.state.session_token
+    await run_in_threadpool(end_session, request.app.state.db, token, who)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,72 @@
+"""The demo's console users: one per role, with printed passwords, for the demo only.
+
+``demo_users_step(db)`` is called by ``supervision demo``. Running it again gives the
+same users new passwords (the printed ones always work). The inspector user is linked to
+an inspector of the directory who holds assignments, when a draw exists, so "my
+assignments" is not empty.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlmodel import col, select
+
+from supervision import trail
+from supervision.console.auth import add_user, hash_password
+from supervision.db import Database
+from supervision.models import Assignment, Inspector
+from supervision.models.users import ConsoleUser, Role
+
+__all__ = ["DEMO_NOTE", "demo_users_step"]
+
+DEMO_NOTE = (
+    "仅供演示：这些账号和密码只用于本演示数据库，切勿用于真实数据。",
+    "Demo only: these accounts and passwords are for this demo database; never use them "
+    "with real data.",
+)
+_NAMES = {
+    Role.ADMIN: ("demo-admin", "演示管理员"),
+    Role.PLANNER: ("demo-planner", "演示计划员"),
+    Role.INSPECTOR: ("demo-inspector", "演示检查人员"),
+    Role.REVIEWER: ("demo-reviewer", "演示审核人"),
+}
+
+
+def _inspector_cert(db: Database) -> str | None:
+    with db.session() as session:
+        assigned = session.exec(
+            select(Assignment.cert_no).order_by(col(Assignment.task_code), col(Assignment.cert_no))
+        ).first()
+        if assigned:
+            return assigned
+        return session.exec(select(Inspector.cert_no).order_by(col(Inspector.cert_no))).first()
+
+
+def demo_users_step(db: Database) -> list[dict[str, Any]]:
+    """Create (or reset) one demo user per role; returns their names and passwords."""
+    cert = _inspector_cert(db) or "DEMO-0001"
+    out = []
+    with trail.acting_as("demo"), db.session() as session:
+        for role in Role.ALL:
+            username, display = _NAMES[role]
+            password = secrets.token_urlsafe(12)
+            cert_no = cert if role == Role.INSPECTOR else None
+            existing = session.exec(
+                select(ConsoleUser).where(col(ConsoleUser.username) == username)
+            ).first()
+            if existing is None:
+                add_user(session, username=username, password=password, role=role,
+                         display_name=display, cert_no=cert_no)  # fmt: skip
+            else:
+                existing.password_hash = hash_password(password)
+                existing.active = True
+                existing.disabled_at = None
+                existing.cert_no = cert_no
+                session.add(existing)
+                trail.record(session, action="user.reset_demo", obj=f"user:{username}")
+            out.append({"username": username, "role": role, "role_zh": Role.ZH[role],
+                        "password": password, "cert_no": cert_no,
+                        "note_zh": DEMO_NOTE[0], "note_en": DEMO_NOTE[1]})  # fmt: skip
+    return out

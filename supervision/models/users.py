@@ -1,0 +1,55 @@
+"""Console users (admin / planner / inspector / reviewer) and their sign-in sessions.
+
+Passwords are stored only as argon2 hashes. A session is a random token held in an
+HttpOnly cookie (or sent as a bearer token to the API); the table stores only the
+SHA-256 of the token, so a copy of the database cannot be used to sign in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlmodel import Field, SQLModel
+
+
+class Role:
+    ADMIN = "admin"
+    PLANNER = "planner"
+    INSPECTOR = "inspector"
+    REVIEWER = "reviewer"
+
+    ALL: ClassVar[tuple[str, ...]] = ("admin", "planner", "inspector", "reviewer")
+    ZH: ClassVar[dict[str, str]] = {
+        "admin": "管理员",
+        "planner": "计划员",
+        "inspector": "检查人员",
+        "reviewer": "审核人",
+    }
+
+
+class ConsoleUser(SQLModel, table=True):
+    """A person who signs in to the console, with exactly one role."""
+
+    __tablename__ = "console_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=100)
+    role: str = Field(max_length=16)
+    # An inspector's 执法证号: links the user to the assignments of the draws.
+    cert_no: str | None = Field(default=None, max_length=32)
+    password_hash: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+
+class ConsoleSession(SQLModel, table=True):
+    """One signed-in session: the token's SHA-256, its CSRF token and its expiry."""
+
+    __tablename__ = "console_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="console_user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime
+    expires_at: datetime

@@ -1,0 +1,397 @@
+"""The console over HTTP (uvicorn on 127.0.0.1), on SQLite and PostgreSQL.
+
+Route-permission sweep over every route; CSRF rejection; login throttling; cookies;
+bilingual errors that change nothing; escaping; the review queue's keyset pages; the
+JSON API with a bearer token; the trail records sign-ins and actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import site_support as s
+from sqlalchemy import select
+from test_console_support import (
+    DRAFT_TASK,
+    PASSWORD,
+    RULE,
+    ConsoleServer,
+    build_console,
+    csrf_of,
+    sign_in,
+    soup,
+    text_of,
+)
+
+from supervision.console.app import create_app
+from supervision.console.auth import LoginThrottle
+from supervision.console.security import route_roles
+from supervision.db import Database
+from supervision.models import Finding, TrailEvent
+from supervision.models.users import Role
+
+_F = Finding.__table__  # type: ignore[attr-defined]
+_T = TrailEvent.__table__  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def data(db: Database, tmp_path: Path) -> dict[str, Any]:
+    return build_console(db, tmp_path)
+
+
+@pytest.fixture
+def server(db: Database, data: dict[str, Any]) -> Iterator[str]:
+    with ConsoleServer(db, throttle=LoginThrottle(limit=3, client_limit=1000)) as url:
+        yield url
+
+
+_OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def _client(url: str) -> httpx.Client:
+    client = httpx.Client(base_url=url, follow_redirects=False, timeout=30)
+    _OPEN.append(client)
+    return client
+
+
+def _status(db: Database, finding_id: int) -> str:
+    with db.engine.connect() as conn:
+        return str(conn.execute(select(_F.c.status).where(_F.c.id == finding_id)).scalar_one())
+
+
+def _trail(db: Database, action: str) -> list[Any]:
+    with db.engine.connect() as conn:
+        return list(conn.execute(select(_T).where(_T.c.action == action).order_by(_T.c.seq)))
+
+
+def _concrete(path: str, data: dict[str, Any]) -> str:
+    return path.replace("{uscc}", data["flagged_uscc"]).replace(
+        "{finding_id}", str(data["finding_id"])
+    )
+
+
+# --------------------------------------------------------------------------- permissions
+def test_every_route_declares_its_roles(db: Database, tmp_path: Path) -> None:
+    roles = route_roles(create_app(db))
+    assert roles, "no routes found"
+    undeclared = [key for key, value in roles.items() if value == frozenset({"?"})]
+    assert undeclared == []
+    public = sorted(key for key, value in roles.items() if value is None)
+    assert public == [
+        ("GET", "/api/openapi.json"),
+        ("GET", "/login"),
+        ("POST", "/api/session"),
+        ("POST", "/login"),
+    ]
+    assert roles[("GET", "/review")] == frozenset({Role.REVIEWER})
+    assert roles[("POST", "/task/draw")] == frozenset({Role.PLANNER})
+    assert roles[("POST", "/inspector/result")] == frozenset({Role.INSPECTOR})
+    assert roles[("POST", "/users")] == frozenset({Role.ADMIN})
+    assert roles[("GET", "/")] == frozenset(Role.ALL)
+
+
+def test_permission_sweep_anonymous_and_wrong_role(
+    db: Database, data: dict[str, Any], server: str
+) -> None:
+    """Every route: anonymous → sign-in (401 on /api); each role it does not allow → 403."""
+    roles = route_roles(create_app(db))
+    anonymous = _client(server)
+    clients = {}
+    for role in Role.ALL:
+        client = _client(server)
+        landing = sign_in(client, role)
+        assert landing.status_code == 200
+        clients[role] = (client, csrf_of(landing))
+    checked = 0
+    for (method, path), allowed in sorted(roles.items()):
+        if allowed is None:
+            continue
+        url = _concrete(path, data)
+        response = anonymous.request(method, url)
+        if path.startswith("/api"):
+            assert response.status_code == 401, (method, path)
+            assert response.json()["error"]["en"] == "sign in first"
+        else:
+            assert response.status_code == 303, (method, path)
+            assert response.headers["location"].startswith("/login?next=")
+        for role in sorted(set(Role.ALL) - allowed):
+            client, token = clients[role]
+            response = client.request(method, url, headers={"X-CSRF-Token": token})
+            assert response.status_code == 403, (method, path, role)
+            checked += 1
+    assert checked > 40
+    # Nothing a refused request touched has changed.
+    assert _status(db, data["finding_id"]) == "open"
+
+
+def test_allowed_roles_open_their_pages(db: Database, data: dict[str, Any], server: str) -> None:
+    pages = {
+        Role.REVIEWER: ["/", "/review", f"/review/entity/{data['flagged_uscc']}", "/results"],
+        Role.PLANNER: ["/", "/tasks", f"/task?code={DRAFT_TASK}"],
+        Role.INSPECTOR: ["/", "/inspector"],
+        Role.ADMIN: ["/", "/users"],
+    }
+    for role, paths in pages.items():
+        client = _client(server)
+        sign_in(client, role)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, (role, path, response.text[:300])
+            page = soup(response)
+            assert page.html is not None and page.html["lang"] == "zh-CN"
+            nav = [text_of(a) for a in page.select("nav.site-nav a")]
+            assert any(label.startswith("工作台") for label in nav)
+
+
+# --------------------------------------------------------------------------- CSRF
+def test_csrf_rejected_and_nothing_changes(db: Database, data: dict[str, Any], server: str) -> None:
+    client = _client(server)
+    page = sign_in(client, Role.REVIEWER)
+    token = csrf_of(page)
+    action = f"/review/findings/{data['finding_id']}/confirm"
+    form = {"uscc": data["flagged_uscc"], "note": "核实属实"}
+    missing = client.post(action, data=form)
+    forged = client.post(action, data=form | {"csrf_token": "forged"})
+    for response in (missing, forged):
+        assert response.status_code == 403
+        assert "CSRF" in text_of(soup(response).select_one("div.error"))
+    api = client.post(f"/api/review/findings/{data['finding_id']}/confirm", json={"text": "x"})
+    assert api.status_code == 403 and "CSRF" in api.json()["error"]["zh"]
+    assert _status(db, data["finding_id"]) == "open"
+    ok = client.post(action, data=form | {"csrf_token": token})
+    assert ok.status_code == 303
+    assert _status(db, data["finding_id"]) == "confirmed"
+    # The sign-in form has its own token (double-submit cookie).
+    fresh = _client(server)
+    refused = fresh.post("/login", data={"username": "admin", "password": PASSWORD})
+    assert refused.status_code == 403
+
+
+# --------------------------------------------------------------------------- sign-in
+def test_throttling_after_failed_sign_ins(db: Database, data: dict[str, Any], server: str) -> None:
+    client = _client(server)
+    for _ in range(3):
+        assert sign_in(client, Role.ADMIN, "wrong password!").status_code == 401
+    throttled = sign_in(client, Role.ADMIN)  # the right password, too late
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    error = text_of(soup(throttled).select_one("div.error"))
+    assert "登录失败次数过多" in error and "too many failed sign-ins" in error
+    api = client.post("/api/session", json={"username": "admin", "password": PASSWORD})
+    assert api.status_code == 429
+    # Another user is not locked out by someone guessing the admin's password.
+    assert sign_in(_client(server), Role.PLANNER).status_code == 200
+    reasons = [e.payload for e in _trail(db, "console.sign_in_refused")]
+    assert sum("bad password" in p for p in reasons) == 3
+    assert any("throttled" in p for p in reasons)
+
+
+def test_sign_in_cookie_and_trail(db: Database, data: dict[str, Any], server: str) -> None:
+    client = _client(server)
+    form = client.get("/login?next=/review")
+    response = client.post(
+        "/login",
+        data={"username": "reviewer", "password": PASSWORD, "csrf_token": csrf_of(form),
+              "next": "/review"},
+    )  # fmt: skip
+    assert response.status_code == 303 and response.headers["location"] == "/review"
+    cookie = response.headers["set-cookie"]
+    assert "sv_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie
+    events = _trail(db, "console.sign_in")
+    assert [e.actor for e in events] == ["console:reviewer"]
+    # An outside address after sign-in is refused: back to the console.
+    other = _client(server)
+    form = other.get("/login")
+    response = other.post(
+        "/login",
+        data={"username": "planner", "password": PASSWORD, "csrf_token": csrf_of(form),
+              "next": "//evil.example/"},
+    )  # fmt: skip
+    assert response.headers["location"] == "/"
+    # Sign out ends the session.
+    page = client.get("/review")
+    client.post("/logout", data={"csrf_token": csrf_of(page)})
+    assert client.get("/review").status_code == 303
+    assert len(_trail(db, "console.sign_out")) == 1
+
+
+def test_secure_cookie_behind_https(db: Database, data: dict[str, Any]) -> None:
+    with ConsoleServer(db, secure_cookies=True) as url:
+        client = _client(url)
+        form = client.get("/login")
+        assert "Secure" in form.headers["set-cookie"]
+        token = csrf_of(form)
+        # A client keeps Secure cookies for HTTPS only: send it by hand over loopback HTTP.
+        response = client.post(
+            "/login",
+            data={"username": "admin", "password": PASSWORD, "csrf_token": token},
+            headers={"Cookie": f"sv_login_csrf={token}"},
+        )
+        assert response.status_code == 303
+        assert "Secure" in response.headers["set-cookie"]
+
+
+def test_disabled_user_is_signed_out(db: Database, data: dict[str, Any], server: str) -> None:
+    planner = _client(server)
+    sign_in(planner, Role.PLANNER)
+    assert planner.get("/tasks").status_code == 200
+    admin = _client(server)
+    page = sign_in(admin, Role.ADMIN)
+    response = admin.post(
+        "/users/disable", data={"username": "planner", "csrf_token": csrf_of(page)}
+    )
+    assert response.status_code == 303
+    assert planner.get("/tasks").status_code == 303
+    assert sign_in(_client(server), Role.PLANNER).status_code == 401
+
+
+# --------------------------------------------------------------------------- review
+def test_entity_page_explains_and_dismiss_needs_reason(
+    db: Database, data: dict[str, Any], server: str
+) -> None:
+    client = _client(server)
+    sign_in(client, Role.REVIEWER)
+    page = client.get(f"/review/entity/{data['flagged_uscc']}")
+    finding = soup(page).select_one(f"#finding-{data['finding_id']}")
+    assert finding is not None
+    assert "未按期报送年度报告" in text_of(finding.h3)
+    basis = [text_of(li) for li in finding.select("ul.legal-basis li")]
+    assert "《企业信息公示暂行条例》第八条" in basis
+    assert RULE in text_of(finding) and "annual_report" in text_of(finding.select_one("table"))
+    form = finding.select_one("form.dismiss")
+    assert form is not None and form.find("textarea", attrs={"name": "reason"}) is not None
+    refused = client.post(
+        f"/review/findings/{data['finding_id']}/dismiss",
+        data={"uscc": data["flagged_uscc"], "reason": "  ", "csrf_token": csrf_of(page)},
+    )
+    assert refused.status_code == 400
+    error = soup(refused).select_one("div.error")
+    assert "必须填写理由" in text_of(error.select_one("p.zh"))
+    assert "requires a reason" in text_of(error.select_one("p.en"))
+    assert _status(db, data["finding_id"]) == "open"
+    assert _trail(db, "finding.dismiss") == []
+    done = client.post(
+        f"/review/findings/{data['finding_id']}/dismiss",
+        data={"uscc": data["flagged_uscc"], "reason": "已核实为误报", "csrf_token": csrf_of(page)},
+        follow_redirects=True,
+    )
+    assert "已驳回该发现" in text_of(soup(done).select_one("p.notice"))
+    assert _status(db, data["finding_id"]) == "dismissed"
+    (event,) = _trail(db, "finding.dismiss")
+    assert event.actor == "console:reviewer" and "已核实为误报" in event.payload
+
+
+def test_names_are_escaped(db: Database, data: dict[str, Any], server: str) -> None:
+    client = _client(server)
+    sign_in(client, Role.REVIEWER)
+    page = soup(client.get("/review"))
+    names = [text_of(a) for a in page.select("table.queue td a")]
+    assert s.EVIL_NAME in names
+    assert page.find("script") is None
+
+
+def test_queue_keyset_pages_match_the_service_order(db: Database, data: dict[str, Any]) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from supervision.review import review_queue
+
+    usccs = data["usccs"]
+    at = datetime(2026, 7, 3, tzinfo=UTC)
+    rows = []
+    for n in range(120):
+        severity = ["critical", "high", "medium", "low"][n % 4]
+        rows.append({
+            "uscc": usccs[n % len(usccs)], "rule_id": f"r{n:03d}", "rule_version": 1,
+            "department": "税务" if n % 5 == 0 else "市场监督管理部门", "severity": severity,
+            "severity_rank": n % 4, "result_code": "D", "fact_ids": [], "matched": [],
+            "status": "open", "first_run_id": 1, "last_run_id": 1,
+            "opened_as_of": date(2026, 7, 3), "opened_at": at + timedelta(seconds=n // 7),
+            "effects": [],
+        })  # fmt: skip
+    with db.engine.begin() as conn:
+        conn.execute(_F.insert(), rows)
+    with ConsoleServer(db) as url:
+        client = _client(url)
+        token = client.post("/api/session", json={"username": "reviewer", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        for filters in ({}, {"severity": "high"}, {"department": "税务"}):
+            seen: list[int] = []
+            after = None
+            while True:
+                params = filters | {"limit": 17} | ({"after": after} if after else {})
+                page = client.get("/api/review/queue", params=params, headers=headers).json()
+                seen += [item["finding_id"] for item in page["items"]]
+                after = page["next"]
+                if after is None:
+                    break
+            expected = [i.finding_id for i in review_queue(db, limit=10_000, **filters)]
+            assert seen == expected and len(set(seen)) == len(seen)
+        bad = client.get("/api/review/queue", params={"after": "x.y"}, headers=headers)
+        assert bad.status_code == 400 and "cursor" in bad.json()["error"]["en"]
+        # Bearer tokens are for the API only: a page asks for the cookie.
+        html = _client(url).get("/review", headers=headers)
+        assert html.status_code == 303
+
+
+# --------------------------------------------------------------------------- API
+def test_api_with_bearer_token_and_openapi(db: Database, data: dict[str, Any], server: str) -> None:
+    client = _client(server)
+    doc = client.get("/api/openapi.json").json()
+    assert "/api/review/queue" in doc["paths"] and "/api/tasks/draw" in doc["paths"]
+    session = client.post("/api/session", json={"username": "planner", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {session.json()['token']}"}
+    plain = _client(server)  # no cookie: the bearer token alone
+    assert plain.get("/api/me", headers=headers).json()["role"] == "planner"
+    assert plain.get("/api/review/queue", headers=headers).status_code == 403
+    bad = plain.post("/api/tasks/draw", json={"code": DRAFT_TASK, "seed": "1"}, headers=headers)
+    assert bad.status_code == 400
+    assert "尚未锁定" in bad.json()["error"]["zh"]
+    assert plain.post("/api/tasks/commit", json={"code": DRAFT_TASK}, headers=headers).is_success
+    drawn = plain.post(
+        "/api/tasks/draw", json={"code": DRAFT_TASK, "seed": "31415926535"}, headers=headers
+    )
+    assert drawn.status_code == 200, drawn.text
+    report = plain.get("/api/tasks/fairness", params={"code": DRAFT_TASK}, headers=headers)
+    assert report.json()["picked"] > 0
+    for action in ("task.commit", "task.draw"):
+        mine = [e.actor for e in _trail(db, action) if DRAFT_TASK in e.object]
+        assert mine and set(mine) == {"console:planner"}, action
+    dashboard = plain.get("/api/dashboard", headers=headers).json()
+    assert dashboard["counts"]["open_findings"] == 2
+    assert [a["kind"] for a in dashboard["alerts"]] == ["seed_missing"]
+
+
+def test_dashboard_page_counts_and_alerts(db: Database, data: dict[str, Any], server: str) -> None:
+    client = _client(server)
+    page = soup(sign_in(client, Role.INSPECTOR))
+    assert text_of(page.select_one("dd[data-count=open_findings]")) == "2"
+    assert text_of(page.select_one("dd[data-count=awaiting_review]")) == "1"
+    assert "提醒：种子未录入" in text_of(page.select_one("ul.alerts"))
+
+
+def test_task_export_download(db: Database, data: dict[str, Any], server: str) -> None:
+    import io
+    import zipfile
+
+    client = _client(server)
+    sign_in(client, Role.PLANNER)
+    response = client.get("/task/export", params={"code": s.TASK})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert any("seed" in n for n in names) and any(n.lower().startswith("readme") for n in names)
+    not_drawn = client.get("/task/export", params={"code": DRAFT_TASK})
+    assert not_drawn.status_code == 400
+    assert "尚未抽取" in text_of(soup(not_drawn).select_one("p.zh"))

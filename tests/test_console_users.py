@@ -1,0 +1,63 @@
+"""Console users on the command line (`supervision user add|list|disable`) and the demo users."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import CliRun
+from sqlalchemy import select
+
+from supervision.console.auth import authenticate, verify_password
+from supervision.db import Database
+from supervision.demo_users import demo_users_step
+from supervision.models import ConsoleUser, TrailEvent
+
+_T = TrailEvent.__table__  # type: ignore[attr-defined]
+
+
+def test_user_add_list_disable(cli: CliRun, db: Database) -> None:
+    cli("user", "add", "li.si", "--role", "reviewer", "--name", "李四", "--password-stdin",
+        "--by", "admin", input="a long enough password\n")  # fmt: skip
+    prompted = cli("user", "add", "wang", "--role", "planner", input="another password\n" * 2)
+    assert "added user wang" in prompted.stdout
+    with db.session() as session:
+        stored = session.exec(select(ConsoleUser).where(ConsoleUser.username == "li.si")).one()
+    assert stored[0].password_hash.startswith("$argon2id$")
+    assert "a long enough password" not in stored[0].password_hash
+    assert verify_password(stored[0].password_hash, "a long enough password")
+    rows = json.loads(cli("user", "list", "--json").stdout)
+    assert [(r["username"], r["role"], r["active"]) for r in rows] == [
+        ("li.si", "reviewer", True), ("wang", "planner", True)
+    ]  # fmt: skip
+    cli("user", "disable", "li.si")
+    assert authenticate(db, "li.si", "a long enough password") is None
+    with db.engine.connect() as conn:
+        actions = [r.action for r in conn.execute(select(_T.c.action, _T.c.actor))]
+    assert actions.count("user.add") == 2 and actions.count("user.disable") == 1
+
+
+def test_user_add_refuses_bad_input(cli: CliRun, db: Database) -> None:
+    short = cli("user", "add", "x", "--role", "admin", "--password-stdin", input="short\n",
+                expect=1)  # fmt: skip
+    assert "密码至少" in short.stderr and "at least" in short.stderr
+    no_cert = cli("user", "add", "insp", "--role", "inspector", "--password-stdin",
+                  input="long enough password\n", expect=1)  # fmt: skip
+    assert "执法证号" in no_cert.stderr
+    cli("user", "add", "dup", "--role", "admin", "--password-stdin", input="long enough pw\n")
+    again = cli("user", "add", "dup", "--role", "admin", "--password-stdin",
+                input="long enough pw\n", expect=1)  # fmt: skip
+    assert "已存在" in again.stderr and "already exists" in again.stderr
+    assert json.loads(cli("user", "list", "--json").stdout)[0]["username"] == "dup"
+    cli("user", "disable", "nobody", expect=1)
+
+
+def test_demo_users_one_per_role_with_working_passwords(db: Database) -> None:
+    first = demo_users_step(db)
+    assert sorted(u["role"] for u in first) == ["admin", "inspector", "planner", "reviewer"]
+    assert all("demo" in u["note_en"].lower() and "演示" in u["note_zh"] for u in first)
+    for user in first:
+        assert authenticate(db, user["username"], user["password"]) is not None
+    again = demo_users_step(db)  # run twice: new passwords, the printed ones work
+    for old, new in zip(first, again, strict=True):
+        assert authenticate(db, new["username"], new["password"]) is not None
+        assert authenticate(db, old["username"], old["password"]) is None
