@@ -92,4 +92,5 @@ def use_language(env: Environment, lang: str, *, strict: bool = False) -> None:
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals["_"] = env.globals["gettext"] = _fast_gettext(translations)
     env.globals["lang"] = lang
+    env.globals["colon"] = "：" if lang == i18n.DEFAULT_LANGUAGE else ": "
     env.globals["lang_tag"] = i18n.LANGUAGES[lang]["tag"]
