@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -163,10 +163,11 @@ class Break:
     en: str
 
 
-def verify_events(events: list[TrailEvent]) -> tuple[int, str, Break | None]:
+def verify_events(events: Iterable[TrailEvent]) -> tuple[int, str, Break | None]:
     """Walk events (in stored seq order): (events checked, head hash, first break or None)."""
     prev = GENESIS
     expected_seq = 1
+    count = 0
     for count, event in enumerate(events):
         if event.seq != expected_seq:
             return (
@@ -222,13 +223,18 @@ def verify_events(events: list[TrailEvent]) -> tuple[int, str, Break | None]:
             )
         prev = event.hash
         expected_seq += 1
-    return len(events), prev, None
+    return expected_seq - 1, prev, None
 
 
 def verify(session: Session) -> dict[str, Any]:
     """Check the whole chain; returns {ok, events, head, broken_at, zh, en}."""
-    events = list(session.exec(select(TrailEvent).order_by(col(TrailEvent.seq))))
-    count, head, broken = verify_events(events)
+    rows = session.exec(
+        select(TrailEvent).order_by(col(TrailEvent.seq)).execution_options(yield_per=2000)
+    )
+    try:
+        count, head, broken = verify_events(rows)
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL: closed even after an early break
     return {
         "ok": broken is None,
         "events": count,
