@@ -152,8 +152,9 @@ def _guarded(
             Outcome(job, period, "failed", f"失败：{error}", f"failed: {error}", {"error": error})
         )
     if outcome.status in ("done", "already_done"):
-        with rt.db.session() as session:
+        with rt.db.session() as session:  # a later good run settles earlier trouble
             resolve_alerts(session, AlertKind.JOB_FAILED, alert_object)
+            resolve_alerts(session, AlertKind.JOB_MISSED, alert_object)
     return _log(outcome)
 
 

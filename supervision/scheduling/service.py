@@ -139,7 +139,10 @@ class SchedulerService:
         if self.scheduler.state != STATE_STOPPED:
             self.scheduler.shutdown(wait=True)
         if not self.lease_lost:
-            lease.release(self.db, self.holder)
+            try:
+                lease.release(self.db, self.holder)
+            except OperationalError as exc:  # it will expire by itself
+                logger.warning("lease not released: %s", exc.orig)
         jobs.unbind()
         logger.info("scheduler %s stopped", self.holder)
 
