@@ -419,6 +419,19 @@ def _write_versions(
                     f"item {item.item}: the inspectors differ from the assigned team "
                     f"{', '.join(team) or '(none)'}; a reason is required (--team-change-reason)",
                 )
+            if current is None or current.inspectors != inspectors:
+                trail.record(
+                    session,
+                    actor=actor,
+                    action="assignment.change",
+                    obj=f"assignment:{task_code}/{uscc}/{department}",
+                    payload={
+                        "item": item.item,
+                        "assigned": team,
+                        "went": inspectors,
+                        "reason": change_reason.strip(),
+                    },
+                )
         else:
             change_reason = None
         code, sub = check_code(item.code or "", item.sub_code)

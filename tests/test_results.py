@@ -295,6 +295,9 @@ def test_team_change_with_reason_and_evidence(
         assert v["evidence"][0] == {"name": "现场照片.jpg", "sha256": digest, "size": 7}
         count = session.execute(text("SELECT COUNT(*) FROM evidence_file")).scalar()
         assert count == 1  # content-addressed: stored once
+        changes = trail.events(session, obj=f"assignment:{task}/{uscc}")
+        assert [e.action for e in changes] == ["assignment.change"]
+        assert "原检查人员病假" in changes[0].payload
 
 
 def test_rectification_record_deadline_and_case_transfer(
