@@ -578,3 +578,20 @@ def test_apscheduler_job_table_is_not_in_the_migrations(db: Database) -> None:
         assert "apscheduler_jobs" in inspect(reopened.engine).get_table_names()
     finally:
         reopened.dispose()
+
+
+def test_the_documented_configuration_parses_and_names_every_setting() -> None:
+    """The TOML example in supervision.scheduling.config's docstring is the reference."""
+    import tomllib
+
+    from supervision.scheduling import config as config_module
+
+    doc = config_module.__doc__ or ""
+    example = doc.split("```toml", 1)[1].split("```", 1)[0]
+    data = tomllib.loads(example)
+    parsed = parse_config(data, "(docstring)").to_dict()
+    for section, settings in parsed.items():
+        if section in ("source", "timezone", "jobs"):
+            continue
+        assert set(settings) == set(data[section]), f"[{section}] not fully documented"
+    assert set(data["jobs"]["nightly_check"]) == {"cron", "misfire_grace_seconds", "enabled"}
