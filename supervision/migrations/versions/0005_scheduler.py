@@ -10,9 +10,8 @@ Create Date: 2026-11-26 03:44:45.783272
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
+import sqlmodel
 from alembic import op
-
 
 revision: str = "0005"
 down_revision: str | None = "0004"
