@@ -10,7 +10,9 @@ when on the finding itself. A confirmed finding acts as its rule's ``on_confirm`
 - the other flags (abnormal list, case transfer, ...) are follow-ups for people: they
   are recorded in the finding's ``effects`` as pending, nothing else is changed.
 
-Check runs never change a decided finding (see ``supervision.checking``).
+Each decision is also an event of the trail (``finding.confirm`` / ``finding.dismiss``,
+object ``finding:<id>``), written in the decision's transaction. Check runs never change
+a decided finding (see ``supervision.checking``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, func, select, update
 from sqlalchemy.exc import OperationalError
 
-from supervision import clock
+from supervision import clock, trail
 from supervision.db import Database
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import CheckRun, Entity
@@ -351,6 +353,14 @@ def confirm_finding(
         for flag in PENDING_FOLLOW_UPS:
             if flags.get(flag):
                 effects.append({"action": flag, "status": "pending"})
+        trail.record(
+            conn,
+            action="finding.confirm",
+            obj=f"finding:{row.id}",
+            actor=who,
+            payload={"uscc": row.uscc, "rule_id": row.rule_id, "rule_version": row.rule_version,
+                     "note": text, "effects": effects},
+        )  # fmt: skip
         conn.execute(
             update(_F)
             .where(_F.c.id == row.id)
@@ -380,6 +390,14 @@ def dismiss_finding(
     now = clock.now()
     with _decision(db) as conn:
         row = _open_finding(conn, finding_id)
+        trail.record(
+            conn,
+            action="finding.dismiss",
+            obj=f"finding:{row.id}",
+            actor=who,
+            payload={"uscc": row.uscc, "rule_id": row.rule_id, "rule_version": row.rule_version,
+                     "reason": text},
+        )  # fmt: skip
         conn.execute(
             update(_F)
             .where(_F.c.id == row.id)
