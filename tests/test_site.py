@@ -343,9 +343,22 @@ def _mtimes(site: Path) -> dict[Path, int]:
     return {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
 
 
-def test_republish_with_nothing_changed_writes_nothing(db: Database, site: Path) -> None:
+def test_republish_with_nothing_changed_writes_nothing(
+    db: Database, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jinja2 import Template
+
+    rendered: list[str | None] = []
+    original = Template.render
+
+    def counting(self: Template, *args: Any, **kwargs: Any) -> str:
+        rendered.append(self.name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Template, "render", counting)
     before = _mtimes(site)
     report = publish_site(db, site, languages="all", strict=True)
+    assert rendered == ["feed.xml"]  # unchanged contexts: no page is even rendered
     assert report.written == 0 and report.removed == 0
     assert report.unchanged == report.files
     assert _mtimes(site) == before

@@ -1,9 +1,11 @@
 """Publishing the static site: render every page, write only what changed.
 
 The output folder holds ``.manifest.json``: the SHA-256 of every file the publisher wrote,
-by path. A page is rendered, hashed and written only when its hash differs from the
-manifest's (or the file is gone); files the site no longer has are removed. So a republish
-with nothing changed writes nothing, not even the manifest.
+by path, and of every page's context. A page whose context (and the templates, catalogs
+and site code: ``renderer_fingerprint``) is unchanged is not even rendered; any other page
+is rendered, hashed and written only when its hash differs from the manifest's (or the
+file is gone); files the site no longer has are removed. So a republish with nothing
+changed writes nothing, not even the manifest.
 
 Layout: zh-CN pages at the root, English pages under ``en/``; language-independent files
 (``static/``, ``data/``, ``feed.atom``, the draw exports under ``data/draws/``) once, at the
@@ -12,6 +14,7 @@ root. Every link is relative, so the folder works from any web server or a USB s
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -26,7 +29,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from supervision import clock
+from supervision import clock, vocab
 from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.paths import templates_dir
@@ -93,6 +96,8 @@ class _Writer:
         self.old: dict[str, str] = {}
         self.old_exports: dict[str, str] = {}
         self.fairness: dict[str, Any] = {}
+        self.old_contexts: dict[str, str] = {}
+        self.contexts: dict[str, str] = {}
         if path.is_file():
             try:
                 stored = json.loads(path.read_text(encoding="utf-8"))
@@ -100,6 +105,8 @@ class _Writer:
                     self.old = dict(stored.get("files", {}))
                     self.old_exports = dict(stored.get("exports", {}))
                     self.fairness = dict(stored.get("fairness", {}))
+                    if stored.get("renderer") == renderer_fingerprint():
+                        self.old_contexts = dict(stored.get("contexts", {}))
             except (OSError, ValueError):
                 self.old = {}
         self.files: dict[str, str] = {}
@@ -139,6 +146,13 @@ class _Writer:
         stamp = clock.local(clock.now()).isoformat(timespec="seconds").encode()
         self._write(path, content.replace(opendata.STAMP.encode(), stamp))
 
+    def reuse_page(self, path: str, context_key: str) -> bool:
+        """Keep a page without rendering it when its context and the renderer are unchanged."""
+        self.contexts[path] = context_key
+        if self.old_contexts.get(path) != context_key:
+            return False
+        return self.keep(path)
+
     def keep(self, path: str) -> bool:
         """Carry an unchanged file over without re-reading it; False if it is gone."""
         digest = self.old.get(path)
@@ -167,6 +181,8 @@ class _Writer:
             "files": dict(sorted(self.files.items())),
             "exports": dict(sorted(self.exports.items())),
             "fairness": dict(sorted(self.fairness.items())),
+            "renderer": renderer_fingerprint(),
+            "contexts": dict(sorted(self.contexts.items())),
         }
         content = (json.dumps(document, ensure_ascii=False, indent=0) + "\n").encode("utf-8")
         manifest = self.root / MANIFEST
@@ -409,13 +425,42 @@ def _render_slice(
         if lang != current:
             use_language(env, lang, strict=strict)
             current = lang
+        if writer.reuse_page(path, context_key(context)):
+            continue
         template = templates.get(name)
         if template is None:
             template = templates[name] = env.get_template(name)
         writer.emit(path, template.render(context).encode("utf-8"))
 
 
-def _render_part(bounds: tuple[int, int]) -> tuple[dict[str, str], int, int, list[str]]:
+def context_key(context: dict[str, Any]) -> str:
+    """A page's identity before rendering: the SHA-256 of its context as canonical JSON."""
+    text = json.dumps(context, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def renderer_fingerprint() -> str:
+    """What else decides a page: the templates, the catalogs and the site's code.
+
+    A page whose context key and this fingerprint both match the last publish is the
+    same page, so it is not rendered again; any change to a template, a translation or
+    the site package renders everything once more.
+    """
+    digest = hashlib.sha256()
+    sources = [templates_dir(), i18n.LOCALE_DIR, Path(__file__).resolve().parent]
+    for folder in sources:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file() and file.suffix in (".html", ".xml", ".po", ".py", ".css", ".js"):
+                digest.update(file.relative_to(folder).as_posix().encode())
+                digest.update(file.read_bytes())
+    digest.update(Path(vocab.__file__).read_bytes())  # the `word` filter's English words
+    return digest.hexdigest()
+
+
+def _render_part(
+    bounds: tuple[int, int],
+) -> tuple[dict[str, str], dict[str, str], int, int, list[str]]:
     """In a forked worker: render pages [start, end) of the inherited work list."""
     work = _SHARED["work"]
     parent: _Writer = _SHARED["writer"]
@@ -423,9 +468,10 @@ def _render_part(bounds: tuple[int, int]) -> tuple[dict[str, str], int, int, lis
     writer = _Writer.__new__(_Writer)
     writer.root, writer.report, writer.keep_paths = parent.root, report, parent.keep_paths
     writer.old, writer.old_exports, writer.files, writer.exports = parent.old, {}, {}, {}
+    writer.old_contexts, writer.contexts = parent.old_contexts, {}
     writer._dirs = set(parent._dirs)
     _render_slice(work[bounds[0] : bounds[1]], writer, strict=_SHARED["strict"])
-    return writer.files, report.written, report.unchanged, report.written_paths
+    return writer.files, writer.contexts, report.written, report.unchanged, report.written_paths
 
 
 def _start_parallel(
@@ -446,8 +492,9 @@ def _finish_parallel(pending: tuple[Any, Any], writer: _Writer) -> None:
     """Wait for the rendering processes and merge what they wrote into the manifest."""
     pool, result = pending
     try:
-        for files, written, unchanged, paths in result.get():
+        for files, contexts, written, unchanged, paths in result.get():
             writer.files.update(files)
+            writer.contexts.update(contexts)
             writer.report.files += len(files)
             writer.report.written += written
             writer.report.unchanged += unchanged
