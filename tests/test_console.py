@@ -395,3 +395,90 @@ def test_task_export_download(db: Database, data: dict[str, Any], server: str) -
     not_drawn = client.get("/task/export", params={"code": DRAFT_TASK})
     assert not_drawn.status_code == 400
     assert "尚未抽取" in text_of(soup(not_drawn).select_one("p.zh"))
+
+
+# --------------------------------------------------------------------------- forms
+def test_bad_task_form_names_every_field_and_writes_nothing(
+    db: Database, data: dict[str, Any], server: str
+) -> None:
+    client = _client(server)
+    page = sign_in(client, Role.PLANNER)
+    before = text_of(soup(client.get("/tasks")).select_one("table.tasks"))
+    form = {
+        "csrf_token": csrf_of(page), "code": "T-BAD", "plan": "P2026", "name": "坏任务",
+        "departments": "SJ", "items": "SJ-01", "ratio_A": "0.1", "ratio_B": "2",
+        "ratio_C": "", "ratio_D": "0.1", "period_start": "2026-06-01",
+        "period_end": "2026-05-01",
+    }  # fmt: skip
+    response = client.post("/tasks", data=form)
+    assert response.status_code == 400
+    error = soup(response).select_one("div.error")
+    assert "任务参数有" in text_of(error.select_one("p.zh"))
+    details = [text_of(li) for li in error.select("ul.details li")]
+    assert details and all(d.startswith("form:") for d in details)
+    assert any("ratios.C" in d for d in details)
+    assert text_of(soup(client.get("/tasks")).select_one("table.tasks")) == before
+    good = client.post("/tasks", data=form | {"ratio_B": "0.2", "ratio_C": "0.3",
+                                              "period_end": "2026-12-01"})  # fmt: skip
+    assert good.status_code == 303 and "T-BAD" in good.headers["location"]
+
+
+def test_result_entry_and_return_need_valid_input(
+    db: Database, data: dict[str, Any], server: str
+) -> None:
+    from supervision import clock
+
+    inspector = _client(server)
+    sign_in(inspector, Role.INSPECTOR)
+    rows = soup(inspector.get("/inspector")).select("table.assignments tbody tr[data-uscc]")
+    assert data["inspector_uscc"] in {r["data-uscc"] for r in rows}
+    params = {"task": s.TASK, "uscc": data["inspector_uscc"]}
+    page = inspector.get("/inspector/result", params=params)
+    assert page.status_code == 200
+    options = [o["value"] for o in soup(page).select("#code-0 option") if o["value"]]
+    assert options == ["1", "A", "E", "F", "7", "8", "9", "10", "11", "12"]
+    base = params | {"csrf_token": csrf_of(page), "item_0": "SJ-01"}
+    nothing = inspector.post("/inspector/result", data=base)
+    assert nothing.status_code == 400 and "至少为一个事项" in nothing.text
+    wrong = inspector.post(
+        "/inspector/result",
+        data=base | {"code_0": "1", "sub_code_0": "B", "inspected_on_0": "2099-01-01"},
+    )
+    assert wrong.status_code == 400
+    details = " ".join(text_of(li) for li in soup(wrong).select("ul.details li"))
+    assert "sub-code" in details and "future" in details
+    ok = inspector.post(
+        "/inspector/result",
+        data=base | {"code_0": "A", "sub_code_0": "B", "inspected_on_0": clock.today().isoformat(),
+                     "follow_up_0": "rectification", "due_0": "2027-01-31",
+                     "finding_0": "未公示年报"},
+    )  # fmt: skip
+    assert ok.status_code == 303
+    # Someone else's entity is refused.
+    from supervision.models import Assignment
+
+    with db.session() as session:
+        mine = set(
+            session.exec(
+                select(Assignment.uscc).where(Assignment.cert_no == data["inspector_cert"])
+            ).scalars()
+        )
+    other = params | {"uscc": next(u for u in data["usccs"] if u not in mine)}
+    assert inspector.get("/inspector/result", params=other).status_code in (403, 404)
+    reviewer = _client(server)
+    sign_in(reviewer, Role.REVIEWER)
+    review_page = reviewer.get("/results/entity", params=params)
+    assert "未按规定公示应当公示的信息" in text_of(soup(review_page).select_one("table.versions"))
+    token = csrf_of(review_page)
+    refused = reviewer.post(
+        "/results/review", data=params | {"csrf_token": token, "decision": "return"}
+    )
+    assert refused.status_code == 400
+    returned = reviewer.post(
+        "/results/review",
+        data=params | {"csrf_token": token, "decision": "return", "reason": "请补充证据"},
+        follow_redirects=True,
+    )
+    assert "已退回" in text_of(soup(returned).select_one("p.notice"))
+    again = inspector.get("/inspector/result", params=params)
+    assert "请补充证据" in text_of(soup(again).select_one("fieldset.item"))

@@ -50,9 +50,9 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        zh_roles = "、".join(Role.ZH[r] for r in sorted(exc.roles))
-        zh = f"此页面仅限{zh_roles}使用"
-        en = f"this page is for: {', '.join(sorted(exc.roles))}"
+        zh_roles = "、".join(Role.ZH.get(r, r) for r in sorted(exc.roles))
+        zh = exc.zh or f"此页面仅限{zh_roles}使用"
+        en = exc.en or f"this page is for: {', '.join(sorted(exc.roles))}"
         if _is_api(request):
             return JSONResponse({"error": {"zh": zh, "en": en, "details": []}}, status_code=403)
         return render(request, "console/error.html", status=403, zh=zh, en=en, details=[])

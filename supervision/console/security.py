@@ -51,10 +51,14 @@ class SignInRequired(Exception):
 class Forbidden(Exception):
     """Signed in, but the route does not allow this role (403)."""
 
-    def __init__(self, role: str, roles: frozenset[str]) -> None:
+    def __init__(
+        self, role: str, roles: frozenset[str], *, zh: str | None = None, en: str | None = None
+    ) -> None:
         super().__init__(role)
         self.role = role
         self.roles = roles
+        self.zh = zh
+        self.en = en
 
 
 class CsrfRejected(Exception):

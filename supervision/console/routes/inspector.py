@@ -59,7 +59,12 @@ def require_assigned(session: Session, who: Principal, task_code: str, uscc: str
         )
     ).first()
     if found is None:
-        raise Forbidden(who.role, frozenset({"inspector assigned to this entity"}))
+        raise Forbidden(
+            who.role,
+            frozenset({Role.INSPECTOR}),
+            zh="只能查看和录入分配给您的检查对象（谁检查、谁录入）",
+            en="you can only see and enter results for entities assigned to you",
+        )
 
 
 def items_from_form(form: dict[str, str]) -> list[ItemInput]:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from supervision import trail
 from supervision.console.auth import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.queue import queue_page
@@ -34,20 +33,11 @@ def decide(
     text: str,
     rules_dir: Any = None,
 ) -> dict[str, Any]:
-    """Confirm or dismiss a finding as `who`, then record the decision in the trail."""
+    """Confirm or dismiss a finding as `who` (the service records it in the trail, in the
+    decision's own transaction)."""
     if confirm:
-        outcome = confirm_finding(db, finding_id, note=text, by=who.actor, rules_dir=rules_dir)
-    else:
-        outcome = dismiss_finding(db, finding_id, reason=text, by=who.actor)
-    with db.session() as session:
-        trail.record(
-            session,
-            actor=who.actor,
-            action="finding.confirm" if confirm else "finding.dismiss",
-            obj=f"finding:{finding_id}",
-            payload={"text": text.strip(), "effects": outcome["effects"]},
-        )
-    return outcome
+        return confirm_finding(db, finding_id, note=text, by=who.actor, rules_dir=rules_dir)
+    return dismiss_finding(db, finding_id, reason=text, by=who.actor)
 
 
 def code_label(code: str | None) -> str:

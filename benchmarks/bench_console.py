@@ -1,0 +1,323 @@
+"""Benchmark: the console's review queue under concurrent clients, on SQLite and PostgreSQL.
+
+    python benchmarks/bench_console.py [--findings 1000000] [--clients 20] [--requests 50]
+                                       [--workers 1] [--backend sqlite|postgresql|both] [--json]
+
+1. A fresh database per backend (SQLite file in a temporary folder; PostgreSQL: a new
+   database on $SUPERVISION_BENCH_PG, default postgresql+psycopg://postgres@127.0.0.1:5432,
+   dropped afterwards), migrated; ``findings`` rows bulk-inserted with SQLAlchemy Core
+   (20 rules per entity, so findings/20 entities; 90% open, severities and ages spread),
+   one reviewer user and a signed-in session.
+2. The real console under uvicorn in a subprocess on 127.0.0.1.
+3. ``--clients`` threads, each with its own keep-alive httpx client and the session
+   cookie, each sending ``--requests`` requests alternating between the queue's first page
+   (``GET /review``) and a deep page (``GET /review?after=<cursor>`` of the row at 90% of
+   the queue: keyset, no OFFSET), after a warm-up. Latency = request sent → body read.
+4. Prints p50/p95/max per page and backend, the goal (p95 < 100 ms), and the machine's
+   load average before and after (other work on the machine shows up as latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from supervision.console.auth import add_user, start_session
+from supervision.console.queue import Cursor
+from supervision.db import Database
+from supervision.models import CheckRun, Entity, Finding
+
+GOAL_P95_MS = 100.0
+RULES_PER_ENTITY = 20
+CHUNK = 50_000
+SEVERITIES = ("critical", "high", "medium", "low")
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
+_E = Entity.__table__  # type: ignore[attr-defined]
+_F = Finding.__table__  # type: ignore[attr-defined]
+_RUN = CheckRun.__table__  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- data
+def fill(db: Database, findings: int) -> float:
+    """Bulk-insert `findings` findings (and their entities) with Core; returns seconds."""
+    started = time.perf_counter()
+    entities = max(1, -(-findings // RULES_PER_ENTITY))
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    with db.engine.begin() as conn:
+        run_id = conn.execute(
+            _RUN.insert().values(
+                started_at=now, as_of=now.date(), pack_digest="0" * 64, mode="full", errors=[]
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        for start in range(0, entities, CHUNK):
+            conn.execute(
+                _E.insert(),
+                [
+                    {
+                        "uscc": f"9115{n:014d}", "name": f"基准测试商贸有限公司{n}",
+                        "entity_type": "企业", "industry_code": "F5211",
+                        "region_code": ("150102", "150203", "152201")[n % 3], "address": "",
+                        "legal_rep": "", "status": "存续", "risk_class": "ABCD"[n % 4],
+                        "abnormal": False, "established_on": dt.date(2020, 1, 1),
+                        "updated_at": now,
+                    }
+                    for n in range(start, min(entities, start + CHUNK))
+                ],
+            )  # fmt: skip
+        for start in range(0, findings, CHUNK):
+            rows = []
+            for n in range(start, min(findings, start + CHUNK)):
+                rank = (n * 7) % 4
+                rows.append({
+                    "uscc": f"9115{n // RULES_PER_ENTITY:014d}",
+                    "rule_id": f"bench.rule-{n % RULES_PER_ENTITY:02d}", "rule_version": 1,
+                    "department": "市场监督管理部门", "severity": SEVERITIES[rank],
+                    "severity_rank": rank, "result_code": "D", "fact_ids": [], "matched": [],
+                    "status": "resolved" if n % 10 == 9 else "open", "first_run_id": run_id,
+                    "last_run_id": run_id, "opened_as_of": now.date(),
+                    "opened_at": now - dt.timedelta(minutes=(n * 37) % 500_000),
+                    "effects": [],
+                })  # fmt: skip
+            conn.execute(_F.insert(), rows)
+    if not db.is_sqlite:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+    else:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    return time.perf_counter() - started
+
+
+def deep_cursor(db: Database, fraction: float = 0.9) -> str:
+    """The keyset cursor of the open finding at `fraction` of the queue (one OFFSET, once)."""
+    with db.engine.connect() as conn:
+        count = conn.execute(
+            select(func.count()).select_from(_F).where(_F.c.status == "open")
+        ).scalar_one()
+        row = conn.execute(
+            select(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
+            .where(_F.c.status == "open")
+            .order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
+            .offset(max(0, int(count * fraction) - 1))
+            .limit(1)
+        ).one()
+    return Cursor(row.severity_rank, row.opened_at, row.id).encode()
+
+
+def session_token(db: Database) -> str:
+    with db.session() as session:
+        user = add_user(session, username="bench-reviewer", password="benchmark-password",
+                        role="reviewer")  # fmt: skip
+    token, _csrf = start_session(db, user, client="bench")
+    return token
+
+
+# --------------------------------------------------------------------------- backends
+@contextmanager
+def sqlite_url() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
+        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+
+
+@contextmanager
+def postgres_url(base: str) -> Iterator[str]:
+    import psycopg
+
+    from supervision.db import make_engine
+
+    name = f"sv_bench_{uuid.uuid4().hex[:10]}"
+    admin_url = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        make_engine(f"{base}/postgres").dispose()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def console_process(url: str, workers: int = 1) -> Iterator[str]:
+    """The console under uvicorn in a subprocess on 127.0.0.1; yields its base URL."""
+    port = _free_port()
+    env = os.environ | {"SUPERVISION_DATABASE_URL": url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory",
+         "supervision.console.app:app_from_environment", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log",
+         "--workers", str(workers)],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the console did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --------------------------------------------------------------------------- load
+def load(base: str, token: str, paths: dict[str, str], clients: int, requests: int) -> Any:
+    """`clients` threads, each `requests` requests cycling over `paths`; latencies in ms."""
+    latencies: dict[str, list[float]] = {name: [] for name in paths}
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+    names = list(paths)
+
+    def client(k: int) -> None:
+        mine: dict[str, list[float]] = {name: [] for name in paths}
+        with httpx.Client(base_url=base, cookies={"sv_session": token}, timeout=30) as http:
+            for name in names:  # warm-up: connection, templates, caches
+                http.get(paths[name])
+            barrier.wait()
+            for i in range(requests):
+                name = names[(i + k) % len(names)]
+                started = time.perf_counter()
+                response = http.get(paths[name])
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.status_code != 200 or "data-finding" not in response.text:
+                    errors.append(f"{name}: {response.status_code}")
+                mine[name].append(elapsed)
+        with lock:
+            for name, values in mine.items():
+                latencies[name].extend(values)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    return latencies, errors, seconds
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def run_backend(
+    url: str, *, findings: int, clients: int, requests: int, workers: int = 1
+) -> dict[str, Any]:
+    db = Database(url)
+    try:
+        fill_seconds = fill(db, findings)
+        token = session_token(db)
+        paths = {"first": "/review", "deep": f"/review?after={deep_cursor(db)}"}
+    finally:
+        db.dispose()
+    load_before = os.getloadavg()[0]
+    with console_process(url, workers) as base:
+        latencies, errors, seconds = load(base, token, paths, clients, requests)
+    load_after = os.getloadavg()[0]
+    pages = {
+        name: {
+            "requests": len(values),
+            "p50_ms": round(statistics.median(values), 1),
+            "p95_ms": round(_pct(values, 0.95), 1),
+            "max_ms": round(max(values), 1),
+        }
+        for name, values in latencies.items()
+    }
+    total = sum(p["requests"] for p in pages.values())
+    return {
+        "backend": "sqlite" if url.startswith("sqlite") else "postgresql",
+        "findings": findings,
+        "clients": clients,
+        "workers": workers,
+        # Other processes on the machine skew latencies: the 1-minute load average
+        # before and after the run says how busy it was (cores: os.cpu_count()).
+        "load_average": [round(load_before, 2), round(load_after, 2)],
+        "cpus": os.cpu_count(),
+        "insert_seconds": round(fill_seconds, 1),
+        "requests_per_second": round(total / seconds, 1),
+        "pages": pages,
+        "errors": errors[:5],
+        "error_count": len(errors),
+        "goal_met": all(p["p95_ms"] < GOAL_P95_MS for p in pages.values()) and not errors,
+    }
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--findings", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=50, help="per client")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--pg", default=os.environ.get("SUPERVISION_BENCH_PG", DEFAULT_PG))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    results = []
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        manager = sqlite_url() if backend == "sqlite" else postgres_url(args.pg)
+        with manager as url:
+            result = run_backend(
+                url, findings=args.findings, clients=args.clients, requests=args.requests,
+                workers=args.workers,
+            )  # fmt: skip
+        results.append(result)
+        if not args.json:
+            print(
+                f"{backend}: {args.findings:,} findings (inserted in {result['insert_seconds']} s), "
+                f"{args.clients} clients, {args.workers} worker(s), "
+                f"{result['requests_per_second']} req/s; load average {result['load_average']} "
+                f"on {result['cpus']} CPUs"
+            )
+            for name, page in result["pages"].items():
+                flag = "OK" if page["p95_ms"] < GOAL_P95_MS else "over the goal"
+                print(
+                    f"  {name:5} page: p50 {page['p50_ms']} ms, p95 {page['p95_ms']} ms, "
+                    f"max {page['max_ms']} ms ({page['requests']} requests) "
+                    f"[goal p95 < {GOAL_P95_MS:.0f} ms: {flag}]"
+                )
+            if result["error_count"]:
+                print(f"  errors: {result['error_count']} e.g. {result['errors']}")
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=1))
+    return results
+
+
+if __name__ == "__main__":
+    main()
