@@ -482,3 +482,23 @@ def test_result_entry_and_return_need_valid_input(
     assert "已退回" in text_of(soup(returned).select_one("p.notice"))
     again = inspector.get("/inspector/result", params=params)
     assert "请补充证据" in text_of(soup(again).select_one("fieldset.item"))
+
+
+# --------------------------------------------------------------------------- public site
+def test_public_site_beside_the_console(db: Database, data: dict[str, Any], tmp_path: Path) -> None:
+    from supervision.site import publish_site
+
+    site = tmp_path / "site"
+    publish_site(db, site, languages="all", workers=1)
+    roles = route_roles(create_app(db, site_dir=site))
+    assert roles[("GET", "/site/search/index.html")] is None  # declared public
+    assert roles[("GET", "/site/en/search/")] is None
+    with ConsoleServer(db, site_dir=site) as url:
+        client = _client(url)
+        home = client.get("/site/")
+        assert home.status_code == 200 and soup(home).html["lang"] == "zh-CN"
+        name = data["entities"][5]["name"]
+        found = client.get("/site/search/index.html", params={"q": name})
+        assert name in [text_of(a) for a in soup(found).select("ul.hits li a")]
+        assert client.get("/site/search/").status_code == 200
+        assert client.get("/site/en/search/index.html", params={"q": name}).status_code == 200

@@ -126,7 +126,10 @@ def create_app(
     app.mount("/static/console", StaticFiles(directory=str(console_static)), name="console-static")
     app.mount("/static", StaticFiles(directory=str(templates_dir() / "static")), name="static")
     if site_dir is not None:
+        from supervision.console.routes import site as site_routes
+
         Path(site_dir).mkdir(parents=True, exist_ok=True)
+        app.include_router(site_routes.router)  # before the mount: search with a query
         app.mount("/site", StaticFiles(directory=str(site_dir), html=True), name="site")
     return app
 
