@@ -25,7 +25,7 @@ from supervision.console.auth import (
 )
 from supervision.console.queue import queue_page
 from supervision.console.routes import dashboard, inspector, review, reviewer, tasks, users
-from supervision.console.security import PUBLIC, SESSION_COOKIE, requires
+from supervision.console.security import PUBLIC, SESSION_COOKIE, requires, secure_cookies
 from supervision.drawing import fairness_report
 from supervision.models.users import Role
 from supervision.results import enter_results, parse_items
@@ -138,7 +138,7 @@ async def api_sign_in(
         {"token": token, "csrf_token": csrf, "username": user.username, "role": user.role}
     )
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=app.state.secure_cookies, path="/")  # fmt: skip
+                        secure=secure_cookies(request), path="/")  # fmt: skip
     return response
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "check_csrf",
     "requires",
     "route_roles",
+    "secure_cookies",
 ]
 
 SESSION_COOKIE = "sv_session"
@@ -63,6 +64,12 @@ class Forbidden(Exception):
 
 class CsrfRejected(Exception):
     """A state-changing request without the session's CSRF token (403)."""
+
+
+def secure_cookies(request: Request) -> bool:
+    """Cookies are Secure when configured so, or when the request came over HTTPS (also
+    as reported by a trusted proxy: uvicorn's --proxy-headers)."""
+    return bool(request.app.state.secure_cookies) or request.url.scheme == "https"
 
 
 def _bearer(request: Request) -> str | None:

@@ -34,4 +34,6 @@ def run_console(
     click.echo(f"公示网站 / public site: {base}/site/")
     click.echo(f"JSON API: {base}/api/  (OpenAPI: {base}/api/openapi.json)")
     click.echo("添加用户 / add a user: supervision user add NAME --role reviewer")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # Behind a reverse proxy on this machine, X-Forwarded-Proto: https makes cookies Secure.
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1")  # fmt: skip

@@ -24,6 +24,7 @@ from supervision.console.security import (
     SESSION_COOKIE,
     check_csrf,
     requires,
+    secure_cookies,
 )
 from supervision.models.users import Role
 
@@ -50,7 +51,7 @@ def _login_page(request: Request, *, next_path: str, status: int = 200, error: t
     )  # fmt: skip
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax",
-        secure=request.app.state.secure_cookies, max_age=3600,
+        secure=secure_cookies(request), max_age=3600,
     )  # fmt: skip
     return response
 
@@ -101,7 +102,7 @@ async def login(
     token, _csrf = await run_in_threadpool(start_session, app.state.db, user, client=client)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=app.state.secure_cookies,
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure_cookies(request),
         max_age=SESSION_HOURS * 3600, path="/",
     )  # fmt: skip
     response.delete_cookie(LOGIN_CSRF_COOKIE)
