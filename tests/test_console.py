@@ -288,6 +288,10 @@ def test_entity_page_explains_and_dismiss_needs_reason(
         follow_redirects=True,
     )
     assert "已驳回该发现" in text_of(soup(done).select_one("p.notice"))
+    history = soup(done).select("table.history tbody tr")
+    assert [(r["data-action"], text_of(r.select("td")[1])) for r in history] == [
+        ("finding.dismiss", "console:reviewer")
+    ]
     assert _status(db, data["finding_id"]) == "dismissed"
     (event,) = _trail(db, "finding.dismiss")
     assert event.actor == "console:reviewer" and "已核实为误报" in event.payload

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from supervision import trail
 from supervision.console.auth import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.queue import queue_page
@@ -38,6 +39,13 @@ def decide(
     if confirm:
         return confirm_finding(db, finding_id, note=text, by=who.actor, rules_dir=rules_dir)
     return dismiss_finding(db, finding_id, reason=text, by=who.actor)
+
+
+def finding_history(db: Database, finding_ids: list[int]) -> list[Any]:
+    """The trail events of these findings (decisions, who, when), oldest first."""
+    with db.session() as session:
+        found = [e for fid in finding_ids for e in trail.events(session, obj=f"finding:{fid}")]
+    return sorted(found, key=lambda e: e.seq)
 
 
 def code_label(code: str | None) -> str:
@@ -85,12 +93,12 @@ async def review_entity_page(
     request: Request, uscc: str, who: Annotated[Principal, Depends(REVIEWER)]
 ) -> HTMLResponse:
     """An entity's findings with their explanation and history, and the decision forms."""
-    data = await run_in_threadpool(
-        entity_review, request.app.state.db, uscc, rules_dir=request.app.state.rules_dir
-    )
+    db = request.app.state.db
+    data = await run_in_threadpool(entity_review, db, uscc, rules_dir=request.app.state.rules_dir)
+    history = await run_in_threadpool(finding_history, db, [f["id"] for f in data["findings"]])
     return render(
         request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,
-        code_label=code_label,
+        code_label=code_label, history=history,
     )  # fmt: skip
 
 
