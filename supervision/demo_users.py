@@ -19,7 +19,7 @@ from supervision.db import Database
 from supervision.models import Assignment, Inspector
 from supervision.models.users import ConsoleUser, Role
 
-__all__ = ["DEMO_NOTE", "demo_users_step"]
+__all__ = ["DEMO_NOTE", "demo_users_step", "describe"]
 
 DEMO_NOTE = (
     "仅供演示：这些账号和密码只用于本演示数据库，切勿用于真实数据。",
@@ -70,3 +70,17 @@ def demo_users_step(db: Database) -> list[dict[str, Any]]:
                         "password": password, "cert_no": cert_no,
                         "note_zh": DEMO_NOTE[0], "note_en": DEMO_NOTE[1]})  # fmt: skip
     return out
+
+
+def describe(users: list[dict[str, Any]], *, site_dir: str = "site") -> list[str]:
+    """Lines for the demo to print: each user with password, the note, how to start."""
+    lines = ["演示账号 / demo accounts:"]
+    for u in users:
+        cert = f"，执法证号 {u['cert_no']}" if u["cert_no"] else ""
+        lines.append(f"  {u['role_zh']} {u['role']}: {u['username']} / {u['password']}{cert}")
+    lines.append(f"  {DEMO_NOTE[0]}")
+    lines.append(f"  {DEMO_NOTE[1]}")
+    lines.append("启动监管控制台（公示网站在 /site/）/ start the console (public site at /site/):")
+    lines.append(f"  supervision publish --out {site_dir} && supervision serve --out {site_dir}")
+    lines.append("  http://127.0.0.1:8000/")
+    return lines

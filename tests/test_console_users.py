@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from supervision.console.auth import authenticate, verify_password
 from supervision.db import Database
-from supervision.demo_users import demo_users_step
+from supervision.demo_users import demo_users_step, describe
 from supervision.models import ConsoleUser, TrailEvent
 
 _T = TrailEvent.__table__  # type: ignore[attr-defined]
@@ -61,3 +61,6 @@ def test_demo_users_one_per_role_with_working_passwords(db: Database) -> None:
     for old, new in zip(first, again, strict=True):
         assert authenticate(db, new["username"], new["password"]) is not None
         assert authenticate(db, old["username"], old["password"]) is None
+    text = "\n".join(describe(again))
+    assert all(u["password"] in text for u in again) and "Demo only" in text
+    assert "supervision serve --out site" in text
