@@ -44,7 +44,8 @@ DONE: dict[str, tuple[str, str]] = {
 }
 
 
-def _local(value: Any) -> str:
+def local_time(value: Any) -> str:
+    """A stored time as Beijing time, to the minute (the ``local`` filter)."""
     if value is None:
         return ""
     if hasattr(value, "astimezone"):
@@ -62,7 +63,7 @@ def render(
 ) -> HTMLResponse:
     """Render a console page; every page gets the user, the nav and the CSRF token."""
     env = environment()
-    env.filters.setdefault("local", _local)
+    env.filters.setdefault("local", local_time)
     who = principal if principal is not None else getattr(request.state, "principal", None)
     done = DONE.get(request.query_params.get("done", ""))
     body = env.get_template(template).render(
