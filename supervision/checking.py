@@ -12,8 +12,8 @@
   is on or before the new as-of date. ``next_due_on`` is the earliest day on which the
   entity's findings could change with no record change: ``facts.next_due_date`` (statutory
   deadlines), plus the days records dated in the future become visible, plus every date in
-  a record shifted by each integer parameter of the pack (e.g. a complaint leaving a
-  90-day window), plus rule ``effective_from`` / ``effective_to``. Early is harmless (a
+  a record shifted by each integer parameter or condition literal of the pack (e.g. a
+  complaint leaving a 90-day window), plus rule ``effective_from`` / ``effective_to``. Early is harmless (a
   re-check that changes nothing); late would be wrong, so the rule errs early. Any other
   pack, an earlier as-of date, or ``full=True`` checks everyone.
 - **Findings.** At most one open finding per (entity, rule): several firings of one rule
@@ -157,11 +157,25 @@ def _warm_up(engine: RuleEngine, pack: RulePack) -> None:
                 return
 
 
+def _numbers(value: Any) -> Iterator[int]:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _numbers(item)
+
+
 def _date_offsets(pack: RulePack) -> tuple[int, ...]:
-    """Day shifts at which a threshold of the pack can flip (every integer parameter)."""
+    """Day shifts at which a threshold of the pack can flip: every integer parameter and
+    every integer literal of a condition (e.g. ``$lte: {age_days: 90}``)."""
     offsets = {0, 1}
     for rule in pack.rules:
-        for value in rule.params.values():
+        for value in [*rule.params.values(), *_numbers(rule.condition)]:
             if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3660:
                 offsets.update({value, value + 1})
     return tuple(sorted(offsets))
