@@ -136,12 +136,18 @@ def test_permission_sweep_anonymous_and_wrong_role(
 
 
 def test_allowed_roles_open_their_pages(db: Database, data: dict[str, Any], server: str) -> None:
+    from urllib.parse import urlencode
+
+    entity = urlencode({"task": s.TASK, "uscc": data["inspector_uscc"]})
     pages = {
-        Role.REVIEWER: ["/", "/review", f"/review/entity/{data['flagged_uscc']}", "/results"],
-        Role.PLANNER: ["/", "/tasks", f"/task?code={DRAFT_TASK}"],
-        Role.INSPECTOR: ["/", "/inspector"],
+        Role.REVIEWER: ["/", "/review", f"/review/entity/{data['flagged_uscc']}", "/results",
+                        f"/results/entity?{entity}"],
+        Role.PLANNER: ["/", "/tasks", f"/task?code={DRAFT_TASK}",
+                       f"/task?{urlencode({'code': s.TASK})}",
+                       f"/task/fairness?{urlencode({'code': s.TASK})}"],
+        Role.INSPECTOR: ["/", "/inspector", f"/inspector/result?{entity}"],
         Role.ADMIN: ["/", "/users"],
-    }
+    }  # fmt: skip
     for role, paths in pages.items():
         client = _client(server)
         sign_in(client, role)
@@ -152,6 +158,10 @@ def test_allowed_roles_open_their_pages(db: Database, data: dict[str, Any], serv
             assert page.html is not None and page.html["lang"] == "zh-CN"
             nav = [text_of(a) for a in page.select("nav.site-nav a")]
             assert any(label.startswith("工作台") for label in nav)
+            for form in page.select("form"):  # every state-changing form carries the token
+                if form.get("method", "get").lower() == "post":
+                    field = form.find("input", attrs={"name": "csrf_token"})
+                    assert field is not None and field["value"], (path, form.get("action"))
 
 
 # --------------------------------------------------------------------------- CSRF
