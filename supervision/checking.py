@@ -146,17 +146,6 @@ class EntityResult:
         return {rule_id for rule_id, _, _ in self.errors if rule_id is not None}
 
 
-def _warm_up(engine: RuleEngine, pack: RulePack) -> None:
-    # durable-rules 2.0.28 crashes (segfault in delete_state) when a session is deleted
-    # before any action of the ruleset has ever run. Lint guarantees every rule has an
-    # example that fires: run one first.
-    for rule in pack.rules:
-        for example in rule.examples:
-            if example.expect:
-                engine.evaluate("__warm_up__", example.facts)
-                return
-
-
 def _numbers(value: Any) -> Iterator[int]:
     if isinstance(value, bool):
         return
@@ -196,7 +185,6 @@ class _Evaluator:
         self.pack = pack
         self.as_of = as_of
         self.engine = RuleEngine(pack)
-        _warm_up(self.engine, pack)
         self.calendar: WorkCalendar = default_calendar()
         self.thresholds = [
             (offset, (as_of - dt.timedelta(days=offset)).isoformat())

@@ -214,3 +214,23 @@ def test_engine_use_after_close_is_an_error(tmp_path: Path) -> None:
     e.close()
     with pytest.raises(Exception, match="closed"):
         e.evaluate("U", [])
+
+
+def test_first_entity_matching_nothing_does_not_crash_the_process() -> None:
+    """durable-rules 2.0.28 segfaults when the first session deleted saw no action; the
+    engine warms up with a firing example. Run in a subprocess: a segfault would kill pytest."""
+    import subprocess
+    import sys
+
+    code = (
+        "from supervision.rules.pack import load_pack\n"
+        "from supervision.rules.engine import RuleEngine\n"
+        "engine = RuleEngine(load_pack())\n"
+        "out = engine.evaluate('X', [{'id': 'X:e', 't': 'entity', 'uscc': 'X'}])\n"
+        "print('findings', len(out.findings))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "findings 0" in result.stdout

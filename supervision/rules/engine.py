@@ -156,6 +156,24 @@ class RuleEngine:
         else:
             self._rs = None
         self._closed = False
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Run one example that fires before any real entity.
+
+        durable-rules 2.0.28 segfaults in delete_state when a session is deleted before
+        any action of the ruleset has ever run (e.g. the first entity matches nothing).
+        Lint guarantees every rule has an example that fires.
+        """
+        hook, self._on_finding = self._on_finding, None
+        try:
+            for rule in self.pack.rules:
+                for example in rule.examples:
+                    if example.expect:
+                        self.evaluate("__warm_up__", example.facts)
+                        return
+        finally:
+            self._on_finding = hook
 
     def _make_action(self, rule_id: str) -> Callable[[Closure], None]:
         # durable-rules inspects __code__.co_argcount: a plain one-argument function.
