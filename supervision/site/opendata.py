@@ -63,30 +63,55 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def csv_bytes(fields: Sequence[tuple[str, str]], records: Sequence[dict[str, Any]]) -> bytes:
-    """CSV with a BOM, Chinese(English) headers, every cell neutralised."""
+def _csv_header(fields: Sequence[tuple[str, str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([f"{zh}({key})" for key, zh in fields])
+    return buffer.getvalue()
+
+
+def csv_body(fields: Sequence[tuple[str, str]], records: Sequence[dict[str, Any]]) -> str:
+    """The data lines of a CSV (no header), every cell neutralised against formulas."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([f"{zh}({key})" for key, zh in fields])
     keys = [key for key, _ in fields]
     for record in records:
         cells = [_text(record.get(key)) for key in keys]
         # neutralise only what could be a formula (a leading = + - @ tab CR, or quotes)
         writer.writerow([neutralise(c) if c and c[0] in _RISKY else c for c in cells])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return buffer.getvalue()
 
 
-def json_bytes(dataset: str, id_fields: list[str], records: Sequence[dict[str, Any]]) -> bytes:
-    document = {
+def csv_from(fields: Sequence[tuple[str, str]], bodies: Sequence[str]) -> bytes:
+    """A CSV file from bodies made by ``csv_body``: BOM, Chinese(English) header, lines."""
+    return ("\ufeff" + _csv_header(fields) + "".join(bodies)).encode("utf-8")
+
+
+def csv_bytes(fields: Sequence[tuple[str, str]], records: Sequence[dict[str, Any]]) -> bytes:
+    """CSV with a BOM, Chinese(English) headers, every cell neutralised."""
+    return csv_from(fields, [csv_body(fields, records)])
+
+
+def json_array(records: Sequence[dict[str, Any]]) -> str:
+    """Records as a compact JSON array (the C encoder; indent= would fall back to Python)."""
+    return json.dumps(list(records), ensure_ascii=False, separators=(",", ":"))
+
+
+def json_from(dataset: str, id_fields: list[str], arrays: Sequence[str]) -> bytes:
+    """A JSON document whose records are the concatenation of arrays from ``json_array``."""
+    head = {
         "dataset": dataset,
         "extracted_at": STAMP,
         "licence": LICENCE,
         "source": SOURCE,
         "id_fields": id_fields,
-        "records": list(records),
     }
-    # Compact separators keep json on its C encoder (indent= would fall back to Python).
-    return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    records = "[" + ",".join(a[1:-1] for a in arrays if a != "[]") + "]"
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+    return (text[:-1] + ',"records":' + records + "}\n").encode("utf-8")
+
+
+def json_bytes(dataset: str, id_fields: list[str], records: Sequence[dict[str, Any]]) -> bytes:
+    return json_from(dataset, id_fields, [json_array(records)])
 
 
 def item_records(data: SiteData) -> list[dict[str, Any]]:
@@ -153,15 +178,21 @@ def data_files(data: SiteData) -> Iterator[tuple[str, bytes]]:
     tasks = task_records(data)
     yield emit("data/tasks.csv", csv_bytes(TASK_FIELDS, tasks), len(tasks))
     yield emit("data/tasks.json", json_bytes("tasks", ["task_code"], tasks), len(tasks))
-    every: list[dict[str, Any]] = []
+    # Each task's rows are encoded once; the whole-site files are their concatenation.
+    bodies: list[str] = []
+    arrays: list[str] = []
+    total = 0
+    ids = ["task_code", "uscc"]
     for task in data.drawn_tasks:
         rows = draw_records(data, task["code"])
-        every.extend(rows)
+        total += len(rows)
+        bodies.append(csv_body(DRAW_FIELDS, rows))
+        arrays.append(json_array(rows))
         base = urls.task_data_dir(task["code"])
-        yield emit(f"{base}/draw.csv", csv_bytes(DRAW_FIELDS, rows), len(rows))
-        yield emit(f"{base}/draw.json", json_bytes("draw", ["task_code", "uscc"], rows), len(rows))
-    yield emit("data/draws.csv", csv_bytes(DRAW_FIELDS, every), len(every))
-    yield emit("data/draws.json", json_bytes("draws", ["task_code", "uscc"], every), len(every))
+        yield emit(f"{base}/draw.csv", csv_from(DRAW_FIELDS, bodies[-1:]), len(rows))
+        yield emit(f"{base}/draw.json", json_from("draw", ids, arrays[-1:]), len(rows))
+    yield emit("data/draws.csv", csv_from(DRAW_FIELDS, bodies), total)
+    yield emit("data/draws.json", json_from("draws", ids, arrays), total)
     from supervision.site import results_view
 
     yield from (emit(path, content, n) for path, content, n in results_view.data_files(data))

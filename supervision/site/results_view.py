@@ -163,12 +163,6 @@ def load_into(session: Session, data: SiteData) -> None:
         data.results_by_entity.setdefault(uscc, []).append(result)
 
 
-def _csv(rows: list[dict[str, Any]]) -> bytes:
-    from supervision.site.opendata import csv_bytes
-
-    return csv_bytes(RESULT_FIELDS, rows)
-
-
 def _record(r: dict[str, Any]) -> dict[str, Any]:
     return {
         "task_code": r["task_code"],
@@ -194,27 +188,27 @@ def _record(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def data_files(data: SiteData) -> Iterator[tuple[str, bytes, int]]:
-    """Open-data files of published results: (path, bytes, rows)."""
+    """Open-data files of published results: (path, bytes, rows); per task, then all."""
     if not data.results_available:
         return
-    from supervision.site.opendata import json_bytes
+    from supervision.site.opendata import csv_body, csv_from, json_array, json_from
 
-    every: list[dict[str, Any]] = []
+    bodies: list[str] = []
+    arrays: list[str] = []
+    total = 0
+    ids = ["task_code", "uscc", "item_code"]
     for task in data.drawn_tasks:
         rows = [_record(r) for r in data.results_by_task.get(task["code"], [])]
         if not rows:
             continue
-        every.extend(rows)
+        total += len(rows)
+        bodies.append(csv_body(RESULT_FIELDS, rows))
+        arrays.append(json_array(rows))
         base = urls.task_data_dir(task["code"])
-        yield f"{base}/results.csv", _csv(rows), len(rows)
-        ids = ["task_code", "uscc", "item_code"]
-        yield f"{base}/results.json", json_bytes("results", ids, rows), len(rows)
-    yield "data/results.csv", _csv(every), len(every)
-    yield (
-        "data/results.json",
-        json_bytes("results", ["task_code", "uscc", "item_code"], every),
-        len(every),
-    )
+        yield f"{base}/results.csv", csv_from(RESULT_FIELDS, bodies[-1:]), len(rows)
+        yield f"{base}/results.json", json_from("results", ids, arrays[-1:]), len(rows)
+    yield "data/results.csv", csv_from(RESULT_FIELDS, bodies), total
+    yield "data/results.json", json_from("results", ids, arrays), total
 
 
 __all__ = ["RESULT_FIELDS", "available", "data_files", "load_into"]
