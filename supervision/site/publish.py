@@ -23,6 +23,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -413,6 +414,8 @@ def _workers(requested: int | None, pages_count: int) -> int:
         return max(1, requested)
     if pages_count < PARALLEL_FROM:
         return 1
+    if threading.active_count() > 1:
+        return 1  # fork() copies one thread only: in a threaded host (scheduler, web) stay serial
     return max(1, min(2, os.cpu_count() or 1))
 
 
