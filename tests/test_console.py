@@ -516,3 +516,21 @@ def test_public_site_beside_the_console(db: Database, data: dict[str, Any], tmp_
         assert name in [text_of(a) for a in soup(found).select("ul.hits li a")]
         assert client.get("/site/search/").status_code == 200
         assert client.get("/site/en/search/index.html", params={"q": name}).status_code == 200
+
+
+def test_session_disabled_elsewhere_ends_within_the_cache_time(
+    db: Database, data: dict[str, Any], server: str
+) -> None:
+    """A user disabled from another process (the CLI) is signed out within seconds."""
+    import time
+
+    from supervision.console.auth import disable_user
+    from supervision.console.security import SESSION_CACHE_SECONDS
+
+    client = _client(server)
+    sign_in(client, Role.ADMIN)
+    assert client.get("/users").status_code == 200
+    with db.session() as session:
+        disable_user(session, "admin", actor="cli:test")
+    time.sleep(SESSION_CACHE_SECONDS + 0.2)
+    assert client.get("/users").status_code == 303

@@ -346,4 +346,5 @@ async def api_disable_user(
 ) -> dict[str, Any]:
     """Disable a user (their sessions end)."""
     await run_in_threadpool(users.disable, request.app.state.db, who, body.username)
+    request.app.state.sessions.forget()
     return {"username": body.username, "active": False}

@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 from supervision.console.auth import LoginThrottle
 from supervision.console.pages import render
-from supervision.console.security import CsrfRejected, Forbidden, SignInRequired
+from supervision.console.security import CsrfRejected, Forbidden, SessionCache, SignInRequired
 from supervision.db import Database
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models.users import Role
@@ -108,6 +108,7 @@ def create_app(
     app.state.db = db
     app.state.secure_cookies = secure_cookies
     app.state.throttle = throttle or LoginThrottle()
+    app.state.sessions = SessionCache()
     app.state.rules_dir = rules_dir
     app.state.site_dir = Path(site_dir) if site_dir is not None else None
     _install_error_pages(app)

@@ -16,6 +16,7 @@ exists, uses a double-submit cookie.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,10 +30,12 @@ from supervision.console.auth import Principal, load_session
 __all__ = [
     "LOGIN_CSRF_COOKIE",
     "PUBLIC",
+    "SESSION_CACHE_SECONDS",
     "SESSION_COOKIE",
     "CsrfRejected",
     "Forbidden",
     "Requires",
+    "SessionCache",
     "SignInRequired",
     "check_csrf",
     "requires",
@@ -79,19 +82,56 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
+#: Seconds a looked-up session is reused without asking the database again. Signing out
+#: and disabling a user in this process forget it at once; a user disabled from another
+#: process (the CLI) is signed out here within this many seconds.
+SESSION_CACHE_SECONDS = 2.0
+_SESSION_CACHE_MAX = 10_000
+
+
+class SessionCache:
+    """token → (principal, until): saves a database round trip on most requests."""
+
+    def __init__(self, seconds: float = SESSION_CACHE_SECONDS) -> None:
+        self.seconds = seconds
+        self._entries: dict[tuple[str, bool], tuple[Principal, float]] = {}
+
+    def get(self, token: str, bearer: bool) -> Principal | None:
+        entry = self._entries.get((token, bearer))
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, token: str, bearer: bool, principal: Principal) -> None:
+        if len(self._entries) >= _SESSION_CACHE_MAX:
+            self._entries.clear()
+        self._entries[(token, bearer)] = (principal, time.monotonic() + self.seconds)
+
+    def forget(self, token: str | None = None) -> None:
+        """Forget one session (sign-out), or all of them (a user was disabled)."""
+        if token is None:
+            self._entries.clear()
+        else:
+            self._entries.pop((token, False), None)
+            self._entries.pop((token, True), None)
+
+
 async def current_principal(request: Request) -> Principal | None:
     """The signed-in user of this request (cached on the request), or None."""
     if hasattr(request.state, "principal"):
         cached: Principal | None = request.state.principal
         return cached
     db = request.app.state.db
+    cache: SessionCache = request.app.state.sessions
     bearer = _bearer(request)
     token = bearer or request.cookies.get(SESSION_COOKIE)
-    principal = (
-        await run_in_threadpool(load_session, db, token, bearer=bearer is not None)
-        if token
-        else None
-    )
+    principal = None
+    if token:
+        principal = cache.get(token, bearer is not None)
+        if principal is None:
+            principal = await run_in_threadpool(load_session, db, token, bearer=bearer is not None)
+            if principal is not None:
+                cache.put(token, bearer is not None, principal)
     request.state.principal = principal
     request.state.session_token = token
     return principal

@@ -116,6 +116,7 @@ async def logout(
     """Sign out (CSRF-checked like every other POST)."""
     token = request.state.session_token
     await run_in_threadpool(end_session, request.app.state.db, token, who)
+    request.app.state.sessions.forget(token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
