@@ -1,7 +1,8 @@
 """Benchmark: the console's review queue under concurrent clients, on SQLite and PostgreSQL.
 
     python benchmarks/bench_console.py [--findings 1000000] [--clients 20] [--requests 50]
-                                       [--workers 1] [--backend sqlite|postgresql|both] [--json]
+                                       [--workers 1] [--threads 4]
+                                       [--backend sqlite|postgresql|both] [--json]
 
 1. A fresh database per backend (SQLite file in a temporary folder; PostgreSQL: a new
    database on $SUPERVISION_BENCH_PG, default postgresql+psycopg://postgres@127.0.0.1:5432,
@@ -161,10 +162,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def console_process(url: str, workers: int = 1) -> Iterator[str]:
+def console_process(url: str, workers: int = 1, threads: int = 4) -> Iterator[str]:
     """The console under uvicorn in a subprocess on 127.0.0.1; yields its base URL."""
     port = _free_port()
-    env = os.environ | {"SUPERVISION_DATABASE_URL": url}
+    env = os.environ | {
+        "SUPERVISION_DATABASE_URL": url,
+        "SUPERVISION_CONSOLE_THREADS": str(threads),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory",
          "supervision.console.app:app_from_environment", "--host", "127.0.0.1",
@@ -237,7 +241,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run_backend(
-    url: str, *, findings: int, clients: int, requests: int, workers: int = 1
+    url: str, *, findings: int, clients: int, requests: int, workers: int = 1, threads: int = 4
 ) -> dict[str, Any]:
     db = Database(url)
     try:
@@ -247,7 +251,7 @@ def run_backend(
     finally:
         db.dispose()
     load_before = os.getloadavg()[0]
-    with console_process(url, workers) as base:
+    with console_process(url, workers, threads) as base:
         latencies, errors, seconds = load(base, token, paths, clients, requests)
     load_after = os.getloadavg()[0]
     pages = {
@@ -265,6 +269,7 @@ def run_backend(
         "findings": findings,
         "clients": clients,
         "workers": workers,
+        "threads": threads,
         # Other processes on the machine skew latencies: the 1-minute load average
         # before and after the run says how busy it was (cores: os.cpu_count()).
         "load_average": [round(load_before, 2), round(load_after, 2)],
@@ -284,6 +289,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=50, help="per client")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="worker threads per process")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg", default=os.environ.get("SUPERVISION_BENCH_PG", DEFAULT_PG))
     parser.add_argument("--json", action="store_true")
@@ -295,13 +301,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         with manager as url:
             result = run_backend(
                 url, findings=args.findings, clients=args.clients, requests=args.requests,
-                workers=args.workers,
+                workers=args.workers, threads=args.threads,
             )  # fmt: skip
         results.append(result)
         if not args.json:
             print(
                 f"{backend}: {args.findings:,} findings (inserted in {result['insert_seconds']} s), "
-                f"{args.clients} clients, {args.workers} worker(s), "
+                f"{args.clients} clients, {args.workers} worker(s) × {args.threads} threads, "
                 f"{result['requests_per_second']} req/s; load average {result['load_average']} "
                 f"on {result['cpus']} CPUs"
             )

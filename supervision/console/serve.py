@@ -18,6 +18,7 @@ def run_console(
     host: str = "127.0.0.1",
     port: int = 8000,
     secure_cookies: bool = False,
+    threads: int = 4,
 ) -> None:
     """Serve the console at / and the published site at /site/ until Ctrl+C.
 
@@ -28,7 +29,7 @@ def run_console(
 
     from supervision.console.app import create_app
 
-    app = create_app(db, site_dir=site_dir, secure_cookies=secure_cookies)
+    app = create_app(db, site_dir=site_dir, secure_cookies=secure_cookies, threads=threads)
     base = f"http://{host}:{port}"
     click.echo(f"监管控制台 / console: {base}/  (Ctrl+C 停止 / to stop)")
     click.echo(f"公示网站 / public site: {base}/site/")
