@@ -84,7 +84,7 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @click.option("--by", default=None, help="操作人（记入留痕）/ who does this (for the trail)")
 @click.pass_obj
 def disable_command(app: AppContext, username: str, by: str | None) -> None:
-    """停用用户（立即结束其登录）/ disable a user (their sessions end at once)."""
+    """停用用户（2 秒内结束其登录）/ disable a user (their sessions end within 2 s)."""
     from supervision.console.auth import disable_user
 
     with trail.acting_as(by) as actor, app.db.session() as session:
