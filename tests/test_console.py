@@ -534,3 +534,44 @@ def test_session_disabled_elsewhere_ends_within_the_cache_time(
         disable_user(session, "admin", actor="cli:test")
     time.sleep(SESSION_CACHE_SECONDS + 0.2)
     assert client.get("/users").status_code == 303
+
+
+def test_api_review_and_results_flow(db: Database, data: dict[str, Any], server: str) -> None:
+    from supervision import clock
+
+    def bearer(username: str) -> dict[str, str]:
+        token = _client(server).post(
+            "/api/session", json={"username": username, "password": PASSWORD}
+        )
+        return {"Authorization": f"Bearer {token.json()['token']}"}
+
+    client = _client(server)
+    reviewer, inspector = bearer("reviewer"), bearer("inspector")
+    entity = client.get(f"/api/review/entities/{data['flagged_uscc']}", headers=reviewer).json()
+    assert entity["flagged"] and entity["findings"][0]["rule"]["title_zh"] == "未按期报送年度报告"
+    empty = client.post(
+        f"/api/review/findings/{data['finding_id']}/confirm", json={"text": ""}, headers=reviewer
+    )
+    assert empty.status_code == 400 and empty.json()["error"]["en"].startswith("confirming")
+    done = client.post(
+        f"/api/review/findings/{data['finding_id']}/confirm", json={"text": "属实"},
+        headers=reviewer,
+    )  # fmt: skip
+    assert done.status_code == 200 and done.json()["status"] == "confirmed"
+    mine = client.get("/api/inspector/assignments", headers=inspector).json()
+    assert data["inspector_uscc"] in {row["uscc"] for row in mine}
+    entry = {"task": s.TASK, "uscc": data["inspector_uscc"], "items": [
+        {"item": "SJ-01", "code": "E", "inspected_on": clock.today().isoformat(),
+         "finding": "已责令改正"}]}  # fmt: skip
+    assert client.post("/api/inspector/results", json=entry, headers=inspector).is_success
+    pending = client.get("/api/results/pending", headers=reviewer).json()
+    assert any(r["uscc"] == data["inspector_uscc"] and r["states"] == ["entered"] for r in pending)
+    target = {"task": s.TASK, "uscc": data["inspector_uscc"]}
+    no_reason = client.post(
+        "/api/results/review", json=target | {"approve": False}, headers=reviewer
+    )
+    assert no_reason.status_code == 400
+    ok = client.post("/api/results/review", json=target | {"approve": True}, headers=reviewer)
+    assert ok.json()["state"] == "approved"
+    published = client.post("/api/results/publish", json=target, headers=reviewer)
+    assert published.json()["state"] == "published"
