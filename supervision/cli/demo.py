@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,6 +17,10 @@ from supervision.db import DEFAULT_URL
 from supervision.demo import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince
 from supervision.demo_draws import demo_draw_step
 from supervision.demo_load import DemoLoadResult, load_demo
+from supervision.demo_results import demo_results_step
+from supervision.demo_site import demo_site_step
+from supervision.demo_users import demo_users_step
+from supervision.demo_users import describe as describe_users
 from supervision.vocab import RecordKind
 
 
@@ -113,7 +119,15 @@ def _print_summary(data: dict[str, Any]) -> None:
         echo(f"  已抽取 / drawn: {draw['drawn']}，随机种子 / seed {draw['seed']!r}：")
         echo(f"    {draw['picked']} 户主体 / entities, "
              f"{draw['assignments']} 人次检查人员 / inspector assignments")  # fmt: skip
-        echo(f"  {draw['committed_only']} 已锁定、待公开掷骰后抽取 / committed, waiting for its seed")
+        echo(
+            f"  {draw['committed_only']} 已锁定、待公开掷骰后抽取 / committed, waiting for its seed"
+        )
+    results = data.get("results")
+    if results and results.get("task"):
+        states = Counter(results["entities"].values())
+        echo("")
+        echo(f"检查结果 / inspection results ({results['task']}): "
+             + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))  # fmt: skip
     check = data.get("check")
     if check:
         echo("")
@@ -121,6 +135,16 @@ def _print_summary(data: dict[str, Any]) -> None:
              f"被标记主体 / flagged entities: {check['flagged']}")  # fmt: skip
         for row in check["by_rule"]:
             echo(f"  {row['rule_id']:<45} {row['entities']:>8}")
+    site = data.get("site")
+    if site:
+        echo("")
+        echo(site["zh"])
+        echo(site["en"])
+    users = data.get("users")
+    if users:
+        echo("")
+        for line in describe_users(users, site_dir=site["out_dir"] if site else "site"):
+            echo(line)
     echo("")
     echo("接下来可以试试 / what to try next:")
     for step in data["next_steps"]:
@@ -137,9 +161,20 @@ def _print_summary(data: dict[str, Any]) -> None:
               help="基准日（默认今天）/ the demo's 'today' (default: today), YYYY-MM-DD")  # fmt: skip
 @click.option("--fresh", is_flag=True,
               help="先清空演示相关表的全部数据 / first delete all rows of the demo's tables")  # fmt: skip
+@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("site"), show_default=True,
+              help="公示网站输出目录 / where to publish the public site")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 @click.pass_obj
-def demo(app: AppContext, entities: int, seed: int, as_of: Any, fresh: bool, as_json: bool) -> None:
+def demo(
+    app: AppContext,
+    entities: int,
+    seed: int,
+    as_of: Any,
+    fresh: bool,
+    site_dir: Path,
+    as_json: bool,
+) -> None:
     """生成演示省份（内蒙古自治区）/ generate a demo province (Inner Mongolia).
 
     \b
@@ -148,6 +183,12 @@ def demo(app: AppContext, entities: int, seed: int, as_of: Any, fresh: bool, as_
     Departments, inspection items, inspectors, entities across the 12 盟市, declared
     conflicts and compliance records, determined by --seed. A database that already
     holds data is refused unless --fresh is given.
+
+    \b
+    然后：建立抽查计划和两个任务并锁定，用演示种子抽取其中一个；为部分抽中主体录入不同状态的
+    检查结果；运行规则核查；发布公示网站；创建每个角色的演示账号。
+    Then: a plan with two committed tasks, one drawn with a demo seed; results in several
+    states for some drawn entities; a rule check; the public site; one demo user per role.
     """
     day = as_of.date() if as_of is not None else clock.today()
     province = DemoProvince(entities=entities, seed=seed, as_of=day)
@@ -164,7 +205,10 @@ def demo(app: AppContext, entities: int, seed: int, as_of: Any, fresh: bool, as_
     ]  # fmt: skip
     data = summary(result, seed=seed, as_of=day, url=app.url, extra_steps=steps)
     data["draw"] = draw
+    data["results"] = demo_results_step(app.db, as_of=day, seed=seed)
     data["check"] = demo_check_step(app.db, day)
+    data["site"] = demo_site_step(app.db, out_dir=site_dir)
+    data["users"] = demo_users_step(app.db)
     if as_json:
         emit_json(data)
     else:
