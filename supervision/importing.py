@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Table, and_, bindparam, select, tuple_
 from sqlmodel import SQLModel
 
+from supervision import trail
 from supervision.db import Database
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import (
@@ -1014,6 +1015,19 @@ def _import_sheet(
         if report.errors and not skip_invalid:
             raise ImportRejected(path.name, report.errors)  # rolls the transaction back
         report.rejected = len(rejected)
+        trail.record(
+            session,
+            action="import",
+            obj=f"import:{spec.name}",
+            payload={
+                "file": path.name,
+                "rows": report.rows,
+                "added": report.added,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rejected": report.rejected,
+            },
+        )
     if rejected:
         report.rejects_file = str(_write_rejects(path, sheet.headers, rejected))
     return report
