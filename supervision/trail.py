@@ -61,8 +61,10 @@ def default_actor() -> str:
     return f"cli:{user}"
 
 
-def current_actor() -> str:
-    """Who is acting now: set by ``acting_as`` (the CLI's --by), else the OS user."""
+def current_actor(explicit: str | None = None) -> str:
+    """Who is acting now: `explicit` (a --by value), else ``acting_as``'s, else the OS user."""
+    if explicit and explicit.strip():
+        return explicit.strip()
     return _actor.get() or default_actor()
 
 

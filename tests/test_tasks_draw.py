@@ -504,8 +504,14 @@ def test_cli_walkthrough(cli: Any, db_url: str, province_cli: None, tmp_path: Pa
     assert [t["code"] for t in listed] == ["蒙市监抽查〔2026〕7号"]
     refused = cli("task", "draw", "蒙市监抽查〔2026〕7号", "--seed", "1", expect=1)
     assert "尚未锁定" in refused.stderr and "not committed" in refused.stderr
-    committed = cli("task", "commit", "蒙市监抽查〔2026〕7号")
+    committed = cli("task", "commit", "蒙市监抽查〔2026〕7号", "--by", "张科长")
     assert "SHA-256" in committed.stdout
+    events = json.loads(
+        cli("trail", "show", "--object", "task:蒙市监抽查〔2026〕7号", "--json").stdout
+    )
+    assert [(e["action"], e["actor"]) for e in events if e["action"] == "task.commit"] == [
+        ("task.commit", "张科长")
+    ]
     drawn = json.loads(
         cli("task", "draw", "蒙市监抽查〔2026〕7号", "--seed", "0123", "--json").stdout
     )

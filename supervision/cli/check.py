@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -14,9 +12,17 @@ from typing import Any
 import click
 from rich.markup import escape
 
+from supervision import trail
 from supervision.checking import dry_run as run_dry_run
 from supervision.checking import run_check
-from supervision.cli.context import AppContext, emit_json, emit_table, progress
+from supervision.cli.context import (
+    BY_OPTION,
+    JSON_OPTION,
+    AppContext,
+    emit_json,
+    emit_table,
+    progress,
+)
 from supervision.errors import SupervisionError
 from supervision.review import (
     confirm_finding,
@@ -27,7 +33,6 @@ from supervision.review import (
 )
 from supervision.rules.pack import SEVERITIES, load_pack
 
-_JSON = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 _RULES = click.option(
     "--rules",
     "rules_dir",
@@ -92,7 +97,7 @@ def _lazy_progress(
     is_flag=True,
     help="试运行：不写入，只对比当前待审核发现 / evaluate without writing; compare with open findings",
 )
-@_JSON
+@JSON_OPTION
 @click.pass_obj
 def check_command(
     app: AppContext,
@@ -179,21 +184,6 @@ def check_command(
 
 
 # ---------------------------------------------------------------- review
-def _default_reviewer() -> str:
-    try:
-        return os.environ.get("SUPERVISION_REVIEWER") or getpass.getuser()
-    except Exception:
-        return "unknown"
-
-
-_BY = click.option(
-    "--by",
-    default=None,
-    metavar="NAME",
-    help="审核人（默认当前用户）/ reviewer (default: the current user)",
-)
-
-
 @click.group("review")
 def review_group() -> None:
     """审核队列：待审核发现的查看、确认与驳回 / the review queue of open findings."""
@@ -209,7 +199,7 @@ def review_group() -> None:
 @click.option(
     "--limit", type=int, default=50, show_default=True, help="最多条数 / at most this many"
 )
-@_JSON
+@JSON_OPTION
 @click.pass_obj
 def review_list(
     app: AppContext,
@@ -249,7 +239,7 @@ def review_list(
 @review_group.command("show")
 @click.argument("entity")
 @_RULES
-@_JSON
+@JSON_OPTION
 @click.pass_obj
 def review_show(app: AppContext, entity: str, rules_dir: Path | None, as_json: bool) -> None:
     """主体的发现及解释 / an entity's findings, explained (rule, legal basis, facts, history)."""
@@ -305,16 +295,16 @@ def _emit_decision(result: dict[str, Any], as_json: bool) -> None:
 @review_group.command("confirm")
 @click.argument("finding", type=int)
 @click.option("--note", required=True, help="确认说明 / note")
-@_BY
+@BY_OPTION
 @_RULES
-@_JSON
+@JSON_OPTION
 @click.pass_obj
 def review_confirm(
     app: AppContext, finding: int, note: str, by: str | None, rules_dir: Path | None, as_json: bool
 ) -> None:
     """确认发现，按规则提高风险等级或标记定向抽查 / confirm a finding (applies on_confirm)."""
     result = confirm_finding(
-        app.db, finding, note=note, by=by or _default_reviewer(), rules_dir=rules_dir
+        app.db, finding, note=note, by=trail.current_actor(by), rules_dir=rules_dir
     )
     _emit_decision(result, as_json)
 
@@ -322,12 +312,12 @@ def review_confirm(
 @review_group.command("dismiss")
 @click.argument("finding", type=int)
 @click.option("--reason", default=None, help="驳回理由（必填）/ reason (required)")
-@_BY
-@_JSON
+@BY_OPTION
+@JSON_OPTION
 @click.pass_obj
 def review_dismiss(
     app: AppContext, finding: int, reason: str | None, by: str | None, as_json: bool
 ) -> None:
     """驳回发现，必须写明理由 / dismiss a finding; a reason is required."""
-    result = dismiss_finding(app.db, finding, reason=reason, by=by or _default_reviewer())
+    result = dismiss_finding(app.db, finding, reason=reason, by=trail.current_actor(by))
     _emit_decision(result, as_json)

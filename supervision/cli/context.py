@@ -24,6 +24,18 @@ from rich.table import Table
 
 from supervision.db import Database, database_url
 
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+"""--json on every list-like command."""
+
+BY_OPTION = click.option(
+    "--by",
+    "by",
+    default=None,
+    metavar="NAME",
+    help="操作人（默认当前系统用户）/ who acts (default: the OS user, as cli:<user>)",
+)
+"""--by on every command that changes something; recorded in the trail (trail.acting_as)."""
+
 
 class AppContext:
     """Carries the --db choice; the database is opened (and migrated) on first use."""

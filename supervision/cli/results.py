@@ -11,7 +11,7 @@ import click
 import yaml
 
 from supervision import clock, trail
-from supervision.cli.context import AppContext, emit_json, emit_table
+from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
 from supervision.deadlines import calendar_from, list_deadlines
 from supervision.errors import SupervisionError
 from supervision.result_codes import (
@@ -34,14 +34,6 @@ from supervision.results import (
     review_results,
 )
 
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
-BY_OPTION = click.option(
-    "--by",
-    "by",
-    default=None,
-    metavar="NAME",
-    help="操作人（默认当前系统用户）/ who acts (default: the OS user, as cli:<user>)",
-)
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 

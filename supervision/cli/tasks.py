@@ -10,8 +10,8 @@ from typing import Any
 import click
 import yaml
 
-from supervision import clock
-from supervision.cli.context import AppContext, emit_json, emit_table
+from supervision import clock, trail
+from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
 from supervision.errors import SupervisionError
 from supervision.models import Task, TaskStatus
 from supervision.tasks import (
@@ -25,8 +25,6 @@ from supervision.tasks import (
     list_tasks,
     parse_task_input,
 )
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 
 
 @click.group("plan")
@@ -46,12 +44,19 @@ def plan_group() -> None:
     help="参与部门代码，可重复 / department code (repeatable)",
 )
 @click.option("--notes", default="", help="备注 / notes")
+@BY_OPTION
 @click.pass_obj
 def plan_create(
-    app: AppContext, code: str, year: int, name: str, departments: tuple[str, ...], notes: str
+    app: AppContext,
+    code: str,
+    year: int,
+    name: str,
+    departments: tuple[str, ...],
+    notes: str,
+    by: str | None,
 ) -> None:
     """创建年度抽查计划 / create a yearly plan."""
-    with app.db.session() as session:
+    with trail.acting_as(by), app.db.session() as session:
         plan = create_plan(
             session, code=code, year=year, name=name, departments=departments, notes=notes
         )
@@ -173,8 +178,9 @@ def _ratio_option(values: tuple[str, ...]) -> dict[str, str] | str | None:
 )
 @click.option("--start", "period_start", help="检查开始日期 / inspection period start")
 @click.option("--end", "period_end", help="检查结束日期 / inspection period end")
+@BY_OPTION
 @click.pass_obj
-def task_create(app: AppContext, from_file: Path | None, **options: Any) -> None:
+def task_create(app: AppContext, by: str | None, from_file: Path | None, **options: Any) -> None:
     """创建抽查任务（草稿）/ create a task (draft)."""
     data: dict[str, Any] = _load_task_file(from_file) if from_file else {}
     source = str(from_file) if from_file else "task"
@@ -208,7 +214,7 @@ def task_create(app: AppContext, from_file: Path | None, **options: Any) -> None
         if options[key]:
             data[key] = list(options[key])
     spec = parse_task_input(data, source)
-    with app.db.session() as session:
+    with trail.acting_as(by), app.db.session() as session:
         task = create_task(session, spec)
     click.echo(f"已创建抽查任务（草稿）{task.code} / task {task.code} created as a draft")
     click.echo(f"下一步 / next: supervision task commit '{task.code}'")
@@ -309,11 +315,12 @@ def _local(iso: str) -> str:
     default=None,
     help="排除窗口的截止日期（默认今天）/ date the exclusion window counts back from",
 )
+@BY_OPTION
 @click.pass_obj
-def task_commit(app: AppContext, task_code: str, as_of: Any) -> None:
+def task_commit(app: AppContext, task_code: str, as_of: Any, by: str | None) -> None:
     """锁定任务：在种子产生之前固定名录和参数 / freeze population and parameters before the seed."""
     as_of_date: date | None = as_of.date() if as_of else None
-    with app.db.session() as session:
+    with trail.acting_as(by), app.db.session() as session:
         task = commit_task(session, task_code, as_of=as_of_date)
     click.echo(f"任务 {task.code} 已锁定 / committed")
     click.echo(f"  抽查对象 population: {task.population_size}")
@@ -327,10 +334,11 @@ def task_commit(app: AppContext, task_code: str, as_of: Any) -> None:
 @task_group.command("cancel")
 @click.argument("task_code")
 @click.option("--reason", required=True, help="撤销理由（必填）/ reason (required)")
+@BY_OPTION
 @click.pass_obj
-def task_cancel(app: AppContext, task_code: str, reason: str) -> None:
+def task_cancel(app: AppContext, task_code: str, reason: str, by: str | None) -> None:
     """撤销任务（不删除任何记录）/ cancel a task (nothing is deleted)."""
-    with app.db.session() as session:
+    with trail.acting_as(by), app.db.session() as session:
         task = cancel_task(session, task_code, reason)
     click.echo(f"任务 {task.code} 已撤销 / cancelled: {task.cancel_reason}")
 
@@ -350,12 +358,15 @@ def task_cancel(app: AppContext, task_code: str, reason: str) -> None:
     help="并行进程数 / processes for big populations",
 )
 @JSON_OPTION
+@BY_OPTION
 @click.pass_obj
-def task_draw(app: AppContext, task_code: str, seed: str, workers: int, as_json: bool) -> None:
+def task_draw(
+    app: AppContext, task_code: str, seed: str, workers: int, as_json: bool, by: str | None
+) -> None:
     """抽取检查对象并匹配执法检查人员 / draw entities and match inspectors."""
     from supervision.drawing import draw_task
 
-    with app.db.session() as session:
+    with trail.acting_as(by), app.db.session() as session:
         outcome = draw_task(session, task_code, seed, workers=workers)
     if as_json:
         emit_json(outcome)
