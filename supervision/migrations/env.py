@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import supervision.models  # noqa: F401  (registers every table)
@@ -13,7 +16,9 @@ target_metadata = SQLModel.metadata
 EXCLUDED_TABLES = {"apscheduler_jobs"}
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     return not (type_ == "table" and name in EXCLUDED_TABLES)
 
 
@@ -31,7 +36,7 @@ def run_migrations_online() -> None:
     _configure_and_run(connection)
 
 
-def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
+def _configure_and_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

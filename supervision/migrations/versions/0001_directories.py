@@ -8,9 +8,8 @@ Create Date: 2026-11-26 03:20:04.561804
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
+import sqlmodel.sql.sqltypes
 from alembic import op
-
 
 revision: str = "0001"
 down_revision: str | None = None
