@@ -49,8 +49,20 @@ def publish_command(app: AppContext, out_dir: Path, lang: str, as_json: bool) ->
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="端口 / port")  # fmt: skip
 @click.option("--host", default="127.0.0.1", show_default=True, help="地址 / address")
-def serve_command(out_dir: Path, port: int, host: str) -> None:
-    """在本机提供已发布的公示网站（含服务器端搜索）/ serve a published site (with search)."""
+@click.option("--site-only", is_flag=True,
+              help="只提供公示网站，不启动监管控制台 / the public site only, no console")  # fmt: skip
+@click.option("--secure-cookies", is_flag=True,
+              help="在 HTTPS 之后：Cookie 加 Secure / behind HTTPS: Secure cookies")  # fmt: skip
+@click.pass_obj
+def serve_command(
+    app: AppContext, out_dir: Path, port: int, host: str, site_only: bool, secure_cookies: bool
+) -> None:
+    """启动监管控制台，并在 /site/ 提供已发布的公示网站 / start the console with the site at /site/.
+
+    \b
+    --site-only 只提供公示网站（含服务器端搜索）。
+    --site-only serves the published site alone (with server-side search).
+    """
     from supervision.site.publish import MANIFEST
     from supervision.site.serve import make_server
 
@@ -59,6 +71,11 @@ def serve_command(out_dir: Path, port: int, host: str) -> None:
             f"{out_dir} 不是已发布的网站目录，请先运行 supervision publish --out {out_dir}",
             f"{out_dir} is not a published site; run `supervision publish --out {out_dir}` first",
         )
+    if not site_only:
+        from supervision.console.serve import run_console
+
+        run_console(app.db, site_dir=out_dir, host=host, port=port, secure_cookies=secure_cookies)
+        return
     server = make_server(out_dir, port, host)
     address = f"http://{host}:{server.server_address[1]}/"
     click.echo(f"公示网站 / public site: {address}  (Ctrl+C 停止 / to stop)")

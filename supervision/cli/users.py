@@ -7,7 +7,7 @@ import sys
 import click
 
 from supervision import trail
-from supervision.cli.context import AppContext, emit_json, emit_table
+from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
 from supervision.errors import SupervisionError
 from supervision.models.users import Role
 
@@ -26,7 +26,7 @@ def user_group() -> None:
 )
 @click.option("--password-stdin", is_flag=True,
               help="从标准输入读取密码（第一行）/ read the password from stdin (first line)")  # fmt: skip
-@click.option("--by", default=None, help="操作人（记入留痕）/ who does this (for the trail)")
+@BY_OPTION
 @click.pass_obj
 def add_command(
     app: AppContext,
@@ -60,7 +60,7 @@ def add_command(
 
 
 @user_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+@JSON_OPTION
 @click.pass_obj
 def list_command(app: AppContext, as_json: bool) -> None:
     """列出用户 / list users."""
@@ -81,7 +81,7 @@ def list_command(app: AppContext, as_json: bool) -> None:
 
 @user_group.command("disable")
 @click.argument("username")
-@click.option("--by", default=None, help="操作人（记入留痕）/ who does this (for the trail)")
+@BY_OPTION
 @click.pass_obj
 def disable_command(app: AppContext, username: str, by: str | None) -> None:
     """停用用户（2 秒内结束其登录）/ disable a user (their sessions end within 2 s)."""
