@@ -58,6 +58,7 @@ def _register() -> None:
     from supervision.cli.db import db_group
     from supervision.cli.demo import demo
     from supervision.cli.directories import export_command, import_command, list_group
+    from supervision.cli.results import deadlines_command, result_group, trail_group
     from supervision.cli.rules import rules_group
     from supervision.cli.scheduler import (
         alerts_command,
@@ -80,6 +81,9 @@ def _register() -> None:
     main.add_command(rules_group)
     main.add_command(publish_command)
     main.add_command(serve_command)
+    main.add_command(result_group)
+    main.add_command(deadlines_command)
+    main.add_command(trail_group)
     main.add_command(scheduler_group)
     main.add_command(schedule_group)
     main.add_command(seed_group)
