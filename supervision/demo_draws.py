@@ -42,8 +42,14 @@ def demo_draw_step(db: Database, *, as_of: date, seed: int) -> dict[str, Any]:
         },
     ]  # fmt: skip
     with db.session() as session:
-        create_plan(session, code=plan_code, year=year, name=f"{year}年度双随机抽查工作计划",
-                    departments=["NMG-SJ", "NMG-SW"], notes="演示数据 / demo data")
+        create_plan(
+            session,
+            code=plan_code,
+            year=year,
+            name=f"{year}年度双随机抽查工作计划",
+            departments=["NMG-SJ", "NMG-SW"],
+            notes="演示数据 / demo data",
+        )
         for data in tasks:
             create_task(session, parse_task_input(data))
     for data in tasks:
@@ -52,6 +58,12 @@ def demo_draw_step(db: Database, *, as_of: date, seed: int) -> dict[str, Any]:
     drawn_seed = demo_seed(seed)
     with db.session() as session:
         outcome = draw_task(session, single, drawn_seed)
-    return {"plan": plan_code, "tasks": [single, joint], "drawn": single, "seed": drawn_seed,
-            "picked": outcome["picked"], "assignments": outcome["assignments"],
-            "committed_only": joint}
+    return {
+        "plan": plan_code,
+        "tasks": [single, joint],
+        "drawn": single,
+        "seed": drawn_seed,
+        "picked": outcome["picked"],
+        "assignments": outcome["assignments"],
+        "committed_only": joint,
+    }

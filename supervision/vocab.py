@@ -50,8 +50,13 @@ class EntityStatus(Vocab):
 
     @classmethod
     def english(cls) -> dict[str, str]:
-        return {"存续": "active", "注销": "cancelled", "吊销": "revoked", "撤销": "withdrawn",
-                "迁出": "moved_out"}
+        return {
+            "存续": "active",
+            "注销": "cancelled",
+            "吊销": "revoked",
+            "撤销": "withdrawn",
+            "迁出": "moved_out",
+        }
 
 
 class EntitySize(Vocab):
@@ -101,8 +106,12 @@ class InspectionMethod(Vocab):
 
     @classmethod
     def english(cls) -> dict[str, str]:
-        return {"书面检查": "documents", "实地核查": "on_site", "网络监测": "online",
-                "抽样检测": "sampling"}
+        return {
+            "书面检查": "documents",
+            "实地核查": "on_site",
+            "网络监测": "online",
+            "抽样检测": "sampling",
+        }
 
 
 class RecordKind(Vocab):

@@ -29,7 +29,11 @@ def _pg_admin() -> Any:
     import psycopg
 
     return psycopg.connect(
-        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True,
+        host=PG_HOST,
+        port=PG_PORT,
+        user=PG_USER,
+        dbname="postgres",
+        autocommit=True,
         connect_timeout=3,
     )
 

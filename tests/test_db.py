@@ -13,8 +13,14 @@ from supervision.db import Database, current_revision, head_revision
 def test_first_use_applies_every_migration(db: Database) -> None:
     assert current_revision(db.engine) == head_revision()
     tables = set(inspect(db.engine).get_table_names())
-    assert {"entity", "inspector", "department", "conflict", "inspection_item",
-            "compliance_record"} <= tables
+    assert {
+        "entity",
+        "inspector",
+        "department",
+        "conflict",
+        "inspection_item",
+        "compliance_record",
+    } <= tables
 
 
 def test_migrations_match_the_models(db: Database) -> None:

@@ -94,4 +94,3 @@ def _register() -> None:
 
 
 _register()
-

@@ -162,7 +162,9 @@ class InspectorCreate(InspectorBase):
     @classmethod
     def _nonempty(cls, v: list[str]) -> list[str]:
         if not v:
-            raise ValueError("检查人员至少要有一项执法资格 / at least one qualification is required")
+            raise ValueError(
+                "检查人员至少要有一项执法资格 / at least one qualification is required"
+            )
         return sorted(set(v))
 
 

@@ -72,7 +72,9 @@ def as_date(value: Any) -> Any:
                 return date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:
                 raise ValueError(f"不存在的日期 {text} / no such date {text}") from None
-        raise ValueError(f"日期格式应为 YYYY-MM-DD，实际为 {text} / a date is YYYY-MM-DD, got {text}")
+        raise ValueError(
+            f"日期格式应为 YYYY-MM-DD，实际为 {text} / a date is YYYY-MM-DD, got {text}"
+        )
     return value
 
 

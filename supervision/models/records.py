@@ -153,7 +153,9 @@ class ComplianceRecordCreate(ComplianceRecordBase):
             try:
                 return json.loads(v)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"payload 不是合法的 JSON：{exc.msg} / payload is not JSON") from None
+                raise ValueError(
+                    f"payload 不是合法的 JSON：{exc.msg} / payload is not JSON"
+                ) from None
         return v
 
     @model_validator(mode="after")
@@ -165,7 +167,9 @@ class ComplianceRecordCreate(ComplianceRecordBase):
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
             )
-            raise ValueError(f"{kind.zh}内容有误 / invalid {kind.value} payload: {problems}") from None
+            raise ValueError(
+                f"{kind.zh}内容有误 / invalid {kind.value} payload: {problems}"
+            ) from None
         self.payload = payload.model_dump(mode="json")
         if self.event_date is None:
             value = getattr(payload, EVENT_DATE_FIELD[kind])
