@@ -107,6 +107,20 @@ def check_region_code(code: str) -> str:
     return code
 
 
+def region_prefix(code: str) -> str:
+    """What every code inside a region starts with: 150000 → 15, 150100 → 1501, 150102 → 150102.
+
+    Filters by region (draw targets, the review queue) match ``code.startswith(prefix)``,
+    so a province or prefecture includes the counties under it.
+    """
+    code = code.strip()
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
 def prefecture_of(code: str) -> str:
     """The 地级 (prefecture) code a county code belongs to: 150102 → 150100."""
     return code[:4] + "00"

@@ -33,6 +33,7 @@ from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import CheckRun, Entity
 from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
 from supervision.models.findings import Finding as FindingRow
+from supervision.regions import region_prefix
 from supervision.rules.pack import SEVERITIES, Rule, RulePack, load_pack
 
 __all__ = [
@@ -95,16 +96,6 @@ class QueueItem:
         }
 
 
-def _region_filter(code: str) -> tuple[str, bool]:
-    """A region code to (prefix, exact): 150000 → province, 150100 → prefecture."""
-    code = code.strip()
-    if len(code) == 6 and code.endswith("0000"):
-        return code[:2], False
-    if len(code) == 6 and code.endswith("00"):
-        return code[:4], False
-    return code, True
-
-
 def review_queue(
     db: Database,
     *,
@@ -150,10 +141,7 @@ def review_queue(
     if severity:
         query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
     if region:
-        prefix, exact = _region_filter(region)
-        query = query.where(
-            _E.c.region_code == prefix if exact else _E.c.region_code.startswith(prefix)
-        )
+        query = query.where(_E.c.region_code.startswith(region_prefix(region)))
     query = query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id).limit(limit)
     with db.engine.connect() as conn:
         return [QueueItem(*row) for row in conn.execute(query)]

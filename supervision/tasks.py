@@ -36,7 +36,7 @@ from supervision.models import (
     TaskStratum,
 )
 from supervision.models.fields import as_date
-from supervision.regions import prefecture_of
+from supervision.regions import prefecture_of, region_prefix
 from supervision.vocab import EntityStatus, EntityType, RecordKind, RiskClass
 
 ALGORITHM = "consistent-sampler-1.0.10-first-ticket/sha256;matching=min-cost-flow-v1"
@@ -85,15 +85,6 @@ class TargetFilter(BaseModel):
             not (self.entity_types or self.industries or self.regions or self.risk_classes)
             and self.abnormal is None
         )
-
-
-def region_prefix(code: str) -> str:
-    """150000 → 15, 150100 → 1501, 150102 → 150102: the codes a region contains start so."""
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
 
 
 class TaskCreate(BaseModel):

@@ -19,6 +19,7 @@ from supervision.errors import SupervisionError
 from supervision.models import Entity
 from supervision.models.findings import SEVERITY_RANK, FindingStatus
 from supervision.models.findings import Finding as FindingRow
+from supervision.regions import region_prefix
 from supervision.review import QueueItem
 from supervision.rules.pack import SEVERITIES
 
@@ -60,16 +61,6 @@ class QueuePage:
     next_cursor: str | None
 
 
-def _region_clause(code: str) -> object:
-    """A province (xx0000) or prefecture (xxxx00) code covers the counties under it."""
-    code = code.strip()
-    if len(code) == 6 and code.endswith("0000"):
-        return _E.c.region_code.startswith(code[:2])
-    if len(code) == 6 and code.endswith("00"):
-        return _E.c.region_code.startswith(code[:4])
-    return _E.c.region_code == code
-
-
 def queue_page(
     db: Database,
     *,
@@ -103,7 +94,7 @@ def queue_page(
     if severity:
         query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
     if region:
-        query = query.where(_region_clause(region))  # type: ignore[arg-type]
+        query = query.where(_E.c.region_code.startswith(region_prefix(region)))
     if after:
         c = Cursor.decode(after)
         # A row-value comparison: SQLite and PostgreSQL both turn it into one range of
