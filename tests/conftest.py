@@ -106,3 +106,49 @@ def cli(db_url: str) -> CliRun:
         return result
 
     return run
+
+
+# ---------------------------------------------------------------- browser tests
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """test-artifacts/ at the top of the checkout (gitignored): screenshots go there."""
+    path = Path(__file__).resolve().parent.parent / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (its own download cannot work here).
+
+    Skips with the reason when the browser or Playwright is missing, except in CI
+    (CI=true), where that is a failure.
+    """
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail("/usr/bin/chromium is missing (CI=true: the browser test must run)")
+        pytest.skip("/usr/bin/chromium is missing: apt-get install -y chromium fonts-noto-cjk")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if IN_CI:
+            pytest.fail("playwright is not installed (CI=true: the browser test must run)")
+        pytest.skip("playwright is not installed: pip install playwright")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

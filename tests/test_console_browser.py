@@ -9,8 +9,6 @@ CI; in CI (CI=true) a missing browser is a failure.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,36 +21,10 @@ from supervision.db import Database
 from supervision.models import Finding, TrailEvent
 from supervision.site import publish_site, urls
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 _F = Finding.__table__  # type: ignore[attr-defined]
 _T = TrailEvent.__table__  # type: ignore[attr-defined]
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail("/usr/bin/chromium is missing (CI=true: the browser test must run)")
-        pytest.skip("/usr/bin/chromium is missing: apt-get install -y chromium fonts-noto-cjk")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _sign_in(browser: Any, base: str, username: str) -> Any:
@@ -71,14 +43,13 @@ def _sign_in(browser: Any, base: str, username: str) -> Any:
     return page
 
 
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / name
+def _shot(page: Any, artifacts: Path, name: str) -> None:
+    path = artifacts / name
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 5_000
 
 
-def test_a_day_in_the_console(browser: Any, db: Database, tmp_path: Path) -> None:
+def test_a_day_in_the_console(browser: Any, db: Database, tmp_path: Path, artifacts: Path) -> None:
     data = build_console(db, tmp_path)
     site = tmp_path / "site"
     publish_site(db, site, languages="all", workers=1)
@@ -96,7 +67,7 @@ def test_a_day_in_the_console(browser: Any, db: Database, tmp_path: Path) -> Non
         reviewer.wait_for_load_state()
         assert "已确认该发现" in reviewer.locator("p.notice").inner_text()
         assert "已确认" in reviewer.locator(f"#finding-{data['finding_id']} dd.status").inner_text()
-        _shot(reviewer, f"console-review-confirmed-{backend}.png")
+        _shot(reviewer, artifacts, f"console-review-confirmed-{backend}.png")
         with db.engine.connect() as conn:
             status = conn.execute(select(_F.c.status).where(_F.c.id == data["finding_id"]))
             assert status.scalar_one() == "confirmed"
@@ -115,7 +86,7 @@ def test_a_day_in_the_console(browser: Any, db: Database, tmp_path: Path) -> Non
         assert "已完成抽取" in planner.locator("p.notice").inner_text()
         assert planner.locator("dd.status").get_attribute("data-status") == "drawn"
         assert planner.locator("dd.seed code").inner_text() == "20260701"
-        _shot(planner, f"console-task-drawn-{backend}.png")
+        _shot(planner, artifacts, f"console-task-drawn-{backend}.png")
         planner.click("a[href^='/task/fairness']")
         planner.wait_for_load_state()
         assert planner.locator("table.strata tbody tr").count() >= 1
@@ -134,7 +105,7 @@ def test_a_day_in_the_console(browser: Any, db: Database, tmp_path: Path) -> Non
         inspector.wait_for_load_state()
         assert "检查结果已录入" in inspector.locator("p.notice").inner_text()
         assert inspector.locator("fieldset.item").first.get_attribute("data-state") == "entered"
-        _shot(inspector, f"console-result-entered-{backend}.png")
+        _shot(inspector, artifacts, f"console-result-entered-{backend}.png")
 
         # 4. The reviewer approves and publishes.
         reviewer.click("nav.site-nav a[href='/results']")
@@ -147,14 +118,14 @@ def test_a_day_in_the_console(browser: Any, db: Database, tmp_path: Path) -> Non
         reviewer.wait_for_load_state()
         assert "已公示" in reviewer.locator("p.notice").inner_text()
         assert reviewer.locator("section.item").first.get_attribute("data-state") == "published"
-        _shot(reviewer, f"console-result-published-{backend}.png")
+        _shot(reviewer, artifacts, f"console-result-published-{backend}.png")
 
         # 5. The result is on the public site, served beside the console.
         public = browser.new_page()
         public.goto(f"{base}/site/{urls.entity_path(data['inspector_uscc'])}")
         main = public.locator("main").inner_text()
         assert "未发现问题" in main and "现场检查未发现问题" in main
-        _shot(public, f"console-public-site-result-{backend}.png")
+        _shot(public, artifacts, f"console-public-site-result-{backend}.png")
         public.close()
     with db.engine.connect() as conn:
         actions = {

@@ -8,7 +8,6 @@ in CI (CI=true) a missing browser is a failure.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,39 +18,8 @@ import site_support as s
 from supervision.db import Database
 from supervision.site import publish_site, urls
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
 # "slow" runs in CI (see pyproject markers); the integrator may add a dedicated "browser" marker.
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def browser() -> Any:
-    if not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail("/usr/bin/chromium is missing (CI=true: the browser test must run)")
-        pytest.skip("/usr/bin/chromium is missing: apt-get install -y chromium fonts-noto-cjk")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if IN_CI:
-            pytest.fail("playwright is not installed (CI=true: the browser test must run)")
-        pytest.skip("playwright is not installed: pip install playwright")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
@@ -67,7 +35,7 @@ def published(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
 
 
 def test_search_then_open_the_entity_page(
-    browser: Any, published: tuple[Path, dict[str, Any]]
+    browser: Any, published: tuple[Path, dict[str, Any]], artifacts: Path
 ) -> None:
     site, built = published
     target = built["entities"][6]
@@ -86,8 +54,7 @@ def test_search_then_open_the_entity_page(
     assert page.url.endswith(urls.entity_path(target["uscc"]))
     assert page.locator("h1").inner_text() == target["name"]
     assert "结果待公示" in page.locator("main").inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "site-entity-page.png"
+    shot = artifacts / "site-entity-page.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     assert all(u.startswith("file://") for u in requests), requests  # nothing external
@@ -95,7 +62,7 @@ def test_search_then_open_the_entity_page(
 
 
 def test_escaped_name_is_text_in_the_browser_and_served_site_search(
-    browser: Any, published: tuple[Path, dict[str, Any]]
+    browser: Any, published: tuple[Path, dict[str, Any]], artifacts: Path
 ) -> None:
     from supervision.site.serve import make_server
 
@@ -118,7 +85,7 @@ def test_escaped_name_is_text_in_the_browser_and_served_site_search(
         page.wait_for_load_state()
         assert page.locator("h1").inner_text() == s.EVIL_NAME
         assert page.locator("html").get_attribute("lang") == "en"
-        page.screenshot(path=str(ARTIFACTS / "site-escaped-name-en.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "site-escaped-name-en.png"), full_page=True)
         page.close()
     finally:
         server.shutdown()
