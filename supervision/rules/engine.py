@@ -109,6 +109,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not a fact value")
 
 
+_WARM_UP = "__warm_up__"
+
+
+def _no_op(c: Closure) -> None:
+    return None
+
+
 class _Host(Host):
     """A durable-rules Host whose actions are our Python callables, without threads."""
 
@@ -148,9 +155,12 @@ class RuleEngine:
         self._fired: list[tuple[str, Any]] = []
         self._errors: list[EngineError] = []
         actions = {f"rule:{r.id}": self._make_action(r.id) for r in pack.rules}
+        actions[_WARM_UP] = _no_op
         self._host = _Host(actions)
         definition = {r.id: {**r.condition, "run": f"rule:{r.id}"} for r in pack.rules}
         if definition:
+            # A sentinel rule that only the warm-up fact matches (see _warm_up).
+            definition[_WARM_UP] = {"all": [{"w": {"t": _WARM_UP}}], "run": _WARM_UP}
             self._host.set_rulesets({self._ruleset: definition})
             self._rs = self._host.get_ruleset(self._ruleset)
         else:
@@ -159,21 +169,14 @@ class RuleEngine:
         self._warm_up()
 
     def _warm_up(self) -> None:
-        """Run one example that fires before any real entity.
+        """Make one action run before any real entity is evaluated.
 
         durable-rules 2.0.28 segfaults in delete_state when a session is deleted before
         any action of the ruleset has ever run (e.g. the first entity matches nothing).
-        Lint guarantees every rule has an example that fires.
+        The sentinel rule fires on the warm-up fact, whatever the pack's rules say.
         """
-        hook, self._on_finding = self._on_finding, None
-        try:
-            for rule in self.pack.rules:
-                for example in rule.examples:
-                    if example.expect:
-                        self.evaluate("__warm_up__", example.facts)
-                        return
-        finally:
-            self._on_finding = hook
+        if self._rs is not None:
+            self.evaluate(_WARM_UP, [{"id": _WARM_UP, "t": _WARM_UP, "uscc": _WARM_UP}])
 
     def _make_action(self, rule_id: str) -> Callable[[Closure], None]:
         # durable-rules inspects __code__.co_argcount: a plain one-argument function.
