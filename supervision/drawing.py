@@ -8,6 +8,7 @@ outsider needs to recompute it, and builds the fairness report.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -78,7 +79,8 @@ def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> di
     seed = validate_seed(seed)
     entered = clock.now()
     population = committed_population(session, code)
-    picks = draw_entities(seed, population, _ratios(session, code), workers=workers)
+    ratios = _ratios(session, code)
+    picks = draw_entities(seed, population, ratios, workers=workers)
     regions = _population_regions(session, code)
     eligible, labels = _eligibility(session, task, [p.id for p in picks], regions)
     slots = [(p.id, d, task.members[d]) for p in picks for d in task.departments]
@@ -132,7 +134,7 @@ def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> di
                 "stratum": name,
                 "size": len(ids),
                 "picked": counts.get(name, 0),
-                "ratio": str(_ratios(session, code)[name]),
+                "ratio": str(ratios[name]),
             }
             for name, ids in population.items()
         ],
@@ -222,8 +224,6 @@ def match_inspectors(
 
 
 def _algorithm(task: Task) -> str:
-    import json
-
     return str(json.loads(task.parameters_json or "{}").get("algorithm", ""))
 
 
@@ -440,8 +440,6 @@ def verify_task(session: Session, code: str) -> list[str]:
 # --------------------------------------------------------------------------- export
 def export_task(session: Session, code: str, out_dir: Path) -> dict[str, str]:
     """Write seed, parameters, populations, selection, digests and a README for outsiders."""
-    import json
-
     task = get_task(session, code)
     if task.seed is None or task.parameters_json is None:
         raise SupervisionError(
