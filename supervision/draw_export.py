@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from supervision.canonical import canonical_json
 from supervision.draws import (
     DrawError,
     Pick,
@@ -42,7 +43,6 @@ from supervision.draws import (
 
 __all__ = [
     "REQUIRED_PARAMETERS",
-    "canonical_json",
     "population_bytes",
     "population_digest",
     "population_filename",
@@ -110,13 +110,6 @@ published = open("selection.csv", encoding="utf-8", newline="").read()
 print("一致 MATCH" if out.getvalue() == published else "不一致 MISMATCH")
 ```
 """
-
-
-def canonical_json(obj: Any) -> bytes:
-    """Canonical JSON bytes: sorted keys, no spaces, UTF-8 without escapes, no NaN."""
-    return json.dumps(
-        obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
 
 
 def population_bytes(ids: Sequence[str]) -> bytes:

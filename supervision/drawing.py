@@ -29,7 +29,8 @@ from supervision.assignment import (
 from supervision.assignment import (
     Assignment as Match,
 )
-from supervision.draw_export import canonical_json, population_digest, write_export
+from supervision.canonical import canonical_json
+from supervision.draw_export import population_digest, write_export
 from supervision.draws import DrawError, Pick, draw_entities, validate_seed
 from supervision.errors import SupervisionError
 from supervision.models import (

@@ -20,7 +20,8 @@ from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
-from supervision.draw_export import canonical_json, population_digest
+from supervision.canonical import canonical_json
+from supervision.draw_export import population_digest
 from supervision.draws import DrawError, parse_ratio
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import (

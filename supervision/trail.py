@@ -30,7 +30,7 @@ from sqlalchemy import Connection, insert, or_, text
 from sqlmodel import Session, col, select
 
 from supervision import clock
-from supervision.draw_export import canonical_json
+from supervision.canonical import canonical_json
 from supervision.models.trail import TrailEvent
 
 __all__ = [

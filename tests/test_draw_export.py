@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from supervision.canonical import canonical_json
 from supervision.draw_export import (
-    canonical_json,
     population_digest,
     population_filename,
     verify_export,
