@@ -2,6 +2,10 @@
 
 SQLite (the default, a file in the working directory) runs with WAL and foreign keys on;
 PostgreSQL is reached through ``postgresql+psycopg://``. The schema is owned by Alembic.
+
+Alembic is imported only when a migration has to run: a database already at
+``SCHEMA_HEAD`` is recognised by one select of ``alembic_version``, which keeps every
+command's start-up short (a test holds ``SCHEMA_HEAD`` equal to Alembic's own head).
 """
 
 from __future__ import annotations
@@ -13,12 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
 import supervision.models  # noqa: F401  (registers every table)
@@ -27,6 +27,9 @@ from supervision.errors import SupervisionError
 DEFAULT_URL = "sqlite:///supervision.db"
 ENV_VAR = "SUPERVISION_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The newest migration's revision. If it lags behind a new migration, start-up only
+#: gets slower (Alembic is consulted every time); tests/test_db.py catches that.
+SCHEMA_HEAD = "0006"
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -58,7 +61,9 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def alembic_config(connection: Any = None) -> Config:
+def alembic_config(connection: Any = None) -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -68,19 +73,41 @@ def alembic_config(connection: Any = None) -> Config:
 
 @cache
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision among the migration scripts (Alembic's answer)."""
+    from alembic.script import ScriptDirectory
+
+    head: str | None = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (Alembic's answer; None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        revision: str | None = MigrationContext.configure(conn).get_current_revision()
+        return revision
+
+
+def _at_schema_head(engine: Engine) -> bool:
+    """True when the database is known to be at ``SCHEMA_HEAD`` (one cheap select)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except (OperationalError, ProgrammingError):
+        return False  # no alembic_version table yet (or no server): let Alembic decide
+    return rows == [SCHEMA_HEAD]
 
 
 def upgrade(engine: Engine) -> bool:
     """Bring the schema to the newest migration; True if anything was applied."""
+    if _at_schema_head(engine):
+        return False
     try:
         if current_revision(engine) == head_revision():
             return False
+        from alembic import command
+
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
     except OperationalError as exc:

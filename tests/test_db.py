@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from supervision.db import Database, current_revision, head_revision
+from supervision.db import SCHEMA_HEAD, Database, current_revision, head_revision
 
 
 def test_first_use_applies_every_migration(db: Database) -> None:
@@ -51,3 +54,22 @@ def test_db_upgrade_and_status_commands(cli) -> None:  # type: ignore[no-untyped
 
     info = json.loads(status.stdout)
     assert info["revision"] == info["head"]
+
+
+def test_schema_head_is_alembics_head() -> None:
+    """The start-up shortcut knows the newest migration (a new one must bump it)."""
+    assert head_revision() == SCHEMA_HEAD
+
+
+def test_a_database_at_head_opens_without_importing_alembic(db_url: str) -> None:
+    """Opening an up-to-date database is one select, not an Alembic run: start-up stays
+    short for every command. A database behind the head is still upgraded (above)."""
+    Database(db_url).dispose()  # brings it to the head
+    code = (
+        "import sys\n"
+        "from supervision.db import Database\n"
+        f"Database({db_url!r}).dispose()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -7,6 +7,7 @@ sqlite:///supervision.db in the working directory.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
@@ -15,9 +16,50 @@ from supervision import __version__
 from supervision.cli.context import AppContext
 from supervision.errors import SupervisionError
 
+#: Every command: name → "module:attribute". Modules are imported only when their
+#: command runs (or help lists them), so `supervision check` does not pay for the
+#: console, the scheduler or the draw at start-up.
+COMMANDS = {
+    "db": "supervision.cli.db:db_group",
+    "import": "supervision.cli.directories:import_command",
+    "export": "supervision.cli.directories:export_command",
+    "list": "supervision.cli.directories:list_group",
+    "demo": "supervision.cli.demo:demo",
+    "plan": "supervision.cli.tasks:plan_group",
+    "task": "supervision.cli.tasks:task_group",
+    "verify": "supervision.cli.tasks:verify_command",
+    "rules": "supervision.cli.rules:rules_group",
+    "publish": "supervision.cli.site:publish_command",
+    "serve": "supervision.cli.site:serve_command",
+    "result": "supervision.cli.results:result_group",
+    "deadlines": "supervision.cli.results:deadlines_command",
+    "trail": "supervision.cli.results:trail_group",
+    "scheduler": "supervision.cli.scheduler:scheduler_group",
+    "schedule": "supervision.cli.scheduler:schedule_group",
+    "seed": "supervision.cli.scheduler:seed_group",
+    "alerts": "supervision.cli.scheduler:alerts_command",
+    "check": "supervision.cli.check:check_command",
+    "review": "supervision.cli.check:review_group",
+    "user": "supervision.cli.users:user_group",
+}
+
 
 class _Group(click.Group):
-    """A group that turns user errors into a bilingual message and exit code, never a traceback."""
+    """The top-level group: commands load lazily; user errors become a bilingual message
+    and an exit code, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command) or command.name != cmd_name:
+            raise RuntimeError(f"{target} is not the {cmd_name!r} command")
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -51,46 +93,3 @@ def main(ctx: click.Context, db_url: str | None) -> None:
     """
     ctx.obj = AppContext(db_url)
     ctx.call_on_close(ctx.obj.close)
-
-
-def _register() -> None:
-    from supervision.cli.check import check_command, review_group
-    from supervision.cli.db import db_group
-    from supervision.cli.demo import demo
-    from supervision.cli.directories import export_command, import_command, list_group
-    from supervision.cli.results import deadlines_command, result_group, trail_group
-    from supervision.cli.rules import rules_group
-    from supervision.cli.scheduler import (
-        alerts_command,
-        schedule_group,
-        scheduler_group,
-        seed_group,
-    )
-    from supervision.cli.site import publish_command, serve_command
-    from supervision.cli.tasks import plan_group, task_group, verify_command
-    from supervision.cli.users import user_group
-
-    main.add_command(db_group)
-    main.add_command(import_command)
-    main.add_command(export_command)
-    main.add_command(list_group)
-    main.add_command(demo)
-    main.add_command(plan_group)
-    main.add_command(task_group)
-    main.add_command(verify_command)
-    main.add_command(rules_group)
-    main.add_command(publish_command)
-    main.add_command(serve_command)
-    main.add_command(result_group)
-    main.add_command(deadlines_command)
-    main.add_command(trail_group)
-    main.add_command(scheduler_group)
-    main.add_command(schedule_group)
-    main.add_command(seed_group)
-    main.add_command(alerts_command)
-    main.add_command(check_command)
-    main.add_command(review_group)
-    main.add_command(user_group)
-
-
-_register()

@@ -9,6 +9,7 @@ in the trail, in the same transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import threading
@@ -64,8 +65,11 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
-#: A hash to verify against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = hash_password("not-a-real-password-" + secrets.token_hex(8))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so timing does not tell
+    (made on first use: hashing costs ~0.1 s, which every import would otherwise pay)."""
+    return hash_password("not-a-real-password-" + secrets.token_hex(8))
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,7 @@ def authenticate(db: Database, username: str, password: str) -> ConsoleUser | No
             select(ConsoleUser).where(col(ConsoleUser.username) == username.strip())
         ).first()
     if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     return user if verify_password(user.password_hash, password) else None
 
