@@ -10,7 +10,7 @@
   row changed (``Entity.updated_at``) or that received a record (``received_at``) since
   that run started; entities never checked; entities whose ``EntityCheckState.next_due_on``
   is on or before the new as-of date. ``next_due_on`` is the earliest day on which the
-  entity's findings could change with no record change: ``facts.next_due_date`` (statutory
+  entity's findings could change with no record change: ``facts.next_due_from_facts`` (statutory
   deadlines), plus the days records dated in the future become visible, plus every date in
   a record shifted by each integer parameter or condition literal of the pack (e.g. a
   complaint leaving a 90-day window), plus rule ``effective_from`` / ``effective_to``. Early is harmless (a
@@ -59,7 +59,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from supervision import clock
 from supervision.db import Database
 from supervision.errors import SupervisionError
-from supervision.facts import derive_facts, next_due_date
+from supervision.facts import Fact, derive_facts, next_due_from_facts
 from supervision.models import CheckRun, ComplianceRecord, Entity
 from supervision.models.findings import (
     SEVERITY_RANK,
@@ -203,11 +203,12 @@ class _Evaluator:
         self.engine.close()
 
     def next_check_on(
-        self, entity: dict[str, Any], records: list[dict[str, Any]]
+        self, entity: dict[str, Any], records: list[dict[str, Any]], facts: list[Fact]
     ) -> dt.date | None:
-        """The earliest day after as-of on which this entity's findings could change."""
+        """The earliest day after as-of on which this entity's findings could change
+        (``facts``: the entity's facts as of the run's as-of date)."""
         as_of = self.as_of
-        best = next_due_date(entity, records, as_of, calendar=self.calendar)
+        best = next_due_from_facts(facts, as_of)
         if self.pack_due is not None and (best is None or self.pack_due < best):
             best = self.pack_due
         # Every date the entity's rows hold, as ISO text (which sorts like the dates).
@@ -238,7 +239,7 @@ class _Evaluator:
         result = EntityResult(uscc)
         try:
             facts = derive_facts(entity, records, self.as_of, calendar=self.calendar)
-            result.next_due_on = self.next_check_on(entity, records)
+            result.next_due_on = self.next_check_on(entity, records, facts)
         except SupervisionError as exc:
             result.errors.append((None, exc.zh, exc.en))
             result.next_due_on = self.as_of  # try again at the next run

@@ -34,6 +34,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from supervision.errors import SupervisionError
 from supervision.workdays import WorkCalendar, default_calendar, to_date
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "SERIOUS_LIST_YEARS",
     "derive_facts",
     "next_due_date",
+    "next_due_from_facts",
 ]
 
 Fact = dict[str, Any]
@@ -91,10 +93,6 @@ def _add_years(day: dt.date, years: int) -> dt.date:
 def serious_list_due_on(abnormal_since: dt.date) -> dt.date:
     """The day three years on the abnormal list are complete (届满三年)."""
     return _add_years(abnormal_since, SERIOUS_LIST_YEARS)
-
-
-def _records_of(records: Iterable[Mapping[str, Any]], kind: str) -> list[Mapping[str, Any]]:
-    return [r for r in records if r.get("kind") == kind]
 
 
 def _payload(record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -346,6 +344,46 @@ def derive_facts(
     return [_clean(f) for f in facts]
 
 
+def next_due_from_facts(
+    facts: Iterable[Mapping[str, Any]],
+    as_of: dt.date | str,
+    *,
+    notice_days: int = SERIOUS_LIST_NOTICE_DAYS,
+) -> dt.date | None:
+    """The next day after ``as_of`` on which a statutory deadline of these facts falls due.
+
+    ``facts`` are ``derive_facts``'s for the same ``as_of``. Used by incremental checks:
+    an entity whose records did not change need not be re-evaluated before this day.
+    The answer may be early (a re-check that finds nothing new is cheap), never late, for
+    the deadlines of this module; ``notice_days`` must match the serious-list notice
+    rule's parameter. Dates that only become visible later (a record or an
+    ``abnormal_since`` after ``as_of``) are not in the facts: ``next_due_date`` adds them.
+    """
+    day = to_date(as_of)
+    one = dt.timedelta(days=1)
+    # The current year's report falls due next year whatever the records say.
+    candidates: list[dt.date] = [dt.date(day.year + 1, *ANNUAL_REPORT_DUE) + one]
+    for fact in facts:
+        kind = fact["t"]
+        if kind == "annual_report":
+            if not fact["filed"]:
+                candidates.append(dt.date.fromisoformat(fact["due_on"]) + one)
+        elif kind == "immediate_info":
+            if not fact["published"]:
+                candidates.append(dt.date.fromisoformat(fact["deadline_on"]) + one)
+        elif kind == "licence":
+            if "valid_to" in fact:
+                candidates.append(dt.date.fromisoformat(fact["valid_to"]) + one)
+        elif kind == "rectification_order":
+            if not fact["rectified"]:
+                candidates.append(dt.date.fromisoformat(fact["due_on"]) + one)
+        elif kind == "entity" and "serious_list_due_on" in fact:
+            due = dt.date.fromisoformat(fact["serious_list_due_on"])
+            candidates += [due - dt.timedelta(days=notice_days), due]
+    future = [c for c in candidates if c > day]
+    return min(future) if future else None
+
+
 def next_due_date(
     entity: Mapping[str, Any],
     records: Iterable[Mapping[str, Any]],
@@ -356,46 +394,23 @@ def next_due_date(
 ) -> dt.date | None:
     """The next day after ``as_of`` on which a finding could appear with no record change.
 
-    Used by incremental checks: an entity whose records did not change need not be
-    re-evaluated before this day. The answer may be early (a re-check that finds
-    nothing new is cheap), never late. It assumes the statutory deadlines of this
-    module; ``notice_days`` must match the serious-list notice rule's parameter.
+    ``next_due_from_facts`` of the entity's facts, plus the first day after ``as_of`` on
+    which a record's date (``event_date``, a payload ``*_on`` date) or the entity's
+    ``abnormal_since`` is reached. The answer may be early, never late.
     """
     day = to_date(as_of)
-    cal = calendar or default_calendar()
-    visible = _visible(records, day)
-    uscc = str(entity["uscc"])
-    candidates: list[dt.date] = []
-
-    # Annual reports: the first day after each 30 June whose report is not filed,
-    # including the report for the current year (due next year).
-    for fact in _annual_report_facts(uscc, entity, _records_of(visible, "annual_report"), day):
-        if not fact["filed"]:
-            candidates.append(fact["due_on"] + dt.timedelta(days=1))
-    candidates.append(dt.date(day.year + 1, *ANNUAL_REPORT_DUE) + dt.timedelta(days=1))
-
-    for record in _records_of(visible, "immediate_info"):
-        info = _immediate_info_fact(uscc, record, day, cal)
-        if info is not None and not info["published"]:
-            # The first day with a working day past the deadline is at least the day after.
-            candidates.append(info["deadline_on"] + dt.timedelta(days=1))
-
-    for record in _records_of(visible, "licence"):
-        valid_to = _opt_date(_payload(record).get("valid_to"))
-        if valid_to is not None:
-            candidates.append(valid_to + dt.timedelta(days=1))
-
-    for record in _records_of(visible, "rectification_order"):
-        p = _payload(record)
-        due = _opt_date(p.get("due_on"))
-        rectified_on = _opt_date(p.get("rectified_on"))
-        if due is not None and (rectified_on is None or rectified_on > day):
-            candidates.append(due + dt.timedelta(days=1))
-
-    since = _opt_date(entity.get("abnormal_since"))
-    if entity.get("abnormal") and since is not None:
-        due = serious_list_due_on(since)
-        candidates += [due - dt.timedelta(days=notice_days), due]
-
-    future = [c for c in candidates if c > day]
-    return min(future) if future else None
+    records = list(records)
+    facts = derive_facts(entity, records, day, calendar=calendar)
+    best = next_due_from_facts(facts, day, notice_days=notice_days)
+    later: list[Any] = [entity.get("abnormal_since")]
+    for record in records:
+        later.append(record.get("event_date"))
+        later += [v for k, v in _payload(record).items() if k.endswith("_on")]
+    for value in later:
+        try:
+            candidate = _opt_date(value)
+        except SupervisionError:  # not a date: nothing falls due on it
+            continue
+        if candidate is not None and candidate > day and (best is None or candidate < best):
+            best = candidate
+    return best

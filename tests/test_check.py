@@ -26,6 +26,7 @@ from test_check_support import (
 from supervision import checking
 from supervision.checking import dry_run, run_check
 from supervision.db import Database
+from supervision.facts import derive_facts
 from supervision.models import CheckRun
 from supervision.models.findings import EntityCheckState, Finding
 from supervision.rules.engine import EngineError, EntityOutcome, RuleEngine
@@ -247,7 +248,8 @@ def test_next_check_on_covers_complaints_leaving_the_window(loaded: dict[str, st
             {"record_id": "c", "kind": "complaint", "event_date": dt.date(2025, 7, 1),
              "payload": {"received_on": "2025-07-01"}},
         ]  # fmt: skip
-        due = evaluator.next_check_on(entity, records)
+        facts = derive_facts(entity, records, AS_OF)
+        due = evaluator.next_check_on(entity, records, facts)
         # 2025-07-01 + 91 days is the first day the complaint is outside the 90-day window.
         assert due is not None and due <= dt.date(2025, 7, 1) + dt.timedelta(days=91)
     finally:
