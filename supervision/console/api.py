@@ -13,7 +13,8 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -24,9 +25,19 @@ from supervision.console.auth import (
     start_session,
 )
 from supervision.console.queue import queue_page
-from supervision.console.routes import dashboard, inspector, review, reviewer, tasks, users
+from supervision.console.routes import (
+    admin_directories,
+    admin_rules,
+    dashboard,
+    inspector,
+    review,
+    reviewer,
+    tasks,
+    users,
+)
 from supervision.console.security import PUBLIC, SESSION_COOKIE, requires, secure_cookies
 from supervision.drawing import fairness_report
+from supervision.importing import ImportRejected
 from supervision.models.users import Role
 from supervision.results import enter_results, parse_items
 from supervision.review import entity_review
@@ -348,3 +359,123 @@ async def api_disable_user(
     await run_in_threadpool(users.disable, request.app.state.db, who, body.username)
     request.app.state.sessions.forget()
     return {"username": body.username, "active": False}
+
+
+# ---------------------------------------------------------------- admin: directories, rule pack
+def _upload_doc(fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI body of a multipart upload (read by hand, after the size guard)."""
+    properties = {"file": {"type": "string", "format": "binary"}} | fields
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "properties": properties, "required": ["file"]}}}}}  # fmt: skip
+
+
+@router.get("/admin/directories")
+async def api_directories(
+    request: Request, who: Annotated[Principal, Depends(ADMIN)]
+) -> list[dict[str, Any]]:
+    """Every directory (一单两库) with its number of rows."""
+    return await run_in_threadpool(admin_directories.overview, request.app.state.db)
+
+
+@router.get("/admin/directories/{kind}")
+async def api_directory(
+    request: Request,
+    kind: str,
+    who: Annotated[Principal, Depends(ADMIN)],
+    q: str = "",
+    region: str = "",
+    status: str = "",
+    risk_class: str = "",
+    department: str = "",
+    after: str = "",
+    limit: int = admin_directories.PAGE_SIZE,
+) -> dict[str, Any]:
+    """One keyset page of a directory, in key order; pass ``next`` back as ``after``."""
+    filters = {"q": q, "region": region, "status": status, "risk_class": risk_class,
+               "department": department}  # fmt: skip
+    page = await run_in_threadpool(
+        lambda: admin_directories.directory_page(
+            request.app.state.db, kind, filters, after=after, limit=limit
+        )
+    )
+    return admin_directories.page_json(page)
+
+
+@router.post(
+    "/admin/directories/{kind}/import",
+    openapi_extra=_upload_doc(
+        {"encoding": {"type": "string", "enum": list(admin_directories.ENCODINGS)},
+         "ignore_unknown_columns": {"type": "boolean"}}
+    ),
+)  # fmt: skip
+async def api_import(
+    request: Request,
+    kind: str,
+    _size: Annotated[None, Depends(admin_directories.GUARD)],
+    who: Annotated[Principal, Depends(ADMIN)],
+) -> JSONResponse:
+    """Import a file (multipart ``file``): the counts, or 400 listing every bad row."""
+    try:
+        report = await admin_directories.receive_import(request, who, kind)
+    except ImportRejected as exc:
+        error = {"zh": exc.zh, "en": exc.en, "details": exc.details,
+                 "rows": [e.as_dict(exc.file) for e in exc.errors]}  # fmt: skip
+        return JSONResponse(jsonable_encoder({"error": error}), status_code=400)
+    return JSONResponse({"kind": kind, **admin_directories.report_counts(report)})
+
+
+@router.get("/admin/directories/{kind}/export")
+async def api_export(
+    request: Request, kind: str, who: Annotated[Principal, Depends(ADMIN)], format: str = "json"
+) -> Response:
+    """The whole directory as a file (csv, xlsx, json or jsonl), as ``supervision export``."""
+    return await run_in_threadpool(
+        admin_directories.export_download, request.app.state.db, kind, format
+    )
+
+
+@router.get("/admin/rules")
+async def api_rules(request: Request, who: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
+    """The pack in use: root, digest, files, every rule (or its lint errors)."""
+    root = admin_rules.pack_root(request)
+    return await run_in_threadpool(admin_rules.pack_overview, request.app.state.db, root)
+
+
+@router.get("/admin/rules/rule")
+async def api_rule(
+    request: Request, id: str, who: Annotated[Principal, Depends(ADMIN)]
+) -> dict[str, Any]:
+    """One rule: fields, its source and condition as written, its examples."""
+    return await run_in_threadpool(admin_rules.rule_detail, admin_rules.pack_root(request), id)
+
+
+@router.post("/admin/rules/lint")
+async def api_rules_lint(
+    request: Request, who: Annotated[Principal, Depends(ADMIN)]
+) -> dict[str, Any]:
+    """Lint the pack in use: every problem with file, line and key."""
+    return await run_in_threadpool(admin_rules.lint_result, admin_rules.pack_root(request))
+
+
+@router.post("/admin/rules/test")
+async def api_rules_test(
+    request: Request, who: Annotated[Principal, Depends(ADMIN)]
+) -> dict[str, Any]:
+    """Lint, then run every example of the pack in use on the real engine."""
+    return await run_in_threadpool(admin_rules.lint_and_test, admin_rules.pack_root(request))
+
+
+@router.post(
+    "/admin/rules/candidate",
+    openapi_extra=_upload_doc(
+        {"test": {"type": "boolean"}, "dry_run": {"type": "boolean"},
+         "as_of": {"type": "string", "format": "date"}}
+    ),
+)  # fmt: skip
+async def api_rules_candidate(
+    request: Request,
+    _size: Annotated[None, Depends(admin_rules.GUARD)],
+    who: Annotated[Principal, Depends(ADMIN)],
+) -> dict[str, Any]:
+    """Lint, test and dry-run a candidate pack (.yaml or .zip); nothing written or replaced."""
+    return await admin_rules.receive_candidate(request)

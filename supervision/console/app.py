@@ -97,7 +97,15 @@ def create_app(
     ``threads``: worker threads for database calls and sync work (None: anyio's 40).
     """
     from supervision.console import api
-    from supervision.console.routes import dashboard, inspector, review, reviewer, session
+    from supervision.console.routes import (
+        admin_directories,
+        admin_rules,
+        dashboard,
+        inspector,
+        review,
+        reviewer,
+        session,
+    )
     from supervision.console.routes import tasks as task_routes
     from supervision.console.routes import users as user_routes
 
@@ -134,6 +142,8 @@ def create_app(
         inspector.router,
         reviewer.router,
         user_routes.router,
+        admin_directories.router,
+        admin_rules.router,
     ):
         app.include_router(router)
     app.include_router(api.router)

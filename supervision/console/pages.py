@@ -26,6 +26,8 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("/tasks", "抽查任务", "Tasks", (Role.PLANNER,)),
     ("/inspector", "我的检查", "My inspections", (Role.INSPECTOR,)),
     ("/users", "用户", "Users", (Role.ADMIN,)),
+    ("/admin/directories", "名录库", "Directories", (Role.ADMIN,)),
+    ("/admin/rules", "规则包", "Rule pack", (Role.ADMIN,)),
 )
 
 #: Messages shown after a redirect (?done=key).
@@ -41,6 +43,7 @@ DONE: dict[str, tuple[str, str]] = {
     "published": ("已公示", "Published"),
     "user_added": ("用户已创建", "User added"),
     "user_disabled": ("用户已停用", "User disabled"),
+    "imported": ("导入完成", "Import done"),
 }
 
 
