@@ -209,14 +209,14 @@ def test_good_upload_reports_counts_and_the_entity_is_listed(
     page = soup(response)
     assert "导入完成" in text_of(page.select_one("p.notice"))
     report = page.select_one("section.import-report")
-    counts = {dd["data-count"]: text_of(dd) for dd in report.select("dd[data-count]")}
+    counts = {dd["data-count"]: text_of(dd) for dd in report.select("td[data-count]")}
     assert counts == {"rows": "2", "added": "2", "updated": "0", "unchanged": "0"}
     assert _count(db, Entity) == total + 2
     listed = soup(client.get("/admin/directories/entities", params={"q": fresh["uscc"]}))
     cells = {td["data-field"]: text_of(td) for td in listed.select("table.directory tbody td")}
     assert cells["uscc"] == fresh["uscc"] and cells["name"] == "新上传测试商行"
     assert cells["legal_rep"] == fresh["legal_rep"]  # staff see the natural person's name
-    assert text_of(listed.select_one("dd[data-count=matching]")) == "1"
+    assert text_of(listed.select_one("td[data-count=matching]")) == "1"
     by_name = soup(client.get("/admin/directories/entities", params={"q": "新上传"}))
     assert [tr["data-key"] for tr in by_name.select("table.directory tbody tr")] == [fresh["uscc"]]
     with db.engine.connect() as conn:
@@ -248,7 +248,7 @@ def test_export_downloads_reimport_unchanged(db: Database, admin: tuple[httpx.Cl
         files={"file": ("entities.csv", csv.content)}, follow_redirects=True,
     )  # fmt: skip
     report = soup(back).select_one("section.import-report")
-    counts = {dd["data-count"]: text_of(dd) for dd in report.select("dd[data-count]")}
+    counts = {dd["data-count"]: text_of(dd) for dd in report.select("td[data-count]")}
     assert counts == {"rows": str(total), "added": "0", "updated": "0", "unchanged": str(total)}
     xlsx = client.get("/admin/directories/inspectors/export", params={"format": "xlsx"})
     assert xlsx.content[:2] == b"PK" and "spreadsheetml" in xlsx.headers["content-type"]

@@ -144,3 +144,34 @@ def test_a_day_in_the_console(browser: Any, db: Database, tmp_path: Path, artifa
         ("console:reviewer", "result.publish"),
     ]:
         assert expected in actions, expected
+
+
+def test_admin_uploads_a_directory_file(
+    browser: Any, db: Database, tmp_path: Path, artifacts: Path
+) -> None:
+    """An admin imports an entity file through the form and sees the counts and the entity."""
+    from factories import make_entity, make_uscc, write_csv
+
+    build_console(db, tmp_path)
+    backend = "pg" if not db.is_sqlite else "sqlite"
+    rows = [make_entity(n, uscc=make_uscc(n), name=f"浏览器上传商行{n}") for n in (501, 502, 503)]
+    upload = write_csv(tmp_path / "新增主体.csv", rows)
+    with ConsoleServer(db) as base:
+        admin = _sign_in(browser, base, "admin")
+        admin.click("nav.site-nav a[href='/admin/directories']")
+        admin.click("tr[data-kind='entities'] a")
+        admin.wait_for_load_state()
+        assert admin.locator("h1").inner_text().startswith("检查对象名录库")
+        admin.set_input_files("#i-file", str(upload))
+        admin.click("form.import button[type=submit]")
+        admin.wait_for_load_state()
+        assert "导入完成" in admin.locator("p.notice").inner_text()
+        report = admin.locator("section.import-report")
+        assert report.locator("td[data-count=added]").inner_text() == "3"
+        assert "新增主体.csv" in report.locator("h2").inner_text()
+        _shot(admin, artifacts, f"console-admin-import-{backend}.png")
+        admin.fill("#f-q", "浏览器上传")
+        admin.click("form.filters button[type=submit]")
+        admin.wait_for_load_state()
+        listed = admin.locator("table.directory tbody tr").all()
+        assert [r.get_attribute("data-key") for r in listed] == [r["uscc"] for r in rows]
