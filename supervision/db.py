@@ -29,7 +29,7 @@ ENV_VAR = "SUPERVISION_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration's revision. If it lags behind a new migration, start-up only
 #: gets slower (Alembic is consulted every time); tests/test_db.py catches that.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 
 def database_url(explicit: str | None = None) -> str:

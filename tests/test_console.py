@@ -8,12 +8,14 @@ JSON API with a bearer token; the trail records sign-ins and actions.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import site_support as s
+import time_machine
 from sqlalchemy import select
 from test_console_support import (
     DRAFT_TASK,
@@ -27,6 +29,7 @@ from test_console_support import (
     text_of,
 )
 
+from supervision import clock
 from supervision.console.app import create_app
 from supervision.console.auth import LoginThrottle
 from supervision.console.security import route_roles
@@ -575,3 +578,27 @@ def test_api_review_and_results_flow(db: Database, data: dict[str, Any], server:
     assert ok.json()["state"] == "approved"
     published = client.post("/api/results/publish", json=target, headers=reviewer)
     assert published.json()["state"] == "published"
+
+
+def test_the_throttle_is_shared_by_every_console_process(db: Database) -> None:
+    """Two throttles over one database stand for two worker processes (or a restart):
+    failures counted by one refuse the next sign-in at the other; the window expires."""
+    first = LoginThrottle(limit=3, client_limit=1000)
+    second = LoginThrottle(limit=3, client_limit=1000)
+    for _ in range(3):
+        assert second.retry_after(db, "alice", "10.0.0.1") == 0
+        first.failed(db, "alice", "10.0.0.1")
+    assert 0 < second.retry_after(db, "alice", "10.0.0.9") <= 900
+    assert second.retry_after(db, "bob", "10.0.0.9") == 0
+    with time_machine.travel(clock.now() + timedelta(seconds=901), tick=False):
+        assert second.retry_after(db, "alice", "10.0.0.1") == 0
+    second.succeeded(db, "alice")
+    assert first.retry_after(db, "alice", "10.0.0.1") == 0
+
+
+def test_the_throttle_limits_one_client_trying_many_names(db: Database) -> None:
+    throttle = LoginThrottle(limit=1000, client_limit=2)
+    throttle.failed(db, "alice", "10.0.0.1")
+    throttle.failed(db, "bob", "10.0.0.1")
+    assert throttle.retry_after(db, "carol", "10.0.0.1") > 0
+    assert throttle.retry_after(db, "carol", "10.0.0.2") == 0

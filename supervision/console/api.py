@@ -125,7 +125,8 @@ async def api_sign_in(
     """Sign in; returns a bearer token (and sets the session cookie)."""
     app = request.app
     client = request.client.host if request.client else "unknown"
-    wait = app.state.throttle.retry_after(body.username, client)
+    wait = await run_in_threadpool(app.state.throttle.retry_after, app.state.db, body.username,
+                                   client)  # fmt: skip
     if wait:
         await run_in_threadpool(record_refused_sign_in, app.state.db, body.username,
                                 client=client, reason="throttled")  # fmt: skip
@@ -136,14 +137,14 @@ async def api_sign_in(
         )  # fmt: skip
     user = await run_in_threadpool(authenticate, app.state.db, body.username, body.password)
     if user is None:
-        app.state.throttle.failed(body.username, client)
+        await run_in_threadpool(app.state.throttle.failed, app.state.db, body.username, client)
         await run_in_threadpool(record_refused_sign_in, app.state.db, body.username,
                                 client=client, reason="bad password")  # fmt: skip
         return JSONResponse(
             {"error": {"zh": "用户名或密码错误", "en": "wrong user name or password",
                        "details": []}}, status_code=401,
         )  # fmt: skip
-    app.state.throttle.succeeded(body.username)
+    await run_in_threadpool(app.state.throttle.succeeded, app.state.db, body.username)
     token, csrf = await run_in_threadpool(start_session, app.state.db, user, client=client)
     response = JSONResponse(
         {"token": token, "csrf_token": csrf, "username": user.username, "role": user.role}

@@ -12,11 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -28,7 +25,7 @@ from sqlmodel import Session, col, select
 from supervision import clock, trail
 from supervision.db import Database
 from supervision.errors import NotFoundError, SupervisionError
-from supervision.models.users import ConsoleSession, ConsoleUser, Role
+from supervision.models.users import ConsoleSession, ConsoleUser, LoginFailure, Role
 
 __all__ = [
     "SESSION_HOURS",
@@ -268,48 +265,62 @@ def record_refused_sign_in(db: Database, username: str, *, client: str, reason: 
 
 
 class LoginThrottle:
-    """At most `limit` failed sign-ins per user name and per client in `window` seconds.
+    """At most `limit` failed sign-ins per user name and `client_limit` per client in
+    `window` seconds.
 
-    Kept in memory (one console process); a restart forgets it, which only ever helps
-    a legitimate user. Successful sign-ins clear the name's counter.
+    The failures live in the database (``login_failure``), so every console process
+    (``supervision serve --workers N``) and a restarted one count the same failures.
+    A successful sign-in clears the name's count; rows older than the window are
+    deleted as new failures come in.
     """
 
     def __init__(self, limit: int = 5, window: float = 900.0, client_limit: int = 20) -> None:
         self.limit = limit
         self.client_limit = client_limit
         self.window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+    def _keys(self, username: str, client: str) -> tuple[tuple[str, int], ...]:
+        return (
+            (f"u:{username.strip()[:190]}", self.limit),
+            (f"c:{client[:190]}", self.client_limit),
+        )
 
-    def retry_after(self, username: str, client: str) -> int:
+    def retry_after(self, db: Database, username: str, client: str) -> int:
         """Seconds until a sign-in may be tried again (0: now)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for key, limit in (
-                (f"u:{username.strip()}", self.limit),
-                (f"c:{client}", self.client_limit),
-            ):
-                times = self._recent(key, now)
+        now = clock.now()
+        since = now - timedelta(seconds=self.window)
+        waits = []
+        with db.session() as session:
+            for key, limit in self._keys(username, client):
+                times = session.exec(
+                    select(LoginFailure.at)
+                    .where(LoginFailure.key == key, col(LoginFailure.at) > since)
+                    .order_by(col(LoginFailure.at).desc())
+                    .limit(limit)
+                ).all()
                 if len(times) >= limit:
-                    waits.append(int(times[0] + self.window - now) + 1)
-            return max(waits, default=0)
+                    # The oldest of the last `limit` failures leaves the window first.
+                    oldest = times[-1]
+                    if oldest.tzinfo is None:  # a backend that drops the offset
+                        oldest = oldest.replace(tzinfo=UTC)
+                    waits.append(int((oldest - since).total_seconds()) + 1)
+        return max(waits, default=0)
 
-    def failed(self, username: str, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent(f"u:{username.strip()}", now).append(now)
-            self._recent(f"c:{client}", now).append(now)
+    def failed(self, db: Database, username: str, client: str) -> None:
+        now = clock.now()
+        with db.session() as session:
+            session.execute(
+                delete(LoginFailure).where(
+                    col(LoginFailure.at) <= now - timedelta(seconds=self.window)
+                )
+            )
+            for key, _limit in self._keys(username, client):
+                session.add(LoginFailure(key=key, at=now))
 
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(f"u:{username.strip()}", None)
+    def succeeded(self, db: Database, username: str) -> None:
+        key = self._keys(username, "")[0][0]
+        with db.session() as session:
+            session.execute(delete(LoginFailure).where(col(LoginFailure.key) == key))
 
 
 def user_dict(user: ConsoleUser) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from supervision.models.tasks import (
     TaskStratum,
 )
 from supervision.models.trail import TrailEvent
-from supervision.models.users import ConsoleSession, ConsoleUser, Role
+from supervision.models.users import ConsoleSession, ConsoleUser, LoginFailure, Role
 
 __all__ = [
     "PAYLOAD_MODELS",
@@ -50,6 +50,7 @@ __all__ = [
     "ConflictCreate",
     "ConsoleSession",
     "ConsoleUser",
+    "LoginFailure",
     "Department",
     "DepartmentCreate",
     "DrawPick",

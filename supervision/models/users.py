@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -53,3 +54,16 @@ class ConsoleSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: datetime
     expires_at: datetime
+
+
+class LoginFailure(SQLModel, table=True):
+    """A refused sign-in, counted by the login throttle: one row per user name
+    (``u:NAME``) and one per client address (``c:ADDRESS``). Kept in the database so
+    that every console process, and a restarted one, sees the same count; rows older
+    than the throttle's window are deleted as new failures arrive."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    at: datetime

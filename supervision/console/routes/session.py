@@ -76,7 +76,7 @@ async def login(
     await check_csrf(request, request.cookies.get(LOGIN_CSRF_COOKIE, ""))
     app = request.app
     client = _client(request)
-    wait = app.state.throttle.retry_after(username, client)
+    wait = await run_in_threadpool(app.state.throttle.retry_after, app.state.db, username, client)
     if wait:
         await run_in_threadpool(
             record_refused_sign_in, app.state.db, username, client=client, reason="throttled"
@@ -90,7 +90,7 @@ async def login(
         return response
     user = await run_in_threadpool(authenticate, app.state.db, username, password)
     if user is None:
-        app.state.throttle.failed(username, client)
+        await run_in_threadpool(app.state.throttle.failed, app.state.db, username, client)
         await run_in_threadpool(
             record_refused_sign_in, app.state.db, username, client=client, reason="bad password"
         )
@@ -98,7 +98,7 @@ async def login(
             request, next_path=_safe_next(next), status=401, username=username,
             error=("用户名或密码错误", "wrong user name or password"),
         )  # fmt: skip
-    app.state.throttle.succeeded(username)
+    await run_in_threadpool(app.state.throttle.succeeded, app.state.db, username)
     token, _csrf = await run_in_threadpool(start_session, app.state.db, user, client=client)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
