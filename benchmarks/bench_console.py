@@ -1,7 +1,8 @@
 """Benchmark: the console's review queue under concurrent clients, on SQLite and PostgreSQL.
 
-    python benchmarks/bench_console.py [--findings 1000000] [--clients 20] [--requests 50]
-                                       [--workers 1] [--threads 4]
+    python benchmarks/bench_console.py [--findings 1000000] [--clients 20]
+                                       [--client wrk|python] [--seconds 10] [--requests 50]
+                                       [--workers 2] [--threads 4]
                                        [--backend sqlite|postgresql|both] [--json]
 
 1. A fresh database per backend (SQLite file in a temporary folder; PostgreSQL: a new
@@ -9,11 +10,18 @@
    dropped afterwards), migrated; ``findings`` rows bulk-inserted with SQLAlchemy Core
    (20 rules per entity, so findings/20 entities; 90% open, severities and ages spread),
    one reviewer user and a signed-in session.
-2. The real console under uvicorn in a subprocess on 127.0.0.1.
-3. ``--clients`` threads, each with its own keep-alive httpx client and the session
-   cookie, each sending ``--requests`` requests alternating between the queue's first page
-   (``GET /review``) and a deep page (``GET /review?after=<cursor>`` of the row at 90% of
-   the queue: keyset, no OFFSET), after a warm-up. Latency = request sent → body read.
+2. The real console, ``supervision serve --workers N --threads T`` (its site published
+   first), in a subprocess on 127.0.0.1.
+3. Two pages, each loaded in turn by ``--clients`` concurrent keep-alive connections
+   carrying the session cookie: the queue's first page (``GET /review``) and a deep page
+   (``GET /review?after=<cursor>`` of the row at 90% of the queue: keyset, no OFFSET).
+   The load tool is wrk (Debian's ``wrk``; ``--client wrk``, the default when it is
+   installed): a C client, so the clients' own CPU time barely competes with the server
+   for the two cores; a Lua hook counts responses that are not 200 or hold no finding.
+   It runs ``--seconds`` per page after a one-second warm-up. Without wrk,
+   ``--client python`` runs ``--clients`` threads of httpx, ``--requests`` each,
+   alternating pages; that client's own work (and the GIL) is added to every latency.
+   Latency = request sent → response read.
 4. Prints p50/p95/max per page and backend, the goal (p95 < 100 ms), and the machine's
    load average before and after (other work on the machine shows up as latency).
 """
@@ -24,6 +32,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -162,19 +171,18 @@ def _free_port() -> int:
 
 
 @contextmanager
-def console_process(url: str, workers: int = 1, threads: int = 4) -> Iterator[str]:
-    """The console under uvicorn in a subprocess on 127.0.0.1; yields its base URL."""
+def console_process(url: str, workers: int = 2, threads: int = 4) -> Iterator[str]:
+    """The console as a bureau runs it, `supervision serve --workers N --threads T` (after
+    publishing the site it serves beside the console), in a subprocess on 127.0.0.1;
+    yields its base URL."""
     port = _free_port()
-    env = os.environ | {
-        "SUPERVISION_DATABASE_URL": url,
-        "SUPERVISION_CONSOLE_THREADS": str(threads),
-    }
+    site = Path(tempfile.mkdtemp(prefix="bench_console_site_"))
+    command = [sys.executable, "-m", "supervision", "--db", url]
+    subprocess.run([*command, "publish", "--out", str(site)], check=True, capture_output=True)
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory",
-         "supervision.console.app:app_from_environment", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log",
-         "--workers", str(workers)],
-        env=env,
+        [*command, "serve", "--out", str(site), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--threads", str(threads)],
+        stdout=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -196,6 +204,7 @@ def console_process(url: str, workers: int = 1, threads: int = 4) -> Iterator[st
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        shutil.rmtree(site, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- load
@@ -235,13 +244,63 @@ def load(base: str, token: str, paths: dict[str, str], clients: int, requests: i
     return latencies, errors, seconds
 
 
+WRK_SCRIPT = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, "data-finding", 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local bad_total = 0
+  for _, t in ipairs(threads) do bad_total = bad_total + t:get("bad") end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %d, "p50_us": %d, "p95_us": %d, "max_us": %d, "bad": %d, ' ..
+    '"socket_errors": %d}\\n',
+    summary.requests, latency:percentile(50), latency:percentile(95), latency.max,
+    bad_total, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def wrk_load(
+    base: str, token: str, paths: dict[str, str], clients: int, seconds: float, workdir: Path
+) -> dict[str, dict[str, Any]]:
+    """Each page in turn under `clients` wrk connections for `seconds`; figures per page."""
+    script = workdir / "queue.lua"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    threads = str(max(1, min(2, clients)))
+    pages: dict[str, dict[str, Any]] = {}
+    for name, path in paths.items():
+        for duration, keep in ((1.0, False), (seconds, True)):  # warm-up, then measured
+            command = ["wrk", "-t", threads, "-c", str(clients), "-d", f"{duration:g}s",
+                       "--timeout", "30s", "-s", str(script),
+                       "-H", f"Cookie: sv_session={token}", base + path]  # fmt: skip
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            line = next((x for x in done.stdout.splitlines() if x.startswith("WRK ")), None)
+            if done.returncode != 0 or line is None:
+                raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
+            if keep:
+                pages[name] = json.loads(line[4:])
+    return pages
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 def run_backend(
-    url: str, *, findings: int, clients: int, requests: int, workers: int = 1, threads: int = 4
+    url: str,
+    *,
+    findings: int,
+    clients: int,
+    requests: int,
+    seconds: float = 10.0,
+    client: str = "wrk",
+    workers: int = 2,
+    threads: int = 4,
 ) -> dict[str, Any]:
     db = Database(url)
     try:
@@ -251,23 +310,43 @@ def run_backend(
     finally:
         db.dispose()
     load_before = os.getloadavg()[0]
+    errors: list[str] = []
     with console_process(url, workers, threads) as base:
-        latencies, errors, seconds = load(base, token, paths, clients, requests)
+        if client == "wrk":
+            with tempfile.TemporaryDirectory(prefix="bench_console_") as workdir:
+                measured = wrk_load(base, token, paths, clients, seconds, Path(workdir))
+            pages = {
+                name: {
+                    "requests": m["requests"],
+                    "p50_ms": round(m["p50_us"] / 1000, 1),
+                    "p95_ms": round(m["p95_us"] / 1000, 1),
+                    "max_ms": round(m["max_us"] / 1000, 1),
+                }
+                for name, m in measured.items()
+            }
+            for name, m in measured.items():
+                if m["bad"] or m["socket_errors"]:
+                    errors.append(f"{name}: {m['bad']} bad responses, "
+                                  f"{m['socket_errors']} socket errors")  # fmt: skip
+            total_seconds = seconds * len(paths)
+        else:
+            latencies, errors, total_seconds = load(base, token, paths, clients, requests)
+            pages = {
+                name: {
+                    "requests": len(values),
+                    "p50_ms": round(statistics.median(values), 1),
+                    "p95_ms": round(_pct(values, 0.95), 1),
+                    "max_ms": round(max(values), 1),
+                }
+                for name, values in latencies.items()
+            }
     load_after = os.getloadavg()[0]
-    pages = {
-        name: {
-            "requests": len(values),
-            "p50_ms": round(statistics.median(values), 1),
-            "p95_ms": round(_pct(values, 0.95), 1),
-            "max_ms": round(max(values), 1),
-        }
-        for name, values in latencies.items()
-    }
     total = sum(p["requests"] for p in pages.values())
     return {
         "backend": "sqlite" if url.startswith("sqlite") else "postgresql",
         "findings": findings,
         "clients": clients,
+        "client": client,
         "workers": workers,
         "threads": threads,
         # Other processes on the machine skew latencies: the 1-minute load average
@@ -275,7 +354,7 @@ def run_backend(
         "load_average": [round(load_before, 2), round(load_after, 2)],
         "cpus": os.cpu_count(),
         "insert_seconds": round(fill_seconds, 1),
-        "requests_per_second": round(total / seconds, 1),
+        "requests_per_second": round(total / total_seconds, 1),
         "pages": pages,
         "errors": errors[:5],
         "error_count": len(errors),
@@ -287,8 +366,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--findings", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=50, help="per client")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
+        help="load tool (default wrk when installed)",
+    )  # fmt: skip
+    parser.add_argument("--seconds", type=float, default=10.0, help="per page (wrk)")
+    parser.add_argument("--requests", type=int, default=50, help="per client (python)")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="worker threads per process")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg", default=os.environ.get("SUPERVISION_BENCH_PG", DEFAULT_PG))
@@ -301,13 +385,15 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         with manager as url:
             result = run_backend(
                 url, findings=args.findings, clients=args.clients, requests=args.requests,
-                workers=args.workers, threads=args.threads,
+                seconds=args.seconds, client=args.client, workers=args.workers,
+                threads=args.threads,
             )  # fmt: skip
         results.append(result)
         if not args.json:
             print(
                 f"{backend}: {args.findings:,} findings (inserted in {result['insert_seconds']} s), "
-                f"{args.clients} clients, {args.workers} worker(s) × {args.threads} threads, "
+                f"{args.clients} clients ({args.client}), {args.workers} worker(s) × "
+                f"{args.threads} threads, "
                 f"{result['requests_per_second']} req/s; load average {result['load_average']} "
                 f"on {result['cpus']} CPUs"
             )

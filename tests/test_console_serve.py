@@ -1,7 +1,9 @@
-"""`supervision serve`: the console at / and the published site at /site/, one process."""
+"""`supervision serve`: the console at / and the published site at /site/, in one or
+several worker processes."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -12,7 +14,10 @@ from pathlib import Path
 import httpx
 import site_support as s
 
+from supervision.console.auth import add_user
+from supervision.console.serve import bind_tcp
 from supervision.db import Database
+from supervision.models.users import Role
 from supervision.site import publish_site
 
 
@@ -55,3 +60,75 @@ def test_serve_starts_the_console_with_the_site(db_url: str, tmp_path: Path) -> 
         process.terminate()
         out, _err = process.communicate(timeout=20)
     assert f"{base}/site/" in out and "console" in out
+
+
+def test_bound_socket_gives_connections_tcp_nodelay() -> None:
+    """The socket `serve` hands to uvicorn makes asyncio set TCP_NODELAY on every
+    connection (uvicorn's own bind for --workers does not: ~40 ms per keep-alive reply)."""
+    seen: list[tuple[int, int]] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            sock = transport.get_extra_info("socket")
+            seen.append((sock.proto, sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+            transport.close()
+
+    async def accept_one() -> None:
+        sock = bind_tcp("127.0.0.1", 0)
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        async with server:
+            _reader, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+            for _ in range(100):
+                if seen:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(accept_one())
+    assert seen == [(socket.IPPROTO_TCP, 1)]
+
+
+def test_serve_with_two_worker_processes(db_url: str, tmp_path: Path) -> None:
+    """--workers 2: both processes answer from one port; a session opened through one
+    is known to the other (sessions live in the database)."""
+    db = Database(db_url)
+    try:
+        s.build(db, tmp_path)
+        publish_site(db, tmp_path / "site", languages="all", workers=1)
+        with db.session() as session:
+            add_user(session, username="rev", password="a-long-demo-password",
+                     role=Role.REVIEWER, actor="test")  # fmt: skip
+    finally:
+        db.dispose()
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "supervision", "--db", db_url, "serve", "--out",
+         str(tmp_path / "site"), "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                token = httpx.post(
+                    f"{base}/api/session",
+                    json={"username": "rev", "password": "a-long-demo-password"},
+                    timeout=5,
+                ).json()["token"]
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        # New connections each time: the kernel spreads them over both processes.
+        for _ in range(12):
+            with httpx.Client(base_url=base, timeout=10) as client:
+                answer = client.get(
+                    "/api/review/queue", headers={"Authorization": f"Bearer {token}"}
+                )
+                assert answer.status_code == 200, answer.text
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert "2 × 4" in out, (out, err)

@@ -53,9 +53,20 @@ def publish_command(app: AppContext, out_dir: Path, lang: str, as_json: bool) ->
               help="只提供公示网站，不启动监管控制台 / the public site only, no console")  # fmt: skip
 @click.option("--secure-cookies", is_flag=True,
               help="在 HTTPS 之后：Cookie 加 Secure / behind HTTPS: Secure cookies")  # fmt: skip
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="控制台进程数（可设为 CPU 核数）/ console processes (e.g. one per core)")  # fmt: skip
+@click.option("--threads", type=click.IntRange(1, 256), default=4, show_default=True,
+              help="每个进程的数据库线程数 / database threads per process")  # fmt: skip
 @click.pass_obj
 def serve_command(
-    app: AppContext, out_dir: Path, port: int, host: str, site_only: bool, secure_cookies: bool
+    app: AppContext,
+    out_dir: Path,
+    port: int,
+    host: str,
+    site_only: bool,
+    secure_cookies: bool,
+    workers: int,
+    threads: int,
 ) -> None:
     """启动监管控制台，并在 /site/ 提供已发布的公示网站 / start the console with the site at /site/.
 
@@ -74,7 +85,8 @@ def serve_command(
     if not site_only:
         from supervision.console.serve import run_console
 
-        run_console(app.db, site_dir=out_dir, host=host, port=port, secure_cookies=secure_cookies)
+        run_console(app.db, site_dir=out_dir, host=host, port=port,
+                    secure_cookies=secure_cookies, threads=threads, workers=workers)  # fmt: skip
         return
     server = make_server(out_dir, port, host)
     address = f"http://{host}:{server.server_address[1]}/"

@@ -160,7 +160,9 @@ def create_app(
 
 
 def app_from_environment() -> Any:
-    """For ``uvicorn --factory supervision.console.app:app_from_environment``."""
+    """For ``uvicorn --factory supervision.console.app:app_from_environment`` and the
+    worker processes of ``supervision serve``: $SUPERVISION_DATABASE_URL,
+    $SUPERVISION_SITE_DIR, $SUPERVISION_CONSOLE_THREADS, $SUPERVISION_SECURE_COOKIES."""
     import os
 
     from supervision.db import database_url
@@ -168,5 +170,8 @@ def app_from_environment() -> Any:
     site = os.environ.get("SUPERVISION_SITE_DIR")
     threads = os.environ.get("SUPERVISION_CONSOLE_THREADS")
     return create_app(
-        Database(database_url()), site_dir=site, threads=int(threads) if threads else None
+        Database(database_url()),
+        site_dir=site,
+        threads=int(threads) if threads else None,
+        secure_cookies=bool(os.environ.get("SUPERVISION_SECURE_COOKIES")),
     )
