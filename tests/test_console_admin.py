@@ -400,6 +400,14 @@ def test_broken_candidate_shows_file_line_and_key(
                      csrf_token=token)  # fmt: skip
     assert unsafe.status_code == 400
     assert "unsafe path" in text_of(soup(unsafe).select_one("p.en"))
+    empty = io.BytesIO()
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("README.md", "no rules here")
+    nothing = _upload(client, "/admin/rules/candidate", "empty.zip", empty.getvalue(),
+                      csrf_token=token)  # fmt: skip
+    (issue,) = soup(nothing).select("table.issues tbody tr")
+    assert text_of(issue.select_one("td.file")) == "empty.zip"  # not the temp folder
+    assert "no rule files" in text_of(issue.select_one("td.problem"))
     huge = client.post(
         "/admin/rules/candidate", data={"csrf_token": token},
         files={"file": ("big.yaml", b"#" * (3 * 1024 * 1024))},

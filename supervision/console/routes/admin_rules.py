@@ -101,8 +101,14 @@ def rule_summary(rule: Rule) -> dict[str, Any]:
     }
 
 
-def issues_of(report: LintReport) -> list[dict[str, Any]]:
-    return [i.to_dict() for i in report.issues]
+def issues_of(report: LintReport, label: str | None = None) -> list[dict[str, Any]]:
+    """The lint issues; a problem of the folder itself is named `label` (not a temp path)."""
+    issues = [i.to_dict() for i in report.issues]
+    if label is not None:
+        for issue in issues:
+            if issue["file"] == report.root:
+                issue["file"] = label
+    return issues
 
 
 def last_run(db: Database) -> dict[str, Any] | None:
@@ -286,7 +292,7 @@ def check_candidate(
         "files": report.files,
         "rules": len(report.pack.rules) if report.pack else None,
         "digest": report.pack.digest if report.pack else None,
-        "issues": issues_of(report),
+        "issues": issues_of(report, name),
     }
     out: dict[str, Any] = {"lint": lint, "tests": None, "dry_run": None, "changes": None}
     if report.pack is None:
