@@ -15,7 +15,8 @@ incremental run after changing 1% of the entities.
 4. Adds one record to 1% of the entities and times ``supervision check`` (incremental).
 
 Prints every figure and the ratios against the goals: 1 worker ≥ 0.8× bare,
-2 workers ≥ 1.6× bare, incremental ≤ 2% of the full run's time.
+2 workers ≥ 1.6× bare, incremental ≤ 2% of the full run's time (shown twice: against the
+full run with the same single worker, and against the fastest full run).
 """
 
 from __future__ import annotations
@@ -205,12 +206,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ratios = {
             "one_worker": w1_rate / bare_rate if bare_rate else 0.0,
             "two_workers": w2_rate / bare_rate if bare_rate else 0.0,
-            "incremental": inc_s / full_ref if full_ref else 0.0,
+            # Like for like: the incremental run (1 worker, the default) against the full
+            # run with 1 worker; and, stricter, against the fastest full run.
+            "incremental": inc_s / w1_s if w1_s else 0.0,
+            "incremental_vs_fastest": inc_s / full_ref if full_ref else 0.0,
         }
         service = {
             "one_worker": w1["facts"] / w1["seconds"] / bare_rate if bare_rate else 0.0,
             "two_workers": w2["facts"] / w2["seconds"] / bare_rate if bare_rate else 0.0,
-            "incremental": inc["seconds"] / min(w1["seconds"], w2["seconds"]),
+            "incremental": inc["seconds"] / w1["seconds"],
+            "incremental_vs_fastest": inc["seconds"] / min(w1["seconds"], w2["seconds"]),
         }
         print(
             "service time only (no process start-up): "
@@ -220,9 +225,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for key, label, better in (
             ("one_worker", "1 worker / bare", ">="),
             ("two_workers", "2 workers / bare", ">="),
-            ("incremental", "incremental / full (fastest full)", "<="),
+            ("incremental", "incremental / full, both 1 worker", "<="),
+            ("incremental_vs_fastest", "incremental / fastest full run", "<="),
         ):
-            goal = GOALS[key]
+            goal = GOALS[key.removesuffix("_vs_fastest")]
             met = ratios[key] >= goal if better == ">=" else ratios[key] <= goal
             print(f"  {label:36s}: {ratios[key]:.3f} (goal {better} {goal}) "
                   f"{'met' if met else 'MISSED'}")  # fmt: skip
