@@ -19,7 +19,7 @@ import csv
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -485,34 +485,33 @@ def validate_rows(
     positions = [index_of.get(name, -1) for name in fast.names] if fast is not None else []
     good: list[tuple[int, tuple[Any, ...]]] = []
     errors: list[RowError] = []
-    for number, cells in rows:
-        if len(cells) > width and any(clean_cell(c) is not None for c in cells[width:]):
-            errors.append(
-                RowError(
-                    number,
-                    "",
-                    None,
-                    "表头之外还有数据（多出的单元格）",
-                    "cells beyond the last header",
+    if rows and max(len(cells) for _, cells in rows) > width:
+        kept = []
+        for number, cells in rows:
+            if any(clean_cell(c) is not None for c in cells[width:]):
+                errors.append(
+                    RowError(
+                        number,
+                        "",
+                        None,
+                        "表头之外还有数据（多出的单元格）",
+                        "cells beyond the last header",
+                    )
                 )
-            )
-            continue
-        count = len(cells)
-        problems: list[Any]
-        if fast is not None:
-            values, problems = fast.validate_cells(cells, positions)
-        else:
-            data: dict[str, Any] = {}
-            for i, name in pairs:
-                value = clean_cell(cells[i]) if i < count else None
-                if value is not None:
-                    data[name] = value
-            try:
-                values, problems = model_validator.validate_python(data).__dict__, []
-            except ValidationError as exc:
-                values, problems = None, list(exc.errors())
+            else:
+                kept.append((number, cells))
+        rows = kept
+    results: Iterable[tuple[dict[str, Any] | None, list[Any]]]
+    if fast is not None:
+        checked, problems = fast.validate_table([cells for _, cells in rows], positions)
+        results = ((values, problems.get(i, [])) for i, values in enumerate(checked))
+    else:
+        results = (_model_check(model_validator, pairs, cells) for _, cells in rows)
+    take = itemgetter(*store)
+    for (number, cells), (values, found) in zip(rows, results, strict=True):
         if values is None:
-            for err in problems:
+            count = len(cells)
+            for err in found:
                 loc = err["loc"]
                 name = str(loc[0]) if loc else (kind.whole_row_field or "")
                 zh, en = translate(err)
@@ -520,9 +519,25 @@ def validate_rows(
                 raw = cells[cell] if cell is not None and cell < count else None
                 errors.append(RowError(number, header_of.get(name, ""), _shown(raw), zh, en))
             continue
-        values = _finish(kind, values)
-        good.append((number, tuple([values[c] for c in store])))
+        good.append((number, take(_finish(kind, values))))
+    errors.sort(key=lambda e: e.row)  # cells past the header were found first
     return good, errors
+
+
+def _model_check(
+    model_validator: Any, pairs: list[tuple[int, str]], cells: list[Any]
+) -> tuple[dict[str, Any] | None, list[Any]]:
+    """One row through the model itself: (values, []) or (None, errors)."""
+    count = len(cells)
+    data: dict[str, Any] = {}
+    for i, name in pairs:
+        value = clean_cell(cells[i]) if i < count else None
+        if value is not None:
+            data[name] = value
+    try:
+        return model_validator.validate_python(data).__dict__, []
+    except ValidationError as exc:
+        return None, list(exc.errors())
 
 
 def _processed(values: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:

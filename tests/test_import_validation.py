@@ -188,3 +188,71 @@ def test_stray_quote_in_an_unquoted_cell(tmp_path: Path) -> None:
         assert address == '3"号楼7'
     finally:
         db.dispose()
+
+
+# ---------------------------------------------------------------- column by column
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_entities_agree_in_bigger_tables(data: st.DataObject) -> None:
+    """Enough rows that repeating columns are cached and distinct text is checked in bulk."""
+    base = [
+        make_entity(i, region_code="150102" if i % 2 else "150103", established_on="2001-02-03")
+        for i in range(1, 41)
+    ]
+    headers = list(base[0])
+    fields = [KINDS["entities"].alias_map()[h] for h in headers]
+    rows = []
+    for number, row in enumerate(base, start=2):
+        cells: list[object] = [row[h] for h in headers]
+        if data.draw(st.integers(0, 3)) == 0:
+            cells[data.draw(st.integers(0, len(cells) - 1))] = data.draw(_CELL_NOISE)
+        rows.append((number, cells))
+    fast = validate_rows("entities", headers, fields, rows)
+    model = validate_rows("entities", headers, fields, rows, use_model=True)
+    assert fast[0] == model[0]
+    assert sorted(map(repr, fast[1])) == sorted(map(repr, model[1]))
+
+
+def test_cells_of_several_types_are_not_confused() -> None:
+    """Excel and JSON give numbers and booleans: True == 1, yet a name must be text."""
+    headers = list(make_entity(1))
+    fields = [KINDS["entities"].alias_map()[h] for h in headers]
+    odd: list[object] = [True, 1, 1.0, "1", None, "", " 是 ", "'=1", 2.5, False, 0]
+    rows: list[tuple[int, list[object]]] = []
+    for number, value in enumerate(odd * 3, start=2):
+        cells: list[object] = list(make_entity(number).values())
+        cells[headers.index("name")] = value
+        cells[headers.index("abnormal")] = value
+        cells[headers.index("contact_phone")] = value
+        rows.append((number, cells))
+    for _ in range(2):  # the second time from what the first remembered
+        fast = validate_rows("entities", headers, fields, rows)
+        model = validate_rows("entities", headers, fields, rows, use_model=True)
+        assert fast[0] == model[0]
+        assert sorted(map(repr, fast[1])) == sorted(map(repr, model[1]))
+
+
+def test_distinct_text_columns_with_odd_cells_agree() -> None:
+    """Mostly distinct names and codes with padded, empty, quoted and too long cells."""
+    headers = list(make_entity(1))
+    fields = [KINDS["entities"].alias_map()[h] for h in headers]
+    rows: list[tuple[int, list[object]]] = []
+    for number in range(2, 60):
+        row = make_entity(number)
+        special = {
+            5: {"name": f"  名称{number} "},
+            9: {"name": ""},
+            13: {"address": "'=SUM(A1)"},
+            17: {"address": "O'Brien 路"},
+            21: {"uscc": make_uscc(number).lower()},
+            25: {"uscc": make_uscc(number)[:17] + "0"},
+            29: {"name": "名" * 201},
+            33: {"contact_phone": " "},
+        }.get(number, {})
+        row.update(special)
+        rows.append((number, list(row.values())))
+    fast = validate_rows("entities", headers, fields, rows)
+    model = validate_rows("entities", headers, fields, rows, use_model=True)
+    assert fast[0] == model[0]
+    assert sorted(map(repr, fast[1])) == sorted(map(repr, model[1]))
+    assert {e.row for e in fast[1]} == {9, 25, 29}
