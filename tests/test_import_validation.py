@@ -256,3 +256,19 @@ def test_distinct_text_columns_with_odd_cells_agree() -> None:
     assert fast[0] == model[0]
     assert sorted(map(repr, fast[1])) == sorted(map(repr, model[1]))
     assert {e.row for e in fast[1]} == {9, 25, 29}
+
+
+@given(
+    st.text(alphabet="0123456789", min_size=8, max_size=8),
+    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=9, max_size=9),
+    st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUWXY"),
+)
+def test_uscc_check_character_agrees_with_stdnum(head: str, body: str, last: str) -> None:
+    """Every body and every last character: accepted exactly when stdnum's check says so."""
+    code = head + body + last
+    expected = stdnum_uscc.calc_check_digit(code[:17]) == last
+    try:
+        got = check_uscc(code) == code
+    except ValueError:
+        got = False
+    assert got == expected
