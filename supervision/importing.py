@@ -796,7 +796,8 @@ def validate_block(
 
     Returns (rows read, good rows, failed): failed means the block did not decode or parse,
     or had a bad row; the parent then redoes the file with the exact sequential reader,
-    which reports every problem, so only the good rows travel back (no row numbers).
+    which reports every problem, so only the good rows travel back (no row numbers, and
+    `first_line` may be 0: the parent does not count lines in block mode).
     """
     try:
         cells = list(filter(any, csv.reader(io.StringIO(data.decode(encoding), newline=""))))
@@ -887,7 +888,7 @@ def _validated_chunks(
                         validate_block, kind.name, sheet.headers, fields, encoding, line, data
                     ),
                 )
-                for line, data in csv_blocks(sheet.path)
+                for line, data in csv_blocks(sheet.path, numbered=False)
             )
             for _, (count, rows, failed) in _in_order(submitted, 2 * workers):
                 if failed:

@@ -196,7 +196,9 @@ def _read_csv(path: Path, encoding: str | None) -> Sheet:
     )
 
 
-def csv_blocks(path: Path, *, block_size: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
+def csv_blocks(
+    path: Path, *, block_size: int = 1 << 22, numbered: bool = True
+) -> Iterator[tuple[int, bytes]]:
     """The data rows of a CSV file as raw byte blocks of whole records, for worker processes.
 
     Yields (line number of the block's first line, bytes). A block ends at a newline
@@ -205,7 +207,8 @@ def csv_blocks(path: Path, *, block_size: int = 1 << 22) -> Iterator[tuple[int, 
     where that byte never occurs inside a character. The header record is skipped, and
     `parse_csv_block` numbers rows as `read_table` does. Callers check the result: a stray
     quote in an unquoted cell can move a boundary, so any problem is re-checked by the
-    sequential reader.
+    sequential reader. With `numbered=False` every block's line number is 0 (counting the
+    line breaks of a big file costs the reader as much as finding the blocks).
     """
     with path.open("rb") as fh:
         pending = b""
@@ -220,15 +223,16 @@ def csv_blocks(path: Path, *, block_size: int = 1 << 22) -> Iterator[tuple[int, 
                 end = len(pending) if eof else _first_record_end(pending)
                 if not end:
                     continue  # the header record is longer than one read
-                line += _lines(pending[:end])
+                line += _lines(pending[:end]) if numbered else 0
                 pending = pending[end:]
                 header = False
             cut = len(pending) if eof else _last_record_end(pending)
             if cut:
                 block = pending[:cut]
-                if block.strip():
-                    yield line, block
-                line += _lines(block)
+                if block and not block.isspace():
+                    yield (line if numbered else 0), block
+                if numbered:
+                    line += _lines(block)
                 pending = pending[cut:]
 
 

@@ -160,6 +160,9 @@ def test_csv_blocks_give_the_rows_the_reader_gives(
         for row in parse_csv_block(block, sheet.encoding or "utf-8-sig", line)
     ]
     assert got == expected
+    unnumbered = list(csv_blocks(path, block_size=block_size, numbered=False))
+    assert [b for _, b in unnumbered] == [b for _, b in csv_blocks(path, block_size=block_size)]
+    assert {n for n, _ in unnumbered} <= {0}
 
 
 def test_stray_quote_in_an_unquoted_cell(tmp_path: Path) -> None:
