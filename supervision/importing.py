@@ -22,9 +22,9 @@ import json
 import multiprocessing
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import islice, repeat
@@ -34,6 +34,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Table, and_, bindparam, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from supervision import trail
@@ -606,6 +607,8 @@ class _Writer:
         # A big file into an empty SQLite table: indexes are built once at the end.
         self.defer_indexes = bulk and self.was_empty and conn.dialect.name == "sqlite"
         self.rebuild: list[str] = []
+        primary = {c.name for c in self.table.primary_key.columns}
+        self.key_is_primary = primary == set(kind.key)
         self._processed: defaultdict[int, dict[type, dict[Any, Any]]] = defaultdict(dict)
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
@@ -867,7 +870,7 @@ def _split(
 
 def _validated_chunks(
     kind: Kind, sheet: Sheet, fields: list[str | None], workers: int, blocks: bool
-) -> Iterator[Validated]:
+) -> Generator[Validated, None, None]:
     """Validated rows in file order: in this process, in a pool by chunks, or by CSV blocks.
 
     Block mode sends raw bytes to the workers, which parse and validate them, so the main
@@ -970,44 +973,56 @@ def _import_sheet(
             (h for h, f in zip(sheet.headers, fields, strict=True) if f == spec.key[0]), ""
         )
         blocks = blocks and workers > 1 and sheet.format == "csv" and _has_newlines(path)
-        chunks = _validated_chunks(spec, sheet, fields, workers, blocks)
-        for count, raw, numbers, rows, errors in chunks:
-            report.rows += count
-            keys = writer.keys_of(rows)
-            if len(set(keys)) == len(keys) and first_row.keys().isdisjoint(keys):
-                first_row.update(zip(keys, numbers or repeat(0), strict=False))  # no duplicate
-            elif numbers is None:
-                raise _Recheck  # a duplicate: the sequential pass names both rows
-            else:
-                numbers, rows = _first_of_each(first_row, keys, numbers, rows, key_header, errors)
-            missing = writer.missing_references(numbers or range(len(rows)), rows)
-            if blocks and (errors or missing):
-                raise _Recheck
-            for number, ref, value in missing:
-                header = next(
-                    h for h, f in zip(sheet.headers, fields, strict=True) if f == ref.field
-                )
-                errors.append(
-                    RowError(
-                        number,
-                        header,
-                        value,
-                        f"数据库中没有这个{ref.zh}",
-                        f"no such {ref.en} in the database",
+        # closing: a _Recheck shuts the pool down now, not whenever the generator is freed
+        with closing(_validated_chunks(spec, sheet, fields, workers, blocks)) as chunks:
+            # Into an empty table every row is inserted, so in block mode the table's primary
+            # key (the import key) finds a duplicate itself, and the sequential pass names it.
+            key_checks = blocks and writer.was_empty and writer.key_is_primary
+            for count, raw, numbers, rows, errors in chunks:
+                report.rows += count
+                if not key_checks:
+                    keys = writer.keys_of(rows)
+                    if len(set(keys)) == len(keys) and first_row.keys().isdisjoint(keys):
+                        first_row.update(zip(keys, numbers or repeat(0), strict=False))
+                    elif numbers is None:
+                        raise _Recheck  # a duplicate: the sequential pass names both rows
+                    else:
+                        numbers, rows = _first_of_each(
+                            first_row, keys, numbers, rows, key_header, errors
+                        )
+                missing = writer.missing_references(numbers or range(len(rows)), rows)
+                if blocks and (errors or missing):
+                    raise _Recheck
+                for number, ref, value in missing:
+                    header = next(
+                        h for h, f in zip(sheet.headers, fields, strict=True) if f == ref.field
                     )
-                )
-            if errors and numbers is not None:
-                bad_rows = {e.row for e in errors}
-                kept = [(n, v) for n, v in zip(numbers, rows, strict=True) if n not in bad_rows]
-                rows = [v for _, v in kept]
-                report.errors.extend(errors)
-                if skip_invalid and raw is not None:
-                    cells = dict(raw)
-                    for e in errors:
-                        rejected.setdefault(e.row, (cells[e.row], []))[1].append(e)
-            if rows and (skip_invalid or not report.errors):
-                writer.write(rows, report)
-            advance(count)
+                    errors.append(
+                        RowError(
+                            number,
+                            header,
+                            value,
+                            f"数据库中没有这个{ref.zh}",
+                            f"no such {ref.en} in the database",
+                        )
+                    )
+                if errors and numbers is not None:
+                    bad_rows = {e.row for e in errors}
+                    kept = [(n, v) for n, v in zip(numbers, rows, strict=True) if n not in bad_rows]
+                    rows = [v for _, v in kept]
+                    report.errors.extend(errors)
+                    if skip_invalid and raw is not None:
+                        cells = dict(raw)
+                        for e in errors:
+                            rejected.setdefault(e.row, (cells[e.row], []))[1].append(e)
+                if rows and (skip_invalid or not report.errors):
+                    try:
+                        writer.write(rows, report)
+                    except IntegrityError:
+                        if key_checks:
+                            raise _Recheck from None  # rolled back by the session
+                        raise
+                advance(count)
         writer.finish()
         report.errors.sort(key=lambda e: e.row)
         if report.errors and not skip_invalid:

@@ -123,3 +123,19 @@ def test_a_killed_bulk_import_leaves_nothing(tmp_path: Path) -> None:
     finally:
         db.dispose()
     assert os.path.exists(tmp_path / "k.db")
+
+
+def test_a_duplicate_in_a_parallel_import_is_named(db: Database, tmp_path: Path) -> None:
+    """Block mode leaves duplicates to the primary key; the recheck names both rows."""
+    rows = [make_entity(i) for i in range(1, 30)] + [make_entity(7)]
+    path = write_csv(tmp_path / "d.csv", rows)
+    with pytest.raises(ImportRejected) as info:
+        import_file(db, kind="entities", path=path, workers=2)
+    assert [(e.row, e.zh, e.en) for e in info.value.errors] == [
+        (31, "与第 8 行重复", "duplicates row 8")
+    ]
+    assert entity_count(db) == 0
+    report = import_file(
+        db, kind="entities", path=write_csv(tmp_path / "g.csv", rows[:29]), workers=2
+    )
+    assert report.added == 29
