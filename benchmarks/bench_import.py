@@ -4,7 +4,7 @@
 
 Generates a deterministic, valid entity CSV (UTF-8 with BOM, Chinese headers), then
 (a) imports it through the real service (supervision.importing.import_file: full
-validation by EntityCreate, duplicate and upsert classification, executemany, one
+validation by EntityCreate's rules, duplicate and upsert classification, executemany, one
 transaction) into a fresh SQLite file, and (b) inserts the same rows, already validated,
 with bare sqlite3 executemany into a fresh SQLite file with the same schema, the same
 PRAGMAs and the same bulk strategy (into an empty table the service drops the plain

@@ -10,7 +10,8 @@ Rows are upserted by their key and counted as added, updated or unchanged (value
 compared); ``updated_at`` moves only when something changed. Rows missing from a later
 file are never deleted. Writes go through SQLAlchemy Core executemany in one transaction.
 Big files are validated in worker processes, chunk by chunk, while the main process
-writes; the database is still touched by one connection only.
+writes; the database is still touched by one connection only. A big file into an empty
+SQLite table builds the table's plain indexes once, at the end of the same transaction.
 """
 
 from __future__ import annotations
