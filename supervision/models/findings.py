@@ -36,6 +36,8 @@ class FindingStatus:
 
 #: Review-queue order: most severe first (``severity_rank`` ascending).
 SEVERITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+#: How the console names each severity in Chinese (the English is the key itself).
+SEVERITY_ZH: dict[str, str] = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
 
 
 class CheckRun(SQLModel, table=True):

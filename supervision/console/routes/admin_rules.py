@@ -49,6 +49,7 @@ from supervision.console.security import requires
 from supervision.db import Database
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import CheckRun
+from supervision.models.findings import SEVERITY_ZH
 from supervision.models.users import Role
 from supervision.rules.pack import LintReport, Rule, RulePack, default_rules_dir, lint_pack
 from supervision.rules.yamlsrc import load_located
@@ -57,7 +58,6 @@ router = APIRouter()
 ADMIN = requires(Role.ADMIN)
 GUARD = upload_guard(MAX_PACK_BYTES)
 PACK_TYPES = (".yaml", ".yml", ".zip")
-SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
 
 _ENGINE = threading.Lock()
 

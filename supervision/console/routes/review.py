@@ -15,6 +15,7 @@ from supervision.console.pages import local_time, redirect, render
 from supervision.console.queue import queue_page
 from supervision.console.security import requires
 from supervision.db import Database
+from supervision.models.findings import SEVERITY_ZH
 from supervision.models.users import Role
 from supervision.result_codes import MAIN_CODES, SUB_CODES
 from supervision.review import confirm_finding, dismiss_finding, entity_review
@@ -22,7 +23,6 @@ from supervision.rules.pack import SEVERITIES
 
 router = APIRouter()
 REVIEWER = requires(Role.REVIEWER)
-SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
 
 
 def decide(
