@@ -170,6 +170,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _listeners(port: int) -> list[str]:
+    """The listening sockets on `port` (Linux's ss; one per worker process)."""
+    if shutil.which("ss") is None:
+        time.sleep(3)  # no ss: give the workers time to start
+        return ["?"] * 64
+    done = subprocess.run(["ss", "-ltnH", f"( sport = :{port} )"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    return done.stdout.splitlines()
+
+
 @contextmanager
 def console_process(url: str, workers: int = 2, threads: int = 4) -> Iterator[str]:
     """The console as a bureau runs it, `supervision serve --workers N --threads T` (after
@@ -195,6 +205,12 @@ def console_process(url: str, workers: int = 2, threads: int = 4) -> Iterator[st
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the console did not start")
+            time.sleep(0.1)
+        # Every worker listens on its own socket (SO_REUSEPORT): wait for all of them, or
+        # the first connections would all go to the first worker up.
+        while len(_listeners(port)) < workers:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"not all {workers} console workers started")
             time.sleep(0.1)
         yield base
     finally:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import site_support as s
 
 from supervision.console.auth import add_user
@@ -88,9 +92,30 @@ def test_bound_socket_gives_connections_tcp_nodelay() -> None:
     assert seen == [(socket.IPPROTO_TCP, 1)]
 
 
+def _listener_pids(port: int) -> set[int]:
+    """The processes listening on `port` (Linux's ss): one socket per worker."""
+    done = subprocess.run(["ss", "-ltnpH", f"( sport = :{port} )"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return {int(pid) for pid in re.findall(r"pid=(\d+)", done.stdout)}
+
+
+def _wait_for_listeners(port: int, count: int, process: subprocess.Popen[str]) -> set[int]:
+    deadline = time.monotonic() + 90
+    while len(pids := _listener_pids(port)) != count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"expected {count} listeners, saw {pids}"
+        time.sleep(0.2)
+    return pids
+
+
 def test_serve_with_two_worker_processes(db_url: str, tmp_path: Path) -> None:
-    """--workers 2: both processes answer from one port; a session opened through one
-    is known to the other (sessions live in the database)."""
+    """--workers 2: two processes, each listening on the port with its own socket (the
+    kernel balances connections); a session opened through one is known to the other;
+    a worker that dies is replaced; SIGTERM stops them all."""
+    if shutil.which("ss") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Linux's ss (iproute2) is missing")
+        pytest.skip("needs Linux's ss (iproute2)")
     db = Database(db_url)
     try:
         s.build(db, tmp_path)
@@ -107,28 +132,35 @@ def test_serve_with_two_worker_processes(db_url: str, tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                token = httpx.post(
-                    f"{base}/api/session",
-                    json={"username": "rev", "password": "a-long-demo-password"},
-                    timeout=5,
-                ).json()["token"]
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.communicate()
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.2)
-        # New connections each time: the kernel spreads them over both processes.
-        for _ in range(12):
+
+    def queue_answers(token: str) -> None:
+        for _ in range(12):  # a new connection each time: spread over both processes
             with httpx.Client(base_url=base, timeout=10) as client:
                 answer = client.get(
                     "/api/review/queue", headers={"Authorization": f"Bearer {token}"}
                 )
                 assert answer.status_code == 200, answer.text
+
+    try:
+        workers = _wait_for_listeners(port, 2, process)
+        assert process.pid not in workers
+        token = httpx.post(
+            f"{base}/api/session",
+            json={"username": "rev", "password": "a-long-demo-password"},
+            timeout=10,
+        ).json()["token"]
+        queue_answers(token)
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        replaced = _wait_for_listeners(port, 2, process)
+        assert killed not in replaced and replaced - workers
+        queue_answers(token)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
     finally:
-        process.terminate()
-        out, err = process.communicate(timeout=30)
-    assert "2 × 4" in out, (out, err)
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert _listener_pids(port) == set()
+    assert "2 × 4" in out and "starting another" in err, (out, err)
