@@ -18,9 +18,11 @@ import httpx
 import pytest
 import site_support as s
 
+from supervision.console import serve
 from supervision.console.auth import add_user
 from supervision.console.serve import bind_tcp
 from supervision.db import Database
+from supervision.errors import SupervisionError
 from supervision.models.users import Role
 from supervision.site import publish_site
 
@@ -164,3 +166,16 @@ def test_serve_with_two_worker_processes(db_url: str, tmp_path: Path) -> None:
     assert process.returncode == 0, err
     assert _listener_pids(port) == set()
     assert "2 × 4" in out and "starting another" in err, (out, err)
+
+
+def _exit_at_once(host: str, port: int) -> None:
+    raise SystemExit(3)  # a worker that cannot start (say, the database is gone)
+
+
+def test_workers_that_keep_exiting_stop_the_console() -> None:
+    """The supervisor restarts a dead worker, but not forever: a crash loop ends with a
+    clear error instead of restarting five times a second."""
+    started = time.monotonic()
+    with pytest.raises(SupervisionError, match="keep exiting"):
+        serve._supervise("127.0.0.1", _free_port(), 2, target=_exit_at_once)
+    assert time.monotonic() - started < serve.CRASH_LOOP[1] + 30

@@ -15,17 +15,23 @@ import os
 import signal
 import socket
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from supervision.db import Database
+from supervision.errors import SupervisionError
 
 __all__ = ["bind_tcp", "run_console"]
 
 #: The application factory the worker processes import (it reads the variables below).
 APP_FACTORY = "supervision.console.app:app_from_environment"
+#: A worker exiting this many times within this many seconds stops the console (a
+#: worker that cannot start, e.g. the database is gone, is not restarted forever).
+CRASH_LOOP = (5, 30.0)
 #: uvicorn settings shared by every worker. Behind a reverse proxy on this machine,
 #: X-Forwarded-Proto: https makes cookies Secure.
 UVICORN_OPTIONS: dict[str, Any] = {
@@ -102,18 +108,19 @@ def run_console(
         if workers == 1:
             _serve(sock)
         else:
-            _supervise(host, port, workers)
+            _supervise(host, port, workers, target=_worker)
     finally:
         sock.close()
 
 
-def _supervise(host: str, port: int, workers: int) -> None:
-    """Start `workers` processes, restart any that dies, stop them all on a signal."""
+def _supervise(host: str, port: int, workers: int, *, target: Callable[[str, int], None]) -> None:
+    """Start `workers` processes running ``target(host, port)``, restart any that dies,
+    stop them all on a signal (or when they keep dying: ``CRASH_LOOP``)."""
     context = multiprocessing.get_context("spawn")
     stopping = False
 
     def start() -> Any:
-        process = context.Process(target=_worker, args=(host, port), name="supervision-console")
+        process = context.Process(target=target, args=(host, port), name="supervision-console")
         process.start()
         return process
 
@@ -123,11 +130,20 @@ def _supervise(host: str, port: int, workers: int) -> None:
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     processes = [start() for _ in range(workers)]
+    exits: deque[float] = deque(maxlen=CRASH_LOOP[0])
     try:
         while not stopping:
             time.sleep(0.2)
             for i, process in enumerate(processes):
                 if not process.is_alive() and not stopping:
+                    exits.append(time.monotonic())
+                    if len(exits) == exits.maxlen and exits[-1] - exits[0] < CRASH_LOOP[1]:
+                        raise SupervisionError(
+                            f"控制台进程反复退出（{CRASH_LOOP[1]} 秒内 {CRASH_LOOP[0]} 次），"
+                            "已全部停止；原因见上方信息",
+                            f"console workers keep exiting ({CRASH_LOOP[0]} times within "
+                            f"{CRASH_LOOP[1]} s); all stopped, see the messages above",
+                        )
                     click.echo(
                         f"控制台进程 {process.pid} 已退出（{process.exitcode}），重新启动 / "
                         f"worker {process.pid} exited ({process.exitcode}); starting another",
