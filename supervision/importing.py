@@ -425,8 +425,10 @@ def map_headers(kind: Kind, headers: list[str], *, ignore_unknown: bool) -> list
     missing = [kind.column(f) for f in kind.required() if f not in seen]
     if unknown and not ignore_unknown:
         problems.append(
-            f"未知的列：{'、'.join(unknown)}（可用 --ignore-unknown-columns 忽略） / "
-            f"unknown columns: {', '.join(unknown)} (or pass --ignore-unknown-columns)"
+            f"未知的列：{'、'.join(unknown)}（可选择忽略未知列：命令行 --ignore-unknown-columns，"
+            f"控制台勾选「忽略未知列」） / unknown columns: {', '.join(unknown)} (to ignore "
+            "them: --ignore-unknown-columns on the command line, or tick 'Ignore unknown "
+            "columns' in the console)"
         )
     if missing:
         problems.append(
