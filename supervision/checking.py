@@ -46,6 +46,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import multiprocessing
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -87,6 +88,8 @@ __all__ = [
 
 #: Entities per chunk: one select of entities, one of their records, one batch of writes.
 CHUNK = 1_000
+#: The demo checks with two worker processes from this many entities on.
+DEMO_WORKERS_FROM = 100_000
 #: Errors kept in full on a run (the count is always exact).
 MAX_STORED_ERRORS = 1_000
 
@@ -816,6 +819,10 @@ def demo_check_step(db: Database, as_of: dt.date) -> dict[str, Any]:
     Returns the run summary plus the number of flagged entities per rule (``by_rule``)
     and in total (``flagged``), for ``supervision demo`` to print.
     """
-    summary = run_check(db, as_of=as_of, full=True)
+    with db.engine.connect() as conn:
+        entities = conn.execute(select(func.count()).select_from(_E)).scalar_one()
+    # Worker processes pay off on a big province (each costs a second or two to start).
+    workers = min(2, os.cpu_count() or 1) if entities >= DEMO_WORKERS_FROM else 1
+    summary = run_check(db, as_of=as_of, full=True, workers=workers)
     total, per_rule = flagged_by_rule(db)
     return {**summary.to_dict(), "flagged": total, "by_rule": per_rule}
