@@ -383,17 +383,11 @@ async def api_directory(
     request: Request,
     kind: str,
     who: Annotated[Principal, Depends(ADMIN)],
-    q: str = "",
-    region: str = "",
-    status: str = "",
-    risk_class: str = "",
-    department: str = "",
+    filters: admin_directories.Filters,
     after: str = "",
     limit: int = admin_directories.PAGE_SIZE,
 ) -> dict[str, Any]:
     """One keyset page of a directory, in key order; pass ``next`` back as ``after``."""
-    filters = {"q": q, "region": region, "status": status, "risk_class": risk_class,
-               "department": department}  # fmt: skip
     page = await run_in_threadpool(
         lambda: admin_directories.directory_page(
             request.app.state.db, kind, filters, after=after, limit=limit

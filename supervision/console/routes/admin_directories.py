@@ -357,21 +357,26 @@ async def directories_page(
     return render(request, "console/admin_directories.html", directories=rows)
 
 
+def directory_filters(
+    q: str = "", region: str = "", status: str = "", risk_class: str = "", department: str = ""
+) -> dict[str, str]:
+    """The search and filters of a directory page (query parameters; "" for none)."""
+    return {"q": q, "region": region, "status": status, "risk_class": risk_class,
+            "department": department}  # fmt: skip
+
+
+Filters = Annotated[dict[str, str], Depends(directory_filters)]
+
+
 @router.get("/admin/directories/{kind}", response_class=HTMLResponse)
 async def directory_view(
     request: Request,
     kind: str,
     who: Annotated[Principal, Depends(ADMIN)],
-    q: str = "",
-    region: str = "",
-    status: str = "",
-    risk_class: str = "",
-    department: str = "",
+    filters: Filters,
     after: str = "",
 ) -> HTMLResponse:
     """One directory: counts, search and filters, a keyset page, import and export."""
-    filters = {"q": q, "region": region, "status": status, "risk_class": risk_class,
-               "department": department}  # fmt: skip
     page = await run_in_threadpool(
         lambda: directory_page(request.app.state.db, kind, filters, after=after)
     )
