@@ -34,7 +34,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from supervision.errors import SupervisionError
 from supervision.workdays import WorkCalendar, default_calendar, to_date
 
 __all__ = [
@@ -44,7 +43,6 @@ __all__ = [
     "SERIOUS_LIST_NOTICE_DAYS",
     "SERIOUS_LIST_YEARS",
     "derive_facts",
-    "next_due_date",
     "next_due_from_facts",
 ]
 
@@ -357,7 +355,8 @@ def next_due_from_facts(
     The answer may be early (a re-check that finds nothing new is cheap), never late, for
     the deadlines of this module; ``notice_days`` must match the serious-list notice
     rule's parameter. Dates that only become visible later (a record or an
-    ``abnormal_since`` after ``as_of``) are not in the facts: ``next_due_date`` adds them.
+    ``abnormal_since`` after ``as_of``) are not in the facts: the caller adds them
+    (``checking`` scans every date an entity's rows hold).
     """
     day = to_date(as_of)
     one = dt.timedelta(days=1)
@@ -382,35 +381,3 @@ def next_due_from_facts(
             candidates += [due - dt.timedelta(days=notice_days), due]
     future = [c for c in candidates if c > day]
     return min(future) if future else None
-
-
-def next_due_date(
-    entity: Mapping[str, Any],
-    records: Iterable[Mapping[str, Any]],
-    as_of: dt.date | str,
-    *,
-    notice_days: int = SERIOUS_LIST_NOTICE_DAYS,
-    calendar: WorkCalendar | None = None,
-) -> dt.date | None:
-    """The next day after ``as_of`` on which a finding could appear with no record change.
-
-    ``next_due_from_facts`` of the entity's facts, plus the first day after ``as_of`` on
-    which a record's date (``event_date``, a payload ``*_on`` date) or the entity's
-    ``abnormal_since`` is reached. The answer may be early, never late.
-    """
-    day = to_date(as_of)
-    records = list(records)
-    facts = derive_facts(entity, records, day, calendar=calendar)
-    best = next_due_from_facts(facts, day, notice_days=notice_days)
-    later: list[Any] = [entity.get("abnormal_since")]
-    for record in records:
-        later.append(record.get("event_date"))
-        later += [v for k, v in _payload(record).items() if k.endswith("_on")]
-    for value in later:
-        try:
-            candidate = _opt_date(value)
-        except SupervisionError:  # not a date: nothing falls due on it
-            continue
-        if candidate is not None and candidate > day and (best is None or candidate < best):
-            best = candidate
-    return best

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from supervision.facts import derive_facts, next_due_date
+from supervision.facts import derive_facts, next_due_from_facts
 from supervision.rules.engine import RuleEngine
 from supervision.rules.pack import load_pack
 from supervision.workdays import CalendarYearUnknown
@@ -178,7 +178,10 @@ def test_abnormal_list_countdown() -> None:
     assert by_id(derive_facts(e, [], "2022-08-01"))[f"{USCC}:entity"]["abnormal"] is False
 
 
-def test_next_due_date() -> None:
+def test_next_due_from_facts() -> None:
+    def due(e: dict[str, Any], records: list[dict[str, Any]], day: str) -> D | None:
+        return next_due_from_facts(derive_facts(e, records, day), day)
+
     records = [
         record(1, "annual_report", "2025-05-01", year=2024, filed_on="2025-05-01"),
         record(
@@ -195,13 +198,13 @@ def test_next_due_date() -> None:
     # Established 2024-03-01: 2024 report filed; next deadlines: immediate info
     # (deadline 23 Oct → 24 Oct), licence (30 Sep → 1 Oct), the 2025 report (1 Jul 2026).
     e = entity(established_on="2024-03-01")
-    assert next_due_date(e, records, "2025-09-25") == D(2025, 10, 1)
-    assert next_due_date(e, records, "2025-10-01") == D(2025, 10, 24)
-    assert next_due_date(e, records, "2025-10-24") == D(2026, 7, 1)
+    assert due(e, records, "2025-09-25") == D(2025, 10, 1)
+    assert due(e, records, "2025-10-01") == D(2025, 10, 24)
+    assert due(e, records, "2025-10-24") == D(2026, 7, 1)
     abnormal = entity(established_on="2024-03-01", abnormal=True, abnormal_since="2023-01-10")
     # 3 years complete 10 Jan 2026; the notice is due 60 days before: 11 Nov 2025.
-    assert next_due_date(abnormal, [], "2025-10-24") == D(2025, 11, 11)
-    assert next_due_date(abnormal, [], "2025-11-11") == D(2026, 1, 10)
+    assert due(abnormal, [], "2025-10-24") == D(2025, 11, 11)
+    assert due(abnormal, [], "2025-11-11") == D(2026, 1, 10)
 
 
 def test_derived_facts_drive_the_shipped_rules() -> None:
