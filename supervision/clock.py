@@ -21,6 +21,12 @@ def today() -> date:
     return now().astimezone(LOCAL_TZ).date()
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware datetime: drivers that drop the zone (SQLite's) hand
+    back naive values, and every stored time is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def local(moment: datetime) -> datetime:
     """A stored time as Beijing time, for display."""
-    return moment.astimezone(LOCAL_TZ)
+    return as_utc(moment).astimezone(LOCAL_TZ)

@@ -84,9 +84,7 @@ def payload_digest(payload_json: str) -> str:
 
 
 def _at_text(at: datetime) -> str:
-    if at.tzinfo is None:  # a driver that dropped the zone: stored values are UTC
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
+    return clock.as_utc(at).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def event_hash(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -529,7 +529,7 @@ def trail_show(app: AppContext, obj: str | None, limit: int | None, as_json: boo
         [
             (
                 r["seq"],
-                clock.local(clock_parse(r["at"])).strftime("%Y-%m-%d %H:%M:%S"),
+                clock.local(datetime.fromisoformat(r["at"])).strftime("%Y-%m-%d %H:%M:%S"),
                 r["actor"],
                 r["action"],
                 r["object"],
@@ -538,10 +538,3 @@ def trail_show(app: AppContext, obj: str | None, limit: int | None, as_json: boo
             for r in rows
         ],
     )
-
-
-def clock_parse(text: str) -> Any:
-    from datetime import UTC, datetime
-
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -222,12 +222,7 @@ def load_session(db: Database, token: str | None, *, bearer: bool = False) -> Pr
         row = conn.execute(query).first()
     if row is None:
         return None
-    expires = row.expires_at
-    if expires.tzinfo is None:  # SQLite hands back naive UTC
-        from datetime import UTC
-
-        expires = expires.replace(tzinfo=UTC)
-    if expires <= clock.now():
+    if clock.as_utc(row.expires_at) <= clock.now():
         return None
     return Principal(
         user_id=row.id,
@@ -300,9 +295,7 @@ class LoginThrottle:
                 ).all()
                 if len(times) >= limit:
                     # The oldest of the last `limit` failures leaves the window first.
-                    oldest = times[-1]
-                    if oldest.tzinfo is None:  # a backend that drops the offset
-                        oldest = oldest.replace(tzinfo=UTC)
+                    oldest = clock.as_utc(times[-1])
                     waits.append(int((oldest - since).total_seconds()) + 1)
         return max(waits, default=0)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Table, literal, select, tuple_
 
+from supervision import clock
 from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.models import Entity
@@ -40,7 +41,7 @@ class Cursor:
     finding_id: int
 
     def encode(self) -> str:
-        at = self.opened_at if self.opened_at.tzinfo else self.opened_at.replace(tzinfo=dt.UTC)
+        at = clock.as_utc(self.opened_at)
         micros = (at - _EPOCH) // dt.timedelta(microseconds=1)
         return f"{self.rank}.{micros}.{self.finding_id}"
 

@@ -98,10 +98,6 @@ def _local(moment: datetime | None) -> str:
     """A stored UTC time as Beijing time text (YYYY-MM-DD HH:MM:SS), '' when missing."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        from datetime import UTC
-
-        moment = moment.replace(tzinfo=UTC)
     return clock.local(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
