@@ -20,9 +20,7 @@ __all__ = [
     "Wording",
     "check_code",
     "effective_code",
-    "follow_up_label",
     "result_label",
-    "state_label",
 ]
 
 
@@ -125,11 +123,3 @@ def result_label(code: str, sub_code: str | None = None) -> Wording:
         sub = SUB_CODES[sub_code]
         return Wording(f"{main.zh}：{sub.zh}", f"{main.en}: {sub.en}")
     return main
-
-
-def follow_up_label(kind: str) -> Wording:
-    return FOLLOW_UPS[kind]
-
-
-def state_label(state: str) -> Wording:
-    return RESULT_STATES[state]

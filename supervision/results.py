@@ -46,7 +46,7 @@ from supervision.models.results import (
     ResultReply,
     ResultState,
 )
-from supervision.result_codes import FOLLOW_UPS, check_code, effective_code
+from supervision.result_codes import FOLLOW_UPS, RESULT_STATES, check_code, effective_code
 from supervision.tasks import get_task
 from supervision.vocab import RecordKind
 
@@ -87,13 +87,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 #: Actions that write a new version.
 NEW_VERSION = frozenset({"enter", "correct"})
 
-_STATE_ZH = {
-    S.NOT_ENTERED: "未录入",
-    S.ENTERED: "待审核",
-    S.RETURNED: "退回",
-    S.APPROVED: "通过",
-    S.PUBLISHED: "已公示",
-}
+_STATE_ZH = {state: wording.zh for state, wording in RESULT_STATES.items()}
 _ACTION_ZH = {
     "enter": "录入",
     "approve": "审核通过",
