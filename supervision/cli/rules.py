@@ -49,16 +49,7 @@ def lint_command(directory: Path | None, as_json: bool) -> None:
     """
     report = lint_pack(directory)
     if as_json:
-        emit_json(
-            {
-                "root": report.root,
-                "ok": report.ok,
-                "files": report.files,
-                "rules": len(report.pack.rules) if report.pack else None,
-                "digest": report.pack.digest if report.pack else None,
-                "issues": [i.to_dict() for i in report.issues],
-            }
-        )
+        emit_json(report.to_dict())
     elif report.ok:
         assert report.pack is not None
         click.echo(

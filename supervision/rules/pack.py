@@ -163,6 +163,24 @@ class LintReport:
     def ok(self) -> bool:
         return not self.issues
 
+    def to_dict(self, label: str | None = None) -> dict[str, Any]:
+        """The report as plain data (``rules lint --json``, the console). ``label`` names
+        the pack instead of its folder (an upload's name, not a temporary path), in the
+        root and in problems of the folder itself."""
+        issues = [i.to_dict() for i in self.issues]
+        if label is not None:
+            for issue in issues:
+                if issue["file"] == self.root:
+                    issue["file"] = label
+        return {
+            "root": label or self.root,
+            "ok": self.ok,
+            "files": self.files,
+            "rules": len(self.pack.rules) if self.pack else None,
+            "digest": self.pack.digest if self.pack else None,
+            "issues": issues,
+        }
+
 
 class PackError(RuleError):
     """The pack has errors; ``issues`` lists them all."""

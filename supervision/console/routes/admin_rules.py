@@ -51,7 +51,7 @@ from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import CheckRun
 from supervision.models.findings import SEVERITY_ZH
 from supervision.models.users import Role
-from supervision.rules.pack import LintReport, Rule, RulePack, default_rules_dir, lint_pack
+from supervision.rules.pack import Rule, RulePack, default_rules_dir, lint_pack
 from supervision.rules.yamlsrc import load_located
 
 router = APIRouter()
@@ -101,16 +101,6 @@ def rule_summary(rule: Rule) -> dict[str, Any]:
     }
 
 
-def issues_of(report: LintReport, label: str | None = None) -> list[dict[str, Any]]:
-    """The lint issues; a problem of the folder itself is named `label` (not a temp path)."""
-    issues = [i.to_dict() for i in report.issues]
-    if label is not None:
-        for issue in issues:
-            if issue["file"] == report.root:
-                issue["file"] = label
-    return issues
-
-
 def last_run(db: Database) -> dict[str, Any] | None:
     """The latest check run's pack digest, to tell whether the stored findings used this pack."""
     with db.engine.connect() as conn:
@@ -136,7 +126,7 @@ def pack_overview(db: Database, root: Path) -> dict[str, Any]:
         "digest": pack.digest if pack else None,
         "files": report.files,
         "rules": [rule_summary(r) for r in pack.rules] if pack else [],
-        "issues": issues_of(report),
+        "issues": report.to_dict()["issues"],
         "last_run": last_run(db),
     }
 
@@ -207,15 +197,7 @@ def rule_detail(root: Path, rule_id: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- lint, test, dry run
 def lint_result(root: Path, label: str | None = None) -> dict[str, Any]:
     """``supervision rules lint``: every problem with file, line and key."""
-    report = lint_pack(root)
-    return {
-        "root": label or str(root),
-        "ok": report.ok,
-        "files": report.files,
-        "rules": len(report.pack.rules) if report.pack else None,
-        "digest": report.pack.digest if report.pack else None,
-        "issues": issues_of(report),
-    }
+    return lint_pack(root).to_dict(label)
 
 
 def example_results(pack: RulePack) -> dict[str, Any]:
@@ -231,10 +213,9 @@ def example_results(pack: RulePack) -> dict[str, Any]:
 
 def lint_and_test(root: Path) -> dict[str, Any]:
     """Lint, then (when the pack is sound) run every example."""
-    lint = lint_result(root)
-    report = lint_pack(root) if lint["ok"] else None
-    tests = example_results(report.pack) if report and report.pack else None
-    return {"lint": lint, "tests": tests}
+    report = lint_pack(root)  # one lint: it compiles every condition on the engine
+    tests = example_results(report.pack) if report.ok and report.pack else None
+    return {"lint": report.to_dict(), "tests": tests}
 
 
 def dry_run_result(db: Database, pack: RulePack, as_of: dt.date) -> dict[str, Any]:
@@ -286,14 +267,7 @@ def check_candidate(
 ) -> dict[str, Any]:  # fmt: skip
     """Lint a candidate pack unpacked at `root`; if sound, test it and dry-run it."""
     report = lint_pack(root)
-    lint = {
-        "root": name,
-        "ok": report.ok,
-        "files": report.files,
-        "rules": len(report.pack.rules) if report.pack else None,
-        "digest": report.pack.digest if report.pack else None,
-        "issues": issues_of(report, name),
-    }
+    lint = report.to_dict(name)
     out: dict[str, Any] = {"lint": lint, "tests": None, "dry_run": None, "changes": None}
     if report.pack is None:
         return out
