@@ -28,6 +28,7 @@ from itertools import accumulate
 from typing import Any
 
 from supervision import clock
+from supervision.models.fields import USCC_ALPHABET, uscc_check_char
 from supervision.regions import (
     INNER_MONGOLIA_COUNTIES,
     INNER_MONGOLIA_PREFECTURES,
@@ -315,9 +316,8 @@ _SOURCES = {
     "info_check": "内蒙古自治区“双随机、一公开”监管平台（公示信息核查）",
 }
 
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation code check
-_NEW_CODES = len(_USCC_ALPHABET) ** 6  # "MA" + 6 characters, the post-2015 form
+_NEW_CODES = len(USCC_ALPHABET) ** 6  # "MA" + 6 characters, the post-2015 form
 _OLD_CODES = 10**8  # eight digits, organisation codes converted in 2015–2017
 _REFORM_DAY = date(2015, 10, 1)  # 三证合一: new registrations get a USCC from here on
 
@@ -330,26 +330,6 @@ _ACTIVE = EntityStatus.ACTIVE.value
 _REVOKED = EntityStatus.REVOKED.value
 #: GB 32100: registration authority 9 (market regulation), then the entity class.
 _TYPE_DIGIT = {_ENTERPRISE: "1", _INDIVIDUAL: "2", _COOPERATIVE: "3"}
-_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def _uscc_check(prefix_total: int, rest: str) -> str:
-    """GB 32100 check character, given the weighted sum of the first 8 characters.
-
-    The same computation as ``stdnum.cn.uscc.calc_check_digit`` (which the tests use to
-    validate every code), split so the constant 8-character prefix is summed once per group.
-    """
-    total = prefix_total + sum(
-        map(int.__mul__, map(_USCC_VALUE.__getitem__, rest), _USCC_WEIGHTS[8:])
-    )
-    return _USCC_ALPHABET[(31 - total) % 31]
-
-
-def _prefix_total(prefix: str) -> int:
-    return sum(_USCC_VALUE[c] * w for c, w in zip(prefix, _USCC_WEIGHTS[:8], strict=True))
-
-
 _ORG_VALUE = {c: int(c, 36) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 
 
@@ -628,7 +608,6 @@ class _EntityStream:
         self.record_serial = 0
         self._moments: dict[tuple[date, int], datetime] = {}
         self._windows: dict[int, tuple[date, date]] = {}
-        self._prefix_totals: dict[str, int] = {}
 
     # -------------------------------------------------------- helpers
     def groups(self, n: int) -> list[tuple[str, str, int]]:
@@ -664,15 +643,11 @@ class _EntityStream:
             yield day, f"{i * step + int(rng.random() * step):08d}"
         step = _NEW_CODES // (len(new) + 1)
         for i, day in enumerate(new):
-            yield day, "MA" + _to_base(i * step + int(rng.random() * step), _USCC_ALPHABET, 6)
+            yield day, "MA" + _to_base(i * step + int(rng.random() * step), USCC_ALPHABET, 6)
 
     def _uscc(self, entity_type: str, region: str, body: str) -> str:
-        prefix = f"9{_TYPE_DIGIT[entity_type]}{region}"
-        total = self._prefix_totals.get(prefix)
-        if total is None:
-            total = self._prefix_totals[prefix] = _prefix_total(prefix)
-        rest = body + _org_check(body)
-        return prefix + rest + _uscc_check(total, rest)
+        first17 = f"9{_TYPE_DIGIT[entity_type]}{region}{body}{_org_check(body)}"
+        return first17 + uscc_check_char(first17)
 
     def _day_between(self, start: date, end: date) -> date:
         span = (end - start).days
