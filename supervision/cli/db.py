@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from supervision.cli.context import AppContext, emit_json
+from supervision.cli.context import JSON_OPTION, AppContext, emit_json
 from supervision.db import Database, current_revision, head_revision
 
 
@@ -32,7 +32,7 @@ def upgrade_command(app: AppContext) -> None:
 
 
 @db_group.command("status")
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+@JSON_OPTION
 @click.pass_obj
 def status_command(app: AppContext, as_json: bool) -> None:
     """显示数据库地址和结构版本 / show the database URL and schema revision."""

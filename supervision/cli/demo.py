@@ -12,7 +12,7 @@ import click
 
 from supervision import clock
 from supervision.checking import demo_check_step
-from supervision.cli.context import AppContext, emit_json, progress
+from supervision.cli.context import JSON_OPTION, AppContext, emit_json, progress
 from supervision.db import DEFAULT_URL
 from supervision.demo import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince
 from supervision.demo_draws import demo_draw_step
@@ -164,7 +164,7 @@ def _print_summary(data: dict[str, Any]) -> None:
 @click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("site"), show_default=True,
               help="公示网站输出目录 / where to publish the public site")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+@JSON_OPTION
 @click.pass_obj
 def demo(
     app: AppContext,

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from supervision.cli.context import emit_json, emit_table
+from supervision.cli.context import JSON_OPTION, emit_json, emit_table
 from supervision.rules.examples import run_examples
 from supervision.rules.pack import lint_pack
 
@@ -19,7 +19,6 @@ _DIR = click.argument(
     required=False,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
-_JSON = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 
 
 def _table(title: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -39,7 +38,7 @@ def rules_group() -> None:
 
 @rules_group.command("lint")
 @_DIR
-@_JSON
+@JSON_OPTION
 def lint_command(directory: Path | None, as_json: bool) -> None:
     """检查规则文件（语法、结构、法律依据、示例、durable-rules 编译）。
 
@@ -72,7 +71,7 @@ def lint_command(directory: Path | None, as_json: bool) -> None:
 
 @rules_group.command("test")
 @_DIR
-@_JSON
+@JSON_OPTION
 def test_command(directory: Path | None, as_json: bool) -> None:
     """用真实的规则引擎运行每条规则的示例。
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from supervision import clock
-from supervision.cli.context import AppContext, emit_json, emit_table
+from supervision.cli.context import JSON_OPTION, AppContext, emit_json, emit_table
 from supervision.errors import SupervisionError
 from supervision.scheduling import lease
 from supervision.scheduling.alerts import alert_dict, open_alerts, resolve_alert_id
@@ -21,7 +21,6 @@ from supervision.scheduling.runs import last_runs
 from supervision.scheduling.schedules import list_schedules, parse_time, schedule_dict, set_schedule
 from supervision.scheduling.seeds import SEED_SOURCES, enter_seed
 
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 CONFIG_ENV = "SUPERVISION_SCHEDULER_CONFIG"
 CONFIG_OPTION = click.option(
     "--config",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from supervision.cli.context import AppContext, emit_json
+from supervision.cli.context import JSON_OPTION, AppContext, emit_json
 from supervision.errors import SupervisionError
 
 
@@ -15,7 +15,7 @@ from supervision.errors import SupervisionError
               required=True, help="输出目录 / output folder")  # fmt: skip
 @click.option("--lang", type=click.Choice(["zh", "en", "all"]), default="all", show_default=True,
               help="语言 / languages (zh-CN at the root, English under en/)")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+@JSON_OPTION
 @click.pass_obj
 def publish_command(app: AppContext, out_dir: Path, lang: str, as_json: bool) -> None:
     """发布公示网站（静态文件）/ publish the public disclosure site as static files.
