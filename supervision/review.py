@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, func, select, update
+from sqlalchemy import Connection, Row, Select, Table, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from supervision import clock, trail
@@ -96,27 +96,16 @@ class QueueItem:
         }
 
 
-def review_queue(
-    db: Database,
+def open_findings_query(
     *,
     department: str | None = None,
     region: str | None = None,
     rule: str | None = None,
     severity: str | None = None,
-    limit: int = 50,
-) -> list[QueueItem]:
-    """Open findings, most severe first, then oldest first (then by id).
-
-    Filters: the rule's ``department``, the entity's ``region`` (a province or
-    prefecture code includes the counties under it), ``rule`` id, ``severity``.
-    """
-    if severity is not None and severity not in SEVERITIES:
-        raise SupervisionError(
-            f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
-            f"severity must be one of {', '.join(SEVERITIES)}, not {severity}",
-        )
-    if limit < 1:
-        raise SupervisionError("--limit 至少为 1", "--limit must be at least 1")
+) -> Select[Any]:
+    """The review queue's select: open findings with their entity, filtered, in queue
+    order (severity, then oldest, then id; the ``ix_finding_queue`` index). Columns in
+    ``QueueItem`` order. Callers check ``severity`` and add their limit (and a cursor)."""
     query = (
         select(
             _F.c.id,
@@ -142,7 +131,33 @@ def review_queue(
         query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
     if region:
         query = query.where(_E.c.region_code.startswith(region_prefix(region)))
-    query = query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id).limit(limit)
+    return query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
+
+
+def review_queue(
+    db: Database,
+    *,
+    department: str | None = None,
+    region: str | None = None,
+    rule: str | None = None,
+    severity: str | None = None,
+    limit: int = 50,
+) -> list[QueueItem]:
+    """Open findings, most severe first, then oldest first (then by id).
+
+    Filters: the rule's ``department``, the entity's ``region`` (a province or
+    prefecture code includes the counties under it), ``rule`` id, ``severity``.
+    """
+    if severity is not None and severity not in SEVERITIES:
+        raise SupervisionError(
+            f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
+            f"severity must be one of {', '.join(SEVERITIES)}, not {severity}",
+        )
+    if limit < 1:
+        raise SupervisionError("--limit 至少为 1", "--limit must be at least 1")
+    query = open_findings_query(
+        department=department, region=region, rule=rule, severity=severity
+    ).limit(limit)
     with db.engine.connect() as conn:
         return [QueueItem(*row) for row in conn.execute(query)]
 

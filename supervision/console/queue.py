@@ -12,16 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Table, literal, select, tuple_
+from sqlalchemy import Table, literal, tuple_
 
 from supervision import clock
 from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.models import Entity
-from supervision.models.findings import SEVERITY_RANK, FindingStatus
+from supervision.models.findings import SEVERITY_RANK
 from supervision.models.findings import Finding as FindingRow
-from supervision.regions import region_prefix
-from supervision.review import QueueItem
+from supervision.review import QueueItem, open_findings_query
 from supervision.rules.pack import SEVERITIES
 
 __all__ = ["PAGE_SIZE", "Cursor", "QueuePage", "queue_page"]
@@ -79,23 +78,7 @@ def queue_page(
             f"severity must be one of {', '.join(SEVERITIES)}, not {severity}",
         )
     limit = max(1, min(limit, 500))
-    query = (
-        select(
-            _F.c.id, _F.c.uscc, _E.c.name, _E.c.region_code, _F.c.rule_id, _F.c.rule_version,
-            _F.c.department, _F.c.severity, _F.c.result_code, _F.c.opened_at,
-            _F.c.opened_as_of,
-        )
-        .join(_E, _E.c.uscc == _F.c.uscc)
-        .where(_F.c.status == FindingStatus.OPEN)
-    )  # fmt: skip
-    if department:
-        query = query.where(_F.c.department == department)
-    if rule:
-        query = query.where(_F.c.rule_id == rule)
-    if severity:
-        query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
-    if region:
-        query = query.where(_E.c.region_code.startswith(region_prefix(region)))
+    query = open_findings_query(department=department, region=region, rule=rule, severity=severity)
     if after:
         c = Cursor.decode(after)
         # A row-value comparison: SQLite and PostgreSQL both turn it into one range of
@@ -107,7 +90,7 @@ def queue_page(
                 literal(c.rank), literal(c.opened_at, _F.c.opened_at.type), literal(c.finding_id)
             )
         )
-    query = query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id).limit(limit + 1)
+    query = query.limit(limit + 1)
     with db.engine.connect() as conn:
         rows = conn.execute(query).all()
     items = [QueueItem(*row) for row in rows[:limit]]
