@@ -26,12 +26,23 @@ because durable-rules has no null):
   days_overdue (as_of − due_on while outstanding, else 0), rectified_late.
 - ``address_check`` / ``info_check``: checked_on, reachable / false_info (+ detail),
   age_days, latest (the most recent check up to as_of).
+
+``derive`` returns a ``Derivation``: the facts with every day counter kept as a
+``Since`` (a number that grows with the as-of day) and the as-of field as ``AS_OF``,
+plus ``valid_until``, the first day after ``as_of`` on which anything else in the facts
+could change (a record or a date becoming visible, a deadline passing, a new report
+year). On every day from ``as_of`` up to ``valid_until`` the facts are the same but
+for their counters, so they can be rendered for any of those days without deriving
+again (``Derivation.on``; ``supervision.fact_templates`` keeps them between runs).
+Every comparison of a date with the as-of day goes through ``_Clock.reached``, which
+is what keeps ``valid_until`` true.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from supervision.workdays import WorkCalendar, default_calendar, to_date
@@ -39,10 +50,16 @@ from supervision.workdays import WorkCalendar, default_calendar, to_date
 __all__ = [
     "ANNUAL_REPORT_DUE",
     "ANNUAL_REPORT_FIRST_YEAR",
+    "AS_OF",
+    "FACTS_VERSION",
     "IMMEDIATE_INFO_WORKING_DAYS",
     "SERIOUS_LIST_NOTICE_DAYS",
     "SERIOUS_LIST_YEARS",
+    "Derivation",
+    "Since",
+    "derive",
     "derive_facts",
+    "due_candidates",
     "next_due_from_facts",
 ]
 
@@ -57,6 +74,70 @@ IMMEDIATE_INFO_WORKING_DAYS = 20
 #: 严重违法失信名单管理办法: three years on the abnormal list; notice 60 days before.
 SERIOUS_LIST_YEARS = 3
 SERIOUS_LIST_NOTICE_DAYS = 60
+#: Bump whenever ``derive`` would give other facts for the same rows: stored fact
+#: templates of another version are derived again.
+FACTS_VERSION = 1
+
+
+class Since:
+    """A day counter: ``sign × (as_of − anchor)`` in calendar days (``kind`` "d") or in
+    official working days (``kind`` "w", i.e. ``workdays_between(anchor, as_of)``)."""
+
+    __slots__ = ("anchor", "kind", "sign")
+
+    def __init__(self, kind: str, anchor: dt.date, sign: int = 1) -> None:
+        self.kind = kind
+        self.anchor = anchor
+        self.sign = sign
+
+    def value(self, day: dt.date, calendar: WorkCalendar) -> int:
+        if self.kind == "w":
+            return self.sign * calendar.workdays_between(self.anchor, day)
+        return self.sign * (day.toordinal() - self.anchor.toordinal())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Since) and (self.kind, self.anchor, self.sign) == (
+            other.kind,
+            other.anchor,
+            other.sign,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.anchor, self.sign))
+
+    def __repr__(self) -> str:
+        return f"Since({self.kind!r}, {self.anchor!r}, {self.sign})"
+
+
+class _AsOf:
+    """Marker for the ``as_of`` field of the entity fact (the day, as ISO text)."""
+
+    def __repr__(self) -> str:
+        return "AS_OF"
+
+
+AS_OF: Any = _AsOf()
+
+
+class _Clock:
+    """The as-of day; remembers the first later day on which a comparison flips."""
+
+    __slots__ = ("day", "until")
+
+    def __init__(self, day: dt.date) -> None:
+        self.day = day
+        self.until: dt.date | None = None
+
+    def reached(self, d: dt.date) -> bool:
+        """``d <= as_of``; true from day ``d`` on."""
+        if d <= self.day:
+            return True
+        self.flips_on(d)
+        return False
+
+    def flips_on(self, d: dt.date) -> None:
+        if self.until is None or d < self.until:
+            self.until = d
 
 
 def _opt_date(value: Any) -> dt.date | None:
@@ -98,12 +179,12 @@ def _payload(record: Mapping[str, Any]) -> Mapping[str, Any]:
     return payload if isinstance(payload, Mapping) else {}
 
 
-def _visible(records: Iterable[Mapping[str, Any]], as_of: dt.date) -> list[Mapping[str, Any]]:
+def _visible(records: Iterable[Mapping[str, Any]], clock: _Clock) -> list[Mapping[str, Any]]:
     """Records that existed on ``as_of`` (replay: later records are ignored)."""
     out = []
     for record in records:
         event = _opt_date(record.get("event_date"))
-        if event is None or event <= as_of:
+        if event is None or clock.reached(event):
             out.append(record)
     return out
 
@@ -112,10 +193,10 @@ def _fact_id(uscc: str, record: Mapping[str, Any], kind: str) -> str:
     return f"{uscc}:{record.get('record_id')}:{kind}"
 
 
-def _entity_fact(entity: Mapping[str, Any], as_of: dt.date) -> Fact:
+def _entity_fact(entity: Mapping[str, Any], clock: _Clock) -> Fact:
     uscc = str(entity["uscc"])
     since = _opt_date(entity.get("abnormal_since"))
-    abnormal = bool(entity.get("abnormal")) and (since is None or since <= as_of)
+    abnormal = bool(entity.get("abnormal")) and (since is None or clock.reached(since))
     fact: Fact = {
         "id": f"{uscc}:entity",
         "t": "entity",
@@ -128,20 +209,21 @@ def _entity_fact(entity: Mapping[str, Any], as_of: dt.date) -> Fact:
         "risk_class": entity.get("risk_class"),
         "abnormal": abnormal,
         "established_on": _opt_date(entity.get("established_on")),
-        "as_of": as_of,
+        "as_of": AS_OF,
     }
     if abnormal and since is not None:
         due = serious_list_due_on(since)
         fact["abnormal_since"] = since
-        fact["days_on_abnormal"] = (as_of - since).days
+        fact["days_on_abnormal"] = Since("d", since)
         fact["serious_list_due_on"] = due
-        fact["days_to_serious_list"] = (due - as_of).days
+        fact["days_to_serious_list"] = Since("d", due, -1)
     return fact
 
 
 def _annual_report_facts(
-    uscc: str, entity: Mapping[str, Any], records: list[Mapping[str, Any]], as_of: dt.date
+    uscc: str, entity: Mapping[str, Any], records: list[Mapping[str, Any]], clock: _Clock
 ) -> list[Fact]:
+    as_of = clock.day
     filed: dict[int, tuple[dt.date | None, Any]] = {}
     for record in records:
         payload = _payload(record)
@@ -150,7 +232,7 @@ def _annual_report_facts(
         except (KeyError, TypeError, ValueError):
             continue
         filed_on = _opt_date(payload.get("filed_on"))
-        if filed_on is not None and filed_on > as_of:
+        if filed_on is not None and not clock.reached(filed_on):
             filed_on = None  # replay: not filed yet on as_of
         previous = filed.get(year)
         if previous is None or (
@@ -160,6 +242,7 @@ def _annual_report_facts(
     established = _opt_date(entity.get("established_on"))
     first = max(ANNUAL_REPORT_FIRST_YEAR, established.year if established else as_of.year)
     facts = []
+    clock.flips_on(dt.date(as_of.year + 1, 1, 1))  # another report year is added
     for year in range(first, as_of.year):
         due = dt.date(year + 1, *ANNUAL_REPORT_DUE)
         filed_on, record_id = filed.get(year, (None, None))
@@ -172,7 +255,7 @@ def _annual_report_facts(
                 "due_on": due,
                 "filed": filed_on is not None,
                 "filed_on": filed_on,
-                "days_overdue": (as_of - due).days if filed_on is None else 0,
+                "days_overdue": Since("d", due) if filed_on is None else 0,
                 "filed_late": filed_on is not None and filed_on > due,
                 "record_id": record_id,
             }
@@ -181,17 +264,25 @@ def _annual_report_facts(
 
 
 def _immediate_info_fact(
-    uscc: str, record: Mapping[str, Any], as_of: dt.date, calendar: WorkCalendar
+    uscc: str, record: Mapping[str, Any], clock: _Clock, calendar: WorkCalendar
 ) -> Fact | None:
     payload = _payload(record)
     arose = _opt_date(payload.get("arose_on")) or _opt_date(record.get("event_date"))
-    if arose is None or arose > as_of:
+    if arose is None or not clock.reached(arose):
         return None
     published_on = _opt_date(payload.get("published_on"))
-    if published_on is not None and published_on > as_of:
+    if published_on is not None and not clock.reached(published_on):
         published_on = None
     deadline = calendar.add_workdays(arose, IMMEDIATE_INFO_WORKING_DAYS)
-    until = published_on or as_of
+    open_days: int | Since
+    overdue: int | Since
+    if published_on is not None:
+        open_days = calendar.workdays_between(arose, published_on)
+        overdue = max(0, calendar.workdays_between(deadline, published_on))
+    else:
+        # Not published: both counters run with the as-of day (overdue from the deadline).
+        open_days = Since("w", arose)
+        overdue = Since("w", deadline) if clock.reached(deadline) else 0
     return {
         "id": _fact_id(uscc, record, "immediate_info"),
         "t": "immediate_info",
@@ -201,8 +292,8 @@ def _immediate_info_fact(
         "deadline_on": deadline,
         "published": published_on is not None,
         "published_on": published_on,
-        "working_days_open": calendar.workdays_between(arose, until),
-        "working_days_overdue": max(0, calendar.workdays_between(deadline, until)),
+        "working_days_open": open_days,
+        "working_days_overdue": overdue,
     }
 
 
@@ -214,14 +305,51 @@ def _latest_flags(facts: list[Fact], key: str) -> None:
         fact["latest"] = fact is latest
 
 
-def derive_facts(
+@dataclass(frozen=True)
+class Derivation:
+    """An entity's facts as of ``as_of``, valid (but for counters) until ``valid_until``.
+
+    ``facts`` hold ``Since`` counters and the ``AS_OF`` marker where a value moves with
+    the day; ``on(day)`` gives plain facts for any day in ``[as_of, valid_until)``.
+    ``valid_until`` is None when nothing but the counters can ever change.
+    """
+
+    uscc: str
+    as_of: dt.date
+    valid_until: dt.date | None
+    facts: list[Fact]
+    calendar: WorkCalendar
+
+    def covers(self, day: dt.date) -> bool:
+        return self.as_of <= day and (self.valid_until is None or day < self.valid_until)
+
+    def on(self, day: dt.date | str | None = None) -> list[Fact]:
+        """Plain facts (ready to assert) for ``day`` (default: ``as_of``)."""
+        d = self.as_of if day is None else to_date(day)
+        if not self.covers(d):
+            raise ValueError(f"{d} is outside [{self.as_of}, {self.valid_until})")
+        iso = d.isoformat()
+        out = []
+        for fact in self.facts:
+            plain: Fact = {}
+            for key, value in fact.items():
+                if type(value) is Since:
+                    value = value.value(d, self.calendar)
+                elif value is AS_OF:
+                    value = iso
+                plain[key] = value
+            out.append(plain)
+        return out
+
+
+def derive(
     entity: Mapping[str, Any],
     records: Iterable[Mapping[str, Any]],
     as_of: dt.date | str,
     *,
     calendar: WorkCalendar | None = None,
-) -> list[Fact]:
-    """Derive the facts of one entity as of a day, ready to assert into the engine.
+) -> Derivation:
+    """Derive the facts of one entity as of a day (see ``Derivation``).
 
     ``entity`` and ``records`` are plain dicts as the database layer gives them (see
     the module docstring). Records dated after ``as_of`` are ignored so that any day
@@ -229,18 +357,19 @@ def derive_facts(
     in a year the official calendar does not cover.
     """
     day = to_date(as_of)
+    clock = _Clock(day)
     cal = calendar or default_calendar()
     uscc = str(entity["uscc"])
-    visible = _visible(records, day)
+    visible = _visible(records, clock)
     by_kind: dict[str, list[Mapping[str, Any]]] = {}
     for r in visible:
         by_kind.setdefault(str(r.get("kind")), []).append(r)
 
-    facts: list[Fact] = [_entity_fact(entity, day)]
-    facts += _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), day)
+    facts: list[Fact] = [_entity_fact(entity, clock)]
+    facts += _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), clock)
 
     for record in by_kind.get("immediate_info", []):
-        fact = _immediate_info_fact(uscc, record, day, cal)
+        fact = _immediate_info_fact(uscc, record, clock, cal)
         if fact is not None:
             facts.append(fact)
 
@@ -256,14 +385,14 @@ def derive_facts(
                 "licence_type": p.get("licence_type"),
                 "valid_to": valid_to,
                 "business_active": bool(p.get("business_active")),
-                "days_since_expiry": (day - valid_to).days if valid_to else None,
+                "days_since_expiry": Since("d", valid_to) if valid_to else None,
             }
         )
 
     for record in by_kind.get("complaint", []):
         p = _payload(record)
         received = _opt_date(p.get("received_on")) or _opt_date(record.get("event_date"))
-        if received is None or received > day:
+        if received is None or not clock.reached(received):
             continue
         facts.append(
             {
@@ -271,14 +400,14 @@ def derive_facts(
                 "t": "complaint",
                 "uscc": uscc,
                 "received_on": received,
-                "age_days": (day - received).days,
+                "age_days": Since("d", received),
             }
         )
 
     for record in by_kind.get("inspection_result", []):
         p = _payload(record)
         inspected = _opt_date(p.get("inspected_on")) or _opt_date(record.get("event_date"))
-        if inspected is None or inspected > day:
+        if inspected is None or not clock.reached(inspected):
             continue
         facts.append(
             {
@@ -289,7 +418,7 @@ def derive_facts(
                 "item_code": p.get("item_code"),
                 "result_code": None if p.get("result_code") is None else str(p["result_code"]),
                 "inspected_on": inspected,
-                "age_days": (day - inspected).days,
+                "age_days": Since("d", inspected),
                 "inspectors": [str(x) for x in p.get("inspectors") or []],
             }
         )
@@ -298,10 +427,10 @@ def derive_facts(
         p = _payload(record)
         ordered = _opt_date(p.get("ordered_on")) or _opt_date(record.get("event_date"))
         due = _opt_date(p.get("due_on"))
-        if ordered is None or ordered > day or due is None:
+        if ordered is None or not clock.reached(ordered) or due is None:
             continue
         rectified_on = _opt_date(p.get("rectified_on"))
-        if rectified_on is not None and rectified_on > day:
+        if rectified_on is not None and not clock.reached(rectified_on):
             rectified_on = None
         facts.append(
             {
@@ -313,7 +442,7 @@ def derive_facts(
                 "due_on": due,
                 "rectified": rectified_on is not None,
                 "rectified_on": rectified_on,
-                "days_overdue": (day - due).days if rectified_on is None else 0,
+                "days_overdue": Since("d", due) if rectified_on is None else 0,
                 "rectified_late": rectified_on is not None and rectified_on > due,
             }
         )
@@ -323,7 +452,7 @@ def derive_facts(
         for record in by_kind.get(kind, []):
             p = _payload(record)
             checked = _opt_date(p.get("checked_on")) or _opt_date(record.get("event_date"))
-            if checked is None or checked > day:
+            if checked is None or not clock.reached(checked):
                 continue
             check: Fact = {
                 "id": _fact_id(uscc, record, kind),
@@ -331,7 +460,7 @@ def derive_facts(
                 "uscc": uscc,
                 "checked_on": checked,
                 flag: bool(p.get(flag)),
-                "age_days": (day - checked).days,
+                "age_days": Since("d", checked),
             }
             if kind == "info_check":
                 check["detail"] = p.get("detail")
@@ -339,25 +468,29 @@ def derive_facts(
         _latest_flags(checks, "checked_on")
         facts += checks
 
-    return [_clean(f) for f in facts]
+    return Derivation(uscc, day, clock.until, [_clean(f) for f in facts], cal)
 
 
-def next_due_from_facts(
+def derive_facts(
+    entity: Mapping[str, Any],
+    records: Iterable[Mapping[str, Any]],
+    as_of: dt.date | str,
+    *,
+    calendar: WorkCalendar | None = None,
+) -> list[Fact]:
+    """The plain facts of one entity as of a day, ready to assert (``derive(...).on()``)."""
+    return derive(entity, records, as_of, calendar=calendar).on()
+
+
+def due_candidates(
     facts: Iterable[Mapping[str, Any]],
     as_of: dt.date | str,
     *,
     notice_days: int = SERIOUS_LIST_NOTICE_DAYS,
-) -> dt.date | None:
-    """The next day after ``as_of`` on which a statutory deadline of these facts falls due.
-
-    ``facts`` are ``derive_facts``'s for the same ``as_of``. Used by incremental checks:
-    an entity whose records did not change need not be re-evaluated before this day.
-    The answer may be early (a re-check that finds nothing new is cheap), never late, for
-    the deadlines of this module; ``notice_days`` must match the serious-list notice
-    rule's parameter. Dates that only become visible later (a record or an
-    ``abnormal_since`` after ``as_of``) are not in the facts: the caller adds them
-    (``checking`` scans every date an entity's rows hold).
-    """
+) -> list[dt.date]:
+    """Every day on which a statutory deadline of these facts falls due, sorted (see
+    ``next_due_from_facts``; days up to ``as_of`` included). Reads no counter, so a
+    ``Derivation``'s facts give the same days on every day it covers."""
     day = to_date(as_of)
     one = dt.timedelta(days=1)
     # The current year's report falls due next year whatever the records say.
@@ -379,5 +512,25 @@ def next_due_from_facts(
         elif kind == "entity" and "serious_list_due_on" in fact:
             due = dt.date.fromisoformat(fact["serious_list_due_on"])
             candidates += [due - dt.timedelta(days=notice_days), due]
-    future = [c for c in candidates if c > day]
-    return min(future) if future else None
+    return sorted(set(candidates))
+
+
+def next_due_from_facts(
+    facts: Iterable[Mapping[str, Any]],
+    as_of: dt.date | str,
+    *,
+    notice_days: int = SERIOUS_LIST_NOTICE_DAYS,
+) -> dt.date | None:
+    """The next day after ``as_of`` on which a statutory deadline of these facts falls due.
+
+    ``facts`` are ``derive_facts``'s for the same ``as_of``. Used by incremental checks:
+    an entity whose records did not change need not be re-evaluated before this day.
+    The answer may be early (a re-check that finds nothing new is cheap), never late, for
+    the deadlines of this module; ``notice_days`` must match the serious-list notice
+    rule's parameter. Dates that only become visible later (a record or an
+    ``abnormal_since`` after ``as_of``) are not in the facts: the caller adds them
+    (``checking`` scans every date an entity's rows hold).
+    """
+    day = to_date(as_of)
+    future = [c for c in due_candidates(facts, day, notice_days=notice_days) if c > day]
+    return future[0] if future else None

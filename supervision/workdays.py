@@ -23,6 +23,7 @@ counting from the next day); ``workdays_between(start, end)`` counts working day
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable
 from functools import lru_cache
@@ -122,6 +123,18 @@ class WorkCalendar:
             workdays=data.get("workdays") or (),
             years=data.get("years") or (),
         )
+
+    @property
+    def fingerprint(self) -> str:
+        """Short digest of what decides a working day here: the chinesecalendar release
+        and the extra days (stored derived facts of another calendar are not reused)."""
+        parts = [
+            getattr(chinese_calendar, "__version__", "?"),
+            ",".join(sorted(d.isoformat() for d in self.holidays)),
+            ",".join(sorted(d.isoformat() for d in self.workdays)),
+            ",".join(str(y) for y in sorted(self.years)),
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def is_workday(self, day: dt.date | str) -> bool:
         """True when ``day`` is an official working day."""

@@ -1,0 +1,166 @@
+"""Fact templates: an entity's derived facts kept as ready-to-assert JSON between runs.
+
+Deriving facts (``supervision.facts.derive``) reads an entity's row and every record
+and costs as much as evaluating them. But a ``Derivation`` stays the same from its
+as-of day up to its ``valid_until`` except for its day counters, so a check stores it
+once as a *template*: the JSON the engine is given, with ``%(name)s`` slots for the
+session id, the as-of day and each counter. A later run whose as-of day the template
+covers renders it (``render``: one ``%`` formatting, no deriving, no ``json.dumps``)
+instead of reading the records again. ``checking`` decides when a template may be used
+(same facts version and calendar, records unchanged since it was made) and keeps the
+stored ones up to date.
+
+Pure: no database here; ``StoredTemplate`` rows live in ``models.findings``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from supervision.facts import (
+    AS_OF,
+    FACTS_VERSION,
+    Derivation,
+    Since,
+    due_candidates,
+)
+from supervision.workdays import WorkCalendar
+
+__all__ = ["FactTemplate", "facts_key", "row_dates"]
+
+_MARK = "\\u0000"  # how json.dumps writes the NUL that brackets a slot's name
+
+
+def facts_key(calendar: WorkCalendar) -> str:
+    """What a template depends on besides the rows: the derivation's version and the
+    working-day calendar."""
+    return f"{FACTS_VERSION}:{calendar.fingerprint}"
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value if isinstance(value, str) else ""
+
+
+def row_dates(entity: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every date the entity's rows hold, as sorted ISO text (which sorts like dates):
+    the entity's dates, each record's event date and every ISO date in a payload."""
+    days = {_iso(entity.get("abnormal_since")), _iso(entity.get("established_on"))}
+    for record in records:
+        days.add(_iso(record.get("event_date")))
+        payload = record.get("payload")
+        if isinstance(payload, dict):
+            for value in payload.values():
+                if type(value) is str and len(value) == 10 and value[4] == "-":
+                    days.add(value)
+    days.discard("")
+    return sorted(days)
+
+
+@dataclass(frozen=True)
+class FactTemplate:
+    """A stored ``Derivation``: see the module docstring.
+
+    ``counters`` are the slots ``c0``, ``c1``… in order, each ``kind sign anchor`` as
+    ``d+739000`` (calendar days since the anchor's ordinal) or ``w-…`` (working days);
+    ``due`` the statutory due days after ``valid_from`` and ``dates`` the rows' dates,
+    both ISO text joined by commas (``checking`` uses them for the next due day).
+    """
+
+    key: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    text: str
+    counters: str
+    due: str
+    dates: str
+    count: int
+
+    @classmethod
+    def build(cls, derivation: Derivation, key: str, dates: list[str]) -> FactTemplate | None:
+        """The template of a derivation; None when it cannot be one: a value holding
+        a NUL character (the slot marker, which no real record should hold), a fact
+        not starting with its ``id``, or two facts with one id."""
+        facts = derivation.facts
+        if len({f.get("id") for f in facts}) != len(facts):
+            return None
+        counters: list[str] = []
+        as_of_slots = 0
+
+        def slot(value: Any) -> str:  # json.dumps asks only for what it cannot write
+            nonlocal as_of_slots
+            if type(value) is Since:
+                sign = "+" if value.sign >= 0 else "-"
+                counters.append(f"{value.kind}{sign}{value.anchor.toordinal()}")
+                return "\0c\0"
+            if value is AS_OF:
+                as_of_slots += 1
+                return "\0a\0"
+            raise TypeError(f"{type(value).__name__} is not a fact value")
+
+        text = json.dumps(facts, ensure_ascii=False, default=slot)
+        if text.count(_MARK) != 2 * (len(counters) + as_of_slots):
+            return None  # a value of the rows holds the marker
+        # Every fact opens with its id (derive builds them so): the session id goes first.
+        if not text.startswith('[{"id": ') or text.count('{"id": ') != len(facts):
+            return None
+        text = text.replace("%", "%%").replace('{"id": ', '{"sid": "%(s)s", "id": ')
+        text = text.replace(f'"{_MARK}a{_MARK}"', '"%(a)s"')
+        parts = text.split(f'"{_MARK}c{_MARK}"')
+        text = "".join(part if i == 0 else f"%(c{i - 1})s{part}" for i, part in enumerate(parts))
+        day = derivation.as_of
+        due = [d.isoformat() for d in due_candidates(derivation.facts, day) if d > day]
+        return cls(
+            key=key,
+            valid_from=day,
+            valid_until=derivation.valid_until,
+            text=text,
+            counters=" ".join(counters),
+            due=",".join(due),
+            dates=",".join(dates),
+            count=len(facts),
+        )
+
+    def covers(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day < self.valid_until)
+
+    def render(self, day: dt.date, sid: str, calendar: WorkCalendar) -> str:
+        """The JSON array of facts for ``day`` (which the template must cover), each
+        with ``"sid": sid``. Raises ``CalendarYearUnknown`` like deriving would."""
+        values: dict[str, Any] = {"s": sid, "a": day.isoformat()}
+        if self.counters:
+            ordinal = day.toordinal()
+            for i, token in enumerate(self.counters.split(" ")):
+                anchor = int(token[2:])
+                if token[0] == "w":
+                    n = calendar.workdays_between(dt.date.fromordinal(anchor), day)
+                else:
+                    n = ordinal - anchor
+                values[f"c{i}"] = n if token[1] == "+" else -n
+        return self.text % values
+
+    def next_due(self, day: dt.date) -> dt.date | None:
+        """The first statutory due day after ``day``."""
+        if not self.due:
+            return None
+        iso = day.isoformat()
+        for candidate in self.due.split(","):
+            if candidate > iso:
+                return dt.date.fromisoformat(candidate)
+        return None
+
+    def first_date_after(self, threshold: str) -> str | None:
+        """The first of the rows' dates after ``threshold`` (ISO), if any."""
+        if not self.dates:
+            return None
+        dates = self.dates.split(",")
+        i = bisect.bisect_right(dates, threshold)
+        return dates[i] if i < len(dates) else None
