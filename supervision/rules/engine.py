@@ -153,6 +153,7 @@ class RuleEngine:
         # Per-entity collectors, filled by the actions during one evaluate() call.
         self._current: str = ""
         self._fired: list[tuple[str, Any]] = []
+        self._ran = 0  # actions entered for the current entity
         self._errors: list[EngineError] = []
         actions = {f"rule:{r.id}": self._make_action(r.id) for r in pack.rules}
         actions[_WARM_UP] = _no_op
@@ -181,6 +182,7 @@ class RuleEngine:
     def _make_action(self, rule_id: str) -> Callable[[Closure], None]:
         # durable-rules inspects __code__.co_argcount: a plain one-argument function.
         def action(c: Closure) -> None:
+            self._ran += 1
             matched = c._m if c._m is not None else [m._d for m in c.m]
             self._fired.append((rule_id, matched))
             if self._on_finding is not None:
@@ -269,49 +271,73 @@ class RuleEngine:
                 )
             )
             return outcome
+        if not messages:
+            return outcome
+        try:
+            payload = json.dumps(messages, ensure_ascii=False, default=_json_default)
+        except (TypeError, ValueError) as exc:
+            outcome.errors.append(
+                EngineError(
+                    uscc,
+                    None,
+                    f"主体 {uscc} 的事实无法转换为 JSON：{exc}",
+                    f"the facts of entity {uscc} cannot be written as JSON: {exc}",
+                )
+            )
+            return outcome
+        return self._assert(outcome, sid, payload, as_of)
+
+    def evaluate_payload(
+        self, uscc: str, render: Callable[[str], str], *, as_of: dt.date | None = None
+    ) -> EntityOutcome:
+        """Like ``evaluate`` for facts already written as a JSON array: ``render(sid)``
+        gives it, every fact holding ``"sid": sid`` and an ``id`` unique within the
+        entity (``fact_templates`` checks that when it makes a template)."""
+        if self._closed:
+            raise RuleError("规则引擎已关闭", "the rule engine is closed")
+        outcome = EntityOutcome(uscc)
+        if self._rs is None:
+            return outcome
+        sid = f"e{next(self._sids)}"
+        return self._assert(outcome, sid, render(sid), as_of)
+
+    def _assert(
+        self, outcome: EntityOutcome, sid: str, payload: str, as_of: dt.date | None
+    ) -> EntityOutcome:
+        """Assert one entity's facts (a JSON array), run the actions, delete the session."""
+        assert self._rs is not None
+        uscc = outcome.uscc
         self._current = uscc
         self._fired = []
+        self._ran = 0
         self._errors = outcome.errors
-        handle = self._rs._handle
         try:
-            if messages:
-                try:
-                    payload = json.dumps(messages, ensure_ascii=False, default=_json_default)
-                except (TypeError, ValueError) as exc:
-                    outcome.errors.append(
-                        EngineError(
-                            uscc,
-                            None,
-                            f"主体 {uscc} 的事实无法转换为 JSON：{exc}",
-                            f"the facts of entity {uscc} cannot be written as JSON: {exc}",
-                        )
+            try:
+                # Code 0 handled, 1 not handled by the last message (other messages
+                # may still have left actions: run them either way), 2 duplicate id.
+                code, state_handle = durable_rules_engine.assert_facts(self._rs._handle, payload)
+            except Exception as exc:
+                outcome.errors.append(
+                    EngineError(
+                        uscc,
+                        None,
+                        f"主体 {uscc} 的事实无法写入规则引擎：{exc}",
+                        f"the facts of entity {uscc} were refused by the engine: {exc}",
                     )
-                    return outcome
-                try:
-                    # Code 0 handled, 1 not handled by the last message (other messages
-                    # may still have left actions: run them either way), 2 duplicate id.
-                    code, state_handle = durable_rules_engine.assert_facts(handle, payload)
-                except Exception as exc:
-                    outcome.errors.append(
-                        EngineError(
-                            uscc,
-                            None,
-                            f"主体 {uscc} 的事实无法写入规则引擎：{exc}",
-                            f"the facts of entity {uscc} were refused by the engine: {exc}",
-                        )
+                )
+                code, state_handle = -1, None
+            if code == 2:
+                outcome.errors.append(
+                    EngineError(
+                        uscc,
+                        None,
+                        f"主体 {uscc} 的事实 id 重复",
+                        f"duplicate fact id for entity {uscc}",
                     )
-                    code, state_handle = -1, None
-                if code == 2:
-                    outcome.errors.append(
-                        EngineError(
-                            uscc,
-                            None,
-                            f"主体 {uscc} 的事实 id 重复",
-                            f"duplicate fact id for entity {uscc}",
-                        )
-                    )
-                elif state_handle is not None:
-                    self._run_actions(uscc, state_handle, outcome)
+                )
+            elif state_handle is not None:
+                self._run_actions(uscc, state_handle, outcome)
+                if self._ran:  # only an action can leave an exception in the state
                     self._check_state(uscc, sid, outcome)
         finally:
             # The session may not exist if nothing was asserted.
