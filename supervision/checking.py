@@ -5,6 +5,17 @@
 - **Facts** per entity come from the entity row and its compliance records, loaded in
   chunks of entities with Core selects, derived by ``supervision.facts`` as of the
   run's as-of date and evaluated by ``RuleEngine`` (one Host per process).
+- **Stored facts.** Each derivation is stored as a fact template (``entity_facts``,
+  ``supervision.fact_templates``): the JSON the engine is given, with slots for the day
+  counters. A later run evaluates an entity from its template, without reading its
+  records or deriving, when the template was made with the same facts version and
+  calendar (``facts_key``), covers the run's as-of day (``valid_from`` ≤ as-of <
+  ``valid_until``) and the entity is not *stale*: its row did not change and it
+  received no record since the last completed run started. Every completed run
+  derives (and stores anew) every stale entity it checks, and a full or incremental
+  run checks every stale one, so a stored template is never older than its rows.
+  Results are the same either way (tests compare with runs whose templates were
+  deleted). An entity that can no longer be templated or derived loses its template.
 - **Incremental by default.** After a completed run with the same pack digest and an
   as-of date not earlier than this one, only these entities are checked: entities whose
   row changed (``Entity.updated_at``) or that received a record (``received_at``) since
@@ -34,8 +45,13 @@
   entity is due again at the next run; the run goes on.
 - **Workers.** ``workers > 1`` spreads chunks of entities over that many spawned
   processes; each builds its own ``RuleEngine`` from the pickled pack and reads its
-  chunks through its own database connection. All writes happen in the parent, in one
-  transaction per run: a crash leaves no trace of the run.
+  chunks through its own database connection. A chunk is evaluated *and compared*
+  with its entities' live findings where it is read (``ChunkOutcome``: findings to
+  open, keep, update or resolve, states and templates to write); its entities belong
+  to no other chunk, so the parent's earlier writes cannot change that comparison.
+  All writes happen in the parent, in one transaction per run: a crash leaves no
+  trace of the run. A full run writes an entity's check state only when its next due
+  day changed (the run row records that it covered everyone).
 
 ``dry_run`` evaluates another pack on the same records and reports, per rule, findings
 new / gone / unchanged against the open ones, writing nothing.
@@ -54,17 +70,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, exists, func, select, text, union, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    text,
+    union,
+    update,
+)
 
 from supervision import clock
-from supervision.db import Database
+from supervision.db import Database, upsert_insert
 from supervision.errors import SupervisionError
-from supervision.facts import Fact, derive_facts, next_due_from_facts
+from supervision.fact_templates import FactTemplate, facts_key, row_dates
+from supervision.facts import derive, next_due_from_facts
 from supervision.models import CheckRun, ComplianceRecord, Entity
 from supervision.models.findings import (
     SEVERITY_RANK,
     EntityCheckState,
+    EntityFacts,
     FindingStatus,
 )
 from supervision.models.findings import (
@@ -100,6 +128,7 @@ _R: Table = ComplianceRecord.__table__  # type: ignore[attr-defined]
 _F: Table = FindingRow.__table__  # type: ignore[attr-defined]
 _S: Table = EntityCheckState.__table__  # type: ignore[attr-defined]
 _RUN: Table = CheckRun.__table__  # type: ignore[attr-defined]
+_T: Table = EntityFacts.__table__  # type: ignore[attr-defined]
 
 _ENTITY_COLUMNS = (
     _E.c.uscc,
@@ -113,6 +142,17 @@ _ENTITY_COLUMNS = (
     _E.c.established_on,
 )
 _RECORD_COLUMNS = (_R.c.uscc, _R.c.record_id, _R.c.kind, _R.c.event_date, _R.c.payload)
+_TEMPLATE_COLUMNS = (
+    _T.c.uscc,
+    _T.c.facts_key,
+    _T.c.valid_from,
+    _T.c.valid_until,
+    _T.c.template,
+    _T.c.counters,
+    _T.c.due,
+    _T.c.dates,
+    _T.c.facts,
+)
 
 
 # ---------------------------------------------------------------- evaluation (runs in workers)
@@ -139,6 +179,12 @@ class EntityResult:
     findings: dict[str, RuleFinding] = field(default_factory=dict)
     #: (rule_id or None, zh, en); None means the whole entity could not be evaluated.
     errors: list[tuple[str | None, str, str]] = field(default_factory=list)
+    #: The facts template this run made for the entity (to store), if it made one.
+    template: FactTemplate | None = None
+    #: True when the facts came from a stored template (nothing was derived).
+    reused: bool = False
+    #: True when ``next_due_on`` equals the one stored for the entity.
+    due_unchanged: bool = False
 
     @property
     def entity_failed(self) -> bool:
@@ -173,14 +219,6 @@ def _date_offsets(pack: RulePack) -> tuple[int, ...]:
     return tuple(sorted(offsets))
 
 
-def _iso(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value if isinstance(value, str) else ""
-
-
 class _Evaluator:
     """One process's evaluator: a warmed-up engine plus what incremental checks need."""
 
@@ -189,10 +227,11 @@ class _Evaluator:
         self.as_of = as_of
         self.engine = RuleEngine(pack)
         self.calendar: WorkCalendar = default_calendar()
-        self.thresholds = [
-            (offset, (as_of - dt.timedelta(days=offset)).isoformat())
-            for offset in _date_offsets(pack)
-        ]
+        self.key = facts_key(self.calendar)
+        self.offsets = _date_offsets(pack)
+        self.as_of_ordinal = as_of.toordinal()
+        # Only dates later than this can still cross a threshold (d + offset > as_of).
+        self.window_start = (as_of - dt.timedelta(days=self.offsets[-1])).isoformat()
         self.departments = {r.id: r.department for r in pack.rules}
         days: list[dt.date] = []
         for rule in pack.rules:
@@ -205,50 +244,70 @@ class _Evaluator:
     def close(self) -> None:
         self.engine.close()
 
-    def next_check_on(
-        self, entity: dict[str, Any], records: list[dict[str, Any]], facts: list[Fact]
-    ) -> dt.date | None:
-        """The earliest day after as-of on which this entity's findings could change
-        (``facts``: the entity's facts as of the run's as-of date)."""
-        as_of = self.as_of
-        best = next_due_from_facts(facts, as_of)
-        if self.pack_due is not None and (best is None or self.pack_due < best):
-            best = self.pack_due
-        # Every date the entity's rows hold, as ISO text (which sorts like the dates).
-        days = {_iso(entity.get("abnormal_since")), _iso(entity.get("established_on"))}
-        for record in records:
-            days.add(_iso(record.get("event_date")))
-            payload = record.get("payload")
-            if isinstance(payload, dict):
-                for value in payload.values():
-                    if type(value) is str and len(value) == 10 and value[4] == "-":
-                        days.add(value)
-        days.discard("")
-        ordered = sorted(days)
-        for offset, threshold in self.thresholds:
-            # The first date d with d + offset > as_of, i.e. d > as_of - offset.
-            i = bisect.bisect_right(ordered, threshold)
-            if i < len(ordered):
-                try:
-                    candidate = dt.date.fromisoformat(ordered[i]) + dt.timedelta(days=offset)
-                except ValueError:
-                    continue
-                if best is None or candidate < best:
-                    best = candidate
-        return best
+    def next_check_on(self, due: dt.date | None, dates: Sequence[str]) -> dt.date | None:
+        """The earliest day after as-of on which this entity's findings could change:
+        ``due`` (the next statutory due day), the pack's next change, or a day on which
+        one of the rows' ``dates`` (sorted ISO text) crosses a threshold of the pack."""
+        best = due.toordinal() if due is not None else None
+        if self.pack_due is not None and (best is None or self.pack_due.toordinal() < best):
+            best = self.pack_due.toordinal()
+        offsets, as_of = self.offsets, self.as_of_ordinal
+        for text_ in dates[bisect.bisect_right(dates, self.window_start) :]:
+            try:
+                day = dt.date.fromisoformat(text_).toordinal()
+            except ValueError:
+                continue
+            # The smallest offset that takes this date past as-of.
+            i = bisect.bisect_right(offsets, as_of - day)
+            if i < len(offsets) and (best is None or day + offsets[i] < best):
+                best = day + offsets[i]
+        return dt.date.fromordinal(best) if best is not None else None
 
     def evaluate(self, entity: dict[str, Any], records: list[dict[str, Any]]) -> EntityResult:
+        """Derive an entity's facts from its rows, make their template and evaluate it."""
         uscc = str(entity["uscc"])
         result = EntityResult(uscc)
         try:
-            facts = derive_facts(entity, records, self.as_of, calendar=self.calendar)
-            result.next_due_on = self.next_check_on(entity, records, facts)
+            derivation = derive(entity, records, self.as_of, calendar=self.calendar)
+            dates = row_dates(entity, records)
+            template = FactTemplate.build(derivation, self.key, dates)
+            if template is None:  # not templatable: evaluate the plain facts
+                facts = derivation.on()
+                result.facts = len(facts)
+                result.next_due_on = self.next_check_on(
+                    next_due_from_facts(facts, self.as_of), dates
+                )
+                return self._record(result, self.engine.evaluate(uscc, facts, as_of=self.as_of))
         except SupervisionError as exc:
-            result.errors.append((None, exc.zh, exc.en))
-            result.next_due_on = self.as_of  # try again at the next run
-            return result
-        result.facts = len(facts)
-        outcome = self.engine.evaluate(uscc, facts, as_of=self.as_of)
+            return self._failed(result, exc)
+        result.template = template
+        return self.evaluate_template(uscc, template, result)
+
+    def evaluate_template(
+        self, uscc: str, template: FactTemplate, result: EntityResult | None = None
+    ) -> EntityResult:
+        """Evaluate an entity from its facts template (which covers the as-of day)."""
+        if result is None:
+            result = EntityResult(uscc, reused=True)
+        as_of, calendar = self.as_of, self.calendar
+        result.facts = template.count
+        dates = template.dates.split(",") if template.dates else []
+        result.next_due_on = self.next_check_on(template.next_due(as_of), dates)
+        try:
+            outcome = self.engine.evaluate_payload(
+                uscc, lambda sid: template.render(as_of, sid, calendar), as_of=as_of
+            )
+        except SupervisionError as exc:
+            return self._failed(result, exc)
+        return self._record(result, outcome)
+
+    def _failed(self, result: EntityResult, exc: SupervisionError) -> EntityResult:
+        result.errors.append((None, exc.zh, exc.en))
+        result.next_due_on = self.as_of  # try again at the next run
+        result.template = None
+        return result
+
+    def _record(self, result: EntityResult, outcome: Any) -> EntityResult:
         for error in outcome.errors:
             result.errors.append((error.rule_id, error.zh, error.en))
         if outcome.errors:
@@ -276,31 +335,180 @@ class _Evaluator:
             )
         return result
 
+    def _stored(
+        self, conn: Connection, where: Any, stale: frozenset[str]
+    ) -> dict[str, tuple[FactTemplate, Any]]:
+        """The stored templates of a chunk that this run may use, each with the
+        entity's stored next due day (``_NO_STATE`` when it has no state row)."""
+        usable: dict[str, tuple[FactTemplate, Any]] = {}
+        key, as_of = self.key, self.as_of
+        query = (
+            select(*_TEMPLATE_COLUMNS, _S.c.uscc.is_not(None), _S.c.next_due_on)
+            .outerjoin(_S, _S.c.uscc == _T.c.uscc)
+            .where(where)
+        )
+        for row in conn.execute(query).fetchall():
+            (uscc, row_key, valid_from, valid_until, text_, counters, due, dates, count) = row[:9]
+            if row_key != key or uscc in stale:
+                continue
+            if valid_from > as_of or (valid_until is not None and as_of >= valid_until):
+                continue
+            template = FactTemplate(
+                row_key, valid_from, valid_until, text_, counters, due, dates, count
+            )
+            usable[uscc] = (template, row[10] if row[9] else _NO_STATE)
+        return usable
+
     def check_chunk(
-        self, conn: Connection, chunk: Sequence[str], contiguous: bool
+        self,
+        conn: Connection,
+        chunk: Sequence[str],
+        contiguous: bool,
+        stale: frozenset[str] | None,
+        full: bool,
+    ) -> ChunkOutcome:
+        """Evaluate one chunk of entities (sorted usccs) and compare the results with
+        their live findings (``_compare``).
+
+        ``stale``: entities whose rows changed since stored templates were made (None:
+        no stored template may be used). The others are evaluated from their stored
+        template when it covers the as-of day; the rest are read and derived.
+        """
+        results = self.evaluate_chunk(conn, chunk, contiguous, stale)
+        if not results:
+            return ChunkOutcome()
+        live = _live_findings(conn, [r.uscc for r in results], contiguous)
+        return _compare(results, live, full=full)
+
+    def evaluate_chunk(
+        self,
+        conn: Connection,
+        chunk: Sequence[str],
+        contiguous: bool,
+        stale: frozenset[str] | None,
     ) -> list[EntityResult]:
-        """Load and evaluate one chunk of entities (sorted usccs)."""
-        if contiguous:
-            where_e = _E.c.uscc.between(chunk[0], chunk[-1])
-            where_r = _R.c.uscc.between(chunk[0], chunk[-1])
-        else:
-            where_e = _E.c.uscc.in_(chunk)
-            where_r = _R.c.uscc.in_(chunk)
-        wanted = set(chunk)
-        entity_keys = [c.name for c in _ENTITY_COLUMNS]
-        entities = [
-            dict(zip(entity_keys, row, strict=True))
-            for row in conn.execute(select(*_ENTITY_COLUMNS).where(where_e).order_by(_E.c.uscc))
-        ]
-        record_keys = [c.name for c in _RECORD_COLUMNS]
+        """The results of one chunk (see ``check_chunk``)."""
+        where_t = _T.c.uscc.between(chunk[0], chunk[-1]) if contiguous else _T.c.uscc.in_(chunk)
+        stored = self._stored(conn, where_t, stale) if stale is not None else {}
+        need = [u for u in chunk if u not in stored]
+        entities: dict[str, dict[str, Any]] = {}
         records: dict[str, list[dict[str, Any]]] = {}
-        for row in conn.execute(select(*_RECORD_COLUMNS).where(where_r)):
-            records.setdefault(row[0], []).append(dict(zip(record_keys, row, strict=True)))
-        return [
-            self.evaluate(entity, records.get(entity["uscc"], []))
-            for entity in entities
-            if entity["uscc"] in wanted
-        ]
+        if need:
+            if contiguous and len(need) * 2 > len(chunk):
+                where_e = _E.c.uscc.between(chunk[0], chunk[-1])
+                where_r = _R.c.uscc.between(chunk[0], chunk[-1])
+            else:
+                where_e = _E.c.uscc.in_(need)
+                where_r = _R.c.uscc.in_(need)
+            entity_keys = [c.name for c in _ENTITY_COLUMNS]
+            for row in conn.execute(select(*_ENTITY_COLUMNS).where(where_e)):
+                entities[row[0]] = dict(zip(entity_keys, row, strict=True))
+            record_keys = [c.name for c in _RECORD_COLUMNS]
+            for rec in conn.execute(select(*_RECORD_COLUMNS).where(where_r)):
+                records.setdefault(rec[0], []).append(dict(zip(record_keys, rec, strict=True)))
+        results = []
+        for uscc in chunk:
+            found = stored.get(uscc)
+            if found is not None:
+                result = self.evaluate_template(uscc, found[0])
+                result.due_unchanged = result.next_due_on == found[1]
+                results.append(result)
+            else:
+                entity = entities.get(uscc)
+                if entity is not None:
+                    results.append(self.evaluate(entity, records.get(uscc, [])))
+        return results
+
+
+@dataclass
+class ChunkOutcome:
+    """What one chunk's check means for the database, worked out where it was
+    evaluated (a worker process, or the run's own) so that the writing process only
+    executes it: small to send, nothing to compare."""
+
+    entities: int = 0
+    facts: int = 0
+    reused: int = 0
+    #: (uscc, rule_id or None, zh, en), every error of the chunk.
+    errors: list[tuple[str, str | None, str, str]] = field(default_factory=list)
+    #: Findings to open: (uscc, what the rule found).
+    new: list[tuple[str, RuleFinding]] = field(default_factory=list)
+    #: Open findings seen again as they are: (finding id, rule id).
+    same: list[tuple[int, str]] = field(default_factory=list)
+    #: Open findings whose fact ids or rule version changed: (finding id, new content).
+    changed: list[tuple[int, RuleFinding]] = field(default_factory=list)
+    #: Open findings whose rule no longer fires: (finding id, rule id).
+    gone: list[tuple[int, str]] = field(default_factory=list)
+    #: Check states to write: (uscc, next due day).
+    states: list[tuple[str, dt.date | None]] = field(default_factory=list)
+    #: Fact templates made by this run (to store) and entities whose stored one is stale.
+    templates: list[tuple[str, FactTemplate]] = field(default_factory=list)
+    drops: list[str] = field(default_factory=list)
+
+
+def _compare(
+    results: list[EntityResult], live: dict[str, list[Any]], *, full: bool
+) -> ChunkOutcome:
+    """A chunk's results against the entities' live (open or decided) findings.
+
+    Per entity and rule: a firing with no open finding is ``new``; an open finding
+    whose rule does not fire is ``gone``; otherwise ``same`` or ``changed``. A firing
+    whose facts a decision already covered counts as not firing (the decision stands).
+    Entities that failed, and rules that failed for an entity, are left as they are.
+    ``full``: a full run writes a check state only when the due day changed.
+    """
+    out = ChunkOutcome()
+    for result in results:
+        uscc = result.uscc
+        out.entities += 1
+        out.facts += result.facts
+        if result.reused:
+            out.reused += 1
+        elif result.template is not None:
+            out.templates.append((uscc, result.template))
+        else:
+            out.drops.append(uscc)  # derived without a template: drop a stale one
+        for rule_id, zh, en in result.errors:
+            out.errors.append((uscc, rule_id, zh, en))
+        # A full run's coverage is its run row: only changed due days are written.
+        if not (full and result.due_unchanged):
+            out.states.append((uscc, result.next_due_on))
+        if result.entity_failed:
+            continue  # nothing is known about this entity today: leave its findings
+        rows = live.get(uscc)
+        if not result.findings and not rows:
+            continue
+        open_by_rule: dict[str, Any] = {}
+        decided: list[Any] = []
+        for row in rows or ():
+            if row.status == FindingStatus.OPEN:
+                open_by_rule[row.rule_id] = row
+            else:
+                decided.append(row)
+        skip = result.failed_rules
+        for rule_id in sorted(set(result.findings) | set(open_by_rule)):
+            if rule_id in skip:
+                continue
+            found = result.findings.get(rule_id)
+            if found is not None and _covered_by_decision(found, decided):
+                found = None  # a decision already covers these facts
+            current = open_by_rule.get(rule_id)
+            if found is None:
+                if current is not None:
+                    out.gone.append((current.id, rule_id))
+            elif current is None:
+                out.new.append((uscc, found))
+            elif (
+                list(current.fact_ids or []) == list(found.fact_ids)
+                and current.rule_version == found.rule_version
+            ):
+                out.same.append((current.id, rule_id))
+            else:
+                out.changed.append((current.id, found))
+    return out
+
+
+_NO_STATE = object()  # an entity without a check state row (never equal to a due day)
 
 
 # Worker-process globals (spawned processes: one evaluator and one database each).
@@ -312,11 +520,11 @@ def _init_worker(url: str, pack: RulePack, as_of: dt.date) -> None:
     _worker = (_Evaluator(pack, as_of), Database(url, migrate=False))
 
 
-def _work(job: tuple[list[str], bool]) -> list[EntityResult]:
+def _work(job: tuple[list[str], bool, frozenset[str] | None, bool]) -> ChunkOutcome:
     assert _worker is not None
     evaluator, database = _worker
     with database.engine.connect() as conn:
-        return evaluator.check_chunk(conn, job[0], job[1])
+        return evaluator.check_chunk(conn, *job)
 
 
 def _chunks(usccs: list[str], size: int) -> Iterator[list[str]]:
@@ -333,15 +541,27 @@ def _evaluate_all(
     *,
     contiguous: bool,
     workers: int,
+    stale: frozenset[str] | None,
+    full: bool,
     chunk_size: int = CHUNK,
-) -> Iterator[list[EntityResult]]:
-    """Results chunk by chunk, in the order of ``usccs`` (sorted)."""
-    jobs = ((chunk, contiguous) for chunk in _chunks(usccs, chunk_size))
+) -> Iterator[ChunkOutcome]:
+    """Outcomes chunk by chunk, in the order of ``usccs`` (sorted); ``stale`` and
+    ``full`` as in ``_Evaluator.check_chunk`` (each job carries the part of ``stale``
+    in its chunk)."""
+
+    def part(chunk: list[str]) -> frozenset[str] | None:
+        if stale is None:
+            return None
+        if not stale:
+            return stale
+        return frozenset(u for u in chunk if u in stale)
+
+    jobs = ((chunk, contiguous, part(chunk), full) for chunk in _chunks(usccs, chunk_size))
     if workers <= 1 or len(usccs) <= chunk_size:
         evaluator = _Evaluator(pack, as_of)
         try:
-            for chunk, dense in jobs:
-                yield evaluator.check_chunk(conn, chunk, dense)
+            for job in jobs:
+                yield evaluator.check_chunk(conn, *job)
         finally:
             evaluator.close()
         return
@@ -361,15 +581,26 @@ def _all_usccs(conn: Connection) -> list[str]:
     return list(conn.execute(select(_E.c.uscc).order_by(_E.c.uscc)).scalars())
 
 
-def _changed_usccs(conn: Connection, since: dt.datetime, as_of: dt.date) -> list[str]:
-    never_checked = select(_E.c.uscc).where(~exists().where(_S.c.uscc == _E.c.uscc))
+def _changed_since(conn: Connection, since: dt.datetime) -> frozenset[str]:
+    """Entities whose row changed or that received a record since ``since``."""
     query = union(
         select(_E.c.uscc).where(_E.c.updated_at >= since),
         select(_R.c.uscc).where(_R.c.received_at >= since),
-        select(_S.c.uscc).where(_S.c.next_due_on <= as_of),
-        never_checked,
     )
-    return sorted(set(conn.execute(query).scalars()))
+    return frozenset(conn.execute(query).scalars())
+
+
+def _stale(conn: Connection, last: Any) -> frozenset[str] | None:
+    """Entities whose stored facts templates must not be used (see ``run_check``);
+    None when none may be (no completed run yet)."""
+    return None if last is None else _changed_since(conn, last.started_at)
+
+
+def _due_usccs(conn: Connection, changed: frozenset[str], as_of: dt.date) -> list[str]:
+    """What an incremental run checks: the changed entities, those due, those never checked."""
+    never_checked = select(_E.c.uscc).where(~exists().where(_S.c.uscc == _E.c.uscc))
+    query = union(select(_S.c.uscc).where(_S.c.next_due_on <= as_of), never_checked)
+    return sorted(changed | set(conn.execute(query).scalars()))
 
 
 # ---------------------------------------------------------------- writing
@@ -392,6 +623,8 @@ class CheckSummary:
     error_count: int = 0
     seconds: float = 0.0
     reason: str = ""
+    #: Entities evaluated from their stored facts template (nothing read or derived).
+    reused: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -411,14 +644,20 @@ class CheckSummary:
             },
             "error_count": self.error_count,
             "errors": self.errors,
+            "facts_reused": self.reused,
             "seconds": round(self.seconds, 3),
         }
 
 
-def _live_findings(conn: Connection, usccs: Sequence[str]) -> dict[str, list[Any]]:
+def _live_findings(
+    conn: Connection, usccs: Sequence[str], contiguous: bool = False
+) -> dict[str, list[Any]]:
+    """Open and decided findings of these entities (sorted usccs; ``contiguous``: every
+    entity between the first and the last)."""
+    where = _F.c.uscc.between(usccs[0], usccs[-1]) if contiguous else _F.c.uscc.in_(usccs)
     rows = conn.execute(
         select(_F.c.id, _F.c.uscc, _F.c.rule_id, _F.c.rule_version, _F.c.status, _F.c.fact_ids)
-        .where(_F.c.uscc.in_(usccs))
+        .where(where)
         .where(_F.c.status != FindingStatus.RESOLVED)
     )
     live: dict[str, list[Any]] = {}
@@ -427,19 +666,14 @@ def _live_findings(conn: Connection, usccs: Sequence[str]) -> dict[str, list[Any
     return live
 
 
-def _upsert_state(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows keyed by ``uscc``, replacing every other column of existing ones."""
     if not rows:
         return
-    dialect = conn.dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert_fn(_S)
+    stmt = upsert_insert(table, conn.dialect.name)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[_S.c.uscc],
-        set_={
-            "next_due_on": stmt.excluded.next_due_on,
-            "last_run_id": stmt.excluded.last_run_id,
-            "checked_as_of": stmt.excluded.checked_as_of,
-        },
+        index_elements=[table.c.uscc],
+        set_={name: stmt.excluded[name] for name in rows[0] if name != "uscc"},
     )
     conn.execute(stmt, rows)
 
@@ -457,7 +691,7 @@ def _covered_by_decision(found: RuleFinding, decided: Sequence[Any]) -> bool:
 
 
 class _Writer:
-    """Applies chunk results to the finding table inside the run's transaction."""
+    """Executes chunk outcomes inside the run's transaction and keeps the tally."""
 
     def __init__(self, conn: Connection, summary: CheckSummary, now: dt.datetime) -> None:
         self.conn = conn
@@ -465,67 +699,24 @@ class _Writer:
         self.now = now
         self.run_id = summary.run_id
 
-    def apply(self, results: list[EntityResult]) -> None:
+    def apply(self, out: ChunkOutcome) -> None:
         s = self.summary
-        live = _live_findings(self.conn, [r.uscc for r in results])
-        inserts: list[dict[str, Any]] = []
-        touches: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        resolves: list[dict[str, Any]] = []
-        states: list[dict[str, Any]] = []
-        for result in results:
-            s.entities_checked += 1
-            s.facts += result.facts
-            for rule_id, zh, en in result.errors:
-                s.error_count += 1
-                if len(s.errors) < MAX_STORED_ERRORS:
-                    s.errors.append({"uscc": result.uscc, "rule_id": rule_id, "zh": zh, "en": en})
-            states.append(
-                {
-                    "uscc": result.uscc,
-                    "next_due_on": result.next_due_on,
-                    "last_run_id": self.run_id,
-                    "checked_as_of": s.as_of,
-                }
-            )
-            if result.entity_failed:
-                continue  # nothing is known about this entity today: leave its findings
-            skip = result.failed_rules
-            open_by_rule: dict[str, Any] = {}
-            decided: dict[str, list[Any]] = {}
-            for row in live.get(result.uscc, []):
-                if row.status == FindingStatus.OPEN:
-                    open_by_rule[row.rule_id] = row
-                else:
-                    decided.setdefault(row.rule_id, []).append(row)
-            for rule_id in sorted(set(result.findings) | set(open_by_rule)):
-                if rule_id in skip:
-                    continue
-                found = result.findings.get(rule_id)
-                if found is not None and _covered_by_decision(found, decided.get(rule_id, [])):
-                    found = None  # a decision already covers these facts
-                current = open_by_rule.get(rule_id)
-                if found is None:
-                    if current is not None:
-                        resolves.append({"fid": current.id})
-                elif current is None:
-                    inserts.append(self._new_row(result.uscc, found))
-                elif (
-                    list(current.fact_ids or []) == list(found.fact_ids)
-                    and current.rule_version == found.rule_version
-                ):
-                    touches.append({"fid": current.id})
-                else:
-                    updates.append({"fid": current.id, **self._changing(found)})
-        conn = self.conn
-        if inserts:
-            conn.execute(_F.insert(), inserts)
-        if touches:
+        s.entities_checked += out.entities
+        s.facts += out.facts
+        s.reused += out.reused
+        for uscc, rule_id, zh, en in out.errors:
+            s.error_count += 1
+            if len(s.errors) < MAX_STORED_ERRORS:
+                s.errors.append({"uscc": uscc, "rule_id": rule_id, "zh": zh, "en": en})
+        conn, run_id = self.conn, self.run_id
+        if out.new:
+            conn.execute(_F.insert(), [self._new_row(uscc, found) for uscc, found in out.new])
+        if out.same:
             conn.execute(
-                update(_F).where(_F.c.id == bindparam("fid")).values(last_run_id=self.run_id),
-                touches,
+                update(_F).where(_F.c.id == bindparam("fid")).values(last_run_id=run_id),
+                [{"fid": fid} for fid, _ in out.same],
             )
-        if updates:
+        if out.changed:
             conn.execute(
                 update(_F)
                 .where(_F.c.id == bindparam("fid"))
@@ -537,27 +728,51 @@ class _Writer:
                     department=bindparam("department"),
                     fact_ids=bindparam("fact_ids", type_=_F.c.fact_ids.type),
                     matched=bindparam("matched", type_=_F.c.matched.type),
-                    last_run_id=self.run_id,
+                    last_run_id=run_id,
                 ),
-                updates,
+                [{"fid": fid, **self._changing(found)} for fid, found in out.changed],
             )
-        if resolves:
+        if out.gone:
             conn.execute(
                 update(_F)
                 .where(_F.c.id == bindparam("fid"))
                 .values(
                     status=FindingStatus.RESOLVED,
-                    resolved_run_id=self.run_id,
-                    last_run_id=self.run_id,
+                    resolved_run_id=run_id,
+                    last_run_id=run_id,
                     closed_at=self.now,
                 ),
-                resolves,
+                [{"fid": fid} for fid, _ in out.gone],
             )
-        _upsert_state(conn, states)
-        s.new += len(inserts)
-        s.unchanged += len(touches)
-        s.updated += len(updates)
-        s.resolved += len(resolves)
+        _upsert(
+            conn,
+            _S,
+            [
+                {"uscc": uscc, "next_due_on": due, "last_run_id": run_id, "checked_as_of": s.as_of}
+                for uscc, due in out.states
+            ],
+        )
+        _upsert(conn, _T, [self._template_row(uscc, t) for uscc, t in out.templates])
+        if out.drops:
+            conn.execute(delete(_T).where(_T.c.uscc.in_(out.drops)))
+        s.new += len(out.new)
+        s.unchanged += len(out.same)
+        s.updated += len(out.changed)
+        s.resolved += len(out.gone)
+
+    def _template_row(self, uscc: str, template: FactTemplate) -> dict[str, Any]:
+        return {
+            "uscc": uscc,
+            "facts_key": template.key,
+            "valid_from": template.valid_from,
+            "valid_until": template.valid_until,
+            "template": template.text,
+            "counters": template.counters,
+            "due": template.due,
+            "dates": template.dates,
+            "facts": template.count,
+            "run_id": self.run_id,
+        }
 
     @staticmethod
     def _changing(found: RuleFinding) -> dict[str, Any]:
@@ -659,11 +874,16 @@ def run_check(
             workers=workers,
             reason=reason,
         )
-        usccs = _all_usccs(conn) if mode == "full" else _changed_usccs(conn, last.started_at, day)
+        stale = _stale(conn, last)
+        if mode == "full":
+            usccs = _all_usccs(conn)
+        else:
+            assert stale is not None
+            usccs = _due_usccs(conn, stale, day)
         if on_total is not None:
             on_total(len(usccs))
         writer = _Writer(conn, summary, started)
-        for results in _evaluate_all(
+        for outcome in _evaluate_all(
             db,
             conn,
             the_pack,
@@ -671,11 +891,13 @@ def run_check(
             usccs,
             contiguous=mode == "full",
             workers=workers,
+            stale=stale,
+            full=mode == "full",
             chunk_size=chunk_size,
         ):
-            writer.apply(results)
+            writer.apply(outcome)
             if advance is not None:
-                advance(len(results))
+                advance(outcome.entities)
         summary.seconds = time.perf_counter() - t0
         conn.execute(
             update(_RUN)
@@ -752,7 +974,7 @@ def dry_run(
             usccs = _all_usccs(conn)
             if on_total is not None:
                 on_total(len(usccs))
-            for results in _evaluate_all(
+            for out in _evaluate_all(
                 db,
                 conn,
                 the_pack,
@@ -760,39 +982,26 @@ def dry_run(
                 usccs,
                 contiguous=True,
                 workers=workers,
+                stale=_stale(conn, _last_run(conn)),
+                full=True,
                 chunk_size=chunk_size,
             ):
-                live = _live_findings(conn, [r.uscc for r in results])
-                for result in results:
-                    report.entities_checked += 1
-                    report.facts += result.facts
-                    for rule_id, zh, en in result.errors:
-                        report.error_count += 1
-                        if len(report.errors) < MAX_STORED_ERRORS:
-                            report.errors.append(
-                                {"uscc": result.uscc, "rule_id": rule_id, "zh": zh, "en": en}
-                            )
-                    if result.entity_failed:
-                        continue
-                    rows = live.get(result.uscc, [])
-                    open_rules = {r.rule_id for r in rows if r.status == FindingStatus.OPEN}
-                    decided = [r for r in rows if r.status in FindingStatus.DECIDED]
-                    firing = {
-                        rule_id
-                        for rule_id, found in result.findings.items()
-                        if not _covered_by_decision(found, decided)
-                    }
-                    for rule_id in firing | open_rules:
-                        if rule_id in result.failed_rules:
-                            continue
-                        if rule_id not in open_rules:
-                            report.count(rule_id, "new")
-                        elif rule_id not in firing:
-                            report.count(rule_id, "gone")
-                        else:
-                            report.count(rule_id, "unchanged")
+                report.entities_checked += out.entities
+                report.facts += out.facts
+                for uscc, rule_id, zh, en in out.errors:
+                    report.error_count += 1
+                    if len(report.errors) < MAX_STORED_ERRORS:
+                        report.errors.append({"uscc": uscc, "rule_id": rule_id, "zh": zh, "en": en})
+                for _uscc, found in out.new:
+                    report.count(found.rule_id, "new")
+                for _fid, rule_id in out.gone:
+                    report.count(rule_id, "gone")
+                for _fid, rule_id in out.same:
+                    report.count(rule_id, "unchanged")
+                for _fid, found in out.changed:
+                    report.count(found.rule_id, "unchanged")
                 if advance is not None:
-                    advance(len(results))
+                    advance(out.entities)
         finally:
             conn.rollback()
     return report

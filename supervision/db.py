@@ -17,7 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
@@ -29,7 +30,15 @@ ENV_VAR = "SUPERVISION_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration's revision. If it lags behind a new migration, start-up only
 #: gets slower (Alembic is consulted every time); tests/test_db.py catches that.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
+
+
+def upsert_insert(table: Table, dialect: str) -> Any:
+    """``INSERT`` for ``table`` with ``on_conflict_do_update`` / ``_do_nothing``: the
+    PostgreSQL construct on PostgreSQL, SQLite's otherwise (both spell it the same)."""
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def database_url(explicit: str | None = None) -> str:

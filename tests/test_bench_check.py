@@ -21,9 +21,13 @@ def test_bench_check_tiny(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert re.search(r"bare loop\s+: \d+ facts of 300 entities posted in [\d.]+ s", out), out
-    assert re.search(r"check --full -w1: \d+ facts in [\d.]+ s = [\d,]+ facts/s", out), out
-    assert re.search(r"check --full -w2: \d+ facts in [\d.]+ s = [\d,]+ facts/s", out), out
+    for workers in (1, 2):
+        first = re.search(rf"check --full -w{workers} first : (\d+) facts .* reused 0,", out)
+        steady = re.search(rf"check --full -w{workers} steady: (\d+) facts .* reused 300,", out)
+        assert first and steady, out
+        assert first.group(1) == steady.group(1)
     assert re.search(r"incremental\s+: 3 entities changed, \d+ checked", out), out
     for label in ("1 worker / bare", "2 workers / bare", "incremental / full"):
         assert re.search(re.escape(label) + r".*: [\d.]+ \(goal", out), out
+    assert re.search(r"first runs .*: 1 worker / bare [\d.]+, 2 workers / bare [\d.]+", out), out
     assert not list(tmp_path.rglob("*.db"))  # cleaned up

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from test_check_support import (
     AS_OF,
     EXPECTED,
@@ -26,15 +26,18 @@ from test_check_support import (
 from supervision import checking
 from supervision.checking import dry_run, run_check
 from supervision.db import Database
-from supervision.facts import derive_facts
+from supervision.fact_templates import row_dates
+from supervision.facts import derive_facts, next_due_from_facts
 from supervision.models import CheckRun
-from supervision.models.findings import EntityCheckState, Finding
+from supervision.models.findings import EntityCheckState, EntityFacts, Finding
 from supervision.rules.engine import EngineError, EntityOutcome, RuleEngine
 from supervision.rules.pack import default_rules_dir, load_pack
+from supervision.workdays import WorkCalendar, set_default_calendar
 
 _F = Finding.__table__  # type: ignore[attr-defined]
 _RUN = CheckRun.__table__  # type: ignore[attr-defined]
 _S = EntityCheckState.__table__  # type: ignore[attr-defined]
+_T = EntityFacts.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -172,10 +175,11 @@ def test_engine_error_is_recorded_and_the_run_goes_on(
 ) -> None:
     run_check(db, as_of=AS_OF)
     broken_entity, broken_rule = loaded["licence"], "samr.rectification-overdue"
-    original = RuleEngine.evaluate
+    original = RuleEngine._assert
 
-    def evaluate(self: RuleEngine, uscc: str, facts: Any, **kw: Any) -> EntityOutcome:
-        outcome = original(self, uscc, facts, **kw)
+    def evaluate(self: RuleEngine, outcome: EntityOutcome, *args: Any) -> EntityOutcome:
+        outcome = original(self, outcome, *args)
+        uscc = outcome.uscc
         if uscc == broken_entity:
             outcome.errors.append(EngineError(uscc, None, "坏了", "broken entity"))
         if uscc == loaded["rectification"]:
@@ -183,9 +187,10 @@ def test_engine_error_is_recorded_and_the_run_goes_on(
             outcome.findings = [f for f in outcome.findings if f.rule_id != broken_rule]
         return outcome
 
-    monkeypatch.setattr(RuleEngine, "evaluate", evaluate)
+    monkeypatch.setattr(RuleEngine, "_assert", evaluate)
     summary = run_check(db, as_of=AS_OF, full=True)
     assert summary.entities_checked == len(EXPECTED)
+    assert summary.reused == len(EXPECTED)  # evaluated from the first run's templates
     assert summary.error_count == 2
     named = {(e["uscc"], e["rule_id"]) for e in summary.errors}
     assert named == {(broken_entity, None), (loaded["rectification"], broken_rule)}
@@ -199,6 +204,79 @@ def test_engine_error_is_recorded_and_the_run_goes_on(
         due = conn.execute(select(_S.c.next_due_on).where(_S.c.uscc == broken_entity)).scalar_one()
     assert {(e["uscc"], e["rule_id"]) for e in stored} == named
     assert due == AS_OF  # checked again by the next incremental run
+
+
+def _templates(db: Database) -> dict[str, tuple[int, dt.date]]:
+    with db.engine.connect() as conn:
+        return {
+            r.uscc: (r.run_id, r.valid_from)
+            for r in conn.execute(select(_T.c.uscc, _T.c.run_id, _T.c.valid_from))
+        }
+
+
+def test_stored_facts_are_reused_until_the_rows_change(
+    db: Database, loaded: dict[str, str]
+) -> None:
+    first = run_check(db, as_of=AS_OF)
+    assert first.reused == 0
+    made = _templates(db)
+    assert set(made) == set(loaded.values())
+    assert {run for run, _ in made.values()} == {first.run_id}
+
+    # A later day the templates cover: nothing is read or derived, same findings.
+    later = run_check(db, as_of=AS_OF + dt.timedelta(days=1), full=True)
+    assert later.reused == len(EXPECTED) and later.error_count == 0
+    assert _templates(db) == made
+
+    # A new record: that entity alone is derived again (and its template replaced).
+    uscc = loaded["complaints"]
+    load(db, [], [record_row("complaint", 9_001, uscc, {"received_on": "2025-07-30"})])
+    changed = run_check(db, as_of=AS_OF + dt.timedelta(days=1), full=True)
+    assert changed.reused == len(EXPECTED) - 1
+    assert _templates(db)[uscc] == (changed.run_id, AS_OF + dt.timedelta(days=1))
+
+    # A day before a template was made (a replay) is not covered by it.
+    replay = run_check(db, as_of=AS_OF, full=True)
+    assert replay.reused == len(EXPECTED) - 1
+    assert _templates(db)[uscc] == (replay.run_id, AS_OF)
+    # Throughout, the findings are those of facts derived afresh.
+    with db.engine.begin() as conn:
+        conn.execute(delete(_T))
+    kept = snapshot(db, values=True)
+    assert run_check(db, as_of=AS_OF, full=True).reused == 0
+    assert snapshot(db, values=True) == kept
+
+
+def test_stored_facts_of_another_calendar_are_not_used(
+    db: Database, loaded: dict[str, str]
+) -> None:
+    run_check(db, as_of=AS_OF)
+    try:
+        set_default_calendar(WorkCalendar(holidays=[dt.date(2025, 8, 4)]))
+        other = run_check(db, as_of=AS_OF, full=True)
+    finally:
+        set_default_calendar(None)
+    assert other.reused == 0
+    again = run_check(db, as_of=AS_OF, full=True)
+    assert again.reused == 0  # the templates were made with the other calendar
+    assert run_check(db, as_of=AS_OF, full=True).reused == len(EXPECTED)
+
+
+def test_an_entity_that_cannot_be_derived_keeps_no_template(
+    db: Database, loaded: dict[str, str]
+) -> None:
+    late = dt.date(2026, 12, 28)
+    run_check(db, as_of=late)
+    assert len(_templates(db)) == len(EXPECTED)
+    uscc = loaded["complaints"]
+    # Information arising on 2026-12-21 is due 20 working days later, in 2027, a year
+    # the packaged calendar does not know: that entity cannot be derived any more.
+    info = {"info_type": "股权变更", "arose_on": "2026-12-21"}
+    load(db, [], [record_row("immediate_info", 9_002, uscc, info)])
+    summary = run_check(db, as_of=late, full=True)
+    assert [e["uscc"] for e in summary.errors] == [uscc]
+    assert uscc not in _templates(db)  # its template was stale: dropped
+    assert summary.reused == len(EXPECTED) - 1
 
 
 def test_a_crash_mid_run_leaves_nothing(
@@ -249,7 +327,8 @@ def test_next_check_on_covers_complaints_leaving_the_window(loaded: dict[str, st
              "payload": {"received_on": "2025-07-01"}},
         ]  # fmt: skip
         facts = derive_facts(entity, records, AS_OF)
-        due = evaluator.next_check_on(entity, records, facts)
+        due = evaluator.next_check_on(next_due_from_facts(facts, AS_OF), row_dates(entity, records))
+        assert evaluator.evaluate(entity, records).next_due_on == due
         # 2025-07-01 + 91 days is the first day the complaint is outside the 90-day window.
         assert due is not None and due <= dt.date(2025, 7, 1) + dt.timedelta(days=91)
     finally:

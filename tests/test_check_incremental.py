@@ -1,7 +1,9 @@
 """Incremental runs give the same findings as full runs (hypothesis, SQLite).
 
-Two copies of the same database receive the same random record changes and the same
-moving as-of dates; one is checked incrementally, the other in full, after every step.
+Three copies of the same database receive the same random record changes and the same
+moving as-of dates; after every step one is checked incrementally, one in full, and
+one in full after its stored facts templates are deleted (everything derived afresh):
+stored templates must never change a result.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from test_check_support import AS_OF, EXPECTED, load, province, record_row, snapshot
 
 from supervision import clock
 from supervision.checking import run_check
 from supervision.db import Database
-from supervision.models import Entity
+from supervision.models import Entity, EntityCheckState, EntityFacts
 
 _E = Entity.__table__  # type: ignore[attr-defined]
+_S = EntityCheckState.__table__  # type: ignore[attr-defined]
+_T = EntityFacts.__table__  # type: ignore[attr-defined]
 _ids = itertools.count(50_000)
 
 KINDS = ("report", "licence", "complaint", "rectification", "address", "abnormal")
@@ -108,7 +112,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]
 
 
 @settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -117,22 +121,39 @@ def test_incremental_equals_full(
     template: tuple[Path, list[str]], tmp_path: Path, steps: list[Any]
 ) -> None:
     source, usccs = template
-    paths = [tmp_path / f"{next(_ids)}-{name}.db" for name in ("inc", "full")]
+    paths = [tmp_path / f"{next(_ids)}-{name}.db" for name in ("inc", "full", "fresh")]
     for path in paths:
         shutil.copy(source, path)
-    inc, full = (Database(f"sqlite:///{p}") for p in paths)
+    inc, full, fresh = (Database(f"sqlite:///{p}") for p in paths)
+
+    def afresh(as_of: dt.date) -> None:
+        with fresh.engine.begin() as conn:
+            conn.execute(delete(_T))
+        summary = run_check(fresh, as_of=as_of, full=True)
+        assert summary.reused == 0
+
     try:
         as_of = AS_OF
         run_check(inc, as_of=as_of)
         run_check(full, as_of=as_of, full=True)
+        afresh(as_of)
         assert snapshot(inc) == snapshot(full)
         for days, changes in steps:
             as_of += dt.timedelta(days=days)
-            _apply([inc, full], usccs, as_of, changes)
+            _apply([inc, full, fresh], usccs, as_of, changes)
             incremental = run_check(inc, as_of=as_of)
             assert incremental.mode == "incremental"
             run_check(full, as_of=as_of, full=True)
+            afresh(as_of)
             assert snapshot(inc) == snapshot(full), (days, changes)
+            assert snapshot(full, values=True) == snapshot(fresh, values=True)
+            assert _due(full) == _due(fresh)
     finally:
         inc.dispose()
         full.dispose()
+        fresh.dispose()
+
+
+def _due(db: Database) -> list[tuple[str, dt.date | None]]:
+    with db.engine.connect() as conn:
+        return sorted((r[0], r[1]) for r in conn.execute(select(_S.c.uscc, _S.c.next_due_on)))

@@ -7,6 +7,7 @@ the shipped pack, built with tests/factories.py and validated by the XCreate mod
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from factories import make_entity, make_record
@@ -109,13 +110,20 @@ def province() -> tuple[dict[str, str], list[dict[str, Any]], list[dict[str, Any
     return usccs, entities, records
 
 
-def snapshot(db: Database) -> list[tuple[Any, ...]]:
-    """The findings as a comparable set: no ids, run ids or times."""
+def snapshot(db: Database, *, values: bool = False) -> list[tuple[Any, ...]]:
+    """The findings as a comparable set: no ids, run ids or times (``values``: with the
+    matched facts' values too)."""
     with db.engine.connect() as conn:
         rows = conn.execute(
-            select(_F.c.uscc, _F.c.rule_id, _F.c.rule_version, _F.c.status, _F.c.fact_ids)
+            select(
+                _F.c.uscc, _F.c.rule_id, _F.c.rule_version, _F.c.status, _F.c.fact_ids, _F.c.matched
+            )
         ).all()
-    return sorted((r.uscc, r.rule_id, r.rule_version, r.status, tuple(r.fact_ids)) for r in rows)
+    return sorted(
+        (r.uscc, r.rule_id, r.rule_version, r.status, tuple(r.fact_ids))
+        + ((json.dumps(r.matched, sort_keys=True),) if values else ())
+        for r in rows
+    )
 
 
 def dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:

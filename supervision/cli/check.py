@@ -115,6 +115,11 @@ def check_command(
     Incremental by default: only entities whose records changed since the last run,
     never checked, or whose deadlines fell due; --full checks everyone.
     --dry-run evaluates a pack (e.g. --rules DIR) and writes nothing.
+
+    \b
+    每个主体推导出的事实以模板保存，记录未变时后续运行直接复用，结果与重新推导相同。
+    Each entity's derived facts are stored as a template that later runs reuse while
+    its records do not change; the results equal those of deriving afresh.
     """
     day = _parse_day(as_of)
     pack = load_pack(rules_dir)
@@ -163,6 +168,10 @@ def check_command(
     click.echo(
         f"Check run #{summary.run_id} ({summary.mode}, {summary.reason}): as of {data['as_of']}, "
         f"{summary.entities_checked} entities, {summary.facts} facts, {data['seconds']} s"
+    )
+    click.echo(
+        f"其中 {summary.reused} 个主体的事实取自已存的事实模板（记录未变） / "
+        f"{summary.reused} entities' facts came from stored fact templates (records unchanged)"
     )
     click.echo(
         f"发现：新增 {f['new']}，不变 {f['unchanged']}，更新 {f['updated']}，已消除 {f['resolved']} / "

@@ -18,6 +18,7 @@ from supervision.models.directories import (
 from supervision.models.findings import (
     CheckRun,
     EntityCheckState,
+    EntityFacts,
     EntityMark,
     Finding,
     FindingStatus,
@@ -56,6 +57,7 @@ __all__ = [
     "Entity",
     "EntityCheckState",
     "EntityCreate",
+    "EntityFacts",
     "EntityMark",
     "EntityPublic",
     "EvidenceFile",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -111,13 +111,33 @@ class Finding(SQLModel, table=True):
 
 
 class EntityCheckState(SQLModel, table=True):
-    """Per entity: the last run that checked it and the day it falls due again."""
+    """Per entity: the day it falls due again, and the last run that changed that day
+    or checked it incrementally. A full run checks every entity but writes only the
+    rows whose due day changed (its coverage is its ``CheckRun`` row): the last run
+    that checked an entity is the later of ``last_run_id`` and the last full run."""
 
     __tablename__ = "entity_check_state"
     uscc: str = Field(primary_key=True, foreign_key="entity.uscc", max_length=18)
     next_due_on: date | None = Field(default=None, index=True)
     last_run_id: int = Field(foreign_key="check_run.id")
     checked_as_of: date
+
+
+class EntityFacts(SQLModel, table=True):
+    """Per entity: its derived facts as a template (``supervision.fact_templates``),
+    made by a check run and reused by later runs while the entity's rows do not change."""
+
+    __tablename__ = "entity_facts"
+    uscc: str = Field(primary_key=True, foreign_key="entity.uscc", max_length=18)
+    facts_key: str = Field(max_length=40)
+    valid_from: date
+    valid_until: date | None = None
+    template: str = Field(sa_column=Column(Text, nullable=False))
+    counters: str = Field(sa_column=Column(Text, nullable=False))
+    due: str = Field(sa_column=Column(Text, nullable=False))
+    dates: str = Field(sa_column=Column(Text, nullable=False))
+    facts: int
+    run_id: int = Field(foreign_key="check_run.id")
 
 
 class EntityMark(SQLModel, table=True):
