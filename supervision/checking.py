@@ -18,7 +18,8 @@
   deleted). An entity that can no longer be templated or derived loses its template.
 - **Incremental by default.** After a completed run with the same pack digest and an
   as-of date not earlier than this one, only these entities are checked: entities whose
-  row changed (``Entity.updated_at``) or that received a record (``received_at``) since
+  row changed (``Entity.updated_at``) or that got a new or changed record (``stored_at``,
+  set by the system, not the imported ``received_at``) since
   that run started; entities never checked; entities whose ``EntityCheckState.next_due_on``
   is on or before the new as-of date. ``next_due_on`` is the earliest day on which the
   entity's findings could change with no record change: ``facts.next_due_from_facts`` (statutory
@@ -585,7 +586,7 @@ def _changed_since(conn: Connection, since: dt.datetime) -> frozenset[str]:
     """Entities whose row changed or that received a record since ``since``."""
     query = union(
         select(_E.c.uscc).where(_E.c.updated_at >= since),
-        select(_R.c.uscc).where(_R.c.received_at >= since),
+        select(_R.c.uscc).where(_R.c.stored_at >= since),
     )
     return frozenset(conn.execute(query).scalars())
 

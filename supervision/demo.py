@@ -672,6 +672,7 @@ class _EntityStream:
         batch.records.append({
             "record_id": record_id, "uscc": uscc, "kind": kind, "event_date": event,
             "payload": payload, "source": _SOURCES[kind], "received_at": self._received(received_day),
+            "stored_at": self.p.stamp,
         })  # fmt: skip
         self.stats.records_by_kind[kind] += 1
 
@@ -802,6 +803,7 @@ class _EntityStream:
         append = batch.records.append
         source = _SOURCES["annual_report"]
         received = self._received
+        stored = self.p.stamp
         made = 0
         for year in range(max(2013, established.year), last_year + 1):
             opens, due = self._report_window(year)
@@ -814,7 +816,8 @@ class _EntityStream:
                 if due < as_of and rng.random() < 0.5:
                     append({"record_id": record_id, "uscc": uscc, "kind": "annual_report",
                             "event_date": None, "payload": {"year": year, "filed_on": None},
-                            "source": source, "received_at": received(min(due, as_of))})  # fmt: skip
+                            "source": source, "received_at": received(min(due, as_of)),
+                            "stored_at": stored})  # fmt: skip
                     made += 1
                 continue
             if roll > (0.88 if year >= recent else 0.9):  # late
@@ -825,7 +828,7 @@ class _EntityStream:
                 continue  # not filed yet on as_of (inside the window: nothing to flag)
             append({"record_id": record_id, "uscc": uscc, "kind": "annual_report",
                     "event_date": filed, "payload": {"year": year, "filed_on": filed.isoformat()},
-                    "source": source, "received_at": received(filed)})  # fmt: skip
+                    "source": source, "received_at": received(filed), "stored_at": stored})  # fmt: skip
             made += 1
         self.stats.records_by_kind["annual_report"] += made
 

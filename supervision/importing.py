@@ -259,6 +259,7 @@ KINDS: dict[str, Kind] = {
                 Column("received_at", ("接收时间",)),
             ),
             references=(Reference("uscc", Entity, "uscc", "检查对象", "entity"),),
+            stamp="stored_at",
             whole_row_field="payload",
         ),
     )

@@ -247,6 +247,28 @@ def test_stored_facts_are_reused_until_the_rows_change(
     assert snapshot(db, values=True) == kept
 
 
+def test_a_record_received_long_ago_but_stored_now_is_checked(
+    db: Database, loaded: dict[str, str]
+) -> None:
+    """What changed is found by when this system stored a record (``stored_at``), not by
+    the ``received_at`` an import file gives, which may be older than the last run."""
+    run_check(db, as_of=AS_OF)
+    uscc = loaded["clean"]
+    long_ago = dt.datetime(2025, 7, 20, 9, 0, tzinfo=dt.UTC)
+    load(
+        db,
+        [],
+        [
+            record_row("complaint", 9_100 + i, uscc, {"received_on": day}, received_at=long_ago)
+            for i, day in enumerate(("2025-07-02", "2025-07-11", "2025-07-19"))
+        ],
+    )
+    for full in (False, True):
+        summary = run_check(db, as_of=AS_OF, full=full)
+        assert summary.entities_checked >= 1
+        assert open_rules(db).get(uscc) == {"samr.frequent-complaints"}, full
+
+
 def test_stored_facts_of_another_calendar_are_not_used(
     db: Database, loaded: dict[str, str]
 ) -> None:

@@ -200,7 +200,7 @@ def test_samples_of_every_kind_validate_through_the_create_models() -> None:
     seen: Counter[str] = Counter()
     for row in data["records"]:
         if seen[row["kind"]] < 200 or row["payload"].get("filed_on", "x") is None:
-            _same(ComplianceRecordCreate, row)
+            _same(ComplianceRecordCreate, row, ignore=("stored_at",))
             seen[row["kind"]] += 1
     assert len(seen) == 8
     assert len({r["record_id"] for r in data["records"]}) == len(data["records"])

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
+from supervision import clock
 from supervision.models import fields as f
 from supervision.vocab import RecordKind
 
@@ -119,10 +120,17 @@ class ComplianceRecordBase(SQLModel):
 
 
 class ComplianceRecord(ComplianceRecordBase, table=True):
+    """A stored record. ``received_at`` is when the bureau received it (from the source,
+    as imported); ``stored_at`` is when this system stored or last changed the row, set
+    by the system alone: checks find what changed since their last run by it."""
+
     __tablename__ = "compliance_record"
     __table_args__ = (
         Index("ix_record_entity_kind", "uscc", "kind"),
-        Index("ix_record_received", "received_at"),
+        Index("ix_record_stored", "stored_at"),
+    )
+    stored_at: datetime = Field(
+        default_factory=clock.now, sa_column_kwargs={"default": clock.now, "onupdate": clock.now}
     )
 
 

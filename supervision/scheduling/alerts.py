@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from supervision import clock
+from supervision.db import upsert_insert
 from supervision.errors import NotFoundError
 from supervision.models.scheduling import Alert
 
@@ -112,8 +112,7 @@ def raise_alert(session: Session, kind: str, obj: str, zh: str, en: str) -> None
     """Open an alert, or refresh the open one for the same (kind, object)."""
     now = clock.now()
     key = f"{kind}:{obj}"[:250]
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_A)
+    insert = upsert_insert(_A, session.get_bind().dialect.name)
     stmt = insert.values(
         kind=kind,
         object=obj[:200],

@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from supervision import clock
-from supervision.db import Database
+from supervision.db import Database, upsert_insert
 from supervision.errors import SupervisionError
 from supervision.models.scheduling import SchedulerLease
 
@@ -95,7 +94,7 @@ def acquire(db: Database, holder: str, ttl_seconds: int) -> LeaseInfo:
 
 def _take(db: Database, holder: str, now: datetime, expires: datetime) -> bool:
     with db.engine.begin() as conn:
-        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(_L)
+        insert = upsert_insert(_L, conn.dialect.name)
         stmt = insert.values(
             name=LEASE_NAME, holder=holder, acquired_at=now, renewed_at=now, expires_at=expires
         ).on_conflict_do_update(

@@ -33,11 +33,10 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from supervision import clock
-from supervision.db import Database
+from supervision.db import Database, upsert_insert
 from supervision.models.scheduling import JobRun, RunStatus
 
 _JR: Table = JobRun.__table__  # type: ignore[attr-defined]
@@ -68,8 +67,7 @@ def period_key(fire_time: datetime, tz: tzinfo) -> str:
 
 
 def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(_JR)
+    return upsert_insert(_JR, session.get_bind().dialect.name)
 
 
 def begin_attempt(db: Database, job: str, period: str, *, holder: str = HOLDER) -> None:

@@ -1,4 +1,6 @@
-"""Derived facts kept between check runs as templates (issue 4: full-check speed).
+"""Derived facts kept between check runs as templates (issue 4: full-check speed), and
+``compliance_record.stored_at``: when this system stored a record, which checks use to
+find what changed (``received_at`` comes from the imported file and may be old).
 
 Revision ID: 0008
 Revises: 0007
@@ -35,6 +37,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("uscc"),
     )
 
+    with op.batch_alter_table("compliance_record", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("stored_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
+    # Existing rows: the best known time is when they were received.
+    op.execute("UPDATE compliance_record SET stored_at = received_at")
+    with op.batch_alter_table("compliance_record", schema=None) as batch_op:
+        batch_op.alter_column(
+            "stored_at", existing_type=sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False
+        )
+        batch_op.drop_index("ix_record_received")
+        batch_op.create_index("ix_record_stored", ["stored_at"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("compliance_record", schema=None) as batch_op:
+        batch_op.drop_index("ix_record_stored")
+        batch_op.create_index("ix_record_received", ["received_at"], unique=False)
+        batch_op.drop_column("stored_at")
     op.drop_table("entity_facts")
