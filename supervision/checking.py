@@ -296,7 +296,7 @@ class _Evaluator:
         result.next_due_on = self.next_check_on(template.next_due(as_of), dates)
         try:
             outcome = self.engine.evaluate_payload(
-                uscc, lambda sid: template.render(as_of, sid, calendar), as_of=as_of
+                uscc, lambda sid: template.render(uscc, as_of, sid, calendar), as_of=as_of
             )
         except SupervisionError as exc:
             return self._failed(result, exc)
