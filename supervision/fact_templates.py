@@ -4,7 +4,7 @@ Deriving facts (``supervision.facts.derive``) reads an entity's row and every re
 and costs as much as evaluating them. But a ``Derivation`` stays the same from its
 as-of day up to its ``valid_until`` except for its day counters, so a check stores it
 once as a *template*: the JSON the engine is given, with ``%(name)s`` slots for the
-session id, the entity's code, the as-of day and each counter. A later run whose as-of day the template
+session id, the as-of day and each counter. A later run whose as-of day the template
 covers renders it (``render``: one ``%`` formatting, no deriving, no ``json.dumps``)
 instead of reading the records again. ``checking`` decides when a template may be used
 (same facts version and calendar, records unchanged since it was made) and keeps the
@@ -36,10 +36,14 @@ __all__ = ["FactTemplate", "facts_key", "row_dates"]
 _MARK = "\\u0000"  # how json.dumps writes the NUL that brackets a slot's name
 
 
+#: Bump whenever the stored form of a template changes (slots, columns).
+TEMPLATE_FORMAT = 2
+
+
 def facts_key(calendar: WorkCalendar) -> str:
-    """What a template depends on besides the rows: the derivation's version and the
-    working-day calendar."""
-    return f"{FACTS_VERSION}:{calendar.fingerprint}"
+    """What a template depends on besides the rows: the derivation's version, the
+    template format and the working-day calendar."""
+    return f"{FACTS_VERSION}.{TEMPLATE_FORMAT}:{calendar.fingerprint}"
 
 
 def _iso(value: Any) -> str:
@@ -113,8 +117,6 @@ class FactTemplate:
         if not text.startswith('[{"id": ') or text.count('{"id": ') != len(facts):
             return None
         text = text.replace("%", "%%").replace('{"id": ', '{"sid": "%(s)s", "id": ')
-        # The entity's code recurs in every fact (id, uscc, record ids): one slot, %(u)s.
-        text = text.replace(derivation.uscc, "%(u)s")
         text = text.replace(f'"{_MARK}a{_MARK}"', '"%(a)s"')
         parts = text.split(f'"{_MARK}c{_MARK}"')
         text = "".join(part if i == 0 else f"%(c{i - 1})s{part}" for i, part in enumerate(parts))
@@ -134,11 +136,11 @@ class FactTemplate:
     def covers(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day < self.valid_until)
 
-    def render(self, uscc: str, day: dt.date, sid: str, calendar: WorkCalendar) -> str:
-        """The JSON array of entity ``uscc``'s facts for ``day`` (which the template
-        must cover), each with ``"sid": sid``. Raises ``CalendarYearUnknown`` like
-        deriving would."""
-        values: dict[str, Any] = {"u": uscc, "s": sid, "a": day.isoformat()}
+    def render(self, day: dt.date, sid: str, calendar: WorkCalendar) -> str:
+        """The JSON array of facts for ``day`` (which the template must cover), each
+        with ``"sid": sid``. Raises ``CalendarYearUnknown`` like deriving would.
+        (Every slot costs: the entity's code, in every fact, is kept as text.)"""
+        values: dict[str, Any] = {"s": sid, "a": day.isoformat()}
         if self.counters:
             ordinal = day.toordinal()
             for i, token in enumerate(self.counters.split(" ")):

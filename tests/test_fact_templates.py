@@ -111,7 +111,7 @@ def test_a_template_renders_what_deriving_on_that_day_gives(
         later = derivation.valid_until - dt.timedelta(days=1)
     assert template.covers(later) and derivation.covers(later)
     fresh = derive_facts(entity, rows, later, calendar=calendar)
-    assert json.loads(template.render(USCC, later, "s1", calendar)) == [
+    assert json.loads(template.render(later, "s1", calendar)) == [
         {**fact, "sid": "s1"} for fact in fresh
     ]
     assert derivation.on(later) == fresh
