@@ -18,12 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from supervision.console.auth import (
-    Principal,
-    authenticate,
-    record_refused_sign_in,
-    start_session,
-)
+from supervision.console.auth import Principal, sign_in
 from supervision.console.queue import queue_page
 from supervision.console.routes import (
     admin_directories,
@@ -35,7 +30,7 @@ from supervision.console.routes import (
     tasks,
     users,
 )
-from supervision.console.security import PUBLIC, SESSION_COOKIE, requires, secure_cookies
+from supervision.console.security import PUBLIC, requires, set_session_cookie
 from supervision.drawing import fairness_report
 from supervision.importing import ImportRejected
 from supervision.models.users import Role
@@ -125,32 +120,26 @@ async def api_sign_in(
     """Sign in; returns a bearer token (and sets the session cookie)."""
     app = request.app
     client = request.client.host if request.client else "unknown"
-    wait = await run_in_threadpool(app.state.throttle.retry_after, app.state.db, body.username,
-                                   client)  # fmt: skip
-    if wait:
-        await run_in_threadpool(record_refused_sign_in, app.state.db, body.username,
-                                client=client, reason="throttled")  # fmt: skip
+    result = await run_in_threadpool(
+        sign_in, app.state.db, app.state.throttle, body.username, body.password, client=client
+    )
+    if result.wait:
         return JSONResponse(
-            {"error": {"zh": f"登录失败次数过多，请 {wait} 秒后再试",
-                       "en": f"too many failed sign-ins; retry in {wait} s", "details": []}},
-            status_code=429, headers={"Retry-After": str(wait)},
+            {"error": {"zh": f"登录失败次数过多，请 {result.wait} 秒后再试",
+                       "en": f"too many failed sign-ins; retry in {result.wait} s",
+                       "details": []}},
+            status_code=429, headers={"Retry-After": str(result.wait)},
         )  # fmt: skip
-    user = await run_in_threadpool(authenticate, app.state.db, body.username, body.password)
-    if user is None:
-        await run_in_threadpool(app.state.throttle.failed, app.state.db, body.username, client)
-        await run_in_threadpool(record_refused_sign_in, app.state.db, body.username,
-                                client=client, reason="bad password")  # fmt: skip
+    if result.user is None:
         return JSONResponse(
             {"error": {"zh": "用户名或密码错误", "en": "wrong user name or password",
                        "details": []}}, status_code=401,
         )  # fmt: skip
-    await run_in_threadpool(app.state.throttle.succeeded, app.state.db, body.username)
-    token, csrf = await run_in_threadpool(start_session, app.state.db, user, client=client)
     response = JSONResponse(
-        {"token": token, "csrf_token": csrf, "username": user.username, "role": user.role}
-    )
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=secure_cookies(request), path="/")  # fmt: skip
+        {"token": result.token, "csrf_token": result.csrf, "username": result.user.username,
+         "role": result.user.role}
+    )  # fmt: skip
+    set_session_cookie(response, request, result.token)
     return response
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "hash_password",
     "list_users",
     "load_session",
+    "sign_in",
     "start_session",
     "verify_password",
 ]
@@ -257,6 +258,36 @@ def record_refused_sign_in(db: Database, username: str, *, client: str, reason: 
             obj=f"user:{username.strip()[:64]}",
             payload={"client": client, "reason": reason},
         )
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """What a sign-in attempt gave: a session (``token``), a wait (throttled), or neither
+    (wrong name or password)."""
+
+    user: ConsoleUser | None = None
+    token: str = ""
+    csrf: str = ""
+    wait: int = 0
+
+
+def sign_in(
+    db: Database, throttle: LoginThrottle, username: str, password: str, *, client: str
+) -> SignInResult:
+    """The one sign-in, for the page and the API: throttle, check the password, record
+    a refusal in the trail, or clear the failures and open a session."""
+    wait = throttle.retry_after(db, username, client)
+    if wait:
+        record_refused_sign_in(db, username, client=client, reason="throttled")
+        return SignInResult(wait=wait)
+    user = authenticate(db, username, password)
+    if user is None:
+        throttle.failed(db, username, client)
+        record_refused_sign_in(db, username, client=client, reason="bad password")
+        return SignInResult()
+    throttle.succeeded(db, username)
+    token, csrf = start_session(db, user, client=client)
+    return SignInResult(user=user, token=token, csrf=csrf)
 
 
 class LoginThrottle:

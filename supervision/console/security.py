@@ -20,12 +20,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount
 
-from supervision.console.auth import Principal, load_session
+from supervision.console.auth import SESSION_HOURS, Principal, load_session
 
 __all__ = [
     "LOGIN_CSRF_COOKIE",
@@ -73,6 +73,14 @@ def secure_cookies(request: Request) -> bool:
     """Cookies are Secure when configured so, or when the request came over HTTPS (also
     as reported by a trusted proxy: uvicorn's --proxy-headers)."""
     return bool(request.app.state.secure_cookies) or request.url.scheme == "https"
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure when due, as long as a session."""
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure_cookies(request),
+        max_age=SESSION_HOURS * 3600, path="/",
+    )  # fmt: skip
 
 
 def _bearer(request: Request) -> str | None:

@@ -9,14 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from supervision.console.auth import (
-    SESSION_HOURS,
-    Principal,
-    authenticate,
-    end_session,
-    record_refused_sign_in,
-    start_session,
-)
+from supervision.console.auth import Principal, end_session, sign_in
 from supervision.console.pages import render
 from supervision.console.security import (
     LOGIN_CSRF_COOKIE,
@@ -25,6 +18,7 @@ from supervision.console.security import (
     check_csrf,
     requires,
     secure_cookies,
+    set_session_cookie,
 )
 from supervision.models.users import Role
 
@@ -75,36 +69,24 @@ async def login(
     """Check the password (throttled), open a session, record the sign-in in the trail."""
     await check_csrf(request, request.cookies.get(LOGIN_CSRF_COOKIE, ""))
     app = request.app
-    client = _client(request)
-    wait = await run_in_threadpool(app.state.throttle.retry_after, app.state.db, username, client)
-    if wait:
-        await run_in_threadpool(
-            record_refused_sign_in, app.state.db, username, client=client, reason="throttled"
-        )
+    result = await run_in_threadpool(
+        sign_in, app.state.db, app.state.throttle, username, password, client=_client(request)
+    )
+    if result.wait:
         response = _login_page(
             request, next_path=_safe_next(next), status=429, username=username,
-            error=(f"登录失败次数过多，请 {wait} 秒后再试",
-                   f"too many failed sign-ins; try again in {wait} s"),
+            error=(f"登录失败次数过多，请 {result.wait} 秒后再试",
+                   f"too many failed sign-ins; try again in {result.wait} s"),
         )  # fmt: skip
-        response.headers["Retry-After"] = str(wait)
+        response.headers["Retry-After"] = str(result.wait)
         return response
-    user = await run_in_threadpool(authenticate, app.state.db, username, password)
-    if user is None:
-        await run_in_threadpool(app.state.throttle.failed, app.state.db, username, client)
-        await run_in_threadpool(
-            record_refused_sign_in, app.state.db, username, client=client, reason="bad password"
-        )
+    if not result.token:
         return _login_page(
             request, next_path=_safe_next(next), status=401, username=username,
             error=("用户名或密码错误", "wrong user name or password"),
         )  # fmt: skip
-    await run_in_threadpool(app.state.throttle.succeeded, app.state.db, username)
-    token, _csrf = await run_in_threadpool(start_session, app.state.db, user, client=client)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure_cookies(request),
-        max_age=SESSION_HOURS * 3600, path="/",
-    )  # fmt: skip
+    set_session_cookie(response, request, result.token)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
