@@ -15,9 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from supervision.models.results import InspectionResult, ResultState
+from supervision.results import current_results
 from supervision.workdays import CalendarYearUnknown, WorkCalendar, default_calendar
 
 __all__ = [
@@ -87,21 +88,6 @@ def standing(due: date, as_of: date, calendar: WorkCalendar | None = None) -> St
     return Standing(due, True, 0, over)
 
 
-def _current_versions(session: Session) -> list[InspectionResult]:
-    rows = session.exec(
-        select(InspectionResult).order_by(
-            col(InspectionResult.task_code),
-            col(InspectionResult.uscc),
-            col(InspectionResult.item_code),
-            col(InspectionResult.version),
-        )
-    )
-    latest: dict[tuple[str, str, str], InspectionResult] = {}
-    for row in rows:
-        latest[(row.task_code, row.uscc, row.item_code)] = row
-    return list(latest.values())
-
-
 def list_deadlines(
     session: Session, *, as_of: date, calendar: WorkCalendar | None = None
 ) -> dict[str, Any]:
@@ -114,7 +100,7 @@ def list_deadlines(
     case-transfer flag.
     """
     cal = calendar or default_calendar()
-    current = _current_versions(session)
+    current = list(current_results(session).values())
     pending: dict[tuple[str, str], list[InspectionResult]] = {}
     for row in current:
         if row.state != ResultState.PUBLISHED:

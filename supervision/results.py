@@ -618,6 +618,22 @@ def review_results(
     return targets
 
 
+def current_results(
+    session: Session, *, task_code: str | None = None, uscc: str | None = None
+) -> dict[tuple[str, str, str], InspectionResult]:
+    """The current (latest) version of every result, keyed by (task, entity, item),
+    optionally of one task and one entity."""
+    query = select(InspectionResult)
+    if task_code is not None:
+        query = query.where(InspectionResult.task_code == task_code)
+    if uscc is not None:
+        query = query.where(InspectionResult.uscc == uscc)
+    latest: dict[tuple[str, str, str], InspectionResult] = {}
+    for row in session.exec(query.order_by(col(InspectionResult.version))):
+        latest[(row.task_code, row.uscc, row.item_code)] = row
+    return latest
+
+
 def publish_results(
     session: Session, *, task_code: str, uscc: str | None = None, actor: str
 ) -> dict[str, Any]:
@@ -627,12 +643,11 @@ def publish_results(
     get_task(session, task_code)
     if uscc is not None:
         _drawn(session, task_code, uscc)
-    query = select(InspectionResult).where(InspectionResult.task_code == task_code)
-    if uscc is not None:
-        query = query.where(InspectionResult.uscc == uscc)
     latest: dict[str, dict[str, InspectionResult]] = {}
-    for stored in session.exec(query.order_by(col(InspectionResult.version))):
-        latest.setdefault(stored.uscc, {})[stored.item_code] = stored
+    for (_task, entity, item), stored in current_results(
+        session, task_code=task_code, uscc=uscc
+    ).items():
+        latest.setdefault(entity, {})[item] = stored
     if uscc is not None:
         scope = [uscc]
     else:  # entities with something approved; one query for the whole task
@@ -904,13 +919,10 @@ def list_results(
             f"未知状态 {state}（{'、'.join(_STATE_ZH)}）", f"unknown state {state}"
         )
     picks = sorted(session.exec(select(DrawPick.uscc).where(DrawPick.task_code == task_code)))
-    latest: dict[tuple[str, str], InspectionResult] = {}
-    for stored in session.exec(
-        select(InspectionResult)
-        .where(InspectionResult.task_code == task_code)
-        .order_by(col(InspectionResult.version))
-    ):
-        latest[(stored.uscc, stored.item_code)] = stored
+    latest = {
+        (entity, item): stored
+        for (_task, entity, item), stored in current_results(session, task_code=task_code).items()
+    }
     out = []
     for uscc in picks:
         for spec in task.items:
