@@ -175,6 +175,20 @@ def _unknown(data: dict[str, Any], allowed: set[str], where: str, problems: list
         problems.append(f"{where}{key}: 未知配置项 / unknown setting")
 
 
+def _table(
+    data: dict[str, Any], key: str, allowed: set[str] | None, problems: list[str]
+) -> dict[str, Any]:
+    """Section ``key`` of the file: a table (else a problem and an empty one), whose keys
+    must be among ``allowed`` (None: any key, checked by the caller)."""
+    section = data.get(key, {})
+    if not isinstance(section, dict):
+        problems.append(f"{key}: 应为表 / must be a table")
+        return {}
+    if allowed is not None:
+        _unknown(section, allowed, f"{key}.", problems)
+    return section
+
+
 def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerConfig:
     """Check a configuration mapping in full; every problem is listed, in both languages."""
     problems: list[str] = []
@@ -185,26 +199,24 @@ def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerCon
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"timezone: 未知时区 / unknown time zone {timezone!r}")
         timezone = DEFAULT_TIMEZONE
-    sched = data.get("scheduler", {})
-    if not isinstance(sched, dict):
-        problems.append("scheduler: 应为表 / must be a table")
-        sched = {}
-    _unknown(
-        sched, {"lease_ttl_seconds", "heartbeat_seconds", "sync_seconds"}, "scheduler.", problems
+    standard = SchedulerConfig()  # the defaults
+    sched = _table(
+        data, "scheduler", {"lease_ttl_seconds", "heartbeat_seconds", "sync_seconds"}, problems
     )
-    ttl = _positive_int(sched, "lease_ttl_seconds", 120, "scheduler", problems)
-    heartbeat = _positive_int(sched, "heartbeat_seconds", 30, "scheduler", problems)
-    sync = _positive_int(sched, "sync_seconds", 60, "scheduler", problems)
+    ttl = _positive_int(
+        sched, "lease_ttl_seconds", standard.lease_ttl_seconds, "scheduler", problems
+    )
+    heartbeat = _positive_int(
+        sched, "heartbeat_seconds", standard.heartbeat_seconds, "scheduler", problems
+    )
+    sync = _positive_int(sched, "sync_seconds", standard.sync_seconds, "scheduler", problems)
     if heartbeat * 2 > ttl:
         problems.append(
             "scheduler.heartbeat_seconds: 续约间隔应不超过租约时长的一半 / "
             f"the heartbeat ({heartbeat} s) must be at most half the lease TTL ({ttl} s)"
         )
     jobs = default_jobs()
-    given = data.get("jobs", {})
-    if not isinstance(given, dict):
-        problems.append("jobs: 应为表 / must be a table")
-        given = {}
+    given = _table(data, "jobs", None, problems)
     for name, spec in given.items():
         where = f"jobs.{name}"
         if name not in RECURRING_JOBS:
@@ -231,17 +243,13 @@ def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerCon
             spec, "misfire_grace_seconds", base.misfire_grace_seconds, where, problems
         )
         jobs[name] = replace(base, cron=cron, misfire_grace_seconds=grace, enabled=enabled)
-    tasks = data.get("tasks", {})
-    if not isinstance(tasks, dict):
-        problems.append("tasks: 应为表 / must be a table")
-        tasks = {}
-    _unknown(
-        tasks,
+    tasks = _table(
+        data,
+        "tasks",
         {"commit_grace_seconds", "draw_grace_seconds", "seed_retry_seconds"},
-        "tasks.",
         problems,
     )
-    defaults = TaskTimings()
+    defaults = standard.tasks
     timings = TaskTimings(
         commit_grace_seconds=_positive_int(
             tasks, "commit_grace_seconds", defaults.commit_grace_seconds, "tasks", problems
@@ -253,25 +261,17 @@ def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerCon
             tasks, "seed_retry_seconds", defaults.seed_retry_seconds, "tasks", problems
         ),
     )
-    deadlines = data.get("deadlines", {})
-    if not isinstance(deadlines, dict):
-        problems.append("deadlines: 应为表 / must be a table")
-        deadlines = {}
-    _unknown(deadlines, {"warn_workdays"}, "deadlines.", problems)
-    warn = _positive_int(deadlines, "warn_workdays", 3, "deadlines", problems)
-    site = data.get("site", {})
-    if not isinstance(site, dict):
-        problems.append("site: 应为表 / must be a table")
-        site = {}
-    _unknown(site, {"out_dir", "languages"}, "site.", problems)
+    deadlines = _table(data, "deadlines", {"warn_workdays"}, problems)
+    warn = _positive_int(deadlines, "warn_workdays", standard.warn_workdays, "deadlines", problems)
+    site = _table(data, "site", {"out_dir", "languages"}, problems)
     site_dir = site.get("out_dir")
     if site_dir is not None and (not isinstance(site_dir, str) or not site_dir.strip()):
         problems.append("site.out_dir: 应为目录路径 / must be a folder path")
         site_dir = None
-    languages = site.get("languages", "all")
+    languages = site.get("languages", standard.site_languages)
     if languages not in ("zh", "en", "all"):
         problems.append("site.languages: 应为 zh、en 或 all / must be zh, en or all")
-        languages = "all"
+        languages = standard.site_languages
     if problems:
         raise ValidationFailed(
             f"调度配置 {source} 有 {len(problems)} 处错误",
