@@ -299,6 +299,34 @@ def _who(by: str) -> str:
     return name[:100]
 
 
+def _decide(
+    conn: Connection,
+    row: Row[Any],
+    status: str,
+    *,
+    who: str,
+    now: dt.datetime,
+    text: str,
+    payload: dict[str, Any],
+    effects: list[dict[str, Any]] | None = None,
+) -> None:
+    """Close an open finding with a decision, recorded in the trail (same transaction)."""
+    action = "finding.confirm" if status == FindingStatus.CONFIRMED else "finding.dismiss"
+    trail.record(
+        conn,
+        action=action,
+        obj=f"finding:{row.id}",
+        actor=who,
+        payload={"uscc": row.uscc, "rule_id": row.rule_id, "rule_version": row.rule_version,
+                 **payload},
+    )  # fmt: skip
+    values: dict[str, Any] = {"status": status, "decided_by": who, "decided_at": now,
+                              "closed_at": now, "note": text[:2000]}  # fmt: skip
+    if effects is not None:
+        values["effects"] = effects
+    conn.execute(update(_F).where(_F.c.id == row.id).values(**values))
+
+
 def confirm_finding(
     db: Database,
     finding_id: int,
@@ -356,26 +384,8 @@ def confirm_finding(
         for flag in PENDING_FOLLOW_UPS:
             if flags.get(flag):
                 effects.append({"action": flag, "status": "pending"})
-        trail.record(
-            conn,
-            action="finding.confirm",
-            obj=f"finding:{row.id}",
-            actor=who,
-            payload={"uscc": row.uscc, "rule_id": row.rule_id, "rule_version": row.rule_version,
-                     "note": text, "effects": effects},
-        )  # fmt: skip
-        conn.execute(
-            update(_F)
-            .where(_F.c.id == row.id)
-            .values(
-                status=FindingStatus.CONFIRMED,
-                decided_by=who,
-                decided_at=now,
-                closed_at=now,
-                note=text[:2000],
-                effects=effects,
-            )
-        )
+        _decide(conn, row, FindingStatus.CONFIRMED, who=who, now=now, text=text,
+                payload={"note": text, "effects": effects}, effects=effects)  # fmt: skip
     return {"finding_id": finding_id, "status": FindingStatus.CONFIRMED, "effects": effects}
 
 
@@ -393,23 +403,6 @@ def dismiss_finding(
     now = clock.now()
     with _decision(db) as conn:
         row = _open_finding(conn, finding_id)
-        trail.record(
-            conn,
-            action="finding.dismiss",
-            obj=f"finding:{row.id}",
-            actor=who,
-            payload={"uscc": row.uscc, "rule_id": row.rule_id, "rule_version": row.rule_version,
-                     "reason": text},
-        )  # fmt: skip
-        conn.execute(
-            update(_F)
-            .where(_F.c.id == row.id)
-            .values(
-                status=FindingStatus.DISMISSED,
-                decided_by=who,
-                decided_at=now,
-                closed_at=now,
-                note=text[:2000],
-            )
-        )
+        _decide(conn, row, FindingStatus.DISMISSED, who=who, now=now, text=text,
+                payload={"reason": text})  # fmt: skip
     return {"finding_id": finding_id, "status": FindingStatus.DISMISSED, "effects": []}
