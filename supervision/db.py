@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, event, text
+from sqlalchemy import Connection, Engine, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
@@ -39,6 +39,38 @@ def upsert_insert(table: Table, dialect: str) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def drop_plain_indexes(conn: Connection, table: str) -> list[str]:
+    """SQLite bulk loads: drop ``table``'s plain (non-unique, CREATE INDEX) indexes and
+    return the statements that build them again; run those before the commit.
+
+    SQLite builds an index over a million rows several times faster in one sorted pass
+    than row by row. DDL is transactional in SQLite, so inside the load's open
+    transaction a failed or killed load rolls the drop back with everything else; with
+    no transaction open (pysqlite begins one at the first INSERT, not at DDL) nothing is
+    dropped, since the drop would outlive a failure. Nothing on other databases either.
+    """
+    if conn.dialect.name != "sqlite":
+        return []
+    if not getattr(conn.connection.driver_connection, "in_transaction", False):
+        return []
+    plain = {
+        row[1]
+        for row in conn.exec_driver_sql(f'PRAGMA index_list("{table}")')
+        if row[2] == 0 and row[3] == "c"  # not unique, made by CREATE INDEX
+    }
+    found = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+        " AND sql IS NOT NULL ORDER BY name",
+        (table,),
+    ).all()
+    rebuild = []
+    for index, sql in found:
+        if index in plain:
+            conn.exec_driver_sql(f'DROP INDEX "{index}"')
+            rebuild.append(sql)
+    return rebuild
 
 
 def database_url(explicit: str | None = None) -> str:

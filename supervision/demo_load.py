@@ -25,7 +25,6 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
-    Index,
     Table,
     TypeDecorator,
     inspect,
@@ -35,7 +34,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 
-from supervision.db import Database
+from supervision.db import Database, drop_plain_indexes
 from supervision.demo import DemoProvince, DemoStats, Row
 from supervision.errors import SupervisionError
 from supervision.models import (
@@ -205,16 +204,6 @@ class _Writer:
             self.counts[table.name] += len(chunk)
 
 
-def _indexes_to_rebuild(connection: Connection, tables: tuple[Table, ...]) -> list[Index]:
-    """The secondary indexes of ``tables`` that exist in the database (and in the models)."""
-    found = inspect(connection)
-    out: list[Index] = []
-    for table in tables:
-        existing = {i["name"] for i in found.get_indexes(table.name)}
-        out += sorted((i for i in table.indexes if i.name in existing), key=lambda i: str(i.name))
-    return out
-
-
 def _write_in_process(
     writer: _Writer, province: DemoProvince, advance: Callable[[int], object] | None
 ) -> None:
@@ -332,12 +321,10 @@ def load_demo(
         if occupied:
             cleared = clear_tables(conn)
         writer = _Writer(conn, chunk_size)
-        # SQLite: building secondary indexes once at the end is several times faster
-        # than keeping them up to date row by row (DDL is transactional there too).
-        rebuild = _indexes_to_rebuild(conn, (entity, record)) if database.is_sqlite else []
-        for index in rebuild:
-            index.drop(conn)
         writer.insert(department, province.departments())
+        # SQLite: secondary indexes built once at the end (db.drop_plain_indexes), once
+        # the first INSERT has opened the transaction that rolls the drop back on failure.
+        rebuild = [*drop_plain_indexes(conn, entity.name), *drop_plain_indexes(conn, record.name)]
         writer.insert(item, province.items())
         writer.insert(inspector, province.inspectors())
         if parallel is None:
@@ -351,8 +338,8 @@ def load_demo(
                     advance(len(entities))
         else:
             _write_in_process(writer, province, advance)
-        for index in rebuild:
-            index.create(conn)
+        for statement in rebuild:
+            conn.exec_driver_sql(statement)
     return DemoLoadResult(
         stats=province.stats,
         rows=writer.counts,

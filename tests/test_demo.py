@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from stdnum.cn import uscc as stdnum_uscc
 
 from supervision.db import Database
@@ -233,6 +233,37 @@ def test_load_writes_exactly_what_was_generated(db: Database) -> None:
         got = session.get(ComplianceRecord, record["record_id"])
         assert got is not None and got.payload == record["payload"]
         assert got.event_date == record["event_date"]
+
+
+def _index_names(db: Database) -> dict[str, list[str]]:
+    found = inspect(db.engine)
+    return {
+        t: sorted(i["name"] for i in found.get_indexes(t)) for t in ("entity", "compliance_record")
+    }
+
+
+def test_load_keeps_every_index_and_a_failed_load_leaves_them(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _index_names(db)
+    assert before["entity"] and before["compliance_record"]
+    import supervision.demo_load as demo_load
+
+    original = demo_load._Writer.insert
+
+    def insert(self: Any, table: Any, rows: Any) -> None:
+        if table.name == "compliance_record":
+            raise RuntimeError("disk full")
+        original(self, table, rows)
+
+    monkeypatch.setattr(demo_load._Writer, "insert", insert)
+    with pytest.raises(RuntimeError):
+        load_demo(db, DemoProvince(entities=60, seed=1, as_of=AS_OF))
+    assert _index_names(db) == before
+    assert all(n == 0 for n in _counts(db).values())
+    monkeypatch.setattr(demo_load._Writer, "insert", original)
+    load_demo(db, DemoProvince(entities=60, seed=1, as_of=AS_OF))
+    assert _index_names(db) == before
 
 
 def test_refuses_a_database_with_data_unless_fresh(db: Database) -> None:
