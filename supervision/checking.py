@@ -482,6 +482,15 @@ class ChunkOutcome:
     templates: list[tuple[str, FactTemplate]] = field(default_factory=list)
     drops: list[str] = field(default_factory=list)
 
+    def note_errors(self, kept: list[dict[str, Any]]) -> int:
+        """Append this chunk's errors to ``kept`` while it holds fewer than
+        ``MAX_STORED_ERRORS``; returns how many errors the chunk had."""
+        for uscc, rule_id, zh, en in self.errors:
+            if len(kept) >= MAX_STORED_ERRORS:
+                break
+            kept.append({"uscc": uscc, "rule_id": rule_id, "zh": zh, "en": en})
+        return len(self.errors)
+
 
 def _compare(
     results: list[EntityResult], live: dict[str, list[Any]], *, full: bool
@@ -741,10 +750,7 @@ class _Writer:
         s.entities_checked += out.entities
         s.facts += out.facts
         s.reused += out.reused
-        for uscc, rule_id, zh, en in out.errors:
-            s.error_count += 1
-            if len(s.errors) < MAX_STORED_ERRORS:
-                s.errors.append({"uscc": uscc, "rule_id": rule_id, "zh": zh, "en": en})
+        s.error_count += out.note_errors(s.errors)
         conn, run_id = self.conn, self.run_id
         if out.new:
             conn.execute(_F.insert(), [self._new_row(uscc, found) for uscc, found in out.new])
@@ -1028,10 +1034,7 @@ def dry_run(
             ):
                 report.entities_checked += out.entities
                 report.facts += out.facts
-                for uscc, rule_id, zh, en in out.errors:
-                    report.error_count += 1
-                    if len(report.errors) < MAX_STORED_ERRORS:
-                        report.errors.append({"uscc": uscc, "rule_id": rule_id, "zh": zh, "en": en})
+                report.error_count += out.note_errors(report.errors)
                 for _uscc, found in out.new:
                     report.count(found.rule_id, "new")
                 for _fid, rule_id in out.gone:
