@@ -4,6 +4,7 @@ several worker processes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -101,9 +102,13 @@ def _listener_pids(port: int) -> set[int]:
     return {int(pid) for pid in re.findall(r"pid=(\d+)", done.stdout)}
 
 
-def _wait_for_listeners(port: int, count: int, process: subprocess.Popen[str]) -> set[int]:
+def _wait_for_listeners(
+    port: int, count: int, process: subprocess.Popen[str], *, gone: int | None = None
+) -> set[int]:
+    """The pids listening on `port` once there are `count` of them (and `gone`, a process
+    just killed, is no longer among them: its socket can outlive it for a moment)."""
     deadline = time.monotonic() + 90
-    while len(pids := _listener_pids(port)) != count:
+    while len(pids := _listener_pids(port)) != count or gone in pids:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, f"expected {count} listeners, saw {pids}"
         time.sleep(0.2)
@@ -132,6 +137,7 @@ def test_serve_with_two_worker_processes(db_url: str, tmp_path: Path) -> None:
         [sys.executable, "-m", "supervision", "--db", db_url, "serve", "--out",
          str(tmp_path / "site"), "--port", str(port), "--workers", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+        start_new_session=True,  # on failure the whole group goes: no worker keeps the pipes
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
 
@@ -154,14 +160,15 @@ def test_serve_with_two_worker_processes(db_url: str, tmp_path: Path) -> None:
         queue_answers(token)
         killed = min(workers)
         os.kill(killed, signal.SIGKILL)
-        replaced = _wait_for_listeners(port, 2, process)
+        replaced = _wait_for_listeners(port, 2, process, gone=killed)
         assert killed not in replaced and replaced - workers
         queue_answers(token)
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
+        if process.poll() is None or _listener_pids(port):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
     assert process.returncode == 0, err
     assert _listener_pids(port) == set()
