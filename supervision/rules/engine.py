@@ -112,6 +112,16 @@ def _json_default(value: Any) -> Any:
 _WARM_UP = "__warm_up__"
 
 
+def _duplicate_ids(uscc: str) -> EngineError:
+    return EngineError(
+        uscc, None, f"主体 {uscc} 的事实 id 重复", f"duplicate fact id for entity {uscc}"
+    )
+
+
+class _NotJSON(Exception):
+    """The facts given to ``evaluate`` cannot be written as JSON."""
+
+
 def _no_op(c: Closure) -> None:
     return None
 
@@ -241,41 +251,33 @@ class RuleEngine:
         if self._closed:
             raise RuleError("规则引擎已关闭", "the rule engine is closed")
         outcome = EntityOutcome(uscc)
-        if self._rs is None:
-            return outcome
-        sid = f"e{next(self._sids)}"
-        messages = []
-        for fact in facts:
-            message = dict(fact)
-            if "id" not in message:
-                outcome.errors.append(
-                    EngineError(
-                        uscc,
-                        None,
-                        f"主体 {uscc} 的事实缺少 id",
-                        f"a fact of entity {uscc} has no id",
-                    )
-                )
-                return outcome
-            message["sid"] = sid
-            messages.append(message)
-        # durable-rules reports a repeated id only when it is the last message of a
-        # batch (and otherwise drops the repeat silently): check all of them here.
-        if len({str(m["id"]) for m in messages}) != len(messages):
+        messages = [dict(fact) for fact in facts]
+        if any("id" not in m for m in messages):
             outcome.errors.append(
                 EngineError(
-                    uscc,
-                    None,
-                    f"主体 {uscc} 的事实 id 重复",
-                    f"duplicate fact id for entity {uscc}",
+                    uscc, None, f"主体 {uscc} 的事实缺少 id", f"a fact of entity {uscc} has no id"
                 )
             )
             return outcome
+        # durable-rules reports a repeated id only when it is the last message of a
+        # batch (and otherwise drops the repeat silently): check all of them here.
+        if len({str(m["id"]) for m in messages}) != len(messages):
+            outcome.errors.append(_duplicate_ids(uscc))
+            return outcome
         if not messages:
             return outcome
+
+        def render(sid: str) -> str:
+            for message in messages:
+                message["sid"] = sid
+            try:
+                return json.dumps(messages, ensure_ascii=False, default=_json_default)
+            except (TypeError, ValueError) as exc:
+                raise _NotJSON(exc) from exc
+
         try:
-            payload = json.dumps(messages, ensure_ascii=False, default=_json_default)
-        except (TypeError, ValueError) as exc:
+            return self.evaluate_payload(uscc, render, as_of=as_of)
+        except _NotJSON as exc:
             outcome.errors.append(
                 EngineError(
                     uscc,
@@ -285,7 +287,6 @@ class RuleEngine:
                 )
             )
             return outcome
-        return self._assert(outcome, sid, payload, as_of)
 
     def evaluate_payload(
         self, uscc: str, render: Callable[[str], str], *, as_of: dt.date | None = None
@@ -327,14 +328,7 @@ class RuleEngine:
                 )
                 code, state_handle = -1, None
             if code == 2:
-                outcome.errors.append(
-                    EngineError(
-                        uscc,
-                        None,
-                        f"主体 {uscc} 的事实 id 重复",
-                        f"duplicate fact id for entity {uscc}",
-                    )
-                )
+                outcome.errors.append(_duplicate_ids(uscc))
             elif state_handle is not None:
                 self._run_actions(uscc, state_handle, outcome)
                 if self._ran:  # only an action can leave an exception in the state
