@@ -73,3 +73,41 @@ def test_a_database_at_head_opens_without_importing_alembic(db_url: str) -> None
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_upgrading_records_from_0007_keeps_them_and_stamps_stored_at(db_url: str) -> None:
+    """Migration 0008 on a database with records: rows kept, ``stored_at`` = the
+    ``received_at`` they had, and NOT NULL from then on."""
+    from alembic import command
+
+    from supervision.db import alembic_config, make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0007")
+            conn.execute(
+                text(
+                    "INSERT INTO entity (uscc, name, entity_type, industry_code, region_code,"
+                    " address, legal_rep, contact_phone, status, risk_class, size, abnormal,"
+                    " established_on, updated_at) VALUES ('91150100MA0000000X', '某公司', '企业',"
+                    " 'F5211', '150100', '地址', '张三', '', '存续', 'B', '', false,"
+                    " '2020-01-01', '2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO compliance_record (record_id, uscc, kind, event_date, payload,"
+                    " source, received_at) VALUES ('R1', '91150100MA0000000X', 'complaint',"
+                    " '2026-01-02', '{}', 'test', '2026-01-03 08:00:00')"
+                )
+            )
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT received_at, stored_at FROM compliance_record")).one()
+            columns = {c["name"]: c for c in inspect(conn).get_columns("compliance_record")}
+        assert str(row.stored_at)[:19] == str(row.received_at)[:19]
+        assert columns["stored_at"]["nullable"] is False
+    finally:
+        engine.dispose()
