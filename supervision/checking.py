@@ -8,8 +8,8 @@
 - **Stored facts.** Each derivation is stored as a fact template (``entity_facts``,
   ``supervision.fact_templates``): the JSON the engine is given, with slots for the day
   counters. A later run evaluates an entity from its template, without reading its
-  records or deriving, when the template was made with the same facts version and
-  calendar (``facts_key``), covers the run's as-of day (``valid_from`` ≤ as-of <
+  records or deriving, when the template was made with the same facts version,
+  template format and calendar (``facts_key``), covers the run's as-of day (``valid_from`` ≤ as-of <
   ``valid_until``) and the entity is not *stale*: its row did not change and it
   received no record since the last completed run started. Every completed run
   derives (and stores anew) every stale entity it checks, and a full or incremental
