@@ -368,16 +368,10 @@ class _Evaluator:
         if not rows:
             return usable
         due_on = dict(conn.execute(select(_S.c.uscc, _S.c.next_due_on).where(where(_S))).all())
-        for row in rows:
-            (uscc, row_key, valid_from, valid_until, text_, counters, due, dates, count) = row
-            if row_key != key:
-                continue
-            if valid_from > as_of or (valid_until is not None and as_of >= valid_until):
-                continue
-            template = FactTemplate(
-                row_key, valid_from, valid_until, text_, counters, due, dates, count
-            )
-            usable[uscc] = (template, due_on.get(uscc, _NO_STATE))
+        for uscc, *fields in rows:
+            template = FactTemplate(*fields)
+            if template.key == key and template.covers(as_of):
+                usable[uscc] = (template, due_on.get(uscc, _NO_STATE))
         return usable
 
     def check_chunk(

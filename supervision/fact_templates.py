@@ -15,7 +15,6 @@ Pure: no database here; the stored rows are ``models.findings.EntityFacts``.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
@@ -161,11 +160,3 @@ class FactTemplate:
             if candidate > iso:
                 return dt.date.fromisoformat(candidate)
         return None
-
-    def first_date_after(self, threshold: str) -> str | None:
-        """The first of the rows' dates after ``threshold`` (ISO), if any."""
-        if not self.dates:
-            return None
-        dates = self.dates.split(",")
-        i = bisect.bisect_right(dates, threshold)
-        return dates[i] if i < len(dates) else None
