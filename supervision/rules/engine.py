@@ -16,7 +16,6 @@ Design, driven by durable-rules 2.0's limits (see shared/libraries.md):
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 import json
@@ -334,9 +333,12 @@ class RuleEngine:
                 if self._ran:  # only an action can leave an exception in the state
                     self._check_state(uscc, sid, outcome)
         finally:
-            # The session may not exist if nothing was asserted.
-            with contextlib.suppress(Exception):
+            # The session may not exist if nothing was asserted. (try, not
+            # contextlib.suppress: this runs once per entity.)
+            try:  # noqa: SIM105
                 self._rs.delete_state(sid)
+            except Exception:
+                pass
             self._current = ""
         outcome.findings = self._collect(uscc, as_of)
         self._fired = []
@@ -377,6 +379,8 @@ class RuleEngine:
             )
 
     def _collect(self, uscc: str, as_of: dt.date | None) -> list[Finding]:
+        if not self._fired:
+            return []
         merged: dict[str, list[Any]] = {}
         findings: list[Finding] = []
         for rule_id, matched in self._fired:
