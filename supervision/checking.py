@@ -11,7 +11,7 @@
   records or deriving, when the template was made with the same facts version,
   template format and calendar (``facts_key``), covers the run's as-of day (``valid_from`` ≤ as-of <
   ``valid_until``) and the entity is not *stale*: its row did not change and it
-  received no record since the last completed run started. Every completed run
+  received no record since the last completed run's ``changes_from``. Every completed run
   derives (and stores anew) every stale entity it checks, and a full or incremental
   run checks every stale one, so a stored template is never older than its rows.
   Results are the same either way (tests compare with runs whose templates were
@@ -20,7 +20,9 @@
   as-of date not earlier than this one, only these entities are checked: entities whose
   row changed (``Entity.updated_at``) or that got a new or changed record (``stored_at``,
   set by the system, not the imported ``received_at``) since
-  that run started; entities never checked; entities whose ``EntityCheckState.next_due_on``
+  that run's ``changes_from``: when it started (on PostgreSQL, when the oldest
+  transaction then in flight started: ``_changes_from``);
+  entities never checked; entities whose ``EntityCheckState.next_due_on``
   is on or before the new as-of date. ``next_due_on`` is the earliest day on which the
   entity's findings could change with no record change: ``facts.next_due_from_facts`` (statutory
   deadlines), plus the days records dated in the future become visible, plus every date in
@@ -86,7 +88,7 @@ from sqlalchemy import (
 )
 
 from supervision import clock
-from supervision.db import Database, upsert_insert
+from supervision.db import Database, hold_write, upsert_insert
 from supervision.errors import SupervisionError
 from supervision.fact_templates import FactTemplate, facts_key, row_dates
 from supervision.facts import derive, next_due_from_facts
@@ -636,7 +638,32 @@ def _changed_since(conn: Connection, since: dt.datetime) -> frozenset[str]:
 def _stale(conn: Connection, last: Any) -> frozenset[str] | None:
     """Entities whose stored facts templates must not be used (see ``run_check``);
     None when none may be (no completed run yet)."""
-    return None if last is None else _changed_since(conn, last.started_at)
+    if last is None:
+        return None
+    return _changed_since(conn, last.changes_from or last.started_at)
+
+
+def _changes_from(conn: Connection, started: dt.datetime) -> dt.datetime:
+    """The earliest stamp that a row this run may not see can bear (``started``: this
+    run's ``hold_write``).
+
+    SQLite: ``started``, taken once the run holds the write lock: every writer stamps
+    only once it holds that lock, so a row stamped earlier was committed before. On
+    PostgreSQL writers run beside a check: a row stamped before ``started`` may still
+    commit after this run read the records, but its transaction is in flight now, and
+    its stamps are its start (``hold_write``): the oldest start of another transaction
+    in flight in this database bounds them.
+    """
+    if conn.dialect.name != "postgresql":
+        return started
+    oldest = conn.execute(
+        text(
+            "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            " AND xact_start IS NOT NULL"
+        )
+    ).scalar()
+    return started if oldest is None else min(started, clock.as_utc(oldest))
 
 
 def _due_usccs(conn: Connection, changed: frozenset[str], as_of: dt.date) -> list[str]:
@@ -850,8 +877,8 @@ def _resolve_pack(pack: RulePack | None, rules_dir: str | Path | None) -> RulePa
 
 
 def _lock(conn: Connection) -> None:
-    # One check run at a time. SQLite: the run's first write takes the database's write
-    # lock for the whole transaction. PostgreSQL: a transaction-scoped advisory lock.
+    # One check run at a time. SQLite: ``hold_write`` takes the database's write lock
+    # for the whole transaction. PostgreSQL: a transaction-scoped advisory lock.
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(4040404)"))
 
@@ -878,10 +905,10 @@ def run_check(
         raise SupervisionError("--workers 至少为 1", "--workers must be at least 1")
     the_pack = _resolve_pack(pack, rules_dir)
     day = as_of or clock.today()
-    started = clock.now()
     t0 = time.perf_counter()
     with db.engine.begin() as conn:
         _lock(conn)
+        started = hold_write(conn)
         last = _last_run(conn)
         if full:
             mode, reason = "full", "requested"
@@ -896,6 +923,7 @@ def run_check(
         inserted = conn.execute(
             _RUN.insert().values(
                 started_at=started,
+                changes_from=_changes_from(conn, started),
                 as_of=day,
                 pack_digest=the_pack.digest,
                 pack_root=str(the_pack.root)[:500],

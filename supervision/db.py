@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
 import supervision.models  # noqa: F401  (registers every table)
+from supervision import clock
 from supervision.errors import SupervisionError
 
 DEFAULT_URL = "sqlite:///supervision.db"
@@ -30,7 +32,7 @@ ENV_VAR = "SUPERVISION_DATABASE_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration's revision. If it lags behind a new migration, start-up only
 #: gets slower (Alembic is consulted every time); tests/test_db.py catches that.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 
 
 def upsert_insert(table: Table, dialect: str) -> Any:
@@ -71,6 +73,25 @@ def drop_plain_indexes(conn: Connection, table: str) -> list[str]:
             conn.exec_driver_sql(f'DROP INDEX "{index}"')
             rebuild.append(sql)
     return rebuild
+
+
+def hold_write(conn: Connection) -> datetime:
+    """Start writing in ``conn``'s transaction and return the time to stamp its rows
+    with (``stored_at``, ``updated_at``): every writer of entities and records calls
+    this before it stamps anything, so that a check can tell from the stamps alone
+    what it may not have seen (``checking``).
+
+    SQLite: takes the database's write lock now (a statement that writes nothing),
+    waiting like any write, and reads this machine's clock: no other writer can stamp
+    before this point and commit after it. PostgreSQL: the transaction's start by the
+    server's clock (``now()``), which ``pg_stat_activity`` shows while it is in flight:
+    one clock for every host.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DELETE FROM entity WHERE 0")
+        return clock.now()
+    started: datetime = conn.execute(text("SELECT now()")).scalar_one()
+    return clock.as_utc(started)
 
 
 def database_url(explicit: str | None = None) -> str:

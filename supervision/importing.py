@@ -27,7 +27,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from itertools import islice, repeat
 from operator import itemgetter
 from pathlib import Path
@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from supervision import trail
-from supervision.db import Database, drop_plain_indexes
+from supervision.db import Database, drop_plain_indexes, hold_write
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import (
     ComplianceRecord,
@@ -945,9 +945,9 @@ def _import_sheet(
         workers = cores if cores > 1 and (sheet.total or 0) >= PARALLEL_FROM else 1
     report = ImportReport(kind=spec.name, file=path.name)
     rejected: dict[int, tuple[list[Any], list[RowError]]] = {}
-    now = datetime.now(UTC)
     with db.session() as session, _progress(progress, sheet.total) as advance:
         conn = session.connection()
+        now = hold_write(conn)  # stamps taken inside the transaction, lock held (checks)
         bulk = (sheet.total or 0) >= BULK_FROM
         writer = _Writer(conn, spec, now, bulk=bulk)
         first_row: dict[Any, int] = {}

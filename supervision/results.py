@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
+from supervision.db import hold_write
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import (
     Assignment,
@@ -260,6 +261,7 @@ def _add_record(
 ) -> None:
     model = PAYLOAD_MODELS[kind].model_validate(payload)
     data = model.model_dump(mode="json")
+    stored = hold_write(session.connection())  # stamped inside the transaction (checks)
     session.add(
         ComplianceRecord(
             record_id=record_id,
@@ -272,7 +274,8 @@ def _add_record(
             ),
             payload=data,
             source="supervision result",
-            received_at=clock.now(),
+            received_at=stored,
+            stored_at=stored,
         )
     )
 

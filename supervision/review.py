@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Row, Select, Table, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from supervision import clock, trail
-from supervision.db import Database
+from supervision.db import Database, hold_write
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import CheckRun, Entity
 from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
@@ -345,9 +345,9 @@ def confirm_finding(
     if not text:
         raise SupervisionError("确认发现须填写说明（--note）", "confirming needs a note (--note)")
     the_pack = _pack_or_none(pack, rules_dir)
-    now = clock.now()
     effects: list[dict[str, Any]] = []
     with _decision(db) as conn:
+        now = hold_write(conn)  # the entity's updated_at is read by incremental checks
         row = _open_finding(conn, finding_id)
         rule = _rule_of(the_pack, row.rule_id)
         flags = dict(rule.on_confirm) if rule is not None else {}

@@ -3,13 +3,16 @@ workers, dry runs, engine errors, all-or-nothing, and the CLI."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import make_record, write_csv
 from sqlalchemy import delete, func, select
 from test_check_support import (
     AS_OF,
@@ -23,18 +26,20 @@ from test_check_support import (
     snapshot,
 )
 
-from supervision import checking
+from supervision import checking, clock
 from supervision.checking import dry_run, run_check
-from supervision.db import Database
+from supervision.db import Database, hold_write
 from supervision.fact_templates import row_dates
 from supervision.facts import derive_facts, next_due_from_facts
-from supervision.models import CheckRun
+from supervision.importing import import_file
+from supervision.models import CheckRun, ComplianceRecord
 from supervision.models.findings import EntityCheckState, EntityFacts, Finding
 from supervision.rules.engine import EngineError, EntityOutcome, RuleEngine
 from supervision.rules.pack import default_rules_dir, load_pack
 from supervision.workdays import WorkCalendar, set_default_calendar
 
 _F = Finding.__table__  # type: ignore[attr-defined]
+_R = ComplianceRecord.__table__  # type: ignore[attr-defined]
 _RUN = CheckRun.__table__  # type: ignore[attr-defined]
 _S = EntityCheckState.__table__  # type: ignore[attr-defined]
 _T = EntityFacts.__table__  # type: ignore[attr-defined]
@@ -399,3 +404,128 @@ def test_workers_on_each_backend(db: Database, loaded: dict[str, str]) -> None:
     flagged = open_rules(db)
     for name, (_n, rule) in EXPECTED.items():
         assert flagged.get(loaded[name], set()) == ({rule} if rule else set()), name
+
+
+# ---------------------------------------------------------------- writers beside a run
+def _complaints(uscc: str, first: int, stamp: dt.datetime) -> list[dict[str, Any]]:
+    """Three complaints in the 90-day window: enough for samr.frequent-complaints."""
+    days = ("2025-07-02", "2025-07-11", "2025-07-19")
+    return [
+        {**record_row("complaint", first + i, uscc, {"received_on": day}), "stored_at": stamp}
+        for i, day in enumerate(days)
+    ]
+
+
+@pytest.mark.postgres
+def test_records_in_flight_during_a_run_are_checked_by_the_next(pg_url: str) -> None:
+    """PostgreSQL: a writer's transaction open while a run reads the records commits
+    after it, with stamps from before the run started. The next incremental run must
+    still check that entity (it looks back to the oldest transaction in flight)."""
+    db = Database(pg_url)
+    try:
+        usccs, entities, records = province()
+        load(db, entities, records)
+        run_check(db, as_of=AS_OF)
+        uscc = usccs["clean"]
+        with db.engine.connect() as writer:
+            transaction = writer.begin()
+            stamp = hold_write(writer)
+            writer.execute(_R.insert(), _complaints(uscc, 9_200, stamp))
+            during = run_check(db, as_of=AS_OF)  # cannot see them: not committed
+            assert during.mode == "incremental"
+            assert uscc not in open_rules(db)
+            transaction.commit()
+        after = run_check(db, as_of=AS_OF)
+        assert after.mode == "incremental" and after.entities_checked >= 1
+        assert open_rules(db).get(uscc) == {"samr.frequent-complaints"}
+    finally:
+        db.dispose()
+
+
+def test_sqlite_run_waits_for_a_writer_and_sees_its_rows(tmp_path: Path) -> None:
+    """SQLite: a run that starts while a writer holds the write lock waits for it, then
+    reads what it committed (it takes the lock before it reads anything)."""
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        usccs, entities, records = province()
+        load(db, entities, records)
+        run_check(db, as_of=AS_OF)
+        uscc = usccs["clean"]
+        results: list[Any] = []
+        with db.engine.connect() as writer:
+            transaction = writer.begin()
+            writer.execute(_R.insert(), _complaints(uscc, 9_300, hold_write(writer)))
+            runner = threading.Thread(target=lambda: results.append(run_check(db, as_of=AS_OF)))
+            runner.start()
+            runner.join(0.5)
+            assert runner.is_alive()  # waiting for the write lock
+            transaction.commit()
+        runner.join(30)
+        assert results and results[0].mode == "incremental"
+        assert open_rules(db).get(uscc) == {"samr.frequent-complaints"}
+    finally:
+        db.dispose()
+
+
+def test_an_import_during_a_run_is_checked_by_the_next(tmp_path: Path) -> None:
+    """SQLite: an import that began before a run took the write lock, and writes while
+    the run holds it, stamps its rows only once it has the lock (after the run), so
+    the next incremental run checks the entity. (It used to stamp them as it began:
+    older than the run, committed after it, never seen by an incremental run.)"""
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        usccs, entities, records = province()
+        load(db, entities, records)
+        run_check(db, as_of=AS_OF)
+        uscc = usccs["clean"]
+        days = ("2025-07-02", "2025-07-11", "2025-07-19")
+        csv = write_csv(
+            tmp_path / "complaints.csv",
+            [
+                make_record(
+                    "complaint",
+                    9_400 + i,
+                    uscc=uscc,
+                    payload={"received_on": day},
+                    source="import-test",
+                )
+                for i, day in enumerate(days)
+            ],
+        )
+        begun, locked = threading.Event(), threading.Event()
+
+        def progress(_total: int | None) -> Any:
+            begun.set()  # the import has begun (its session is open)...
+            assert locked.wait(30)  # ...and goes on only once the run holds the lock
+            return contextlib.nullcontext(lambda n=1: None)
+
+        reports: list[Any] = []
+        importer = threading.Thread(
+            target=lambda: reports.append(
+                import_file(db, kind="records", path=csv, workers=1, progress=progress)
+            )
+        )
+        importer.start()
+        assert begun.wait(30)
+
+        def hold_the_lock(_total: int) -> None:
+            locked.set()
+            importer.join(1.0)
+            assert importer.is_alive()  # waiting for the run's write lock
+
+        during = run_check(db, as_of=AS_OF, on_total=hold_the_lock)
+        importer.join(30)
+        assert reports and reports[0].added == 3
+        with db.engine.connect() as conn:
+            changes_from = conn.execute(
+                select(_RUN.c.changes_from).where(_RUN.c.id == during.run_id)
+            ).scalar_one()
+            stored = conn.execute(
+                select(func.min(_R.c.stored_at)).where(_R.c.source == "import-test")
+            ).scalar_one()
+        assert clock.as_utc(stored) >= clock.as_utc(changes_from)
+        after = run_check(db, as_of=AS_OF)
+        assert after.entities_checked >= 1
+        assert open_rules(db).get(uscc) == {"samr.frequent-complaints"}
+    finally:
+        db.dispose()

@@ -47,6 +47,10 @@ class CheckRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     started_at: datetime
     finished_at: datetime | None = None
+    #: Rows stamped (``stored_at``, ``updated_at``) at or after this time may have been
+    #: committed too late for this run to see them: the next incremental run re-checks
+    #: their entities. None on runs made before migration 0009 (``started_at`` then).
+    changes_from: datetime | None = None
     as_of: date
     pack_digest: str = Field(max_length=64)
     pack_root: str = Field(default="", max_length=500)
