@@ -34,7 +34,7 @@
   for one entity are merged (``fact_ids`` = every fact matched). A run opens a finding,
   leaves it unchanged (same rule version and fact ids), updates it in place (the fact ids
   or the version changed while still open), or resolves it (the rule no longer fires),
-  recording the run each time. Matched values are those first seen for the current fact
+  recording the run (a full run leaves an unchanged one unwritten: ``review.seen_last``). Matched values are those first seen for the current fact
   ids (day counters such as ``days_overdue`` are not rewritten every day).
 - **Decisions stand.** Runs never change a confirmed or dismissed finding. While the rule
   fires for the entity with the same rule version and only facts the decision already
@@ -778,7 +778,9 @@ class _Writer:
         conn, run_id = self.conn, self.run_id
         if out.new:
             conn.execute(_F.insert(), [self._new_row(uscc, found) for uscc, found in out.new])
-        if out.same:
+        if out.same and self.summary.mode != "full":
+            # A full run's coverage is its run row (``review.seen_last``): rewriting every
+            # unchanged open finding cost the writing process ~20 µs each.
             conn.execute(
                 update(_F).where(_F.c.id == bindparam("fid")).values(last_run_id=run_id),
                 [{"fid": fid} for fid, _ in out.same],

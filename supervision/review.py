@@ -44,6 +44,7 @@ __all__ = [
     "entity_review",
     "flagged_count",
     "review_queue",
+    "seen_last",
 ]
 
 #: Credit risk classes from low to high (SAMR 2022).
@@ -205,6 +206,19 @@ def _explain(rule: Rule | None) -> dict[str, Any]:
     }
 
 
+def seen_last(conn: Connection, finding: Any) -> int:
+    """The last run that saw an open finding as it is: its ``last_run_id`` or, when
+    later, the last completed full run (which checks everyone and leaves unchanged
+    open findings unwritten, or reports an error for their entity among the run's
+    errors). A closed or decided finding's own ``last_run_id``."""
+    if finding.status != FindingStatus.OPEN:
+        return int(finding.last_run_id)
+    full = conn.execute(
+        select(func.max(_RUN.c.id)).where(_RUN.c.status == "done", _RUN.c.mode == "full")
+    ).scalar()
+    return max(int(finding.last_run_id), int(full or 0))
+
+
 def _finding_dict(row: Row[Any], rule: Rule | None) -> dict[str, Any]:
     data = dict(row._mapping)
     for key in ("opened_at", "closed_at", "decided_at"):
@@ -254,7 +268,9 @@ def entity_review(
             .where(_M.c.uscc == code)
             .order_by(_M.c.id)
         ).all()
-    findings = [_finding_dict(r, _rule_of(the_pack, r.rule_id)) for r in rows]
+        findings = [_finding_dict(r, _rule_of(the_pack, r.rule_id)) for r in rows]
+        for finding, row in zip(findings, rows, strict=True):
+            finding["last_run_id"] = seen_last(conn, row)
     return {
         "entity": dict(entity._mapping),
         "flagged": any(f["status"] == FindingStatus.OPEN for f in findings),

@@ -34,6 +34,7 @@ from supervision.facts import derive_facts, next_due_from_facts
 from supervision.importing import import_file
 from supervision.models import CheckRun, ComplianceRecord
 from supervision.models.findings import EntityCheckState, EntityFacts, Finding
+from supervision.review import entity_review, seen_last
 from supervision.rules.engine import EngineError, EntityOutcome, RuleEngine
 from supervision.rules.pack import default_rules_dir, load_pack
 from supervision.workdays import WorkCalendar, set_default_calendar
@@ -83,9 +84,20 @@ def test_rerun_does_not_duplicate(db: Database, loaded: dict[str, str]) -> None:
     second = run_check(db, as_of=AS_OF, full=True)
     assert second.new == 0 and second.resolved == 0 and second.unchanged == first.new
     assert snapshot(db) == before
+    # The full run leaves the unchanged findings unwritten; the last run that saw them
+    # is the second all the same (what ``review show`` prints).
     with db.engine.connect() as conn:
-        last_runs = set(conn.execute(select(_F.c.last_run_id)).scalars())
-    assert last_runs == {second.run_id}
+        rows = conn.execute(select(_F)).all()
+        assert {row.last_run_id for row in rows} == {first.run_id}
+        assert {seen_last(conn, row) for row in rows} == {second.run_id}
+        third = run_check(db, as_of=AS_OF)  # incremental: writes the ones it saw
+        assert third.mode == "incremental"
+    for uscc in {row.uscc for row in rows}:
+        shown = entity_review(db, uscc)["findings"]
+        assert {f["last_run_id"] for f in shown if f["status"] == "open"} <= {
+            second.run_id,
+            third.run_id,
+        }
 
 
 def test_resolved_when_the_record_is_fixed(db: Database, loaded: dict[str, str]) -> None:

@@ -100,6 +100,8 @@ class Finding(SQLModel, table=True):
     )
     status: str = Field(default=FindingStatus.OPEN, max_length=10)
     first_run_id: int = Field(foreign_key="check_run.id")
+    #: The last run that wrote it. A full run leaves an open finding it saw unchanged
+    #: unwritten: ``review.seen_last`` gives the last run that saw it.
     last_run_id: int = Field(foreign_key="check_run.id")
     resolved_run_id: int | None = Field(default=None, foreign_key="check_run.id")
     opened_as_of: date
