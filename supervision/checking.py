@@ -88,7 +88,7 @@ from sqlalchemy import (
 )
 
 from supervision import clock
-from supervision.db import Database, hold_write, upsert_insert
+from supervision.db import Database, busy_is_an_error, hold_write, upsert_insert
 from supervision.errors import SupervisionError
 from supervision.fact_templates import FactTemplate, facts_key, row_dates
 from supervision.facts import derive, next_due_from_facts
@@ -587,10 +587,11 @@ def _evaluate_all(
     full: bool,
     trust_due: bool = False,
     chunk_size: int = CHUNK,
+    pool: Any = None,
 ) -> Iterator[ChunkOutcome]:
     """Outcomes chunk by chunk, in the order of ``usccs`` (sorted); ``stale``, ``full``
     and ``trust_due`` as in ``_Evaluator.check_chunk`` (each job carries the part of
-    ``stale`` in its chunk)."""
+    ``stale`` in its chunk). ``pool``: worker processes already started (``_pool``)."""
 
     def part(chunk: list[str]) -> frozenset[str] | None:
         if stale is None:
@@ -610,9 +611,17 @@ def _evaluate_all(
         finally:
             evaluator.close()
         return
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(db.url, pack, as_of)) as pool:
+    if pool is not None:
         yield from pool.imap(_work, jobs)
+        return
+    with _pool(db, pack, as_of, workers) as own:
+        yield from own.imap(_work, jobs)
+
+
+def _pool(db: Database, pack: RulePack, as_of: dt.date, workers: int) -> Any:
+    """``workers`` spawned processes, each with its evaluator and database."""
+    context = multiprocessing.get_context("spawn")
+    return context.Pool(workers, initializer=_init_worker, initargs=(db.url, pack, as_of))
 
 
 # ---------------------------------------------------------------- selection
@@ -908,6 +917,30 @@ def run_check(
     the_pack = _resolve_pack(pack, rules_dir)
     day = as_of or clock.today()
     t0 = time.perf_counter()
+    # A full run with workers starts them first: their start-up (a second or so of
+    # imports each) overlaps the selection below.
+    early = _pool(db, the_pack, day, workers) if full and workers > 1 else None
+    try:
+        with busy_is_an_error():
+            return _run(db, the_pack, day, t0, workers, full, chunk_size, advance, on_total, early)
+    finally:
+        if early is not None:
+            early.terminate()
+            early.join()
+
+
+def _run(
+    db: Database,
+    the_pack: RulePack,
+    day: dt.date,
+    t0: float,
+    workers: int,
+    full: bool,
+    chunk_size: int,
+    advance: Advance | None,
+    on_total: Callable[[int], object] | None,
+    pool: Any,
+) -> CheckSummary:
     with db.engine.begin() as conn:
         _lock(conn)
         started = hold_write(conn)
@@ -967,6 +1000,7 @@ def run_check(
             and last.pack_digest == the_pack.digest
             and day >= last.as_of,
             chunk_size=chunk_size,
+            pool=pool,
         ):
             writer.apply(outcome)
             if advance is not None:

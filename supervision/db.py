@@ -29,6 +29,8 @@ from supervision.errors import SupervisionError
 
 DEFAULT_URL = "sqlite:///supervision.db"
 ENV_VAR = "SUPERVISION_DATABASE_URL"
+#: SQLite: how long a write waits for another writer's lock before giving up.
+BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration's revision. If it lags behind a new migration, start-up only
 #: gets slower (Alembic is consulted every time); tests/test_db.py catches that.
@@ -75,6 +77,24 @@ def drop_plain_indexes(conn: Connection, table: str) -> list[str]:
     return rebuild
 
 
+@contextmanager
+def busy_is_an_error() -> Iterator[None]:
+    """Inside: a database that another writer kept locked beyond the busy timeout
+    (SQLite; a check run or an import holds the write lock) is a clear error, not a
+    traceback. Every write is one transaction, so nothing was changed."""
+    try:
+        yield
+    except OperationalError as exc:
+        message = str(exc.orig).lower()
+        if "locked" in message or "busy" in message:
+            raise SupervisionError(
+                "数据库正忙（可能正在进行核查或导入），未作任何更改，请稍后再试",
+                "the database is busy (a check run or an import may be in progress); "
+                "nothing was changed, try again later",
+            ) from None
+        raise
+
+
 def hold_write(conn: Connection) -> datetime:
     """Start writing in ``conn``'s transaction and return the time to stamp its rows
     with (``stored_at``, ``updated_at``): every writer of entities and records calls
@@ -103,7 +123,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from supervision import trail
-from supervision.db import Database, drop_plain_indexes, hold_write
+from supervision.db import Database, busy_is_an_error, drop_plain_indexes, hold_write
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import (
     ComplianceRecord,
@@ -909,7 +909,7 @@ def import_file(
     for blocks in (True, False):
         sheet = read_table(path, encoding=encoding)
         try:
-            with _gc_paused():
+            with busy_is_an_error(), _gc_paused():
                 return _import_sheet(
                     db,
                     spec,

@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, Table, func, select, update
-from sqlalchemy.exc import OperationalError
 
 from supervision import clock, trail
-from supervision.db import Database, hold_write
+from supervision.db import Database, busy_is_an_error, hold_write
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import CheckRun, Entity
 from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
@@ -282,17 +281,8 @@ def entity_review(
 @contextmanager
 def _decision(db: Database) -> Iterator[Connection]:
     """One transaction for a decision; a database busy with a check run is a clear error."""
-    try:
-        with db.engine.begin() as conn:
-            yield conn
-    except OperationalError as exc:
-        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
-            raise SupervisionError(
-                "数据库正忙（可能正在进行检查运行），未作任何更改，请稍后再试",
-                "the database is busy (a check run may be in progress); nothing was changed, "
-                "try again later",
-            ) from None
-        raise
+    with busy_is_an_error(), db.engine.begin() as conn:
+        yield conn
 
 
 def _open_finding(conn: Connection, finding_id: int) -> Row[Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from factories import make_record, write_csv
 from sqlalchemy import delete, func, select
 from test_check_support import (
@@ -28,6 +29,7 @@ from test_check_support import (
 
 from supervision import checking, clock
 from supervision.checking import dry_run, run_check
+from supervision.cli import main as cli_main
 from supervision.db import Database, hold_write
 from supervision.fact_templates import row_dates
 from supervision.facts import derive_facts, next_due_from_facts
@@ -541,3 +543,30 @@ def test_an_import_during_a_run_is_checked_by_the_next(tmp_path: Path) -> None:
         assert open_rules(db).get(uscc) == {"samr.frequent-complaints"}
     finally:
         db.dispose()
+
+
+def test_a_check_on_a_locked_database_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: a check that cannot get the write lock (an import holds it) gives up
+    with a bilingual error, no traceback, and writes nothing."""
+    import supervision.db
+
+    monkeypatch.setattr(supervision.db, "BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite:///{path}")
+    _, entities, records = province()
+    load(db, entities, records)
+    db.dispose()
+    with Database(f"sqlite:///{path}").engine.connect() as holder:
+        transaction = holder.begin()
+        hold_write(holder)
+        done = CliRunner().invoke(
+            cli_main, ["--db", f"sqlite:///{path}", "check", "--as-of", AS_OF.isoformat()]
+        )
+        transaction.rollback()
+    assert done.exit_code != 0
+    assert done.exception is None or isinstance(done.exception, SystemExit)
+    assert "数据库正忙" in done.output and "the database is busy" in done.output
+    assert "Traceback" not in done.output
+    assert _count(Database(f"sqlite:///{path}"), _RUN) == 0
