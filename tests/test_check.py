@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -421,13 +422,28 @@ def test_workers_on_each_backend(db: Database, loaded: dict[str, str]) -> None:
 
 
 # ---------------------------------------------------------------- writers beside a run
+#: Three complaints in the 90-day window: enough for samr.frequent-complaints.
+_COMPLAINT_DAYS = ("2025-07-02", "2025-07-11", "2025-07-19")
+
+
 def _complaints(uscc: str, first: int, stamp: dt.datetime) -> list[dict[str, Any]]:
-    """Three complaints in the 90-day window: enough for samr.frequent-complaints."""
-    days = ("2025-07-02", "2025-07-11", "2025-07-19")
     return [
         {**record_row("complaint", first + i, uscc, {"received_on": day}), "stored_at": stamp}
-        for i, day in enumerate(days)
+        for i, day in enumerate(_COMPLAINT_DAYS)
     ]
+
+
+@contextlib.contextmanager
+def _checked_province(url: str) -> Iterator[tuple[Database, dict[str, str]]]:
+    """The small province in a fresh database at ``url``, checked once."""
+    db = Database(url)
+    try:
+        usccs, entities, records = province()
+        load(db, entities, records)
+        run_check(db, as_of=AS_OF)
+        yield db, usccs
+    finally:
+        db.dispose()
 
 
 @pytest.mark.postgres
@@ -435,11 +451,7 @@ def test_records_in_flight_during_a_run_are_checked_by_the_next(pg_url: str) -> 
     """PostgreSQL: a writer's transaction open while a run reads the records commits
     after it, with stamps from before the run started. The next incremental run must
     still check that entity (it looks back to the oldest transaction in flight)."""
-    db = Database(pg_url)
-    try:
-        usccs, entities, records = province()
-        load(db, entities, records)
-        run_check(db, as_of=AS_OF)
+    with _checked_province(pg_url) as (db, usccs):
         uscc = usccs["clean"]
         with db.engine.connect() as writer:
             transaction = writer.begin()
@@ -452,18 +464,12 @@ def test_records_in_flight_during_a_run_are_checked_by_the_next(pg_url: str) -> 
         after = run_check(db, as_of=AS_OF)
         assert after.mode == "incremental" and after.entities_checked >= 1
         assert open_rules(db).get(uscc) == {"samr.frequent-complaints"}
-    finally:
-        db.dispose()
 
 
 def test_sqlite_run_waits_for_a_writer_and_sees_its_rows(tmp_path: Path) -> None:
     """SQLite: a run that starts while a writer holds the write lock waits for it, then
     reads what it committed (it takes the lock before it reads anything)."""
-    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
-    try:
-        usccs, entities, records = province()
-        load(db, entities, records)
-        run_check(db, as_of=AS_OF)
+    with _checked_province(f"sqlite:///{tmp_path / 'w.db'}") as (db, usccs):
         uscc = usccs["clean"]
         results: list[Any] = []
         with db.engine.connect() as writer:
@@ -477,8 +483,6 @@ def test_sqlite_run_waits_for_a_writer_and_sees_its_rows(tmp_path: Path) -> None
         runner.join(30)
         assert results and results[0].mode == "incremental"
         assert open_rules(db).get(uscc) == {"samr.frequent-complaints"}
-    finally:
-        db.dispose()
 
 
 def test_an_import_during_a_run_is_checked_by_the_next(tmp_path: Path) -> None:
@@ -486,13 +490,8 @@ def test_an_import_during_a_run_is_checked_by_the_next(tmp_path: Path) -> None:
     the run holds it, stamps its rows only once it has the lock (after the run), so
     the next incremental run checks the entity. (It used to stamp them as it began:
     older than the run, committed after it, never seen by an incremental run.)"""
-    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
-    try:
-        usccs, entities, records = province()
-        load(db, entities, records)
-        run_check(db, as_of=AS_OF)
+    with _checked_province(f"sqlite:///{tmp_path / 'w.db'}") as (db, usccs):
         uscc = usccs["clean"]
-        days = ("2025-07-02", "2025-07-11", "2025-07-19")
         csv = write_csv(
             tmp_path / "complaints.csv",
             [
@@ -503,7 +502,7 @@ def test_an_import_during_a_run_is_checked_by_the_next(tmp_path: Path) -> None:
                     payload={"received_on": day},
                     source="import-test",
                 )
-                for i, day in enumerate(days)
+                for i, day in enumerate(_COMPLAINT_DAYS)
             ],
         )
         begun, locked = threading.Event(), threading.Event()
@@ -541,8 +540,6 @@ def test_an_import_during_a_run_is_checked_by_the_next(tmp_path: Path) -> None:
         after = run_check(db, as_of=AS_OF)
         assert after.entities_checked >= 1
         assert open_rules(db).get(uscc) == {"samr.frequent-complaints"}
-    finally:
-        db.dispose()
 
 
 def test_a_check_on_a_locked_database_is_a_clear_error(
