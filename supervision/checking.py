@@ -661,7 +661,8 @@ def _changes_from(conn: Connection, started: dt.datetime) -> dt.datetime:
     PostgreSQL writers run beside a check: a row stamped before ``started`` may still
     commit after this run read the records, but its transaction is in flight now, and
     its stamps are its start (``hold_write``): the oldest start of another transaction
-    in flight in this database bounds them.
+    in flight in this database bounds them. (The role must see the writers' sessions
+    in ``pg_stat_activity``: the same role, or ``pg_read_all_stats``.)
     """
     if conn.dialect.name != "postgresql":
         return started

@@ -42,6 +42,7 @@ __all__ = [
     "dismiss_finding",
     "entity_review",
     "flagged_count",
+    "last_full_run",
     "review_queue",
     "seen_last",
 ]
@@ -205,17 +206,22 @@ def _explain(rule: Rule | None) -> dict[str, Any]:
     }
 
 
-def seen_last(conn: Connection, finding: Any) -> int:
-    """The last run that saw an open finding as it is: its ``last_run_id`` or, when
-    later, the last completed full run (which checks everyone and leaves unchanged
-    open findings unwritten, or reports an error for their entity among the run's
-    errors). A closed or decided finding's own ``last_run_id``."""
-    if finding.status != FindingStatus.OPEN:
-        return int(finding.last_run_id)
+def last_full_run(conn: Connection) -> int:
+    """The id of the last completed full check run (0 when there is none)."""
     full = conn.execute(
         select(func.max(_RUN.c.id)).where(_RUN.c.status == "done", _RUN.c.mode == "full")
     ).scalar()
-    return max(int(finding.last_run_id), int(full or 0))
+    return int(full or 0)
+
+
+def seen_last(finding: Any, full_run: int) -> int:
+    """The last run that saw an open finding as it is: its ``last_run_id`` or, when
+    later, ``full_run`` (``last_full_run``: a full run checks everyone and leaves
+    unchanged open findings unwritten, or reports an error for their entity among the
+    run's errors). A closed or decided finding's own ``last_run_id``."""
+    if finding.status != FindingStatus.OPEN:
+        return int(finding.last_run_id)
+    return max(int(finding.last_run_id), full_run)
 
 
 def _finding_dict(row: Row[Any], rule: Rule | None) -> dict[str, Any]:
@@ -268,8 +274,9 @@ def entity_review(
             .order_by(_M.c.id)
         ).all()
         findings = [_finding_dict(r, _rule_of(the_pack, r.rule_id)) for r in rows]
+        full_run = last_full_run(conn)
         for finding, row in zip(findings, rows, strict=True):
-            finding["last_run_id"] = seen_last(conn, row)
+            finding["last_run_id"] = seen_last(row, full_run)
     return {
         "entity": dict(entity._mapping),
         "flagged": any(f["status"] == FindingStatus.OPEN for f in findings),

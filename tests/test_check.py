@@ -37,7 +37,7 @@ from supervision.facts import derive_facts, next_due_from_facts
 from supervision.importing import import_file
 from supervision.models import CheckRun, ComplianceRecord
 from supervision.models.findings import EntityCheckState, EntityFacts, Finding
-from supervision.review import entity_review, seen_last
+from supervision.review import entity_review, last_full_run, seen_last
 from supervision.rules.engine import EngineError, EntityOutcome, RuleEngine
 from supervision.rules.pack import default_rules_dir, load_pack
 from supervision.workdays import WorkCalendar, set_default_calendar
@@ -92,7 +92,7 @@ def test_rerun_does_not_duplicate(db: Database, loaded: dict[str, str]) -> None:
     with db.engine.connect() as conn:
         rows = conn.execute(select(_F)).all()
         assert {row.last_run_id for row in rows} == {first.run_id}
-        assert {seen_last(conn, row) for row in rows} == {second.run_id}
+        assert {seen_last(row, last_full_run(conn)) for row in rows} == {second.run_id}
         third = run_check(db, as_of=AS_OF)  # incremental: writes the ones it saw
         assert third.mode == "incremental"
     for uscc in {row.uscc for row in rows}:
