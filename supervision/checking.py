@@ -34,8 +34,9 @@
   for one entity are merged (``fact_ids`` = every fact matched). A run opens a finding,
   leaves it unchanged (same rule version and fact ids), updates it in place (the fact ids
   or the version changed while still open), or resolves it (the rule no longer fires),
-  recording the run (a full run leaves an unchanged one unwritten: ``review.seen_last``). Matched values are those first seen for the current fact
-  ids (day counters such as ``days_overdue`` are not rewritten every day).
+  recording the run (a full run leaves an unchanged one unwritten: ``review.seen_last``).
+  Matched values are those first seen for the current fact ids (day counters such as
+  ``days_overdue`` are not rewritten every day).
 - **Decisions stand.** Runs never change a confirmed or dismissed finding. While the rule
   fires for the entity with the same rule version and only facts the decision already
   covered (fact ids a subset of the decided finding's), no new finding is opened: the
@@ -80,7 +81,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    or_,
     select,
     text,
     union,
@@ -358,26 +358,23 @@ class _Evaluator:
     def _stored(
         self, conn: Connection, chunk: Sequence[str], contiguous: bool
     ) -> dict[str, tuple[FactTemplate, Any]]:
-        """The stored templates of a chunk that this run may use (same facts key,
-        covering the as-of day), each with the entity's stored next due day
-        (``_NO_STATE`` when it has no state row). One select: the key and the
-        as-of day are tested by the database, so unusable rows are never read."""
+        """The stored templates of a chunk that this run may use (made with this
+        run's facts key, covering its as-of day: ``FactTemplate.covers``), each with
+        the entity's stored next due day (``_NO_STATE`` when it has no state row). One
+        select joining the check state; rows of another facts key are never read."""
         column = _T.c.uscc
         where = column.between(chunk[0], chunk[-1]) if contiguous else column.in_(chunk)
         rows = conn.execute(
             select(*_TEMPLATE_COLUMNS, _S.c.uscc.is_not(None), _S.c.next_due_on)
             .select_from(_T.outerjoin(_S, _S.c.uscc == _T.c.uscc))
-            .where(
-                where,
-                _T.c.facts_key == self.key,
-                _T.c.valid_from <= self.as_of,
-                or_(_T.c.valid_until.is_(None), _T.c.valid_until > self.as_of),
-            )
+            .where(where, _T.c.facts_key == self.key)
         )
-        return {
-            uscc: (FactTemplate(*fields), due if has_state else _NO_STATE)
-            for uscc, *fields, has_state, due in rows
-        }
+        usable: dict[str, tuple[FactTemplate, Any]] = {}
+        for uscc, *fields, has_state, due in rows:
+            template = FactTemplate(*fields)
+            if template.covers(self.as_of):
+                usable[uscc] = (template, due if has_state else _NO_STATE)
+        return usable
 
     def check_chunk(
         self,
