@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
 import multiprocessing
 import os
 import time
@@ -72,12 +73,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
     Table,
+    Text,
     bindparam,
+    cast,
     delete,
     exists,
     func,
@@ -88,7 +91,7 @@ from sqlalchemy import (
 )
 
 from supervision import clock
-from supervision.db import Database, busy_is_an_error, hold_write, upsert_insert
+from supervision.db import Database, busy_is_an_error, hold_write, upsert_insert, utf8_bytes
 from supervision.errors import SupervisionError
 from supervision.fact_templates import FactTemplate, facts_key, row_dates
 from supervision.facts import derive, next_due_from_facts
@@ -146,12 +149,12 @@ _ENTITY_COLUMNS = (
     _E.c.established_on,
 )
 _RECORD_COLUMNS = (_R.c.uscc, _R.c.record_id, _R.c.kind, _R.c.event_date, _R.c.payload)
+#: What ``_Evaluator._stored`` reads of a template (its facts key is the run's).
 _TEMPLATE_COLUMNS = (
     _T.c.uscc,
-    _T.c.facts_key,
     _T.c.valid_from,
     _T.c.valid_until,
-    _T.c.template,
+    utf8_bytes(_T.c.template),
     _T.c.counters,
     _T.c.due,
     _T.c.dates,
@@ -173,7 +176,7 @@ class RuleFinding:
     matched: tuple[dict[str, Any], ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class EntityResult:
     """The outcome of checking one entity, small enough to send between processes."""
 
@@ -370,8 +373,9 @@ class _Evaluator:
             .where(where, _T.c.facts_key == self.key)
         )
         usable: dict[str, tuple[FactTemplate, Any]] = {}
+        key = self.key
         for uscc, *fields, has_state, due in rows:
-            template = FactTemplate(*fields)
+            template = FactTemplate(key, *fields)
             if template.covers(self.as_of):
                 usable[uscc] = (template, due if has_state else _NO_STATE)
         return usable
@@ -489,7 +493,7 @@ class ChunkOutcome:
 
 
 def _compare(
-    results: list[EntityResult], live: dict[str, list[Any]], *, full: bool
+    results: list[EntityResult], live: dict[str, list[_Live]], *, full: bool
 ) -> ChunkOutcome:
     """A chunk's results against the entities' live (open or decided) findings.
 
@@ -520,8 +524,8 @@ def _compare(
         rows = live.get(uscc)
         if not result.findings and not rows:
             continue
-        open_by_rule: dict[str, Any] = {}
-        decided: list[Any] = []
+        open_by_rule: dict[str, _Live] = {}
+        decided: list[_Live] = []
         for row in rows or ():
             if row.status == FindingStatus.OPEN:
                 open_by_rule[row.rule_id] = row
@@ -540,10 +544,7 @@ def _compare(
                     out.gone.append((current.id, rule_id))
             elif current is None:
                 out.new.append((uscc, found))
-            elif (
-                list(current.fact_ids or []) == list(found.fact_ids)
-                and current.rule_version == found.rule_version
-            ):
+            elif current.rule_version == found.rule_version and _same_facts(current, found):
                 out.same.append((current.id, rule_id))
             else:
                 out.changed.append((current.id, found))
@@ -726,21 +727,51 @@ class CheckSummary:
         }
 
 
+class _Live(NamedTuple):
+    """An open or decided finding as ``_compare`` needs it. ``fact_ids_json`` is the
+    column's stored text, unparsed: most runs find most findings unchanged, and
+    comparing the text (``_same_facts``) spares parsing it for every one of them."""
+
+    id: int
+    rule_id: str
+    rule_version: int
+    status: str
+    fact_ids_json: str | None
+
+    @property
+    def fact_ids(self) -> list[str]:
+        return json.loads(self.fact_ids_json) if self.fact_ids_json else []
+
+
 def _live_findings(
     conn: Connection, usccs: Sequence[str], contiguous: bool = False
-) -> dict[str, list[Any]]:
+) -> dict[str, list[_Live]]:
     """Open and decided findings of these entities (sorted usccs; ``contiguous``: every
     entity between the first and the last)."""
     where = _F.c.uscc.between(usccs[0], usccs[-1]) if contiguous else _F.c.uscc.in_(usccs)
     rows = conn.execute(
-        select(_F.c.id, _F.c.uscc, _F.c.rule_id, _F.c.rule_version, _F.c.status, _F.c.fact_ids)
+        select(
+            _F.c.uscc,
+            _F.c.id,
+            _F.c.rule_id,
+            _F.c.rule_version,
+            _F.c.status,
+            cast(_F.c.fact_ids, Text),
+        )
         .where(where)
         .where(_F.c.status != FindingStatus.RESOLVED)
     )
-    live: dict[str, list[Any]] = {}
-    for row in rows:
-        live.setdefault(row.uscc, []).append(row)
+    live: dict[str, list[_Live]] = {}
+    for uscc, *fields in rows:
+        live.setdefault(uscc, []).append(_Live(*fields))
     return live
+
+
+def _same_facts(current: _Live, found: RuleFinding) -> bool:
+    """Whether an open finding holds exactly the fact ids the rule found now: the
+    stored text as the column writes a list (``json.dumps``), else parsed."""
+    ids = list(found.fact_ids)
+    return current.fact_ids_json == json.dumps(ids) or current.fact_ids == ids
 
 
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -755,14 +786,14 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     conn.execute(stmt, rows)
 
 
-def _covered_by_decision(found: RuleFinding, decided: Sequence[Any]) -> bool:
+def _covered_by_decision(found: RuleFinding, decided: Sequence[_Live]) -> bool:
     """True when a confirmed or dismissed finding of the same rule and version already
     covered every fact this firing matched: the decision stands, nothing new to review."""
     facts = set(found.fact_ids)
     return any(
         d.rule_id == found.rule_id
         and d.rule_version == found.rule_version
-        and facts <= set(d.fact_ids or [])
+        and facts <= set(d.fact_ids)
         for d in decided
     )
 
@@ -842,7 +873,7 @@ class _Writer:
             "facts_key": template.key,
             "valid_from": template.valid_from,
             "valid_until": template.valid_until,
-            "template": template.text,
+            "template": template.text.decode(),
             "counters": template.counters,
             "due": template.due,
             "dates": template.dates,

@@ -18,9 +18,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, event, text
+from sqlalchemy import Connection, Engine, LargeBinary, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, create_engine
 
 import supervision.models  # noqa: F401  (registers every table)
@@ -43,6 +45,27 @@ def upsert_insert(table: Table, dialect: str) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+class utf8_bytes(FunctionElement[bytes]):  # lower case: used like a SQL function
+    """A text column's value as UTF-8 bytes, not decoded to ``str`` on the way out:
+    for text the reader only passes on as bytes (``checking`` reads stored fact
+    templates so). SQLite hands back the stored bytes (our databases are UTF-8, its
+    default); PostgreSQL converts from the database's encoding."""
+
+    type = LargeBinary()
+    name = "utf8_bytes"
+    inherit_cache = True
+
+
+@compiles(utf8_bytes, "sqlite")
+def _utf8_bytes_sqlite(element: utf8_bytes, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
+
+
+@compiles(utf8_bytes, "postgresql")
+def _utf8_bytes_postgresql(element: utf8_bytes, compiler: Any, **kw: Any) -> str:
+    return f"convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')"
 
 
 def drop_plain_indexes(conn: Connection, table: str) -> list[str]:
