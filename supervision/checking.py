@@ -232,11 +232,11 @@ _NO_STATE = object()  # an entity without a check state row (never equal to a du
 class _Evaluator:
     """One process's evaluator: a warmed-up engine plus what incremental checks need."""
 
-    def __init__(self, pack: RulePack, as_of: dt.date) -> None:
+    def __init__(self, pack: RulePack, as_of: dt.date, calendar: WorkCalendar) -> None:
         self.pack = pack
         self.as_of = as_of
         self.engine = RuleEngine(pack)
-        self.calendar: WorkCalendar = default_calendar()
+        self.calendar = calendar
         self.key = facts_key(self.calendar)
         self.offsets = _date_offsets(pack)
         self.as_of_ordinal = as_of.toordinal()
@@ -555,9 +555,9 @@ def _compare(
 _worker: tuple[_Evaluator, Database] | None = None
 
 
-def _init_worker(url: str, pack: RulePack, as_of: dt.date) -> None:
+def _init_worker(url: str, pack: RulePack, as_of: dt.date, calendar: WorkCalendar) -> None:
     global _worker
-    _worker = (_Evaluator(pack, as_of), Database(url, migrate=False))
+    _worker = (_Evaluator(pack, as_of, calendar), Database(url, migrate=False))
 
 
 def _work(job: tuple[list[str], bool, frozenset[str] | None, bool, bool]) -> ChunkOutcome:
@@ -577,6 +577,7 @@ def _evaluate_all(
     conn: Connection,
     pack: RulePack,
     as_of: dt.date,
+    calendar: WorkCalendar,
     usccs: list[str],
     *,
     contiguous: bool,
@@ -602,7 +603,7 @@ def _evaluate_all(
         (chunk, contiguous, part(chunk), full, trust_due) for chunk in _chunks(usccs, chunk_size)
     )
     if workers <= 1 or len(usccs) <= chunk_size:
-        evaluator = _Evaluator(pack, as_of)
+        evaluator = _Evaluator(pack, as_of, calendar)
         try:
             for job in jobs:
                 yield evaluator.check_chunk(conn, *job)
@@ -612,14 +613,17 @@ def _evaluate_all(
     if pool is not None:
         yield from pool.imap(_work, jobs)
         return
-    with _pool(db, pack, as_of, workers) as own:
+    with _pool(db, pack, as_of, calendar, workers) as own:
         yield from own.imap(_work, jobs)
 
 
-def _pool(db: Database, pack: RulePack, as_of: dt.date, workers: int) -> Any:
-    """``workers`` spawned processes, each with its evaluator and database."""
+def _pool(
+    db: Database, pack: RulePack, as_of: dt.date, calendar: WorkCalendar, workers: int
+) -> Any:
+    """``workers`` spawned processes, each with its evaluator and database. The
+    calendar goes along: a spawned process starts with none set."""
     context = multiprocessing.get_context("spawn")
-    return context.Pool(workers, initializer=_init_worker, initargs=(db.url, pack, as_of))
+    return context.Pool(workers, initializer=_init_worker, initargs=(db.url, pack, as_of, calendar))
 
 
 # ---------------------------------------------------------------- selection
@@ -931,6 +935,7 @@ def run_check(
     rules_dir: str | Path | None = None,
     workers: int = 1,
     full: bool = False,
+    calendar: WorkCalendar | None = None,
     chunk_size: int = CHUNK,
     advance: Advance | None = None,
     on_total: Callable[[int], object] | None = None,
@@ -939,19 +944,24 @@ def run_check(
 
     Everything (the run row, findings, entity check states) is written in one transaction
     by this process. ``on_total(n)`` is told how many entities will be checked, then
-    ``advance(k)`` after each chunk. Raises ``SupervisionError`` for bad arguments.
+    ``advance(k)`` after each chunk. ``calendar``: the working-day calendar (default:
+    ``default_calendar()``, which honours ``$SUPERVISION_CALENDAR_FILE``). Raises
+    ``SupervisionError`` for bad arguments.
     """
     if workers < 1:
         raise SupervisionError("--workers 至少为 1", "--workers must be at least 1")
     the_pack = _resolve_pack(pack, rules_dir)
     day = as_of or clock.today()
+    cal = calendar or default_calendar()
     t0 = time.perf_counter()
     # A full run with workers starts them first: their start-up (a second or so of
     # imports each) overlaps the selection below.
-    early = _pool(db, the_pack, day, workers) if full and workers > 1 else None
+    early = _pool(db, the_pack, day, cal, workers) if full and workers > 1 else None
     try:
         with busy_is_an_error():
-            return _run(db, the_pack, day, t0, workers, full, chunk_size, advance, on_total, early)
+            return _run(
+                db, the_pack, day, cal, t0, workers, full, chunk_size, advance, on_total, early
+            )
     finally:
         if early is not None:
             early.terminate()
@@ -962,6 +972,7 @@ def _run(
     db: Database,
     the_pack: RulePack,
     day: dt.date,
+    calendar: WorkCalendar,
     t0: float,
     workers: int,
     full: bool,
@@ -1020,6 +1031,7 @@ def _run(
             conn,
             the_pack,
             day,
+            calendar,
             usccs,
             contiguous=mode == "full",
             workers=workers,
@@ -1092,6 +1104,7 @@ def dry_run(
     rules_dir: str | Path | None = None,
     as_of: dt.date | None = None,
     workers: int = 1,
+    calendar: WorkCalendar | None = None,
     chunk_size: int = CHUNK,
     advance: Advance | None = None,
     on_total: Callable[[int], object] | None = None,
@@ -1100,7 +1113,7 @@ def dry_run(
 
     Compares with the open findings: ``new`` (the pack fires, no open finding for that
     entity and rule), ``gone`` (an open finding the pack would resolve), ``unchanged``.
-    Runs in a transaction that is rolled back.
+    Runs in a transaction that is rolled back. ``calendar`` as in ``run_check``.
     """
     the_pack = _resolve_pack(pack, rules_dir)
     day = as_of or clock.today()
@@ -1115,6 +1128,7 @@ def dry_run(
                 conn,
                 the_pack,
                 day,
+                calendar or default_calendar(),
                 usccs,
                 contiguous=True,
                 workers=workers,

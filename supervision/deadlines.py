@@ -8,24 +8,20 @@ extra-days file).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlmodel import Session
 
 from supervision.models.results import InspectionResult, ResultState
 from supervision.results import current_results
-from supervision.workdays import CalendarYearUnknown, WorkCalendar, default_calendar
+from supervision.workdays import CALENDAR_ENV, CalendarYearUnknown, WorkCalendar, default_calendar
 
 __all__ = [
-    "CALENDAR_ENV",
     "PUBLICATION_WORKDAYS",
     "Standing",
-    "calendar_from",
     "list_deadlines",
     "publication_due",
     "standing",
@@ -33,7 +29,6 @@ __all__ = [
 
 #: 检查结果应在检查结束之日起 20 个工作日内公示.
 PUBLICATION_WORKDAYS = 20
-CALENDAR_ENV = "SUPERVISION_CALENDAR_FILE"
 
 _T = TypeVar("_T")
 
@@ -53,13 +48,6 @@ def _explained(fn: Callable[[], _T]) -> _T:
             if line not in exc.details:
                 exc.details.append(line)
         raise
-
-
-def calendar_from(path: str | Path | None = None) -> WorkCalendar:
-    """The calendar to use: an extra-days file (argument, then $SUPERVISION_CALENDAR_FILE),
-    else the package's."""
-    chosen = path or os.environ.get(CALENDAR_ENV) or None
-    return WorkCalendar.from_file(chosen) if chosen else default_calendar()
 
 
 def publication_due(inspection_end: date, calendar: WorkCalendar | None = None) -> date:

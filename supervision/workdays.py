@@ -6,7 +6,8 @@ from the ``chinesecalendar`` package, which carries it year by year. A year the
 package does not know yet is an error, never a guess: upgrade ``chinesecalendar``
 or supply an *extra-days file* declaring that year.
 
-Extra-days file (YAML or JSON)::
+Extra-days file (YAML or JSON), given with ``--calendar FILE`` or for every command
+through ``$SUPERVISION_CALENDAR_FILE`` (``calendar_from``, ``default_calendar``)::
 
     # Days listed here override the package; a year listed under ``years`` is
     # fully defined by this file (weekends are rest days unless listed as workdays).
@@ -25,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -36,15 +38,21 @@ import yaml
 from supervision.rules.errors import RuleError
 
 __all__ = [
+    "CALENDAR_ENV",
     "CalendarYearUnknown",
     "WorkCalendar",
     "add_workdays",
+    "calendar_from",
     "default_calendar",
     "is_workday",
     "set_default_calendar",
     "to_date",
     "workdays_between",
 ]
+
+
+#: An extra-days file for every command of this process (and the processes it starts).
+CALENDAR_ENV = "SUPERVISION_CALENDAR_FILE"
 
 
 class CalendarYearUnknown(RuleError):
@@ -209,12 +217,38 @@ def _package_calendar() -> WorkCalendar:
     return WorkCalendar()
 
 
+@lru_cache(maxsize=4)
+def _file_calendar(path: str, _version: tuple[int, int]) -> WorkCalendar:
+    return WorkCalendar.from_file(path)
+
+
+def _version(path: str) -> tuple[int, int]:
+    """(mtime, size) of a file, so that a long-running process (the scheduler) reads
+    an edited extra-days file again; (0, 0) when it cannot be read (``from_file`` says
+    why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (0, 0)
+    return (st.st_mtime_ns, st.st_size)
+
+
 _default: WorkCalendar | None = None
 
 
 def default_calendar() -> WorkCalendar:
-    """The process-wide calendar (package data plus any extra days set)."""
-    return _default if _default is not None else _package_calendar()
+    """The process-wide calendar: the one set (``set_default_calendar``), else the
+    extra-days file named by ``$SUPERVISION_CALENDAR_FILE``, else the package's."""
+    if _default is not None:
+        return _default
+    path = os.environ.get(CALENDAR_ENV)
+    return _file_calendar(path, _version(path)) if path else _package_calendar()
+
+
+def calendar_from(path: str | Path | None = None) -> WorkCalendar:
+    """The calendar a command was given: its extra-days file (``--calendar FILE``),
+    else ``default_calendar()``. A file that cannot be read is a ``RuleError``."""
+    return WorkCalendar.from_file(path) if path else default_calendar()
 
 
 def set_default_calendar(calendar: WorkCalendar | None) -> None:

@@ -40,7 +40,12 @@ from supervision.models.findings import EntityCheckState, EntityFacts, Finding
 from supervision.review import entity_review, last_full_run, seen_last
 from supervision.rules.engine import EngineError, EntityOutcome, RuleEngine
 from supervision.rules.pack import default_rules_dir, load_pack
-from supervision.workdays import WorkCalendar, set_default_calendar
+from supervision.workdays import (
+    CALENDAR_ENV,
+    WorkCalendar,
+    default_calendar,
+    set_default_calendar,
+)
 
 _F = Finding.__table__  # type: ignore[attr-defined]
 _R = ComplianceRecord.__table__  # type: ignore[attr-defined]
@@ -361,7 +366,7 @@ def test_decisions_stand_until_new_facts_appear(db: Database, loaded: dict[str, 
 
 def test_next_check_on_covers_complaints_leaving_the_window(loaded: dict[str, str]) -> None:
     pack = load_pack()
-    evaluator = checking._Evaluator(pack, AS_OF)
+    evaluator = checking._Evaluator(pack, AS_OF, default_calendar())
     try:
         entity = {"uscc": "X", "established_on": dt.date(2024, 3, 1), "abnormal": False}
         records = [
@@ -567,3 +572,62 @@ def test_a_check_on_a_locked_database_is_a_clear_error(
     assert "数据库正忙" in done.output and "the database is busy" in done.output
     assert "Traceback" not in done.output
     assert _count(Database(f"sqlite:///{path}"), _RUN) == 0
+
+
+# 2027: a year chinesecalendar 1.11 does not know. Thu 2026-12-31 … the 20th working
+# day after 2026-12-21 falls in late January 2027 whatever the file declares.
+_EXTRA_2027 = "years: [2027]\nholidays: [2027-01-01]\n"
+_AS_OF_2027 = dt.date(2027, 2, 1)
+
+
+def _info_arising_in_december(db: Database, uscc: str) -> None:
+    info = {"info_type": "股权变更", "arose_on": "2026-12-21"}
+    load(db, [], [record_row("immediate_info", 9_002, uscc, info)])
+
+
+def test_a_calendar_file_supplies_a_year_the_package_does_not_know(
+    db: Database, loaded: dict[str, str], tmp_path: Path
+) -> None:
+    """Without the year's calendar, the entity whose deadline falls in it is an error
+    that names the year; with the State Council's notice as an extra-days file the
+    check passes, in worker processes too (they are given the calendar)."""
+    uscc = loaded["complaints"]
+    _info_arising_in_december(db, uscc)
+    unknown = run_check(db, as_of=_AS_OF_2027, full=True)
+    assert uscc in {e["uscc"] for e in unknown.errors}
+    assert all("2027" in e["zh"] and "2027" in e["en"] for e in unknown.errors)
+    extra = tmp_path / "2027.yaml"
+    extra.write_text(_EXTRA_2027, encoding="utf-8")
+    calendar = WorkCalendar.from_file(extra)
+    for workers in (1, 2):
+        summary = run_check(
+            db, as_of=_AS_OF_2027, full=True, workers=workers, calendar=calendar, chunk_size=2
+        )
+        assert summary.error_count == 0, summary.errors
+        assert "samr.immediate-info-not-published" in open_rules(db)[uscc], workers
+
+
+def test_check_takes_the_calendar_file_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cal.db'}"
+    db = Database(url)
+    usccs, entities, records = province()
+    load(db, entities, records)
+    _info_arising_in_december(db, usccs["complaints"])
+    db.dispose()
+    args = ["--db", url, "check", "--as-of", _AS_OF_2027.isoformat(), "--json"]
+    missing = CliRunner().invoke(cli_main, [*args, "--calendar", str(tmp_path / "no.yaml")])
+    assert missing.exit_code != 0 and "Traceback" not in missing.output
+    assert "无法读取补充日历文件" in missing.output and "no.yaml" in missing.output
+    assert _count(Database(url), _RUN) == 0  # nothing was written
+    extra = tmp_path / "2027.yaml"
+    extra.write_text(_EXTRA_2027, encoding="utf-8")
+    done = CliRunner().invoke(cli_main, [*args, "--calendar", str(extra)])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["error_count"] == 0
+    # The same file through the environment, for every command and the scheduler.
+    monkeypatch.setenv(CALENDAR_ENV, str(extra))
+    again = CliRunner().invoke(cli_main, [*args, "--full"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["error_count"] == 0

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from supervision.deadlines import calendar_from, publication_due, standing
-from supervision.workdays import CalendarYearUnknown, WorkCalendar
+from supervision.deadlines import publication_due, standing
+from supervision.workdays import (
+    CALENDAR_ENV,
+    CalendarYearUnknown,
+    WorkCalendar,
+    calendar_from,
+    default_calendar,
+)
 
 
 def test_national_day_2025() -> None:
@@ -77,3 +83,16 @@ def test_an_extra_days_file_supplies_the_year(
     monkeypatch.setenv("SUPERVISION_CALENDAR_FILE", str(extra))
     assert calendar_from().is_workday(date(2031, 12, 27))
     assert not calendar_from(None).is_workday(date(2031, 12, 25))
+
+
+def test_the_environments_calendar_file_is_read_again_once_edited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-running process (the scheduler) sees a corrected extra-days file."""
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("years: [2031]\n")
+    monkeypatch.setenv(CALENDAR_ENV, str(extra))
+    assert default_calendar().is_workday(date(2031, 12, 25))
+    extra.write_text("years: [2031]\nholidays: [2031-12-25]\n")
+    assert not default_calendar().is_workday(date(2031, 12, 25))
+    assert not calendar_from().is_workday(date(2031, 12, 25))

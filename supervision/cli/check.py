@@ -17,6 +17,7 @@ from supervision.checking import dry_run as run_dry_run
 from supervision.checking import run_check
 from supervision.cli.context import (
     BY_OPTION,
+    CALENDAR_OPTION,
     JSON_OPTION,
     AppContext,
     emit_json,
@@ -32,6 +33,7 @@ from supervision.review import (
     review_queue,
 )
 from supervision.rules.pack import SEVERITIES, load_pack
+from supervision.workdays import calendar_from
 
 _RULES = click.option(
     "--rules",
@@ -97,6 +99,7 @@ def _lazy_progress(
     is_flag=True,
     help="试运行：不写入，只对比当前待审核发现 / evaluate without writing; compare with open findings",
 )
+@CALENDAR_OPTION
 @JSON_OPTION
 @click.pass_obj
 def check_command(
@@ -106,6 +109,7 @@ def check_command(
     workers: int,
     full: bool,
     dry_run: bool,
+    calendar_file: str | None,
     as_json: bool,
 ) -> None:
     """按规则包核查合规记录，更新发现 / check compliance records against the rule pack.
@@ -120,13 +124,25 @@ def check_command(
     每个主体推导出的事实以模板保存，记录未变时后续运行直接复用，结果与重新推导相同。
     Each entity's derived facts are stored as a template that later runs reuse while
     its records do not change; the results equal those of deriving afresh.
+
+    \b
+    工作日按 chinesecalendar 的官方日历；包中尚无的年份（如次年）用 --calendar 补充。
+    Working days follow the chinesecalendar package; for a year it does not know yet
+    (e.g. next year), give the State Council's notice as an extra-days file (--calendar).
     """
     day = _parse_day(as_of)
     pack = load_pack(rules_dir)
+    calendar = calendar_from(calendar_file)
     with _lazy_progress("核查 / checking") as (on_total, advance):
         if dry_run:
             report = run_dry_run(
-                app.db, pack=pack, as_of=day, workers=workers, advance=advance, on_total=on_total
+                app.db,
+                pack=pack,
+                as_of=day,
+                workers=workers,
+                calendar=calendar,
+                advance=advance,
+                on_total=on_total,
             )
         else:
             summary = run_check(
@@ -135,6 +151,7 @@ def check_command(
                 pack=pack,
                 workers=workers,
                 full=full,
+                calendar=calendar,
                 advance=advance,
                 on_total=on_total,
             )

@@ -36,6 +36,17 @@ BY_OPTION = click.option(
 )
 """--by on every command that changes something; recorded in the trail (trail.acting_as)."""
 
+CALENDAR_OPTION = click.option(
+    "--calendar",
+    "calendar_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="补充日历文件（YAML/JSON；也可设 SUPERVISION_CALENDAR_FILE），用于包中尚无的年份 / "
+    "extra-days file (or set SUPERVISION_CALENDAR_FILE), e.g. for a year the calendar "
+    "package does not know yet",
+)
+"""--calendar on every command that counts working days (workdays.calendar_from)."""
+
 
 class AppContext:
     """Carries the --db choice; the database is opened (and migrated) on first use."""

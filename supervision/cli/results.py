@@ -11,8 +11,15 @@ import click
 import yaml
 
 from supervision import clock, trail
-from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
-from supervision.deadlines import calendar_from, list_deadlines
+from supervision.cli.context import (
+    BY_OPTION,
+    CALENDAR_OPTION,
+    JSON_OPTION,
+    AppContext,
+    emit_json,
+    emit_table,
+)
+from supervision.deadlines import list_deadlines
 from supervision.errors import SupervisionError
 from supervision.result_codes import (
     FOLLOW_UP_STATUSES,
@@ -33,6 +40,7 @@ from supervision.results import (
     review_reply,
     review_results,
 )
+from supervision.workdays import calendar_from
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -417,13 +425,7 @@ def result_list(app: AppContext, task: str, state: str | None, as_json: bool) ->
 @click.option(
     "--as-of", type=DATE, default=None, help="截至日期（默认今天）/ as of (default today)"
 )
-@click.option(
-    "--calendar",
-    "calendar_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="补充日历文件（YAML/JSON；也可设 SUPERVISION_CALENDAR_FILE）/ extra-days file",
-)
+@CALENDAR_OPTION
 @JSON_OPTION
 @click.pass_obj
 def deadlines_command(
