@@ -631,3 +631,18 @@ def test_check_takes_the_calendar_file_on_the_command_line(
     again = CliRunner().invoke(cli_main, [*args, "--full"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.output)["error_count"] == 0
+
+
+def test_an_open_finding_is_unchanged_whatever_its_stored_json_looks_like() -> None:
+    """Unchanged findings are recognised by their stored text; text written another
+    way (another writer, PostgreSQL's jsonb) is parsed, never taken as a change."""
+    found = checking.RuleFinding("r", 1, "high", "B", "d", ("a:1", "b:2"), ())
+
+    def live(text: str | None) -> Any:
+        return checking._Live(7, "r", 1, "open", text)
+
+    assert checking._same_facts(live('["a:1", "b:2"]'), found)  # as this system writes it
+    assert checking._same_facts(live('[ "a:1","b:2" ]'), found)
+    assert not checking._same_facts(live('["a:1"]'), found)
+    assert not checking._same_facts(live('["b:2", "a:1", "c:3"]'), found)
+    assert not checking._same_facts(live(None), found)
