@@ -28,7 +28,8 @@ incremental run after changing 1% of the entities.
 Prints every figure and the ratios against the goals: 1 worker ≥ 0.8× bare,
 2 workers ≥ 1.6× bare (the steady runs are held to them; the first runs' ratios are
 printed beside), incremental ≤ 2% of the full run's time (against the steady full run
-with the same single worker, and against the fastest full run).
+with the same single worker, against the fastest full run, and against the first full
+run, which like the incremental one derives every entity it checks).
 """
 
 from __future__ import annotations
@@ -263,6 +264,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             # full run with 1 worker; and, stricter, against the fastest full run.
             "incremental": inc_s / w1_s if w1_s else 0.0,
             "incremental_vs_fastest": inc_s / full_ref if full_ref else 0.0,
+            # The full run that, like the incremental one, derives every entity it checks.
+            "incremental_vs_first": inc_s / runs["first_w1"][0],
         }
         service = {
             "one_worker": rate("w1", True) / bare_rate if bare_rate else 0.0,
@@ -280,8 +283,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ("two_workers", "2 workers / bare", ">="),
             ("incremental", "incremental / full, both 1 worker", "<="),
             ("incremental_vs_fastest", "incremental / fastest full run", "<="),
+            ("incremental_vs_first", "incremental / first full run, 1 worker", "<="),
         ):
-            goal = GOALS[key.removesuffix("_vs_fastest")]
+            goal = GOALS[key.split("_vs_")[0]]
             met = ratios[key] >= goal if better == ">=" else ratios[key] <= goal
             print(f"  {label:36s}: {ratios[key]:.3f} (goal {better} {goal}) "
                   f"{'met' if met else 'MISSED'}")  # fmt: skip
