@@ -679,10 +679,17 @@ def _changes_from(conn: Connection, started: dt.datetime) -> dt.datetime:
 
 
 def _due_usccs(conn: Connection, changed: frozenset[str], as_of: dt.date) -> list[str]:
-    """What an incremental run checks: the changed entities, those due, those never checked."""
-    never_checked = select(_E.c.uscc).where(~exists().where(_S.c.uscc == _E.c.uscc))
-    query = union(select(_S.c.uscc).where(_S.c.next_due_on <= as_of), never_checked)
-    return sorted(changed | set(conn.execute(query).scalars()))
+    """What an incremental run checks: the changed entities, those due, those never checked.
+
+    Every entity a run checks gets a check state, and a state's entity exists (a foreign
+    key): when both tables hold as many rows, none is unchecked. Two counts instead of an
+    anti-join over the whole directory (0.7 s at a million entities, on every run)."""
+    due = set(conn.execute(select(_S.c.uscc).where(_S.c.next_due_on <= as_of)).scalars())
+    entities = conn.execute(select(func.count()).select_from(_E)).scalar_one()
+    if entities != conn.execute(select(func.count()).select_from(_S)).scalar_one():
+        never_checked = select(_E.c.uscc).where(~exists().where(_S.c.uscc == _E.c.uscc))
+        due.update(conn.execute(never_checked).scalars())
+    return sorted(changed | due)
 
 
 # ---------------------------------------------------------------- writing

@@ -20,6 +20,7 @@ from test_check_support import (
     AS_OF,
     EXPECTED,
     dump,
+    entity_row,
     filed_report,
     load,
     open_rules,
@@ -292,6 +293,25 @@ def test_a_record_received_long_ago_but_stored_now_is_checked(
         summary = run_check(db, as_of=AS_OF, full=full)
         assert summary.entities_checked >= 1
         assert open_rules(db).get(uscc) == {"samr.frequent-complaints"}, full
+
+
+def test_an_entity_never_checked_is_checked_whatever_its_stamp(
+    db: Database, loaded: dict[str, str]
+) -> None:
+    """An incremental run checks an entity with no check state even when its row's stamp
+    is older than the last run (a row written by something other than the importers),
+    and, once every entity has a state, checks nobody when nothing changed."""
+    run_check(db, as_of=AS_OF)
+    assert run_check(db, as_of=AS_OF).entities_checked == 0
+    row = entity_row(900)
+    row["updated_at"] = dt.datetime(2025, 1, 2, 9, 0, tzinfo=dt.UTC)
+    load(db, [row], [])
+    summary = run_check(db, as_of=AS_OF)
+    assert summary.mode == "incremental"
+    assert summary.entities_checked == 1
+    # No annual report for 2024 by 30 June 2025.
+    assert open_rules(db)[row["uscc"]] == {"samr.annual-report-not-filed"}
+    assert run_check(db, as_of=AS_OF).entities_checked == 0
 
 
 def test_stored_facts_of_another_calendar_are_not_used(

@@ -50,7 +50,11 @@ class EntityBase(SQLModel):
 
 class Entity(EntityBase, table=True):
     __tablename__ = "entity"
-    __table_args__ = (Index("ix_entity_draw", "status", "risk_class", "region_code"),)
+    __table_args__ = (
+        Index("ix_entity_draw", "status", "risk_class", "region_code"),
+        # Incremental checks select the entities changed since the last run.
+        Index("ix_entity_updated", "updated_at"),
+    )
     updated_at: datetime
 
 
