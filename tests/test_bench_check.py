@@ -33,5 +33,7 @@ def test_bench_check_tiny(tmp_path: Path) -> None:
     assert re.search(r"incremental\s+: 3 entities changed, \d+ checked", out), out
     for label in ("1 worker / bare", "2 workers / bare", "incremental / full", "first full run"):
         assert re.search(re.escape(label) + r".*: [\d.]+ \(goal", out), out
+    floor = re.search(r"floor of any incremental run .*: ([\d.]+) s = ([\d.]+) of the steady", out)
+    assert floor and float(floor.group(1)) > 0, out
     assert re.search(r"first runs .*: 1 worker / bare [\d.]+, 2 workers / bare [\d.]+", out), out
     assert not list(tmp_path.rglob("*.db"))  # cleaned up
