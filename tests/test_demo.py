@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import func, inspect, select
 from stdnum.cn import uscc as stdnum_uscc
 
+from supervision.checking import run_check
 from supervision.db import Database
 from supervision.demo import DEPARTMENTS, ITEMS, DemoProvince, Row
 from supervision.demo_load import DEMO_TABLES, DatabaseNotEmpty, load_demo
@@ -233,6 +235,20 @@ def test_load_writes_exactly_what_was_generated(db: Database) -> None:
         got = session.get(ComplianceRecord, record["record_id"])
         assert got is not None and got.payload == record["payload"]
         assert got.event_date == record["event_date"]
+
+
+def test_demo_rows_are_not_stamped_in_the_future(db: Database) -> None:
+    """Loaded after 16:00 UTC, when it is already tomorrow in China: the rows' stamps
+    are not ahead of the clock, so an incremental check after the first finds nothing
+    changed (a stamp ahead of it made every entity count as changed until then)."""
+    with time_machine.travel(datetime(2026, 11, 26, 17, 40, tzinfo=UTC), tick=False):
+        province = DemoProvince(entities=120, seed=5)
+        assert province.as_of == date(2026, 11, 27)  # today in China
+        load_demo(db, province)
+        first = run_check(db)
+        assert first.entities_checked == 120
+        again = run_check(db)
+        assert (again.mode, again.entities_checked) == ("incremental", 0)
 
 
 def _index_names(db: Database) -> dict[str, list[str]]:
