@@ -21,6 +21,13 @@ def today() -> date:
     return now().astimezone(LOCAL_TZ).date()
 
 
+def day_start(day: date) -> datetime:
+    """The moment ``day`` begins in China, in UTC (16:00 UTC the evening before): the
+    earliest time that is on ``day`` in China, so never ahead of ``now()`` when ``day``
+    is ``today()``."""
+    return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
 def as_utc(moment: datetime) -> datetime:
     """A stored time as an aware datetime: drivers that drop the zone (SQLite's) hand
     back naive values, and every stored time is UTC."""

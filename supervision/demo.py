@@ -457,12 +457,10 @@ class DemoProvince:
         self.entity_count = entities
         self.seed = seed
         self.as_of = as_of or clock.today()
-        # When rows were stored: the start of the as-of day in China, never later than
-        # now when as-of is today (midnight UTC would lie up to eight hours ahead, and
-        # every incremental check until then would take every entity as changed).
-        self.stamp = datetime(
-            self.as_of.year, self.as_of.month, self.as_of.day, tzinfo=clock.LOCAL_TZ
-        ).astimezone(UTC)
+        # When rows were stored: the start of the as-of day in China (midnight UTC would
+        # lie up to eight hours ahead of now, and every incremental check until then
+        # would take every entity as changed).
+        self.stamp = clock.day_start(self.as_of)
         self.stats = DemoStats(departments=len(DEPARTMENTS), items=len(ITEMS))
         self._prefecture = _Picker([(p, float(w)) for p, w in PREFECTURE_WEIGHTS.items()])
         self._region_in = {p: _Picker(_regions_of(p)) for p in PREFECTURE_WEIGHTS}
