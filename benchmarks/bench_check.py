@@ -3,7 +3,7 @@ incremental run after changing 1% of the entities.
 
     python benchmarks/bench_check.py --entities 1000000 [--repeat 3] [--dir DIR] [--keep] [--json]
 
-1. Builds the demo province (supervision.demo + demo_load: about 8 records per entity)
+1. Builds the demo province (supervision.demo.province + demo_load: about 8 records per entity)
    in a fresh SQLite file.
 2. Bare loop: the facts of every entity are derived beforehand (chunk by chunk, not
    timed) and held in memory; the timed part only posts them to the same compiled
@@ -52,15 +52,15 @@ import durable_rules_engine
 from sqlalchemy import delete, select
 
 from supervision import clock
-from supervision.checking import _ENTITY_COLUMNS, _RECORD_COLUMNS
+from supervision.checks.facts import derive_facts
+from supervision.checks.run import _ENTITY_COLUMNS, _RECORD_COLUMNS
 from supervision.db import Database
-from supervision.demo import DemoProvince
-from supervision.demo_load import load_demo
-from supervision.facts import derive_facts
+from supervision.demo.load import load_demo
+from supervision.demo.province import DemoProvince
 from supervision.models import ComplianceRecord, Entity, EntityFacts
+from supervision.reference.workdays import default_calendar
 from supervision.rules.engine import RuleEngine
 from supervision.rules.pack import load_pack
-from supervision.workdays import default_calendar
 
 AS_OF = dt.date(2026, 11, 20)
 CHUNK = 5_000

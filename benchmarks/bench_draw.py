@@ -34,10 +34,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from supervision.draws import DrawError, Pick, draw_entities, n_for
+from supervision.draw.sampling import DrawError, Pick, draw_entities, n_for
 
 if TYPE_CHECKING:
-    from supervision.assignment import Slot
+    from supervision.draw.matching import Slot
 
 SEED = "20261126 骰子 3 5 8 1"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -202,7 +202,7 @@ def timed_matching(
     """
     # Imported here: the draw's spawned workers re-import this script, and need not
     # pay for OR-tools.
-    from supervision.assignment import assign_inspectors
+    from supervision.draw.matching import assign_inspectors
 
     chosen = ids[:entities]
     by_region: dict[str, list[str]] = defaultdict(list)

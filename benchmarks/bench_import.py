@@ -3,7 +3,7 @@
     python benchmarks/bench_import.py --rows 1000000 [--db sqlite] [--keep] [--workers N]
 
 Generates a deterministic, valid entity CSV (UTF-8 with BOM, Chinese headers), then
-(a) imports it through the real service (supervision.importing.import_file: full
+(a) imports it through the real service (supervision.directories.importing.import_file: full
 validation by EntityCreate's rules, duplicate and upsert classification, executemany, one
 transaction) into a fresh SQLite file, and (b) inserts the same rows, already validated,
 with bare sqlite3 executemany into a fresh SQLite file with the same schema, the same
@@ -30,7 +30,7 @@ from pathlib import Path
 from stdnum.cn.uscc import calc_check_digit
 
 from supervision.db import Database
-from supervision.importing import import_file
+from supervision.directories.importing import import_file
 
 HEADERS = [
     "统一社会信用代码", "企业名称", "主体类型", "行业代码", "行政区划代码", "住所", "法定代表人",

@@ -34,7 +34,8 @@ from sqlalchemy import insert, update
 from stdnum.cn.uscc import calc_check_digit
 
 from supervision.db import Database
-from supervision.draws import draw_entities
+from supervision.draw.sampling import draw_entities
+from supervision.draw.tasks import commit_task, create_plan, create_task, parse_task_input
 from supervision.models import (
     Assignment,
     Department,
@@ -48,7 +49,6 @@ from supervision.models.tasks import TaskStatus
 from supervision.site import pages
 from supervision.site.environment import environment
 from supervision.site.publish import languages_for, publish_site, render_language
-from supervision.tasks import commit_task, create_plan, create_task, parse_task_input
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 REGIONS = ["150102", "150103", "150202", "150203", "150402", "150502", "150602", "150702",
@@ -120,7 +120,7 @@ def build(db: Database, results: int, tasks: int) -> dict[str, Any]:
     for t, code in enumerate(codes):
         seed = f"{31415926535 + t:020d}"
         with db.session() as session:
-            from supervision.tasks import committed_population
+            from supervision.draw.tasks import committed_population
 
             population = committed_population(session, code)
             from decimal import Decimal

@@ -18,10 +18,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from factories import make_department, make_entity, make_inspector, make_item, make_uscc, write_json
 
 from supervision.db import Database
-from supervision.importing import import_file
+from supervision.directories.importing import import_file
+from supervision.draw.tasks import create_plan, create_task, parse_task_input
 from supervision.scheduling.config import SchedulerConfig, parse_config
 from supervision.scheduling.service import SchedulerService
-from supervision.tasks import create_plan, create_task, parse_task_input
 
 
 class ManualScheduler(BlockingScheduler):

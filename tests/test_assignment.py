@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervision.assignment import (
+from supervision.draw.matching import (
     Assignment,
     InspectorRecord,
     Slot,
@@ -24,7 +24,7 @@ from supervision.assignment import (
     inspector_cost,
     verify_assignment,
 )
-from supervision.draws import DrawError
+from supervision.draw.sampling import DrawError
 
 Eligible = dict[tuple[str, str], list[str]]
 

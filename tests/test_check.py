@@ -29,24 +29,25 @@ from test_check_support import (
     snapshot,
 )
 
-from supervision import checking, clock
-from supervision.checking import dry_run, run_check
+from supervision import clock
+from supervision.checks import run as checking
+from supervision.checks.facts import derive_facts, next_due_from_facts
+from supervision.checks.review import entity_review, last_full_run, seen_last
+from supervision.checks.run import dry_run, run_check
+from supervision.checks.templates import row_dates
 from supervision.cli import main as cli_main
 from supervision.db import Database, hold_write
-from supervision.fact_templates import row_dates
-from supervision.facts import derive_facts, next_due_from_facts
-from supervision.importing import import_file
+from supervision.directories.importing import import_file
 from supervision.models import CheckRun, ComplianceRecord
 from supervision.models.findings import EntityCheckState, EntityFacts, Finding
-from supervision.review import entity_review, last_full_run, seen_last
-from supervision.rules.engine import EngineError, EntityOutcome, RuleEngine
-from supervision.rules.pack import default_rules_dir, load_pack
-from supervision.workdays import (
+from supervision.reference.workdays import (
     CALENDAR_ENV,
     WorkCalendar,
     default_calendar,
     set_default_calendar,
 )
+from supervision.rules.engine import EngineError, EntityOutcome, RuleEngine
+from supervision.rules.pack import default_rules_dir, load_pack
 
 _F = Finding.__table__  # type: ignore[attr-defined]
 _R = ComplianceRecord.__table__  # type: ignore[attr-defined]
@@ -365,7 +366,7 @@ def test_a_crash_mid_run_leaves_nothing(
 
 
 def test_decisions_stand_until_new_facts_appear(db: Database, loaded: dict[str, str]) -> None:
-    from supervision.review import dismiss_finding
+    from supervision.checks.review import dismiss_finding
 
     run_check(db, as_of=AS_OF)
     uscc = loaded["complaints"]
@@ -425,7 +426,7 @@ def test_cli_check_and_dry_run(cli: Any, db_url: str, tmp_path: Path) -> None:
 
 
 def test_dry_run_honours_decisions(db: Database, loaded: dict[str, str]) -> None:
-    from supervision.review import dismiss_finding
+    from supervision.checks.review import dismiss_finding
 
     run_check(db, as_of=AS_OF)
     uscc = loaded["unreachable"]
@@ -572,9 +573,9 @@ def test_a_check_on_a_locked_database_is_a_clear_error(
 ) -> None:
     """SQLite: a check that cannot get the write lock (an import holds it) gives up
     with a bilingual error, no traceback, and writes nothing."""
-    import supervision.db
+    import supervision.db.engine
 
-    monkeypatch.setattr(supervision.db, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(supervision.db.engine, "BUSY_TIMEOUT_MS", 200)
     path = tmp_path / "locked.db"
     db = Database(f"sqlite:///{path}")
     _, entities, records = province()

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from test_check_support import AS_OF, EXPECTED, load, province, record_row, snapshot
 
 from supervision import clock
-from supervision.checking import run_check
+from supervision.checks.run import run_check
 from supervision.db import Database
 from supervision.models import Entity, EntityCheckState, EntityFacts
 

@@ -30,8 +30,8 @@ from test_console_support import (
 )
 
 from supervision import clock
+from supervision.accounts.users import LoginThrottle
 from supervision.console.app import create_app
-from supervision.console.auth import LoginThrottle
 from supervision.console.security import route_roles
 from supervision.db import Database
 from supervision.models import Finding, TrailEvent
@@ -322,7 +322,7 @@ def test_names_are_escaped(db: Database, data: dict[str, Any], server: str) -> N
 def test_queue_keyset_pages_match_the_service_order(db: Database, data: dict[str, Any]) -> None:
     from datetime import UTC, date, datetime, timedelta
 
-    from supervision.review import review_queue
+    from supervision.checks.review import review_queue
 
     usccs = data["usccs"]
     at = datetime(2026, 7, 3, tzinfo=UTC)
@@ -527,7 +527,7 @@ def test_session_disabled_elsewhere_ends_within_the_cache_time(
     """A user disabled from another process (the CLI) is signed out within seconds."""
     import time
 
-    from supervision.console.auth import disable_user
+    from supervision.accounts.users import disable_user
     from supervision.console.security import SESSION_CACHE_SECONDS
 
     client = _client(server)

@@ -19,8 +19,8 @@ import httpx
 import pytest
 import site_support as s
 
+from supervision.accounts.users import add_user
 from supervision.console import serve
-from supervision.console.auth import add_user
 from supervision.console.serve import bind_tcp
 from supervision.db import Database
 from supervision.errors import SupervisionError

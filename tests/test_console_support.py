@@ -21,13 +21,13 @@ import site_support as s
 from bs4 import BeautifulSoup
 from sqlmodel import col, select
 
+from supervision.accounts.users import LoginThrottle, add_user
 from supervision.console.app import create_app
-from supervision.console.auth import LoginThrottle, add_user
 from supervision.db import Database
+from supervision.draw.tasks import create_task, parse_task_input
 from supervision.models import Assignment, CheckRun, Finding, InspectionResult
 from supervision.models.users import Role
 from supervision.scheduling.alerts import raise_alert
-from supervision.tasks import create_task, parse_task_input
 
 PASSWORD = "correct horse battery"
 DRAFT_TASK = "T-CONSOLE-2026"

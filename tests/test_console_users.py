@@ -7,9 +7,9 @@ import json
 from conftest import CliRun
 from sqlalchemy import select
 
-from supervision.console.auth import authenticate, verify_password
+from supervision.accounts.users import authenticate, verify_password
 from supervision.db import Database
-from supervision.demo_users import demo_users_step, describe
+from supervision.demo.users import demo_users_step, describe
 from supervision.models import ConsoleUser, TrailEvent
 
 _T = TrailEvent.__table__  # type: ignore[attr-defined]

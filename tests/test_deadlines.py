@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from supervision.deadlines import publication_due, standing
-from supervision.workdays import (
+from supervision.reference.workdays import (
     CALENDAR_ENV,
     CalendarYearUnknown,
     WorkCalendar,
     calendar_from,
     default_calendar,
 )
+from supervision.results.deadlines import publication_due, standing
 
 
 def test_national_day_2025() -> None:

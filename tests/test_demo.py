@@ -13,10 +13,10 @@ import time_machine
 from sqlalchemy import func, inspect, select
 from stdnum.cn import uscc as stdnum_uscc
 
-from supervision.checking import run_check
+from supervision.checks.run import run_check
 from supervision.db import Database
-from supervision.demo import DEPARTMENTS, ITEMS, DemoProvince, Row
-from supervision.demo_load import DEMO_TABLES, DatabaseNotEmpty, load_demo
+from supervision.demo.load import DEMO_TABLES, DatabaseNotEmpty, load_demo
+from supervision.demo.province import DEPARTMENTS, ITEMS, DemoProvince, Row
 from supervision.models import (
     ComplianceRecordCreate,
     ConflictCreate,
@@ -25,7 +25,7 @@ from supervision.models import (
     InspectionItemCreate,
     InspectorCreate,
 )
-from supervision.regions import INNER_MONGOLIA_PREFECTURES, prefecture_of
+from supervision.reference.regions import INNER_MONGOLIA_PREFECTURES, prefecture_of
 
 AS_OF = date(2026, 11, 26)
 
@@ -263,7 +263,7 @@ def test_load_keeps_every_index_and_a_failed_load_leaves_them(
 ) -> None:
     before = _index_names(db)
     assert before["entity"] and before["compliance_record"]
-    import supervision.demo_load as demo_load
+    import supervision.demo.load as demo_load
 
     original = demo_load._Writer.insert
 

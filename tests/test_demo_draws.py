@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from supervision.demo_draws import demo_seed
+from supervision.demo.draws import demo_seed
 
 
 def test_demo_draws_a_task_anyone_can_verify(cli: Any) -> None:

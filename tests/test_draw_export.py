@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from supervision.canonical import canonical_json
-from supervision.draw_export import (
+from supervision.draw.export import (
     population_digest,
     population_filename,
     verify_export,
     write_export,
 )
-from supervision.draws import DrawError, Pick, draw_entities
+from supervision.draw.sampling import DrawError, Pick, draw_entities
 
 SEED = "20261126 骰子 3 5"
 POPULATIONS = {

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from supervision.assignment import Slot, assign_inspectors
-from supervision.draws import draw_entities, n_for
+from supervision.draw.matching import Slot, assign_inspectors
+from supervision.draw.sampling import draw_entities, n_for
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from consistent_sampler.consistent_sampler import first_fraction, trim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervision import draws
-from supervision.draws import (
+from supervision.draw import sampling as draws
+from supervision.draw.sampling import (
     DrawError,
     Pick,
     draw_entities,

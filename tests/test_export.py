@@ -24,10 +24,10 @@ from openpyxl import load_workbook
 from test_import import dump
 
 from supervision.db import Database
+from supervision.directories.exporting import export_file
+from supervision.directories.importing import KINDS, import_file
+from supervision.directories.tabular import neutralise, unneutralise
 from supervision.errors import SupervisionError
-from supervision.exporting import export_file
-from supervision.importing import KINDS, import_file
-from supervision.tabular import neutralise, unneutralise
 
 DANGEROUS = ['=HYPERLINK("http://x")', "+86 471 1234567", "-1", "@SUM(A1)", "\tTAB", "'=already"]
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from supervision.fact_templates import FactTemplate, facts_key, row_dates
-from supervision.facts import derive, derive_facts
-from supervision.workdays import WorkCalendar, default_calendar
+from supervision.checks.facts import derive, derive_facts
+from supervision.checks.templates import FactTemplate, facts_key, row_dates
+from supervision.reference.workdays import WorkCalendar, default_calendar
 
 D = dt.date
 USCC = "91110000100000000A"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from supervision.facts import derive_facts, next_due_from_facts
+from supervision.checks.facts import derive_facts, next_due_from_facts
+from supervision.reference.workdays import CalendarYearUnknown
 from supervision.rules.engine import RuleEngine
 from supervision.rules.pack import load_pack
-from supervision.workdays import CalendarYearUnknown
 
 D = dt.date
 USCC = "91110000100000000A"

@@ -24,8 +24,14 @@ from factories import (
 from sqlalchemy import select, text
 
 from supervision.db import Database
+from supervision.directories.importing import (
+    KINDS,
+    ImportRejected,
+    RowError,
+    import_file,
+    rejects_path,
+)
 from supervision.errors import SupervisionError
-from supervision.importing import KINDS, ImportRejected, RowError, import_file, rejects_path
 
 ZH_ENTITY = {
     "uscc": "统一社会信用代码", "name": "企业名称", "entity_type": "主体类型",

@@ -13,9 +13,9 @@ import pytest
 from factories import make_entity, write_csv
 from sqlalchemy import func, select, text
 
-from supervision import importing
 from supervision.db import Database
-from supervision.importing import KINDS, ImportRejected, import_file
+from supervision.directories import importing
+from supervision.directories.importing import KINDS, ImportRejected, import_file
 
 TESTS = Path(__file__).resolve().parent
 
@@ -94,7 +94,7 @@ KILLED_CHILD = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 from pathlib import Path
-from supervision import importing
+from supervision.directories import importing
 from supervision.db import Database
 
 importing.BULK_FROM = 1

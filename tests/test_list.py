@@ -8,7 +8,7 @@ from pathlib import Path
 from factories import make_department, make_entity, make_inspector, make_item, write_csv
 
 from supervision.db import Database
-from supervision.importing import import_file
+from supervision.directories.importing import import_file
 
 
 def populate(db: Database, tmp_path: Path) -> None:

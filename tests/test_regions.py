@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supervision.regions import check_region_code, prefecture_of, region_prefix
+from supervision.reference.regions import check_region_code, prefecture_of, region_prefix
 
 
 @pytest.mark.parametrize(

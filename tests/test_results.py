@@ -18,10 +18,11 @@ from test_tasks_draw import SEED, _task, province  # noqa: F401  (fixture)
 
 from supervision import trail
 from supervision.db import Database
-from supervision.drawing import draw_task
+from supervision.draw.service import draw_task
+from supervision.draw.tasks import commit_task
 from supervision.errors import SupervisionError
 from supervision.models import Assignment, ComplianceRecord, DrawPick, Task, TaskStatus
-from supervision.results import (
+from supervision.results.service import (
     ItemInput,
     add_reply,
     correct_results,
@@ -33,7 +34,6 @@ from supervision.results import (
     review_reply,
     review_results,
 )
-from supervision.tasks import commit_task
 
 ITEM = "SJ-01"
 DRAW_DAY = "2025-09-22 10:00 +0800"
@@ -303,7 +303,7 @@ def test_team_change_with_reason_and_evidence(
 def test_rectification_record_deadline_and_case_transfer(
     db: Database, drawn: dict[str, Any], _later: Any
 ) -> None:
-    from supervision.deadlines import list_deadlines
+    from supervision.results.deadlines import list_deadlines
 
     task, a, b = drawn["task"], drawn["entities"][0], drawn["entities"][1]
     due = date(2025, 10, 20)

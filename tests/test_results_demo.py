@@ -9,8 +9,8 @@ from test_tasks_draw import province  # noqa: F401  (fixture)
 
 from supervision import trail
 from supervision.db import Database
-from supervision.demo_results import SCENARIOS, demo_results_step
-from supervision.results import entity_results
+from supervision.demo.results import SCENARIOS, demo_results_step
+from supervision.results.service import entity_results
 
 
 def test_demo_results_cover_every_state(

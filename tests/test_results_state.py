@@ -6,8 +6,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supervision.result_codes import MAIN_CODES, RESULT_STATES, SUB_CODES, check_code, result_label
-from supervision.results import ACTIONS, TRANSITIONS, IllegalTransition, next_state, next_version
+from supervision.reference.result_codes import (
+    MAIN_CODES,
+    RESULT_STATES,
+    SUB_CODES,
+    check_code,
+    result_label,
+)
+from supervision.results.service import (
+    ACTIONS,
+    TRANSITIONS,
+    IllegalTransition,
+    next_state,
+    next_version,
+)
 
 LEGAL = {
     ("not_entered", "enter"): "entered",

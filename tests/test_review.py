@@ -9,18 +9,18 @@ import pytest
 from sqlalchemy import event, func, select
 from test_check_support import AS_OF, dump, load, province
 
-from supervision.checking import run_check
-from supervision.db import Database
-from supervision.errors import NotFoundError, SupervisionError
-from supervision.models import Entity
-from supervision.models.findings import EntityMark, Finding
-from supervision.review import (
+from supervision.checks.review import (
     confirm_finding,
     dismiss_finding,
     entity_review,
     flagged_count,
     review_queue,
 )
+from supervision.checks.run import run_check
+from supervision.db import Database
+from supervision.errors import NotFoundError, SupervisionError
+from supervision.models import Entity
+from supervision.models.findings import EntityMark, Finding
 
 _E = Entity.__table__  # type: ignore[attr-defined]
 _F = Finding.__table__  # type: ignore[attr-defined]

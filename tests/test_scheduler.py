@@ -20,6 +20,7 @@ from scheduler_support import config, draft_task, drive, service, small_province
 from sqlalchemy import func, select, text
 
 from supervision.db import Database
+from supervision.draw.tasks import commit_task
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import JobRun, Task, TaskStatus
 from supervision.models.scheduling import Alert, TaskSchedule
@@ -29,7 +30,6 @@ from supervision.scheduling.config import load_config, parse_config
 from supervision.scheduling.runs import claim, finish, last_fire_time, period_key, run_once
 from supervision.scheduling.schedules import set_schedule
 from supervision.scheduling.seeds import check_seed_entry, enter_seed
-from supervision.tasks import commit_task
 
 SH = ZoneInfo("Asia/Shanghai")
 

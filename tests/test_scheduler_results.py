@@ -18,12 +18,12 @@ from sqlmodel import select
 from test_tasks_draw import SEED, _task, province  # noqa: F401  (fixture)
 
 from supervision.db import Database
-from supervision.drawing import draw_task
+from supervision.draw.service import draw_task
+from supervision.draw.tasks import commit_task
 from supervision.models import DrawPick
 from supervision.models.results import InspectionResult
-from supervision.results import ItemInput, enter_results, review_results
+from supervision.results.service import ItemInput, enter_results, review_results
 from supervision.scheduling.alerts import open_alerts
-from supervision.tasks import commit_task
 
 SH = ZoneInfo("Asia/Shanghai")
 ACTOR = "cli:tester"

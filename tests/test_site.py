@@ -23,11 +23,11 @@ import site_support as s
 from stdnum.cn import ric
 
 from supervision.db import Database
-from supervision.draw_export import verify_export
-from supervision.result_codes import result_label
+from supervision.draw.export import verify_export
+from supervision.reference.result_codes import result_label
+from supervision.reference.workdays import add_workdays
 from supervision.site import publish_site, urls
 from supervision.site.pages import LICENCE, due_date
-from supervision.workdays import add_workdays
 
 
 @pytest.fixture

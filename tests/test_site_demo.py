@@ -8,10 +8,10 @@ from pathlib import Path
 import site_support as s
 
 from supervision.db import Database
-from supervision.demo import DemoProvince
-from supervision.demo_draws import demo_draw_step
-from supervision.demo_load import load_demo
-from supervision.demo_site import demo_site_step
+from supervision.demo.draws import demo_draw_step
+from supervision.demo.load import load_demo
+from supervision.demo.province import DemoProvince
+from supervision.demo.site import demo_site_step
 from supervision.site import urls
 
 

@@ -15,8 +15,8 @@ import site_support as s
 
 from supervision import clock
 from supervision.db import Database
-from supervision.result_codes import result_label
-from supervision.results import (
+from supervision.reference.result_codes import result_label
+from supervision.results.service import (
     ItemInput,
     add_reply,
     correct_results,

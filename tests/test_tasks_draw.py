@@ -28,10 +28,11 @@ from factories import (
 from sqlalchemy import func, select, text, update
 
 from supervision.db import Database
-from supervision.draw_export import verify_export
-from supervision.drawing import draw_task, export_task, fairness_report, verify_task
+from supervision.directories.importing import import_file
+from supervision.draw.export import verify_export
+from supervision.draw.service import draw_task, export_task, fairness_report, verify_task
+from supervision.draw.tasks import commit_task, create_plan, create_task, parse_task_input
 from supervision.errors import SupervisionError
-from supervision.importing import import_file
 from supervision.models import (
     Assignment,
     Conflict,
@@ -42,7 +43,6 @@ from supervision.models import (
     TaskEligibility,
     TaskPopulation,
 )
-from supervision.tasks import commit_task, create_plan, create_task, parse_task_input
 
 HOHHOT, XINGAN = "150102", "152201"
 SEED = "31415926535897932384"

@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from supervision import trail
 from supervision.db import Database
+from supervision.draw.tasks import create_plan
 from supervision.models import Plan, TrailEvent
-from supervision.tasks import create_plan
 
 
 def _fill(db: Database, n: int = 5) -> None:

@@ -10,8 +10,8 @@ from factories import make_department, make_entity, write_json
 
 from supervision import clock, trail
 from supervision.db import Database
+from supervision.directories.importing import import_file
 from supervision.errors import SupervisionError
-from supervision.importing import import_file
 from supervision.models import CheckRun, Finding
 
 
@@ -49,7 +49,7 @@ def _finding(db: Database, tmp_path: Path) -> list[int]:
 
 
 def test_review_decisions_are_events(db: Database, tmp_path: Path) -> None:
-    from supervision.review import confirm_finding, dismiss_finding
+    from supervision.checks.review import confirm_finding, dismiss_finding
 
     first, second = _finding(db, tmp_path)
     with pytest.raises(SupervisionError):

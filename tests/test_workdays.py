@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from supervision.errors import SupervisionError
-from supervision.workdays import (
+from supervision.reference.workdays import (
     CalendarYearUnknown,
     WorkCalendar,
     add_workdays,

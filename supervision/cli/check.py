@@ -13,8 +13,15 @@ import click
 from rich.markup import escape
 
 from supervision import trail
-from supervision.checking import dry_run as run_dry_run
-from supervision.checking import run_check
+from supervision.checks.review import (
+    confirm_finding,
+    dismiss_finding,
+    entity_review,
+    flagged_count,
+    review_queue,
+)
+from supervision.checks.run import dry_run as run_dry_run
+from supervision.checks.run import run_check
 from supervision.cli.context import (
     BY_OPTION,
     CALENDAR_OPTION,
@@ -25,15 +32,8 @@ from supervision.cli.context import (
     progress,
 )
 from supervision.errors import SupervisionError
-from supervision.review import (
-    confirm_finding,
-    dismiss_finding,
-    entity_review,
-    flagged_count,
-    review_queue,
-)
+from supervision.reference.workdays import calendar_from
 from supervision.rules.pack import SEVERITIES, load_pack
-from supervision.workdays import calendar_from
 
 _RULES = click.option(
     "--rules",

@@ -11,17 +11,17 @@ from typing import Any
 import click
 
 from supervision import clock
-from supervision.checking import demo_check_step
+from supervision.checks.run import demo_check_step
 from supervision.cli.context import JSON_OPTION, AppContext, emit_json, progress
 from supervision.db import DEFAULT_URL
-from supervision.demo import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince
-from supervision.demo_draws import demo_draw_step
-from supervision.demo_load import DemoLoadResult, load_demo
-from supervision.demo_results import demo_results_step
-from supervision.demo_site import demo_site_step
-from supervision.demo_users import demo_users_step
-from supervision.demo_users import describe as describe_users
-from supervision.vocab import RecordKind
+from supervision.demo.draws import demo_draw_step
+from supervision.demo.load import DemoLoadResult, load_demo
+from supervision.demo.province import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince
+from supervision.demo.results import demo_results_step
+from supervision.demo.site import demo_site_step
+from supervision.demo.users import demo_users_step
+from supervision.demo.users import describe as describe_users
+from supervision.reference.vocab import RecordKind
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ import click
 from sqlalchemy import func, select
 
 from supervision.cli.context import AppContext, emit_json, emit_table, progress
+from supervision.directories.exporting import EXPORT_FORMATS, count_rows, export_file
+from supervision.directories.importing import KINDS, ImportRejected, import_file, kind_spec
+from supervision.directories.tabular import json_value, text_cell
 from supervision.errors import SupervisionError
-from supervision.exporting import EXPORT_FORMATS, count_rows, export_file
-from supervision.importing import KINDS, ImportRejected, import_file, kind_spec
-from supervision.tabular import json_value, text_cell
-from supervision.vocab import EntityStatus, InspectorStatus
+from supervision.reference.vocab import EntityStatus, InspectorStatus
 
 KIND_CHOICE = click.Choice(list(KINDS))
 

@@ -19,15 +19,16 @@ from supervision.cli.context import (
     emit_json,
     emit_table,
 )
-from supervision.deadlines import list_deadlines
 from supervision.errors import SupervisionError
-from supervision.result_codes import (
+from supervision.reference.result_codes import (
     FOLLOW_UP_STATUSES,
     FOLLOW_UPS,
     RESULT_STATES,
     result_label,
 )
-from supervision.results import (
+from supervision.reference.workdays import calendar_from
+from supervision.results.deadlines import list_deadlines
+from supervision.results.service import (
     ItemInput,
     add_reply,
     correct_results,
@@ -40,7 +41,6 @@ from supervision.results import (
     review_reply,
     review_results,
 )
-from supervision.workdays import calendar_from
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 

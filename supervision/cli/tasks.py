@@ -12,9 +12,7 @@ import yaml
 
 from supervision import clock, trail
 from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
-from supervision.errors import SupervisionError
-from supervision.models import Task, TaskStatus
-from supervision.tasks import (
+from supervision.draw.tasks import (
     cancel_task,
     commit_task,
     create_plan,
@@ -25,6 +23,8 @@ from supervision.tasks import (
     list_tasks,
     parse_task_input,
 )
+from supervision.errors import SupervisionError
+from supervision.models import Task, TaskStatus
 
 
 @click.group("plan")
@@ -364,7 +364,7 @@ def task_draw(
     app: AppContext, task_code: str, seed: str, workers: int, as_json: bool, by: str | None
 ) -> None:
     """抽取检查对象并匹配执法检查人员 / draw entities and match inspectors."""
-    from supervision.drawing import draw_task
+    from supervision.draw.service import draw_task
 
     with trail.acting_as(by), app.db.session() as session:
         outcome = draw_task(session, task_code, seed, workers=workers)
@@ -390,7 +390,7 @@ def task_draw(
 @click.pass_obj
 def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
     """重新计算抽取和匹配，与记录比对 / recompute the draw and the matching and compare."""
-    from supervision.drawing import verify_task
+    from supervision.draw.service import verify_task
 
     with app.db.session() as session:
         problems = verify_task(session, task_code)
@@ -412,7 +412,7 @@ def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
 @click.pass_obj
 def task_export(app: AppContext, task_code: str, out_dir: Path) -> None:
     """导出供外部复核的文件 / write what an outsider needs to recompute the draw."""
-    from supervision.drawing import export_task
+    from supervision.draw.service import export_task
 
     with app.db.session() as session:
         files = export_task(session, task_code, out_dir)
@@ -426,7 +426,7 @@ def task_export(app: AppContext, task_code: str, out_dir: Path) -> None:
 @click.pass_obj
 def task_report(app: AppContext, task_code: str, as_json: bool) -> None:
     """公平性报告：各层 N、n、比例，人员工作量分布，排除原因 / fairness report."""
-    from supervision.drawing import fairness_report
+    from supervision.draw.service import fairness_report
 
     with app.db.session() as session:
         report = fairness_report(session, task_code)

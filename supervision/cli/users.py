@@ -43,7 +43,7 @@ def add_command(
     密码从提示输入（不回显），或用 --password-stdin 从标准输入读取。
     The password comes from a prompt (not echoed) or, with --password-stdin, from stdin.
     """
-    from supervision.console.auth import add_user
+    from supervision.accounts.users import add_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -64,7 +64,7 @@ def add_command(
 @click.pass_obj
 def list_command(app: AppContext, as_json: bool) -> None:
     """列出用户 / list users."""
-    from supervision.console.auth import list_users, user_dict
+    from supervision.accounts.users import list_users, user_dict
 
     with app.db.session() as session:
         rows = [user_dict(u) for u in list_users(session)]
@@ -85,7 +85,7 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @click.pass_obj
 def disable_command(app: AppContext, username: str, by: str | None) -> None:
     """停用用户（2 秒内结束其登录）/ disable a user (their sessions end within 2 s)."""
-    from supervision.console.auth import disable_user
+    from supervision.accounts.users import disable_user
 
     with trail.acting_as(by) as actor, app.db.session() as session:
         disable_user(session, username, actor=actor)

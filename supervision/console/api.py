@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from supervision.console.auth import Principal, sign_in
+from supervision.accounts.users import Principal, sign_in
+from supervision.checks.review import entity_review
 from supervision.console.queue import queue_page
 from supervision.console.routes import (
     admin_directories,
@@ -31,12 +32,11 @@ from supervision.console.routes import (
     users,
 )
 from supervision.console.security import PUBLIC, requires, set_session_cookie
-from supervision.drawing import fairness_report
-from supervision.importing import ImportRejected
+from supervision.directories.importing import ImportRejected
+from supervision.draw.service import fairness_report
+from supervision.draw.tasks import list_tasks
 from supervision.models.users import Role
-from supervision.results import enter_results, parse_items
-from supervision.review import entity_review
-from supervision.tasks import list_tasks
+from supervision.results.service import enter_results, parse_items
 
 router = APIRouter(prefix="/api", tags=["api"])
 ANYONE = requires(*Role.ALL)

@@ -1,6 +1,6 @@
 """The review queue one page at a time, by keyset (no OFFSET), for the console and its API.
 
-Same order and filters as ``supervision.review.review_queue`` (most severe first, then
+Same order and filters as ``supervision.checks.review.review_queue`` (most severe first, then
 oldest, then id), but a page continues *after* the last row of the previous one: the
 cursor is ``<severity_rank>.<opened_at µs since epoch>.<id>``, and the query is a range
 scan of the ``ix_finding_queue`` index (status, severity_rank, opened_at, id), so page
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import Table, literal, tuple_
 
 from supervision import clock
+from supervision.checks.review import QueueItem, open_findings_query
 from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.models import Entity
 from supervision.models.findings import SEVERITY_RANK
 from supervision.models.findings import Finding as FindingRow
-from supervision.review import QueueItem, open_findings_query
 from supervision.rules.pack import SEVERITIES
 
 __all__ = ["PAGE_SIZE", "Cursor", "QueuePage", "queue_page"]

@@ -10,8 +10,14 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from supervision.models import fields as f
-from supervision.privacy import mask_name
-from supervision.vocab import EntitySize, EntityStatus, EntityType, InspectorStatus, RiskClass
+from supervision.reference.privacy import mask_name
+from supervision.reference.vocab import (
+    EntitySize,
+    EntityStatus,
+    EntityType,
+    InspectorStatus,
+    RiskClass,
+)
 
 
 # ---------------------------------------------------------------- departments

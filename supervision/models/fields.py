@@ -9,7 +9,7 @@ from typing import Any
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
-from supervision.regions import check_region_code
+from supervision.reference.regions import check_region_code
 
 #: GB 32100 characters of a 统一社会信用代码 (no I, O, S, V, Z).
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -130,7 +130,7 @@ class EntityCheckState(SQLModel, table=True):
 
 
 class EntityFacts(SQLModel, table=True):
-    """Per entity: its derived facts as a template (``supervision.fact_templates``),
+    """Per entity: its derived facts as a template (``supervision.checks.templates``),
     made by a check run and reused by later runs while the entity's rows do not change."""
 
     __tablename__ = "entity_facts"

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from supervision.models import fields as f
-from supervision.vocab import InspectionMethod, ItemKind
+from supervision.reference.vocab import InspectionMethod, ItemKind
 
 
 class InspectionItemBase(SQLModel):

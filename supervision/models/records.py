@@ -1,6 +1,6 @@
 """Compliance records (annual reports, licences, complaints, ...), one payload model per kind.
 
-The rules engine reads these; its derived facts are computed in supervision.facts.
+The rules engine reads these; its derived facts are computed in supervision.checks.facts.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from supervision import clock
 from supervision.models import fields as f
-from supervision.vocab import RecordKind
+from supervision.reference.vocab import RecordKind
 
 
 class _Payload(BaseModel):

@@ -2,7 +2,7 @@
 and per-task schedules (commit, public draw, seed).
 
 APScheduler's own ``apscheduler_jobs`` table is not here: the library owns it and
-migrations exclude it (see supervision/migrations/env.py).
+migrations exclude it (see supervision/db/migrations/env.py).
 """
 
 from __future__ import annotations

@@ -26,11 +26,11 @@ from typing import Any
 import durable_rules_engine
 from durable.engine import Closure, Host
 
+from supervision.checks.facts import derive_facts
 from supervision.errors import SupervisionError
-from supervision.facts import derive_facts
+from supervision.reference.workdays import WorkCalendar
 from supervision.rules.errors import RuleError
 from supervision.rules.pack import Rule, RulePack
-from supervision.workdays import WorkCalendar
 
 __all__ = ["EngineError", "EntityOutcome", "Finding", "MatchedFact", "RuleEngine"]
 

@@ -55,7 +55,7 @@ DEADLINE_KINDS = [
 
 
 def deadline_alerts(deadlines: dict[str, Any], warn_workdays: int) -> list[AlertMessage]:
-    """Alerts for the deadlines listed by supervision.deadlines.list_deadlines (pure).
+    """Alerts for the deadlines listed by supervision.results.deadlines.list_deadlines (pure).
 
     Publication overdue, or due within ``warn_workdays`` working days; rectification past
     its due date (re-check needed); rectification recorded as not done (case transfer).

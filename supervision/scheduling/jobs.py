@@ -169,7 +169,7 @@ def run_task_commit(task_code: str) -> dict[str, Any]:
 
 
 def _commit(code: str) -> Outcome:
-    from supervision.tasks import commit_task
+    from supervision.draw.tasks import commit_task
 
     rt = runtime()
     job = "commit"
@@ -242,7 +242,7 @@ def run_task_draw(task_code: str) -> dict[str, Any]:
 
 
 def _draw(code: str) -> Outcome:
-    from supervision.drawing import draw_task
+    from supervision.draw.service import draw_task
 
     rt = runtime()
     job = "draw"
@@ -441,7 +441,7 @@ class _InTransaction:
 
 
 def _check(session: Session, day: dt.date) -> dict[str, Any]:
-    from supervision.checking import run_check
+    from supervision.checks.run import run_check
 
     bound = cast(Database, _InTransaction(runtime().db, session.connection()))
     summary = run_check(bound, as_of=day)
@@ -449,7 +449,7 @@ def _check(session: Session, day: dt.date) -> dict[str, Any]:
 
 
 def _watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
-    from supervision.deadlines import list_deadlines
+    from supervision.results.deadlines import list_deadlines
 
     messages = deadline_alerts(list_deadlines(session, as_of=day), runtime().config.warn_workdays)
     for message in messages:
@@ -468,7 +468,7 @@ def _watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
 def _publish(session: Session, day: dt.date) -> dict[str, Any]:
     """Publish every task's approved results (entities whose results are all approved)."""
     from supervision.models.results import InspectionResult, ResultState
-    from supervision.results import IllegalTransition, publish_results
+    from supervision.results.service import IllegalTransition, publish_results
 
     tasks = sorted(
         set(

@@ -85,7 +85,7 @@ def translations(lang: str, *, strict: bool = False) -> gettext.NullTranslations
 
 def vocab_english() -> dict[str, str]:
     """English display words for the stored Chinese vocabulary (entity type, status, ...)."""
-    from supervision.vocab import (
+    from supervision.reference.vocab import (
         EntitySize,
         EntityStatus,
         EntityType,

@@ -1,7 +1,7 @@
 """Open data: bulk CSV and JSON for items, tasks, draws and results, and an Atom feed.
 
 - CSV: UTF-8 with a BOM (Excel opens it), headers 中文(english_key), every text cell
-  neutralised against formula injection with ``supervision.tabular.neutralise`` (the one
+  neutralised against formula injection with ``supervision.directories.tabular.neutralise`` (the one
   the directory exports use).
 - JSON: ``{"dataset", "extracted_at", "licence", "source", "id_fields", "records"}``,
   English keys, stable ids (USCC, task code).
@@ -23,9 +23,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from supervision.directories.tabular import neutralise
 from supervision.site import urls
 from supervision.site.pages import LICENCE, SiteData, notices
-from supervision.tabular import neutralise
 
 STAMP = "@@EXTRACTED_AT@@"
 _RISKY = frozenset("=+-@\t\r'")

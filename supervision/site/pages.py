@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from supervision import clock
-from supervision.draw_export import README_TEMPLATE, population_filename
-from supervision.drawing import fairness_report
+from supervision.draw.export import README_TEMPLATE, population_filename
+from supervision.draw.service import fairness_report
+from supervision.draw.tasks import exclusion_label
 from supervision.models import (
     Assignment,
     Department,
@@ -37,11 +38,10 @@ from supervision.models import (
     TaskStratum,
 )
 from supervision.models.tasks import TaskStatus
-from supervision.privacy import mask_name
-from supervision.regions import prefecture_of, region_name
+from supervision.reference.privacy import mask_name
+from supervision.reference.regions import prefecture_of, region_name
+from supervision.reference.workdays import CalendarYearUnknown, add_workdays
 from supervision.site import urls
-from supervision.tasks import exclusion_label
-from supervision.workdays import CalendarYearUnknown, add_workdays
 
 PICKS_PER_PAGE = 500
 LATEST_NOTICES = 10

@@ -32,10 +32,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from supervision import clock, vocab
+from supervision import clock
 from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.paths import templates_dir
+from supervision.reference import vocab
 from supervision.site import charts as chartmod
 from supervision.site import i18n, opendata, pages, search, urls
 from supervision.site.environment import environment, use_language
@@ -218,7 +219,7 @@ def _export_key(task: dict[str, Any]) -> str:
 
 def _write_exports(db: Database, data: pages.SiteData, writer: _Writer) -> None:
     """The "verify this draw" files: drawing.export_task output, written into the site."""
-    from supervision.drawing import export_task
+    from supervision.draw.service import export_task
 
     for task in data.drawn_tasks:
         key = _export_key(task)

@@ -5,7 +5,7 @@ only rows in the published state: entered, returned and approved results, reject
 unreviewed replies, evidence files and reviewers' notes are never read. For each task,
 entity and item the newest published version is the result; older published versions
 it corrects are listed as corrections with their dates and reasons. Wording comes from
-``supervision.result_codes`` (the one map of codes to words). Free text (the finding,
+``supervision.reference.result_codes`` (the one map of codes to words). Free text (the finding,
 the reply) goes through ``privacy.redact``: the entity's legal representative masked,
 ID and phone numbers removed. Inspectors appear by name and 执法证号.
 """
@@ -21,7 +21,7 @@ from sqlalchemy import inspect, select
 from sqlmodel import Session, col
 
 from supervision.models import Entity, Inspector
-from supervision.privacy import redact
+from supervision.reference.privacy import redact
 from supervision.site import urls
 from supervision.site.pages import SiteData, _local, _public_entity
 
@@ -45,8 +45,8 @@ def load_into(session: Session, data: SiteData) -> None:
     if not available(session):
         data.results_available = False
         return
-    from supervision import result_codes
     from supervision.models.results import InspectionResult, ReplyState, ResultReply, ResultState
+    from supervision.reference import result_codes
 
     data.results_available = True
     label_of = functools.cache(result_codes.result_label)

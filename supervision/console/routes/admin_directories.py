@@ -30,7 +30,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock, trail
-from supervision.console.auth import Principal
+from supervision.accounts.users import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.routes.admin_uploads import (
     MAX_IMPORT_BYTES,
@@ -42,14 +42,20 @@ from supervision.console.routes.admin_uploads import (
 )
 from supervision.console.security import requires
 from supervision.db import Database
+from supervision.directories.exporting import EXPORT_FORMATS, export_file
+from supervision.directories.importing import (
+    ImportRejected,
+    ImportReport,
+    Kind,
+    import_file,
+    kind_spec,
+)
+from supervision.directories.tabular import json_value, text_cell
 from supervision.errors import NotFoundError, SupervisionError
-from supervision.exporting import EXPORT_FORMATS, export_file
-from supervision.importing import ImportRejected, ImportReport, Kind, import_file, kind_spec
 from supervision.models import Department
 from supervision.models.users import Role
-from supervision.regions import region_prefix
-from supervision.tabular import json_value, text_cell
-from supervision.vocab import EntityStatus, InspectorStatus, RiskClass
+from supervision.reference.regions import region_prefix
+from supervision.reference.vocab import EntityStatus, InspectorStatus, RiskClass
 
 router = APIRouter()
 ADMIN = requires(Role.ADMIN)

@@ -10,15 +10,15 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock
-from supervision.console.auth import Principal
+from supervision.accounts.users import Principal
+from supervision.checks.review import flagged_count
 from supervision.console.pages import render
 from supervision.console.security import requires
 from supervision.db import Database
-from supervision.deadlines import list_deadlines
 from supervision.errors import SupervisionError
 from supervision.models import Finding, FindingStatus, InspectionResult, Task, TaskStatus
 from supervision.models.users import Role
-from supervision.review import flagged_count
+from supervision.results.deadlines import list_deadlines
 from supervision.scheduling.alerts import alert_dict, open_alerts
 
 router = APIRouter()

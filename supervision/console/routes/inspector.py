@@ -15,15 +15,21 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock
-from supervision.console.auth import Principal
+from supervision.accounts.users import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.security import Forbidden, requires
 from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.models import Assignment, Entity, Task
 from supervision.models.users import Role
-from supervision.result_codes import FOLLOW_UPS, MAIN_CODES, RESULT_STATES, SUB_CODES
-from supervision.results import ItemInput, enter_results, entity_results, list_results, parse_items
+from supervision.reference.result_codes import FOLLOW_UPS, MAIN_CODES, RESULT_STATES, SUB_CODES
+from supervision.results.service import (
+    ItemInput,
+    enter_results,
+    entity_results,
+    list_results,
+    parse_items,
+)
 
 router = APIRouter()
 INSPECTOR = requires(Role.INSPECTOR)

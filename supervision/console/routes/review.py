@@ -10,15 +10,15 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from supervision import trail
-from supervision.console.auth import Principal
+from supervision.accounts.users import Principal
+from supervision.checks.review import confirm_finding, dismiss_finding, entity_review
 from supervision.console.pages import local_time, redirect, render
 from supervision.console.queue import queue_page
 from supervision.console.security import requires
 from supervision.db import Database
 from supervision.models.findings import SEVERITY_ZH
 from supervision.models.users import Role
-from supervision.result_codes import MAIN_CODES, SUB_CODES
-from supervision.review import confirm_finding, dismiss_finding, entity_review
+from supervision.reference.result_codes import MAIN_CODES, SUB_CODES
 from supervision.rules.pack import SEVERITIES
 
 router = APIRouter()

@@ -14,14 +14,19 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
-from supervision.console.auth import Principal
+from supervision.accounts.users import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.security import requires
 from supervision.db import Database
 from supervision.models import Entity, Task, TaskStatus
 from supervision.models.users import Role
-from supervision.result_codes import FOLLOW_UPS, RESULT_STATES, result_label
-from supervision.results import entity_results, list_results, publish_results, review_results
+from supervision.reference.result_codes import FOLLOW_UPS, RESULT_STATES, result_label
+from supervision.results.service import (
+    entity_results,
+    list_results,
+    publish_results,
+    review_results,
+)
 
 router = APIRouter()
 REVIEWER = requires(Role.REVIEWER)

@@ -19,14 +19,12 @@ from sqlmodel import col, func, select
 from starlette.concurrency import run_in_threadpool
 
 from supervision import trail
-from supervision.console.auth import Principal
+from supervision.accounts.users import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.security import requires
 from supervision.db import Database
-from supervision.drawing import draw_task, export_task, fairness_report
-from supervision.models import Assignment, DrawPick, TaskStatus
-from supervision.models.users import Role
-from supervision.tasks import (
+from supervision.draw.service import draw_task, export_task, fairness_report
+from supervision.draw.tasks import (
     commit_task,
     create_task,
     get_task,
@@ -34,6 +32,8 @@ from supervision.tasks import (
     list_tasks,
     parse_task_input,
 )
+from supervision.models import Assignment, DrawPick, TaskStatus
+from supervision.models.users import Role
 
 router = APIRouter()
 PLANNER = requires(Role.PLANNER)

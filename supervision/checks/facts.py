@@ -33,7 +33,7 @@ plus ``valid_until``, the first day after ``as_of`` on which anything else in th
 could change (a record or a date becoming visible, a deadline passing, a new report
 year). On every day from ``as_of`` up to ``valid_until`` the facts are the same but
 for their counters, so they can be rendered for any of those days without deriving
-again (``Derivation.on``; ``supervision.fact_templates`` keeps them between runs).
+again (``Derivation.on``; ``supervision.checks.templates`` keeps them between runs).
 Every comparison of a date with the as-of day goes through ``_Clock.reached``, which
 is what keeps ``valid_until`` true.
 """
@@ -45,7 +45,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from supervision.workdays import WorkCalendar, default_calendar, to_date
+from supervision.reference.workdays import WorkCalendar, default_calendar, to_date
 
 __all__ = [
     "ANNUAL_REPORT_DUE",

@@ -1,6 +1,6 @@
 """Fact templates: an entity's derived facts kept as ready-to-assert JSON between runs.
 
-Deriving facts (``supervision.facts.derive``) reads an entity's row and every record
+Deriving facts (``supervision.checks.facts.derive``) reads an entity's row and every record
 and costs as much as evaluating them. But a ``Derivation`` stays the same from its
 as-of day up to its ``valid_until`` except for its day counters, so a check stores it
 once as a *template*: the JSON the engine is given, with ``%(name)s`` slots for the
@@ -22,14 +22,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from supervision.facts import (
+from supervision.checks.facts import (
     AS_OF,
     FACTS_VERSION,
     Derivation,
     Since,
     due_candidates,
 )
-from supervision.workdays import WorkCalendar
+from supervision.reference.workdays import WorkCalendar
 
 __all__ = ["FactTemplate", "facts_key", "row_dates"]
 

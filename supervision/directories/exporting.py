@@ -4,7 +4,7 @@ CSV and XLSX carry Chinese headers with the English key in brackets (统一社�
 every cell as text (codes keep their leading zeros), dates as YYYY-MM-DD, yes/no as 是/否,
 lists joined with 、 and record payloads as JSON text; CSV is UTF-8 with a BOM so Excel
 opens it. Text that a spreadsheet would run as a formula is prefixed with ' (see
-supervision.tabular). JSON and JSONL use the English keys and native values. Every export
+supervision.directories.tabular). JSON and JSONL use the English keys and native values. Every export
 re-imports cleanly: importing it again reports every row unchanged.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 
 from supervision.db import Database
+from supervision.directories.importing import Kind, kind_spec
+from supervision.directories.tabular import write_table
 from supervision.errors import SupervisionError
-from supervision.importing import Kind, kind_spec
-from supervision.tabular import write_table
 
 EXPORT_FORMATS = ("csv", "xlsx", "json", "jsonl")
 

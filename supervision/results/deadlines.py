@@ -2,7 +2,7 @@
 
 The arithmetic (``publication_due``, ``standing``) is pure and takes the calendar as an
 argument; ``list_deadlines`` reads the database and is what ``supervision deadlines``
-prints. Working days come from supervision.workdays (chinese-calendar plus an optional
+prints. Working days come from supervision.reference.workdays (chinese-calendar plus an optional
 extra-days file).
 """
 
@@ -16,8 +16,13 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from supervision.models.results import InspectionResult, ResultState
-from supervision.results import current_results
-from supervision.workdays import CALENDAR_ENV, CalendarYearUnknown, WorkCalendar, default_calendar
+from supervision.reference.workdays import (
+    CALENDAR_ENV,
+    CalendarYearUnknown,
+    WorkCalendar,
+    default_calendar,
+)
+from supervision.results.service import current_results
 
 __all__ = [
     "PUBLICATION_WORKDAYS",
@@ -35,7 +40,7 @@ _T = TypeVar("_T")
 _HOW_TO_FIX = [
     "升级日历包 / upgrade the calendar package: pip install -U chinesecalendar",
     "或提供补充日历文件 / or supply an extra-days file: --calendar FILE "
-    f"(or set {CALENDAR_ENV}=FILE); see supervision/workdays.py for its format",
+    f"(or set {CALENDAR_ENV}=FILE); see supervision/reference/workdays.py for its format",
 ]
 
 

@@ -3,10 +3,10 @@
 ``run_check`` is the service behind ``supervision check``:
 
 - **Facts** per entity come from the entity row and its compliance records, loaded in
-  chunks of entities with Core selects, derived by ``supervision.facts`` as of the
+  chunks of entities with Core selects, derived by ``supervision.checks.facts`` as of the
   run's as-of date and evaluated by ``RuleEngine`` (one Host per process).
 - **Stored facts.** Each derivation is stored as a fact template (``entity_facts``,
-  ``supervision.fact_templates``): the JSON the engine is given, with slots for the day
+  ``supervision.checks.templates``): the JSON the engine is given, with slots for the day
   counters. A later run evaluates an entity from its template, without reading its
   records or deriving, when the template was made with the same facts version,
   template format and calendar (``facts_key``), covers the run's as-of day (``valid_from`` ≤ as-of <
@@ -91,10 +91,10 @@ from sqlalchemy import (
 )
 
 from supervision import clock
+from supervision.checks.facts import derive, next_due_from_facts
+from supervision.checks.templates import FactTemplate, facts_key, row_dates
 from supervision.db import Database, busy_is_an_error, hold_write, upsert_insert, utf8_bytes
 from supervision.errors import SupervisionError
-from supervision.fact_templates import FactTemplate, facts_key, row_dates
-from supervision.facts import derive, next_due_from_facts
 from supervision.models import CheckRun, ComplianceRecord, Entity
 from supervision.models.findings import (
     SEVERITY_RANK,
@@ -105,9 +105,9 @@ from supervision.models.findings import (
 from supervision.models.findings import (
     Finding as FindingRow,
 )
+from supervision.reference.workdays import WorkCalendar, default_calendar
 from supervision.rules.engine import RuleEngine
 from supervision.rules.pack import RulePack, load_pack
-from supervision.workdays import WorkCalendar, default_calendar
 
 __all__ = [
     "CHUNK",

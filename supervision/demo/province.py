@@ -3,7 +3,7 @@
 Pure generation, no I/O: ``DemoProvince(entities=..., seed=..., as_of=...)`` yields plain
 dicts shaped like the table rows (``Department``, ``InspectionItem``, ``Inspector``,
 ``Entity``, ``Conflict``, ``ComplianceRecord``). The seed and the as-of date determine
-every value, so two runs with the same inputs give identical rows; supervision.demo_load
+every value, so two runs with the same inputs give identical rows; supervision.demo.load
 writes them to a database.
 
 Generated rows skip pydantic validation for speed, but they are built to pass it: the
@@ -29,12 +29,12 @@ from typing import Any
 
 from supervision import clock
 from supervision.models.fields import USCC_ALPHABET, uscc_check_char
-from supervision.regions import (
+from supervision.reference.regions import (
     INNER_MONGOLIA_COUNTIES,
     INNER_MONGOLIA_PREFECTURES,
     prefecture_of,
 )
-from supervision.vocab import (
+from supervision.reference.vocab import (
     EntitySize,
     EntityStatus,
     EntityType,

@@ -2,7 +2,7 @@
 
 A task is created as a draft, then committed: its population (per stratum, ids sorted
 by Unicode code point) and its parameters are frozen with SHA-256 digests before any
-seed exists. Nothing here draws; see supervision.drawing.
+seed exists. Nothing here draws; see supervision.draw.service.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.canonical import canonical_json
-from supervision.draw_export import population_digest
-from supervision.draws import DrawError, parse_ratio
+from supervision.draw.export import population_digest
+from supervision.draw.sampling import DrawError, parse_ratio
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import (
     ComplianceRecord,
@@ -37,8 +37,8 @@ from supervision.models import (
     TaskStratum,
 )
 from supervision.models.fields import as_date
-from supervision.regions import prefecture_of, region_prefix
-from supervision.vocab import EntityStatus, EntityType, RecordKind, RiskClass
+from supervision.reference.regions import prefecture_of, region_prefix
+from supervision.reference.vocab import EntityStatus, EntityType, RecordKind, RiskClass
 
 ALGORITHM = "consistent-sampler-1.0.10-first-ticket/sha256;matching=min-cost-flow-v1"
 RISK_CLASSES = ("A", "B", "C", "D")
@@ -69,7 +69,7 @@ class TargetFilter(BaseModel):
     @field_validator("regions")
     @classmethod
     def _regions(cls, v: list[str]) -> list[str]:
-        from supervision.regions import check_region_code
+        from supervision.reference.regions import check_region_code
 
         return sorted({check_region_code(str(r)) for r in v})
 

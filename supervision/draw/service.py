@@ -1,6 +1,6 @@
 """The draw of a committed task, at the database edge: picks, eligibility, matching, records.
 
-The sampling and matching maths live in supervision.draws and supervision.assignment
+The sampling and matching maths live in supervision.draw.sampling and supervision.draw.matching
 (no I/O); this module reads the frozen population and the directories, calls them, and
 appends the results in one transaction. It also verifies a stored draw, exports what an
 outsider needs to recompute it, and builds the fairness report.
@@ -20,18 +20,19 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
-from supervision.assignment import (
+from supervision.canonical import canonical_json
+from supervision.draw.export import population_digest, write_export
+from supervision.draw.matching import (
     REGION_PREFIX,
     InspectorRecord,
     assign_inspectors,
     eligible_inspectors,
 )
-from supervision.assignment import (
+from supervision.draw.matching import (
     Assignment as Match,
 )
-from supervision.canonical import canonical_json
-from supervision.draw_export import population_digest, write_export
-from supervision.draws import DrawError, Pick, draw_entities, validate_seed
+from supervision.draw.sampling import DrawError, Pick, draw_entities, validate_seed
+from supervision.draw.tasks import committed_population, get_task, sha256_hex
 from supervision.errors import SupervisionError
 from supervision.models import (
     Assignment,
@@ -45,9 +46,8 @@ from supervision.models import (
     TaskStatus,
     TaskStratum,
 )
-from supervision.regions import prefecture_of, region_name
-from supervision.tasks import committed_population, get_task, sha256_hex
-from supervision.vocab import InspectorStatus, RecordKind
+from supervision.reference.regions import prefecture_of, region_name
+from supervision.reference.vocab import InspectorStatus, RecordKind
 
 Slot = tuple[str, str]  # (uscc, department)
 

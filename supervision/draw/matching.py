@@ -28,7 +28,7 @@ from typing import Literal, TypedDict
 
 from ortools.graph.python import min_cost_flow
 
-from supervision.draws import DrawError, validate_seed
+from supervision.draw.sampling import DrawError, validate_seed
 
 __all__ = [
     "REGION_PREFIX",

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from supervision import trail
-from supervision.console.auth import add_user, hash_password
+from supervision.accounts.users import add_user, hash_password
 from supervision.db import Database
 from supervision.models import Assignment, Inspector
 from supervision.models.users import ConsoleUser, Role

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.db import hold_write
+from supervision.draw.tasks import get_task
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import (
     Assignment,
@@ -47,9 +48,8 @@ from supervision.models.results import (
     ResultReply,
     ResultState,
 )
-from supervision.result_codes import FOLLOW_UPS, RESULT_STATES, check_code, effective_code
-from supervision.tasks import get_task
-from supervision.vocab import RecordKind
+from supervision.reference.result_codes import FOLLOW_UPS, RESULT_STATES, check_code, effective_code
+from supervision.reference.vocab import RecordKind
 
 __all__ = [
     "ACTIONS",

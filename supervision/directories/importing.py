@@ -40,6 +40,16 @@ from sqlmodel import SQLModel
 
 from supervision import trail
 from supervision.db import Database, busy_is_an_error, drop_plain_indexes, hold_write
+from supervision.directories.tabular import (
+    Sheet,
+    clean_cell,
+    csv_blocks,
+    neutralise,
+    normalise_header,
+    parse_csv_block,
+    read_table,
+)
+from supervision.directories.validation import ColumnValidator, UnsupportedModel
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import (
     ComplianceRecord,
@@ -55,16 +65,6 @@ from supervision.models import (
     Inspector,
     InspectorCreate,
 )
-from supervision.tabular import (
-    Sheet,
-    clean_cell,
-    csv_blocks,
-    neutralise,
-    normalise_header,
-    parse_csv_block,
-    read_table,
-)
-from supervision.validation import ColumnValidator, UnsupportedModel
 
 CHUNK = 10_000
 LOOKUP_CHUNK = 2_000

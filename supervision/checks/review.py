@@ -12,7 +12,7 @@ when on the finding itself. A confirmed finding acts as its rule's ``on_confirm`
 
 Each decision is also an event of the trail (``finding.confirm`` / ``finding.dismiss``,
 object ``finding:<id>``), written in the decision's transaction. Check runs never change
-a decided finding (see ``supervision.checking``).
+a decided finding (see ``supervision.checks.run``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import CheckRun, Entity
 from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
 from supervision.models.findings import Finding as FindingRow
-from supervision.regions import region_prefix
+from supervision.reference.regions import region_prefix
 from supervision.rules.pack import SEVERITIES, Rule, RulePack, load_pack
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Writing the demo province into a database: Core bulk inserts, one transaction.
 
-The rows come from supervision.demo (pure). Inserts are chunked executemany calls of
+The rows come from supervision.demo.province (pure). Inserts are chunked executemany calls of
 the tables' Core ``insert()``, never ``session.add_all``. On PostgreSQL that is
 ``connection.execute(table.insert(), rows)``; on SQLite, where a million entities bring
 about seven million records, three things make it several times faster: entities arrive
@@ -35,7 +35,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 
 from supervision.db import Database, drop_plain_indexes
-from supervision.demo import DemoProvince, DemoStats, Row
+from supervision.demo.province import DemoProvince, DemoStats, Row
 from supervision.errors import SupervisionError
 from supervision.models import (
     ComplianceRecord,

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from supervision.canonical import canonical_json
-from supervision.draws import (
+from supervision.draw.sampling import (
     DrawError,
     Pick,
     draw_entities,

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from supervision import clock
 from supervision.db import Database
 from supervision.models import DrawPick, Task, TaskStatus
-from supervision.results import (
+from supervision.results.service import (
     ItemInput,
     add_reply,
     correct_results,

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import SQLModel
 
-from supervision.tabular import clean_cell
+from supervision.directories.tabular import clean_cell
 
 _IMMUTABLE = frozenset({str, int, float, bool, date, datetime, type(None)})
 _CACHE_LIMIT = 50_000  # distinct raw values remembered per field, across tables
