@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from supervision.db import Database
-from supervision.directories.importing import Kind, kind_spec
+from supervision.directories.kinds import Kind, kind_spec
 from supervision.directories.tabular import write_table
 from supervision.errors import SupervisionError
 
