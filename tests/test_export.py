@@ -25,7 +25,8 @@ from test_import import dump
 
 from supervision.db import Database
 from supervision.directories.exporting import export_file
-from supervision.directories.importing import KINDS, import_file
+from supervision.directories.importing import import_file
+from supervision.directories.kinds import KINDS
 from supervision.directories.tabular import neutralise, unneutralise
 from supervision.errors import SupervisionError
 

@@ -24,13 +24,9 @@ from factories import (
 from sqlalchemy import select, text
 
 from supervision.db import Database
-from supervision.directories.importing import (
-    KINDS,
-    ImportRejected,
-    RowError,
-    import_file,
-    rejects_path,
-)
+from supervision.directories.importing import import_file
+from supervision.directories.kinds import KINDS
+from supervision.directories.report import ImportRejected, RowError, rejects_path
 from supervision.errors import SupervisionError
 
 ZH_ENTITY = {

@@ -15,7 +15,9 @@ from sqlalchemy import func, select, text
 
 from supervision.db import Database
 from supervision.directories import importing
-from supervision.directories.importing import KINDS, ImportRejected, import_file
+from supervision.directories.importing import import_file
+from supervision.directories.kinds import KINDS
+from supervision.directories.report import ImportRejected
 
 TESTS = Path(__file__).resolve().parent
 
@@ -94,7 +96,7 @@ KILLED_CHILD = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 from pathlib import Path
-from supervision.directories import importing
+from supervision.directories import importing, writing
 from supervision.db import Database
 
 importing.BULK_FROM = 1
@@ -104,7 +106,7 @@ def die(self):  # after every insert and the index drop, before the rebuild and 
     assert not self.defer_indexes and self.rebuild, "the indexes were not dropped"
     os.kill(os.getpid(), signal.SIGKILL)
 
-importing._Writer.finish = die
+writing.Writer.finish = die
 db = Database({url!r})
 importing.import_file(db, kind="entities", path=Path({path!r}), workers=1)
 """

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from stdnum.cn import uscc as stdnum_uscc
 
-from supervision.directories.importing import KINDS, column_validator, import_file, validate_rows
+from supervision.directories.importing import import_file
+from supervision.directories.kinds import KINDS
+from supervision.directories.rows import column_validator, validate_rows
 from supervision.directories.tabular import csv_blocks, parse_csv_block, read_table
 from supervision.models.fields import check_uscc
 

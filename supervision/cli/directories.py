@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from supervision.cli.context import AppContext, emit_json, emit_table, progress
 from supervision.directories.exporting import EXPORT_FORMATS, count_rows, export_file
-from supervision.directories.importing import KINDS, ImportRejected, import_file, kind_spec
+from supervision.directories.importing import import_file
+from supervision.directories.kinds import KINDS, kind_spec
+from supervision.directories.report import ImportRejected
 from supervision.directories.tabular import json_value, text_cell
 from supervision.errors import SupervisionError
 from supervision.reference.vocab import EntityStatus, InspectorStatus

@@ -32,7 +32,7 @@ from supervision.console.routes import (
     users,
 )
 from supervision.console.security import PUBLIC, requires, set_session_cookie
-from supervision.directories.importing import ImportRejected
+from supervision.directories.report import ImportRejected
 from supervision.draw.service import fairness_report
 from supervision.draw.tasks import list_tasks
 from supervision.models.users import Role

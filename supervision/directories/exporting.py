@@ -4,8 +4,8 @@ CSV and XLSX carry Chinese headers with the English key in brackets (统一社�
 every cell as text (codes keep their leading zeros), dates as YYYY-MM-DD, yes/no as 是/否,
 lists joined with 、 and record payloads as JSON text; CSV is UTF-8 with a BOM so Excel
 opens it. Text that a spreadsheet would run as a formula is prefixed with ' (see
-supervision.directories.tabular). JSON and JSONL use the English keys and native values. Every export
-re-imports cleanly: importing it again reports every row unchanged.
+supervision.directories.tabular). JSON and JSONL use the English keys and native values.
+Every export re-imports cleanly: importing it again reports every row unchanged.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from supervision.db import Database
-from supervision.directories.importing import Kind, kind_spec
+from supervision.directories.kinds import Kind, kind_spec
 from supervision.directories.tabular import write_table
 from supervision.errors import SupervisionError
 

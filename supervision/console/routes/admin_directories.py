@@ -43,13 +43,9 @@ from supervision.console.routes.admin_uploads import (
 from supervision.console.security import requires
 from supervision.db import Database
 from supervision.directories.exporting import EXPORT_FORMATS, export_file
-from supervision.directories.importing import (
-    ImportRejected,
-    ImportReport,
-    Kind,
-    import_file,
-    kind_spec,
-)
+from supervision.directories.importing import import_file
+from supervision.directories.kinds import Kind, kind_spec
+from supervision.directories.report import ImportRejected, ImportReport
 from supervision.directories.tabular import json_value, text_cell
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import Department
@@ -70,7 +66,7 @@ ENCODINGS = ("", "utf-8", "gb18030")
 class Directory:
     """One directory page: what it shows and what its search box and filters match."""
 
-    kind: str  # the importing.KINDS name
+    kind: str  # the kinds.KINDS name
     zh: str
     en: str
     columns: tuple[str, ...]
