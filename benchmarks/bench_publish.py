@@ -5,7 +5,7 @@
 
 Builds a fresh SQLite database with `--results` drawn entities spread over `--tasks`
 committed tasks (real commitment; picks with the real tickets of the published sampler;
-two inspectors each) and one published inspection result per drawn entity (issue 5's
+two inspectors each) and one published inspection result per drawn entity (the
 ``inspection_result`` table). Then, in the same run:
 
 (a) our full publish into an empty folder: reading the database, building every page's
@@ -46,9 +46,10 @@ from supervision.models import (
     Task,
 )
 from supervision.models.tasks import TaskStatus
-from supervision.site import pages
+from supervision.site import data as site_data
 from supervision.site.environment import environment
-from supervision.site.publish import languages_for, publish_site, render_language
+from supervision.site.publish import languages_for, publish_site
+from supervision.site.render import render_language
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 REGIONS = ["150102", "150103", "150202", "150203", "150402", "150502", "150602", "150702",
@@ -170,7 +171,7 @@ def _results_table() -> Any:
 def bare_loop(db: Database, out: Path, langs: list[str]) -> tuple[int, float]:
     """Render and write the same pages from precomputed contexts; returns (pages, seconds)."""
     with db.session() as session:
-        data = pages.load(session)
+        data = site_data.load(session)
     work = [
         (path, name, context)
         for lang in langs
@@ -200,7 +201,7 @@ def bare_loop(db: Database, out: Path, langs: list[str]) -> tuple[int, float]:
     return len(work), seconds
 
 
-def _language_contexts(data: pages.SiteData, lang: str, langs: list[str]) -> list[Any]:
+def _language_contexts(data: site_data.SiteData, lang: str, langs: list[str]) -> list[Any]:
     return list(render_language(data, lang, langs))
 
 

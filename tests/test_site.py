@@ -27,7 +27,7 @@ from supervision.draw.export import verify_export
 from supervision.reference.result_codes import result_label
 from supervision.reference.workdays import add_workdays
 from supervision.site import publish_site, urls
-from supervision.site.pages import LICENCE, due_date
+from supervision.site.data import LICENCE, due_date
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Result notices through issue 5's own service: enter, review, publish, correct, reply.
+"""Result notices through the results service: enter, review, publish, correct, reply.
 
 What the public site shows follows the result's state: nothing before publication, the
 published version while a correction is under review, the correction (with what it was

@@ -11,7 +11,6 @@ this process writes. Either everything is written or nothing is.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -34,7 +33,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 
-from supervision.db import Database, drop_plain_indexes
+from supervision.db import Database, drop_plain_indexes, pools, table_of
 from supervision.demo.province import DemoProvince, DemoStats, Row
 from supervision.errors import SupervisionError
 from supervision.models import (
@@ -61,8 +60,7 @@ CHUNK_SIZE = 10_000
 
 #: The tables the demo fills, parents first.
 DEMO_TABLES: tuple[Table, ...] = tuple(
-    m.__table__  # type: ignore[union-attr]
-    for m in (Department, InspectionItem, Inspector, Entity, Conflict, ComplianceRecord)
+    table_of(m) for m in (Department, InspectionItem, Inspector, Entity, Conflict, ComplianceRecord)
 )
 
 
@@ -230,7 +228,6 @@ def _write_in_process(
 #: first one writes: generation and SQLite's own work then overlap.
 PARALLEL_FROM = 50_000
 _QUEUE_DEPTH = 3
-_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
 def _produce(province: DemoProvince, chunk_size: int, queue: Any) -> None:
@@ -258,7 +255,9 @@ def _prepared_batches(province: DemoProvince, chunk_size: int) -> Iterator[tuple
     # fork, not spawn: spawn re-imports the __main__ module, and `python -m supervision`
     # would run the whole command again in the child. The child touches no inherited
     # connection and leaves through os._exit, so the parent's open transaction is safe.
-    context = multiprocessing.get_context("fork")
+    # pools.context gives a concrete context (ForkContext): it has Process, which the
+    # BaseContext it is typed as lacks.
+    context: Any = pools.context("fork")
     queue = context.Queue(maxsize=_QUEUE_DEPTH)
     producer = context.Process(
         target=_produce, args=(province, chunk_size, queue), name="demo-producer", daemon=True
@@ -329,7 +328,7 @@ def load_demo(
         writer.insert(inspector, province.inspectors())
         if parallel is None:
             parallel = database.is_sqlite and province.entity_count >= PARALLEL_FROM
-        if parallel and database.is_sqlite and _CAN_FORK:
+        if parallel and database.is_sqlite and pools.can_fork():
             for entities, conflicts, records in _prepared_batches(province, chunk_size):
                 writer.insert_prepared(entity, entities)
                 writer.insert(record, records)

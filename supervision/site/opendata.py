@@ -24,8 +24,9 @@ from typing import Any
 from urllib.parse import quote
 
 from supervision.directories.tabular import neutralise
-from supervision.site import urls
-from supervision.site.pages import LICENCE, SiteData, notices
+from supervision.site import results_view, urls
+from supervision.site.data import LICENCE, SiteData
+from supervision.site.pages import notices
 
 STAMP = "@@EXTRACTED_AT@@"
 _RISKY = frozenset("=+-@\t\r'")
@@ -193,9 +194,7 @@ def data_files(data: SiteData) -> Iterator[tuple[str, bytes]]:
         yield emit(f"{base}/draw.json", json_from("draw", ids, arrays[-1:]), len(rows))
     yield emit("data/draws.csv", csv_from(DRAW_FIELDS, bodies), total)
     yield emit("data/draws.json", json_from("draws", ids, arrays), total)
-    from supervision.site import results_view
-
-    yield from (emit(path, content, n) for path, content, n in results_view.data_files(data))
+    yield from (emit(path, content, n) for path, content, n in result_files(data))
     index = {
         "extracted_at": STAMP,
         "licence": LICENCE,
@@ -203,6 +202,29 @@ def data_files(data: SiteData) -> Iterator[tuple[str, bytes]]:
         "files": catalog,
     }
     yield "data/index.json", (json.dumps(index, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def result_files(data: SiteData) -> Iterator[tuple[str, bytes, int]]:
+    """Open-data files of published results: (path, bytes, rows); per task, then all."""
+    if not data.results_available:
+        return
+    fields = results_view.RESULT_FIELDS
+    bodies: list[str] = []
+    arrays: list[str] = []
+    total = 0
+    ids = ["task_code", "uscc", "item_code"]
+    for task in data.drawn_tasks:
+        rows = [results_view.record(r) for r in data.results_by_task.get(task["code"], [])]
+        if not rows:
+            continue
+        total += len(rows)
+        bodies.append(csv_body(fields, rows))
+        arrays.append(json_array(rows))
+        base = urls.task_data_dir(task["code"])
+        yield f"{base}/results.csv", csv_from(fields, bodies[-1:]), len(rows)
+        yield f"{base}/results.json", json_from("results", ids, arrays[-1:]), len(rows)
+    yield "data/results.csv", csv_from(fields, bodies), total
+    yield "data/results.json", json_from("results", ids, arrays), total
 
 
 def _atom_time(text: str) -> str:

@@ -1,29 +1,33 @@
 """Published inspection results as the public sees them (抽查结果公告).
 
-Read straight from the ``inspection_result`` and ``result_reply`` tables (issue 5), and
-only rows in the published state: entered, returned and approved results, rejected or
-unreviewed replies, evidence files and reviewers' notes are never read. For each task,
-entity and item the newest published version is the result; older published versions
-it corrects are listed as corrections with their dates and reasons. Wording comes from
-``supervision.reference.result_codes`` (the one map of codes to words). Free text (the finding,
-the reply) goes through ``privacy.redact``: the entity's legal representative masked,
-ID and phone numbers removed. Inspectors appear by name and 执法证号.
+Read straight from the ``inspection_result`` and ``result_reply`` tables, and only rows
+in the published state: entered, returned and approved results, rejected or unreviewed
+replies, evidence files and reviewers' notes are never read. For each task, entity and
+item the newest published version is the result; older published versions it corrects
+are listed as corrections with their dates and reasons. Wording comes from
+``supervision.reference.result_codes`` (the one map of codes to words). Free text (the
+finding, the reply) goes through ``privacy.redact``: the entity's legal representative
+masked, ID and phone numbers removed. Inspectors appear by name and 执法证号.
 """
 
 from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlmodel import Session, col
 
+from supervision.db import table_of
 from supervision.models import Entity, Inspector
+from supervision.models.results import InspectionResult, ReplyState, ResultReply, ResultState
+from supervision.reference import result_codes
 from supervision.reference.privacy import redact
 from supervision.site import urls
-from supervision.site.pages import SiteData, _local, _public_entity
+from supervision.site.public import local_time, public_entity
 
 RESULT_FIELDS = [
     ("task_code", "任务编号"), ("uscc", "统一社会信用代码"), ("name", "名称"),
@@ -34,28 +38,63 @@ RESULT_FIELDS = [
     ("published_at", "公示时间"), ("corrected", "是否更正"), ("reply", "企业说明"),
 ]  # fmt: skip
 
+Key = tuple[str, str, str]  # task code, USCC, item code
+
+
+@dataclass
+class Published:
+    """Published results as shown: task code → rows, USCC → rows (the same row objects)."""
+
+    by_task: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    by_entity: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
 
 def available(session: Session) -> bool:
-    """True when the results tables exist (issue 5's migration has run)."""
+    """True when the results tables exist (their migration has run)."""
     return bool(inspect(session.connection()).has_table("inspection_result"))
 
 
-def load_into(session: Session, data: SiteData) -> None:
-    """Put published results into `data` (nothing unpublished is ever read)."""
-    if not available(session):
-        data.results_available = False
-        return
-    from supervision.models.results import InspectionResult, ReplyState, ResultReply, ResultState
-    from supervision.reference import result_codes
+def load_published(
+    session: Session, tasks: list[dict[str, Any]], entities: dict[str, dict[str, Any]]
+) -> Published | None:
+    """Published results of the public `tasks` (None when the results tables are missing).
 
-    data.results_available = True
-    label_of = functools.cache(result_codes.result_label)
-    code_of = functools.cache(result_codes.effective_code)
-    public_tasks = {t["code"] for t in data.tasks if t["drawn"]}
+    Entities with results that `entities` lacks are added to it. Nothing unpublished is
+    ever read.
+    """
+    if not available(session):
+        return None
+    published = Published()
+    public_tasks = {t["code"] for t in tasks if t["drawn"]}
+    versions = _versions(session, public_tasks)
+    if not versions:
+        return published
+    replies = _replies(session)
+    inspectors = {
+        cert: name
+        for cert, name in session.execute(select(col(Inspector.cert_no), col(Inspector.name)))
+    }
+    legal_reps = _entities(session, {uscc for _, uscc, _ in versions}, entities)
+    shown = _Shown(
+        tasks={t["code"]: t for t in tasks},
+        entities=entities,
+        inspectors=inspectors,
+        label_of=functools.cache(result_codes.result_label),
+        code_of=functools.cache(result_codes.effective_code),
+    )
+    for key, rows in versions.items():
+        names = [legal_reps.get(key[1], "")]
+        result = shown.result(key, rows, names, replies.get((key[0], key[1]), []))
+        published.by_task.setdefault(key[0], []).append(result)
+        published.by_entity.setdefault(key[1], []).append(result)
+    return published
+
+
+def _versions(session: Session, public_tasks: set[str]) -> dict[Key, list[Any]]:
+    """Published versions of every public task's results, oldest first, by key."""
     # Core rows, not ORM objects: ten times cheaper for 100,000 results.
-    table = InspectionResult.__table__  # type: ignore[attr-defined]
     rows = session.execute(
-        select(*table.c)
+        select(*table_of(InspectionResult).c)
         .where(col(InspectionResult.state) == ResultState.PUBLISHED)
         .order_by(
             col(InspectionResult.task_code),
@@ -64,27 +103,32 @@ def load_into(session: Session, data: SiteData) -> None:
             col(InspectionResult.version),
         )
     )
-    versions: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    versions: dict[Key, list[Any]] = defaultdict(list)
     for row in rows:
         if row.task_code in public_tasks:
             versions[(row.task_code, row.uscc, row.item_code)].append(row)
-    if not versions:
-        return
+    return versions
+
+
+def _replies(session: Session) -> dict[tuple[str, str], list[dict[str, str]]]:
+    """Published replies by (task code, USCC), in order."""
     replies: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
     for reply in session.execute(
-        select(*ResultReply.__table__.c)  # type: ignore[attr-defined]
+        select(*table_of(ResultReply).c)
         .where(col(ResultReply.state) == ReplyState.PUBLISHED)
         .order_by(col(ResultReply.task_code), col(ResultReply.uscc), col(ResultReply.seq))
     ):
         replies[(reply.task_code, reply.uscc)].append(
             {"received_on": reply.received_on.isoformat(), "text": reply.text}
         )
-    inspectors = {
-        cert: name
-        for cert, name in session.execute(select(col(Inspector.cert_no), col(Inspector.name)))
-    }
-    usccs = {uscc for _, uscc, _ in versions}
-    missing = usccs - set(data.entities)
+    return replies
+
+
+def _entities(
+    session: Session, usccs: set[str], entities: dict[str, dict[str, Any]]
+) -> dict[str, str]:
+    """The legal representatives of `usccs` (for redaction); adds missing public entities."""
+    missing = usccs - set(entities)
     legal_reps: dict[str, str] = {}
     for row in session.execute(
         select(
@@ -95,53 +139,47 @@ def load_into(session: Session, data: SiteData) -> None:
     ):  # fmt: skip
         legal_reps[row.uscc] = row.legal_rep
         if row.uscc in missing:
-            data.entities[row.uscc] = _public_entity(row)
-    task_names = {t["code"]: t for t in data.tasks}
-    for (task_code, uscc, item_code), published in versions.items():
+            entities[row.uscc] = public_entity(row)
+    return legal_reps
+
+
+@dataclass
+class _Shown:
+    """What turns published rows into the public's view of one result."""
+
+    tasks: dict[str, dict[str, Any]]
+    entities: dict[str, dict[str, Any]]
+    inspectors: dict[str, str]
+    label_of: Callable[[str, str | None], result_codes.Wording]
+    code_of: Callable[[str, str | None], str]
+
+    def result(
+        self, key: Key, published: list[Any], names: list[str], replies: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        """The newest published version of `key`, with the corrections and replies."""
+        task_code, uscc, item_code = key
         current = published[-1]
-        names = [legal_reps.get(uscc, "")]
-        label = label_of(current.result_code, current.sub_code)
+        label = self.label_of(current.result_code, current.sub_code)
         follow = result_codes.FOLLOW_UPS.get(current.follow_up)
         follow_status = result_codes.FOLLOW_UP_STATUSES.get(current.follow_up_status)
-        entity = data.entities.get(uscc)
-        by_version = {r.version: r for r in published}
-        corrections = []
-        for r in published:
-            if r.corrects_version is None:
-                continue
-            before = by_version.get(r.corrects_version)
-            was = result_codes.result_label(before.result_code, before.sub_code) if before else None
-            corrections.append(
-                {
-                    "version": r.version,
-                    "published_at": _local(r.published_at),
-                    "reason": redact(r.change_reason or "", names),
-                    "corrects_version": r.corrects_version,
-                    "was_code": (
-                        result_codes.effective_code(before.result_code, before.sub_code)
-                        if before
-                        else ""
-                    ),
-                    "was": was.zh if was else "",
-                    "was_en": was.en if was else "",
-                }
-            )
-        result = {
+        entity = self.entities.get(uscc)
+        return {
             "task_code": task_code,
-            "task_name": task_names[task_code]["name"],
-            "task_href": task_names[task_code]["href"],
+            "task_name": self.tasks[task_code]["name"],
+            "task_href": self.tasks[task_code]["href"],
             "uscc": uscc,
             "name": entity["name"] if entity else "",
             "href": urls.entity_path(uscc),
             "item_code": item_code,
             "version": current.version,
-            "category_code": code_of(current.result_code, current.sub_code),
+            "category_code": self.code_of(current.result_code, current.sub_code),
             "category": label.zh,
             "category_en": label.en,
             "finding": redact(current.finding, names),
             "inspected_on": current.inspected_on.isoformat(),
             "inspectors": [
-                {"cert_no": cert, "name": inspectors.get(cert, "")} for cert in current.inspectors
+                {"cert_no": cert, "name": self.inspectors.get(cert, "")}
+                for cert in current.inspectors
             ],
             "follow_up": follow.zh if follow else current.follow_up,
             "follow_up_en": follow.en if follow else current.follow_up,
@@ -152,18 +190,43 @@ def load_into(session: Session, data: SiteData) -> None:
             "follow_up_done_on": (
                 current.follow_up_done_on.isoformat() if current.follow_up_done_on else ""
             ),
-            "published_at": _local(current.published_at),
-            "corrections": corrections,
+            "published_at": local_time(current.published_at),
+            "corrections": _corrections(published, names),
             "replies": [
-                {"received_on": r["received_on"], "text": redact(r["text"], names)}
-                for r in replies.get((task_code, uscc), [])
+                {"received_on": r["received_on"], "text": redact(r["text"], names)} for r in replies
             ],
         }
-        data.results_by_task.setdefault(task_code, []).append(result)
-        data.results_by_entity.setdefault(uscc, []).append(result)
 
 
-def _record(r: dict[str, Any]) -> dict[str, Any]:
+def _corrections(published: list[Any], names: list[str]) -> list[dict[str, Any]]:
+    """The published versions that correct an earlier one, with what they replaced."""
+    by_version = {r.version: r for r in published}
+    corrections = []
+    for r in published:
+        if r.corrects_version is None:
+            continue
+        before = by_version.get(r.corrects_version)
+        was = result_codes.result_label(before.result_code, before.sub_code) if before else None
+        corrections.append(
+            {
+                "version": r.version,
+                "published_at": local_time(r.published_at),
+                "reason": redact(r.change_reason or "", names),
+                "corrects_version": r.corrects_version,
+                "was_code": (
+                    result_codes.effective_code(before.result_code, before.sub_code)
+                    if before
+                    else ""
+                ),
+                "was": was.zh if was else "",
+                "was_en": was.en if was else "",
+            }
+        )
+    return corrections
+
+
+def record(r: dict[str, Any]) -> dict[str, Any]:
+    """A published result as an open-data record (the keys of ``RESULT_FIELDS`` and more)."""
     return {
         "task_code": r["task_code"],
         "uscc": r["uscc"],
@@ -187,28 +250,4 @@ def _record(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def data_files(data: SiteData) -> Iterator[tuple[str, bytes, int]]:
-    """Open-data files of published results: (path, bytes, rows); per task, then all."""
-    if not data.results_available:
-        return
-    from supervision.site.opendata import csv_body, csv_from, json_array, json_from
-
-    bodies: list[str] = []
-    arrays: list[str] = []
-    total = 0
-    ids = ["task_code", "uscc", "item_code"]
-    for task in data.drawn_tasks:
-        rows = [_record(r) for r in data.results_by_task.get(task["code"], [])]
-        if not rows:
-            continue
-        total += len(rows)
-        bodies.append(csv_body(RESULT_FIELDS, rows))
-        arrays.append(json_array(rows))
-        base = urls.task_data_dir(task["code"])
-        yield f"{base}/results.csv", csv_from(RESULT_FIELDS, bodies[-1:]), len(rows)
-        yield f"{base}/results.json", json_from("results", ids, arrays[-1:]), len(rows)
-    yield "data/results.csv", csv_from(RESULT_FIELDS, bodies), total
-    yield "data/results.json", json_from("results", ids, arrays), total
-
-
-__all__ = ["RESULT_FIELDS", "available", "data_files", "load_into"]
+__all__ = ["RESULT_FIELDS", "Published", "available", "load_published", "record"]

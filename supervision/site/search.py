@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from supervision.site.pages import SiteData
+from supervision.site.data import SiteData
 
 INDEX_PATH = "data/search-index.js"
 PREFIX = "window.SUPERVISION_SEARCH_INDEX = "

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from supervision.site import i18n, pages, search
+from supervision.site import i18n, search
+from supervision.site.data import LICENCE
 from supervision.site.environment import environment, use_language
 
 SEARCH_PAGES = {"search/", "search/index.html"}
@@ -54,7 +55,7 @@ def render_search(site_root: Path, lang: str, query: str) -> bytes:
     root = "../"
     site = root + ("../" if i18n.LANGUAGES[lang]["prefix"] else "")
     context = {
-        "licence": pages.LICENCE,
+        "licence": LICENCE,
         "as_of": "",
         "results_available": (site_root / "results").is_dir(),
         "root": root,
