@@ -6,6 +6,8 @@ carrying both languages; the CLI prints it without a traceback and exits non-zer
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SupervisionError(Exception):
     """An error meant for the user, in Chinese and English."""
@@ -20,6 +22,20 @@ class SupervisionError(Exception):
 
     def __str__(self) -> str:
         return f"{self.zh} / {self.en}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable across worker processes, whatever a subclass's __init__ takes
+        # (Exception's default pickling passes args only).
+        return (_rebuild, (type(self), self.zh, self.en, self.details, self.__dict__))
+
+
+def _rebuild(
+    cls: type[SupervisionError], zh: str, en: str, details: list[str], state: dict[str, Any]
+) -> SupervisionError:
+    error = SupervisionError.__new__(cls)
+    SupervisionError.__init__(error, zh, en, details=details)
+    error.__dict__.update(state)
+    return error
 
 
 class NotFoundError(SupervisionError):

@@ -35,10 +35,11 @@ from typing import Any
 import chinese_calendar
 import yaml
 
-from supervision.rules.errors import RuleError
+from supervision.errors import SupervisionError
 
 __all__ = [
     "CALENDAR_ENV",
+    "CalendarError",
     "CalendarYearUnknown",
     "WorkCalendar",
     "add_workdays",
@@ -55,7 +56,11 @@ __all__ = [
 CALENDAR_ENV = "SUPERVISION_CALENDAR_FILE"
 
 
-class CalendarYearUnknown(RuleError):
+class CalendarError(SupervisionError):
+    """A working-day calendar that cannot answer: a bad file, a bad date, a year it lacks."""
+
+
+class CalendarYearUnknown(CalendarError):
     """The official calendar of a year is not known (package too old, no extra file)."""
 
     def __init__(self, year: int) -> None:
@@ -81,7 +86,7 @@ def to_date(value: dt.date | str) -> dt.date:
             return dt.date.fromisoformat(value[:10])
         except ValueError:
             pass
-    raise RuleError(f"无法识别的日期：{value!r}", f"not a date: {value!r}")
+    raise CalendarError(f"无法识别的日期：{value!r}", f"not a date: {value!r}")
 
 
 class WorkCalendar:
@@ -100,7 +105,7 @@ class WorkCalendar:
         clash = self.holidays & self.workdays
         if clash:
             day = min(clash).isoformat()
-            raise RuleError(
+            raise CalendarError(
                 f"补充日历文件把 {day} 同时列为节假日和工作日",
                 f"the extra-days file lists {day} both as a holiday and as a working day",
             )
@@ -115,14 +120,14 @@ class WorkCalendar:
             text = p.read_text(encoding="utf-8")
             data: Any = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
         except (OSError, ValueError, yaml.YAMLError) as exc:
-            raise RuleError(
+            raise CalendarError(
                 f"无法读取补充日历文件 {p}：{exc}",
                 f"cannot read the extra-days file {p}: {exc}",
             ) from exc
         if data is None:
             data = {}
         if not isinstance(data, dict) or set(data) - {"years", "holidays", "workdays"}:
-            raise RuleError(
+            raise CalendarError(
                 f"补充日历文件 {p} 只能包含 years、holidays、workdays 三个键",
                 f"the extra-days file {p} may only hold the keys years, holidays, workdays",
             )
@@ -169,7 +174,9 @@ class WorkCalendar:
     def add_workdays(self, start: dt.date | str, n: int) -> dt.date:
         """The ``n``-th working day after ``start`` (``n`` ≥ 0; 0 returns ``start``)."""
         if n < 0:
-            raise RuleError("工作日数不能为负数", "the number of working days cannot be negative")
+            raise CalendarError(
+                "工作日数不能为负数", "the number of working days cannot be negative"
+            )
         d = to_date(start)
         one = dt.timedelta(days=1)
         while n > 0:
@@ -247,7 +254,7 @@ def default_calendar() -> WorkCalendar:
 
 def calendar_from(path: str | Path | None = None) -> WorkCalendar:
     """The calendar a command was given: its extra-days file (``--calendar FILE``),
-    else ``default_calendar()``. A file that cannot be read is a ``RuleError``."""
+    else ``default_calendar()``. A file that cannot be read is a ``CalendarError``."""
     return WorkCalendar.from_file(path) if path else default_calendar()
 
 
