@@ -13,7 +13,7 @@ from supervision.reference.result_codes import (
     check_code,
     result_label,
 )
-from supervision.results.service import (
+from supervision.results.states import (
     ACTIONS,
     TRANSITIONS,
     IllegalTransition,

@@ -28,17 +28,14 @@ from supervision.reference.result_codes import (
 )
 from supervision.reference.workdays import calendar_from
 from supervision.results.deadlines import list_deadlines
+from supervision.results.entry import correct_results, enter_results
+from supervision.results.follow_ups import record_follow_up
+from supervision.results.inputs import ItemInput, parse_items
+from supervision.results.replies import add_reply, review_reply
 from supervision.results.service import (
-    ItemInput,
-    add_reply,
-    correct_results,
-    enter_results,
     entity_results,
     list_results,
-    parse_items,
     publish_results,
-    record_follow_up,
-    review_reply,
     review_results,
 )
 
