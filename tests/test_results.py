@@ -22,16 +22,14 @@ from supervision.draw.service import draw_task
 from supervision.draw.tasks import commit_task
 from supervision.errors import SupervisionError
 from supervision.models import Assignment, ComplianceRecord, DrawPick, Task, TaskStatus
+from supervision.results.entry import correct_results, enter_results
+from supervision.results.follow_ups import record_follow_up
+from supervision.results.inputs import ItemInput
+from supervision.results.replies import add_reply, review_reply
 from supervision.results.service import (
-    ItemInput,
-    add_reply,
-    correct_results,
-    enter_results,
     entity_results,
     list_results,
     publish_results,
-    record_follow_up,
-    review_reply,
     review_results,
 )
 

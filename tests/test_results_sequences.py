@@ -22,7 +22,7 @@ from test_tasks_draw import province  # noqa: F401  (fixture)
 
 from supervision.db import Database
 from supervision.errors import SupervisionError
-from supervision.results.service import ACTIONS, IllegalTransition, next_version
+from supervision.results.states import ACTIONS, IllegalTransition, next_version
 
 
 @settings(

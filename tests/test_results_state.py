@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +16,7 @@ from supervision.reference.result_codes import (
     check_code,
     result_label,
 )
-from supervision.results.service import (
+from supervision.results.states import (
     ACTIONS,
     TRANSITIONS,
     IllegalTransition,
@@ -69,3 +72,18 @@ def test_codes_and_wording() -> None:
     assert result_label("A", "B").zh == "发现问题待后续处理：未按规定公示应当公示的信息"
     assert set(MAIN_CODES) == {"1", "A", "E", "F", "7", "8", "9", "10", "11", "12"}
     assert set(SUB_CODES) == {"B", "C", "6", "D", "3", "4", "5"}
+
+
+def test_the_state_machine_needs_no_database() -> None:
+    """results.states is a pure core: importing it loads no ORM, web framework or db."""
+    code = (
+        "import sys, supervision.results.states\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'sqlmodel', 'fastapi') or m.startswith(('supervision.db', "
+        "'supervision.models')))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""

@@ -22,7 +22,9 @@ from supervision.draw.service import draw_task
 from supervision.draw.tasks import commit_task
 from supervision.models import DrawPick
 from supervision.models.results import InspectionResult
-from supervision.results.service import ItemInput, enter_results, review_results
+from supervision.results.entry import enter_results
+from supervision.results.inputs import ItemInput
+from supervision.results.service import review_results
 from supervision.scheduling.alerts import open_alerts
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -16,15 +16,10 @@ import site_support as s
 from supervision import clock
 from supervision.db import Database
 from supervision.reference.result_codes import result_label
-from supervision.results.service import (
-    ItemInput,
-    add_reply,
-    correct_results,
-    enter_results,
-    publish_results,
-    review_reply,
-    review_results,
-)
+from supervision.results.entry import correct_results, enter_results
+from supervision.results.inputs import ItemInput
+from supervision.results.replies import add_reply, review_reply
+from supervision.results.service import publish_results, review_results
 from supervision.site import publish_site, urls
 
 

@@ -1,19 +1,18 @@
-"""`supervision result ...`, `supervision deadlines` and `supervision trail ...`."""
+"""`supervision result ...`: enter, review, publish, correct and show inspection results."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 import yaml
 
-from supervision import clock, trail
+from supervision import trail
 from supervision.cli.context import (
     BY_OPTION,
-    CALENDAR_OPTION,
     JSON_OPTION,
     AppContext,
     emit_json,
@@ -26,19 +25,14 @@ from supervision.reference.result_codes import (
     RESULT_STATES,
     result_label,
 )
-from supervision.reference.workdays import calendar_from
-from supervision.results.deadlines import list_deadlines
+from supervision.results.entry import correct_results, enter_results
+from supervision.results.follow_ups import record_follow_up
+from supervision.results.inputs import ItemInput, parse_items
+from supervision.results.replies import add_reply, review_reply
 from supervision.results.service import (
-    ItemInput,
-    add_reply,
-    correct_results,
-    enter_results,
     entity_results,
     list_results,
-    parse_items,
     publish_results,
-    record_follow_up,
-    review_reply,
     review_results,
 )
 
@@ -415,127 +409,6 @@ def result_list(app: AppContext, task: str, state: str | None, as_json: bool) ->
                 r["version"] or "",
                 (r["result_code"] or "") + (f"/{r['sub_code']}" if r["sub_code"] else ""),
                 r["inspected_on"] or "",
-            )
-            for r in rows
-        ],
-    )
-
-
-@click.command("deadlines")
-@click.option(
-    "--as-of", type=DATE, default=None, help="截至日期（默认今天）/ as of (default today)"
-)
-@CALENDAR_OPTION
-@JSON_OPTION
-@click.pass_obj
-def deadlines_command(
-    app: AppContext, as_of: Any, calendar_file: str | None, as_json: bool
-) -> None:
-    """公示与整改期限：到期与逾期 / publication and rectification deadlines, due and overdue."""
-    day = _day(as_of) or clock.today()
-    calendar = calendar_from(calendar_file)
-    with app.db.session() as session:
-        data = list_deadlines(session, as_of=day, calendar=calendar)
-    if as_json:
-        emit_json(data)
-        return
-
-    def standing(d: dict[str, Any]) -> str:
-        if d["overdue"]:
-            return f"逾期 {d['workdays_over']} / {d['workdays_over']} over"
-        return f"剩余 {d['workdays_left']} / {d['workdays_left']} left"
-
-    emit_table(
-        f"公示期限（{day}）/ publication due",
-        ["任务 task", "主体 entity", "检查结束 ended", "期限 due", "工作日 workdays"],
-        [
-            (d["task"], d["uscc"], d["inspection_end"], d["due"], standing(d))
-            for d in data["publication"]
-        ],
-    )
-    emit_table(
-        f"整改期限（{day}）/ rectification due",
-        ["任务 task", "主体 entity", "事项 item", "期限 due", "工作日 workdays", "标记 flags"],
-        [
-            (
-                d["task"],
-                d["uscc"],
-                d["item"],
-                d["due"],
-                standing(d),
-                ("需复查 re-check " if d["recheck"] else "")
-                + ("移送办案 case transfer" if d["case_transfer"] else ""),
-            )
-            for d in data["rectification"]
-        ],
-    )
-
-
-@click.group("trail")
-def trail_group() -> None:
-    """全程留痕：哈希链事件 / the hash-chained trail of events."""
-
-
-@trail_group.command("verify")
-@click.option("--expect-head", default=None, help="已公布的链头哈希 / a published head hash")
-@JSON_OPTION
-@click.pass_obj
-def trail_verify(app: AppContext, expect_head: str | None, as_json: bool) -> None:
-    """逐条核验哈希链，报告第一处断裂 / walk the chain and report the first broken link."""
-    with app.db.session() as session:
-        report = trail.verify(session)
-    if report["ok"] and expect_head and report["head"] != expect_head:
-        report |= {
-            "ok": False,
-            "zh": f"链头为 {report['head']}，与公布的 {expect_head} 不符（末尾事件被删除或链被替换）",
-            "en": f"head is {report['head']}, not the published {expect_head} "
-            "(events removed from the end, or the chain replaced)",
-        }
-    if as_json:
-        emit_json(report)
-    elif report["ok"]:
-        click.echo(
-            f"留痕链完整：{report['events']} 条事件 / trail intact: {report['events']} events"
-        )
-        click.echo(f"链头 head: {report['head']}")
-    if not report["ok"]:
-        if not as_json:
-            where = (
-                f"事件 {report['broken_at']} / event {report['broken_at']}: "
-                if report["broken_at"]
-                else ""
-            )
-            click.secho(f"留痕链断裂 / trail broken: {where}", fg="red", err=True)
-            click.secho(f"  {report['zh']}", fg="red", err=True)
-            click.secho(f"  {report['en']}", fg="red", err=True)
-        raise click.exceptions.Exit(2)
-
-
-@trail_group.command("show")
-@click.option("--object", "obj", default=None, help="对象（如 task:CODE）/ object, e.g. task:CODE")
-@click.option("--limit", type=int, default=None, help="最多条数 / at most N events")
-@JSON_OPTION
-@click.pass_obj
-def trail_show(app: AppContext, obj: str | None, limit: int | None, as_json: bool) -> None:
-    """列出留痕事件 / list trail events."""
-    with app.db.session() as session:
-        rows = [e.model_dump(mode="json") for e in trail.events(session, obj=obj, limit=limit)]
-    for r in rows:
-        r["payload"] = json.loads(r["payload"])
-    if as_json:
-        emit_json(rows)
-        return
-    emit_table(
-        "留痕 / trail",
-        ["序号 seq", "时间 time", "操作人 actor", "动作 action", "对象 object", "哈希 hash"],
-        [
-            (
-                r["seq"],
-                clock.local(datetime.fromisoformat(r["at"])).strftime("%Y-%m-%d %H:%M:%S"),
-                r["actor"],
-                r["action"],
-                r["object"],
-                r["hash"][:16],
             )
             for r in rows
         ],

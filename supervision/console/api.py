@@ -36,7 +36,8 @@ from supervision.directories.report import ImportRejected
 from supervision.draw.service import fairness_report
 from supervision.draw.tasks import list_tasks
 from supervision.models.users import Role
-from supervision.results.service import enter_results, parse_items
+from supervision.results.entry import enter_results
+from supervision.results.inputs import parse_items
 
 router = APIRouter(prefix="/api", tags=["api"])
 ANYONE = requires(*Role.ALL)

@@ -15,15 +15,10 @@ from sqlmodel import col, select
 from supervision import clock
 from supervision.db import Database
 from supervision.models import DrawPick, Task, TaskStatus
-from supervision.results.service import (
-    ItemInput,
-    add_reply,
-    correct_results,
-    enter_results,
-    publish_results,
-    review_reply,
-    review_results,
-)
+from supervision.results.entry import correct_results, enter_results
+from supervision.results.inputs import ItemInput
+from supervision.results.replies import add_reply, review_reply
+from supervision.results.service import publish_results, review_results
 
 INSPECTOR = "demo:王检查员"
 REVIEWER = "demo:李科长"

@@ -11,20 +11,14 @@ move is also an event in the trail.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, ForeignKeyConstraint, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
+from supervision.reference.result_codes import ResultState
 
-class ResultState:
-    NOT_ENTERED = "not_entered"  # no row yet
-    ENTERED = "entered"
-    RETURNED = "returned"
-    APPROVED = "approved"
-    PUBLISHED = "published"
-
-    STORED: ClassVar[tuple[str, ...]] = ("entered", "returned", "approved", "published")
+__all__ = ["EvidenceFile", "InspectionResult", "ReplyState", "ResultReply", "ResultState"]
 
 
 class InspectionResult(SQLModel, table=True):

@@ -8,6 +8,7 @@ Every other module (CLI, public pages, demo, rules) takes its wording from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from supervision.errors import SupervisionError
 
@@ -17,6 +18,7 @@ __all__ = [
     "MAIN_CODES",
     "RESULT_STATES",
     "SUB_CODES",
+    "ResultState",
     "Wording",
     "check_code",
     "effective_code",
@@ -78,6 +80,19 @@ FOLLOW_UP_STATUSES: dict[str, Wording] = {
     "done": Wording("已完成", "done"),
     "not_rectified": Wording("逾期未整改（移送办案）", "not rectified (case transfer)"),
 }
+
+
+class ResultState:
+    """The names of the result states (the stored ``state`` values)."""
+
+    NOT_ENTERED = "not_entered"  # no row yet
+    ENTERED = "entered"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+
+    STORED: ClassVar[tuple[str, ...]] = ("entered", "returned", "approved", "published")
+
 
 #: Result states (结果状态), in the order a result moves through them.
 RESULT_STATES: dict[str, Wording] = {

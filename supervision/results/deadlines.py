@@ -22,7 +22,7 @@ from supervision.reference.workdays import (
     WorkCalendar,
     default_calendar,
 )
-from supervision.results.service import current_results
+from supervision.results.history import current_results
 
 __all__ = [
     "PUBLICATION_WORKDAYS",

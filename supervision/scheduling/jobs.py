@@ -468,7 +468,8 @@ def _watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
 def _publish(session: Session, day: dt.date) -> dict[str, Any]:
     """Publish every task's approved results (entities whose results are all approved)."""
     from supervision.models.results import InspectionResult, ResultState
-    from supervision.results.service import IllegalTransition, publish_results
+    from supervision.results.service import publish_results
+    from supervision.results.states import IllegalTransition
 
     tasks = sorted(
         set(

@@ -23,13 +23,9 @@ from supervision.errors import SupervisionError
 from supervision.models import Assignment, Entity, Task
 from supervision.models.users import Role
 from supervision.reference.result_codes import FOLLOW_UPS, MAIN_CODES, RESULT_STATES, SUB_CODES
-from supervision.results.service import (
-    ItemInput,
-    enter_results,
-    entity_results,
-    list_results,
-    parse_items,
-)
+from supervision.results.entry import enter_results
+from supervision.results.inputs import ItemInput, parse_items
+from supervision.results.service import entity_results, list_results
 
 router = APIRouter()
 INSPECTOR = requires(Role.INSPECTOR)

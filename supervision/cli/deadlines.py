@@ -1,0 +1,64 @@
+"""`supervision deadlines`: publication and rectification deadlines, due and overdue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from supervision import clock
+from supervision.cli.context import CALENDAR_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
+from supervision.reference.workdays import calendar_from
+from supervision.results.deadlines import list_deadlines
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@click.command("deadlines")
+@click.option(
+    "--as-of", type=DATE, default=None, help="截至日期（默认今天）/ as of (default today)"
+)
+@CALENDAR_OPTION
+@JSON_OPTION
+@click.pass_obj
+def deadlines_command(
+    app: AppContext, as_of: Any, calendar_file: str | None, as_json: bool
+) -> None:
+    """公示与整改期限：到期与逾期 / publication and rectification deadlines, due and overdue."""
+    day = as_of.date() if as_of is not None else clock.today()
+    calendar = calendar_from(calendar_file)
+    with app.db.session() as session:
+        data = list_deadlines(session, as_of=day, calendar=calendar)
+    if as_json:
+        emit_json(data)
+        return
+
+    def standing(d: dict[str, Any]) -> str:
+        if d["overdue"]:
+            return f"逾期 {d['workdays_over']} / {d['workdays_over']} over"
+        return f"剩余 {d['workdays_left']} / {d['workdays_left']} left"
+
+    emit_table(
+        f"公示期限（{day}）/ publication due",
+        ["任务 task", "主体 entity", "检查结束 ended", "期限 due", "工作日 workdays"],
+        [
+            (d["task"], d["uscc"], d["inspection_end"], d["due"], standing(d))
+            for d in data["publication"]
+        ],
+    )
+    emit_table(
+        f"整改期限（{day}）/ rectification due",
+        ["任务 task", "主体 entity", "事项 item", "期限 due", "工作日 workdays", "标记 flags"],
+        [
+            (
+                d["task"],
+                d["uscc"],
+                d["item"],
+                d["due"],
+                standing(d),
+                ("需复查 re-check " if d["recheck"] else "")
+                + ("移送办案 case transfer" if d["case_transfer"] else ""),
+            )
+            for d in data["rectification"]
+        ],
+    )
