@@ -13,6 +13,7 @@ import click
 from rich.markup import escape
 
 from supervision import trail
+from supervision.checks.dry_run import dry_run as run_dry_run
 from supervision.checks.review import (
     confirm_finding,
     dismiss_finding,
@@ -20,7 +21,6 @@ from supervision.checks.review import (
     flagged_count,
     review_queue,
 )
-from supervision.checks.run import dry_run as run_dry_run
 from supervision.checks.run import run_check
 from supervision.cli.context import (
     BY_OPTION,
