@@ -320,8 +320,8 @@ def _open_finding(conn: Connection, finding_id: int) -> Row[Any]:
     return row
 
 
-def _who(by: str) -> str:
-    name = by.strip()
+def _who(actor: str) -> str:
+    name = actor.strip()
     if not name:
         raise SupervisionError("必须写明审核人（--by）", "the reviewer (--by) is required")
     return name[:100]
@@ -360,7 +360,7 @@ def confirm_finding(
     finding_id: int,
     *,
     note: str,
-    by: str,
+    actor: str,
     pack: RulePack | None = None,
     rules_dir: str | Path | None = None,
 ) -> dict[str, Any]:
@@ -368,7 +368,7 @@ def confirm_finding(
 
     Everything (decision, risk class, mark) is written in one transaction.
     """
-    who = _who(by)
+    who = _who(actor)
     text = (note or "").strip()
     if not text:
         raise SupervisionError("确认发现须填写说明（--note）", "confirming needs a note (--note)")
@@ -418,10 +418,10 @@ def confirm_finding(
 
 
 def dismiss_finding(
-    db: Database, finding_id: int, *, reason: str | None, by: str
+    db: Database, finding_id: int, *, reason: str | None, actor: str
 ) -> dict[str, Any]:
     """Dismiss an open finding; a reason is required and nothing changes without one."""
-    who = _who(by)
+    who = _who(actor)
     text = (reason or "").strip()
     if not text:
         raise SupervisionError(
