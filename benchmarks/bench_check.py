@@ -52,8 +52,8 @@ import durable_rules_engine
 from sqlalchemy import delete, select
 
 from supervision import clock
+from supervision.checks.evaluate import _ENTITY_COLUMNS, _RECORD_COLUMNS
 from supervision.checks.facts import derive_facts
-from supervision.checks.run import _ENTITY_COLUMNS, _RECORD_COLUMNS
 from supervision.db import Database
 from supervision.demo.load import load_demo
 from supervision.demo.province import DemoProvince

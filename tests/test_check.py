@@ -30,10 +30,12 @@ from test_check_support import (
 )
 
 from supervision import clock
+from supervision.checks import compare, evaluate
 from supervision.checks import run as checking
+from supervision.checks.dry_run import dry_run
 from supervision.checks.facts import derive_facts, next_due_from_facts
 from supervision.checks.review import entity_review, last_full_run, seen_last
-from supervision.checks.run import dry_run, run_check
+from supervision.checks.run import run_check
 from supervision.checks.templates import row_dates
 from supervision.cli import main as cli_main
 from supervision.db import Database, hold_write
@@ -372,7 +374,7 @@ def test_decisions_stand_until_new_facts_appear(db: Database, loaded: dict[str, 
     uscc = loaded["complaints"]
     with db.engine.connect() as conn:
         fid = conn.execute(select(_F.c.id).where(_F.c.uscc == uscc)).scalar_one()
-    dismiss_finding(db, fid, reason="重复投诉，已核实不属实", by="李四")
+    dismiss_finding(db, fid, reason="重复投诉，已核实不属实", actor="李四")
     again = run_check(db, as_of=AS_OF, full=True)
     assert again.new == 0 and uscc not in open_rules(db)
     # A fourth complaint: facts the decision did not cover → a new open finding.
@@ -387,7 +389,7 @@ def test_decisions_stand_until_new_facts_appear(db: Database, loaded: dict[str, 
 
 def test_next_check_on_covers_complaints_leaving_the_window(loaded: dict[str, str]) -> None:
     pack = load_pack()
-    evaluator = checking._Evaluator(pack, AS_OF, default_calendar())
+    evaluator = evaluate.Evaluator(pack, AS_OF, default_calendar())
     try:
         entity = {"uscc": "X", "established_on": dt.date(2024, 3, 1), "abnormal": False}
         records = [
@@ -432,7 +434,7 @@ def test_dry_run_honours_decisions(db: Database, loaded: dict[str, str]) -> None
     uscc = loaded["unreachable"]
     with db.engine.connect() as conn:
         fid = conn.execute(select(_F.c.id).where(_F.c.uscc == uscc)).scalar_one()
-    dismiss_finding(db, fid, reason="已当面核实可联系", by="李四")
+    dismiss_finding(db, fid, reason="已当面核实可联系", actor="李四")
     rules = dry_run(db, as_of=AS_OF).to_dict()["rules"]
     # The dismissed finding is neither new nor gone: a real run would not reopen it.
     assert "samr.unreachable-at-registered-address" not in rules
@@ -657,13 +659,13 @@ def test_check_takes_the_calendar_file_on_the_command_line(
 def test_an_open_finding_is_unchanged_whatever_its_stored_json_looks_like() -> None:
     """Unchanged findings are recognised by their stored text; text written another
     way (another writer, PostgreSQL's jsonb) is parsed, never taken as a change."""
-    found = checking.RuleFinding("r", 1, "high", "B", "d", ("a:1", "b:2"), ())
+    found = evaluate.RuleFinding("r", 1, "high", "B", "d", ("a:1", "b:2"), ())
 
     def live(text: str | None) -> Any:
-        return checking._Live(7, "r", 1, "open", text)
+        return compare._Live(7, "r", 1, "open", text)
 
-    assert checking._same_facts(live('["a:1", "b:2"]'), found)  # as this system writes it
-    assert checking._same_facts(live('[ "a:1","b:2" ]'), found)
-    assert not checking._same_facts(live('["a:1"]'), found)
-    assert not checking._same_facts(live('["b:2", "a:1", "c:3"]'), found)
-    assert not checking._same_facts(live(None), found)
+    assert compare._same_facts(live('["a:1", "b:2"]'), found)  # as this system writes it
+    assert compare._same_facts(live('[ "a:1","b:2" ]'), found)
+    assert not compare._same_facts(live('["a:1"]'), found)
+    assert not compare._same_facts(live('["b:2", "a:1", "c:3"]'), found)
+    assert not compare._same_facts(live(None), found)

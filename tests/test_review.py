@@ -91,7 +91,7 @@ def test_confirm_raises_risk_class_and_marks(db: Database, checked: dict[str, st
         before = conn.execute(
             select(_E.c.risk_class, _E.c.updated_at).where(_E.c.uscc == uscc)
         ).one()
-    result = confirm_finding(db, fid, note="现场核实无证经营", by="王五")
+    result = confirm_finding(db, fid, note="现场核实无证经营", actor="王五")
     actions = {e["action"]: e for e in result["effects"]}
     assert actions["raise_risk_class"] == {"action": "raise_risk_class", "from": "B", "to": "C"}
     assert "mark_for_targeted_draw" in actions
@@ -113,14 +113,14 @@ def test_confirm_raises_risk_class_and_marks(db: Database, checked: dict[str, st
     assert entity_review(db, uscc)["flagged"] is False
     # A decided finding cannot be decided again.
     with pytest.raises(SupervisionError):
-        dismiss_finding(db, fid, reason="再议", by="王五")
+        dismiss_finding(db, fid, reason="再议", actor="王五")
 
 
 def test_risk_class_stops_at_d(db: Database, checked: dict[str, str]) -> None:
     uscc = checked["serious"]
     with db.engine.begin() as conn:
         conn.execute(_E.update().where(_E.c.uscc == uscc).values(risk_class="D"))
-    result = confirm_finding(db, _finding_id(db, uscc), note="届满三年", by="王五")
+    result = confirm_finding(db, _finding_id(db, uscc), note="届满三年", actor="王五")
     raised = next(e for e in result["effects"] if e["action"] == "raise_risk_class")
     assert raised == {"action": "raise_risk_class", "from": "D", "to": "D"}
 
@@ -132,10 +132,10 @@ def test_dismiss_requires_a_reason_and_changes_nothing(
     before = dump(db)
     for reason in (None, "", "   "):
         with pytest.raises(SupervisionError) as info:
-            dismiss_finding(db, fid, reason=reason, by="李四")
+            dismiss_finding(db, fid, reason=reason, actor="李四")
         assert "理由" in info.value.zh and "reason" in info.value.en
     assert dump(db) == before
-    dismiss_finding(db, fid, reason="投诉人撤回", by="李四")
+    dismiss_finding(db, fid, reason="投诉人撤回", actor="李四")
     with db.engine.connect() as conn:
         row = conn.execute(select(_F).where(_F.c.id == fid)).one()
         marks = conn.execute(select(func.count()).select_from(_M)).scalar_one()
@@ -200,7 +200,7 @@ def test_a_busy_database_is_a_clear_error(tmp_path: Any) -> None:
                 lambda dbapi, _rec: dbapi.execute("PRAGMA busy_timeout=100"),
             )
             with pytest.raises(SupervisionError) as info:
-                dismiss_finding(database, fid, reason="x", by="李四")
+                dismiss_finding(database, fid, reason="x", actor="李四")
             assert "正忙" in info.value.zh and "busy" in info.value.en
         finally:
             holder.rollback()

@@ -27,24 +27,19 @@ because durable-rules has no null):
 - ``address_check`` / ``info_check``: checked_on, reachable / false_info (+ detail),
   age_days, latest (the most recent check up to as_of).
 
-``derive`` returns a ``Derivation``: the facts with every day counter kept as a
-``Since`` (a number that grows with the as-of day) and the as-of field as ``AS_OF``,
-plus ``valid_until``, the first day after ``as_of`` on which anything else in the facts
-could change (a record or a date becoming visible, a deadline passing, a new report
-year). On every day from ``as_of`` up to ``valid_until`` the facts are the same but
-for their counters, so they can be rendered for any of those days without deriving
-again (``Derivation.on``; ``supervision.checks.templates`` keeps them between runs).
-Every comparison of a date with the as-of day goes through ``_Clock.reached``, which
-is what keeps ``valid_until`` true.
+``derive`` returns a ``Derivation`` (``supervision.checks.derivation``): the facts with
+their day counters kept as ``Since`` and the as-of field as ``AS_OF``, valid but for the
+counters until ``valid_until``. Every comparison of a date with the as-of day goes
+through ``AsOfClock.reached``, which is what keeps ``valid_until`` true.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from supervision.checks.derivation import AS_OF, AsOfClock, Derivation, Fact, Since
 from supervision.reference.workdays import WorkCalendar, default_calendar, to_date
 
 __all__ = [
@@ -63,8 +58,6 @@ __all__ = [
     "next_due_from_facts",
 ]
 
-Fact = dict[str, Any]
-
 #: 企业信息公示暂行条例 第八条: the annual report for year Y is filed 1 Jan–30 Jun of Y+1.
 ANNUAL_REPORT_DUE = (6, 30)
 #: The annual-report regime replaced annual inspection in 2014 (reports for 2013 on).
@@ -77,67 +70,6 @@ SERIOUS_LIST_NOTICE_DAYS = 60
 #: Bump whenever ``derive`` would give other facts for the same rows: stored fact
 #: templates of another version are derived again.
 FACTS_VERSION = 1
-
-
-class Since:
-    """A day counter: ``sign × (as_of − anchor)`` in calendar days (``kind`` "d") or in
-    official working days (``kind`` "w", i.e. ``workdays_between(anchor, as_of)``)."""
-
-    __slots__ = ("anchor", "kind", "sign")
-
-    def __init__(self, kind: str, anchor: dt.date, sign: int = 1) -> None:
-        self.kind = kind
-        self.anchor = anchor
-        self.sign = sign
-
-    def value(self, day: dt.date, calendar: WorkCalendar) -> int:
-        if self.kind == "w":
-            return self.sign * calendar.workdays_between(self.anchor, day)
-        return self.sign * (day.toordinal() - self.anchor.toordinal())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Since) and (self.kind, self.anchor, self.sign) == (
-            other.kind,
-            other.anchor,
-            other.sign,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.kind, self.anchor, self.sign))
-
-    def __repr__(self) -> str:
-        return f"Since({self.kind!r}, {self.anchor!r}, {self.sign})"
-
-
-class _AsOf:
-    """Marker for the ``as_of`` field of the entity fact (the day, as ISO text)."""
-
-    def __repr__(self) -> str:
-        return "AS_OF"
-
-
-AS_OF: Any = _AsOf()
-
-
-class _Clock:
-    """The as-of day; remembers the first later day on which a comparison flips."""
-
-    __slots__ = ("day", "until")
-
-    def __init__(self, day: dt.date) -> None:
-        self.day = day
-        self.until: dt.date | None = None
-
-    def reached(self, d: dt.date) -> bool:
-        """``d <= as_of``; true from day ``d`` on."""
-        if d <= self.day:
-            return True
-        self.flips_on(d)
-        return False
-
-    def flips_on(self, d: dt.date) -> None:
-        if self.until is None or d < self.until:
-            self.until = d
 
 
 def _opt_date(value: Any) -> dt.date | None:
@@ -179,7 +111,7 @@ def _payload(record: Mapping[str, Any]) -> Mapping[str, Any]:
     return payload if isinstance(payload, Mapping) else {}
 
 
-def _visible(records: Iterable[Mapping[str, Any]], clock: _Clock) -> list[Mapping[str, Any]]:
+def _visible(records: Iterable[Mapping[str, Any]], clock: AsOfClock) -> list[Mapping[str, Any]]:
     """Records that existed on ``as_of`` (replay: later records are ignored)."""
     out = []
     for record in records:
@@ -193,7 +125,7 @@ def _fact_id(uscc: str, record: Mapping[str, Any], kind: str) -> str:
     return f"{uscc}:{record.get('record_id')}:{kind}"
 
 
-def _entity_fact(entity: Mapping[str, Any], clock: _Clock) -> Fact:
+def _entity_fact(entity: Mapping[str, Any], clock: AsOfClock) -> Fact:
     uscc = str(entity["uscc"])
     since = _opt_date(entity.get("abnormal_since"))
     abnormal = bool(entity.get("abnormal")) and (since is None or clock.reached(since))
@@ -221,7 +153,7 @@ def _entity_fact(entity: Mapping[str, Any], clock: _Clock) -> Fact:
 
 
 def _annual_report_facts(
-    uscc: str, entity: Mapping[str, Any], records: list[Mapping[str, Any]], clock: _Clock
+    uscc: str, entity: Mapping[str, Any], records: list[Mapping[str, Any]], clock: AsOfClock
 ) -> list[Fact]:
     as_of = clock.day
     filed: dict[int, tuple[dt.date | None, Any]] = {}
@@ -264,7 +196,7 @@ def _annual_report_facts(
 
 
 def _immediate_info_fact(
-    uscc: str, record: Mapping[str, Any], clock: _Clock, calendar: WorkCalendar
+    uscc: str, record: Mapping[str, Any], clock: AsOfClock, calendar: WorkCalendar
 ) -> Fact | None:
     payload = _payload(record)
     arose = _opt_date(payload.get("arose_on")) or _opt_date(record.get("event_date"))
@@ -305,41 +237,107 @@ def _latest_flags(facts: list[Fact], key: str) -> None:
         fact["latest"] = fact is latest
 
 
-@dataclass(frozen=True)
-class Derivation:
-    """An entity's facts as of ``as_of``, valid (but for counters) until ``valid_until``.
+def _licence_fact(uscc: str, record: Mapping[str, Any]) -> Fact:
+    p = _payload(record)
+    valid_to = _opt_date(p.get("valid_to"))
+    return {
+        "id": _fact_id(uscc, record, "licence"),
+        "t": "licence",
+        "uscc": uscc,
+        "licence_no": p.get("licence_no"),
+        "licence_type": p.get("licence_type"),
+        "valid_to": valid_to,
+        "business_active": bool(p.get("business_active")),
+        "days_since_expiry": Since("d", valid_to) if valid_to else None,
+    }
 
-    ``facts`` hold ``Since`` counters and the ``AS_OF`` marker where a value moves with
-    the day; ``on(day)`` gives plain facts for any day in ``[as_of, valid_until)``.
-    ``valid_until`` is None when nothing but the counters can ever change.
-    """
 
-    uscc: str
-    as_of: dt.date
-    valid_until: dt.date | None
-    facts: list[Fact]
-    calendar: WorkCalendar
+def _complaint_fact(uscc: str, record: Mapping[str, Any], clock: AsOfClock) -> Fact | None:
+    p = _payload(record)
+    received = _opt_date(p.get("received_on")) or _opt_date(record.get("event_date"))
+    if received is None or not clock.reached(received):
+        return None
+    return {
+        "id": _fact_id(uscc, record, "complaint"),
+        "t": "complaint",
+        "uscc": uscc,
+        "received_on": received,
+        "age_days": Since("d", received),
+    }
 
-    def covers(self, day: dt.date) -> bool:
-        return self.as_of <= day and (self.valid_until is None or day < self.valid_until)
 
-    def on(self, day: dt.date | str | None = None) -> list[Fact]:
-        """Plain facts (ready to assert) for ``day`` (default: ``as_of``)."""
-        d = self.as_of if day is None else to_date(day)
-        if not self.covers(d):
-            raise ValueError(f"{d} is outside [{self.as_of}, {self.valid_until})")
-        iso = d.isoformat()
-        out = []
-        for fact in self.facts:
-            plain: Fact = {}
-            for key, value in fact.items():
-                if type(value) is Since:
-                    value = value.value(d, self.calendar)
-                elif value is AS_OF:
-                    value = iso
-                plain[key] = value
-            out.append(plain)
-        return out
+def _inspection_fact(uscc: str, record: Mapping[str, Any], clock: AsOfClock) -> Fact | None:
+    p = _payload(record)
+    inspected = _opt_date(p.get("inspected_on")) or _opt_date(record.get("event_date"))
+    if inspected is None or not clock.reached(inspected):
+        return None
+    return {
+        "id": _fact_id(uscc, record, "inspection_result"),
+        "t": "inspection_result",
+        "uscc": uscc,
+        "task_code": p.get("task_code"),
+        "item_code": p.get("item_code"),
+        "result_code": None if p.get("result_code") is None else str(p["result_code"]),
+        "inspected_on": inspected,
+        "age_days": Since("d", inspected),
+        "inspectors": [str(x) for x in p.get("inspectors") or []],
+    }
+
+
+def _rectification_fact(uscc: str, record: Mapping[str, Any], clock: AsOfClock) -> Fact | None:
+    p = _payload(record)
+    ordered = _opt_date(p.get("ordered_on")) or _opt_date(record.get("event_date"))
+    due = _opt_date(p.get("due_on"))
+    if ordered is None or not clock.reached(ordered) or due is None:
+        return None
+    rectified_on = _opt_date(p.get("rectified_on"))
+    if rectified_on is not None and not clock.reached(rectified_on):
+        rectified_on = None
+    return {
+        "id": _fact_id(uscc, record, "rectification_order"),
+        "t": "rectification_order",
+        "uscc": uscc,
+        "order_no": p.get("order_no"),
+        "ordered_on": ordered,
+        "due_on": due,
+        "rectified": rectified_on is not None,
+        "rectified_on": rectified_on,
+        "days_overdue": Since("d", due) if rectified_on is None else 0,
+        "rectified_late": rectified_on is not None and rectified_on > due,
+    }
+
+
+#: Record kinds with one fact per record visible on the as-of day, in the order of ``derive``.
+_DATED_KINDS: tuple[tuple[str, Callable[[str, Mapping[str, Any], AsOfClock], Fact | None]], ...] = (
+    ("complaint", _complaint_fact),
+    ("inspection_result", _inspection_fact),
+    ("rectification_order", _rectification_fact),
+)
+
+
+def _check_facts(
+    uscc: str, kind: str, flag: str, records: list[Mapping[str, Any]], clock: AsOfClock
+) -> list[Fact]:
+    """Address or information checks (``flag``: reachable / false_info), the latest flagged."""
+    checks: list[Fact] = []
+    for record in records:
+        p = _payload(record)
+        checked = _opt_date(p.get("checked_on")) or _opt_date(record.get("event_date"))
+        if checked is None or not clock.reached(checked):
+            continue
+        check: Fact = {
+            "id": _fact_id(uscc, record, kind),
+            "t": kind,
+            "uscc": uscc,
+            "checked_on": checked,
+            flag: bool(p.get(flag)),
+            "age_days": Since("d", checked),
+        }
+        if kind == "info_check":
+            check["detail"] = p.get("detail")
+        checks.append(check)
+    _latest_flags(checks, "checked_on")
+    return checks
 
 
 def derive(
@@ -357,7 +355,7 @@ def derive(
     in a year the official calendar does not cover.
     """
     day = to_date(as_of)
-    clock = _Clock(day)
+    clock = AsOfClock(day)
     cal = calendar or default_calendar()
     uscc = str(entity["uscc"])
     visible = _visible(records, clock)
@@ -367,106 +365,18 @@ def derive(
 
     facts: list[Fact] = [_entity_fact(entity, clock)]
     facts += _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), clock)
-
     for record in by_kind.get("immediate_info", []):
         fact = _immediate_info_fact(uscc, record, clock, cal)
         if fact is not None:
             facts.append(fact)
-
-    for record in by_kind.get("licence", []):
-        p = _payload(record)
-        valid_to = _opt_date(p.get("valid_to"))
-        facts.append(
-            {
-                "id": _fact_id(uscc, record, "licence"),
-                "t": "licence",
-                "uscc": uscc,
-                "licence_no": p.get("licence_no"),
-                "licence_type": p.get("licence_type"),
-                "valid_to": valid_to,
-                "business_active": bool(p.get("business_active")),
-                "days_since_expiry": Since("d", valid_to) if valid_to else None,
-            }
-        )
-
-    for record in by_kind.get("complaint", []):
-        p = _payload(record)
-        received = _opt_date(p.get("received_on")) or _opt_date(record.get("event_date"))
-        if received is None or not clock.reached(received):
-            continue
-        facts.append(
-            {
-                "id": _fact_id(uscc, record, "complaint"),
-                "t": "complaint",
-                "uscc": uscc,
-                "received_on": received,
-                "age_days": Since("d", received),
-            }
-        )
-
-    for record in by_kind.get("inspection_result", []):
-        p = _payload(record)
-        inspected = _opt_date(p.get("inspected_on")) or _opt_date(record.get("event_date"))
-        if inspected is None or not clock.reached(inspected):
-            continue
-        facts.append(
-            {
-                "id": _fact_id(uscc, record, "inspection_result"),
-                "t": "inspection_result",
-                "uscc": uscc,
-                "task_code": p.get("task_code"),
-                "item_code": p.get("item_code"),
-                "result_code": None if p.get("result_code") is None else str(p["result_code"]),
-                "inspected_on": inspected,
-                "age_days": Since("d", inspected),
-                "inspectors": [str(x) for x in p.get("inspectors") or []],
-            }
-        )
-
-    for record in by_kind.get("rectification_order", []):
-        p = _payload(record)
-        ordered = _opt_date(p.get("ordered_on")) or _opt_date(record.get("event_date"))
-        due = _opt_date(p.get("due_on"))
-        if ordered is None or not clock.reached(ordered) or due is None:
-            continue
-        rectified_on = _opt_date(p.get("rectified_on"))
-        if rectified_on is not None and not clock.reached(rectified_on):
-            rectified_on = None
-        facts.append(
-            {
-                "id": _fact_id(uscc, record, "rectification_order"),
-                "t": "rectification_order",
-                "uscc": uscc,
-                "order_no": p.get("order_no"),
-                "ordered_on": ordered,
-                "due_on": due,
-                "rectified": rectified_on is not None,
-                "rectified_on": rectified_on,
-                "days_overdue": Since("d", due) if rectified_on is None else 0,
-                "rectified_late": rectified_on is not None and rectified_on > due,
-            }
-        )
-
-    for kind, flag in (("address_check", "reachable"), ("info_check", "false_info")):
-        checks: list[Fact] = []
+    facts += [_licence_fact(uscc, record) for record in by_kind.get("licence", [])]
+    for kind, make in _DATED_KINDS:
         for record in by_kind.get(kind, []):
-            p = _payload(record)
-            checked = _opt_date(p.get("checked_on")) or _opt_date(record.get("event_date"))
-            if checked is None or not clock.reached(checked):
-                continue
-            check: Fact = {
-                "id": _fact_id(uscc, record, kind),
-                "t": kind,
-                "uscc": uscc,
-                "checked_on": checked,
-                flag: bool(p.get(flag)),
-                "age_days": Since("d", checked),
-            }
-            if kind == "info_check":
-                check["detail"] = p.get("detail")
-            checks.append(check)
-        _latest_flags(checks, "checked_on")
-        facts += checks
+            fact = make(uscc, record, clock)
+            if fact is not None:
+                facts.append(fact)
+    for kind, flag in (("address_check", "reachable"), ("info_check", "false_info")):
+        facts += _check_facts(uscc, kind, flag, by_kind.get(kind, []), clock)
 
     return Derivation(uscc, day, clock.until, [_clean(f) for f in facts], cal)
 
@@ -529,7 +439,7 @@ def next_due_from_facts(
     the deadlines of this module; ``notice_days`` must match the serious-list notice
     rule's parameter. Dates that only become visible later (a record or an
     ``abnormal_since`` after ``as_of``) are not in the facts: the caller adds them
-    (``checking`` scans every date an entity's rows hold).
+    (``Evaluator.next_check_on`` scans every date an entity's rows hold).
     """
     day = to_date(as_of)
     future = [c for c in due_candidates(facts, day, notice_days=notice_days) if c > day]

@@ -12,7 +12,7 @@ when on the finding itself. A confirmed finding acts as its rule's ``on_confirm`
 
 Each decision is also an event of the trail (``finding.confirm`` / ``finding.dismiss``,
 object ``finding:<id>``), written in the decision's transaction. Check runs never change
-a decided finding (see ``supervision.checks.run``).
+a decided finding (see ``supervision.checks.compare``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, Table, func, select, update
 
 from supervision import clock, trail
-from supervision.db import Database, busy_is_an_error, hold_write
+from supervision.db import Database, busy_is_an_error, hold_write, table_of
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import CheckRun, Entity
 from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
@@ -41,6 +41,7 @@ __all__ = [
     "confirm_finding",
     "dismiss_finding",
     "entity_review",
+    "flagged_by_rule",
     "flagged_count",
     "last_full_run",
     "review_queue",
@@ -59,10 +60,10 @@ PENDING_FOLLOW_UPS = (
     "notify_department",
 )
 
-_E: Table = Entity.__table__  # type: ignore[attr-defined]
-_F: Table = FindingRow.__table__  # type: ignore[attr-defined]
-_M: Table = EntityMark.__table__  # type: ignore[attr-defined]
-_RUN: Table = CheckRun.__table__  # type: ignore[attr-defined]
+_E: Table = table_of(Entity)
+_F: Table = table_of(FindingRow)
+_M: Table = table_of(EntityMark)
+_RUN: Table = table_of(CheckRun)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,20 @@ def flagged_count(db: Database) -> int:
                 )
             ).scalar_one()
         )
+
+
+def flagged_by_rule(db: Database) -> tuple[int, list[dict[str, Any]]]:
+    """Entities with open findings in total, and per rule (most flagged first)."""
+    entities = func.count(func.distinct(_F.c.uscc))
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(_F.c.rule_id, entities.label("entities"))
+            .where(_F.c.status == FindingStatus.OPEN)
+            .group_by(_F.c.rule_id)
+            .order_by(entities.desc(), _F.c.rule_id)
+        ).all()
+        total = conn.execute(select(entities).where(_F.c.status == FindingStatus.OPEN)).scalar_one()
+    return int(total), [{"rule_id": r.rule_id, "entities": int(r.entities)} for r in rows]
 
 
 def _pack_or_none(pack: RulePack | None, rules_dir: str | Path | None) -> RulePack | None:
@@ -305,8 +320,8 @@ def _open_finding(conn: Connection, finding_id: int) -> Row[Any]:
     return row
 
 
-def _who(by: str) -> str:
-    name = by.strip()
+def _who(actor: str) -> str:
+    name = actor.strip()
     if not name:
         raise SupervisionError("必须写明审核人（--by）", "the reviewer (--by) is required")
     return name[:100]
@@ -345,7 +360,7 @@ def confirm_finding(
     finding_id: int,
     *,
     note: str,
-    by: str,
+    actor: str,
     pack: RulePack | None = None,
     rules_dir: str | Path | None = None,
 ) -> dict[str, Any]:
@@ -353,7 +368,7 @@ def confirm_finding(
 
     Everything (decision, risk class, mark) is written in one transaction.
     """
-    who = _who(by)
+    who = _who(actor)
     text = (note or "").strip()
     if not text:
         raise SupervisionError("确认发现须填写说明（--note）", "confirming needs a note (--note)")
@@ -403,10 +418,10 @@ def confirm_finding(
 
 
 def dismiss_finding(
-    db: Database, finding_id: int, *, reason: str | None, by: str
+    db: Database, finding_id: int, *, reason: str | None, actor: str
 ) -> dict[str, Any]:
     """Dismiss an open finding; a reason is required and nothing changes without one."""
-    who = _who(by)
+    who = _who(actor)
     text = (reason or "").strip()
     if not text:
         raise SupervisionError(

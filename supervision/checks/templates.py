@@ -6,10 +6,10 @@ as-of day up to its ``valid_until`` except for its day counters, so a check stor
 once as a *template*: the JSON the engine is given, with ``%(name)s`` slots for the
 session id, the as-of day and each counter. A later run whose as-of day the template
 covers renders it (``render``: one ``%`` formatting of the UTF-8 bytes, no deriving,
-no ``json.dumps``)
-instead of reading the records again. ``checking`` decides when a template may be used
-(same facts version and calendar, records unchanged since it was made) and keeps the
-stored ones up to date.
+no ``json.dumps``) instead of reading the records again. ``supervision.checks.evaluate``
+decides when a template may be used (same facts version and calendar, records unchanged
+since it was made: ``supervision.checks.selection``) and ``supervision.checks.run``
+keeps the stored ones up to date.
 
 Pure: no database here; the stored rows are ``models.findings.EntityFacts``.
 """
@@ -22,13 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from supervision.checks.facts import (
-    AS_OF,
-    FACTS_VERSION,
-    Derivation,
-    Since,
-    due_candidates,
-)
+from supervision.checks.derivation import AS_OF, Derivation, Since
+from supervision.checks.facts import FACTS_VERSION, due_candidates
 from supervision.reference.workdays import WorkCalendar
 
 __all__ = ["FactTemplate", "facts_key", "row_dates"]
@@ -77,7 +72,8 @@ class FactTemplate:
     ``counters`` are the slots ``c0``, ``c1``… in order, each ``kind sign anchor`` as
     ``d+739000`` (calendar days since the anchor's ordinal) or ``w-…`` (working days);
     ``due`` the statutory due days after ``valid_from`` and ``dates`` the rows' dates,
-    both ISO text joined by commas (``checking`` uses them for the next due day).
+    both ISO text joined by commas (``Evaluator.next_check_on`` uses them for the next due
+    day).
     ``text`` is UTF-8: bytes ``%`` formatting is several times faster than that of a
     ``str`` holding Chinese, and a stored template is read as bytes (``db.utf8_bytes``).
     """

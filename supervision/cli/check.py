@@ -13,6 +13,7 @@ import click
 from rich.markup import escape
 
 from supervision import trail
+from supervision.checks.dry_run import dry_run as run_dry_run
 from supervision.checks.review import (
     confirm_finding,
     dismiss_finding,
@@ -20,7 +21,6 @@ from supervision.checks.review import (
     flagged_count,
     review_queue,
 )
-from supervision.checks.run import dry_run as run_dry_run
 from supervision.checks.run import run_check
 from supervision.cli.context import (
     BY_OPTION,
@@ -330,7 +330,7 @@ def review_confirm(
 ) -> None:
     """确认发现，按规则提高风险等级或标记定向抽查 / confirm a finding (applies on_confirm)."""
     result = confirm_finding(
-        app.db, finding, note=note, by=trail.current_actor(by), rules_dir=rules_dir
+        app.db, finding, note=note, actor=trail.current_actor(by), rules_dir=rules_dir
     )
     _emit_decision(result, as_json)
 
@@ -345,5 +345,5 @@ def review_dismiss(
     app: AppContext, finding: int, reason: str | None, by: str | None, as_json: bool
 ) -> None:
     """驳回发现，必须写明理由 / dismiss a finding; a reason is required."""
-    result = dismiss_finding(app.db, finding, reason=reason, by=trail.current_actor(by))
+    result = dismiss_finding(app.db, finding, reason=reason, actor=trail.current_actor(by))
     _emit_decision(result, as_json)

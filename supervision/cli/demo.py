@@ -11,9 +11,9 @@ from typing import Any
 import click
 
 from supervision import clock
-from supervision.checks.run import demo_check_step
 from supervision.cli.context import JSON_OPTION, AppContext, emit_json, progress
 from supervision.db import DEFAULT_URL
+from supervision.demo.check import demo_check_step
 from supervision.demo.draws import demo_draw_step
 from supervision.demo.load import DemoLoadResult, load_demo
 from supervision.demo.province import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince

@@ -220,7 +220,7 @@ def lint_and_test(root: Path) -> dict[str, Any]:
 
 def dry_run_result(db: Database, pack: RulePack, as_of: dt.date) -> dict[str, Any]:
     """``supervision check --dry-run``: per rule new / gone / unchanged, nothing written."""
-    from supervision.checks.run import dry_run  # the check machinery: loaded when used
+    from supervision.checks.dry_run import dry_run  # the check machinery: loaded when used
 
     with engine_turn():
         report = dry_run(db, pack=pack, as_of=as_of, workers=1)

@@ -37,8 +37,8 @@ def decide(
     """Confirm or dismiss a finding as `who` (the service records it in the trail, in the
     decision's own transaction)."""
     if confirm:
-        return confirm_finding(db, finding_id, note=text, by=who.actor, rules_dir=rules_dir)
-    return dismiss_finding(db, finding_id, reason=text, by=who.actor)
+        return confirm_finding(db, finding_id, note=text, actor=who.actor, rules_dir=rules_dir)
+    return dismiss_finding(db, finding_id, reason=text, actor=who.actor)
 
 
 def finding_history(db: Database, finding_ids: list[int]) -> list[Any]:
