@@ -1,8 +1,9 @@
 """Rule packs: a directory of YAML rule files, loaded, checked and digested.
 
-A rule file holds ``rules:``, a list of rules (schema in ``docs`` of the shipped
-pack: ``rules/README.md``). ``lint_pack`` reports every problem with file, line and
-key; ``load_pack`` returns a ``RulePack`` or raises ``PackError`` listing them.
+A rule file holds ``rules:``, a list of rules: ``schema`` describes them (the shipped
+pack's ``rules/README.md`` documents it), ``compiler`` checks their conditions.
+``lint_pack`` reports every problem with file, line and key; ``load_pack`` returns a
+``RulePack`` or raises ``PackError`` listing them.
 The pack is plain frozen dataclasses: it pickles, so worker processes can each
 build their own engine from it.
 """
@@ -19,7 +20,12 @@ from typing import Any
 import yaml
 
 from supervision import paths
-from supervision.rules.compiler import compile_condition, engine_compile, substitute_params
+from supervision.rules.compiler import (
+    CompileProblem,
+    compile_condition,
+    engine_compile,
+    substitute_params,
+)
 from supervision.rules.errors import RuleError
 from supervision.rules.schema import (
     ON_CONFIRM_KEYS,
@@ -193,7 +199,7 @@ def _compile_when(raw: dict[str, Any], path: Path_) -> tuple[dict[str, Any], lis
     params = raw.get("params") or {}
     if not isinstance(params, dict):
         params = {}
-    problems: list[Any] = []
+    problems: list[CompileProblem] = []
     substituted = substitute_params(raw["when"], params, (*path, "when"), problems)
     condition, more = compile_condition(substituted, (*path, "when"))
     out: list[SpecProblem] = [(p.path, p.zh, p.en) for p in problems + more]
@@ -242,7 +248,7 @@ def _rule(
         result_code=spec.result_code,
         effective_from=spec.effective_from,
         effective_to=spec.effective_to,
-        params=dict(raw.get("params") or {}),
+        params=dict(spec.params),
         on_confirm={k: bool(v) for k, v in (raw.get("on_confirm") or {}).items()},
         when=dict(raw["when"]),
         condition=condition,
