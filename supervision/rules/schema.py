@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -54,7 +54,8 @@ __all__ = [
 RESULT_CODES = frozenset(
     ["1", "A", "B", "C", "6", "D", "3", "4", "5", "E", "F", "7", "8", "9", "10", "11", "12"]
 )
-SEVERITIES = ("low", "medium", "high", "critical")
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 #: What a confirmed finding may trigger; all flags, all optional.
 ON_CONFIRM_KEYS = frozenset(
     {
@@ -123,16 +124,22 @@ def _official_code(value: Any) -> str:
     return str(value)
 
 
-def _known_severity(value: str) -> str:
-    if value not in SEVERITIES:
-        raise ValueError(value)
-    return value
-
-
 def _typed_fact(fact: dict[Any, Any]) -> dict[Any, Any]:
     if "t" not in plain(fact):
         raise _bilingual("每个事实需要类型字段 t", "each fact needs a type field t")
     return fact
+
+
+def _none_or_findings(value: Any) -> Any:
+    """``expect``: the word "none" (read as ``None``) or a non-empty list of findings."""
+    if value == "none":
+        return None
+    if not _filled_list(value):
+        raise _bilingual(
+            'expect 必须是 "none" 或预期结果的列表',
+            'expect must be "none" or a list of expected findings',
+        )
+    return value
 
 
 def _date_message(zh: bool) -> Message:
@@ -205,15 +212,8 @@ class ExampleSpec(_Spec):
             ]
         ]
         | None,
-        BeforeValidator(lambda v: None if v == "none" else v if _filled_list(v) else _no_expect()),
+        BeforeValidator(_none_or_findings),
     ] = Field(None, validate_default=True)
-
-
-def _no_expect() -> Any:
-    raise _bilingual(
-        'expect 必须是 "none" 或预期结果的列表',
-        'expect must be "none" or a list of expected findings',
-    )
 
 
 class OnConfirmSpec(_Spec):
@@ -262,9 +262,7 @@ class RuleSpec(_Spec):
     ]
     department: Text
     severity: Annotated[
-        str,
-        Strict(),
-        AfterValidator(_known_severity),
+        Severity,
         explain(
             f"severity 必须是 {'/'.join(SEVERITIES)} 之一",
             f"severity must be one of {', '.join(SEVERITIES)}",
