@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from supervision.checks.entity import check_entity
 from supervision.checks.facts import derive_facts, next_due_from_facts
 from supervision.reference.workdays import CalendarYearUnknown
 from supervision.rules.engine import RuleEngine
@@ -269,10 +270,10 @@ def test_check_entity_reports_underivable_facts_and_goes_on() -> None:
     engine = RuleEngine(load_pack())
     try:
         bad = [record(7, "immediate_info", "2099-03-02", info_type="x", arose_on="2099-03-02")]
-        outcome = engine.check_entity(entity(), bad, D(2099, 5, 1))
+        outcome = check_entity(engine, entity(), bad, D(2099, 5, 1))
         (error,) = outcome.errors
         assert "2099" in error.zh and "chinesecalendar" in error.en
-        ok = engine.check_entity(entity(established_on="2023-01-01"), [], D(2025, 7, 10))
+        ok = check_entity(engine, entity(established_on="2023-01-01"), [], D(2025, 7, 10))
         assert ok.errors == []
         assert {f.rule_id for f in ok.findings} == {"samr.annual-report-not-filed"}
     finally:

@@ -6,14 +6,13 @@ import datetime as dt
 import pickle
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from supervision.db import pools
 from supervision.rules.engine import Finding, RuleEngine
 from supervision.rules.pack import Example, Rule, RulePack, load_pack
 
@@ -201,8 +200,8 @@ def test_pack_pickles_for_worker_processes() -> None:
     blob = pickle.dumps(SHIPPED)
     assert pickle.loads(blob) == SHIPPED
     chunks = [["W1", "W2"], ["W3"]]
-    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
-        results = list(pool.map(_worker, [(blob, c) for c in chunks]))
+    with pools.process_pool(2, method="spawn") as pool:
+        results = list(pools.in_order(pool, _worker, [(blob, c) for c in chunks], ahead=2))
     assert [sorted(r) for r in results] == [
         [("W1", "samr.annual-report-not-filed"), ("W2", "samr.annual-report-not-filed")],
         [("W3", "samr.annual-report-not-filed")],

@@ -11,8 +11,8 @@ import click
 from rich.markup import escape
 
 from supervision.cli.context import JSON_OPTION, emit_json, emit_table
-from supervision.rules.examples import run_examples
-from supervision.rules.pack import lint_pack
+from supervision.rules.examples import ExampleResult, run_examples
+from supervision.rules.pack import LintReport, lint_pack
 
 _DIR = click.argument(
     "directory",
@@ -81,21 +81,7 @@ def test_command(directory: Path | None, as_json: bool) -> None:
     """
     report = lint_pack(directory)
     if report.pack is None:
-        if as_json:
-            emit_json(
-                {
-                    "root": report.root,
-                    "ok": False,
-                    "issues": [i.to_dict() for i in report.issues],
-                    "examples": [],
-                }
-            )
-        else:
-            for issue in report.issues:
-                click.echo(str(issue), err=True)
-            click.echo(
-                "规则包有错误，无法运行示例 / the pack has errors, examples cannot run", err=True
-            )
+        _cannot_run(report, as_json)
         raise SystemExit(1)
     results = run_examples(report.pack)
     failed = [r for r in results if not r.passed]
@@ -111,31 +97,52 @@ def test_command(directory: Path | None, as_json: bool) -> None:
             }
         )
     else:
-        _table(
-            "规则示例 / rule examples",
-            [
-                "结果 / result",
-                "规则 / rule",
-                "示例 / example",
-                "预期 / expected",
-                "实际 / got",
-                "位置 / at",
-            ],
-            [
-                (
-                    "通过 PASS" if r.passed else "失败 FAIL",
-                    r.rule_id,
-                    r.example,
-                    r.expected,
-                    r.got + ("" if not r.errors else " ! " + "; ".join(r.errors)),
-                    f"{r.file}:{r.line}",
-                )
-                for r in results
-            ],
-        )
+        _examples_table(results)
         click.echo(
             f"{len(results) - len(failed)} 个通过，{len(failed)} 个失败 / "
             f"{len(results) - len(failed)} passed, {len(failed)} failed"
         )
     if failed:
         raise SystemExit(1)
+
+
+def _cannot_run(report: LintReport, as_json: bool) -> None:
+    """Why the examples of a pack with lint errors do not run."""
+    if as_json:
+        emit_json(
+            {
+                "root": report.root,
+                "ok": False,
+                "issues": [i.to_dict() for i in report.issues],
+                "examples": [],
+            }
+        )
+        return
+    for issue in report.issues:
+        click.echo(str(issue), err=True)
+    click.echo("规则包有错误，无法运行示例 / the pack has errors, examples cannot run", err=True)
+
+
+def _examples_table(results: list[ExampleResult]) -> None:
+    _table(
+        "规则示例 / rule examples",
+        [
+            "结果 / result",
+            "规则 / rule",
+            "示例 / example",
+            "预期 / expected",
+            "实际 / got",
+            "位置 / at",
+        ],
+        [
+            (
+                "通过 PASS" if r.passed else "失败 FAIL",
+                r.rule_id,
+                r.example,
+                r.expected,
+                r.got + ("" if not r.errors else " ! " + "; ".join(r.errors)),
+                f"{r.file}:{r.line}",
+            )
+            for r in results
+        ],
+    )

@@ -1,6 +1,6 @@
 """Evaluation of one entity at a time on the real durable-rules engine.
 
-Design, driven by durable-rules 2.0's limits (see shared/libraries.md):
+Design, driven by durable-rules 2.0's limits:
 
 - one ``Host`` per ``RuleEngine`` (make one engine per process or worker; it is not
   thread-safe), the whole pack registered as one ruleset from the compiled JSON;
@@ -26,9 +26,6 @@ from typing import Any
 import durable_rules_engine
 from durable.engine import Closure, Host
 
-from supervision.checks.facts import derive_facts
-from supervision.errors import SupervisionError
-from supervision.reference.workdays import WorkCalendar
 from supervision.rules.errors import RuleError
 from supervision.rules.pack import Rule, RulePack
 
@@ -102,7 +99,7 @@ FindingHook = Callable[[Finding], None]
 
 
 def _json_default(value: Any) -> Any:
-    # Facts from derive_facts already hold ISO strings; accept dates from other callers.
+    # Derived facts already hold ISO strings; accept dates from other callers.
     if isinstance(value, dt.date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not a fact value")
@@ -292,7 +289,7 @@ class RuleEngine:
     ) -> EntityOutcome:
         """Like ``evaluate`` for facts already written as a JSON array: ``render(sid)``
         gives it, every fact holding ``"sid": sid`` and an ``id`` unique within the
-        entity (``fact_templates`` checks that when it makes a template)."""
+        entity (``checks.templates`` checks that when it makes a template)."""
         if self._closed:
             raise RuleError("规则引擎已关闭", "the rule engine is closed")
         outcome = EntityOutcome(uscc)
@@ -410,28 +407,6 @@ class RuleEngine:
         """
         for uscc, facts in entities:
             yield self.evaluate(uscc, facts, as_of=as_of)
-
-    def check_entity(
-        self,
-        entity: Mapping[str, Any],
-        records: Iterable[Mapping[str, Any]],
-        as_of: dt.date,
-        *,
-        calendar: WorkCalendar | None = None,
-    ) -> EntityOutcome:
-        """Derive an entity's facts as of a day and evaluate them (the check-run unit).
-
-        A fact that cannot be derived (e.g. a deadline in a year the official calendar
-        does not cover) is an error of this entity, not of the run.
-        """
-        uscc = str(entity["uscc"])
-        try:
-            facts = derive_facts(entity, records, as_of, calendar=calendar)
-        except SupervisionError as exc:
-            outcome = EntityOutcome(uscc)
-            outcome.errors.append(EngineError(uscc, None, exc.zh, exc.en))
-            return outcome
-        return self.evaluate(uscc, facts, as_of=as_of)
 
     def close(self) -> None:
         """Free the C ruleset; the engine cannot be used afterwards."""

@@ -1,8 +1,9 @@
 """Rule packs: a directory of YAML rule files, loaded, checked and digested.
 
-A rule file holds ``rules:``, a list of rules (schema in ``docs`` of the shipped
-pack: ``rules/README.md``). ``lint_pack`` reports every problem with file, line and
-key; ``load_pack`` returns a ``RulePack`` or raises ``PackError`` listing them.
+A rule file holds ``rules:``, a list of rules: ``schema`` describes them (the shipped
+pack's ``rules/README.md`` documents it), ``compiler`` checks their conditions.
+``lint_pack`` reports every problem with file, line and key; ``load_pack`` returns a
+``RulePack`` or raises ``PackError`` listing them.
 The pack is plain frozen dataclasses: it pickles, so worker processes can each
 build their own engine from it.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,24 @@ from typing import Any
 import yaml
 
 from supervision import paths
-from supervision.rules.compiler import compile_condition, engine_compile, substitute_params
+from supervision.rules.compiler import (
+    CompileProblem,
+    compile_condition,
+    engine_compile,
+    substitute_params,
+)
 from supervision.rules.errors import RuleError
-from supervision.rules.yamlsrc import Located, Path_, load_located, path_str
+from supervision.rules.schema import (
+    ON_CONFIRM_KEYS,
+    RESULT_CODES,
+    SEVERITIES,
+    RuleSpec,
+    SpecProblem,
+    example_facts,
+    file_problems,
+    rule_problems,
+)
+from supervision.rules.yamlsrc import Located, Path_, load_located, path_str, plain
 
 __all__ = [
     "ON_CONFIRM_KEYS",
@@ -39,41 +54,6 @@ __all__ = [
     "lint_pack",
     "load_pack",
 ]
-
-#: Official result codes a finding can support (see domain.md, "Results").
-RESULT_CODES = frozenset(
-    ["1", "A", "B", "C", "6", "D", "3", "4", "5", "E", "F", "7", "8", "9", "10", "11", "12"]
-)
-SEVERITIES = ("low", "medium", "high", "critical")
-#: What a confirmed finding may trigger; all flags, all optional.
-ON_CONFIRM_KEYS = frozenset(
-    {
-        "raise_risk_class",
-        "mark_for_targeted_draw",
-        "add_to_abnormal_list",
-        "add_to_serious_violation_list",
-        "notify_entity",
-        "order_rectification",
-        "transfer_to_case_handling",
-        "notify_department",
-    }
-)
-RULE_KEYS_REQUIRED = (
-    "id",
-    "version",
-    "title",
-    "legal_basis",
-    "department",
-    "severity",
-    "result_code",
-    "effective_from",
-    "when",
-    "examples",
-)
-RULE_KEYS_OPTIONAL = ("effective_to", "params", "on_confirm", "description")
-FILE_KEYS = frozenset({"rules"})
-EXAMPLE_KEYS = frozenset({"name", "facts", "expect"})
-_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
 @dataclass(frozen=True)
@@ -209,312 +189,74 @@ def _rule_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    return value
+def _issue(rel: str, located: Located, problem: SpecProblem, rule_id: str | None) -> LintIssue:
+    path, zh, en = problem
+    return LintIssue(rel, located.line_of(path), path_str(path), zh, en, rule_id)
 
 
-class _Checker:
-    """Collects issues for one file while validating its rules."""
-
-    def __init__(self, rel: str, located: Located) -> None:
-        self.rel = rel
-        self.located = located
-        self.issues: list[LintIssue] = []
-        self.rule_id: str | None = None
-
-    def add(self, path: Path_, zh: str, en: str, line: int | None = None) -> None:
-        self.issues.append(
-            LintIssue(
-                self.rel,
-                line if line is not None else self.located.line_of(path),
-                path_str(path),
-                zh,
-                en,
-                self.rule_id,
-            )
-        )
-
-    def text(self, obj: dict[str, Any], key: str, path: Path_) -> str:
-        value = obj.get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.add((*path, key), f"{key} 必须是非空文本", f"{key} must be non-empty text")
-            return ""
-        return value.strip()
-
-    def date(self, obj: dict[str, Any], key: str, path: Path_, required: bool) -> dt.date | None:
-        value = obj.get(key)
-        if value is None and not required:
-            return None
-        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            self.add(
-                (*path, key),
-                f"{key} 必须是 YYYY-MM-DD 格式的有效日期，而不是 {value!r}",
-                f"{key} must be a valid YYYY-MM-DD date, not {value!r}",
-            )
-            return None
-        return value
-
-
-def _check_rule(ck: _Checker, raw: Any, path: Path_) -> Rule | None:
-    if not isinstance(raw, dict):
-        ck.add(path, "每条规则必须是映射", "each rule must be a mapping")
-        return None
-    rid = raw.get("id")
-    ck.rule_id = rid if isinstance(rid, str) else None
-    before = len(ck.issues)
-    for key in raw:
-        if key not in RULE_KEYS_REQUIRED and key not in RULE_KEYS_OPTIONAL:
-            ck.add(
-                (*path, key),
-                f"未知的键 {key!r}",
-                f"unknown key {key!r} (allowed: {', '.join(RULE_KEYS_REQUIRED + RULE_KEYS_OPTIONAL)})",
-            )
-    for key in RULE_KEYS_REQUIRED:
-        if key not in raw:
-            zh, en = f"缺少必填键 {key}", f"missing required key {key}"
-            if key == "legal_basis":
-                zh, en = (
-                    "缺少法律依据 legal_basis（法规名称和条款）",
-                    "missing legal_basis (law and article)",
-                )
-            ck.add(path, zh, en)
-
-    if not isinstance(rid, str) or not _ID.match(rid):
-        if "id" in raw:
-            ck.add(
-                (*path, "id"), "id 只能含小写字母、数字、_ . -", "id may only hold a-z 0-9 _ . -"
-            )
-        rid = ""
-    version = raw.get("version")
-    if "version" in raw and (
-        isinstance(version, bool) or not isinstance(version, int) or version < 1
-    ):
-        ck.add((*path, "version"), "version 必须是正整数", "version must be a positive integer")
-
-    title = raw.get("title")
-    title_zh = title_en = ""
-    if isinstance(title, dict):
-        for key in title:
-            if key not in ("zh", "en"):
-                ck.add(
-                    (*path, "title", key),
-                    f"未知的键 {key!r}",
-                    f"unknown key {key!r} (allowed: zh, en)",
-                )
-        title_zh = ck.text(title, "zh", (*path, "title"))
-        title_en = ck.text(title, "en", (*path, "title"))
-    elif "title" in raw:
-        ck.add((*path, "title"), "title 需要 zh 和 en", "title needs zh and en")
-
-    bases: list[LegalBasis] = []
-    lb = raw.get("legal_basis")
-    if "legal_basis" in raw:
-        if not isinstance(lb, list) or not lb:
-            ck.add(
-                (*path, "legal_basis"),
-                "legal_basis 必须是非空列表",
-                "legal_basis must be a non-empty list",
-            )
-        else:
-            for i, item in enumerate(lb):
-                here = (*path, "legal_basis", i)
-                if not isinstance(item, dict):
-                    ck.add(
-                        here,
-                        "每项法律依据需要 law 和 article",
-                        "each legal basis needs law and article",
-                    )
-                    continue
-                for key in item:
-                    if key not in ("law", "article"):
-                        ck.add(
-                            (*here, key),
-                            f"未知的键 {key!r}",
-                            f"unknown key {key!r} (allowed: law, article)",
-                        )
-                bases.append(LegalBasis(ck.text(item, "law", here), ck.text(item, "article", here)))
-
-    department = ck.text(raw, "department", path) if "department" in raw else ""
-    severity = raw.get("severity")
-    if "severity" in raw and severity not in SEVERITIES:
-        ck.add(
-            (*path, "severity"),
-            f"severity 必须是 {'/'.join(SEVERITIES)} 之一",
-            f"severity must be one of {', '.join(SEVERITIES)}",
-        )
-    result_code = str(raw.get("result_code"))
-    if "result_code" in raw and (
-        isinstance(raw["result_code"], bool) or result_code not in RESULT_CODES
-    ):
-        ck.add(
-            (*path, "result_code"),
-            f"结果代码 {raw.get('result_code')!r} 不是官方代码（{', '.join(sorted(RESULT_CODES))}）",
-            f"result code {raw.get('result_code')!r} is not an official code",
-        )
-    eff_from = ck.date(raw, "effective_from", path, required="effective_from" in raw)
-    eff_to = ck.date(raw, "effective_to", path, required=False)
-    if eff_from and eff_to and eff_to < eff_from:
-        ck.add(
-            (*path, "effective_to"),
-            "effective_to 早于 effective_from",
-            "effective_to is before effective_from",
-        )
-
+def _compile_when(raw: dict[str, Any], path: Path_) -> tuple[dict[str, Any], list[SpecProblem]]:
+    """Substitute the parameters into ``when``, check it, and compile it for real."""
     params = raw.get("params") or {}
     if not isinstance(params, dict):
-        ck.add((*path, "params"), "params 必须是映射", "params must be a mapping")
         params = {}
-    for name, value in params.items():
-        if not isinstance(value, (str, int, float, bool)):
-            ck.add(
-                (*path, "params", name), "参数值必须是标量", "a parameter value must be a scalar"
-            )
-
-    on_confirm = raw.get("on_confirm") or {}
-    if not isinstance(on_confirm, dict):
-        ck.add((*path, "on_confirm"), "on_confirm 必须是映射", "on_confirm must be a mapping")
-        on_confirm = {}
-    for key, value in on_confirm.items():
-        if key not in ON_CONFIRM_KEYS:
-            ck.add(
-                (*path, "on_confirm", key),
-                f"on_confirm 中未知的键 {key!r}",
-                f"unknown key {key!r} in on_confirm (allowed: {', '.join(sorted(ON_CONFIRM_KEYS))})",
-            )
-        elif not isinstance(value, bool):
-            ck.add(
-                (*path, "on_confirm", key),
-                "on_confirm 的值必须是 true/false",
-                "on_confirm values must be true/false",
-            )
-
-    condition: dict[str, Any] = {}
-    when = raw.get("when")
-    if "when" in raw:
-        problems: list[Any] = []
-        substituted = substitute_params(when, params, (*path, "when"), problems)
-        condition, more = compile_condition(substituted, (*path, "when"))
-        for p in problems + more:
-            ck.add(p.path, p.zh, p.en)
-        if not problems and not more:
-            failure = engine_compile({rid or "rule": condition})
-            if failure:
-                ck.add(
+    problems: list[CompileProblem] = []
+    substituted = substitute_params(raw["when"], params, (*path, "when"), problems)
+    condition, more = compile_condition(substituted, (*path, "when"))
+    out: list[SpecProblem] = [(p.path, p.zh, p.en) for p in problems + more]
+    if not out:
+        rid = raw.get("id")
+        failure = engine_compile({rid if isinstance(rid, str) and rid else "rule": condition})
+        if failure:
+            out.append(
+                (
                     (*path, "when"),
                     f"durable-rules 无法编译该条件：{failure}",
                     f"durable-rules cannot compile this condition: {failure}",
                 )
+            )
+    return condition, out
 
-    examples = _check_examples(ck, raw.get("examples"), (*path, "examples"), "examples" in raw)
 
-    if len(ck.issues) > before:
-        return None
-    assert eff_from is not None
+def _rule(
+    spec: RuleSpec,
+    raw: dict[str, Any],
+    condition: dict[str, Any],
+    path: Path_,
+    rel: str,
+    where: Located,
+) -> Rule:
+    """The loaded rule: the validated values, and the examples' facts as the engine sees them."""
+    examples = tuple(
+        Example(
+            name=example.name,
+            facts=tuple(example_facts(raw["examples"][j].get("facts"))),
+            expect=None
+            if example.expect is None
+            else tuple(tuple(sorted(str(m) for m in f.matched)) for f in example.expect),
+            line=where.line_of((*path, "examples", j)),
+        )
+        for j, example in enumerate(spec.examples)
+    )
     return Rule(
-        id=rid,
-        version=int(version),  # type: ignore[arg-type]
-        title_zh=title_zh,
-        title_en=title_en,
-        legal_basis=tuple(bases),
-        department=department,
-        severity=str(severity),
-        result_code=result_code,
-        effective_from=eff_from,
-        effective_to=eff_to,
-        params=dict(params),
-        on_confirm={k: bool(v) for k, v in on_confirm.items()},
-        when=dict(when),  # type: ignore[arg-type]
+        id=spec.id,
+        version=spec.version,
+        title_zh=spec.title.zh,
+        title_en=spec.title.en,
+        legal_basis=tuple(LegalBasis(b.law, b.article) for b in spec.legal_basis),
+        department=spec.department,
+        severity=spec.severity,
+        result_code=spec.result_code,
+        effective_from=spec.effective_from,
+        effective_to=spec.effective_to,
+        params=dict(spec.params),
+        on_confirm={k: bool(v) for k, v in (raw.get("on_confirm") or {}).items()},
+        when=dict(raw["when"]),
         condition=condition,
         examples=examples,
-        file=ck.rel,
-        line=ck.located.line_of(path),
+        file=rel,
+        line=where.line_of(path),
         description=str(raw.get("description") or ""),
     )
-
-
-def _check_examples(ck: _Checker, raw: Any, path: Path_, present: bool) -> tuple[Example, ...]:
-    if not present:
-        return ()
-    if not isinstance(raw, list) or not raw:
-        ck.add(path, "examples 必须是非空列表", "examples must be a non-empty list")
-        return ()
-    out: list[Example] = []
-    fires = silent = False
-    for i, item in enumerate(raw):
-        here = (*path, i)
-        if not isinstance(item, dict):
-            ck.add(here, "每个示例必须是映射", "each example must be a mapping")
-            continue
-        for key in item:
-            if key not in EXAMPLE_KEYS:
-                ck.add(
-                    (*here, key),
-                    f"未知的键 {key!r}",
-                    f"unknown key {key!r} (allowed: name, facts, expect)",
-                )
-        name = ck.text(item, "name", here)
-        facts = item.get("facts")
-        if not isinstance(facts, list) or not all(isinstance(f, dict) for f in facts):
-            ck.add(
-                (*here, "facts"),
-                "facts 必须是事实（映射）的列表",
-                "facts must be a list of facts (mappings)",
-            )
-            facts = []
-        ids: list[str] = []
-        clean_facts: list[dict[str, Any]] = []
-        for j, fact in enumerate(facts):
-            fact = _canonical(fact)
-            fact.setdefault("id", f"example-fact-{j}")
-            if "t" not in fact:
-                ck.add(
-                    (*here, "facts", j), "每个事实需要类型字段 t", "each fact needs a type field t"
-                )
-            ids.append(str(fact["id"]))
-            clean_facts.append(fact)
-        if len(set(ids)) != len(ids):
-            ck.add((*here, "facts"), "事实的 id 重复", "duplicate fact ids")
-        expect_raw = item.get("expect")
-        expect: tuple[tuple[str, ...], ...] | None = None
-        if expect_raw == "none":
-            silent = True
-        elif isinstance(expect_raw, list) and expect_raw:
-            groups = []
-            for k, finding in enumerate(expect_raw):
-                matched = finding.get("matched") if isinstance(finding, dict) else None
-                if (
-                    not isinstance(finding, dict)
-                    or set(finding) != {"matched"}
-                    or not isinstance(matched, list)
-                    or not all(str(m) in ids for m in matched)
-                ):
-                    ck.add(
-                        (*here, "expect", k),
-                        "预期结果应写成 {matched: [本示例中事实的 id, ...]}",
-                        "an expected finding is {matched: [ids of facts of this example, ...]}",
-                    )
-                    continue
-                groups.append(tuple(sorted(str(m) for m in matched)))
-            expect = tuple(groups)
-            fires = True
-        else:
-            ck.add(
-                (*here, "expect"),
-                'expect 必须是 "none" 或预期结果的列表',
-                'expect must be "none" or a list of expected findings',
-            )
-        out.append(Example(name, tuple(clean_facts), expect, ck.located.line_of(here)))
-    if out and not fires:
-        ck.add(path, "缺少会触发规则的示例", "no example where the rule fires")
-    if out and not silent:
-        ck.add(path, "缺少规则不触发的示例", "no example where the rule stays silent")
-    return tuple(out)
 
 
 def _lint_file(root: Path, file: Path) -> tuple[list[Rule], list[LintIssue], Any]:
@@ -543,24 +285,27 @@ def _lint_file(root: Path, file: Path) -> tuple[list[Rule], list[LintIssue], Any
             [LintIssue(rel, 1, "", f"无法读取文件：{exc}", f"cannot read the file: {exc}")],
             None,
         )
-    ck = _Checker(rel, located)
-    for p in located.problems:
-        ck.issues.append(LintIssue(rel, p.line, p.key, p.zh, p.en))
+    issues = [LintIssue(rel, p.line, p.key, p.zh, p.en) for p in located.problems]
     data = located.value
-    rules: list[Rule] = []
+    issues += [_issue(rel, located, p, None) for p in file_problems(data)]
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
-        ck.add((), "文件顶层需要 rules: 规则列表", "the file needs a top-level rules: list")
-        return rules, ck.issues, data
-    for key in data:
-        if key not in FILE_KEYS:
-            ck.add(
-                (key,), f"未知的顶层键 {key!r}", f"unknown top-level key {key!r} (allowed: rules)"
-            )
+        return [], issues, data
+    rules: list[Rule] = []
+    rule_id: str | None = None  # a rule that is not a mapping keeps the one before's
     for i, raw in enumerate(data["rules"]):
-        rule = _check_rule(ck, raw, ("rules", i))
-        if rule is not None:
-            rules.append(rule)
-    return rules, ck.issues, data
+        path: Path_ = ("rules", i)
+        spec, problems = rule_problems(raw, path)
+        condition: dict[str, Any] = {}
+        if isinstance(raw, dict):
+            rule_id = raw["id"] if isinstance(raw.get("id"), str) else None
+            if "when" in raw:
+                condition, more = _compile_when(raw, path)
+                problems += more
+        issues += [_issue(rel, located, p, rule_id) for p in problems]
+        if spec is not None and not problems:
+            assert isinstance(raw, dict)
+            rules.append(_rule(spec, raw, condition, path, rel, located))
+    return rules, issues, data
 
 
 def lint_pack(root: str | Path | None = None) -> LintReport:
@@ -610,7 +355,7 @@ def lint_pack(root: str | Path | None = None) -> LintReport:
         # Canonical content: path + parsed data as sorted JSON, so comments and
         # formatting do not change the digest but any value does.
         digest.update(rel.encode() + b"\0")
-        digest.update(json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False).encode())
+        digest.update(json.dumps(plain(data), sort_keys=True, ensure_ascii=False).encode())
         digest.update(b"\0")
     report.issues.sort(key=lambda i: (i.file, i.line, i.key))
     if not report.issues:

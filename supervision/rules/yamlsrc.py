@@ -7,6 +7,7 @@ duplicate keys (which PyYAML silently collapses) and bad dates (2025-02-30).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,3 +114,14 @@ def _scalar(node: yaml.Node, path: Path_, located: Located, loader: yaml.SafeLoa
             )
         )
         return node.value
+
+
+def plain(value: Any) -> Any:
+    """A parsed value as JSON would hold it: dates as ISO text, mapping keys as text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
