@@ -19,7 +19,6 @@ and a backup of the database is a backup of the evidence. Size limit per file:
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -50,6 +49,7 @@ from supervision.models.results import (
 )
 from supervision.reference.result_codes import FOLLOW_UPS, RESULT_STATES, check_code, effective_code
 from supervision.reference.vocab import RecordKind
+from supervision.settings import settings
 
 __all__ = [
     "ACTIONS",
@@ -224,13 +224,9 @@ def _team(session: Session, task_code: str, uscc: str, department: str) -> list[
 
 
 def evidence_limit() -> int:
-    raw = os.environ.get(EVIDENCE_ENV)
-    try:
-        return int(raw) if raw else DEFAULT_EVIDENCE_MAX
-    except ValueError:
-        raise SupervisionError(
-            f"{EVIDENCE_ENV} 必须是字节数（整数）", f"{EVIDENCE_ENV} must be a number of bytes"
-        ) from None
+    """The largest evidence file stored, in bytes: ``$SUPERVISION_EVIDENCE_MAX_BYTES``, else
+    ``DEFAULT_EVIDENCE_MAX``. A value that is not a whole number is a ``SupervisionError``."""
+    return settings().evidence_max_bytes
 
 
 def _store_evidence(session: Session, path_text: str, limit: int) -> dict[str, Any]:
