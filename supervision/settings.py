@@ -68,9 +68,9 @@ class Settings(BaseSettings):
     )
     scheduler_config: str | None = Field(
         default=None,
-        description="调度配置文件（TOML），供 supervision scheduler/schedule 命令使用"
-        "（命令行 --config 优先）/ scheduler configuration file (TOML) for the scheduler "
-        "commands (--config wins)",
+        description="调度配置文件（TOML），供 supervision scheduler run/status/config 使用"
+        "（命令行 --config 优先）/ scheduler configuration file (TOML) for supervision "
+        "scheduler run/status/config (--config wins)",
     )
 
     @field_validator("secure_cookies", mode="before")
