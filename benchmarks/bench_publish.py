@@ -5,7 +5,7 @@
 
 Builds a fresh SQLite database with `--results` drawn entities spread over `--tasks`
 committed tasks (real commitment; picks with the real tickets of the published sampler;
-two inspectors each) and one published inspection result per drawn entity (issue 5's
+two inspectors each) and one published inspection result per drawn entity (the
 ``inspection_result`` table). Then, in the same run:
 
 (a) our full publish into an empty folder: reading the database, building every page's
