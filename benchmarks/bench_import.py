@@ -24,11 +24,11 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from stdnum.cn.uscc import calc_check_digit
 
+from supervision import clock
 from supervision.db import Database
 from supervision.directories.importing import import_file
 
@@ -82,7 +82,7 @@ def generate(path: Path, rows: int) -> None:
 
 def bare_rows(path: Path) -> list[tuple[object, ...]]:
     """The same rows as the service would store them (pre-validated), as sqlite3 parameters."""
-    now = datetime.now(UTC).isoformat(sep=" ")
+    now = clock.now().isoformat(sep=" ")
     out: list[tuple[object, ...]] = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)

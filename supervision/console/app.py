@@ -163,15 +163,12 @@ def app_from_environment() -> Any:
     """For ``uvicorn --factory supervision.console.app:app_from_environment`` and the
     worker processes of ``supervision serve``: $SUPERVISION_DATABASE_URL,
     $SUPERVISION_SITE_DIR, $SUPERVISION_CONSOLE_THREADS, $SUPERVISION_SECURE_COOKIES."""
-    import os
+    from supervision.settings import settings
 
-    from supervision.db import database_url
-
-    site = os.environ.get("SUPERVISION_SITE_DIR")
-    threads = os.environ.get("SUPERVISION_CONSOLE_THREADS")
+    config = settings()
     return create_app(
-        Database(database_url()),
-        site_dir=site,
-        threads=int(threads) if threads else None,
-        secure_cookies=bool(os.environ.get("SUPERVISION_SECURE_COOKIES")),
+        Database(config.database_url),
+        site_dir=config.site_dir,
+        threads=config.console_threads,
+        secure_cookies=config.secure_cookies,
     )

@@ -10,7 +10,6 @@ command's start-up short (a test holds ``SCHEMA_HEAD`` equal to Alembic's own he
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -23,6 +22,7 @@ from sqlmodel import Session, create_engine
 
 import supervision.models  # noqa: F401  (registers every table)
 from supervision.errors import SupervisionError
+from supervision.settings import settings
 
 DEFAULT_URL = "sqlite:///supervision.db"
 ENV_VAR = "SUPERVISION_DATABASE_URL"
@@ -36,7 +36,7 @@ SCHEMA_HEAD = "0010"
 
 def database_url(explicit: str | None = None) -> str:
     """The URL to use: --db, then $SUPERVISION_DATABASE_URL, then the SQLite default."""
-    return explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
+    return explicit or settings().database_url
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

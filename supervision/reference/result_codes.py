@@ -1,7 +1,7 @@
 """The one place that maps official result codes, follow-ups and result states to wording.
 
-Codes are those of the provincial 双随机 platforms (see domain.md, "Results"): a main
-code, and for ``A`` (发现问题待后续处理) an optional sub-code saying what was found.
+Codes are those of the provincial 双随机 platforms: a main code, and for ``A``
+(发现问题待后续处理) an optional sub-code saying what was found.
 Every other module (CLI, public pages, demo, rules) takes its wording from here.
 """
 

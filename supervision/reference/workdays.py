@@ -36,6 +36,7 @@ import chinese_calendar
 import yaml
 
 from supervision.errors import SupervisionError
+from supervision.settings import settings
 
 __all__ = [
     "CALENDAR_ENV",
@@ -248,7 +249,7 @@ def default_calendar() -> WorkCalendar:
     extra-days file named by ``$SUPERVISION_CALENDAR_FILE``, else the package's."""
     if _default is not None:
         return _default
-    path = os.environ.get(CALENDAR_ENV)
+    path = settings().calendar_file
     return _file_calendar(path, _version(path)) if path else _package_calendar()
 
 

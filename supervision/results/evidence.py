@@ -9,7 +9,6 @@ evidence. A result keeps only the list of {name, sha256, size}. Size limit per f
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlmodel import Session
 from supervision import clock
 from supervision.errors import SupervisionError
 from supervision.models.results import EvidenceFile
+from supervision.settings import settings
 
 __all__ = ["DEFAULT_EVIDENCE_MAX", "EVIDENCE_ENV", "evidence_limit", "store_evidence"]
 
@@ -26,13 +26,9 @@ DEFAULT_EVIDENCE_MAX = 20 * 1024 * 1024
 
 
 def evidence_limit() -> int:
-    raw = os.environ.get(EVIDENCE_ENV)
-    try:
-        return int(raw) if raw else DEFAULT_EVIDENCE_MAX
-    except ValueError:
-        raise SupervisionError(
-            f"{EVIDENCE_ENV} 必须是字节数（整数）", f"{EVIDENCE_ENV} must be a number of bytes"
-        ) from None
+    """The largest evidence file stored, in bytes: ``$SUPERVISION_EVIDENCE_MAX_BYTES``, else
+    ``DEFAULT_EVIDENCE_MAX``. A value that is not a whole number is a ``SupervisionError``."""
+    return settings().evidence_max_bytes
 
 
 def store_evidence(session: Session, path_text: str, limit: int) -> dict[str, Any]:

@@ -1,0 +1,122 @@
+"""Every setting read from the environment, in one place: ``Settings``.
+
+Each field is read from ``SUPERVISION_<FIELD NAME IN CAPITALS>`` (``env_name``); the names
+are a public contract (deployments set them) and README.md lists them all. An empty value
+counts as unset. Command-line options, where a command has one, still win over these.
+
+``settings()`` reads the environment when it is called, not when this module is imported,
+so a changed variable is seen by the next call (tests set variables as they go); the parsed
+object is reused while the ``SUPERVISION_*`` variables stay the same. A value that cannot be
+parsed is a ``SupervisionError`` naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from supervision.errors import SupervisionError
+
+ENV_PREFIX = "SUPERVISION_"
+DEFAULT_DATABASE_URL = "sqlite:///supervision.db"
+#: The largest evidence file stored with a result unless $SUPERVISION_EVIDENCE_MAX_BYTES says.
+DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """The process's settings, from ``SUPERVISION_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True)
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="数据库地址（命令行 --db 优先）；PostgreSQL 用 postgresql+psycopg://user@host/db / "
+        "database URL (--db wins); PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    calendar_file: str | None = Field(
+        default=None,
+        description="补充日历文件（YAML/JSON），用于包中尚无的年份；文件改动后重新读取"
+        "（命令行 --calendar 优先）/ extra-days calendar file (YAML/JSON) for years the "
+        "package does not know yet; read again when the file changes (--calendar wins)",
+    )
+    evidence_max_bytes: int = Field(
+        default=DEFAULT_EVIDENCE_MAX_BYTES,
+        description="检查结果证据文件的大小上限（字节）/ "
+        "the largest evidence file stored with an inspection result, in bytes",
+    )
+    site_dir: str | None = Field(
+        default=None,
+        description="控制台在 /site/ 提供的公示网站目录（supervision serve 为其工作进程设置）/ "
+        "published site directory the console serves at /site/ "
+        "(supervision serve sets it for its workers)",
+    )
+    console_threads: int | None = Field(
+        default=None,
+        description="控制台处理数据库调用的线程数（未设：anyio 默认 40；supervision serve 为其"
+        "工作进程设置）/ console worker threads for database calls (unset: anyio's 40; "
+        "supervision serve sets it for its workers)",
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="任何非空值：会话 Cookie 带 Secure 标记（HTTPS 反向代理之后）；supervision serve "
+        "为其工作进程设置 / any non-empty value: the session cookie is Secure (behind an "
+        "HTTPS reverse proxy); supervision serve sets it for its workers",
+    )
+    scheduler_config: str | None = Field(
+        default=None,
+        description="调度配置文件（TOML），供 supervision scheduler run/status/config 使用"
+        "（命令行 --config 优先）/ scheduler configuration file (TOML) for supervision "
+        "scheduler run/status/config (--config wins)",
+    )
+
+    @field_validator("secure_cookies", mode="before")
+    @classmethod
+    def _any_value_is_on(cls, value: Any) -> Any:
+        # Any non-empty value turns it on, as it always has ("1" from supervision serve).
+        return bool(value) if isinstance(value, str) else value
+
+
+#: What a field's value must look like, for the error when it does not.
+_EXPECTED: dict[str, tuple[str, str]] = {
+    "evidence_max_bytes": ("必须是字节数（整数）", "must be a number of bytes"),
+    "console_threads": ("必须是线程数（整数）", "must be a number of threads"),
+}
+
+
+def env_name(field: str) -> str:
+    """The environment variable a ``Settings`` field is read from."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def settings() -> Settings:
+    """The settings as the environment has them now."""
+    return _parsed(
+        tuple(
+            sorted(
+                (k.upper(), v) for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)
+            )
+        )
+    )
+
+
+@lru_cache(maxsize=8)
+def _parsed(_environment: tuple[tuple[str, str], ...]) -> Settings:
+    """``Settings()`` for one state of the ``SUPERVISION_*`` variables (the cache key)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        errors = exc.errors()
+    zh, en = [], []
+    for error in errors:
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name, value = env_name(field), error.get("input")
+        expected_zh, expected_en = _EXPECTED.get(field, ("的值无效", "has an invalid value"))
+        zh.append(f"环境变量 {name} {expected_zh}：{value!r}")
+        en.append(f"environment variable {name} {expected_en}: {value!r}")
+    raise SupervisionError(
+        "；".join(zh), "; ".join(en), details=[str(error["msg"]) for error in errors]
+    )
