@@ -31,6 +31,7 @@ from supervision.draw.matching import (
 from supervision.draw.matching import (
     Assignment as Match,
 )
+from supervision.draw.parallel import draw_in_processes
 from supervision.draw.sampling import DrawError, Pick, draw_entities, validate_seed
 from supervision.draw.tasks import committed_population, get_task, sha256_hex
 from supervision.errors import SupervisionError
@@ -81,7 +82,7 @@ def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> di
     entered = clock.now()
     population = committed_population(session, code)
     ratios = _ratios(session, code)
-    picks = draw_entities(seed, population, ratios, workers=workers)
+    picks = draw_in_processes(seed, population, ratios, workers=workers)
     regions = _population_regions(session, code)
     eligible, labels = _eligibility(session, task, [p.id for p in picks], regions)
     slots = [(p.id, d, task.members[d]) for p in picks for d in task.departments]
@@ -390,7 +391,7 @@ def verify_task(session: Session, code: str) -> list[str]:
     overall = sha256_hex(canonical_json(digests))
     if overall != task.population_digest:
         problems.append("名录总摘要不符 / the population digest does not match")
-    expected = draw_entities(task.seed, population, _ratios(session, code), workers=1)
+    expected = draw_entities(task.seed, population, _ratios(session, code))
     stored = sorted(_stored_picks(session, code), key=lambda p: (p.stratum, p.rank))
     expected_sorted = sorted(expected, key=lambda p: (p.stratum, p.rank))
     for want, got in zip(expected_sorted, stored, strict=False):
