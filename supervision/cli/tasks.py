@@ -12,14 +12,13 @@ import yaml
 
 from supervision import clock, trail
 from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
+from supervision.draw.plans import create_plan, list_plans
+from supervision.draw.population import exclusion_label
 from supervision.draw.tasks import (
     cancel_task,
     commit_task,
-    create_plan,
     create_task,
-    exclusion_label,
     get_task,
-    list_plans,
     list_tasks,
     parse_task_input,
 )

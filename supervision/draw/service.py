@@ -32,8 +32,9 @@ from supervision.draw.matching import (
     Assignment as Match,
 )
 from supervision.draw.parallel import draw_in_processes
+from supervision.draw.population import committed_population
 from supervision.draw.sampling import DrawError, Pick, draw_entities, validate_seed
-from supervision.draw.tasks import committed_population, get_task, sha256_hex
+from supervision.draw.tasks import get_task, sha256_hex
 from supervision.errors import SupervisionError
 from supervision.models import (
     Assignment,

@@ -24,8 +24,8 @@ from sqlmodel import Session, col
 
 from supervision import clock
 from supervision.draw.export import README_TEMPLATE, population_filename
+from supervision.draw.population import exclusion_label
 from supervision.draw.service import fairness_report
-from supervision.draw.tasks import exclusion_label
 from supervision.models import (
     Assignment,
     Department,
