@@ -389,7 +389,7 @@ def task_draw(
 @click.pass_obj
 def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
     """重新计算抽取和匹配，与记录比对 / recompute the draw and the matching and compare."""
-    from supervision.draw.service import verify_task
+    from supervision.draw.verify import verify_task
 
     with app.db.session() as session:
         problems = verify_task(session, task_code)
