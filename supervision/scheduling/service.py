@@ -104,7 +104,7 @@ class SchedulerService:
         """Take the lease (or raise LeaseHeld), then run; blocks for a BlockingScheduler."""
         lease.acquire(self.db, self.holder, self.config.lease_ttl_seconds)
         jobs.bind(jobs.Runtime(self.db, self.config, self.holder))
-        now = datetime.now(self.config.tz)
+        now = clock.now().astimezone(self.config.tz)
         self.scheduler.add_job(
             self.sync,
             "interval",
@@ -239,10 +239,10 @@ class SchedulerService:
             current = stored.get(job_id)
             if current is not None and _same(current, spec):
                 if first and job_id in RECURRING_FUNCS and self._unfinished(current, spec):
-                    current.modify(next_run_time=datetime.now(self.config.tz))
+                    current.modify(next_run_time=clock.now().astimezone(self.config.tz))
                     changes["recovered"].append(job_id)
                 continue
-            now = datetime.now(self.config.tz)
+            now = clock.now().astimezone(self.config.tz)
             extra: dict[str, Any] = {}
             if spec.get("start") is not None and spec["start"] <= now:
                 extra["next_run_time"] = now
@@ -267,7 +267,7 @@ class SchedulerService:
         return changes
 
     def _unfinished(self, job: Any, spec: dict[str, Any]) -> bool:
-        now = datetime.now(self.config.tz)
+        now = clock.now().astimezone(self.config.tz)
         fire = last_fire_time(spec["trigger"], now)
         if fire is None or (now - fire).total_seconds() > spec["misfire_grace_time"]:
             return False

@@ -1,5 +1,5 @@
 """The alerts of the task jobs (commit and draw) when they cannot do their work on time:
-bilingual messages built from the schedule (pure: no database)."""
+bilingual messages built from the schedule (no I/O)."""
 
 from __future__ import annotations
 
