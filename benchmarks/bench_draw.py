@@ -6,7 +6,7 @@
 On the same synthetic ids (18-character USCCs with a valid GB 32100 check character,
 deterministic) it times, in this order:
 
-(a) ours: ``draw_entities`` — 1 % in 4 strata, ``--workers`` processes (default 2);
+(a) ours: ``draw_in_processes`` — 1 % in 4 strata, ``--workers`` processes (default 2);
 (b) a bare loop computing SHA-256(H(seed) + id) once per id, single process;
 (c) the reference: ``consistent_sampler.sampler(ids_h, seed, take=n_h, digits=18)``
     per stratum, on the full input (no extrapolation), unless ``--skip-reference``;
@@ -34,7 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from supervision.draw.sampling import DrawError, Pick, draw_entities, n_for
+from supervision.draw.parallel import draw_in_processes
+from supervision.draw.sampling import DrawError, Pick, n_for
 
 if TYPE_CHECKING:
     from supervision.draw.matching import Slot
@@ -149,7 +150,7 @@ def cpu_seconds() -> float:
 
 def timed_ours(strata: dict[str, list[str]], workers: int) -> tuple[list[Pick], float, float]:
     start, cpu = time.perf_counter(), cpu_seconds()
-    picks = draw_entities(SEED, strata, dict.fromkeys(strata, RATIO), workers=workers)
+    picks = draw_in_processes(SEED, strata, dict.fromkeys(strata, RATIO), workers=workers)
     return picks, time.perf_counter() - start, cpu_seconds() - cpu
 
 

@@ -34,8 +34,9 @@ from sqlalchemy import insert, update
 from stdnum.cn.uscc import calc_check_digit
 
 from supervision.db import Database
+from supervision.draw.plans import create_plan
 from supervision.draw.sampling import draw_entities
-from supervision.draw.tasks import commit_task, create_plan, create_task, parse_task_input
+from supervision.draw.tasks import commit_task, create_task, parse_task_input
 from supervision.models import (
     Assignment,
     Department,
@@ -121,7 +122,7 @@ def build(db: Database, results: int, tasks: int) -> dict[str, Any]:
     for t, code in enumerate(codes):
         seed = f"{31415926535 + t:020d}"
         with db.session() as session:
-            from supervision.draw.tasks import committed_population
+            from supervision.draw.population import committed_population
 
             population = committed_population(session, code)
             from decimal import Decimal

@@ -19,7 +19,8 @@ from factories import make_department, make_entity, make_inspector, make_item, m
 
 from supervision.db import Database
 from supervision.directories.importing import import_file
-from supervision.draw.tasks import create_plan, create_task, parse_task_input
+from supervision.draw.plans import create_plan
+from supervision.draw.tasks import create_task, parse_task_input
 from supervision.scheduling.config import SchedulerConfig, parse_config
 from supervision.scheduling.service import SchedulerService
 

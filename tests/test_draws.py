@@ -12,7 +12,9 @@ from consistent_sampler.consistent_sampler import first_fraction, trim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from supervision.draw import parallel, scan
 from supervision.draw import sampling as draws
+from supervision.draw.parallel import draw_in_processes
 from supervision.draw.sampling import (
     DrawError,
     Pick,
@@ -118,35 +120,37 @@ def test_n_for_is_exact() -> None:
 
 def test_workers_two_equals_workers_one(monkeypatch: pytest.MonkeyPatch) -> None:
     # Force the process pool on a small population with small chunks.
-    monkeypatch.setattr(draws, "PARALLEL_MIN_IDS", 1_000)
-    monkeypatch.setattr(draws, "CHUNK_IDS", 700)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_IDS", 1_000)
+    monkeypatch.setattr(scan, "CHUNK_IDS", 700)
     rng = random.Random(11)
     strata = {"A": uscc_like(rng, 5_000, "911"), "B": uscc_like(rng, 2_000, "912")}
     ratios = {"A": Decimal("0.01"), "B": Decimal("0.3")}
-    one = draw_entities("种子", strata, ratios, workers=1)
-    two = draw_entities("种子", strata, ratios, workers=2)
+    one = draw_in_processes("种子", strata, ratios, workers=1)
+    two = draw_in_processes("种子", strata, ratios, workers=2)
     assert one == two
     assert [(p.ticket, p.id) for p in two if p.stratum == "A"] == oracle(strata["A"], "种子", 50)
 
 
 def test_duplicate_found_while_workers_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(draws, "PARALLEL_MIN_IDS", 100)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_IDS", 100)
     ids = [f"id{i}" for i in range(500)]
     with pytest.raises(DrawError, match="id7"):
-        draw_entities("s", {"A": ids, "B": ["id7"]}, {"A": Decimal("0.1"), "B": Decimal("1")}, 2)
+        draw_in_processes(
+            "s", {"A": ids, "B": ["id7"]}, {"A": Decimal("0.1"), "B": Decimal("1")}, workers=2
+        )
 
 
 def test_widening_when_the_filter_lets_too_few_through(monkeypatch: pytest.MonkeyPatch) -> None:
     # Make the first filter far too tight; the draw must widen it and stay exact.
-    monkeypatch.setattr(draws, "_MARGIN_SIGMAS", -10.0)
+    monkeypatch.setattr(scan, "_MARGIN_SIGMAS", -10.0)
     scans = []
-    real_run_scans = draws._run_scans
+    real_run_scans = draws.run_scans
 
     def counting(*args: object, **kwargs: object) -> object:
         scans.append(1)
         return real_run_scans(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(draws, "_run_scans", counting)
+    monkeypatch.setattr(draws, "run_scans", counting)
     ids = [f"91{i:016d}" for i in range(5_000)]
     picks = draw_entities("s", {"A": ids}, {"A": Decimal("0.02")})
     assert [(p.ticket, p.id) for p in picks] == oracle(ids, "s", 100)
@@ -248,7 +252,7 @@ def test_bad_input_is_refused_in_both_languages(
 
 def test_workers_must_be_positive() -> None:
     with pytest.raises(DrawError):
-        draw_entities("s", IDS, {"A": Decimal("1")}, workers=0)
+        draw_in_processes("s", IDS, {"A": Decimal("1")}, workers=0)
 
 
 def test_validate_seed_returns_seed_verbatim() -> None:
@@ -276,10 +280,10 @@ def test_parse_ratio_accepts_strings_and_ints() -> None:
 def test_bad_ids_are_named_by_the_worker_path_too(
     monkeypatch: pytest.MonkeyPatch, bad: object, needle: str
 ) -> None:
-    monkeypatch.setattr(draws, "PARALLEL_MIN_IDS", 10)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_IDS", 10)
     ids: list[object] = [f"id{i}" for i in range(50)]
     ids.insert(17, bad)
     with pytest.raises(DrawError) as caught:
-        draw_entities("s", {"A": ids}, {"A": Decimal("0.5")}, workers=2)  # type: ignore[dict-item]
+        draw_in_processes("s", {"A": ids}, {"A": Decimal("0.5")}, workers=2)  # type: ignore[dict-item]
     assert needle in caught.value.en
     assert repr(bad) in caught.value.en

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from supervision import trail
 from supervision.db import Database
-from supervision.draw.tasks import create_plan
+from supervision.draw.plans import create_plan
 from supervision.models import Plan, TrailEvent
 
 

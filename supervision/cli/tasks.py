@@ -12,14 +12,13 @@ import yaml
 
 from supervision import clock, trail
 from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
+from supervision.draw.plans import create_plan, list_plans
+from supervision.draw.population import exclusion_label
 from supervision.draw.tasks import (
     cancel_task,
     commit_task,
-    create_plan,
     create_task,
-    exclusion_label,
     get_task,
-    list_plans,
     list_tasks,
     parse_task_input,
 )
@@ -390,7 +389,7 @@ def task_draw(
 @click.pass_obj
 def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
     """重新计算抽取和匹配，与记录比对 / recompute the draw and the matching and compare."""
-    from supervision.draw.service import verify_task
+    from supervision.draw.verify import verify_task
 
     with app.db.session() as session:
         problems = verify_task(session, task_code)

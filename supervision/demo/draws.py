@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from supervision.db import Database
+from supervision.draw.plans import create_plan
 from supervision.draw.service import draw_task
-from supervision.draw.tasks import commit_task, create_plan, create_task, parse_task_input
+from supervision.draw.tasks import commit_task, create_task, parse_task_input
 
 
 def demo_seed(seed: int) -> str:

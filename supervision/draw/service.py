@@ -2,8 +2,8 @@
 
 The sampling and matching maths live in supervision.draw.sampling and supervision.draw.matching
 (no I/O); this module reads the frozen population and the directories, calls them, and
-appends the results in one transaction. It also verifies a stored draw, exports what an
-outsider needs to recompute it, and builds the fairness report.
+appends the results in one transaction. It also exports what an outsider needs to
+recompute a draw, and builds the fairness report; ``draw.verify`` recomputes a stored draw.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.canonical import canonical_json
-from supervision.draw.export import population_digest, write_export
+from supervision.draw.export import write_export
 from supervision.draw.matching import (
     REGION_PREFIX,
     InspectorRecord,
@@ -31,8 +32,10 @@ from supervision.draw.matching import (
 from supervision.draw.matching import (
     Assignment as Match,
 )
-from supervision.draw.sampling import DrawError, Pick, draw_entities, validate_seed
-from supervision.draw.tasks import committed_population, get_task, sha256_hex
+from supervision.draw.parallel import draw_in_processes
+from supervision.draw.population import committed_population
+from supervision.draw.sampling import DrawError, Pick, validate_seed
+from supervision.draw.tasks import get_task, sha256_hex
 from supervision.errors import SupervisionError
 from supervision.models import (
     Assignment,
@@ -52,7 +55,7 @@ from supervision.reference.vocab import InspectorStatus, RecordKind
 Slot = tuple[str, str]  # (uscc, department)
 
 
-def _ratios(session: Session, code: str) -> dict[str, Decimal]:
+def stratum_ratios(session: Session, code: str) -> dict[str, Decimal]:
     return {
         s.stratum: Decimal(s.ratio)
         for s in session.exec(select(TaskStratum).where(TaskStratum.task_code == code))
@@ -66,27 +69,22 @@ def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> di
     means cancelling it with a reason and creating a new task).
     """
     task = get_task(session, code)
-    if task.status != TaskStatus.COMMITTED:
-        if task.status == TaskStatus.DRAFT:
-            raise SupervisionError(
-                f"任务 {code} 尚未锁定，不能抽取；请先运行 supervision task commit",
-                f"task {code} is not committed; run `supervision task commit` first",
-            )
-        raise SupervisionError(
-            f"任务 {code} 状态为{TaskStatus.ZH[task.status]}，不能再次抽取（如需重抽，请撤销并新建任务）",
-            f"task {code} is {task.status} and cannot be drawn again "
-            "(to redraw, cancel it with a reason and create a new task)",
-        )
+    _require_committed(task)
     seed = validate_seed(seed)
     entered = clock.now()
     population = committed_population(session, code)
-    ratios = _ratios(session, code)
-    picks = draw_entities(seed, population, ratios, workers=workers)
-    regions = _population_regions(session, code)
+    ratios = stratum_ratios(session, code)
+    picks = draw_in_processes(seed, population, ratios, workers=workers)
+    regions = population_regions(session, code)
     eligible, labels = _eligibility(session, task, [p.id for p in picks], regions)
     slots = [(p.id, d, task.members[d]) for p in picks for d in task.departments]
     matches, _ = match_inspectors(
-        seed, slots, eligible, _groups(task, regions), base_slack=task.load_slack, labels=labels
+        seed,
+        slots,
+        eligible,
+        matching_groups(task, regions),
+        base_slack=task.load_slack,
+        labels=labels,
     )
     total = sum(m.cost for m in matches)
     _append_records(session, code, picks, eligible, matches)
@@ -98,31 +96,7 @@ def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> di
     task.status = TaskStatus.DRAWN
     session.add(task)
     session.flush()
-    trail.record(
-        session,
-        action="task.seed",
-        obj=f"task:{code}",
-        payload={"seed": seed, "entered_at": entered.isoformat()},
-    )
-    trail.record(
-        session,
-        action="task.draw",
-        obj=f"task:{code}",
-        payload={
-            "parameters_digest": task.parameters_digest,
-            "population_digest": task.population_digest,
-            "seed": seed,
-            "picked": len(picks),
-            "assignments": len(matches),
-            "total_cost": total,
-            "selection_digest": sha256_hex(
-                canonical_json(sorted([p.stratum, p.id, p.ticket] for p in picks))
-            ),
-            "assignment_digest": sha256_hex(
-                canonical_json(sorted([m.entity_id, m.department, m.inspector_id] for m in matches))
-            ),
-        },
-    )
+    _record_draw(session, task, seed, picks, matches, entered=entered)
     counts = Counter(p.stratum for p in picks)
     return {
         "task": code,
@@ -142,7 +116,60 @@ def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> di
     }
 
 
-def _groups(task: Task, regions: Mapping[str, str]) -> dict[str, str]:
+def _require_committed(task: Task) -> None:
+    code = task.code
+    if task.status != TaskStatus.COMMITTED:
+        if task.status == TaskStatus.DRAFT:
+            raise SupervisionError(
+                f"任务 {code} 尚未锁定，不能抽取；请先运行 supervision task commit",
+                f"task {code} is not committed; run `supervision task commit` first",
+            )
+        raise SupervisionError(
+            f"任务 {code} 状态为{TaskStatus.ZH[task.status]}，不能再次抽取（如需重抽，请撤销并新建任务）",
+            f"task {code} is {task.status} and cannot be drawn again "
+            "(to redraw, cancel it with a reason and create a new task)",
+        )
+
+
+def _record_draw(
+    session: Session,
+    task: Task,
+    seed: str,
+    picks: list[Pick],
+    matches: list[Match],
+    *,
+    entered: datetime,
+) -> None:
+    """The seed and the draw on the audit trail, with digests of the selection and matching."""
+    code = task.code
+    trail.record(
+        session,
+        action="task.seed",
+        obj=f"task:{code}",
+        payload={"seed": seed, "entered_at": entered.isoformat()},
+    )
+    trail.record(
+        session,
+        action="task.draw",
+        obj=f"task:{code}",
+        payload={
+            "parameters_digest": task.parameters_digest,
+            "population_digest": task.population_digest,
+            "seed": seed,
+            "picked": len(picks),
+            "assignments": len(matches),
+            "total_cost": task.total_cost,
+            "selection_digest": sha256_hex(
+                canonical_json(sorted([p.stratum, p.id, p.ticket] for p in picks))
+            ),
+            "assignment_digest": sha256_hex(
+                canonical_json(sorted([m.entity_id, m.department, m.inspector_id] for m in matches))
+            ),
+        },
+    )
+
+
+def matching_groups(task: Task, regions: Mapping[str, str]) -> dict[str, str]:
     """Matching group of each entity: its region at the task's region rule's precision.
 
     Inspectors only go to entities of their own region (unless the rule is 'any'), so each
@@ -152,7 +179,7 @@ def _groups(task: Task, regions: Mapping[str, str]) -> dict[str, str]:
     return {uscc: (region[:digits] if digits else "*") for uscc, region in regions.items()}
 
 
-def _population_regions(session: Session, code: str) -> dict[str, str]:
+def population_regions(session: Session, code: str) -> dict[str, str]:
     """Each committed entity's region code, as frozen at commit."""
     return dict(
         session.exec(
@@ -342,100 +369,21 @@ def _append_records(
             session.connection().execute(insert(model), rows[start : start + chunk])
 
 
-# --------------------------------------------------------------------------- verification
-def _stored_picks(session: Session, code: str) -> list[Pick]:
+# --------------------------------------------------------------------------- stored draw
+def stored_picks(session: Session, code: str) -> list[Pick]:
+    """The picks recorded for a drawn task."""
     return [
         Pick(stratum=p.stratum, id=p.uscc, ticket=p.ticket, rank=p.rank)
         for p in session.exec(select(DrawPick).where(DrawPick.task_code == code))
     ]
 
 
-def _stored_eligibility(session: Session, code: str) -> dict[Slot, list[str]]:
+def stored_eligibility(session: Session, code: str) -> dict[Slot, list[str]]:
+    """The eligibility recorded at the draw: cert numbers per (entity, department)."""
     eligible: dict[Slot, list[str]] = defaultdict(list)
     for e in session.exec(select(TaskEligibility).where(TaskEligibility.task_code == code)):
         eligible[(e.uscc, e.department_code)].append(e.cert_no)
     return {slot: sorted(certs) for slot, certs in eligible.items()}
-
-
-def verify_task(session: Session, code: str) -> list[str]:
-    """Recompute a drawn task from its stored commitment, seed and eligibility.
-
-    Returns the differences found, first one first; an empty list means the draw, the
-    digests and the matching all recompute exactly.
-    """
-    task = get_task(session, code)
-    if task.seed is None or task.drawn_at is None:
-        raise SupervisionError(
-            f"任务 {code} 尚未抽取，无可核验 / ",
-            f"task {code} has not been drawn; nothing to verify",
-        )
-    problems: list[str] = []
-    population = committed_population(session, code)
-    digests = {
-        s.stratum: s.digest
-        for s in session.exec(select(TaskStratum).where(TaskStratum.task_code == code))
-    }
-    for name, ids in population.items():
-        actual = population_digest(ids)
-        if actual != digests[name]:
-            problems.append(
-                f"分层 {name} 的名录摘要不符 / population digest of stratum {name} differs: "
-                f"committed {digests[name]}, now {actual}"
-            )
-    committed = (task.parameters_json or "").encode()
-    if sha256_hex(committed) != task.parameters_digest:
-        problems.append(
-            "参数摘要不符 / the parameters digest does not match the committed parameters"
-        )
-    overall = sha256_hex(canonical_json(digests))
-    if overall != task.population_digest:
-        problems.append("名录总摘要不符 / the population digest does not match")
-    expected = draw_entities(task.seed, population, _ratios(session, code), workers=1)
-    stored = sorted(_stored_picks(session, code), key=lambda p: (p.stratum, p.rank))
-    expected_sorted = sorted(expected, key=lambda p: (p.stratum, p.rank))
-    for want, got in zip(expected_sorted, stored, strict=False):
-        if want != got:
-            problems.append(
-                f"抽取结果不符：应为 {want.stratum}#{want.rank} {want.id} {want.ticket}，"
-                f"记录为 {got.stratum}#{got.rank} {got.id} {got.ticket} / "
-                f"draw differs at {want.stratum} rank {want.rank}: expected {want.id}, stored {got.id}"
-            )
-            break
-    if len(expected_sorted) != len(stored):
-        problems.append(
-            f"抽取数量不符：应为 {len(expected_sorted)}，记录为 {len(stored)} / "
-            f"expected {len(expected_sorted)} picks, stored {len(stored)}"
-        )
-    eligible = _stored_eligibility(session, code)
-    slots = [(p.id, d, task.members[d]) for p in expected for d in task.departments]
-    stored_matches = sorted(
-        Match(entity_id=a.uscc, department=a.department_code, inspector_id=a.cert_no, cost=a.cost)
-        for a in session.exec(select(Assignment).where(Assignment.task_code == code))
-    )
-    try:
-        recomputed, _ = match_inspectors(
-            task.seed,
-            slots,
-            eligible,
-            _groups(task, _population_regions(session, code)),
-            base_slack=task.load_slack,
-        )
-    except DrawError as exc:
-        problems.append(f"无法重新匹配 / the matching cannot be recomputed: {exc}")
-        return problems
-    for want_match, got_match in zip(recomputed, stored_matches, strict=False):
-        if want_match != got_match:
-            problems.append(
-                f"人员匹配不符：应为 {want_match}，记录为 {got_match} / "
-                f"the inspector matching differs: expected {want_match}, stored {got_match}"
-            )
-            break
-    if len(recomputed) != len(stored_matches):
-        problems.append(
-            f"匹配数量不符：应为 {len(recomputed)}，记录为 {len(stored_matches)} / "
-            f"expected {len(recomputed)} assignments, stored {len(stored_matches)}"
-        )
-    return problems
 
 
 # --------------------------------------------------------------------------- export
@@ -451,7 +399,7 @@ def export_task(session: Session, code: str, out_dir: Path) -> dict[str, str]:
         seed=task.seed,
         parameters=json.loads(task.parameters_json),
         populations=committed_population(session, code),
-        picks=sorted(_stored_picks(session, code), key=lambda p: (p.stratum, p.rank)),
+        picks=sorted(stored_picks(session, code), key=lambda p: (p.stratum, p.rank)),
     )
 
 
@@ -459,7 +407,7 @@ def export_task(session: Session, code: str, out_dir: Path) -> dict[str, str]:
 def fairness_report(session: Session, code: str) -> dict[str, Any]:
     """Per stratum N, n, declared and realised ratio; inspector load histogram; exclusions."""
     task = get_task(session, code)
-    picks = _stored_picks(session, code)
+    picks = stored_picks(session, code)
     counts = Counter(p.stratum for p in picks)
     strata = []
     for s in session.exec(
@@ -479,7 +427,7 @@ def fairness_report(session: Session, code: str) -> dict[str, Any]:
     for a in session.exec(select(Assignment).where(Assignment.task_code == code)):
         loads[a.department_code][a.cert_no] += 1
     eligible_by_department: dict[str, set[str]] = defaultdict(set)
-    for (_, dept), certs in _stored_eligibility(session, code).items():
+    for (_, dept), certs in stored_eligibility(session, code).items():
         eligible_by_department[dept].update(certs)
     histogram: dict[str, dict[str, int]] = {}
     for dept in task.departments:

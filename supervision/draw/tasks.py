@@ -1,4 +1,5 @@
-"""Plans and tasks: creation, the population a task draws from, and the commitment.
+"""Tasks: creation, cancellation and the commitment (plans: ``draw.plans``; the population
+a task draws from: ``draw.population``).
 
 A task is created as a draft, then committed: its population (per stratum, ids sorted
 by Unicode code point) and its parameters are frozen with SHA-256 digests before any
@@ -8,27 +9,28 @@ seed exists. Nothing here draws; see supervision.draw.service.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.canonical import canonical_json
 from supervision.draw.export import population_digest
+from supervision.draw.plans import require_departments
+from supervision.draw.population import (
+    Population,
+    TargetFilter,
+    compute_population,
+    exclusion_label,
+)
 from supervision.draw.sampling import DrawError, parse_ratio
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import (
-    ComplianceRecord,
-    Department,
-    DrawPick,
-    Entity,
     InspectionItem,
     Plan,
     Task,
@@ -37,8 +39,6 @@ from supervision.models import (
     TaskStratum,
 )
 from supervision.models.fields import as_date
-from supervision.reference.regions import prefecture_of, region_prefix
-from supervision.reference.vocab import EntityStatus, EntityType, RecordKind, RiskClass
 
 ALGORITHM = "consistent-sampler-1.0.10-first-ticket/sha256;matching=min-cost-flow-v1"
 RISK_CLASSES = ("A", "B", "C", "D")
@@ -46,48 +46,6 @@ STRATA_CHOICES = {"risk_class": ["risk_class"], "risk_class,region": ["risk_clas
 
 
 # --------------------------------------------------------------------------- task input
-class TargetFilter(BaseModel):
-    """定向抽查的筛选条件; all empty = untargeted (不定向, the whole directory)."""
-
-    model_config = ConfigDict(extra="forbid")
-    entity_types: list[str] = Field(default_factory=list)
-    industries: list[str] = Field(default_factory=list)  # GB/T 4754 prefixes: F, F52, F5211
-    regions: list[str] = Field(default_factory=list)  # 150000, 150100, 150102
-    risk_classes: list[str] = Field(default_factory=list)
-    abnormal: bool | None = None
-
-    @field_validator("entity_types")
-    @classmethod
-    def _types(cls, v: list[str]) -> list[str]:
-        return sorted({EntityType.parse(t).value for t in v})
-
-    @field_validator("risk_classes")
-    @classmethod
-    def _risks(cls, v: list[str]) -> list[str]:
-        return sorted({RiskClass.parse(r.upper()).value for r in v})
-
-    @field_validator("regions")
-    @classmethod
-    def _regions(cls, v: list[str]) -> list[str]:
-        from supervision.reference.regions import check_region_code
-
-        return sorted({check_region_code(str(r)) for r in v})
-
-    @field_validator("industries")
-    @classmethod
-    def _industries(cls, v: list[str]) -> list[str]:
-        from supervision.models.fields import check_industry
-
-        return sorted({check_industry(i) for i in v})
-
-    @property
-    def untargeted(self) -> bool:
-        return (
-            not (self.entity_types or self.industries or self.regions or self.risk_classes)
-            and self.abnormal is None
-        )
-
-
 class TaskCreate(BaseModel):
     """A task as a planner writes it (CLI options or a YAML/JSON task file)."""
 
@@ -187,48 +145,6 @@ def parse_task_input(data: Mapping[str, Any], source: str = "task") -> TaskCreat
         ) from None
 
 
-# --------------------------------------------------------------------------- plans
-def create_plan(
-    session: Session,
-    *,
-    code: str,
-    year: int,
-    name: str,
-    departments: Iterable[str],
-    notes: str = "",
-) -> Plan:
-    """Create a yearly plan (年度抽查计划)."""
-    if session.get(Plan, code) is not None:
-        raise SupervisionError(f"抽查计划 {code} 已存在", f"plan {code} already exists")
-    departments = list(departments)
-    _require_departments(session, departments)
-    if not 2000 <= year <= 2100:
-        raise SupervisionError(f"年度 {year} 不合理", f"year {year} is out of range")
-    plan = Plan(
-        code=code,
-        year=year,
-        name=name,
-        departments=departments,
-        notes=notes,
-        created_at=clock.now(),
-    )
-    session.add(plan)
-    session.flush()
-    return plan
-
-
-def _require_departments(session: Session, codes: Iterable[str]) -> None:
-    missing = [c for c in codes if session.get(Department, c) is None]
-    if missing:
-        raise NotFoundError(
-            f"未知部门：{'、'.join(missing)}", f"unknown department(s): {', '.join(missing)}"
-        )
-
-
-def list_plans(session: Session) -> list[Plan]:
-    return list(session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.code))))
-
-
 # --------------------------------------------------------------------------- tasks
 def item_in_force(session: Session, code: str, on: date) -> InspectionItem | None:
     """The version of an item in force on a date (the newest one if several are)."""
@@ -250,7 +166,7 @@ def create_task(session: Session, spec: TaskCreate) -> Task:
     plan = session.get(Plan, spec.plan)
     if plan is None:
         raise NotFoundError(f"未知抽查计划 {spec.plan}", f"unknown plan {spec.plan}")
-    _require_departments(session, spec.departments)
+    require_departments(session, spec.departments)
     items = []
     problems = []
     for code in spec.items:
@@ -351,123 +267,6 @@ def cancel_task(session: Session, code: str, reason: str) -> Task:
     return task
 
 
-# --------------------------------------------------------------------------- population
-@dataclass(frozen=True)
-class Population:
-    """A task's population: ids per stratum (sorted), each id's region, exclusions by reason."""
-
-    strata: dict[str, list[str]]
-    regions: dict[str, str]
-    exclusions: dict[str, int]
-
-    @property
-    def size(self) -> int:
-        return sum(len(ids) for ids in self.strata.values())
-
-
-def _target_clause(target: TargetFilter) -> Any:
-    clauses: list[Any] = []
-    if target.entity_types:
-        clauses.append(col(Entity.entity_type).in_(target.entity_types))
-    if target.risk_classes:
-        clauses.append(col(Entity.risk_class).in_(target.risk_classes))
-    if target.abnormal is not None:
-        clauses.append(Entity.abnormal == target.abnormal)
-    if target.industries:
-        clauses.append(or_(*(col(Entity.industry_code).startswith(i) for i in target.industries)))
-    if target.regions:
-        clauses.append(
-            or_(*(col(Entity.region_code).startswith(region_prefix(r)) for r in target.regions))
-        )
-    return and_(True, *clauses)
-
-
-def stratum_of(strata_keys: list[str], risk_class: str, region_code: str) -> str:
-    """Stratum name: 'B' by risk class, or 'B-150100' by risk class × prefecture."""
-    if strata_keys == ["risk_class"]:
-        return risk_class
-    return f"{risk_class}-{prefecture_of(region_code)}"
-
-
-EXCLUSION_REASONS = {
-    "recently_inspected": ("近期已就同一事项接受检查", "inspected for one of the items recently"),
-    "drawn_in_other_task": (
-        "已被其他任务就同一事项抽中",
-        "drawn for one of the items by another task",
-    ),
-}
-
-
-def exclusion_label(reason: str) -> str:
-    """Chinese / English label of an exclusion reason key."""
-    if reason.startswith("status:"):
-        status = reason.split(":", 1)[1]
-        english = EntityStatus.english().get(status, status)
-        return f"登记状态为{status} / status {english}"
-    zh, en = EXCLUSION_REASONS[reason]
-    return f"{zh} / {en}"
-
-
-def compute_population(session: Session, task: Task, as_of: date) -> Population:
-    """Entities matching the task's filter, status 存续, minus exclusions (counted by reason)."""
-    target = TargetFilter.model_validate(task.target)
-    rows = session.exec(
-        select(Entity.uscc, Entity.region_code, Entity.risk_class, Entity.status).where(
-            _target_clause(target)
-        )
-    ).all()
-    exclusions: Counter[str] = Counter()
-    candidates: dict[str, tuple[str, str]] = {}
-    for uscc, region, risk, status in rows:
-        if status != EntityStatus.ACTIVE.value:
-            exclusions[f"status:{status}"] += 1
-        else:
-            candidates[uscc] = (region, risk)
-    excluded = _recently_covered(session, task, as_of, set(candidates))
-    for uscc, reason in excluded.items():
-        if uscc in candidates:
-            del candidates[uscc]
-            exclusions[reason] += 1
-    strata: dict[str, list[str]] = defaultdict(list)
-    for uscc, (region, risk) in candidates.items():
-        strata[stratum_of(task.strata_keys, risk, region)].append(uscc)
-    return Population(
-        strata={name: sorted(ids) for name, ids in sorted(strata.items())},
-        regions={uscc: region for uscc, (region, _) in candidates.items()},
-        exclusions=dict(sorted(exclusions.items())),
-    )
-
-
-def _recently_covered(
-    session: Session, task: Task, as_of: date, candidates: set[str]
-) -> dict[str, str]:
-    """Entities inspected, or drawn by another live task, for one of the task's items within the window."""
-    if task.exclusion_days == 0:
-        return {}
-    cutoff = as_of - timedelta(days=task.exclusion_days)
-    item_codes = {i["code"] for i in task.items}
-    excluded: dict[str, str] = {}
-    records = session.exec(
-        select(ComplianceRecord.uscc, ComplianceRecord.payload).where(
-            ComplianceRecord.kind == RecordKind.INSPECTION_RESULT.value,
-            col(ComplianceRecord.event_date) >= cutoff,
-        )
-    ).all()
-    for uscc, payload in records:
-        if uscc in candidates and payload.get("item_code") in item_codes:
-            excluded[uscc] = "recently_inspected"
-    others = session.exec(
-        select(DrawPick.uscc, Task.items)
-        .join(Task, col(Task.code) == DrawPick.task_code)
-        .where(Task.code != task.code, Task.status != TaskStatus.CANCELLED)
-        .where(col(Task.drawn_at) >= datetime.combine(cutoff, datetime.min.time(), UTC))
-    ).all()
-    for uscc, items in others:
-        if uscc in candidates and uscc not in excluded and item_codes & {i["code"] for i in items}:
-            excluded[uscc] = "drawn_in_other_task"
-    return excluded
-
-
 # --------------------------------------------------------------------------- commitment
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -489,14 +288,45 @@ def commit_task(session: Session, code: str, *, as_of: date | None = None) -> Ta
             f"任务 {code} 的抽查对象为空（筛选后没有存续主体）{('：' + reasons) if reasons else ''}",
             f"task {code} has an empty population (no active entity matches the filter)",
         )
-    strata_info = {}
-    for name, ids in population.strata.items():
-        strata_info[name] = {
+    strata_info = {
+        name: {
             "size": len(ids),
             "digest": population_digest(ids),
             "ratio": task.ratios[name.split("-")[0]],
         }
-    parameters = {
+        for name, ids in population.strata.items()
+    }
+    parameters_bytes = canonical_json(_parameters(task, population, strata_info, moment))
+    task.parameters_json = parameters_bytes.decode()
+    task.parameters_digest = sha256_hex(parameters_bytes)
+    task.population_digest = sha256_hex(
+        canonical_json({n: s["digest"] for n, s in strata_info.items()})
+    )
+    task.population_size = population.size
+    task.exclusions = population.exclusions
+    task.committed_at = moment
+    task.status = TaskStatus.COMMITTED
+    session.add(task)
+    session.flush()
+    _store_population(session, code, population, strata_info)
+    trail.record(
+        session,
+        action="task.commit",
+        obj=f"task:{code}",
+        payload={
+            "parameters_digest": task.parameters_digest,
+            "population_digest": task.population_digest,
+            "population_size": task.population_size,
+        },
+    )
+    return task
+
+
+def _parameters(
+    task: Task, population: Population, strata_info: dict[str, dict[str, Any]], moment: datetime
+) -> dict[str, Any]:
+    """The committed parameters: everything the draw depends on, digested before any seed."""
+    return {
         "task": task.code,
         "name": task.name,
         "plan": task.plan_code,
@@ -516,18 +346,15 @@ def commit_task(session: Session, code: str, *, as_of: date | None = None) -> Ta
         "period": [task.period_start.isoformat(), task.period_end.isoformat()],
         "committed_at": moment.isoformat(),
     }
-    parameters_bytes = canonical_json(parameters)
-    task.parameters_json = parameters_bytes.decode()
-    task.parameters_digest = sha256_hex(parameters_bytes)
-    task.population_digest = sha256_hex(
-        canonical_json({n: s["digest"] for n, s in strata_info.items()})
-    )
-    task.population_size = population.size
-    task.exclusions = population.exclusions
-    task.committed_at = moment
-    task.status = TaskStatus.COMMITTED
-    session.add(task)
-    session.flush()
+
+
+def _store_population(
+    session: Session,
+    code: str,
+    population: Population,
+    strata_info: dict[str, dict[str, Any]],
+) -> None:
+    """The frozen strata and population rows of a committed task."""
     session.connection().execute(
         insert(TaskStratum),
         [
@@ -548,27 +375,3 @@ def commit_task(session: Session, code: str, *, as_of: date | None = None) -> Ta
     ]
     for start in range(0, len(rows), 20_000):
         session.connection().execute(insert(TaskPopulation), rows[start : start + 20_000])
-    trail.record(
-        session,
-        action="task.commit",
-        obj=f"task:{code}",
-        payload={
-            "parameters_digest": task.parameters_digest,
-            "population_digest": task.population_digest,
-            "population_size": task.population_size,
-        },
-    )
-    return task
-
-
-def committed_population(session: Session, code: str) -> dict[str, list[str]]:
-    """The frozen population of a committed task, per stratum, ids sorted by code point."""
-    strata: dict[str, list[str]] = {
-        s: []
-        for s in session.exec(select(TaskStratum.stratum).where(TaskStratum.task_code == code))
-    }
-    for stratum, uscc in session.exec(
-        select(TaskPopulation.stratum, TaskPopulation.uscc).where(TaskPopulation.task_code == code)
-    ):
-        strata[stratum].append(uscc)
-    return {name: sorted(ids) for name, ids in sorted(strata.items())}

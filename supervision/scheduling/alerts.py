@@ -10,15 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
 from supervision import clock
-from supervision.db import upsert_insert
+from supervision.db import table_of, upsert_insert
 from supervision.errors import NotFoundError
 from supervision.models.scheduling import Alert
 
-_A: Table = Alert.__table__  # type: ignore[attr-defined]
+_A = table_of(Alert)
 
 
 class AlertKind:

@@ -189,6 +189,57 @@ def _table(
     return section
 
 
+def _parse_jobs(
+    data: dict[str, Any], timezone: str, problems: list[str]
+) -> dict[str, RecurringJob]:
+    """The ``[jobs.*]`` tables over the defaults; problems are appended."""
+    jobs = default_jobs()
+    given = _table(data, "jobs", None, problems)
+    for name, spec in given.items():
+        where = f"jobs.{name}"
+        if name not in RECURRING_JOBS:
+            problems.append(
+                f"{where}: 未知任务，可选 {', '.join(RECURRING_JOBS)} / unknown job, "
+                f"choose from {', '.join(RECURRING_JOBS)}"
+            )
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: 应为表 / must be a table")
+            continue
+        _unknown(spec, {"cron", "misfire_grace_seconds", "enabled"}, f"{where}.", problems)
+        base = jobs[name]
+        cron = str(spec.get("cron", base.cron))
+        try:
+            cron_trigger(cron, timezone)
+        except ValueError as exc:
+            problems.append(f"{where}.cron: {exc}")
+        enabled = spec.get("enabled", True)
+        if not isinstance(enabled, bool):
+            problems.append(f"{where}.enabled: 应为 true 或 false / must be true or false")
+            enabled = True
+        grace = _positive_int(
+            spec, "misfire_grace_seconds", base.misfire_grace_seconds, where, problems
+        )
+        jobs[name] = replace(base, cron=cron, misfire_grace_seconds=grace, enabled=enabled)
+    return jobs
+
+
+def _parse_site(
+    data: dict[str, Any], standard: SchedulerConfig, problems: list[str]
+) -> tuple[str | None, Any]:
+    """The ``[site]`` table: output folder and languages; problems are appended."""
+    site = _table(data, "site", {"out_dir", "languages"}, problems)
+    site_dir = site.get("out_dir")
+    if site_dir is not None and (not isinstance(site_dir, str) or not site_dir.strip()):
+        problems.append("site.out_dir: 应为目录路径 / must be a folder path")
+        site_dir = None
+    languages = site.get("languages", standard.site_languages)
+    if languages not in ("zh", "en", "all"):
+        problems.append("site.languages: 应为 zh、en 或 all / must be zh, en or all")
+        languages = standard.site_languages
+    return site_dir, languages
+
+
 def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerConfig:
     """Check a configuration mapping in full; every problem is listed, in both languages."""
     problems: list[str] = []
@@ -215,34 +266,7 @@ def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerCon
             "scheduler.heartbeat_seconds: 续约间隔应不超过租约时长的一半 / "
             f"the heartbeat ({heartbeat} s) must be at most half the lease TTL ({ttl} s)"
         )
-    jobs = default_jobs()
-    given = _table(data, "jobs", None, problems)
-    for name, spec in given.items():
-        where = f"jobs.{name}"
-        if name not in RECURRING_JOBS:
-            problems.append(
-                f"{where}: 未知任务，可选 {', '.join(RECURRING_JOBS)} / unknown job, "
-                f"choose from {', '.join(RECURRING_JOBS)}"
-            )
-            continue
-        if not isinstance(spec, dict):
-            problems.append(f"{where}: 应为表 / must be a table")
-            continue
-        _unknown(spec, {"cron", "misfire_grace_seconds", "enabled"}, f"{where}.", problems)
-        base = jobs[name]
-        cron = str(spec.get("cron", base.cron))
-        try:
-            cron_trigger(cron, str(timezone))
-        except ValueError as exc:
-            problems.append(f"{where}.cron: {exc}")
-        enabled = spec.get("enabled", True)
-        if not isinstance(enabled, bool):
-            problems.append(f"{where}.enabled: 应为 true 或 false / must be true or false")
-            enabled = True
-        grace = _positive_int(
-            spec, "misfire_grace_seconds", base.misfire_grace_seconds, where, problems
-        )
-        jobs[name] = replace(base, cron=cron, misfire_grace_seconds=grace, enabled=enabled)
+    jobs = _parse_jobs(data, str(timezone), problems)
     tasks = _table(
         data,
         "tasks",
@@ -263,15 +287,7 @@ def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerCon
     )
     deadlines = _table(data, "deadlines", {"warn_workdays"}, problems)
     warn = _positive_int(deadlines, "warn_workdays", standard.warn_workdays, "deadlines", problems)
-    site = _table(data, "site", {"out_dir", "languages"}, problems)
-    site_dir = site.get("out_dir")
-    if site_dir is not None and (not isinstance(site_dir, str) or not site_dir.strip()):
-        problems.append("site.out_dir: 应为目录路径 / must be a folder path")
-        site_dir = None
-    languages = site.get("languages", standard.site_languages)
-    if languages not in ("zh", "en", "all"):
-        problems.append("site.languages: 应为 zh、en 或 all / must be zh, en or all")
-        languages = standard.site_languages
+    site_dir, languages = _parse_site(data, standard, problems)
     if problems:
         raise ValidationFailed(
             f"调度配置 {source} 有 {len(problems)} 处错误",

@@ -40,9 +40,11 @@ from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.models import Task, TaskStatus
 from supervision.models.scheduling import SeedState, TaskSchedule
+from supervision.scheduling import decisions, task_alerts
 from supervision.scheduling.alerts import (
     DEADLINE_KINDS,
     AlertKind,
+    AlertMessage,
     deadline_alerts,
     open_alerts,
     raise_alert,
@@ -195,15 +197,7 @@ def _commit(code: str) -> Outcome:
         ):
             schedule.state = SeedState.COMMIT_MISSED
             session.add(schedule)
-            raise_alert(
-                session,
-                AlertKind.COMMIT_MISSED,
-                code,
-                f"任务 {code} 未能按时锁定（计划 {clock.local(schedule.commit_at):%Y-%m-%d %H:%M}，"
-                f"已晚 {_minutes(late)} 分钟），调度不再自动锁定；请人工处理并重新排程",
-                f"task {code} was not committed on time (due {clock.local(schedule.commit_at):%Y-%m-%d %H:%M}, "
-                f"{_minutes(late)} min late); the scheduler will not commit it; handle it and reschedule",
-            )
+            _raise(session, task_alerts.commit_missed(code, schedule.commit_at, late))
             return _skipped(
                 job, code, "锁定时间已过，已提醒", "commit time missed; alert raised", "missed"
             )
@@ -228,10 +222,6 @@ def _commit(code: str) -> Outcome:
     )
 
 
-def _minutes(delta: timedelta) -> int:
-    return int(delta.total_seconds() // 60)
-
-
 def run_task_draw(task_code: str) -> dict[str, Any]:
     """Draw a scheduled task at its public draw time with its seed. Exactly once.
 
@@ -250,115 +240,19 @@ def _draw(code: str) -> Outcome:
     with rt.db.session() as session:
         schedule = session.get(TaskSchedule, code)
         task = session.get(Task, code)
-        if schedule is None or task is None:
-            return _skipped(job, code, "任务没有排程，跳过", "the task has no schedule; skipped")
-        if schedule.state in (SeedState.DRAWN, SeedState.MISSED, SeedState.ABANDONED):
-            return _skipped(
-                job,
-                code,
-                f"该任务的抽取已结束（{schedule.state}）",
-                f"the draw is over ({schedule.state})",
-            )
         now = clock.now()
-        if task.status == TaskStatus.DRAWN:
-            schedule.state = SeedState.DRAWN
-            session.add(schedule)
-            return _skipped(
-                job,
-                code,
-                "任务已抽取（在调度之外），无需再抽",
-                "the task was already drawn (outside the scheduler)",
-            )
-        if task.status == TaskStatus.CANCELLED:
-            schedule.state = SeedState.ABANDONED
-            session.add(schedule)
-            return _skipped(job, code, "任务已撤销，不抽取", "the task was cancelled; no draw")
-        if now < schedule.draw_at:
-            return _skipped(job, code, "尚未到抽取时间", "not yet draw time")
-        late = now - schedule.draw_at
-        if schedule.seed_missing_since is None and late > grace:
-            schedule.state = SeedState.MISSED
-            session.add(schedule)
-            raise_alert(
-                session,
-                AlertKind.DRAW_MISSED,
-                code,
-                f"任务 {code} 的公开抽取时间 {clock.local(schedule.draw_at):%Y-%m-%d %H:%M} 已错过 {_minutes(late)} 分钟"
-                f"（超过宽限 {_minutes(grace)} 分钟），调度不再自动抽取；请重新排程或人工公开抽取",
-                f"the public draw of task {code} at {clock.local(schedule.draw_at):%Y-%m-%d %H:%M} was missed "
-                f"by {_minutes(late)} min (grace {_minutes(grace)} min); the scheduler will not draw late; "
-                "reschedule it or draw it in public by hand",
-            )
-            return _skipped(
-                job,
-                code,
-                "抽取时间已错过，已提醒，不抽取",
-                "draw time missed; alert raised, no draw",
-                "missed",
-            )
-        seed = seed_source(schedule.seed_source).seed_for(schedule, now)
-        entered_in_time = seed is not None and (
-            schedule.seed_entered_at is None or schedule.seed_entered_at <= schedule.seed_deadline
-        )
-        if now > schedule.seed_deadline + grace or (
-            now > schedule.seed_deadline and not entered_in_time
-        ):
-            schedule.state = SeedState.ABANDONED
-            session.add(schedule)
-            resolve_alerts(session, AlertKind.SEED_MISSING, code)
-            raise_alert(
-                session,
-                AlertKind.SEED_DEADLINE_PASSED,
-                code,
-                f"任务 {code} 到种子录入截止时间 {clock.local(schedule.seed_deadline):%Y-%m-%d %H:%M} 仍无随机种子，未抽取；请重新排程",
-                f"task {code} had no seed by its seed deadline {clock.local(schedule.seed_deadline):%Y-%m-%d %H:%M}; "
-                "not drawn; reschedule it",
-            )
-            return _skipped(
-                job,
-                code,
-                "种子截止时间已过，未抽取",
-                "seed deadline passed; not drawn",
-                "abandoned",
-            )
-        not_ready = None
-        if task.status == TaskStatus.DRAFT:
-            not_ready = ("任务尚未锁定", "the task is not committed")
-        elif seed is None:
-            not_ready = ("尚未录入随机种子", "no seed has been entered")
-        elif (
-            task.committed_at is not None
-            and schedule.seed_entered_at is not None
-            and (schedule.seed_entered_at <= task.committed_at)
-        ):
-            # Cannot happen through `seed enter`; refuse rather than draw with a pre-commit seed.
-            not_ready = (
-                "随机种子早于锁定录入，不能使用",
-                "the seed was entered before the commit and cannot be used",
-            )
-        if not_ready is not None:
-            schedule.seed_missing_since = schedule.seed_missing_since or now
-            schedule.state = SeedState.WAITING
-            session.add(schedule)
-            raise_alert(
-                session,
-                AlertKind.SEED_MISSING,
-                code,
-                f"任务 {code} 到抽取时间未能抽取：{not_ready[0]}。将每 {rt.config.tasks.seed_retry_seconds} 秒重试，"
-                f"直到 {clock.local(schedule.seed_deadline):%Y-%m-%d %H:%M}（supervision seed enter {code} 种子）",
-                f"task {code} could not be drawn at draw time: {not_ready[1]}. Retrying every "
-                f"{rt.config.tasks.seed_retry_seconds} s until {clock.local(schedule.seed_deadline):%Y-%m-%d %H:%M} "
-                f"(supervision seed enter {code} SEED)",
-            )
-            return _skipped(
-                job, code, f"{not_ready[0]}，等待重试", f"{not_ready[1]}; will retry", "waiting"
-            )
+        seed = None
+        if schedule is not None and decisions.seed_needed(schedule, task, now=now, grace=grace):
+            seed = seed_source(schedule.seed_source).seed_for(schedule, now)
+        decision = decisions.decide_draw(schedule, task, now=now, grace=grace, seed=seed)
+        if schedule is None or decision.outcome != "draw":
+            return _not_drawn(session, code, schedule, decision, now=now, grace=grace)
         assert seed is not None
         if not claim(session, job, code, holder=rt.holder):
             session.rollback()
             return already_done(job, code)
         result = _jsonable(draw_task(session, code, seed))
-        result["late_seconds"] = int(late.total_seconds())
+        result["late_seconds"] = int(decision.late.total_seconds())
         schedule.state = SeedState.DRAWN
         session.add(schedule)
         finish(session, job, code, result)
@@ -371,6 +265,71 @@ def _draw(code: str) -> Outcome:
         f"task {code} drawn: {result.get('picked')} entities, {result.get('assignments')} assignments",
         result,
     )
+
+
+# Outcomes of the draw job that only say why nothing was drawn: (Chinese, English).
+_DRAW_SKIPS: dict[decisions.Outcome, tuple[str, str]] = {
+    "no_schedule": ("任务没有排程，跳过", "the task has no schedule; skipped"),
+    "drawn_elsewhere": (
+        "任务已抽取（在调度之外），无需再抽",
+        "the task was already drawn (outside the scheduler)",
+    ),
+    "cancelled": ("任务已撤销，不抽取", "the task was cancelled; no draw"),
+    "too_early": ("尚未到抽取时间", "not yet draw time"),
+}
+
+
+def _not_drawn(
+    session: Session,
+    code: str,
+    schedule: TaskSchedule | None,
+    decision: decisions.Decision,
+    *,
+    now: dt.datetime,
+    grace: timedelta,
+) -> Outcome:
+    """Record a draw job's decision not to draw (state, alerts) and say why."""
+    job, outcome = "draw", decision.outcome
+    if schedule is None or outcome in _DRAW_SKIPS:
+        if schedule is not None and outcome in decisions.STATE_AFTER:
+            schedule.state = decisions.STATE_AFTER[outcome]
+            session.add(schedule)
+        return _skipped(job, code, *_DRAW_SKIPS[outcome])
+    if outcome == "over":
+        return _skipped(
+            job,
+            code,
+            f"该任务的抽取已结束（{schedule.state}）",
+            f"the draw is over ({schedule.state})",
+        )
+    if outcome == "waiting":
+        schedule.seed_missing_since = schedule.seed_missing_since or now
+    schedule.state = decisions.STATE_AFTER[outcome]
+    session.add(schedule)
+    if outcome == "missed":
+        _raise(session, task_alerts.draw_missed(code, schedule.draw_at, decision.late, grace))
+        return _skipped(
+            job,
+            code,
+            "抽取时间已错过，已提醒，不抽取",
+            "draw time missed; alert raised, no draw",
+            "missed",
+        )
+    if outcome == "seed_deadline_passed":
+        resolve_alerts(session, AlertKind.SEED_MISSING, code)
+        _raise(session, task_alerts.seed_deadline_passed(code, schedule.seed_deadline))
+        return _skipped(
+            job, code, "种子截止时间已过，未抽取", "seed deadline passed; not drawn", "abandoned"
+        )
+    assert decision.reason is not None
+    zh, en = decision.reason
+    retry = runtime().config.tasks.seed_retry_seconds
+    _raise(session, task_alerts.seed_missing(code, schedule.seed_deadline, decision.reason, retry))
+    return _skipped(job, code, f"{zh}，等待重试", f"{en}; will retry", "waiting")
+
+
+def _raise(session: Session, message: AlertMessage) -> None:
+    raise_alert(session, message.kind, message.object, message.zh, message.en)
 
 
 # --------------------------------------------------------------------------- recurring jobs
@@ -453,7 +412,7 @@ def _watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
 
     messages = deadline_alerts(list_deadlines(session, as_of=day), runtime().config.warn_workdays)
     for message in messages:
-        raise_alert(session, message.kind, message.object, message.zh, message.en)
+        _raise(session, message)
     current = {(m.kind, m.object) for m in messages}
     resolved = 0
     for alert in open_alerts(session, DEADLINE_KINDS):

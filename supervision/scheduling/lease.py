@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 
 from supervision import clock
-from supervision.db import Database, upsert_insert
+from supervision.db import Database, table_of, upsert_insert
 from supervision.errors import SupervisionError
 from supervision.models.scheduling import SchedulerLease
 
-_L: Table = SchedulerLease.__table__  # type: ignore[attr-defined]
+_L = table_of(SchedulerLease)
 LEASE_NAME = "scheduler"
 
 

@@ -32,14 +32,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
 from supervision import clock
-from supervision.db import Database, upsert_insert
+from supervision.db import Database, table_of, upsert_insert
 from supervision.models.scheduling import JobRun, RunStatus
 
-_JR: Table = JobRun.__table__  # type: ignore[attr-defined]
+_JR = table_of(JobRun)
 RUNNING = "running"  # only ever visible inside the claiming transaction
 
 #: Identifies this process in job_run.holder and the lease.

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from supervision.draw.export import population_filename
+from supervision.draw.population import exclusion_label
 from supervision.draw.service import fairness_report
-from supervision.draw.tasks import exclusion_label
 from supervision.models import (
     Assignment,
     Department,

@@ -23,12 +23,12 @@ from supervision.accounts.users import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.security import requires
 from supervision.db import Database
+from supervision.draw.plans import list_plans
 from supervision.draw.service import draw_task, export_task, fairness_report
 from supervision.draw.tasks import (
     commit_task,
     create_task,
     get_task,
-    list_plans,
     list_tasks,
     parse_task_input,
 )

@@ -1,0 +1,52 @@
+"""Yearly plans (年度抽查计划): the frame that tasks are created in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from supervision import clock
+from supervision.errors import NotFoundError, SupervisionError
+from supervision.models import Department, Plan
+
+
+def create_plan(
+    session: Session,
+    *,
+    code: str,
+    year: int,
+    name: str,
+    departments: Iterable[str],
+    notes: str = "",
+) -> Plan:
+    """Create a yearly plan (年度抽查计划)."""
+    if session.get(Plan, code) is not None:
+        raise SupervisionError(f"抽查计划 {code} 已存在", f"plan {code} already exists")
+    departments = list(departments)
+    require_departments(session, departments)
+    if not 2000 <= year <= 2100:
+        raise SupervisionError(f"年度 {year} 不合理", f"year {year} is out of range")
+    plan = Plan(
+        code=code,
+        year=year,
+        name=name,
+        departments=departments,
+        notes=notes,
+        created_at=clock.now(),
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def require_departments(session: Session, codes: Iterable[str]) -> None:
+    missing = [c for c in codes if session.get(Department, c) is None]
+    if missing:
+        raise NotFoundError(
+            f"未知部门：{'、'.join(missing)}", f"unknown department(s): {', '.join(missing)}"
+        )
+
+
+def list_plans(session: Session) -> list[Plan]:
+    return list(session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.code))))

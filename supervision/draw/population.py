@@ -1,0 +1,198 @@
+"""The population a task draws from: the entities its filter selects, those in force,
+minus recent inspections and draws for the same items (counted by reason); and the
+population frozen at commit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from supervision.models import (
+    ComplianceRecord,
+    DrawPick,
+    Entity,
+    Task,
+    TaskPopulation,
+    TaskStatus,
+    TaskStratum,
+)
+from supervision.reference.regions import prefecture_of, region_prefix
+from supervision.reference.vocab import EntityStatus, EntityType, RecordKind, RiskClass
+
+
+class TargetFilter(BaseModel):
+    """定向抽查的筛选条件; all empty = untargeted (不定向, the whole directory)."""
+
+    model_config = ConfigDict(extra="forbid")
+    entity_types: list[str] = Field(default_factory=list)
+    industries: list[str] = Field(default_factory=list)  # GB/T 4754 prefixes: F, F52, F5211
+    regions: list[str] = Field(default_factory=list)  # 150000, 150100, 150102
+    risk_classes: list[str] = Field(default_factory=list)
+    abnormal: bool | None = None
+
+    @field_validator("entity_types")
+    @classmethod
+    def _types(cls, v: list[str]) -> list[str]:
+        return sorted({EntityType.parse(t).value for t in v})
+
+    @field_validator("risk_classes")
+    @classmethod
+    def _risks(cls, v: list[str]) -> list[str]:
+        return sorted({RiskClass.parse(r.upper()).value for r in v})
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v: list[str]) -> list[str]:
+        from supervision.reference.regions import check_region_code
+
+        return sorted({check_region_code(str(r)) for r in v})
+
+    @field_validator("industries")
+    @classmethod
+    def _industries(cls, v: list[str]) -> list[str]:
+        from supervision.models.fields import check_industry
+
+        return sorted({check_industry(i) for i in v})
+
+    @property
+    def untargeted(self) -> bool:
+        return (
+            not (self.entity_types or self.industries or self.regions or self.risk_classes)
+            and self.abnormal is None
+        )
+
+
+@dataclass(frozen=True)
+class Population:
+    """A task's population: ids per stratum (sorted), each id's region, exclusions by reason."""
+
+    strata: dict[str, list[str]]
+    regions: dict[str, str]
+    exclusions: dict[str, int]
+
+    @property
+    def size(self) -> int:
+        return sum(len(ids) for ids in self.strata.values())
+
+
+def _target_clause(target: TargetFilter) -> Any:
+    clauses: list[Any] = []
+    if target.entity_types:
+        clauses.append(col(Entity.entity_type).in_(target.entity_types))
+    if target.risk_classes:
+        clauses.append(col(Entity.risk_class).in_(target.risk_classes))
+    if target.abnormal is not None:
+        clauses.append(Entity.abnormal == target.abnormal)
+    if target.industries:
+        clauses.append(or_(*(col(Entity.industry_code).startswith(i) for i in target.industries)))
+    if target.regions:
+        clauses.append(
+            or_(*(col(Entity.region_code).startswith(region_prefix(r)) for r in target.regions))
+        )
+    return and_(True, *clauses)
+
+
+def stratum_of(strata_keys: list[str], risk_class: str, region_code: str) -> str:
+    """Stratum name: 'B' by risk class, or 'B-150100' by risk class × prefecture."""
+    if strata_keys == ["risk_class"]:
+        return risk_class
+    return f"{risk_class}-{prefecture_of(region_code)}"
+
+
+EXCLUSION_REASONS = {
+    "recently_inspected": ("近期已就同一事项接受检查", "inspected for one of the items recently"),
+    "drawn_in_other_task": (
+        "已被其他任务就同一事项抽中",
+        "drawn for one of the items by another task",
+    ),
+}
+
+
+def exclusion_label(reason: str) -> str:
+    """Chinese / English label of an exclusion reason key."""
+    if reason.startswith("status:"):
+        status = reason.split(":", 1)[1]
+        english = EntityStatus.english().get(status, status)
+        return f"登记状态为{status} / status {english}"
+    zh, en = EXCLUSION_REASONS[reason]
+    return f"{zh} / {en}"
+
+
+def compute_population(session: Session, task: Task, as_of: date) -> Population:
+    """Entities matching the task's filter, status 存续, minus exclusions (counted by reason)."""
+    target = TargetFilter.model_validate(task.target)
+    rows = session.exec(
+        select(Entity.uscc, Entity.region_code, Entity.risk_class, Entity.status).where(
+            _target_clause(target)
+        )
+    ).all()
+    exclusions: Counter[str] = Counter()
+    candidates: dict[str, tuple[str, str]] = {}
+    for uscc, region, risk, status in rows:
+        if status != EntityStatus.ACTIVE.value:
+            exclusions[f"status:{status}"] += 1
+        else:
+            candidates[uscc] = (region, risk)
+    excluded = _recently_covered(session, task, as_of, set(candidates))
+    for uscc, reason in excluded.items():
+        if uscc in candidates:
+            del candidates[uscc]
+            exclusions[reason] += 1
+    strata: dict[str, list[str]] = defaultdict(list)
+    for uscc, (region, risk) in candidates.items():
+        strata[stratum_of(task.strata_keys, risk, region)].append(uscc)
+    return Population(
+        strata={name: sorted(ids) for name, ids in sorted(strata.items())},
+        regions={uscc: region for uscc, (region, _) in candidates.items()},
+        exclusions=dict(sorted(exclusions.items())),
+    )
+
+
+def _recently_covered(
+    session: Session, task: Task, as_of: date, candidates: set[str]
+) -> dict[str, str]:
+    """Entities inspected, or drawn by another live task, for one of the task's items within the window."""
+    if task.exclusion_days == 0:
+        return {}
+    cutoff = as_of - timedelta(days=task.exclusion_days)
+    item_codes = {i["code"] for i in task.items}
+    excluded: dict[str, str] = {}
+    records = session.exec(
+        select(ComplianceRecord.uscc, ComplianceRecord.payload).where(
+            ComplianceRecord.kind == RecordKind.INSPECTION_RESULT.value,
+            col(ComplianceRecord.event_date) >= cutoff,
+        )
+    ).all()
+    for uscc, payload in records:
+        if uscc in candidates and payload.get("item_code") in item_codes:
+            excluded[uscc] = "recently_inspected"
+    others = session.exec(
+        select(DrawPick.uscc, Task.items)
+        .join(Task, col(Task.code) == DrawPick.task_code)
+        .where(Task.code != task.code, Task.status != TaskStatus.CANCELLED)
+        .where(col(Task.drawn_at) >= datetime.combine(cutoff, datetime.min.time(), UTC))
+    ).all()
+    for uscc, items in others:
+        if uscc in candidates and uscc not in excluded and item_codes & {i["code"] for i in items}:
+            excluded[uscc] = "drawn_in_other_task"
+    return excluded
+
+
+def committed_population(session: Session, code: str) -> dict[str, list[str]]:
+    """The frozen population of a committed task, per stratum, ids sorted by code point."""
+    strata: dict[str, list[str]] = {
+        s: []
+        for s in session.exec(select(TaskStratum.stratum).where(TaskStratum.task_code == code))
+    }
+    for stratum, uscc in session.exec(
+        select(TaskPopulation.stratum, TaskPopulation.uscc).where(TaskPopulation.task_code == code)
+    ):
+        strata[stratum].append(uscc)
+    return {name: sorted(ids) for name, ids in sorted(strata.items())}
