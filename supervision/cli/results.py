@@ -153,7 +153,7 @@ def result_group() -> None:
 @_result_options
 @BY_OPTION
 @click.pass_obj
-def result_enter(app: AppContext, task: str, entity: str, by: str | None, **kw: Any) -> None:
+def result_enter(app: AppContext, /, task: str, entity: str, by: str | None, **kw: Any) -> None:
     """录入检查结果（待审核）/ enter results of a drawn entity (awaiting review)."""
     items = _items_from_options(
         kw.pop("from_file"),
@@ -175,7 +175,7 @@ def result_enter(app: AppContext, task: str, entity: str, by: str | None, **kw: 
 @BY_OPTION
 @click.pass_obj
 def result_correct(
-    app: AppContext, task: str, entity: str, reason: str, by: str | None, **kw: Any
+    app: AppContext, /, task: str, entity: str, reason: str, by: str | None, **kw: Any
 ) -> None:
     """更正已公示的结果（新版本，旧版本保留）/ correct a published result (new version)."""
     items = _items_from_options(kw.pop("from_file"), _option_values(kw), need=("item",))

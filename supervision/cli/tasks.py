@@ -179,7 +179,7 @@ def _ratio_option(values: tuple[str, ...]) -> dict[str, str] | str | None:
 @click.option("--end", "period_end", help="检查结束日期 / inspection period end")
 @BY_OPTION
 @click.pass_obj
-def task_create(app: AppContext, by: str | None, from_file: Path | None, **options: Any) -> None:
+def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **options: Any) -> None:
     """创建抽查任务（草稿）/ create a task (draft)."""
     data: dict[str, Any] = _load_task_file(from_file) if from_file else {}
     source = str(from_file) if from_file else "task"

@@ -37,7 +37,7 @@ class Plan:
 
     @property
     def keeps_all(self) -> bool:
-        return self.limit >= 10**self.digits
+        return bool(self.limit >= 10**self.digits)
 
 
 def choose_plan(n: int, population: int, widen: int = 0) -> Plan:

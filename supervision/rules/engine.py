@@ -122,7 +122,7 @@ def _no_op(c: Closure) -> None:
     return None
 
 
-class _Host(Host):
+class _Host(Host):  # type: ignore[misc]  # durable-rules ships no type hints
     """A durable-rules Host whose actions are our Python callables, without threads."""
 
     def __init__(self, actions: Mapping[str, Callable[[Closure], None]]) -> None:
