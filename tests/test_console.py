@@ -30,7 +30,7 @@ from test_console_support import (
 )
 
 from supervision import clock
-from supervision.accounts.users import LoginThrottle
+from supervision.accounts.throttle import LoginThrottle
 from supervision.console.app import create_app
 from supervision.console.security import route_roles
 from supervision.db import Database

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from supervision.accounts.users import Principal, sign_in
+from supervision.accounts.sessions import Principal, sign_in
 from supervision.checks.review import entity_review
 from supervision.console.queue import queue_page
 from supervision.console.routes import (

@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from supervision.accounts.users import LoginThrottle
+from supervision.accounts.throttle import LoginThrottle
 from supervision.console.pages import render
 from supervision.console.security import CsrfRejected, Forbidden, SessionCache, SignInRequired
 from supervision.db import Database

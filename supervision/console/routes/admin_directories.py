@@ -30,7 +30,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock, trail
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.routes.admin_uploads import (
     MAX_IMPORT_BYTES,

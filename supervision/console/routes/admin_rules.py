@@ -34,7 +34,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
 from supervision.console.pages import render
 from supervision.console.routes.admin_uploads import (
     MAX_PACK_BYTES,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
 from supervision.checks.review import flagged_count
 from supervision.console.pages import render
 from supervision.console.security import requires

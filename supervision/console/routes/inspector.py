@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.security import Forbidden, requires
 from supervision.db import Database

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from supervision import trail
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
 from supervision.checks.review import confirm_finding, dismiss_finding, entity_review
 from supervision.console.pages import local_time, redirect, render
 from supervision.console.queue import queue_page

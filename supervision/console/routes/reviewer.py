@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.security import requires
 from supervision.db import Database

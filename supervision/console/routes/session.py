@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from supervision.accounts.users import Principal, end_session, sign_in
+from supervision.accounts.sessions import Principal, end_session, sign_in
 from supervision.console.pages import render
 from supervision.console.security import (
     LOGIN_CSRF_COOKIE,

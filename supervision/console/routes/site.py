@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
 from supervision.console.security import PUBLIC
 from supervision.site.serve import render_search
 

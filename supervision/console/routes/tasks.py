@@ -19,7 +19,7 @@ from sqlmodel import col, func, select
 from starlette.concurrency import run_in_threadpool
 
 from supervision import trail
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
 from supervision.console.pages import redirect, render
 from supervision.console.security import requires
 from supervision.db import Database

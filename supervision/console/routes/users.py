@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from supervision.accounts.users import Principal, add_user, disable_user, list_users, user_dict
+from supervision.accounts.sessions import Principal
+from supervision.accounts.users import add_user, disable_user, list_users, user_dict
 from supervision.console.pages import redirect, render
 from supervision.console.security import requires
 from supervision.db import Database
