@@ -8,7 +8,7 @@ but never replaces one: a new pack is deployed as files, as before.
 Lint and the example tests are ``lint_pack`` and ``run_examples`` (``supervision rules
 lint|test``) on the real durable-rules engine. A candidate pack (one YAML file, or a zip
 of a pack folder) is unpacked into a temporary directory and linted, tested and dry-run
-against the stored records with ``checking.dry_run`` (``supervision check --dry-run``):
+against the stored records with ``checks.run.dry_run`` (``supervision check --dry-run``):
 per rule, findings new / gone / unchanged against the open ones, in a transaction that
 is rolled back. None of this changes anything, so none of it is a trail event (the trail
 records changes; ``check --dry-run`` and ``rules lint|test`` record nothing either).
