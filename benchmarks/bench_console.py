@@ -49,7 +49,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from supervision.accounts.users import add_user, start_session
+from supervision.accounts.sessions import start_session
+from supervision.accounts.users import add_user
 from supervision.console.queue import Cursor
 from supervision.db import Database
 from supervision.models import CheckRun, Entity, Finding

@@ -30,7 +30,7 @@ from test_console_support import (
 )
 
 from supervision import clock
-from supervision.accounts.users import LoginThrottle
+from supervision.accounts.throttle import LoginThrottle
 from supervision.console.app import create_app
 from supervision.console.security import route_roles
 from supervision.db import Database
@@ -388,6 +388,39 @@ def test_api_with_bearer_token_and_openapi(db: Database, data: dict[str, Any], s
     dashboard = plain.get("/api/dashboard", headers=headers).json()
     assert dashboard["counts"]["open_findings"] == 2
     assert [a["kind"] for a in dashboard["alerts"]] == ["seed_missing"]
+
+
+def test_openapi_lists_real_schemas_for_typed_answers(db: Database) -> None:
+    doc = create_app(db).openapi()
+    schemas = doc["components"]["schemas"]
+
+    def answer(method: str, path: str) -> dict[str, Any]:
+        schema = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]
+        shape = schema["schema"]
+        if shape.get("type") == "array":
+            shape = shape["items"]
+        resolved: dict[str, Any] = schemas[shape["$ref"].rsplit("/", 1)[-1]]
+        return resolved
+
+    expected = {
+        ("post", "/api/session"): {"token", "csrf_token", "username", "role"},
+        ("get", "/api/me"): {"username", "display_name", "role", "cert_no"},
+        ("get", "/api/review/queue"): {"items", "next"},
+        ("post", "/api/tasks"): {"code", "status"},
+        ("post", "/api/tasks/commit"): {"code", "status"},
+        ("post", "/api/inspector/results"): {"task", "uscc", "state"},
+        ("post", "/api/results/review"): {"task", "uscc", "state"},
+        ("post", "/api/results/publish"): {"task", "uscc", "state"},
+        ("get", "/api/users"): {"username", "display_name", "role", "role_zh", "cert_no",
+                                "active", "created_at"},
+        ("post", "/api/users"): {"username", "role"},
+        ("post", "/api/users/disable"): {"username", "active"},
+        ("get", "/api/admin/directories"): {"kind", "zh", "en", "total"},
+    }  # fmt: skip
+    for (method, path), fields in expected.items():
+        assert set(answer(method, path)["properties"]) == fields, (method, path)
+    item = schemas["QueueEntry"]["properties"]
+    assert item["finding_id"]["type"] == "integer" and "severity" in item
 
 
 def test_dashboard_page_counts_and_alerts(db: Database, data: dict[str, Any], server: str) -> None:

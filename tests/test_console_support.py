@@ -21,7 +21,8 @@ import site_support as s
 from bs4 import BeautifulSoup
 from sqlmodel import col, select
 
-from supervision.accounts.users import LoginThrottle, add_user
+from supervision.accounts.throttle import LoginThrottle
+from supervision.accounts.users import add_user
 from supervision.console.app import create_app
 from supervision.db import Database
 from supervision.draw.tasks import create_task, parse_task_input

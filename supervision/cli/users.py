@@ -51,9 +51,10 @@ def add_command(
         password = click.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
     if not password:
         raise SupervisionError("密码为空", "the password is empty")
-    with trail.acting_as(by) as actor, app.db.session() as session:
+    with app.db.session() as session:
         user = add_user(session, username=username, password=password, role=role,
-                        display_name=display_name, cert_no=cert_no, actor=actor)  # fmt: skip
+                        display_name=display_name, cert_no=cert_no,
+                        actor=trail.current_actor(by))  # fmt: skip
     click.echo(
         f"已添加用户 {user.username}（{Role.ZH[role]}）/ added user {user.username} ({role})"
     )
@@ -87,6 +88,6 @@ def disable_command(app: AppContext, username: str, by: str | None) -> None:
     """停用用户（2 秒内结束其登录）/ disable a user (their sessions end within 2 s)."""
     from supervision.accounts.users import disable_user
 
-    with trail.acting_as(by) as actor, app.db.session() as session:
-        disable_user(session, username, actor=actor)
+    with app.db.session() as session:
+        disable_user(session, username, actor=trail.current_actor(by))
     click.echo(f"已停用用户 {username} / disabled user {username}")

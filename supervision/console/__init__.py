@@ -1,4 +1,4 @@
-"""The regulators' web console (issue 8): pages, JSON API, users and roles.
+"""The regulators' web console: pages, JSON API, users and roles.
 
 Start it with ``supervision serve`` (the public site is mounted beside it) or build it
 with ``supervision.console.app.create_app(db)``.

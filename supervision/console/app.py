@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from supervision.accounts.users import LoginThrottle
+from supervision.accounts.throttle import LoginThrottle
 from supervision.console.pages import render
 from supervision.console.security import CsrfRejected, Forbidden, SessionCache, SignInRequired
 from supervision.db import Database
@@ -122,7 +122,7 @@ def create_app(
         title="supervision console API",
         description="双随机、一公开 监管控制台 / regulators' console: JSON API "
         "(same roles and permissions as the pages)",
-        # The document is served by a declared route in api.py (no CDN-backed docs pages).
+        # The document is served by a declared route in api/session.py (no CDN docs pages).
         openapi_url=None,
         docs_url=None,
         redoc_url=None,

@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from supervision import clock
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
 from supervision.models.users import Role
 from supervision.site.environment import environment
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Table, literal, tuple_
+from sqlalchemy import literal, tuple_
 
 from supervision import clock
 from supervision.checks.review import QueueItem, open_findings_query
-from supervision.db import Database
+from supervision.db import Database, table_of
 from supervision.errors import SupervisionError
-from supervision.models import Entity
 from supervision.models.findings import SEVERITY_RANK
 from supervision.models.findings import Finding as FindingRow
 from supervision.rules.pack import SEVERITIES
@@ -26,8 +25,7 @@ from supervision.rules.pack import SEVERITIES
 __all__ = ["PAGE_SIZE", "Cursor", "QueuePage", "queue_page"]
 
 PAGE_SIZE = 50
-_E: Table = Entity.__table__  # type: ignore[attr-defined]
-_F: Table = FindingRow.__table__  # type: ignore[attr-defined]
+_F = table_of(FindingRow)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 

@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount
 
-from supervision.accounts.users import SESSION_HOURS, Principal, load_session
+from supervision.accounts.sessions import SESSION_HOURS, Principal, load_session
 
 __all__ = [
     "LOGIN_CSRF_COOKIE",

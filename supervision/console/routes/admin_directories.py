@@ -19,6 +19,7 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -30,7 +31,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock, trail
-from supervision.accounts.users import Principal
+from supervision.console.deps import AdminUser, DbDep
 from supervision.console.pages import redirect, render
 from supervision.console.routes.admin_uploads import (
     MAX_IMPORT_BYTES,
@@ -40,8 +41,7 @@ from supervision.console.routes.admin_uploads import (
     save_upload,
     upload_guard,
 )
-from supervision.console.security import requires
-from supervision.db import Database
+from supervision.db import Database, table_of
 from supervision.directories.exporting import EXPORT_FORMATS, export_file
 from supervision.directories.importing import import_file
 from supervision.directories.kinds import Kind, kind_spec
@@ -49,12 +49,10 @@ from supervision.directories.report import ImportRejected, ImportReport
 from supervision.directories.tabular import json_value, text_cell
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import Department
-from supervision.models.users import Role
 from supervision.reference.regions import region_prefix
 from supervision.reference.vocab import EntityStatus, InspectorStatus, RiskClass
 
 router = APIRouter()
-ADMIN = requires(Role.ADMIN)
 GUARD = upload_guard(MAX_IMPORT_BYTES)
 PAGE_SIZE = 50
 UPLOAD_TYPES = (".csv", ".xlsx", ".json", ".jsonl")
@@ -244,7 +242,7 @@ def directory_page(
             by_status = [(m.value, int(counted.get(m.value, 0))) for m in d.status_vocab]
         departments = []
         if "department" in d.filters:
-            dept = Department.__table__  # type: ignore[attr-defined]
+            dept = table_of(Department)
             departments = [
                 (r.code, r.name) for r in conn.execute(select(dept).order_by(dept.c.code))
             ]
@@ -268,20 +266,20 @@ def directory_page(
 # ---------------------------------------------------------------- import and export
 def import_upload(
     db: Database,
-    who: Principal,
+    *,
     kind: str,
     path: Path,
-    *,
     encoding: str | None,
     ignore_unknown_columns: bool,
+    actor: str,
 ) -> ImportReport:
-    """Import a saved upload with the CLI's service, as `who` (all or nothing).
+    """Import a saved upload with the CLI's service, as `actor` (all or nothing).
 
     One process (``workers=1``): the console is a threaded server, and forking a pool
     of validators from inside it is not worth the risk for a county's file sizes.
     """
     directory(kind)
-    with trail.acting_as(who.actor):
+    with trail.acting_as(actor):
         return import_file(
             db,
             kind=kind,
@@ -292,7 +290,7 @@ def import_upload(
         )
 
 
-async def receive_import(request: Request, who: Principal, kind: str) -> ImportReport:
+async def receive_import(request: Request, db: Database, *, kind: str, actor: str) -> ImportReport:
     """Read the multipart form, save the file under its own name in a temp dir, import it."""
     directory(kind)
     form = await request.form()  # closed by the upload guard, however the request ends
@@ -306,12 +304,12 @@ async def receive_import(request: Request, who: Principal, kind: str) -> ImportR
         target = Path(tmp) / name
         await save_upload(upload, target, MAX_IMPORT_BYTES)
         return await run_in_threadpool(
-            lambda: import_upload(request.app.state.db, who, kind, target,
-                                  encoding=encoding, ignore_unknown_columns=ignore)
+            partial(import_upload, db, kind=kind, path=target, encoding=encoding,
+                    ignore_unknown_columns=ignore, actor=actor)
         )  # fmt: skip
 
 
-def export_download(db: Database, kind: str, fmt: str) -> FileResponse:
+def export_download(db: Database, *, kind: str, fmt: str) -> FileResponse:
     """The directory exported by the CLI's service into a temp file, sent, then removed."""
     directory(kind)
     if fmt not in EXPORT_FORMATS:
@@ -351,11 +349,9 @@ def _int_param(request: Request, name: str) -> int | None:
 
 # ---------------------------------------------------------------- pages
 @router.get("/admin/directories", response_class=HTMLResponse)
-async def directories_page(
-    request: Request, who: Annotated[Principal, Depends(ADMIN)]
-) -> HTMLResponse:
+def directories_page(request: Request, db: DbDep, who: AdminUser) -> HTMLResponse:
     """Every directory with its number of rows."""
-    rows = await run_in_threadpool(overview, request.app.state.db)
+    rows = overview(db)
     return render(request, "console/admin_directories.html", directories=rows)
 
 
@@ -371,17 +367,16 @@ Filters = Annotated[dict[str, str], Depends(directory_filters)]
 
 
 @router.get("/admin/directories/{kind}", response_class=HTMLResponse)
-async def directory_view(
+def directory_view(
     request: Request,
     kind: str,
-    who: Annotated[Principal, Depends(ADMIN)],
+    db: DbDep,
+    who: AdminUser,
     filters: Filters,
     after: str = "",
 ) -> HTMLResponse:
     """One directory: counts, search and filters, a keyset page, import and export."""
-    page = await run_in_threadpool(
-        lambda: directory_page(request.app.state.db, kind, filters, after=after)
-    )
+    page = directory_page(db, kind, filters, after=after)
     kept = {k: v for k, v in filters.items() if v}
     base = f"/admin/directories/{kind}"
     next_href = f"{base}?{urlencode(kept | {'after': page['next']})}" if page["next"] else None
@@ -405,11 +400,12 @@ async def import_form(
     request: Request,
     kind: str,
     _size: Annotated[None, Depends(GUARD)],
-    who: Annotated[Principal, Depends(ADMIN)],
+    db: DbDep,
+    who: AdminUser,
 ) -> Response:
     """Import an uploaded file: every bad row listed and nothing written, or the counts."""
     try:
-        report = await receive_import(request, who, kind)
+        report = await receive_import(request, db, kind=kind, actor=who.actor)
     except ImportRejected as exc:
         return render(
             request, "console/admin_import_rejected.html", status=400, d=directory(kind),
@@ -419,11 +415,9 @@ async def import_form(
 
 
 @router.get("/admin/directories/{kind}/export")
-async def export_form(
-    request: Request, kind: str, who: Annotated[Principal, Depends(ADMIN)], format: str = "csv"
-) -> Response:
+def export_form(kind: str, db: DbDep, who: AdminUser, format: str = "csv") -> Response:
     """Download the whole directory (csv, xlsx, json or jsonl), as ``supervision export``."""
-    return await run_in_threadpool(export_download, request.app.state.db, kind, format)
+    return export_download(db, kind=kind, fmt=format)
 
 
 def page_json(page: dict[str, Any]) -> dict[str, Any]:

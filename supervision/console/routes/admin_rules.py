@@ -8,7 +8,7 @@ but never replaces one: a new pack is deployed as files, as before.
 Lint and the example tests are ``lint_pack`` and ``run_examples`` (``supervision rules
 lint|test``) on the real durable-rules engine. A candidate pack (one YAML file, or a zip
 of a pack folder) is unpacked into a temporary directory and linted, tested and dry-run
-against the stored records with ``checking.dry_run`` (``supervision check --dry-run``):
+against the stored records with ``checks.run.dry_run`` (``supervision check --dry-run``):
 per rule, findings new / gone / unchanged against the open ones, in a transaction that
 is rolled back. None of this changes anything, so none of it is a trail event (the trail
 records changes; ``check --dry-run`` and ``rules lint|test`` record nothing either).
@@ -25,6 +25,7 @@ import textwrap
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,7 +35,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock
-from supervision.accounts.users import Principal
+from supervision.console.deps import AdminUser, DbDep, RulesDir
 from supervision.console.pages import render
 from supervision.console.routes.admin_uploads import (
     MAX_PACK_BYTES,
@@ -45,17 +46,14 @@ from supervision.console.routes.admin_uploads import (
     save_upload,
     upload_guard,
 )
-from supervision.console.security import requires
-from supervision.db import Database
+from supervision.db import Database, table_of
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import CheckRun
 from supervision.models.findings import SEVERITY_ZH
-from supervision.models.users import Role
 from supervision.rules.pack import Rule, RulePack, default_rules_dir, lint_pack
 from supervision.rules.yamlsrc import load_located
 
 router = APIRouter()
-ADMIN = requires(Role.ADMIN)
 GUARD = upload_guard(MAX_PACK_BYTES)
 PACK_TYPES = (".yaml", ".yml", ".zip")
 
@@ -76,10 +74,13 @@ def engine_turn() -> Iterator[None]:
         _ENGINE.release()
 
 
-def pack_root(request: Request) -> Path:
+async def _pack_root(configured: RulesDir) -> Path:
     """The pack in use: the console's configured rules_dir, else the shipped pack."""
-    configured = request.app.state.rules_dir
-    return Path(configured) if configured else default_rules_dir()
+    return configured if configured is not None else default_rules_dir()
+
+
+#: The rule pack in use (a route dependency).
+PackRoot = Annotated[Path, Depends(_pack_root)]
 
 
 # ---------------------------------------------------------------- what the pack says
@@ -104,7 +105,7 @@ def rule_summary(rule: Rule) -> dict[str, Any]:
 def last_run(db: Database) -> dict[str, Any] | None:
     """The latest check run's pack digest, to tell whether the stored findings used this pack."""
     with db.engine.connect() as conn:
-        table = CheckRun.__table__  # type: ignore[attr-defined]
+        table = table_of(CheckRun)
         row = conn.execute(
             select(table.c.id, table.c.pack_digest, table.c.as_of, table.c.started_at)
             .order_by(table.c.id.desc())
@@ -296,7 +297,7 @@ def _checked(value: str) -> bool:
     return value in ("1", "on", "true", "yes")
 
 
-async def receive_candidate(request: Request) -> dict[str, Any]:
+async def receive_candidate(request: Request, db: Database, current: Path) -> dict[str, Any]:
     """Read the multipart form, unpack the candidate into a temp dir, check it there."""
     form = await request.form()  # closed by the upload guard, however the request ends
     upload = form_upload(form)
@@ -315,10 +316,8 @@ async def receive_candidate(request: Request) -> dict[str, Any]:
         else:
             await save_upload(upload, pack_dir / name, MAX_PACK_BYTES)
         result = await run_in_threadpool(
-            lambda: check_candidate(
-                request.app.state.db, pack_dir, pack_root(request), name=name,
-                run_tests=run_tests, run_dry=run_dry, as_of=as_of,
-            )
+            partial(check_candidate, db, pack_dir, current, name=name, run_tests=run_tests,
+                    run_dry=run_dry, as_of=as_of)
         )  # fmt: skip
     return result | {"name": name, "skipped": skipped, "as_of": as_of.isoformat()}
 
@@ -337,34 +336,31 @@ def _report_page(request: Request, title: tuple[str, str], result: dict[str, Any
 
 # ---------------------------------------------------------------- pages
 @router.get("/admin/rules", response_class=HTMLResponse)
-async def rules_page(request: Request, who: Annotated[Principal, Depends(ADMIN)]) -> HTMLResponse:
+def rules_page(request: Request, db: DbDep, root: PackRoot, who: AdminUser) -> HTMLResponse:
     """The pack in use: digest and every rule; lint and test buttons; candidate upload."""
-    root = pack_root(request)
-    data = await run_in_threadpool(pack_overview, request.app.state.db, root)
+    data = pack_overview(db, root)
     return render(request, "console/admin_rules.html", pack=data, severity_zh=SEVERITY_ZH,
                   today=clock.today().isoformat())  # fmt: skip
 
 
 @router.get("/admin/rules/rule", response_class=HTMLResponse)
-async def rule_page(
-    request: Request, id: str, who: Annotated[Principal, Depends(ADMIN)]
-) -> HTMLResponse:
+def rule_page(request: Request, id: str, root: PackRoot, who: AdminUser) -> HTMLResponse:
     """One rule: fields, legal basis, its condition as written, its examples."""
-    data = await run_in_threadpool(rule_detail, pack_root(request), id)
+    data = rule_detail(root, id)
     return render(request, "console/admin_rule.html", rule=data, severity_zh=SEVERITY_ZH)
 
 
 @router.post("/admin/rules/lint", response_class=HTMLResponse)
-async def lint_form(request: Request, who: Annotated[Principal, Depends(ADMIN)]) -> HTMLResponse:
+def lint_form(request: Request, root: PackRoot, who: AdminUser) -> HTMLResponse:
     """Lint the pack in use (schema, legal basis, a real durable-rules compile)."""
-    lint = await run_in_threadpool(lint_result, pack_root(request))
+    lint = lint_result(root)
     return _report_page(request, ("规则检查", "Lint"), {"lint": lint})
 
 
 @router.post("/admin/rules/test", response_class=HTMLResponse)
-async def test_form(request: Request, who: Annotated[Principal, Depends(ADMIN)]) -> HTMLResponse:
+def test_form(request: Request, root: PackRoot, who: AdminUser) -> HTMLResponse:
     """Run every example of the pack in use on the real engine."""
-    result = await run_in_threadpool(lint_and_test, pack_root(request))
+    result = lint_and_test(root)
     return _report_page(request, ("示例测试", "Example tests"), result)
 
 
@@ -372,8 +368,10 @@ async def test_form(request: Request, who: Annotated[Principal, Depends(ADMIN)])
 async def candidate_form(
     request: Request,
     _size: Annotated[None, Depends(GUARD)],
-    who: Annotated[Principal, Depends(ADMIN)],
+    db: DbDep,
+    root: PackRoot,
+    who: AdminUser,
 ) -> HTMLResponse:
     """Lint, test and dry-run an uploaded candidate pack; nothing is written or replaced."""
-    result = await receive_candidate(request)
+    result = await receive_candidate(request, db, root)
     return _report_page(request, ("候选规则包", "Candidate pack"), result)

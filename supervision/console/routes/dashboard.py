@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
-from starlette.concurrency import run_in_threadpool
 
 from supervision import clock
-from supervision.accounts.users import Principal
 from supervision.checks.review import flagged_count
+from supervision.console.deps import CurrentUser, DbDep
 from supervision.console.pages import render
-from supervision.console.security import requires
-from supervision.db import Database
+from supervision.db import Database, table_of
 from supervision.errors import SupervisionError
 from supervision.models import Finding, FindingStatus, InspectionResult, Task, TaskStatus
-from supervision.models.users import Role
 from supervision.results.deadlines import list_deadlines
 from supervision.scheduling.alerts import alert_dict, open_alerts
 
 router = APIRouter()
-_F = Finding.__table__  # type: ignore[attr-defined]
-_T = Task.__table__  # type: ignore[attr-defined]
-_R = InspectionResult.__table__  # type: ignore[attr-defined]
+_F = table_of(Finding)
+_T = table_of(Task)
+_R = table_of(InspectionResult)
 
 
 def overview(db: Database) -> dict[str, Any]:
@@ -84,9 +81,7 @@ def overview(db: Database) -> dict[str, Any]:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def dashboard(
-    request: Request, who: Annotated[Principal, Depends(requires(*Role.ALL))]
-) -> HTMLResponse:
+def dashboard(request: Request, db: DbDep, who: CurrentUser) -> HTMLResponse:
     """Counts, due and overdue deadlines, open alerts."""
-    data = await run_in_threadpool(overview, request.app.state.db)
+    data = overview(db)
     return render(request, "console/dashboard.html", status_zh=TaskStatus.ZH, **data)

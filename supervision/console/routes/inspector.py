@@ -6,18 +6,18 @@ assigned them (by 执法证号).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
 
 from supervision import clock
-from supervision.accounts.users import Principal
+from supervision.accounts.sessions import Principal
+from supervision.console.deps import DbDep, FormFields, InspectorUser
 from supervision.console.pages import redirect, render
-from supervision.console.security import Forbidden, requires
+from supervision.console.security import Forbidden
 from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.models import Assignment, Entity, Task
@@ -28,10 +28,9 @@ from supervision.results.inputs import ItemInput, parse_items
 from supervision.results.service import entity_results, list_results
 
 router = APIRouter()
-INSPECTOR = requires(Role.INSPECTOR)
 
 
-def my_assignments(db: Database, who: Principal) -> list[dict[str, Any]]:
+def my_assignments(db: Database, *, who: Principal) -> list[dict[str, Any]]:
     """One row per (task, entity, item) the inspector is assigned to, with its state."""
     with db.session() as session:
         rows = session.exec(
@@ -52,7 +51,7 @@ def my_assignments(db: Database, who: Principal) -> list[dict[str, Any]]:
     return out
 
 
-def require_assigned(session: Session, who: Principal, task_code: str, uscc: str) -> None:
+def require_assigned(session: Session, *, who: Principal, task_code: str, uscc: str) -> None:
     found = session.exec(
         select(Assignment).where(
             col(Assignment.task_code) == task_code,
@@ -91,36 +90,29 @@ def items_from_form(form: dict[str, str]) -> list[ItemInput]:
     return parse_items(entries)
 
 
-def enter(db: Database, who: Principal, task_code: str, uscc: str, form: dict[str, str]) -> None:
+def enter(db: Database, *, who: Principal, task_code: str, uscc: str, form: dict[str, str]) -> None:
     items = items_from_form(form)
     with db.session() as session:
-        require_assigned(session, who, task_code, uscc)
+        require_assigned(session, who=who, task_code=task_code, uscc=uscc)
         enter_results(session, task_code=task_code, uscc=uscc, items=items, actor=who.actor)
 
 
 @router.get("/inspector", response_class=HTMLResponse)
-async def assignments_page(
-    request: Request, who: Annotated[Principal, Depends(INSPECTOR)]
-) -> HTMLResponse:
+def assignments_page(request: Request, db: DbDep, who: InspectorUser) -> HTMLResponse:
     """My assignments and where each result stands."""
-    rows = await run_in_threadpool(my_assignments, request.app.state.db, who)
+    rows = my_assignments(db, who=who)
     return render(request, "console/inspector.html", rows=rows, states=RESULT_STATES,
                   quote=quote)  # fmt: skip
 
 
 @router.get("/inspector/result", response_class=HTMLResponse)
-async def result_form(
-    request: Request, task: str, uscc: str, who: Annotated[Principal, Depends(INSPECTOR)]
+def result_form(
+    request: Request, task: str, uscc: str, db: DbDep, who: InspectorUser
 ) -> HTMLResponse:
     """Result entry for one assigned entity: official codes, sub-codes, follow-up."""
-    db = request.app.state.db
-
-    def load() -> dict[str, Any]:
-        with db.session() as session:
-            require_assigned(session, who, task, uscc)
-            return entity_results(session, task_code=task, uscc=uscc)
-
-    data = await run_in_threadpool(load)
+    with db.session() as session:
+        require_assigned(session, who=who, task_code=task, uscc=uscc)
+        data = entity_results(session, task_code=task, uscc=uscc)
     return render(
         request, "console/result_entry.html", data=data, main_codes=MAIN_CODES,
         sub_codes=SUB_CODES, follow_ups=FOLLOW_UPS, states=RESULT_STATES,
@@ -129,11 +121,8 @@ async def result_form(
 
 
 @router.post("/inspector/result")
-async def result_submit(
-    request: Request, who: Annotated[Principal, Depends(INSPECTOR)]
-) -> Response:
+def result_submit(db: DbDep, who: InspectorUser, form: FormFields) -> Response:
     """Enter (or re-enter after return) the results: state 待审核, recorded in the trail."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     task, uscc = form.get("task", ""), form.get("uscc", "")
-    await run_in_threadpool(enter, request.app.state.db, who, task, uscc, form)
+    enter(db, who=who, task_code=task, uscc=uscc, form=form)
     return redirect("/inspector/result", task=task, uscc=uscc, done="entered")

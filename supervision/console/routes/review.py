@@ -5,40 +5,36 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from supervision import trail
-from supervision.accounts.users import Principal
 from supervision.checks.review import confirm_finding, dismiss_finding, entity_review
+from supervision.console.deps import DbDep, ReviewerUser, RulesDir
 from supervision.console.pages import local_time, redirect, render
 from supervision.console.queue import queue_page
-from supervision.console.security import requires
 from supervision.db import Database
 from supervision.models.findings import SEVERITY_ZH
-from supervision.models.users import Role
 from supervision.reference.result_codes import MAIN_CODES, SUB_CODES
 from supervision.rules.pack import SEVERITIES
 
 router = APIRouter()
-REVIEWER = requires(Role.REVIEWER)
 
 
 def decide(
     db: Database,
-    who: Principal,
-    finding_id: int,
     *,
+    finding_id: int,
     confirm: bool,
     text: str,
+    actor: str,
     rules_dir: Any = None,
 ) -> dict[str, Any]:
-    """Confirm or dismiss a finding as `who` (the service records it in the trail, in the
-    decision's own transaction)."""
+    """Confirm or dismiss a finding as `actor` (the service records it in the trail, in
+    the decision's own transaction)."""
     if confirm:
-        return confirm_finding(db, finding_id, note=text, actor=who.actor, rules_dir=rules_dir)
-    return dismiss_finding(db, finding_id, reason=text, actor=who.actor)
+        return confirm_finding(db, finding_id, note=text, actor=actor, rules_dir=rules_dir)
+    return dismiss_finding(db, finding_id, reason=text, actor=actor)
 
 
 def finding_history(db: Database, finding_ids: list[int]) -> list[Any]:
@@ -56,9 +52,10 @@ def code_label(code: str | None) -> str:
 
 
 @router.get("/review", response_class=HTMLResponse)
-async def review_queue_page(
+def review_queue_page(
     request: Request,
-    who: Annotated[Principal, Depends(REVIEWER)],
+    db: DbDep,
+    who: ReviewerUser,
     department: str = "",
     region: str = "",
     rule: str = "",
@@ -67,15 +64,13 @@ async def review_queue_page(
 ) -> HTMLResponse:
     """Flagged entities, most severe and oldest first, one keyset page at a time."""
     filters = {"department": department, "region": region, "rule": rule, "severity": severity}
-    page = await run_in_threadpool(
-        lambda: queue_page(
-            request.app.state.db,
-            department=department or None,
-            region=region or None,
-            rule=rule or None,
-            severity=severity or None,
-            after=after or None,
-        )
+    page = queue_page(
+        db,
+        department=department or None,
+        region=region or None,
+        rule=rule or None,
+        severity=severity or None,
+        after=after or None,
     )
     next_href = None
     if page.next_cursor:
@@ -95,13 +90,12 @@ async def review_queue_page(
 
 
 @router.get("/review/entity/{uscc}", response_class=HTMLResponse)
-async def review_entity_page(
-    request: Request, uscc: str, who: Annotated[Principal, Depends(REVIEWER)]
+def review_entity_page(
+    request: Request, uscc: str, db: DbDep, rules_dir: RulesDir, who: ReviewerUser
 ) -> HTMLResponse:
     """An entity's findings with their explanation and history, and the decision forms."""
-    db = request.app.state.db
-    data = await run_in_threadpool(entity_review, db, uscc, rules_dir=request.app.state.rules_dir)
-    history = await run_in_threadpool(finding_history, db, [f["id"] for f in data["findings"]])
+    data = entity_review(db, uscc, rules_dir=rules_dir)
+    history = finding_history(db, [f["id"] for f in data["findings"]])
     return render(
         request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,
         code_label=code_label, history=history,
@@ -109,31 +103,28 @@ async def review_entity_page(
 
 
 @router.post("/review/findings/{finding_id}/confirm")
-async def confirm(
-    request: Request,
+def confirm(
     finding_id: int,
-    who: Annotated[Principal, Depends(REVIEWER)],
+    db: DbDep,
+    rules_dir: RulesDir,
+    who: ReviewerUser,
     uscc: Annotated[str, Form()],
     note: Annotated[str, Form()] = "",
 ) -> Response:
     """Confirm a finding (a note is required); its rule's on_confirm applies."""
-    await run_in_threadpool(
-        lambda: decide(request.app.state.db, who, finding_id, confirm=True, text=note,
-                       rules_dir=request.app.state.rules_dir)
-    )  # fmt: skip
+    decide(db, finding_id=finding_id, confirm=True, text=note, actor=who.actor,
+           rules_dir=rules_dir)  # fmt: skip
     return redirect(f"/review/entity/{quote(uscc)}", done="confirmed")
 
 
 @router.post("/review/findings/{finding_id}/dismiss")
-async def dismiss(
-    request: Request,
+def dismiss(
     finding_id: int,
-    who: Annotated[Principal, Depends(REVIEWER)],
+    db: DbDep,
+    who: ReviewerUser,
     uscc: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Dismiss a finding: a reason is required, nothing changes without one."""
-    await run_in_threadpool(
-        lambda: decide(request.app.state.db, who, finding_id, confirm=False, text=reason)
-    )
+    decide(db, finding_id=finding_id, confirm=False, text=reason, actor=who.actor)
     return redirect(f"/review/entity/{quote(uscc)}", done="dismissed")

@@ -9,17 +9,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
-from starlette.concurrency import run_in_threadpool
 
-from supervision.accounts.users import Principal
+from supervision.console.deps import DbDep, ReviewerUser, SiteDir
 from supervision.console.pages import redirect, render
-from supervision.console.security import requires
 from supervision.db import Database
 from supervision.models import Entity, Task, TaskStatus
-from supervision.models.users import Role
 from supervision.reference.result_codes import FOLLOW_UPS, RESULT_STATES, result_label
 from supervision.results.service import (
     entity_results,
@@ -29,7 +26,6 @@ from supervision.results.service import (
 )
 
 router = APIRouter()
-REVIEWER = requires(Role.REVIEWER)
 _OPEN_TASKS = (TaskStatus.DRAWN, TaskStatus.IN_PROGRESS, TaskStatus.CLOSED)
 
 
@@ -57,16 +53,16 @@ def pending_results(db: Database) -> list[dict[str, Any]]:
     return [r | {"entity_name": names.get(r["uscc"], "")} for _, r in sorted(rows.items())]
 
 
-def review(db: Database, who: Principal, task: str, uscc: str, approve: bool, reason: str) -> None:
+def review(db: Database, *, task: str, uscc: str, approve: bool, reason: str, actor: str) -> None:
     with db.session() as session:
         review_results(session, task_code=task, uscc=uscc, approve=approve, reason=reason,
-                       actor=who.actor)  # fmt: skip
+                       actor=actor)  # fmt: skip
 
 
-def publish(db: Database, who: Principal, task: str, uscc: str, site_dir: Any) -> None:
+def publish(db: Database, *, task: str, uscc: str, site_dir: Any, actor: str) -> None:
     """Publish the entity's approved results, then republish the public site if served."""
     with db.session() as session:
-        publish_results(session, task_code=task, uscc=uscc, actor=who.actor)
+        publish_results(session, task_code=task, uscc=uscc, actor=actor)
     if site_dir is not None:
         from supervision.site import publish_site
 
@@ -74,26 +70,19 @@ def publish(db: Database, who: Principal, task: str, uscc: str, site_dir: Any) -
 
 
 @router.get("/results", response_class=HTMLResponse)
-async def results_page(
-    request: Request, who: Annotated[Principal, Depends(REVIEWER)]
-) -> HTMLResponse:
+def results_page(request: Request, db: DbDep, who: ReviewerUser) -> HTMLResponse:
     """Results awaiting review, and approved results awaiting publication."""
-    rows = await run_in_threadpool(pending_results, request.app.state.db)
+    rows = pending_results(db)
     return render(request, "console/results.html", rows=rows, states=RESULT_STATES, quote=quote)
 
 
 @router.get("/results/entity", response_class=HTMLResponse)
-async def result_review_page(
-    request: Request, task: str, uscc: str, who: Annotated[Principal, Depends(REVIEWER)]
+def result_review_page(
+    request: Request, task: str, uscc: str, db: DbDep, who: ReviewerUser
 ) -> HTMLResponse:
     """One entity's results, every version, with approve / return / publish."""
-    db = request.app.state.db
-
-    def load() -> dict[str, Any]:
-        with db.session() as session:
-            return entity_results(session, task_code=task, uscc=uscc)
-
-    data = await run_in_threadpool(load)
+    with db.session() as session:
+        data = entity_results(session, task_code=task, uscc=uscc)
     return render(
         request, "console/result_review.html", data=data, states=RESULT_STATES,
         follow_ups=FOLLOW_UPS, result_label=result_label,
@@ -101,9 +90,9 @@ async def result_review_page(
 
 
 @router.post("/results/review")
-async def review_submit(
-    request: Request,
-    who: Annotated[Principal, Depends(REVIEWER)],
+def review_submit(
+    db: DbDep,
+    who: ReviewerUser,
     task: Annotated[str, Form()],
     uscc: Annotated[str, Form()],
     decision: Annotated[str, Form()] = "",
@@ -111,20 +100,19 @@ async def review_submit(
 ) -> Response:
     """Approve, or return with a reason (required), every result awaiting review."""
     approve = decision == "approve"
-    await run_in_threadpool(review, request.app.state.db, who, task, uscc, approve, reason)
+    review(db, task=task, uscc=uscc, approve=approve, reason=reason, actor=who.actor)
     return redirect("/results/entity", task=task, uscc=uscc,
                     done="approved" if approve else "returned")  # fmt: skip
 
 
 @router.post("/results/publish")
-async def publish_submit(
-    request: Request,
-    who: Annotated[Principal, Depends(REVIEWER)],
+def publish_submit(
+    db: DbDep,
+    site: SiteDir,
+    who: ReviewerUser,
     task: Annotated[str, Form()],
     uscc: Annotated[str, Form()],
 ) -> Response:
     """Publish the entity's approved results (all or nothing) and update the public site."""
-    await run_in_threadpool(
-        publish, request.app.state.db, who, task, uscc, request.app.state.site_dir
-    )
+    publish(db, task=task, uscc=uscc, site_dir=site, actor=who.actor)
     return redirect("/results/entity", task=task, uscc=uscc, done="published")

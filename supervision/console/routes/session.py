@@ -7,20 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from supervision.accounts.users import Principal, end_session, sign_in
+from supervision.accounts.sessions import end_session, sign_in
+from supervision.console.deps import Anyone, CurrentUser, DbDep, Sessions, Throttle
 from supervision.console.pages import render
 from supervision.console.security import (
     LOGIN_CSRF_COOKIE,
-    PUBLIC,
     SESSION_COOKIE,
     check_csrf,
-    requires,
     secure_cookies,
     set_session_cookie,
 )
-from supervision.models.users import Role
 
 router = APIRouter()
 
@@ -50,28 +47,30 @@ def _login_page(request: Request, *, next_path: str, status: int = 200, error: t
     return response
 
 
+async def login_csrf(request: Request) -> None:
+    """The sign-in form's double-submit check: the form's token must match its cookie."""
+    await check_csrf(request, request.cookies.get(LOGIN_CSRF_COOKIE, ""))
+
+
 @router.get("/login")
-async def login_form(
-    request: Request, _who: Annotated[Principal | None, Depends(PUBLIC)], next: str = "/"
-) -> Response:
+def login_form(request: Request, _who: Anyone, next: str = "/") -> Response:
     """The sign-in page."""
     return _login_page(request, next_path=_safe_next(next))
 
 
 @router.post("/login")
-async def login(
+def login(
     request: Request,
-    _who: Annotated[Principal | None, Depends(PUBLIC)],
+    db: DbDep,
+    throttle: Throttle,
+    _who: Anyone,
+    _csrf: Annotated[None, Depends(login_csrf)],
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Check the password (throttled), open a session, record the sign-in in the trail."""
-    await check_csrf(request, request.cookies.get(LOGIN_CSRF_COOKIE, ""))
-    app = request.app
-    result = await run_in_threadpool(
-        sign_in, app.state.db, app.state.throttle, username, password, client=_client(request)
-    )
+    result = sign_in(db, throttle, username, password, client=_client(request))
     if result.wait:
         response = _login_page(
             request, next_path=_safe_next(next), status=429, username=username,
@@ -92,13 +91,11 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(
-    request: Request, who: Annotated[Principal, Depends(requires(*Role.ALL))]
-) -> Response:
+def logout(request: Request, db: DbDep, sessions: Sessions, who: CurrentUser) -> Response:
     """Sign out (CSRF-checked like every other POST)."""
     token = request.state.session_token
-    await run_in_threadpool(end_session, request.app.state.db, token, who)
-    request.app.state.sessions.forget(token)
+    end_session(db, token, who)
+    sessions.forget(token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

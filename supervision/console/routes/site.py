@@ -9,41 +9,34 @@ works without JavaScript. Public routes: the site is public.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from supervision.accounts.users import Principal
-from supervision.console.security import PUBLIC
+from supervision.console.deps import Anyone, SiteDir
 from supervision.site.serve import render_search
 
 router = APIRouter()
 
 
-async def _search(request: Request, lang: str, q: str) -> Response:
-    root: Path = request.app.state.site_dir
+def _search(root: Path | None, lang: str, q: str) -> Response:
+    assert root is not None  # these routes are only there when a site is served
     if not q.strip():
         prefix = "en/" if lang == "en" else ""
         return FileResponse(root / f"{prefix}search/index.html", media_type="text/html")
-    body = await run_in_threadpool(render_search, root, lang, q)
+    body = render_search(root, lang, q)
     return HTMLResponse(body)
 
 
 @router.get("/site/search/")
 @router.get("/site/search/index.html")
-async def site_search_zh(
-    request: Request, _who: Annotated[Principal | None, Depends(PUBLIC)], q: str = ""
-) -> Response:
+def site_search_zh(site: SiteDir, _who: Anyone, q: str = "") -> Response:
     """The public site's search page (Chinese), answered on the server."""
-    return await _search(request, "zh", q)
+    return _search(site, "zh", q)
 
 
 @router.get("/site/en/search/")
 @router.get("/site/en/search/index.html")
-async def site_search_en(
-    request: Request, _who: Annotated[Principal | None, Depends(PUBLIC)], q: str = ""
-) -> Response:
+def site_search_en(site: SiteDir, _who: Anyone, q: str = "") -> Response:
     """The public site's search page (English), answered on the server."""
-    return await _search(request, "en", q)
+    return _search(site, "en", q)

@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, func, select
-from starlette.concurrency import run_in_threadpool
 
 from supervision import trail
-from supervision.accounts.users import Principal
+from supervision.console.deps import DbDep, FormFields, PlannerUser
 from supervision.console.pages import redirect, render
-from supervision.console.security import requires
 from supervision.db import Database
 from supervision.draw.plans import list_plans
 from supervision.draw.service import draw_task, export_task, fairness_report
@@ -33,10 +31,8 @@ from supervision.draw.tasks import (
     parse_task_input,
 )
 from supervision.models import Assignment, DrawPick, TaskStatus
-from supervision.models.users import Role
 
 router = APIRouter()
-PLANNER = requires(Role.PLANNER)
 
 
 def _split(text: str) -> list[str]:
@@ -59,24 +55,24 @@ def task_spec(form: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def create(db: Database, who: Principal, spec: dict[str, Any]) -> str:
+def create(db: Database, *, spec: dict[str, Any], actor: str) -> str:
     parsed = parse_task_input(spec, source="form")
-    with trail.acting_as(who.actor), db.session() as session:
+    with trail.acting_as(actor), db.session() as session:
         return create_task(session, parsed).code
 
 
-def commit(db: Database, who: Principal, code: str) -> None:
-    with trail.acting_as(who.actor), db.session() as session:
+def commit(db: Database, *, code: str, actor: str) -> None:
+    with trail.acting_as(actor), db.session() as session:
         commit_task(session, code)
 
 
-def draw(db: Database, who: Principal, code: str, seed: str) -> dict[str, Any]:
+def draw(db: Database, *, code: str, seed: str, actor: str) -> dict[str, Any]:
     """Enter the seed and draw at once (the draw and its trail events in one transaction)."""
-    with trail.acting_as(who.actor), db.session() as session:
+    with trail.acting_as(actor), db.session() as session:
         return draw_task(session, code, seed.strip(), workers=1)
 
 
-def task_view(db: Database, code: str) -> dict[str, Any]:
+def task_view(db: Database, *, code: str) -> dict[str, Any]:
     with db.session() as session:
         task = get_task(session, code)
         picks = session.exec(
@@ -92,7 +88,7 @@ def task_view(db: Database, code: str) -> dict[str, Any]:
     return {"task": task, "picks": int(picks), "assignments": assignments}
 
 
-def export_zip(db: Database, code: str) -> bytes:
+def export_zip(db: Database, *, code: str) -> bytes:
     """The outsiders' export (seed, parameters, populations, selection, README) as a zip."""
     with tempfile.TemporaryDirectory() as tmp, db.session() as session:
         export_task(session, code, Path(tmp))
@@ -104,85 +100,60 @@ def export_zip(db: Database, code: str) -> bytes:
     return buffer.getvalue()
 
 
-def _fields(form: Any) -> dict[str, str]:
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
 @router.get("/tasks", response_class=HTMLResponse)
-async def tasks_page(request: Request, who: Annotated[Principal, Depends(PLANNER)]) -> HTMLResponse:
+def tasks_page(request: Request, db: DbDep, who: PlannerUser) -> HTMLResponse:
     """Every task with its status, and the form to create one."""
-    db = request.app.state.db
-
-    def load() -> tuple[list[Any], list[Any]]:
-        with db.session() as session:
-            return list_tasks(session), list_plans(session)
-
-    tasks, plans = await run_in_threadpool(load)
+    with db.session() as session:
+        tasks, plans = list_tasks(session), list_plans(session)
     return render(request, "console/tasks.html", tasks=tasks, plans=plans,
                   status_zh=TaskStatus.ZH, quote=quote)  # fmt: skip
 
 
 @router.post("/tasks")
-async def create_task_form(
-    request: Request, who: Annotated[Principal, Depends(PLANNER)]
-) -> Response:
+def create_task_form(db: DbDep, who: PlannerUser, form: FormFields) -> Response:
     """Create a task from the form (every bad field named, nothing written)."""
-    spec = task_spec(_fields(await request.form()))
-    code = await run_in_threadpool(create, request.app.state.db, who, spec)
+    code = create(db, spec=task_spec(form), actor=who.actor)
     return redirect("/task", code=code, done="created")
 
 
 @router.get("/task", response_class=HTMLResponse)
-async def task_page(
-    request: Request, code: str, who: Annotated[Principal, Depends(PLANNER)]
-) -> HTMLResponse:
+def task_page(request: Request, code: str, db: DbDep, who: PlannerUser) -> HTMLResponse:
     """One task: parameters, commitment digests, the seed form, the draw."""
-    data = await run_in_threadpool(task_view, request.app.state.db, code)
+    data = task_view(db, code=code)
     return render(request, "console/task.html", status_zh=TaskStatus.ZH, quote=quote, **data)
 
 
 @router.post("/task/commit")
-async def commit_form(
-    request: Request, who: Annotated[Principal, Depends(PLANNER)], code: Annotated[str, Form()]
-) -> Response:
+def commit_form(db: DbDep, who: PlannerUser, code: Annotated[str, Form()]) -> Response:
     """Commit (freeze population and parameters) before anybody knows the seed."""
-    await run_in_threadpool(commit, request.app.state.db, who, code)
+    commit(db, code=code, actor=who.actor)
     return redirect("/task", code=code, done="committed")
 
 
 @router.post("/task/draw")
-async def draw_form(
-    request: Request,
-    who: Annotated[Principal, Depends(PLANNER)],
+def draw_form(
+    db: DbDep,
+    who: PlannerUser,
     code: Annotated[str, Form()],
     seed: Annotated[str, Form()] = "",
 ) -> Response:
     """Enter the public seed and draw entities and inspectors."""
-    await run_in_threadpool(draw, request.app.state.db, who, code, seed)
+    draw(db, code=code, seed=seed, actor=who.actor)
     return redirect("/task", code=code, done="drawn")
 
 
 @router.get("/task/fairness", response_class=HTMLResponse)
-async def fairness_page(
-    request: Request, code: str, who: Annotated[Principal, Depends(PLANNER)]
-) -> HTMLResponse:
+def fairness_page(request: Request, code: str, db: DbDep, who: PlannerUser) -> HTMLResponse:
     """Per stratum N, n, declared and realised ratio; inspector loads; exclusions."""
-    db = request.app.state.db
-
-    def load() -> dict[str, Any]:
-        with db.session() as session:
-            return fairness_report(session, code)
-
-    report = await run_in_threadpool(load)
+    with db.session() as session:
+        report = fairness_report(session, code)
     return render(request, "console/fairness.html", report=report, quote=quote)
 
 
 @router.get("/task/export")
-async def export_download(
-    request: Request, code: str, who: Annotated[Principal, Depends(PLANNER)]
-) -> Response:
+def export_download(code: str, db: DbDep, who: PlannerUser) -> Response:
     """Download the export for outsiders (anyone can recompute the draw from it)."""
-    data = await run_in_threadpool(export_zip, request.app.state.db, code)
+    data = export_zip(db, code=code)
     name = quote(f"draw-{code}.zip", safe="")
     return Response(
         data,

@@ -1,0 +1,178 @@
+"""The API's request bodies, and the answers it types (so /api/openapi.json shows them).
+
+The answers keep exactly the JSON the API has always given: a response model here lists
+the same keys, in the same order, with the same values.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "Decision",
+    "DirectoryCount",
+    "DisabledUser",
+    "Entity",
+    "Me",
+    "NewUser",
+    "NewUserDone",
+    "QueueEntry",
+    "QueuePage",
+    "ResultEntry",
+    "ResultItem",
+    "ResultReview",
+    "ResultState",
+    "Seed",
+    "SessionToken",
+    "SignIn",
+    "TaskCode",
+    "TaskState",
+    "UserRow",
+    "Username",
+]
+
+
+# ---------------------------------------------------------------- request bodies
+class SignIn(BaseModel):
+    username: str
+    password: str
+
+
+class Decision(BaseModel):
+    text: str = Field("", description="confirm: the note; dismiss: the reason (required)")
+
+
+class TaskCode(BaseModel):
+    code: str
+
+
+class Seed(BaseModel):
+    code: str
+    seed: str
+
+
+class ResultItem(BaseModel):
+    item: str
+    code: str
+    sub_code: str | None = None
+    finding: str | None = None
+    inspected_on: date
+    follow_up: str | None = None
+    due: date | None = None
+    follow_up_note: str | None = None
+
+
+class ResultEntry(BaseModel):
+    task: str
+    uscc: str
+    items: list[ResultItem]
+
+
+class ResultReview(BaseModel):
+    task: str
+    uscc: str
+    approve: bool
+    reason: str | None = None
+
+
+class Entity(BaseModel):
+    task: str
+    uscc: str
+
+
+class NewUser(BaseModel):
+    username: str
+    password: str
+    role: str
+    display_name: str | None = None
+    cert_no: str | None = None
+
+
+class Username(BaseModel):
+    username: str
+
+
+# ---------------------------------------------------------------- answers
+class SessionToken(BaseModel):
+    """A new session: the bearer token, the CSRF token for cookie callers, who it is."""
+
+    token: str
+    csrf_token: str
+    username: str
+    role: str
+
+
+class Me(BaseModel):
+    """Who is signed in."""
+
+    username: str
+    display_name: str
+    role: str
+    cert_no: str | None
+
+
+class QueueEntry(BaseModel):
+    """One open finding in the review queue, with the entity it flags."""
+
+    finding_id: int
+    uscc: str
+    entity_name: str | None
+    region_code: str | None
+    rule_id: str
+    rule_version: int
+    department: str
+    severity: str
+    result_code: str | None
+    opened_at: str = Field(description="ISO 8601 time")
+    opened_as_of: str = Field(description="ISO 8601 date")
+
+
+class QueuePage(BaseModel):
+    """One keyset page of the review queue; pass ``next`` back as ``after``."""
+
+    items: list[QueueEntry]
+    next: str | None
+
+
+class TaskState(BaseModel):
+    code: str
+    status: str
+
+
+class ResultState(BaseModel):
+    task: str
+    uscc: str
+    state: str
+
+
+class UserRow(BaseModel):
+    """A console user (never the password hash)."""
+
+    username: str
+    display_name: str
+    role: str
+    role_zh: str
+    cert_no: str | None
+    active: bool
+    created_at: str = Field(description="Beijing time, ISO 8601")
+
+
+class NewUserDone(BaseModel):
+    username: str
+    role: str
+
+
+class DisabledUser(BaseModel):
+    username: str
+    active: bool
+
+
+class DirectoryCount(BaseModel):
+    """A directory (一单两库) and its number of rows."""
+
+    kind: str
+    zh: str
+    en: str
+    total: int

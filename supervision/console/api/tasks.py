@@ -1,0 +1,49 @@
+"""The planner's tasks: list, create, commit, draw, the fairness report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from supervision.console.api.schemas import Seed, TaskCode, TaskState
+from supervision.console.deps import DbDep, PlannerUser
+from supervision.console.routes import tasks
+from supervision.draw.service import fairness_report
+from supervision.draw.tasks import list_tasks
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+@router.get("/tasks")
+def api_tasks(db: DbDep, who: PlannerUser) -> Any:
+    """Every task with its status."""
+    with db.session() as session:
+        return [t.model_dump(mode="json") for t in list_tasks(session)]
+
+
+@router.post("/tasks")
+def api_create_task(body: dict[str, Any], db: DbDep, who: PlannerUser) -> TaskState:
+    """Create a task from a task description (the same fields as a task file)."""
+    code = tasks.create(db, spec=body, actor=who.actor)
+    return TaskState(code=code, status="draft")
+
+
+@router.post("/tasks/commit")
+def api_commit(body: TaskCode, db: DbDep, who: PlannerUser) -> TaskState:
+    """Commit a task (population and parameters frozen, digests published)."""
+    tasks.commit(db, code=body.code, actor=who.actor)
+    return TaskState(code=body.code, status="committed")
+
+
+@router.post("/tasks/draw")
+def api_draw(body: Seed, db: DbDep, who: PlannerUser) -> dict[str, Any]:
+    """Enter the seed and draw."""
+    return tasks.draw(db, code=body.code, seed=body.seed, actor=who.actor)
+
+
+@router.get("/tasks/fairness")
+def api_fairness(code: str, db: DbDep, who: PlannerUser) -> dict[str, Any]:
+    """The fairness report of a drawn task."""
+    with db.session() as session:
+        return fairness_report(session, code)
