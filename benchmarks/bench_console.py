@@ -136,7 +136,7 @@ def session_token(db: Database) -> str:
     with db.session() as session:
         user = add_user(session, username="bench-reviewer", password="benchmark-password",
                         role="reviewer")  # fmt: skip
-    token, _csrf = start_session(db, user, client="bench")
+    token, _csrf = start_session(db, user=user, client="bench")
     return token
 
 

@@ -108,7 +108,7 @@ def build(db: Database, results: int, tasks: int) -> dict[str, Any]:
     with db.session() as session:
         create_plan(session, code="P2026", year=2026, name="2026年度抽查计划", departments=["SJ"])
         for t in range(tasks):
-            create_task(session, parse_task_input({
+            create_task(session, spec=parse_task_input({
                 "code": f"蒙市监抽查〔2026〕{t + 1}号", "plan": "P2026",
                 "name": f"企业公示信息抽查第{t + 1}批", "departments": ["SJ"], "items": ["SJ-01"],
                 "target": {"industries": [industries[t]]}, "ratios": "1",
@@ -117,14 +117,14 @@ def build(db: Database, results: int, tasks: int) -> dict[str, Any]:
     codes = [f"蒙市监抽查〔2026〕{t + 1}号" for t in range(tasks)]
     for code in codes:
         with db.session() as session:
-            commit_task(session, code, as_of=date(2026, 2, 20))
+            commit_task(session, code=code, as_of=date(2026, 2, 20))
     region_of = {r["uscc"]: r["region_code"] for r in rows}
     for t, code in enumerate(codes):
         seed = f"{31415926535 + t:020d}"
         with db.session() as session:
             from supervision.draw.population import committed_population
 
-            population = committed_population(session, code)
+            population = committed_population(session, code=code)
             from decimal import Decimal
 
             picks = draw_entities(seed, population, dict.fromkeys(population, Decimal(1)))
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"database: {args.results} published results over {built['tasks']} drawn tasks, "
               f"built in {built['seconds']:.1f} s")  # fmt: skip
         langs = languages_for(args.lang)
-        report = publish_site(db, work / "ours", languages=args.lang)
+        report = publish_site(db, out_dir=work / "ours", languages=args.lang)
         ours_rate = report.pages / report.seconds
         print(f"our publish    : {report.pages} pages ({report.files} files) in "
               f"{report.seconds:.2f} s = {ours_rate:,.0f} pages/s")  # fmt: skip
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         bare_rate = count / seconds
         print(f"bare loop      : {count} pages in {seconds:.2f} s = {bare_rate:,.0f} pages/s")
         print(f"ratio ours/bare: {ours_rate / bare_rate:.2f} (goal >= 0.7)")
-        again = publish_site(db, work / "ours", languages=args.lang)
+        again = publish_site(db, out_dir=work / "ours", languages=args.lang)
         print(f"republish      : {again.written} files written, {again.unchanged} unchanged "
               f"in {again.seconds:.2f} s (goal 0 written)")  # fmt: skip
     finally:

@@ -108,7 +108,7 @@ def draft_task(db: Database, code: str = "T1") -> str:
     with db.session() as session:
         task = create_task(
             session,
-            parse_task_input(
+            spec=parse_task_input(
                 {
                     "code": code,
                     "plan": "P2026",

@@ -84,16 +84,16 @@ def build(db: Database, tmp_path: Path) -> dict[str, Any]:
             "items": ["SJ-01"], "ratios": "1", "period_start": "2026-03-01",
             "period_end": "2026-06-30",
         }  # fmt: skip
-        create_task(session, parse_task_input(base | {"code": TASK}))
-        create_task(session, parse_task_input(base | {"code": UNDRAWN, "name": "第二批抽查",
+        create_task(session, spec=parse_task_input(base | {"code": TASK}))
+        create_task(session, spec=parse_task_input(base | {"code": UNDRAWN, "name": "第二批抽查",
                                                       "ratios": "0.5"}))  # fmt: skip
-        create_task(session, parse_task_input(base | {"code": DRAFT, "name": DRAFT}))
+        create_task(session, spec=parse_task_input(base | {"code": DRAFT, "name": DRAFT}))
     with db.session() as session:
-        commit_task(session, TASK, as_of=date(2026, 2, 20))
+        commit_task(session, code=TASK, as_of=date(2026, 2, 20))
     with db.session() as session:
-        commit_task(session, UNDRAWN, as_of=date(2026, 2, 20))
+        commit_task(session, code=UNDRAWN, as_of=date(2026, 2, 20))
     with db.session() as session:
-        draw_task(session, TASK, SEED, workers=1)
+        draw_task(session, code=TASK, seed=SEED, workers=1)
     usccs = [e["uscc"] for e in entities]
     _results(db, usccs)
     _review_queue(db, usccs[0])

@@ -105,7 +105,7 @@ def test_rerun_does_not_duplicate(db: Database, loaded: dict[str, str]) -> None:
         third = run_check(db, as_of=AS_OF)  # incremental: writes the ones it saw
         assert third.mode == "incremental"
     for uscc in {row.uscc for row in rows}:
-        shown = entity_review(db, uscc)["findings"]
+        shown = entity_review(db, uscc=uscc)["findings"]
         assert {f["last_run_id"] for f in shown if f["status"] == "open"} <= {
             second.run_id,
             third.run_id,
@@ -374,7 +374,7 @@ def test_decisions_stand_until_new_facts_appear(db: Database, loaded: dict[str, 
     uscc = loaded["complaints"]
     with db.engine.connect() as conn:
         fid = conn.execute(select(_F.c.id).where(_F.c.uscc == uscc)).scalar_one()
-    dismiss_finding(db, fid, reason="重复投诉，已核实不属实", actor="李四")
+    dismiss_finding(db, finding_id=fid, reason="重复投诉，已核实不属实", actor="李四")
     again = run_check(db, as_of=AS_OF, full=True)
     assert again.new == 0 and uscc not in open_rules(db)
     # A fourth complaint: facts the decision did not cover → a new open finding.
@@ -434,7 +434,7 @@ def test_dry_run_honours_decisions(db: Database, loaded: dict[str, str]) -> None
     uscc = loaded["unreachable"]
     with db.engine.connect() as conn:
         fid = conn.execute(select(_F.c.id).where(_F.c.uscc == uscc)).scalar_one()
-    dismiss_finding(db, fid, reason="已当面核实可联系", actor="李四")
+    dismiss_finding(db, finding_id=fid, reason="已当面核实可联系", actor="李四")
     rules = dry_run(db, as_of=AS_OF).to_dict()["rules"]
     # The dismissed finding is neither new nor gone: a real run would not reopen it.
     assert "samr.unreachable-at-registered-address" not in rules

@@ -539,7 +539,7 @@ def test_public_site_beside_the_console(db: Database, data: dict[str, Any], tmp_
     from supervision.site import publish_site
 
     site = tmp_path / "site"
-    publish_site(db, site, languages="all", workers=1)
+    publish_site(db, out_dir=site, languages="all", workers=1)
     roles = route_roles(create_app(db, site_dir=site))
     assert roles[("GET", "/site/search/index.html")] is None  # declared public
     assert roles[("GET", "/site/en/search/")] is None
@@ -567,7 +567,7 @@ def test_session_disabled_elsewhere_ends_within_the_cache_time(
     sign_in(client, Role.ADMIN)
     assert client.get("/users").status_code == 200
     with db.session() as session:
-        disable_user(session, "admin", actor="cli:test")
+        disable_user(session, username="admin", actor="cli:test")
     time.sleep(SESSION_CACHE_SECONDS + 0.2)
     assert client.get("/users").status_code == 303
 

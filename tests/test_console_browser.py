@@ -52,7 +52,7 @@ def _shot(page: Any, artifacts: Path, name: str) -> None:
 def test_a_day_in_the_console(browser: Any, db: Database, tmp_path: Path, artifacts: Path) -> None:
     data = build_console(db, tmp_path)
     site = tmp_path / "site"
-    publish_site(db, site, languages="all", workers=1)
+    publish_site(db, out_dir=site, languages="all", workers=1)
     backend = "pg" if not db.is_sqlite else "sqlite"
     with ConsoleServer(db, site_dir=site) as base:
         # 1. The reviewer confirms a finding.

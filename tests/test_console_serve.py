@@ -38,7 +38,7 @@ def test_serve_starts_the_console_with_the_site(db_url: str, tmp_path: Path) -> 
     db = Database(db_url)
     try:
         s.build(db, tmp_path)
-        publish_site(db, tmp_path / "site", languages="all", workers=1)
+        publish_site(db, out_dir=tmp_path / "site", languages="all", workers=1)
     finally:
         db.dispose()
     port = _free_port()
@@ -126,7 +126,7 @@ def test_serve_with_two_worker_processes(db_url: str, tmp_path: Path) -> None:
     db = Database(db_url)
     try:
         s.build(db, tmp_path)
-        publish_site(db, tmp_path / "site", languages="all", workers=1)
+        publish_site(db, out_dir=tmp_path / "site", languages="all", workers=1)
         with db.session() as session:
             add_user(session, username="rev", password="a-long-demo-password",
                      role=Role.REVIEWER, actor="test")  # fmt: skip

@@ -55,7 +55,7 @@ def build_console(db: Database, tmp_path: Path) -> dict[str, Any]:
         session.flush()
         create_task(
             session,
-            parse_task_input(
+            spec=parse_task_input(
                 {"code": DRAFT_TASK, "plan": "P2026", "name": "控制台测试抽查",
                  "departments": ["SJ"], "items": ["SJ-01"], "ratios": "0.5",
                  "exclusion_days": 0, "period_start": "2026-03-01",
@@ -75,7 +75,13 @@ def build_console(db: Database, tmp_path: Path) -> dict[str, Any]:
                 display_name=f"测试{Role.ZH[role]}",
                 cert_no=assignment.cert_no if role == Role.INSPECTOR else None,
             )  # fmt: skip
-        raise_alert(session, "seed_missing", f"task:{s.TASK}", "提醒：种子未录入", "seed missing")
+        raise_alert(
+            session,
+            kind="seed_missing",
+            obj=f"task:{s.TASK}",
+            zh="提醒：种子未录入",
+            en="seed missing",
+        )
         finding_id = finding.id
     return built | {
         "finding_id": finding_id,

@@ -30,7 +30,7 @@ def test_user_add_list_disable(cli: CliRun, db: Database) -> None:
         ("li.si", "reviewer", True), ("wang", "planner", True)
     ]  # fmt: skip
     cli("user", "disable", "li.si")
-    assert authenticate(db, "li.si", "a long enough password") is None
+    assert authenticate(db, username="li.si", password="a long enough password") is None
     with db.engine.connect() as conn:
         actions = [r.action for r in conn.execute(select(_T.c.action, _T.c.actor))]
     assert actions.count("user.add") == 2 and actions.count("user.disable") == 1
@@ -56,11 +56,11 @@ def test_demo_users_one_per_role_with_working_passwords(db: Database) -> None:
     assert sorted(u["role"] for u in first) == ["admin", "inspector", "planner", "reviewer"]
     assert all("demo" in u["note_en"].lower() and "演示" in u["note_zh"] for u in first)
     for user in first:
-        assert authenticate(db, user["username"], user["password"]) is not None
+        assert authenticate(db, username=user["username"], password=user["password"]) is not None
     again = demo_users_step(db)  # run twice: new passwords, the printed ones work
     for old, new in zip(first, again, strict=True):
-        assert authenticate(db, new["username"], new["password"]) is not None
-        assert authenticate(db, old["username"], old["password"]) is None
+        assert authenticate(db, username=new["username"], password=new["password"]) is not None
+        assert authenticate(db, username=old["username"], password=old["password"]) is None
     text = "\n".join(describe(again))
     assert all(u["password"] in text for u in again) and "Demo only" in text
     assert "supervision serve --out site" in text

@@ -52,9 +52,9 @@ def drawn(db: Database, province: dict[str, Any]) -> dict[str, Any]:  # noqa: F8
     with time_machine.travel(DRAW_DAY, tick=False):
         code = _task(db)
         with db.session() as session:
-            commit_task(session, code)
+            commit_task(session, code=code)
         with db.session() as session:
-            draw_task(session, code, SEED, workers=1)
+            draw_task(session, code=code, seed=SEED, workers=1)
         with db.session() as session:
             picks = sorted(session.exec(select(DrawPick.uscc).where(DrawPick.task_code == code)))
     return {"task": code, "entities": picks}

@@ -71,7 +71,7 @@ def test_list_sorts_by_severity_then_age_and_filters(db: Database, checked: dict
 
 
 def test_show_explains(db: Database, checked: dict[str, str]) -> None:
-    page = entity_review(db, checked["no_report"])
+    page = entity_review(db, uscc=checked["no_report"])
     assert page["flagged"] is True
     (finding,) = page["findings"]
     assert finding["rule"]["title_zh"] == "未按期报送年度报告"
@@ -79,9 +79,9 @@ def test_show_explains(db: Database, checked: dict[str, str]) -> None:
     assert {"law": "企业信息公示暂行条例", "article": "第八条"} in finding["rule"]["legal_basis"]
     assert finding["rule_version"] == 1
     assert {m["t"] for m in finding["matched"]} == {"entity", "annual_report"}
-    assert entity_review(db, checked["clean"])["flagged"] is False
+    assert entity_review(db, uscc=checked["clean"])["flagged"] is False
     with pytest.raises(NotFoundError):
-        entity_review(db, "911501020000000000")
+        entity_review(db, uscc="911501020000000000")
 
 
 def test_confirm_raises_risk_class_and_marks(db: Database, checked: dict[str, str]) -> None:
@@ -91,7 +91,7 @@ def test_confirm_raises_risk_class_and_marks(db: Database, checked: dict[str, st
         before = conn.execute(
             select(_E.c.risk_class, _E.c.updated_at).where(_E.c.uscc == uscc)
         ).one()
-    result = confirm_finding(db, fid, note="现场核实无证经营", actor="王五")
+    result = confirm_finding(db, finding_id=fid, note="现场核实无证经营", actor="王五")
     actions = {e["action"]: e for e in result["effects"]}
     assert actions["raise_risk_class"] == {"action": "raise_risk_class", "from": "B", "to": "C"}
     assert "mark_for_targeted_draw" in actions
@@ -110,17 +110,17 @@ def test_confirm_raises_risk_class_and_marks(db: Database, checked: dict[str, st
     # The entity changed, so the next incremental run checks it; the decision stands.
     later = run_check(db, as_of=AS_OF)
     assert later.entities_checked == 1 and later.new == 0
-    assert entity_review(db, uscc)["flagged"] is False
+    assert entity_review(db, uscc=uscc)["flagged"] is False
     # A decided finding cannot be decided again.
     with pytest.raises(SupervisionError):
-        dismiss_finding(db, fid, reason="再议", actor="王五")
+        dismiss_finding(db, finding_id=fid, reason="再议", actor="王五")
 
 
 def test_risk_class_stops_at_d(db: Database, checked: dict[str, str]) -> None:
     uscc = checked["serious"]
     with db.engine.begin() as conn:
         conn.execute(_E.update().where(_E.c.uscc == uscc).values(risk_class="D"))
-    result = confirm_finding(db, _finding_id(db, uscc), note="届满三年", actor="王五")
+    result = confirm_finding(db, finding_id=_finding_id(db, uscc), note="届满三年", actor="王五")
     raised = next(e for e in result["effects"] if e["action"] == "raise_risk_class")
     assert raised == {"action": "raise_risk_class", "from": "D", "to": "D"}
 
@@ -132,10 +132,10 @@ def test_dismiss_requires_a_reason_and_changes_nothing(
     before = dump(db)
     for reason in (None, "", "   "):
         with pytest.raises(SupervisionError) as info:
-            dismiss_finding(db, fid, reason=reason, actor="李四")
+            dismiss_finding(db, finding_id=fid, reason=reason, actor="李四")
         assert "理由" in info.value.zh and "reason" in info.value.en
     assert dump(db) == before
-    dismiss_finding(db, fid, reason="投诉人撤回", actor="李四")
+    dismiss_finding(db, finding_id=fid, reason="投诉人撤回", actor="李四")
     with db.engine.connect() as conn:
         row = conn.execute(select(_F).where(_F.c.id == fid)).one()
         marks = conn.execute(select(func.count()).select_from(_M)).scalar_one()
@@ -200,7 +200,7 @@ def test_a_busy_database_is_a_clear_error(tmp_path: Any) -> None:
                 lambda dbapi, _rec: dbapi.execute("PRAGMA busy_timeout=100"),
             )
             with pytest.raises(SupervisionError) as info:
-                dismiss_finding(database, fid, reason="x", actor="李四")
+                dismiss_finding(database, finding_id=fid, reason="x", actor="李四")
             assert "正忙" in info.value.zh and "busy" in info.value.en
         finally:
             holder.rollback()

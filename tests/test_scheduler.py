@@ -136,8 +136,8 @@ def test_a_key_is_claimed_once_and_a_second_run_says_so(db: Database) -> None:
         done.append("x")
         return {"n": len(done)}
 
-    first = run_once(db, "nightly_check", "2026-12-01T01:30", work)
-    second = run_once(db, "nightly_check", "2026-12-01T01:30", work)
+    first = run_once(db, job="nightly_check", period="2026-12-01T01:30", work=work)
+    second = run_once(db, job="nightly_check", period="2026-12-01T01:30", work=work)
     assert first.status == "done" and first.result == {"n": 1}
     assert second.status == "already_done"
     assert "已执行过" in second.zh and "already ran" in second.en
@@ -151,15 +151,15 @@ def test_a_failed_run_leaves_nothing_but_its_error_and_may_run_again(db: Databas
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        run_once(db, "deadline_watch", "p1", boom)
+        run_once(db, job="deadline_watch", period="p1", work=boom)
     # The work and the claim rolled back; only the trace of the attempt is left.
     assert runs(db) == [("deadline_watch", "p1", "started")]
     from supervision.scheduling.runs import record_failure
 
     with db.session() as session:
-        record_failure(session, "deadline_watch", "p1", "RuntimeError: disk full")
+        record_failure(session, job="deadline_watch", period="p1", error="RuntimeError: disk full")
     assert runs(db) == [("deadline_watch", "p1", "failed")]
-    again = run_once(db, "deadline_watch", "p1", lambda s: {"ok": True})
+    again = run_once(db, job="deadline_watch", period="p1", work=lambda s: {"ok": True})
     assert again.status == "done"
     with db.session() as session:
         row = session.execute(select(JobRun)).scalar_one()
@@ -175,9 +175,9 @@ def test_concurrent_claims_of_one_key_have_one_winner(db: Database) -> None:
     def worker() -> None:
         with db.session() as session:
             barrier.wait()
-            won = claim(session, "draw", "T1")
+            won = claim(session, job="draw", period="T1")
             if won:
-                finish(session, "draw", "T1", {})
+                finish(session, job="draw", period="T1", result={})
             with lock:
                 results.append(won)
 
@@ -193,20 +193,22 @@ def test_concurrent_claims_of_one_key_have_one_winner(db: Database) -> None:
 # --------------------------------------------------------------------------- lease
 def test_a_second_scheduler_refuses_to_start_and_a_stale_lease_is_taken_over(db: Database) -> None:
     with time_machine.travel(at("2026-12-01T00:00"), tick=False) as traveller:
-        lease.acquire(db, "host-a:1", 120)
+        lease.acquire(db, holder="host-a:1", ttl_seconds=120)
         with pytest.raises(lease.LeaseHeld) as caught:
-            lease.acquire(db, "host-b:2", 120)
+            lease.acquire(db, holder="host-b:2", ttl_seconds=120)
         assert "另一个调度进程正在运行" in caught.value.zh and "host-a:1" in caught.value.en
         traveller.shift(timedelta(seconds=60))
-        assert lease.renew(db, "host-a:1", 120)
+        assert lease.renew(db, holder="host-a:1", ttl_seconds=120)
         traveller.shift(timedelta(seconds=119))
         with pytest.raises(lease.LeaseHeld):
-            lease.acquire(db, "host-b:2", 120)  # renewed 119 s ago: still alive
+            lease.acquire(db, holder="host-b:2", ttl_seconds=120)  # renewed 119 s ago: still alive
         traveller.shift(timedelta(seconds=2))
-        taken = lease.acquire(db, "host-b:2", 120)  # stale: taken over
+        taken = lease.acquire(db, holder="host-b:2", ttl_seconds=120)  # stale: taken over
         assert taken.holder == "host-b:2"
-        assert not lease.renew(db, "host-a:1", 120)  # the old holder learns it lost
-        lease.release(db, "host-b:2")
+        assert not lease.renew(
+            db, holder="host-a:1", ttl_seconds=120
+        )  # the old holder learns it lost
+        lease.release(db, holder="host-b:2")
         assert lease.current_lease(db) is None
 
 
@@ -216,7 +218,7 @@ def test_a_scheduler_that_loses_its_lease_stops_and_alerts(db: Database) -> None
         a = service(db, cfg, "host-a:1")
         a.start()
         traveller.shift(timedelta(seconds=cfg.lease_ttl_seconds + 1))  # a hangs past its TTL
-        lease.acquire(db, "host-b:2", cfg.lease_ttl_seconds)  # b takes over
+        lease.acquire(db, holder="host-b:2", ttl_seconds=cfg.lease_ttl_seconds)  # b takes over
         a.heartbeat()
         assert a.lease_lost
         assert ("lease_lost", "host-a:1") in alerts(db)
@@ -321,7 +323,7 @@ def _scheduled_task(db: Database, tmp_path: Path, **province: Any) -> str:
     with db.session() as session:
         set_schedule(
             session,
-            code,
+            task_code=code,
             commit_at=at("2026-12-01T09:00"),
             draw_at=at("2026-12-01T10:00"),
             seed_deadline=at("2026-12-01T12:00"),
@@ -393,7 +395,7 @@ def test_a_draw_missed_beyond_its_grace_alerts_instead_of_drawing_late(
         s.stop()
         traveller.move_to(at("2026-12-01T09:40"))
         with db.session() as session:
-            enter_seed(session, code, "31415926")
+            enter_seed(session, task_code=code, seed="31415926")
         traveller.move_to(at("2026-12-01T11:00"))  # the scheduler was down at 10:00
         s2 = service(db, config(), "test-b")
         s2.start()
@@ -407,7 +409,7 @@ def test_a_draw_missed_beyond_its_grace_alerts_instead_of_drawing_late(
         with db.session() as session:
             set_schedule(
                 session,
-                code,
+                task_code=code,
                 draw_at=at("2026-12-01T14:00"),
                 seed_deadline=at("2026-12-01T14:00"),
             )
@@ -428,13 +430,16 @@ def test_a_draw_job_added_after_its_time_runs_at_once_within_grace(
         small_province(db, tmp_path)
         code = draft_task(db)
         with db.session() as session:
-            commit_task(session, code)
+            commit_task(session, code=code)
             set_schedule(
-                session, code, draw_at=at("2026-12-01T10:00"), seed_deadline=at("2026-12-01T10:00")
+                session,
+                task_code=code,
+                draw_at=at("2026-12-01T10:00"),
+                seed_deadline=at("2026-12-01T10:00"),
             )
         traveller.move_to(at("2026-12-01T09:55"))
         with db.session() as session:
-            enter_seed(session, code, "2718281828")
+            enter_seed(session, task_code=code, seed="2718281828")
         traveller.move_to(at("2026-12-01T10:03"))  # the scheduler starts 3 minutes late
         s = service(db, config())
         s.start()
@@ -477,7 +482,7 @@ def test_a_failing_job_records_its_error_alerts_and_the_scheduler_goes_on(
         s.start()
         drive([s], traveller, at("2026-12-01T09:30"))
         with db.session() as session:
-            enter_seed(session, code, "31415926")
+            enter_seed(session, task_code=code, seed="31415926")
         drive([s], traveller, at("2026-12-02T02:00"))
         s.stop()
     assert _task_status(db, code) == TaskStatus.COMMITTED
@@ -493,7 +498,7 @@ def test_a_task_committed_by_hand_is_not_committed_again(db: Database, tmp_path:
     with time_machine.travel(at("2026-12-01T08:00"), tick=False) as traveller:
         code = _scheduled_task(db, tmp_path)
         with db.session() as session:
-            commit_task(session, code)
+            commit_task(session, code=code)
         s = service(db, config())
         s.start()
         drive([s], traveller, at("2026-12-01T09:30"))

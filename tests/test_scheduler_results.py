@@ -54,9 +54,9 @@ def test_publication_and_deadline_watch_run_on_schedule(
     with time_machine.travel(at("2025-09-22T10:00"), tick=False):
         code = _task(db)
         with db.session() as session:
-            commit_task(session, code)
+            commit_task(session, code=code)
         with db.session() as session:
-            draw_task(session, code, SEED, workers=1)
+            draw_task(session, code=code, seed=SEED, workers=1)
         with db.session() as session:
             picks = sorted(session.exec(select(DrawPick.uscc).where(DrawPick.task_code == code)))
     first, second = picks[0], picks[1]

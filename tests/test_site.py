@@ -38,7 +38,7 @@ def built(db: Database, tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture
 def site(db: Database, built: dict[str, Any], tmp_path: Path) -> Path:
     out = tmp_path / "site"
-    report = publish_site(db, out, languages="all", strict=True)
+    report = publish_site(db, out_dir=out, languages="all", strict=True)
     assert report.written == report.files > 0
     return out
 
@@ -357,7 +357,7 @@ def test_republish_with_nothing_changed_writes_nothing(
 
     monkeypatch.setattr(Template, "render", counting)
     before = _mtimes(site)
-    report = publish_site(db, site, languages="all", strict=True)
+    report = publish_site(db, out_dir=site, languages="all", strict=True)
     assert rendered == ["feed.xml"]  # unchanged contexts: no page is even rendered
     assert report.written == 0 and report.removed == 0
     assert report.unchanged == report.files
@@ -375,7 +375,7 @@ def test_republish_rewrites_only_what_changed(
         assert entity is not None
         entity.address = "新地址路1号"
         session.add(entity)
-    report = publish_site(db, site, languages="all", keep_paths=True)
+    report = publish_site(db, out_dir=site, languages="all", keep_paths=True)
     changed = set(report.written_paths)
     assert urls.entity_path(uscc) in changed and "en/" + urls.entity_path(uscc) in changed
     assert not any(p.startswith("data/draws/") for p in changed)
@@ -386,7 +386,7 @@ def test_republish_rewrites_only_what_changed(
 def test_a_single_language_build_and_removal_of_stale_pages(db: Database, tmp_path: Path,
                                                            built: dict[str, Any]) -> None:  # fmt: skip
     out = tmp_path / "zh-only"
-    publish_site(db, out, languages="zh")
+    publish_site(db, out_dir=out, languages="zh")
     assert not (out / "en").exists()
     assert s.soup(out / "index.html").find("p", class_="lang-switch") is None
     stale = out / "entities" / "91000000000000000X" / "index.html"
@@ -399,7 +399,7 @@ def test_a_single_language_build_and_removal_of_stale_pages(db: Database, tmp_pa
         ),
         encoding="utf-8",
     )
-    report = publish_site(db, out, languages="zh")
+    report = publish_site(db, out_dir=out, languages="zh")
     assert report.removed == 1 and not stale.parent.exists()
 
 
@@ -454,12 +454,12 @@ def test_forked_workers_write_the_same_site(db: Database, site: Path, tmp_path: 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("fork() is not available on this platform: publishing renders serially")
     out = tmp_path / "parallel"
-    report = publish_site(db, out, languages="all", strict=True, workers=2)
+    report = publish_site(db, out_dir=out, languages="all", strict=True, workers=2)
     assert report.written == report.files
     stamped = re.compile(rb'"extracted_at": ?"[^"]*"')
     for path in _files(site):
         twin = out / path.relative_to(site)
         assert stamped.sub(b"", twin.read_bytes()) == stamped.sub(b"", path.read_bytes()), path
     assert len(_files(out)) == len(_files(site))
-    again = publish_site(db, out, languages="all", workers=2)
+    again = publish_site(db, out_dir=out, languages="all", workers=2)
     assert again.written == 0 and again.unchanged == again.files

@@ -28,7 +28,7 @@ def published(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     try:
         built = s.build(db, tmp_path)
         out = tmp_path / "site"
-        publish_site(db, out, languages="all")
+        publish_site(db, out_dir=out, languages="all")
     finally:
         db.dispose()
     return out, built

@@ -43,23 +43,23 @@ def test_result_pages_follow_the_result_state(
                      inspected_on=today, follow_up="routine")  # fmt: skip
     with db.session() as session:
         enter_results(session, task_code=s.TASK, uscc=uscc, items=[item], actor="录入员")
-    publish_site(db, site, languages="zh")
+    publish_site(db, out_dir=site, languages="zh")
     assert _result_text(site, uscc) == ""  # entered: not public
     with db.session() as session:
         review_results(session, task_code=s.TASK, uscc=uscc, approve=True, reason=None,
                        actor="审核员")  # fmt: skip
-    publish_site(db, site, languages="zh")
+    publish_site(db, out_dir=site, languages="zh")
     assert _result_text(site, uscc) == ""  # approved: still not public
     with db.session() as session:
         publish_results(session, task_code=s.TASK, uscc=uscc, actor="审核员")
-    publish_site(db, site, languages="zh")
+    publish_site(db, out_dir=site, languages="zh")
     shown = _result_text(site, uscc)
     assert result_label("E").zh in shown and "住所与登记不符" in shown and "转入日常监管" in shown
     with db.session() as session:
         correct_results(session, task_code=s.TASK, uscc=uscc, reason="检查日期录错",
                         items=[ItemInput(item="SJ-01", code="1", finding="复查未发现问题")],
                         actor="录入员")  # fmt: skip
-    publish_site(db, site, languages="zh")
+    publish_site(db, out_dir=site, languages="zh")
     assert "复查未发现问题" not in _result_text(site, uscc)  # correction under review
     with db.session() as session:
         review_results(session, task_code=s.TASK, uscc=uscc, approve=True, reason=None,
@@ -67,7 +67,7 @@ def test_result_pages_follow_the_result_state(
         publish_results(session, task_code=s.TASK, uscc=uscc, actor="审核员")
         add_reply(session, task_code=s.TASK, uscc=uscc, text="我们已按要求整改",
                   received_on=today, actor="窗口")  # fmt: skip
-    report = publish_site(db, site, languages="zh", keep_paths=True)
+    report = publish_site(db, out_dir=site, languages="zh", keep_paths=True)
     shown = _result_text(site, uscc)
     assert result_label("1").zh in shown and "检查日期录错" in shown
     assert f"原结果：E {result_label('E').zh}" in shown
@@ -76,7 +76,7 @@ def test_result_pages_follow_the_result_state(
     with db.session() as session:
         review_reply(session, task_code=s.TASK, uscc=uscc, approve=True, reason=None,
                      actor="审核员")  # fmt: skip
-    publish_site(db, site, languages="all", strict=True)
+    publish_site(db, out_dir=site, languages="all", strict=True)
     assert "我们已按要求整改" in _result_text(site, uscc)
     english = s.soup(site / "en" / urls.entity_path(uscc))
     assert result_label("1").en in s.text_of(english.find("div", class_="result"))

@@ -147,7 +147,7 @@ def _task(db: Database, **overrides: Any) -> str:
         "period_end": "2026-06-30",
     } | overrides
     with db.session() as session:
-        task = create_task(session, parse_task_input(data))
+        task = create_task(session, spec=parse_task_input(data))
         return task.code
 
 
@@ -172,11 +172,11 @@ def test_commit_then_draw_matches_the_reference_sampler(
 ) -> None:
     code = _task(db)
     with db.session() as session:
-        task = commit_task(session, code)
+        task = commit_task(session, code=code)
         assert task.population_size == 80  # the 注销 entity is excluded
         assert task.exclusions == {"status:注销": 1}
     with db.session() as session:
-        outcome = draw_task(session, code, SEED)
+        outcome = draw_task(session, code=code, seed=SEED)
     with db.session() as session:
         strata: dict[str, list[str]] = defaultdict(list)
         for stratum, uscc in session.execute(
@@ -199,15 +199,15 @@ def test_commit_then_draw_matches_the_reference_sampler(
         assert [(p.ticket, p.uscc) for p in ours] == [(t, i) for t, i, _ in reference]
     assert outcome["picked"] == len(picks)
     with db.session() as session:
-        assert verify_task(session, code) == []
+        assert verify_task(session, code=code) == []
 
 
 def test_assignments_respect_every_constraint(db: Database, province: dict[str, Any]) -> None:
     code = _task(db)
     with db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
     with db.session() as session:
-        draw_task(session, code, SEED)
+        draw_task(session, code=code, seed=SEED)
     with db.session() as session:
         inspectors = {i.cert_no: i for i in session.execute(select(Inspector)).scalars()}
         conflicts = {
@@ -244,15 +244,15 @@ def test_assignments_respect_every_constraint(db: Database, province: dict[str, 
 def test_joint_task_sends_one_per_department(db: Database, province: dict[str, Any]) -> None:
     code = _task(db, code="联合〔2026〕2号", departments=["SJ", "SW"], items=["SJ-01", "SW-01"])
     with db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
         assert session.get(Task, code).members == {"SJ": 1, "SW": 1}
     with db.session() as session:
-        draw_task(session, code, "dice 4 2 6")
+        draw_task(session, code=code, seed="dice 4 2 6")
     with db.session() as session:
         rows = (
             session.execute(select(Assignment).where(Assignment.task_code == code)).scalars().all()
         )
-        assert verify_task(session, code) == []
+        assert verify_task(session, code=code) == []
     per_entity = defaultdict(Counter)
     for row in rows:
         per_entity[row.uscc][row.department_code] += 1
@@ -263,15 +263,15 @@ def test_draw_refuses_uncommitted_and_second_draw(db: Database, province: dict[s
     code = _task(db)
     before = _dump(db)
     with db.session() as session, pytest.raises(SupervisionError, match="尚未锁定"):
-        draw_task(session, code, SEED)
+        draw_task(session, code=code, seed=SEED)
     assert _dump(db) == before
     with db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
     with db.session() as session:
-        draw_task(session, code, SEED)
+        draw_task(session, code=code, seed=SEED)
     after_first = _dump(db)
     with db.session() as session, pytest.raises(SupervisionError, match="不能再次抽取"):
-        draw_task(session, code, "another seed")
+        draw_task(session, code=code, seed="another seed")
     assert _dump(db) == after_first
 
 
@@ -288,10 +288,10 @@ def test_bad_seed_changes_nothing(
 ) -> None:
     code = _task(db)
     with db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
     before = _dump(db)
     with db.session() as session, pytest.raises(SupervisionError, match=reason):
-        draw_task(session, code, seed)
+        draw_task(session, code=code, seed=seed)
     assert _dump(db) == before
 
 
@@ -301,9 +301,9 @@ def test_seed_is_taken_verbatim(db: Database, province: dict[str, Any]) -> None:
     for n, seed in enumerate(["0123", "123"]):
         code = _task(db, code=f"T{n}", exclusion_days=0, exclude_previous_inspector=False)
         with db.session() as session:
-            commit_task(session, code)
+            commit_task(session, code=code)
         with db.session() as session:
-            draw_task(session, code, seed)
+            draw_task(session, code=code, seed=seed)
             results.append(
                 sorted(
                     p.uscc
@@ -321,13 +321,13 @@ def test_directory_changes_after_commit_change_nothing(
 ) -> None:
     code = _task(db)
     with db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
     with db.session() as session:
         session.execute(update(Entity).values(risk_class="D"))
     _load(db, tmp_path, "entities", [make_entity(500, uscc=make_uscc(500))])
     with db.session() as session:
-        draw_task(session, code, SEED)
-        assert verify_task(session, code) == []
+        draw_task(session, code=code, seed=SEED)
+        assert verify_task(session, code=code) == []
         strata = {p.stratum for p in session.execute(select(DrawPick)).scalars()}
         assert strata != {"D"}  # the committed risk classes were used
 
@@ -343,10 +343,10 @@ def test_infeasible_staffing_names_the_entities_and_records_nothing(
         )
     code = _task(db, ratios="1")
     with db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
     before = _dump(db)
     with db.session() as session, pytest.raises(SupervisionError) as caught:
-        draw_task(session, code, SEED)
+        draw_task(session, code=code, seed=SEED)
     message = str(caught.value)
     assert "兴安盟" in message or "152200" in message
     assert any(e["uscc"] in message for e in province["entities"] if e["region_code"] == XINGAN)
@@ -356,7 +356,7 @@ def test_infeasible_staffing_names_the_entities_and_records_nothing(
 def test_targeted_task_draws_only_matching_entities(db: Database, province: dict[str, Any]) -> None:
     code = _task(db, target={"regions": ["152200"], "risk_classes": ["C", "D"]}, ratios="1")
     with db.session() as session:
-        task = commit_task(session, code)
+        task = commit_task(session, code=code)
         expected = {
             e["uscc"]
             for e in province["entities"]
@@ -364,7 +364,7 @@ def test_targeted_task_draws_only_matching_entities(db: Database, province: dict
         }
         assert task.population_size == len(expected)
     with db.session() as session:
-        draw_task(session, code, SEED)
+        draw_task(session, code=code, seed=SEED)
         drawn = {p.uscc for p in session.execute(select(DrawPick)).scalars()}
     assert drawn == expected  # ratio 1 draws the whole (filtered) population
 
@@ -396,7 +396,7 @@ def test_recently_inspected_entities_are_excluded(
     with db.session() as session:
         from datetime import date
 
-        task = commit_task(session, code, as_of=date(2026, 2, 1))
+        task = commit_task(session, code=code, as_of=date(2026, 2, 1))
         assert task.exclusions["recently_inspected"] == 1
         members = set(session.execute(select(TaskPopulation.uscc)).scalars())
         assert first not in members
@@ -405,7 +405,7 @@ def test_recently_inspected_entities_are_excluded(
 def test_empty_population_is_refused(db: Database, province: dict[str, Any]) -> None:
     code = _task(db, target={"industries": ["A01"]})
     with db.session() as session, pytest.raises(SupervisionError, match="为空"):
-        commit_task(session, code)
+        commit_task(session, code=code)
     with db.session() as session:
         assert session.get(Task, code).status == "draft"
         assert session.execute(select(func.count()).select_from(TaskPopulation)).scalar() == 0
@@ -434,12 +434,12 @@ def test_bad_task_input_is_a_clear_error(
 def test_export_recomputes_outside(db: Database, province: dict[str, Any], tmp_path: Path) -> None:
     code = _task(db, strata="risk_class,region")
     with db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
     with db.session() as session:
-        draw_task(session, code, SEED)
+        draw_task(session, code=code, seed=SEED)
     out = tmp_path / "export"
     with db.session() as session:
-        export_task(session, code, out)
+        export_task(session, code=code, out_dir=out)
     assert verify_export(out) == []
     assert (out / "seed.txt").read_bytes() == SEED.encode()
     parameters = json.loads((out / "parameters.json").read_text(encoding="utf-8"))
@@ -454,9 +454,9 @@ def test_export_recomputes_outside(db: Database, province: dict[str, Any], tmp_p
 def test_tampered_record_is_caught_by_verify(db: Database, province: dict[str, Any]) -> None:
     code = _task(db)
     with db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
     with db.session() as session:
-        draw_task(session, code, SEED)
+        draw_task(session, code=code, seed=SEED)
     with db.session() as session:
         row = session.execute(select(Assignment)).scalars().first()
         session.execute(
@@ -465,7 +465,7 @@ def test_tampered_record_is_caught_by_verify(db: Database, province: dict[str, A
             .values(cost=row.cost + 1)
         )
     with db.session() as session:
-        problems = verify_task(session, code)
+        problems = verify_task(session, code=code)
     assert problems and "人员匹配不符" in problems[0]
     with db.session() as session:
         pick = session.execute(select(DrawPick)).scalars().first()
@@ -473,17 +473,17 @@ def test_tampered_record_is_caught_by_verify(db: Database, province: dict[str, A
             update(DrawPick).where(DrawPick.uscc == pick.uscc).values(ticket="0.000000000000000001")
         )
     with db.session() as session:
-        problems = verify_task(session, code)
+        problems = verify_task(session, code=code)
     assert problems and "抽取结果不符" in problems[0]
 
 
 def test_fairness_report(db: Database, province: dict[str, Any]) -> None:
     code = _task(db)
     with db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
     with db.session() as session:
-        draw_task(session, code, SEED)
-        report = fairness_report(session, code)
+        draw_task(session, code=code, seed=SEED)
+        report = fairness_report(session, code=code)
     assert sum(s["size"] for s in report["strata"]) == 80
     for s in report["strata"]:
         assert s["picked"] == math.ceil(Decimal(s["ratio"]) * s["size"])

@@ -53,9 +53,9 @@ def test_review_decisions_are_events(db: Database, tmp_path: Path) -> None:
 
     first, second = _finding(db, tmp_path)
     with pytest.raises(SupervisionError):
-        dismiss_finding(db, second, reason="", actor="李科长")
-    confirm_finding(db, first, note="核实无误", actor="李科长")
-    dismiss_finding(db, second, reason="数据有误", actor="王科长")
+        dismiss_finding(db, finding_id=second, reason="", actor="李科长")
+    confirm_finding(db, finding_id=first, note="核实无误", actor="李科长")
+    dismiss_finding(db, finding_id=second, reason="数据有误", actor="王科长")
     with db.session() as session:
         events = trail.events(session, obj="finding:")
         assert [(e.action, e.object, e.actor) for e in events] == [

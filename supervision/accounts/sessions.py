@@ -64,7 +64,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def start_session(db: Database, user: ConsoleUser, *, client: str) -> tuple[str, str]:
+def start_session(db: Database, *, user: ConsoleUser, client: str) -> tuple[str, str]:
     """Open a session for `user` (recorded in the trail); returns (token, csrf token)."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
@@ -91,7 +91,7 @@ def start_session(db: Database, user: ConsoleUser, *, client: str) -> tuple[str,
     return token, csrf
 
 
-def load_session(db: Database, token: str | None, *, bearer: bool = False) -> Principal | None:
+def load_session(db: Database, *, token: str | None, bearer: bool = False) -> Principal | None:
     """The principal of a live session of an active user, or None."""
     if not token:
         return None
@@ -120,7 +120,7 @@ def load_session(db: Database, token: str | None, *, bearer: bool = False) -> Pr
     )
 
 
-def end_session(db: Database, token: str, principal: Principal) -> None:
+def end_session(db: Database, *, token: str, principal: Principal) -> None:
     """Sign out: delete the session (recorded in the trail)."""
     with db.session() as session:
         session.connection().execute(delete(_S).where(_S.c.token_hash == _token_hash(token)))
@@ -144,19 +144,19 @@ class SignInResult:
 
 
 def sign_in(
-    db: Database, throttle: LoginThrottle, username: str, password: str, *, client: str
+    db: Database, *, throttle: LoginThrottle, username: str, password: str, client: str
 ) -> SignInResult:
     """The one sign-in, for the page and the API: throttle, check the password, record
     a refusal in the trail, or clear the failures and open a session."""
     wait = throttle.retry_after(db, username, client)
     if wait:
-        record_refused_sign_in(db, username, client=client, reason="throttled")
+        record_refused_sign_in(db, username=username, client=client, reason="throttled")
         return SignInResult(wait=wait)
-    user = authenticate(db, username, password)
+    user = authenticate(db, username=username, password=password)
     if user is None:
         throttle.failed(db, username, client)
-        record_refused_sign_in(db, username, client=client, reason="bad password")
+        record_refused_sign_in(db, username=username, client=client, reason="bad password")
         return SignInResult()
     throttle.succeeded(db, username)
-    token, csrf = start_session(db, user, client=client)
+    token, csrf = start_session(db, user=user, client=client)
     return SignInResult(user=user, token=token, csrf=csrf)

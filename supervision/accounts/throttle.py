@@ -74,7 +74,7 @@ class LoginThrottle:
             session.execute(delete(LoginFailure).where(col(LoginFailure.key) == key))
 
 
-def record_refused_sign_in(db: Database, username: str, *, client: str, reason: str) -> None:
+def record_refused_sign_in(db: Database, *, username: str, client: str, reason: str) -> None:
     """A failed or throttled sign-in is part of the trail too."""
     with db.session() as session:
         trail.record(

@@ -111,7 +111,7 @@ def list_users(session: Session) -> list[ConsoleUser]:
     return list(session.exec(select(ConsoleUser).order_by(col(ConsoleUser.username))).all())
 
 
-def disable_user(session: Session, username: str, *, actor: str | None = None) -> ConsoleUser:
+def disable_user(session: Session, *, username: str, actor: str | None = None) -> ConsoleUser:
     """Disable a user and end all their sessions at once."""
     user = session.exec(
         select(ConsoleUser).where(col(ConsoleUser.username) == username.strip())
@@ -128,7 +128,7 @@ def disable_user(session: Session, username: str, *, actor: str | None = None) -
     return user
 
 
-def authenticate(db: Database, username: str, password: str) -> ConsoleUser | None:
+def authenticate(db: Database, *, username: str, password: str) -> ConsoleUser | None:
     """The active user with this name and password, or None (same work either way)."""
     with db.session() as session:
         user = session.exec(

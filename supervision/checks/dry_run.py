@@ -85,9 +85,9 @@ def dry_run(
                 on_total(len(usccs))
             for out in evaluate_all(
                 db,
-                conn,
-                plan,
-                usccs,
+                conn=conn,
+                plan=plan,
+                usccs=usccs,
                 contiguous=True,
                 stale=stale_entities(conn, last_run(conn)),
                 full=True,

@@ -252,8 +252,8 @@ def _finding_dict(row: Row[Any], rule: Rule | None) -> dict[str, Any]:
 
 def entity_review(
     db: Database,
-    uscc: str,
     *,
+    uscc: str,
     pack: RulePack | None = None,
     rules_dir: str | Path | None = None,
 ) -> dict[str, Any]:
@@ -357,8 +357,8 @@ def _decide(
 
 def confirm_finding(
     db: Database,
-    finding_id: int,
     *,
+    finding_id: int,
     note: str,
     actor: str,
     pack: RulePack | None = None,
@@ -418,7 +418,7 @@ def confirm_finding(
 
 
 def dismiss_finding(
-    db: Database, finding_id: int, *, reason: str | None, actor: str
+    db: Database, *, finding_id: int, reason: str | None, actor: str
 ) -> dict[str, Any]:
     """Dismiss an open finding; a reason is required and nothing changes without one."""
     who = _who(actor)

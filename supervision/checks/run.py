@@ -273,7 +273,7 @@ def run_check(
     t0 = time.perf_counter()
     # A full run with workers starts them first: their start-up (a second or so of
     # imports each) overlaps the selection below.
-    early = start_pool(db, plan) if full and workers > 1 else None
+    early = start_pool(db, plan=plan) if full and workers > 1 else None
     try:
         with busy_is_an_error():
             return _run(db, plan, full=full, t0=t0, pool=early, advance=advance, on_total=on_total)
@@ -373,9 +373,9 @@ def _run(
         )
         for outcome in evaluate_all(
             db,
-            conn,
-            plan,
-            usccs,
+            conn=conn,
+            plan=plan,
+            usccs=usccs,
             contiguous=mode == "full",
             stale=stale,
             full=mode == "full",

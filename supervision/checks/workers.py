@@ -83,7 +83,7 @@ def _ready() -> None:
     """A task that does nothing: submitted once per worker, it starts the processes."""
 
 
-def start_pool(db: Database, plan: Plan) -> ProcessPoolExecutor:
+def start_pool(db: Database, *, plan: Plan) -> ProcessPoolExecutor:
     """``plan.workers`` spawned processes, each with its evaluator and database, started
     now (their start-up overlaps whatever the caller does next). The calendar goes
     along: a spawned process starts with none set. Shut it down when done."""
@@ -105,10 +105,10 @@ def _chunks(usccs: list[str], size: int) -> Iterator[list[str]]:
 
 def evaluate_all(
     db: Database,
+    *,
     conn: Connection,
     plan: Plan,
     usccs: list[str],
-    *,
     contiguous: bool,
     stale: frozenset[str] | None,
     full: bool,
@@ -142,5 +142,5 @@ def evaluate_all(
     if pool is not None:
         yield from pools.in_order(pool, _work, jobs, ahead=ahead)
         return
-    with start_pool(db, plan) as own:
+    with start_pool(db, plan=plan) as own:
         yield from pools.in_order(own, _work, jobs, ahead=ahead)

@@ -269,7 +269,7 @@ def review_list(
 @click.pass_obj
 def review_show(app: AppContext, entity: str, rules_dir: Path | None, as_json: bool) -> None:
     """主体的发现及解释 / an entity's findings, explained (rule, legal basis, facts, history)."""
-    data = entity_review(app.db, entity, rules_dir=rules_dir)
+    data = entity_review(app.db, uscc=entity, rules_dir=rules_dir)
     if as_json:
         emit_json(data)
         return
@@ -330,7 +330,7 @@ def review_confirm(
 ) -> None:
     """确认发现，按规则提高风险等级或标记定向抽查 / confirm a finding (applies on_confirm)."""
     result = confirm_finding(
-        app.db, finding, note=note, actor=trail.current_actor(by), rules_dir=rules_dir
+        app.db, finding_id=finding, note=note, actor=trail.current_actor(by), rules_dir=rules_dir
     )
     _emit_decision(result, as_json)
 
@@ -345,5 +345,7 @@ def review_dismiss(
     app: AppContext, finding: int, reason: str | None, by: str | None, as_json: bool
 ) -> None:
     """驳回发现，必须写明理由 / dismiss a finding; a reason is required."""
-    result = dismiss_finding(app.db, finding, reason=reason, actor=trail.current_actor(by))
+    result = dismiss_finding(
+        app.db, finding_id=finding, reason=reason, actor=trail.current_actor(by)
+    )
     _emit_decision(result, as_json)

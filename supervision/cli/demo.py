@@ -206,7 +206,7 @@ def demo(
     data = summary(result, seed=seed, as_of=day, url=app.url, extra_steps=steps)
     data["draw"] = draw
     data["results"] = demo_results_step(app.db, as_of=day, seed=seed)
-    data["check"] = demo_check_step(app.db, day)
+    data["check"] = demo_check_step(app.db, as_of=day)
     data["site"] = demo_site_step(app.db, out_dir=site_dir)
     data["users"] = demo_users_step(app.db)
     if as_json:

@@ -124,7 +124,7 @@ def export_command(app: AppContext, kind: str, fmt: str | None, output: Path) ->
     CSV is UTF-8 with BOM, headers 中文(english); every export re-imports unchanged.
     Cells starting with = + - @ are prefixed with ' so spreadsheets do not run them.
     """
-    total = count_rows(app.db, kind)
+    total = count_rows(app.db, kind=kind)
     with progress(f"导出 {kind}", total) as advance:
         count = export_file(app.db, kind=kind, path=output, fmt=fmt, advance=advance)
     click.echo(f"已导出 {count} 条到 {output} / exported {count} rows to {output}")

@@ -118,7 +118,7 @@ def scheduler_status(app: AppContext, config_path: Path | None, as_json: bool, l
                 "result": r.result,
                 "error": r.error,
             }
-            for r in last_runs(session, limit)
+            for r in last_runs(session, limit=limit)
         ]
         schedules = [schedule_dict(s) for s in list_schedules(session)]
         alerts = len(open_alerts(session))
@@ -219,7 +219,7 @@ def schedule_set(
     with app.db.session() as session:
         schedule = set_schedule(
             session,
-            task_code,
+            task_code=task_code,
             draw_at=draw,
             seed_deadline=deadline,
             commit_at=commit,
@@ -288,7 +288,7 @@ def seed_enter(app: AppContext, task_code: str, seed: str) -> None:
     if seed == "-":
         seed = sys.stdin.readline().rstrip("\r\n")
     with app.db.session() as session:
-        schedule = enter_seed(session, task_code, seed)
+        schedule = enter_seed(session, task_code=task_code, seed=seed)
         entered = clock.local(schedule.seed_entered_at or clock.now())
     click.echo(
         f"已录入任务 {task_code} 的随机种子（{entered:%Y-%m-%d %H:%M:%S}），将在抽取时使用 / "
@@ -307,7 +307,7 @@ def alerts_command(app: AppContext, as_json: bool, resolve_id: int | None) -> No
     """未处理的提醒 / open alerts."""
     with app.db.session() as session:
         if resolve_id is not None:
-            resolve_alert_id(session, resolve_id)
+            resolve_alert_id(session, alert_id=resolve_id)
             click.echo(f"提醒 {resolve_id} 已标记处理 / alert {resolve_id} resolved")
             return
         rows = [alert_dict(a) for a in open_alerts(session)]

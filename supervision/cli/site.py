@@ -26,7 +26,7 @@ def publish_command(app: AppContext, out_dir: Path, lang: str, as_json: bool) ->
     """
     from supervision.site import publish_site
 
-    report = publish_site(app.db, out_dir, languages=lang)
+    report = publish_site(app.db, out_dir=out_dir, languages=lang)
     if as_json:
         emit_json(report.as_dict())
         return

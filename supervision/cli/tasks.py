@@ -214,7 +214,7 @@ def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **op
             data[key] = list(options[key])
     spec = parse_task_input(data, source)
     with trail.acting_as(by), app.db.session() as session:
-        task = create_task(session, spec)
+        task = create_task(session, spec=spec)
     click.echo(f"已创建抽查任务（草稿）{task.code} / task {task.code} created as a draft")
     click.echo(f"下一步 / next: supervision task commit '{task.code}'")
 
@@ -269,7 +269,7 @@ def task_list(app: AppContext, plan: str | None, as_json: bool) -> None:
 def task_show(app: AppContext, task_code: str, as_json: bool) -> None:
     """显示任务详情 / show a task."""
     with app.db.session() as session:
-        task = get_task(session, task_code)
+        task = get_task(session, code=task_code)
         data = task_summary(task)
     if as_json:
         emit_json(data)
@@ -320,7 +320,7 @@ def task_commit(app: AppContext, task_code: str, as_of: Any, by: str | None) -> 
     """锁定任务：在种子产生之前固定名录和参数 / freeze population and parameters before the seed."""
     as_of_date: date | None = as_of.date() if as_of else None
     with trail.acting_as(by), app.db.session() as session:
-        task = commit_task(session, task_code, as_of=as_of_date)
+        task = commit_task(session, code=task_code, as_of=as_of_date)
     click.echo(f"任务 {task.code} 已锁定 / committed")
     click.echo(f"  抽查对象 population: {task.population_size}")
     click.echo(f"  参数摘要 parameters SHA-256: {task.parameters_digest}")
@@ -338,7 +338,7 @@ def task_commit(app: AppContext, task_code: str, as_of: Any, by: str | None) -> 
 def task_cancel(app: AppContext, task_code: str, reason: str, by: str | None) -> None:
     """撤销任务（不删除任何记录）/ cancel a task (nothing is deleted)."""
     with trail.acting_as(by), app.db.session() as session:
-        task = cancel_task(session, task_code, reason)
+        task = cancel_task(session, code=task_code, reason=reason)
     click.echo(f"任务 {task.code} 已撤销 / cancelled: {task.cancel_reason}")
 
 
@@ -366,7 +366,7 @@ def task_draw(
     from supervision.draw.service import draw_task
 
     with trail.acting_as(by), app.db.session() as session:
-        outcome = draw_task(session, task_code, seed, workers=workers)
+        outcome = draw_task(session, code=task_code, seed=seed, workers=workers)
     if as_json:
         emit_json(outcome)
         return
@@ -392,7 +392,7 @@ def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
     from supervision.draw.verify import verify_task
 
     with app.db.session() as session:
-        problems = verify_task(session, task_code)
+        problems = verify_task(session, code=task_code)
     if as_json:
         emit_json({"task": task_code, "match": not problems, "problems": problems})
     elif problems:
@@ -414,7 +414,7 @@ def task_export(app: AppContext, task_code: str, out_dir: Path) -> None:
     from supervision.draw.service import export_task
 
     with app.db.session() as session:
-        files = export_task(session, task_code, out_dir)
+        files = export_task(session, code=task_code, out_dir=out_dir)
     click.echo(f"已导出 {len(files)} 个文件到 {out_dir} / wrote {len(files)} files to {out_dir}")
     click.echo(f"请阅读 / read: {out_dir / 'README.md'}")
 
@@ -428,7 +428,7 @@ def task_report(app: AppContext, task_code: str, as_json: bool) -> None:
     from supervision.draw.service import fairness_report
 
     with app.db.session() as session:
-        report = fairness_report(session, task_code)
+        report = fairness_report(session, code=task_code)
     if as_json:
         emit_json(report)
         return

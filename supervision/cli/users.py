@@ -89,5 +89,5 @@ def disable_command(app: AppContext, username: str, by: str | None) -> None:
     from supervision.accounts.users import disable_user
 
     with app.db.session() as session:
-        disable_user(session, username, actor=trail.current_actor(by))
+        disable_user(session, username=username, actor=trail.current_actor(by))
     click.echo(f"已停用用户 {username} / disabled user {username}")

@@ -137,7 +137,9 @@ async def current_principal(request: Request) -> Principal | None:
     if token:
         principal = cache.get(token, bearer is not None)
         if principal is None:
-            principal = await run_in_threadpool(load_session, db, token, bearer=bearer is not None)
+            principal = await run_in_threadpool(
+                load_session, db, token=token, bearer=bearer is not None
+            )
             if principal is not None:
                 cache.put(token, bearer is not None, principal)
     request.state.principal = principal

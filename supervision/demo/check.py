@@ -17,7 +17,7 @@ from supervision.models import Entity
 DEMO_WORKERS_FROM = 100_000
 
 
-def demo_check_step(db: Database, as_of: dt.date) -> dict[str, Any]:
+def demo_check_step(db: Database, *, as_of: dt.date) -> dict[str, Any]:
     """The demo's check step: a full check of the demo province as of its date.
 
     Returns the run summary plus the number of flagged entities per rule (``by_rule``)

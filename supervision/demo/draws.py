@@ -52,13 +52,13 @@ def demo_draw_step(db: Database, *, as_of: date, seed: int) -> dict[str, Any]:
             notes="演示数据 / demo data",
         )
         for data in tasks:
-            create_task(session, parse_task_input(data))
+            create_task(session, spec=parse_task_input(data))
     for data in tasks:
         with db.session() as session:
-            commit_task(session, data["code"], as_of=as_of)
+            commit_task(session, code=data["code"], as_of=as_of)
     drawn_seed = demo_seed(seed)
     with db.session() as session:
-        outcome = draw_task(session, single, drawn_seed)
+        outcome = draw_task(session, code=single, seed=drawn_seed)
     return {
         "plan": plan_code,
         "tasks": [single, joint],

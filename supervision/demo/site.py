@@ -16,7 +16,7 @@ from supervision.site import publish_site
 def demo_site_step(db: Database, *, out_dir: str | Path) -> dict[str, Any]:
     """Publish the demo's site (zh-CN and English) into `out_dir`; returns what to print."""
     out = Path(out_dir)
-    report = publish_site(db, out, languages="all")
+    report = publish_site(db, out_dir=out, languages="all")
     index = (out / "index.html").resolve()
     return {
         "out_dir": str(out),

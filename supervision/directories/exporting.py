@@ -46,7 +46,7 @@ def _rows(db: Database, kind: Kind) -> Iterator[tuple[Any, ...]]:
             yield tuple(row)
 
 
-def count_rows(db: Database, kind: str) -> int:
+def count_rows(db: Database, *, kind: str) -> int:
     from sqlalchemy import func
 
     spec = kind_spec(kind)

@@ -24,7 +24,7 @@ def create_plan(
     if session.get(Plan, code) is not None:
         raise SupervisionError(f"抽查计划 {code} 已存在", f"plan {code} already exists")
     departments = list(departments)
-    require_departments(session, departments)
+    require_departments(session, codes=departments)
     if not 2000 <= year <= 2100:
         raise SupervisionError(f"年度 {year} 不合理", f"year {year} is out of range")
     plan = Plan(
@@ -40,7 +40,7 @@ def create_plan(
     return plan
 
 
-def require_departments(session: Session, codes: Iterable[str]) -> None:
+def require_departments(session: Session, *, codes: Iterable[str]) -> None:
     missing = [c for c in codes if session.get(Department, c) is None]
     if missing:
         raise NotFoundError(

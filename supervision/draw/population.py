@@ -125,7 +125,7 @@ def exclusion_label(reason: str) -> str:
     return f"{zh} / {en}"
 
 
-def compute_population(session: Session, task: Task, as_of: date) -> Population:
+def compute_population(session: Session, *, task: Task, as_of: date) -> Population:
     """Entities matching the task's filter, status 存续, minus exclusions (counted by reason)."""
     target = TargetFilter.model_validate(task.target)
     rows = session.exec(
@@ -185,7 +185,7 @@ def _recently_covered(
     return excluded
 
 
-def committed_population(session: Session, code: str) -> dict[str, list[str]]:
+def committed_population(session: Session, *, code: str) -> dict[str, list[str]]:
     """The frozen population of a committed task, per stratum, ids sorted by code point."""
     strata: dict[str, list[str]] = {
         s: []

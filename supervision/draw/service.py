@@ -55,27 +55,27 @@ from supervision.reference.vocab import InspectorStatus, RecordKind
 Slot = tuple[str, str]  # (uscc, department)
 
 
-def stratum_ratios(session: Session, code: str) -> dict[str, Decimal]:
+def stratum_ratios(session: Session, *, code: str) -> dict[str, Decimal]:
     return {
         s.stratum: Decimal(s.ratio)
         for s in session.exec(select(TaskStratum).where(TaskStratum.task_code == code))
     }
 
 
-def draw_task(session: Session, code: str, seed: str, *, workers: int = 2) -> dict[str, Any]:
+def draw_task(session: Session, *, code: str, seed: str, workers: int = 2) -> dict[str, Any]:
     """Draw a committed task with `seed`: entities, then inspectors; all or nothing.
 
     Refuses a task that is not committed (a drawn task is never drawn again: a redraw
     means cancelling it with a reason and creating a new task).
     """
-    task = get_task(session, code)
+    task = get_task(session, code=code)
     _require_committed(task)
     seed = validate_seed(seed)
     entered = clock.now()
-    population = committed_population(session, code)
-    ratios = stratum_ratios(session, code)
+    population = committed_population(session, code=code)
+    ratios = stratum_ratios(session, code=code)
     picks = draw_in_processes(seed, population, ratios, workers=workers)
-    regions = population_regions(session, code)
+    regions = population_regions(session, code=code)
     eligible, labels = _eligibility(session, task, [p.id for p in picks], regions)
     slots = [(p.id, d, task.members[d]) for p in picks for d in task.departments]
     matches, _ = match_inspectors(
@@ -179,7 +179,7 @@ def matching_groups(task: Task, regions: Mapping[str, str]) -> dict[str, str]:
     return {uscc: (region[:digits] if digits else "*") for uscc, region in regions.items()}
 
 
-def population_regions(session: Session, code: str) -> dict[str, str]:
+def population_regions(session: Session, *, code: str) -> dict[str, str]:
     """Each committed entity's region code, as frozen at commit."""
     return dict(
         session.exec(
@@ -370,7 +370,7 @@ def _append_records(
 
 
 # --------------------------------------------------------------------------- stored draw
-def stored_picks(session: Session, code: str) -> list[Pick]:
+def stored_picks(session: Session, *, code: str) -> list[Pick]:
     """The picks recorded for a drawn task."""
     return [
         Pick(stratum=p.stratum, id=p.uscc, ticket=p.ticket, rank=p.rank)
@@ -378,7 +378,7 @@ def stored_picks(session: Session, code: str) -> list[Pick]:
     ]
 
 
-def stored_eligibility(session: Session, code: str) -> dict[Slot, list[str]]:
+def stored_eligibility(session: Session, *, code: str) -> dict[Slot, list[str]]:
     """The eligibility recorded at the draw: cert numbers per (entity, department)."""
     eligible: dict[Slot, list[str]] = defaultdict(list)
     for e in session.exec(select(TaskEligibility).where(TaskEligibility.task_code == code)):
@@ -387,9 +387,9 @@ def stored_eligibility(session: Session, code: str) -> dict[Slot, list[str]]:
 
 
 # --------------------------------------------------------------------------- export
-def export_task(session: Session, code: str, out_dir: Path) -> dict[str, str]:
+def export_task(session: Session, *, code: str, out_dir: Path) -> dict[str, str]:
     """Write seed, parameters, populations, selection, digests and a README for outsiders."""
-    task = get_task(session, code)
+    task = get_task(session, code=code)
     if task.seed is None or task.parameters_json is None:
         raise SupervisionError(
             f"任务 {code} 尚未抽取，无可导出", f"task {code} has not been drawn; nothing to export"
@@ -398,16 +398,16 @@ def export_task(session: Session, code: str, out_dir: Path) -> dict[str, str]:
         out_dir,
         seed=task.seed,
         parameters=json.loads(task.parameters_json),
-        populations=committed_population(session, code),
-        picks=sorted(stored_picks(session, code), key=lambda p: (p.stratum, p.rank)),
+        populations=committed_population(session, code=code),
+        picks=sorted(stored_picks(session, code=code), key=lambda p: (p.stratum, p.rank)),
     )
 
 
 # --------------------------------------------------------------------------- fairness
-def fairness_report(session: Session, code: str) -> dict[str, Any]:
+def fairness_report(session: Session, *, code: str) -> dict[str, Any]:
     """Per stratum N, n, declared and realised ratio; inspector load histogram; exclusions."""
-    task = get_task(session, code)
-    picks = stored_picks(session, code)
+    task = get_task(session, code=code)
+    picks = stored_picks(session, code=code)
     counts = Counter(p.stratum for p in picks)
     strata = []
     for s in session.exec(
@@ -427,7 +427,7 @@ def fairness_report(session: Session, code: str) -> dict[str, Any]:
     for a in session.exec(select(Assignment).where(Assignment.task_code == code)):
         loads[a.department_code][a.cert_no] += 1
     eligible_by_department: dict[str, set[str]] = defaultdict(set)
-    for (_, dept), certs in stored_eligibility(session, code).items():
+    for (_, dept), certs in stored_eligibility(session, code=code).items():
         eligible_by_department[dept].update(certs)
     histogram: dict[str, dict[str, int]] = {}
     for dept in task.departments:

@@ -146,7 +146,7 @@ def parse_task_input(data: Mapping[str, Any], source: str = "task") -> TaskCreat
 
 
 # --------------------------------------------------------------------------- tasks
-def item_in_force(session: Session, code: str, on: date) -> InspectionItem | None:
+def item_in_force(session: Session, *, code: str, on: date) -> InspectionItem | None:
     """The version of an item in force on a date (the newest one if several are)."""
     rows = session.exec(
         select(InspectionItem)
@@ -159,18 +159,18 @@ def item_in_force(session: Session, code: str, on: date) -> InspectionItem | Non
     return next(iter(rows), None)
 
 
-def create_task(session: Session, spec: TaskCreate) -> Task:
+def create_task(session: Session, *, spec: TaskCreate) -> Task:
     """Create a draft task; item versions in force at the period start are recorded."""
     if session.get(Task, spec.code) is not None:
         raise SupervisionError(f"抽查任务 {spec.code} 已存在", f"task {spec.code} already exists")
     plan = session.get(Plan, spec.plan)
     if plan is None:
         raise NotFoundError(f"未知抽查计划 {spec.plan}", f"unknown plan {spec.plan}")
-    require_departments(session, spec.departments)
+    require_departments(session, codes=spec.departments)
     items = []
     problems = []
     for code in spec.items:
-        item = item_in_force(session, code, spec.period_start)
+        item = item_in_force(session, code=code, on=spec.period_start)
         if item is None:
             problems.append(
                 f"事项 {code} 在 {spec.period_start} 不存在或未生效 / "
@@ -229,7 +229,7 @@ def create_task(session: Session, spec: TaskCreate) -> Task:
     return task
 
 
-def get_task(session: Session, code: str) -> Task:
+def get_task(session: Session, *, code: str) -> Task:
     task = session.get(Task, code)
     if task is None:
         raise NotFoundError(f"未知抽查任务 {code}", f"unknown task {code}")
@@ -243,9 +243,9 @@ def list_tasks(session: Session, *, plan: str | None = None) -> list[Task]:
     return list(session.exec(query))
 
 
-def cancel_task(session: Session, code: str, reason: str) -> Task:
+def cancel_task(session: Session, *, code: str, reason: str) -> Task:
     """Cancel a task with a reason. Nothing is deleted; a drawn task's draw stays on record."""
-    task = get_task(session, code)
+    task = get_task(session, code=code)
     if not reason.strip():
         raise SupervisionError("撤销任务必须说明理由", "cancelling a task needs a reason")
     if task.status in (TaskStatus.CANCELLED, TaskStatus.CLOSED):
@@ -272,16 +272,16 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def commit_task(session: Session, code: str, *, as_of: date | None = None) -> Task:
+def commit_task(session: Session, *, code: str, as_of: date | None = None) -> Task:
     """Freeze population and parameters with their digests; refuses anything but a draft."""
-    task = get_task(session, code)
+    task = get_task(session, code=code)
     if task.status != TaskStatus.DRAFT:
         raise SupervisionError(
             f"任务 {code} 状态为{TaskStatus.ZH[task.status]}，只有草稿可以锁定",
             f"task {code} is {task.status}; only a draft can be committed",
         )
     moment = clock.now()
-    population = compute_population(session, task, as_of or clock.today())
+    population = compute_population(session, task=task, as_of=as_of or clock.today())
     if population.size == 0:
         reasons = "; ".join(f"{exclusion_label(r)}: {n}" for r, n in population.exclusions.items())
         raise SupervisionError(

@@ -25,22 +25,22 @@ from supervision.errors import SupervisionError
 from supervision.models import Assignment, Task, TaskStratum
 
 
-def verify_task(session: Session, code: str) -> list[str]:
+def verify_task(session: Session, *, code: str) -> list[str]:
     """Recompute a drawn task from its stored commitment, seed and eligibility.
 
     Returns the differences found, first one first; an empty list means the draw, the
     digests and the matching all recompute exactly.
     """
-    task = get_task(session, code)
+    task = get_task(session, code=code)
     if task.seed is None or task.drawn_at is None:
         raise SupervisionError(
             f"任务 {code} 尚未抽取，无可核验 / ",
             f"task {code} has not been drawn; nothing to verify",
         )
-    population = committed_population(session, code)
+    population = committed_population(session, code=code)
     problems = _check_digests(session, task, population)
-    expected = draw_entities(task.seed, population, stratum_ratios(session, code))
-    problems += _check_picks(expected, stored_picks(session, code))
+    expected = draw_entities(task.seed, population, stratum_ratios(session, code=code))
+    problems += _check_picks(expected, stored_picks(session, code=code))
     problems += _check_matching(session, task, expected)
     return problems
 
@@ -97,7 +97,7 @@ def _check_matching(session: Session, task: Task, expected: list[Pick]) -> list[
     assert task.seed is not None
     code = task.code
     problems: list[str] = []
-    eligible = stored_eligibility(session, code)
+    eligible = stored_eligibility(session, code=code)
     slots = [(p.id, d, task.members[d]) for p in expected for d in task.departments]
     stored_matches = sorted(
         Match(entity_id=a.uscc, department=a.department_code, inspector_id=a.cert_no, cost=a.cost)
@@ -108,7 +108,7 @@ def _check_matching(session: Session, task: Task, expected: list[Pick]) -> list[
             task.seed,
             slots,
             eligible,
-            matching_groups(task, population_regions(session, code)),
+            matching_groups(task, population_regions(session, code=code)),
             base_slack=task.load_slack,
         )
     except DrawError as exc:

@@ -133,7 +133,7 @@ def _write_versions(
 
 def _open_task(session: Session, *, task_code: str, uscc: str, items: Sequence[ItemInput]) -> Task:
     """The task, if the entity was drawn in it, results can be entered, and items given."""
-    task = drawn_task(session, task_code, uscc)
+    task = drawn_task(session, task_code=task_code, uscc=uscc)
     if task.status not in (TaskStatus.DRAWN, TaskStatus.IN_PROGRESS):
         raise SupervisionError(
             f"任务 {task_code} 状态为{TaskStatus.ZH.get(task.status, task.status)}，不能录入检查结果",
@@ -158,7 +158,7 @@ def _plan_versions(
     the correction's reason) is wrong. Nothing is written."""
     task_items = [i["code"] for i in task.items]
     seen: set[str] = set()
-    versions_of = history(session, task_code, uscc)
+    versions_of = history(session, task_code=task_code, uscc=uscc)
     problems: list[str] = []
     planned: list[_NewVersion] = []
     today = clock.today()
@@ -208,7 +208,7 @@ def _inspectors(
     A different team needs known inspectors and a reason; the change is a trail event
     unless the replaced version already had this team."""
     item = new.item
-    assigned = team(session, task_code, uscc, department)
+    assigned = team(session, task_code=task_code, uscc=uscc, department=department)
     inspectors = sorted(set(item.inspectors)) if item.inspectors else assigned
     change_reason = item.team_change_reason
     if sorted(inspectors) == assigned:
@@ -260,7 +260,7 @@ def _add_version(
     its compliance record; then its trail event."""
     item, replaces = new.item, new.replaces
     code, sub = check_code(item.code or "", item.sub_code)
-    evidence = [store_evidence(session, p, limit) for p in item.evidence]
+    evidence = [store_evidence(session, path_text=p, limit=limit) for p in item.evidence]
     if replaces is not None and not item.evidence and "evidence" not in item.model_fields_set:
         evidence = list(replaces.evidence)
     follow_up = item.follow_up or "none"

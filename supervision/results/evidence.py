@@ -31,7 +31,7 @@ def evidence_limit() -> int:
     return settings().evidence_max_bytes
 
 
-def store_evidence(session: Session, path_text: str, limit: int) -> dict[str, Any]:
+def store_evidence(session: Session, *, path_text: str, limit: int) -> dict[str, Any]:
     """Store one evidence file (once per content) and return its {name, sha256, size}."""
     path = Path(path_text)
     try:

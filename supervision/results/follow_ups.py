@@ -32,9 +32,9 @@ def record_follow_up(
 ) -> InspectionResult:
     """Record the follow-up's outcome on the current version: done on a date, or (for a
     rectification order) not rectified, which raises the case-transfer flag."""
-    drawn_task(session, task_code, uscc)
+    drawn_task(session, task_code=task_code, uscc=uscc)
     row = _open_follow_up(
-        current(session, task_code, uscc).get(item),
+        current(session, task_code=task_code, uscc=uscc).get(item),
         item=item,
         done_on=done_on,
         not_rectified=not_rectified,

@@ -29,9 +29,9 @@ def result_object(task_code: str, uscc: str, item: str | None = None) -> str:
     return f"result:{task_code}/{uscc}" + (f"/{item}" if item else "")
 
 
-def drawn_task(session: Session, task_code: str, uscc: str) -> Task:
+def drawn_task(session: Session, *, task_code: str, uscc: str) -> Task:
     """The task; NotFoundError unless the entity was drawn in it."""
-    task = get_task(session, task_code)
+    task = get_task(session, code=task_code)
     if session.get(DrawPick, (task_code, uscc)) is None:
         raise NotFoundError(
             f"主体 {uscc} 不是任务 {task_code} 的抽取对象",
@@ -40,7 +40,7 @@ def drawn_task(session: Session, task_code: str, uscc: str) -> Task:
     return task
 
 
-def history(session: Session, task_code: str, uscc: str) -> dict[str, list[InspectionResult]]:
+def history(session: Session, *, task_code: str, uscc: str) -> dict[str, list[InspectionResult]]:
     """Item → every version of its result, oldest first."""
     rows = session.exec(
         select(InspectionResult)
@@ -53,12 +53,14 @@ def history(session: Session, task_code: str, uscc: str) -> dict[str, list[Inspe
     return out
 
 
-def current(session: Session, task_code: str, uscc: str) -> dict[str, InspectionResult]:
+def current(session: Session, *, task_code: str, uscc: str) -> dict[str, InspectionResult]:
     """Item → the current (latest) version of its result."""
-    return {item: rows[-1] for item, rows in history(session, task_code, uscc).items()}
+    return {
+        item: rows[-1] for item, rows in history(session, task_code=task_code, uscc=uscc).items()
+    }
 
 
-def team(session: Session, task_code: str, uscc: str, department: str) -> list[str]:
+def team(session: Session, *, task_code: str, uscc: str, department: str) -> list[str]:
     """The inspectors (cert numbers, sorted) the draw assigned to a department's item."""
     return sorted(
         session.exec(

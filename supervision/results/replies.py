@@ -25,12 +25,12 @@ def add_reply(
     session: Session, *, task_code: str, uscc: str, text: str, received_on: date, actor: str
 ) -> ResultReply:
     """Enter an entity's reply or objection to its published result (date received)."""
-    drawn_task(session, task_code, uscc)
+    drawn_task(session, task_code=task_code, uscc=uscc)
     if not text.strip():
         raise SupervisionError("回复内容不能为空（--text）", "the reply text is empty (--text)")
     if not any(
         r.state == ResultState.PUBLISHED
-        for rows in history(session, task_code, uscc).values()
+        for rows in history(session, task_code=task_code, uscc=uscc).values()
         for r in rows
     ):
         raise IllegalTransition(
@@ -82,7 +82,7 @@ def review_reply(
     seq: int | None = None,
 ) -> ResultReply:
     """Publish (approve) or reject a reply awaiting review (the latest, or ``seq``)."""
-    drawn_task(session, task_code, uscc)
+    drawn_task(session, task_code=task_code, uscc=uscc)
     query = select(ResultReply).where(
         ResultReply.task_code == task_code,
         ResultReply.uscc == uscc,

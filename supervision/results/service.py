@@ -51,7 +51,7 @@ def review_results(
     items: Iterable[str] | None = None,
 ) -> list[InspectionResult]:
     """Approve or return (with a reason) every result of the entity awaiting review."""
-    drawn_task(session, task_code, uscc)
+    drawn_task(session, task_code=task_code, uscc=uscc)
     action = "approve" if approve else "return"
     if not approve and not (reason and reason.strip()):
         raise SupervisionError(
@@ -84,7 +84,7 @@ def _to_review(
 ) -> list[InspectionResult]:
     """The current versions to review: of the items named (each must be entered), or
     else every one awaiting review (there must be one)."""
-    latest = current(session, task_code, uscc)
+    latest = current(session, task_code=task_code, uscc=uscc)
     wanted = set(items) if items else None
     if wanted:
         missing = sorted(wanted - set(latest))
@@ -130,9 +130,9 @@ def publish_results(
     """Publish approved results (已公示): one entity, or every entity of the task whose
     results are all approved. All or nothing: a named entity with any result not yet
     approved is refused, and nothing is published."""
-    get_task(session, task_code)
+    get_task(session, code=task_code)
     if uscc is not None:
-        drawn_task(session, task_code, uscc)
+        drawn_task(session, task_code=task_code, uscc=uscc)
     ready, not_ready = _ready_to_publish(session, task_code=task_code, uscc=uscc)
     if uscc is not None and not_ready:
         raise IllegalTransition(
@@ -231,8 +231,8 @@ def _versions(versions: list[InspectionResult]) -> list[dict[str, Any]]:
 def entity_results(session: Session, *, task_code: str, uscc: str) -> dict[str, Any]:
     """Everything about one drawn entity's results: every version of every item, the
     assigned team, and the replies (published ones are the entity's own statement)."""
-    task = drawn_task(session, task_code, uscc)
-    versions_of = history(session, task_code, uscc)
+    task = drawn_task(session, task_code=task_code, uscc=uscc)
+    versions_of = history(session, task_code=task_code, uscc=uscc)
     items = []
     for spec in task.items:
         versions = versions_of.get(spec["code"], [])
@@ -240,7 +240,9 @@ def entity_results(session: Session, *, task_code: str, uscc: str) -> dict[str, 
             {
                 "item": spec["code"],
                 "department": spec["department_code"],
-                "team": team(session, task_code, uscc, spec["department_code"]),
+                "team": team(
+                    session, task_code=task_code, uscc=uscc, department=spec["department_code"]
+                ),
                 "state": versions[-1].state if versions else S.NOT_ENTERED,
                 "versions": _versions(versions),
             }
@@ -262,7 +264,7 @@ def list_results(
     session: Session, *, task_code: str, state: str | None = None
 ) -> list[dict[str, Any]]:
     """One line per drawn entity and task item with its current state (未录入 if none)."""
-    task = get_task(session, task_code)
+    task = get_task(session, code=task_code)
     if state is not None and state not in STATE_ZH:
         raise SupervisionError(
             f"未知状态 {state}（{'、'.join(STATE_ZH)}）", f"unknown state {state}"

@@ -107,7 +107,7 @@ def deadline_alerts(deadlines: dict[str, Any], warn_workdays: int) -> list[Alert
     return found
 
 
-def raise_alert(session: Session, kind: str, obj: str, zh: str, en: str) -> None:
+def raise_alert(session: Session, *, kind: str, obj: str, zh: str, en: str) -> None:
     """Open an alert, or refresh the open one for the same (kind, object)."""
     now = clock.now()
     key = f"{kind}:{obj}"[:250]
@@ -133,7 +133,7 @@ def raise_alert(session: Session, kind: str, obj: str, zh: str, en: str) -> None
     session.execute(stmt)
 
 
-def resolve_alerts(session: Session, kind: str, obj: str) -> int:
+def resolve_alerts(session: Session, *, kind: str, obj: str) -> int:
     """Resolve the open alert for (kind, object), if any; returns how many were resolved."""
     result = session.execute(
         _A.update()
@@ -143,7 +143,7 @@ def resolve_alerts(session: Session, kind: str, obj: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def resolve_alert_id(session: Session, alert_id: int) -> Alert:
+def resolve_alert_id(session: Session, *, alert_id: int) -> Alert:
     """Resolve one alert by id (a person has dealt with it)."""
     alert = session.get(Alert, alert_id)
     if alert is None or alert.resolved_at is not None:
@@ -157,7 +157,7 @@ def resolve_alert_id(session: Session, alert_id: int) -> Alert:
     return alert
 
 
-def open_alerts(session: Session, kinds: list[str] | None = None) -> list[Alert]:
+def open_alerts(session: Session, *, kinds: list[str] | None = None) -> list[Alert]:
     """Open alerts (of ``kinds`` if given), oldest first."""
     query = select(Alert).where(col(Alert.resolved_at).is_(None))
     if kinds is not None:

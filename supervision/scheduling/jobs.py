@@ -140,13 +140,13 @@ def _guarded(
         logger.debug("job %s [%s] failed", job, period, exc_info=True)
         try:
             with rt.db.session() as session:
-                record_failure(session, job, period, error, holder=rt.holder)
+                record_failure(session, job=job, period=period, error=error, holder=rt.holder)
                 raise_alert(
                     session,
-                    AlertKind.JOB_FAILED,
-                    alert_object,
-                    f"调度任务 {job}（期间 {period}）失败：{error}",
-                    f"scheduled job {job} (period {period}) failed: {error}",
+                    kind=AlertKind.JOB_FAILED,
+                    obj=alert_object,
+                    zh=f"调度任务 {job}（期间 {period}）失败：{error}",
+                    en=f"scheduled job {job} (period {period}) failed: {error}",
                 )
         except Exception as inner:  # the database itself may be what failed
             logger.error("could not record the failure of %s [%s]: %s", job, period, inner)
@@ -155,8 +155,8 @@ def _guarded(
         )
     if outcome.status in ("done", "already_done"):
         with rt.db.session() as session:  # a later good run settles earlier trouble
-            resolve_alerts(session, AlertKind.JOB_FAILED, alert_object)
-            resolve_alerts(session, AlertKind.JOB_MISSED, alert_object)
+            resolve_alerts(session, kind=AlertKind.JOB_FAILED, obj=alert_object)
+            resolve_alerts(session, kind=AlertKind.JOB_MISSED, obj=alert_object)
     return _log(outcome)
 
 
@@ -201,17 +201,17 @@ def _commit(code: str) -> Outcome:
             return _skipped(
                 job, code, "锁定时间已过，已提醒", "commit time missed; alert raised", "missed"
             )
-        if not claim(session, job, code, holder=rt.holder):
+        if not claim(session, job=job, period=code, holder=rt.holder):
             session.rollback()
             return already_done(job, code)
-        committed = commit_task(session, code)
+        committed = commit_task(session, code=code)
         result = {
             "population_size": committed.population_size,
             "population_digest": committed.population_digest,
             "parameters_digest": committed.parameters_digest,
         }
-        finish(session, job, code, result)
-        resolve_alerts(session, AlertKind.COMMIT_MISSED, code)
+        finish(session, job=job, period=code, result=result)
+        resolve_alerts(session, kind=AlertKind.COMMIT_MISSED, obj=code)
     return Outcome(
         job,
         code,
@@ -248,15 +248,15 @@ def _draw(code: str) -> Outcome:
         if schedule is None or decision.outcome != "draw":
             return _not_drawn(session, code, schedule, decision, now=now, grace=grace)
         assert seed is not None
-        if not claim(session, job, code, holder=rt.holder):
+        if not claim(session, job=job, period=code, holder=rt.holder):
             session.rollback()
             return already_done(job, code)
-        result = _jsonable(draw_task(session, code, seed))
+        result = _jsonable(draw_task(session, code=code, seed=seed))
         result["late_seconds"] = int(decision.late.total_seconds())
         schedule.state = SeedState.DRAWN
         session.add(schedule)
-        finish(session, job, code, result)
-        resolve_alerts(session, AlertKind.SEED_MISSING, code)
+        finish(session, job=job, period=code, result=result)
+        resolve_alerts(session, kind=AlertKind.SEED_MISSING, obj=code)
     return Outcome(
         job,
         code,
@@ -316,7 +316,7 @@ def _not_drawn(
             "missed",
         )
     if outcome == "seed_deadline_passed":
-        resolve_alerts(session, AlertKind.SEED_MISSING, code)
+        resolve_alerts(session, kind=AlertKind.SEED_MISSING, obj=code)
         _raise(session, task_alerts.seed_deadline_passed(code, schedule.seed_deadline))
         return _skipped(
             job, code, "种子截止时间已过，未抽取", "seed deadline passed; not drawn", "abandoned"
@@ -329,7 +329,7 @@ def _not_drawn(
 
 
 def _raise(session: Session, message: AlertMessage) -> None:
-    raise_alert(session, message.kind, message.object, message.zh, message.en)
+    raise_alert(session, kind=message.kind, obj=message.object, zh=message.zh, en=message.en)
 
 
 # --------------------------------------------------------------------------- recurring jobs
@@ -343,7 +343,10 @@ def _recurring(
     day = fire.astimezone(zone).date()
     rt = runtime()
     return _guarded(
-        job, period, job, lambda: run_once(rt.db, job, period, lambda s: _jsonable(work(s, day)))
+        job,
+        period,
+        job,
+        lambda: run_once(rt.db, job=job, period=period, work=lambda s: _jsonable(work(s, day))),
     )
 
 
@@ -415,9 +418,9 @@ def _watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
         _raise(session, message)
     current = {(m.kind, m.object) for m in messages}
     resolved = 0
-    for alert in open_alerts(session, DEADLINE_KINDS):
+    for alert in open_alerts(session, kinds=DEADLINE_KINDS):
         if (alert.kind, alert.object) not in current:
-            resolved += resolve_alerts(session, alert.kind, alert.object)
+            resolved += resolve_alerts(session, kind=alert.kind, obj=alert.object)
     counts: dict[str, int] = {}
     for message in messages:
         counts[message.kind] = counts.get(message.kind, 0) + 1
@@ -450,7 +453,7 @@ def _publish(session: Session, day: dt.date) -> dict[str, Any]:
         published[code] = len(done["published"])
         for uscc in {p["uscc"] for p in done["published"]}:
             for kind in (AlertKind.PUBLICATION_DUE, AlertKind.PUBLICATION_OVERDUE):
-                resolve_alerts(session, kind, f"{code}/{uscc}")
+                resolve_alerts(session, kind=kind, obj=f"{code}/{uscc}")
         if done["not_ready"]:
             waiting[code] = done["not_ready"]
     return {"published": published, "not_ready": waiting}
@@ -468,21 +471,21 @@ def _rebuild_site() -> dict[str, Any]:
         logger.info("site: supervision.site.publish_site is not available; skipped")
         return {"site": "skipped: supervision.site not available"}
     try:
-        report = publish_site(rt.db, rt.config.site_dir, languages=rt.config.site_languages)
+        report = publish_site(rt.db, out_dir=rt.config.site_dir, languages=rt.config.site_languages)
     except Exception as exc:
         error = _error_text(exc)
         with rt.db.session() as session:
             raise_alert(
                 session,
-                AlertKind.JOB_FAILED,
-                "publish_results:site",
-                f"公示网站重建失败（{rt.config.site_dir}）：{error}；可运行 supervision publish 重试",
-                f"rebuilding the public site in {rt.config.site_dir} failed: {error}; "
+                kind=AlertKind.JOB_FAILED,
+                obj="publish_results:site",
+                zh=f"公示网站重建失败（{rt.config.site_dir}）：{error}；可运行 supervision publish 重试",
+                en=f"rebuilding the public site in {rt.config.site_dir} failed: {error}; "
                 "run `supervision publish` to retry",
             )
         logger.error("site rebuild failed: %s", error)
         return {"site": f"failed: {error}"}
     with rt.db.session() as session:
-        resolve_alerts(session, AlertKind.JOB_FAILED, "publish_results:site")
+        resolve_alerts(session, kind=AlertKind.JOB_FAILED, obj="publish_results:site")
     summary = {k: v for k, v in report.as_dict().items() if k != "written_paths"}
     return {"site": _jsonable(summary)}

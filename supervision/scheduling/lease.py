@@ -63,7 +63,7 @@ def current_lease(db: Database) -> LeaseInfo | None:
     return LeaseInfo(row.holder, row.acquired_at, row.renewed_at, row.expires_at)
 
 
-def acquire(db: Database, holder: str, ttl_seconds: int) -> LeaseInfo:
+def acquire(db: Database, *, holder: str, ttl_seconds: int) -> LeaseInfo:
     """Take the lease for ``holder``, or raise LeaseHeld naming the live holder.
 
     Succeeds when there is no lease, when ``holder`` already has it, or when it expired
@@ -80,7 +80,7 @@ def acquire(db: Database, holder: str, ttl_seconds: int) -> LeaseInfo:
         ) from None
     info = None if taken else current_lease(db)
     if not taken and info is None:  # released in between: try once more
-        return acquire(db, holder, ttl_seconds)
+        return acquire(db, holder=holder, ttl_seconds=ttl_seconds)
     if info is not None:
         raise LeaseHeld(
             f"另一个调度进程正在运行（{info.holder}，最近续约于 {clock.local(info.renewed_at):%Y-%m-%d %H:%M:%S}），"
@@ -110,7 +110,7 @@ def _take(db: Database, holder: str, now: datetime, expires: datetime) -> bool:
         return conn.execute(stmt.returning(_L.c.name)).first() is not None
 
 
-def renew(db: Database, holder: str, ttl_seconds: int) -> bool:
+def renew(db: Database, *, holder: str, ttl_seconds: int) -> bool:
     """Extend the lease; False if ``holder`` no longer holds it (it was taken over)."""
     now = clock.now()
     with db.engine.begin() as conn:
@@ -122,7 +122,7 @@ def renew(db: Database, holder: str, ttl_seconds: int) -> bool:
     return bool(result.rowcount)
 
 
-def release(db: Database, holder: str) -> None:
+def release(db: Database, *, holder: str) -> None:
     """Give the lease up at a clean shutdown so the next scheduler need not wait."""
     with db.engine.begin() as conn:
         conn.execute(_L.delete().where(_L.c.name == LEASE_NAME, _L.c.holder == holder))

@@ -69,7 +69,7 @@ def _insert(session: Session) -> Any:
     return upsert_insert(_JR, session.get_bind().dialect.name)
 
 
-def begin_attempt(db: Database, job: str, period: str, *, holder: str = HOLDER) -> None:
+def begin_attempt(db: Database, *, job: str, period: str, holder: str = HOLDER) -> None:
     """Leave a ``started`` trace for (job, period) in its own transaction (see above)."""
     now = clock.now()
     with db.session() as session:
@@ -92,7 +92,7 @@ def begin_attempt(db: Database, job: str, period: str, *, holder: str = HOLDER) 
         )
 
 
-def claim(session: Session, job: str, period: str, *, holder: str = HOLDER) -> bool:
+def claim(session: Session, *, job: str, period: str, holder: str = HOLDER) -> bool:
     """Claim (job, period) in the session's transaction. False if it is already done."""
     now = clock.now()
     # RETURNING, not rowcount: with RETURNING (which SQLAlchemy adds for the primary key
@@ -126,7 +126,7 @@ def claim(session: Session, job: str, period: str, *, holder: str = HOLDER) -> b
     return inserted is not None
 
 
-def finish(session: Session, job: str, period: str, result: dict[str, Any]) -> None:
+def finish(session: Session, *, job: str, period: str, result: dict[str, Any]) -> None:
     """Mark a claimed key done with its result, still in the claiming transaction."""
     session.execute(
         _JR.update()
@@ -136,7 +136,7 @@ def finish(session: Session, job: str, period: str, result: dict[str, Any]) -> N
 
 
 def record_failure(
-    session: Session, job: str, period: str, error: str, *, holder: str = HOLDER
+    session: Session, *, job: str, period: str, error: str, holder: str = HOLDER
 ) -> None:
     """Record a failed run; call it in a new transaction (the work has been rolled back)."""
     now = clock.now()
@@ -201,6 +201,7 @@ def already_done(job: str, period: str) -> Outcome:
 
 def run_once(
     db: Database,
+    *,
     job: str,
     period: str,
     work: Callable[[Session], dict[str, Any]],
@@ -210,19 +211,19 @@ def run_once(
     Exceptions from ``work`` roll everything back; they are recorded by the caller
     (see supervision.scheduling.jobs), never swallowed here.
     """
-    begin_attempt(db, job, period)
+    begin_attempt(db, job=job, period=period)
     with db.session() as session:
-        if not claim(session, job, period):
+        if not claim(session, job=job, period=period):
             session.rollback()
             return already_done(job, period)
         result = work(session)
-        finish(session, job, period, result)
+        finish(session, job=job, period=period, result=result)
     return Outcome(
         job, period, "done", f"{job} 期间 {period} 已完成", f"{job} done for {period}", result
     )
 
 
-def last_runs(session: Session, limit: int = 20) -> list[JobRun]:
+def last_runs(session: Session, *, limit: int = 20) -> list[JobRun]:
     """The most recent runs, newest first."""
     return list(
         session.exec(
@@ -233,5 +234,5 @@ def last_runs(session: Session, limit: int = 20) -> list[JobRun]:
     )
 
 
-def runs_of(session: Session, job: str) -> list[JobRun]:
+def runs_of(session: Session, *, job: str) -> list[JobRun]:
     return list(session.exec(select(JobRun).where(JobRun.job == job).order_by(col(JobRun.period))))

@@ -39,8 +39,8 @@ def parse_time(text: str, tz: tzinfo, what: str) -> datetime:
 
 def set_schedule(
     session: Session,
-    task_code: str,
     *,
+    task_code: str,
     draw_at: datetime,
     seed_deadline: datetime,
     commit_at: datetime | None = None,
@@ -115,11 +115,11 @@ def set_schedule(
         AlertKind.COMMIT_MISSED,
         AlertKind.SEED_MISSING,
     ):
-        resolve_alerts(session, kind, task_code)
+        resolve_alerts(session, kind=kind, obj=task_code)
     return schedule
 
 
-def get_schedule(session: Session, task_code: str) -> TaskSchedule:
+def get_schedule(session: Session, *, task_code: str) -> TaskSchedule:
     schedule = session.get(TaskSchedule, task_code)
     if schedule is None:
         raise NotFoundError(f"任务 {task_code} 没有排程", f"task {task_code} has no schedule")

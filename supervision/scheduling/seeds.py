@@ -99,7 +99,7 @@ def check_seed_entry(
         )
 
 
-def enter_seed(session: Session, task_code: str, seed: str) -> TaskSchedule:
+def enter_seed(session: Session, *, task_code: str, seed: str) -> TaskSchedule:
     """Record a manually entered seed with the time of entry; the draw job uses it."""
     schedule = session.get(TaskSchedule, task_code)
     task = session.get(Task, task_code)

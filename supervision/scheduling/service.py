@@ -102,7 +102,7 @@ class SchedulerService:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Take the lease (or raise LeaseHeld), then run; blocks for a BlockingScheduler."""
-        lease.acquire(self.db, self.holder, self.config.lease_ttl_seconds)
+        lease.acquire(self.db, holder=self.holder, ttl_seconds=self.config.lease_ttl_seconds)
         jobs.bind(jobs.Runtime(self.db, self.config, self.holder))
         now = clock.now().astimezone(self.config.tz)
         self.scheduler.add_job(
@@ -140,7 +140,7 @@ class SchedulerService:
             self.scheduler.shutdown(wait=True)
         if not self.lease_lost:
             try:
-                lease.release(self.db, self.holder)
+                lease.release(self.db, holder=self.holder)
             except OperationalError as exc:  # it will expire by itself
                 logger.warning("lease not released: %s", exc.orig)
         jobs.unbind()
@@ -148,7 +148,7 @@ class SchedulerService:
 
     def heartbeat(self) -> None:
         try:
-            if lease.renew(self.db, self.holder, self.config.lease_ttl_seconds):
+            if lease.renew(self.db, holder=self.holder, ttl_seconds=self.config.lease_ttl_seconds):
                 return
         except OperationalError as exc:  # e.g. SQLite locked by a long job: try next beat
             logger.warning("lease not renewed this time: %s", exc.orig)
@@ -158,10 +158,10 @@ class SchedulerService:
         with self.db.session() as session:
             raise_alert(
                 session,
-                AlertKind.LEASE_LOST,
-                self.holder,
-                f"调度进程 {self.holder} 失去了租约（另一进程已接管），已停止",
-                f"scheduler {self.holder} lost its lease (another process took over) and stopped",
+                kind=AlertKind.LEASE_LOST,
+                obj=self.holder,
+                zh=f"调度进程 {self.holder} 失去了租约（另一进程已接管），已停止",
+                en=f"scheduler {self.holder} lost its lease (another process took over) and stopped",
             )
         self.scheduler.shutdown(wait=False)
 
@@ -288,10 +288,10 @@ class SchedulerService:
         with self.db.session() as session:
             raise_alert(
                 session,
-                AlertKind.JOB_MISSED,
-                event.job_id,
-                f"调度任务 {event.job_id} 的 {scheduled:%Y-%m-%d %H:%M} 运行已错过宽限时间，本期未运行",
-                f"the {scheduled:%Y-%m-%d %H:%M} run of job {event.job_id} was missed beyond its grace "
+                kind=AlertKind.JOB_MISSED,
+                obj=event.job_id,
+                zh=f"调度任务 {event.job_id} 的 {scheduled:%Y-%m-%d %H:%M} 运行已错过宽限时间，本期未运行",
+                en=f"the {scheduled:%Y-%m-%d %H:%M} run of job {event.job_id} was missed beyond its grace "
                 "time and did not run",
             )
 
@@ -299,10 +299,10 @@ class SchedulerService:
         with self.db.session() as session:
             raise_alert(
                 session,
-                AlertKind.JOB_FAILED,
-                event.job_id,
-                f"调度任务 {event.job_id} 出错：{event.exception}",
-                f"scheduled job {event.job_id} raised: {event.exception}",
+                kind=AlertKind.JOB_FAILED,
+                obj=event.job_id,
+                zh=f"调度任务 {event.job_id} 出错：{event.exception}",
+                en=f"scheduled job {event.job_id} raised: {event.exception}",
             )
 
 

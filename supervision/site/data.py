@@ -288,7 +288,7 @@ def _fairness(session: Session, task: Task, cache: dict[str, Any]) -> dict[str, 
     key = draw_key(task)
     report = cache.get(key)
     if report is None:
-        report = cache[key] = fairness_report(session, task.code)
+        report = cache[key] = fairness_report(session, code=task.code)
     return dict(report)
 
 
@@ -370,7 +370,7 @@ def _load_picks(session: Session, data: SiteData) -> None:
 
 def _load_results(session: Session, data: SiteData) -> None:
     """Published inspection results, when the results tables exist."""
-    published = results_view.load_published(session, data.tasks, data.entities)
+    published = results_view.load_published(session, tasks=data.tasks, entities=data.entities)
     data.results_available = published is not None
     if published is not None:
         data.results_by_task = published.by_task

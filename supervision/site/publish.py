@@ -72,7 +72,7 @@ def _write_exports(db: Database, data: SiteData, writer: SiteWriter) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / "export"
             with db.session() as session:
-                export_task(session, task["code"], target)
+                export_task(session, code=task["code"], out_dir=target)
             for file in sorted(target.rglob("*")):
                 if file.is_file():
                     writer.emit(f"{base}/{file.relative_to(target).as_posix()}", file.read_bytes())
@@ -81,8 +81,8 @@ def _write_exports(db: Database, data: SiteData, writer: SiteWriter) -> None:
 
 def publish_site(
     db: Database,
-    out_dir: str | Path,
     *,
+    out_dir: str | Path,
     languages: str | list[str] = "all",
     strict: bool = False,
     keep_paths: bool = False,

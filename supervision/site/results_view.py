@@ -55,7 +55,7 @@ def available(session: Session) -> bool:
 
 
 def load_published(
-    session: Session, tasks: list[dict[str, Any]], entities: dict[str, dict[str, Any]]
+    session: Session, *, tasks: list[dict[str, Any]], entities: dict[str, dict[str, Any]]
 ) -> Published | None:
     """Published results of the public `tasks` (None when the results tables are missing).
 

@@ -39,7 +39,7 @@ def api_review_entity(
     uscc: str, db: DbDep, rules_dir: RulesDir, who: ReviewerUser
 ) -> dict[str, Any]:
     """An entity's findings explained (rule, legal basis, versions, matched facts)."""
-    return entity_review(db, uscc, rules_dir=rules_dir)
+    return entity_review(db, uscc=uscc, rules_dir=rules_dir)
 
 
 @router.post("/review/findings/{finding_id}/confirm")

@@ -19,7 +19,8 @@ router = APIRouter(prefix="/api", tags=["api"])
 @router.get("/openapi.json", include_in_schema=False)
 async def api_openapi(request: Request, _who: Anyone) -> dict[str, Any]:
     """The OpenAPI document of this API (public: it describes, it does not disclose)."""
-    return request.app.openapi()
+    document: dict[str, Any] = request.app.openapi()
+    return document
 
 
 @router.post("/session", response_model=SessionToken)
@@ -28,7 +29,9 @@ def api_sign_in(
 ) -> JSONResponse:
     """Sign in; returns a bearer token (and sets the session cookie)."""
     client = request.client.host if request.client else "unknown"
-    result = sign_in(db, throttle, body.username, body.password, client=client)
+    result = sign_in(
+        db, throttle=throttle, username=body.username, password=body.password, client=client
+    )
     if result.wait:
         return JSONResponse(
             {"error": {"zh": f"登录失败次数过多，请 {result.wait} 秒后再试",

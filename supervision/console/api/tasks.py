@@ -46,4 +46,4 @@ def api_draw(body: Seed, db: DbDep, who: PlannerUser) -> dict[str, Any]:
 def api_fairness(code: str, db: DbDep, who: PlannerUser) -> dict[str, Any]:
     """The fairness report of a drawn task."""
     with db.session() as session:
-        return fairness_report(session, code)
+        return fairness_report(session, code=code)

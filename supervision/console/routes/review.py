@@ -33,8 +33,10 @@ def decide(
     """Confirm or dismiss a finding as `actor` (the service records it in the trail, in
     the decision's own transaction)."""
     if confirm:
-        return confirm_finding(db, finding_id, note=text, actor=actor, rules_dir=rules_dir)
-    return dismiss_finding(db, finding_id, reason=text, actor=actor)
+        return confirm_finding(
+            db, finding_id=finding_id, note=text, actor=actor, rules_dir=rules_dir
+        )
+    return dismiss_finding(db, finding_id=finding_id, reason=text, actor=actor)
 
 
 def finding_history(db: Database, finding_ids: list[int]) -> list[Any]:
@@ -94,7 +96,7 @@ def review_entity_page(
     request: Request, uscc: str, db: DbDep, rules_dir: RulesDir, who: ReviewerUser
 ) -> HTMLResponse:
     """An entity's findings with their explanation and history, and the decision forms."""
-    data = entity_review(db, uscc, rules_dir=rules_dir)
+    data = entity_review(db, uscc=uscc, rules_dir=rules_dir)
     history = finding_history(db, [f["id"] for f in data["findings"]])
     return render(
         request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,

@@ -66,7 +66,7 @@ def publish(db: Database, *, task: str, uscc: str, site_dir: Any, actor: str) ->
     if site_dir is not None:
         from supervision.site import publish_site
 
-        publish_site(db, site_dir, languages="all", workers=1)
+        publish_site(db, out_dir=site_dir, languages="all", workers=1)
 
 
 @router.get("/results", response_class=HTMLResponse)

@@ -70,7 +70,9 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Check the password (throttled), open a session, record the sign-in in the trail."""
-    result = sign_in(db, throttle, username, password, client=_client(request))
+    result = sign_in(
+        db, throttle=throttle, username=username, password=password, client=_client(request)
+    )
     if result.wait:
         response = _login_page(
             request, next_path=_safe_next(next), status=429, username=username,
@@ -94,7 +96,7 @@ def login(
 def logout(request: Request, db: DbDep, sessions: Sessions, who: CurrentUser) -> Response:
     """Sign out (CSRF-checked like every other POST)."""
     token = request.state.session_token
-    end_session(db, token, who)
+    end_session(db, token=token, principal=who)
     sessions.forget(token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -58,23 +58,23 @@ def task_spec(form: dict[str, str]) -> dict[str, Any]:
 def create(db: Database, *, spec: dict[str, Any], actor: str) -> str:
     parsed = parse_task_input(spec, source="form")
     with trail.acting_as(actor), db.session() as session:
-        return create_task(session, parsed).code
+        return create_task(session, spec=parsed).code
 
 
 def commit(db: Database, *, code: str, actor: str) -> None:
     with trail.acting_as(actor), db.session() as session:
-        commit_task(session, code)
+        commit_task(session, code=code)
 
 
 def draw(db: Database, *, code: str, seed: str, actor: str) -> dict[str, Any]:
     """Enter the seed and draw at once (the draw and its trail events in one transaction)."""
     with trail.acting_as(actor), db.session() as session:
-        return draw_task(session, code, seed.strip(), workers=1)
+        return draw_task(session, code=code, seed=seed.strip(), workers=1)
 
 
 def task_view(db: Database, *, code: str) -> dict[str, Any]:
     with db.session() as session:
-        task = get_task(session, code)
+        task = get_task(session, code=code)
         picks = session.exec(
             select(func.count()).select_from(DrawPick).where(col(DrawPick.task_code) == code)
         ).one()
@@ -91,7 +91,7 @@ def task_view(db: Database, *, code: str) -> dict[str, Any]:
 def export_zip(db: Database, *, code: str) -> bytes:
     """The outsiders' export (seed, parameters, populations, selection, README) as a zip."""
     with tempfile.TemporaryDirectory() as tmp, db.session() as session:
-        export_task(session, code, Path(tmp))
+        export_task(session, code=code, out_dir=Path(tmp))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for file in sorted(Path(tmp).rglob("*")):
@@ -146,7 +146,7 @@ def draw_form(
 def fairness_page(request: Request, code: str, db: DbDep, who: PlannerUser) -> HTMLResponse:
     """Per stratum N, n, declared and realised ratio; inspector loads; exclusions."""
     with db.session() as session:
-        report = fairness_report(session, code)
+        report = fairness_report(session, code=code)
     return render(request, "console/fairness.html", report=report, quote=quote)
 
 

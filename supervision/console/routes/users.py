@@ -28,7 +28,7 @@ def add(db: Database, *, actor: str, **fields: Any) -> None:
 
 def disable(db: Database, *, username: str, actor: str) -> None:
     with db.session() as session:
-        disable_user(session, username, actor=actor)
+        disable_user(session, username=username, actor=actor)
 
 
 @router.get("/users", response_class=HTMLResponse)
