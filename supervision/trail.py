@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +34,6 @@ from supervision.models.trail import TrailEvent
 __all__ = [
     "GENESIS",
     "Break",
-    "acting_as",
     "current_actor",
     "event_hash",
     "payload_digest",
@@ -49,8 +46,6 @@ GENESIS = "0" * 64
 #: Key of the PostgreSQL advisory lock that guards the chain head ("trail" in ASCII).
 _LOCK_KEY = 0x747261696C
 
-_actor: ContextVar[str | None] = ContextVar("trail_actor", default=None)
-
 
 def default_actor() -> str:
     """The OS user, as ``cli:<user>``."""
@@ -62,21 +57,13 @@ def default_actor() -> str:
 
 
 def current_actor(explicit: str | None = None) -> str:
-    """Who is acting now: `explicit` (a --by value), else ``acting_as``'s, else the OS user."""
+    """Who is acting: `explicit` (a --by value, an ``actor=`` argument), else the OS user.
+
+    Services take the actor as ``actor=`` and hand it to ``record``; there is no
+    ambient "acting as" state."""
     if explicit and explicit.strip():
         return explicit.strip()
-    return _actor.get() or default_actor()
-
-
-@contextmanager
-def acting_as(actor: str | None) -> Iterator[str]:
-    """Within the block, events are recorded as ``actor`` (None = the OS user)."""
-    name = actor.strip() if actor and actor.strip() else default_actor()
-    token = _actor.set(name)
-    try:
-        yield name
-    finally:
-        _actor.reset(token)
+    return default_actor()
 
 
 def payload_digest(payload_json: str) -> str:

@@ -130,11 +130,14 @@ def test_two_writers_never_fork_the_chain(db: Database) -> None:
     assert result["ok"] and result["events"] == 50
 
 
-def test_acting_as_sets_the_actor(db: Database) -> None:
-    with trail.acting_as("张科长"), db.session() as session:
-        event = trail.record(session, action="x", obj="y")
+def test_the_actor_is_who_the_caller_names(db: Database) -> None:
+    with db.session() as session:
+        event = trail.record(session, action="x", obj="y", actor="张科长")
         assert event.actor == "张科长"
+        unnamed = trail.record(session, action="x", obj="z")
+        assert unnamed.actor.startswith("cli:")
     assert trail.current_actor().startswith("cli:")
+    assert trail.current_actor("  张科长 ") == "张科长"
 
 
 def test_events_filter_by_object(db: Database) -> None:

@@ -34,7 +34,8 @@ BY_OPTION = click.option(
     metavar="NAME",
     help="操作人（默认当前系统用户）/ who acts (default: the OS user, as cli:<user>)",
 )
-"""--by on every command that changes something; recorded in the trail (trail.acting_as)."""
+"""--by on every command that changes something; handed to the service as ``actor=`` and
+recorded in the trail."""
 
 CALENDAR_OPTION = click.option(
     "--calendar",

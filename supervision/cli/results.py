@@ -160,7 +160,8 @@ def result_enter(app: AppContext, /, task: str, entity: str, by: str | None, **k
         _option_values(kw),
         need=("item", "code", "inspected_on"),
     )
-    with trail.acting_as(by) as actor, app.db.session() as session:
+    actor = trail.current_actor(by)
+    with app.db.session() as session:
         rows = enter_results(session, task_code=task, uscc=entity, items=items, actor=actor)
         done = [(r.item_code, r.version) for r in rows]
     for item, version in done:
@@ -179,7 +180,8 @@ def result_correct(
 ) -> None:
     """更正已公示的结果（新版本，旧版本保留）/ correct a published result (new version)."""
     items = _items_from_options(kw.pop("from_file"), _option_values(kw), need=("item",))
-    with trail.acting_as(by) as actor, app.db.session() as session:
+    actor = trail.current_actor(by)
+    with app.db.session() as session:
         rows = correct_results(
             session, task_code=task, uscc=entity, items=items, reason=reason, actor=actor
         )
@@ -209,7 +211,8 @@ def result_review(
     """审核待审核的检查结果 / approve or return results awaiting review."""
     if decision is None:
         raise SupervisionError("请选择 --approve 或 --return", "choose --approve or --return")
-    with trail.acting_as(by) as actor, app.db.session() as session:
+    actor = trail.current_actor(by)
+    with app.db.session() as session:
         rows = review_results(
             session,
             task_code=task,
@@ -234,7 +237,8 @@ def result_publish(
     app: AppContext, task: str, entity: str | None, by: str | None, as_json: bool
 ) -> None:
     """公示已审核通过的结果（全部或全不）/ publish approved results (all or nothing)."""
-    with trail.acting_as(by) as actor, app.db.session() as session:
+    actor = trail.current_actor(by)
+    with app.db.session() as session:
         report = publish_results(session, task_code=task, uscc=entity, actor=actor)
     if as_json:
         emit_json(report)
@@ -262,7 +266,8 @@ def result_follow_up(
     by: str | None,
 ) -> None:
     """记录后续处置结果 / record the outcome of a follow-up."""
-    with trail.acting_as(by) as actor, app.db.session() as session:
+    actor = trail.current_actor(by)
+    with app.db.session() as session:
         row = record_follow_up(
             session,
             task_code=task,
@@ -287,7 +292,8 @@ def result_reply(
     app: AppContext, task: str, entity: str, text: str, received_on: Any, by: str | None
 ) -> None:
     """登记主体对已公示结果的回复或异议 / enter an entity's reply to its published result."""
-    with trail.acting_as(by) as actor, app.db.session() as session:
+    actor = trail.current_actor(by)
+    with app.db.session() as session:
         reply = add_reply(
             session,
             task_code=task,
@@ -321,7 +327,8 @@ def result_reply_review(
     """审核主体回复；通过即与结果一并公示 / review a reply; approved = published beside it."""
     if decision is None:
         raise SupervisionError("请选择 --approve 或 --reject", "choose --approve or --reject")
-    with trail.acting_as(by) as actor, app.db.session() as session:
+    actor = trail.current_actor(by)
+    with app.db.session() as session:
         reply = review_reply(
             session,
             task_code=task,

@@ -55,7 +55,7 @@ def plan_create(
     by: str | None,
 ) -> None:
     """创建年度抽查计划 / create a yearly plan."""
-    with trail.acting_as(by), app.db.session() as session:
+    with app.db.session() as session:
         plan = create_plan(
             session, code=code, year=year, name=name, departments=departments, notes=notes
         )
@@ -213,8 +213,8 @@ def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **op
         if options[key]:
             data[key] = list(options[key])
     spec = parse_task_input(data, source)
-    with trail.acting_as(by), app.db.session() as session:
-        task = create_task(session, spec=spec)
+    with app.db.session() as session:
+        task = create_task(session, spec=spec, actor=trail.current_actor(by))
     click.echo(f"已创建抽查任务（草稿）{task.code} / task {task.code} created as a draft")
     click.echo(f"下一步 / next: supervision task commit '{task.code}'")
 
@@ -319,8 +319,8 @@ def _local(iso: str) -> str:
 def task_commit(app: AppContext, task_code: str, as_of: Any, by: str | None) -> None:
     """锁定任务：在种子产生之前固定名录和参数 / freeze population and parameters before the seed."""
     as_of_date: date | None = as_of.date() if as_of else None
-    with trail.acting_as(by), app.db.session() as session:
-        task = commit_task(session, code=task_code, as_of=as_of_date)
+    with app.db.session() as session:
+        task = commit_task(session, code=task_code, as_of=as_of_date, actor=trail.current_actor(by))
     click.echo(f"任务 {task.code} 已锁定 / committed")
     click.echo(f"  抽查对象 population: {task.population_size}")
     click.echo(f"  参数摘要 parameters SHA-256: {task.parameters_digest}")
@@ -337,8 +337,8 @@ def task_commit(app: AppContext, task_code: str, as_of: Any, by: str | None) -> 
 @click.pass_obj
 def task_cancel(app: AppContext, task_code: str, reason: str, by: str | None) -> None:
     """撤销任务（不删除任何记录）/ cancel a task (nothing is deleted)."""
-    with trail.acting_as(by), app.db.session() as session:
-        task = cancel_task(session, code=task_code, reason=reason)
+    with app.db.session() as session:
+        task = cancel_task(session, code=task_code, reason=reason, actor=trail.current_actor(by))
     click.echo(f"任务 {task.code} 已撤销 / cancelled: {task.cancel_reason}")
 
 
@@ -365,8 +365,10 @@ def task_draw(
     """抽取检查对象并匹配执法检查人员 / draw entities and match inspectors."""
     from supervision.draw.service import draw_task
 
-    with trail.acting_as(by), app.db.session() as session:
-        outcome = draw_task(session, code=task_code, seed=seed, workers=workers)
+    with app.db.session() as session:
+        outcome = draw_task(
+            session, code=task_code, seed=seed, workers=workers, actor=trail.current_actor(by)
+        )
     if as_json:
         emit_json(outcome)
         return

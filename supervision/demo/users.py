@@ -44,11 +44,15 @@ def _inspector_cert(db: Database) -> str | None:
         return session.exec(select(Inspector.cert_no).order_by(col(Inspector.cert_no))).first()
 
 
+#: Who the trail records as creating or resetting the demo's users.
+DEMO_ACTOR = "demo"
+
+
 def demo_users_step(db: Database) -> list[dict[str, Any]]:
     """Create (or reset) one demo user per role; returns their names and passwords."""
     cert = _inspector_cert(db) or "DEMO-0001"
     out = []
-    with trail.acting_as("demo"), db.session() as session:
+    with db.session() as session:
         for role in Role.ALL:
             username, display = _NAMES[role]
             password = secrets.token_urlsafe(12)
@@ -58,14 +62,16 @@ def demo_users_step(db: Database) -> list[dict[str, Any]]:
             ).first()
             if existing is None:
                 add_user(session, username=username, password=password, role=role,
-                         display_name=display, cert_no=cert_no)  # fmt: skip
+                         display_name=display, cert_no=cert_no, actor=DEMO_ACTOR)  # fmt: skip
             else:
                 existing.password_hash = hash_password(password)
                 existing.active = True
                 existing.disabled_at = None
                 existing.cert_no = cert_no
                 session.add(existing)
-                trail.record(session, action="user.reset_demo", obj=f"user:{username}")
+                trail.record(
+                    session, action="user.reset_demo", obj=f"user:{username}", actor=DEMO_ACTOR
+                )
             out.append({"username": username, "role": role, "role_zh": Role.ZH[role],
                         "password": password, "cert_no": cert_no,
                         "note_zh": DEMO_NOTE[0], "note_en": DEMO_NOTE[1]})  # fmt: skip

@@ -149,6 +149,7 @@ def import_file(
     skip_invalid: bool = False,
     workers: int | None = None,
     progress: Callable[[int | None], Any] | None = None,
+    actor: str | None = None,
 ) -> ImportReport:
     """Import `path` into the `kind` table (see the module docstring for the rules).
 
@@ -170,6 +171,7 @@ def import_file(
                     workers=workers,
                     progress=progress,
                     blocks=blocks,
+                    actor=actor,
                 )
         except _Recheck:
             continue  # rolled back; the exact reader finds and reports every problem
@@ -196,6 +198,7 @@ def _import_sheet(
     workers: int | None,
     progress: Callable[[int | None], Any] | None,
     blocks: bool,
+    actor: str | None,
 ) -> ImportReport:
     path = sheet.path
     fields = map_headers(spec, sheet.headers, ignore_unknown=ignore_unknown_columns)
@@ -217,13 +220,13 @@ def _import_sheet(
         if report.errors and not skip_invalid:
             raise ImportRejected(path.name, report.errors)  # rolls the transaction back
         report.rejected = len(run.rejected)
-        _record(session, spec, report)
+        _record(session, spec, report, actor=actor)
     if run.rejected:
         report.rejects_file = str(write_rejects(path, sheet.headers, run.rejected))
     return report
 
 
-def _record(session: Session, spec: Kind, report: ImportReport) -> None:
+def _record(session: Session, spec: Kind, report: ImportReport, *, actor: str | None) -> None:
     """The import in the audit trail, with its counts."""
     trail.record(
         session,
@@ -237,6 +240,7 @@ def _record(session: Session, spec: Kind, report: ImportReport) -> None:
             "unchanged": report.unchanged,
             "rejected": report.rejected,
         },
+        actor=actor,
     )
 
 

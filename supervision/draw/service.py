@@ -62,7 +62,9 @@ def stratum_ratios(session: Session, *, code: str) -> dict[str, Decimal]:
     }
 
 
-def draw_task(session: Session, *, code: str, seed: str, workers: int = 2) -> dict[str, Any]:
+def draw_task(
+    session: Session, *, code: str, seed: str, workers: int = 2, actor: str | None = None
+) -> dict[str, Any]:
     """Draw a committed task with `seed`: entities, then inspectors; all or nothing.
 
     Refuses a task that is not committed (a drawn task is never drawn again: a redraw
@@ -96,7 +98,7 @@ def draw_task(session: Session, *, code: str, seed: str, workers: int = 2) -> di
     task.status = TaskStatus.DRAWN
     session.add(task)
     session.flush()
-    _record_draw(session, task, seed, picks, matches, entered=entered)
+    _record_draw(session, task, seed, picks, matches, entered=entered, actor=actor)
     counts = Counter(p.stratum for p in picks)
     return {
         "task": code,
@@ -139,6 +141,7 @@ def _record_draw(
     matches: list[Match],
     *,
     entered: datetime,
+    actor: str | None,
 ) -> None:
     """The seed and the draw on the audit trail, with digests of the selection and matching."""
     code = task.code
@@ -147,6 +150,7 @@ def _record_draw(
         action="task.seed",
         obj=f"task:{code}",
         payload={"seed": seed, "entered_at": entered.isoformat()},
+        actor=actor,
     )
     trail.record(
         session,
@@ -166,6 +170,7 @@ def _record_draw(
                 canonical_json(sorted([m.entity_id, m.department, m.inspector_id] for m in matches))
             ),
         },
+        actor=actor,
     )
 
 

@@ -159,7 +159,7 @@ def item_in_force(session: Session, *, code: str, on: date) -> InspectionItem | 
     return next(iter(rows), None)
 
 
-def create_task(session: Session, *, spec: TaskCreate) -> Task:
+def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None) -> Task:
     """Create a draft task; item versions in force at the period start are recorded."""
     if session.get(Task, spec.code) is not None:
         raise SupervisionError(f"抽查任务 {spec.code} 已存在", f"task {spec.code} already exists")
@@ -225,6 +225,7 @@ def create_task(session: Session, *, spec: TaskCreate) -> Task:
         action="task.create",
         obj=f"task:{task.code}",
         payload={"plan": task.plan_code, "name": task.name, "items": task.items},
+        actor=actor,
     )
     return task
 
@@ -243,7 +244,7 @@ def list_tasks(session: Session, *, plan: str | None = None) -> list[Task]:
     return list(session.exec(query))
 
 
-def cancel_task(session: Session, *, code: str, reason: str) -> Task:
+def cancel_task(session: Session, *, code: str, reason: str, actor: str | None = None) -> Task:
     """Cancel a task with a reason. Nothing is deleted; a drawn task's draw stays on record."""
     task = get_task(session, code=code)
     if not reason.strip():
@@ -263,6 +264,7 @@ def cancel_task(session: Session, *, code: str, reason: str) -> Task:
         action="task.cancel",
         obj=f"task:{code}",
         payload={"reason": task.cancel_reason, "previous_status": previous},
+        actor=actor,
     )
     return task
 
@@ -272,7 +274,9 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def commit_task(session: Session, *, code: str, as_of: date | None = None) -> Task:
+def commit_task(
+    session: Session, *, code: str, as_of: date | None = None, actor: str | None = None
+) -> Task:
     """Freeze population and parameters with their digests; refuses anything but a draft."""
     task = get_task(session, code=code)
     if task.status != TaskStatus.DRAFT:
@@ -318,6 +322,7 @@ def commit_task(session: Session, *, code: str, as_of: date | None = None) -> Ta
             "population_digest": task.population_digest,
             "population_size": task.population_size,
         },
+        actor=actor,
     )
     return task
 

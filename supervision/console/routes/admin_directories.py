@@ -5,8 +5,8 @@ with counts, filters and pages that continue after the last key shown (the prima
 index, so page 1,000 costs what page 1 costs). Uploads are imported and downloads
 exported by the very services behind ``supervision import`` / ``supervision export``
 (``import_file``, ``export_file``): the same validation, all-or-nothing, every bad row
-reported, Excel-safe cells. An import runs as the signed-in admin (``trail.acting_as``),
-so its trail event names them.
+reported, Excel-safe cells. An import runs as the signed-in admin (``actor=``), so its trail
+event names them.
 
 Personal data (legal representatives, inspectors' names) is shown on these pages, which
 only signed-in admins reach; it is never logged, and the search never takes a person's
@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, Table, func, literal, or_, select, tuple_
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from supervision import clock, trail
+from supervision import clock
 from supervision.console.deps import AdminUser, DbDep
 from supervision.console.pages import redirect, render
 from supervision.console.routes.admin_uploads import (
@@ -279,15 +279,15 @@ def import_upload(
     of validators from inside it is not worth the risk for a county's file sizes.
     """
     directory(kind)
-    with trail.acting_as(actor):
-        return import_file(
-            db,
-            kind=kind,
-            path=path,
-            encoding=encoding or None,
-            ignore_unknown_columns=ignore_unknown_columns,
-            workers=1,
-        )
+    return import_file(
+        db,
+        kind=kind,
+        path=path,
+        encoding=encoding or None,
+        ignore_unknown_columns=ignore_unknown_columns,
+        workers=1,
+        actor=actor,
+    )
 
 
 async def receive_import(request: Request, db: Database, *, kind: str, actor: str) -> ImportReport:

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, func, select
 
-from supervision import trail
 from supervision.console.deps import DbDep, FormFields, PlannerUser
 from supervision.console.pages import redirect, render
 from supervision.db import Database
@@ -57,19 +56,19 @@ def task_spec(form: dict[str, str]) -> dict[str, Any]:
 
 def create(db: Database, *, spec: dict[str, Any], actor: str) -> str:
     parsed = parse_task_input(spec, source="form")
-    with trail.acting_as(actor), db.session() as session:
-        return create_task(session, spec=parsed).code
+    with db.session() as session:
+        return create_task(session, spec=parsed, actor=actor).code
 
 
 def commit(db: Database, *, code: str, actor: str) -> None:
-    with trail.acting_as(actor), db.session() as session:
-        commit_task(session, code=code)
+    with db.session() as session:
+        commit_task(session, code=code, actor=actor)
 
 
 def draw(db: Database, *, code: str, seed: str, actor: str) -> dict[str, Any]:
     """Enter the seed and draw at once (the draw and its trail events in one transaction)."""
-    with trail.acting_as(actor), db.session() as session:
-        return draw_task(session, code=code, seed=seed.strip(), workers=1)
+    with db.session() as session:
+        return draw_task(session, code=code, seed=seed.strip(), workers=1, actor=actor)
 
 
 def task_view(db: Database, *, code: str) -> dict[str, Any]:
