@@ -1,7 +1,7 @@
 """A small drawn province with published and unpublished results, for the site tests.
 
 Built through the real import path and the real commit/draw; result rows are written
-as issue 5's tables store them (published, corrected, unpublished), with replies in
+as the results tables store them (published, corrected, unpublished), with replies in
 both states, and a review-queue finding whose text must never reach the site.
 """
 

@@ -21,7 +21,7 @@ from supervision.checks.review import (
     flagged_count,
     review_queue,
 )
-from supervision.checks.run import run_check
+from supervision.checks.run import CheckSummary, run_check
 from supervision.cli.context import (
     BY_OPTION,
     CALENDAR_OPTION,
@@ -156,22 +156,29 @@ def check_command(
                 on_total=on_total,
             )
     if dry_run:
-        data = report.to_dict()
-        if as_json:
-            emit_json(data)
-            return
-        click.echo(
-            f"试运行（未写入）：检查日期 {data['as_of']}，{data['entities_checked']} 个主体 / "
-            f"dry run (nothing written): as of {data['as_of']}, {data['entities_checked']} entities"
-        )
-        _table(
-            "与当前待审核发现相比 / compared with the open findings",
-            ["规则 / rule", "新增 / new", "消失 / gone", "不变 / unchanged"],
-            [(r, c["new"], c["gone"], c["unchanged"]) for r, c in data["rules"].items()],
-        )
-        if data["error_count"]:
-            click.echo(f"错误 / errors: {data['error_count']}")
+        _show_dry_run(report.to_dict(), as_json=as_json)
+    else:
+        _show_run(app, summary, as_json=as_json)
+
+
+def _show_dry_run(data: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        emit_json(data)
         return
+    click.echo(
+        f"试运行（未写入）：检查日期 {data['as_of']}，{data['entities_checked']} 个主体 / "
+        f"dry run (nothing written): as of {data['as_of']}, {data['entities_checked']} entities"
+    )
+    _table(
+        "与当前待审核发现相比 / compared with the open findings",
+        ["规则 / rule", "新增 / new", "消失 / gone", "不变 / unchanged"],
+        [(r, c["new"], c["gone"], c["unchanged"]) for r, c in data["rules"].items()],
+    )
+    if data["error_count"]:
+        click.echo(f"错误 / errors: {data['error_count']}")
+
+
+def _show_run(app: AppContext, summary: CheckSummary, *, as_json: bool) -> None:
     data = summary.to_dict()
     if as_json:
         emit_json(data)

@@ -1,4 +1,4 @@
-"""findings, check runs, entity check state and marks (issue 4)
+"""findings, check runs, entity check state and marks
 
 Revision ID: 0003
 Revises: 0002

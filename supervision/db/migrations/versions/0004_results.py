@@ -1,4 +1,4 @@
-"""inspection results, evidence files, replies and the hash-chained trail (issue 5)
+"""inspection results, evidence files, replies and the hash-chained trail
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""scheduler: job runs (exactly once), the single-scheduler lease, alerts, task schedules (issue 6)
+"""scheduler: job runs (exactly once), the single-scheduler lease, alerts, task schedules
 
 APScheduler's own apscheduler_jobs table is created by the library and is not migrated here.
 

@@ -1,4 +1,4 @@
-"""Console users and sign-in sessions (issue 8).
+"""Console users and sign-in sessions.
 
 Revision ID: 0006
 Revises: 0005

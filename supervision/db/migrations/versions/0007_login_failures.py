@@ -1,4 +1,4 @@
-"""Login failures in the database: one throttle for every console process (issue 8).
+"""Login failures in the database: one throttle for every console process.
 
 Revision ID: 0007
 Revises: 0006

@@ -1,4 +1,4 @@
-"""Derived facts kept between check runs as templates (issue 4: full-check speed), and
+"""Derived facts kept between check runs as templates, and
 ``compliance_record.stored_at``: when this system stored a record, which checks use to
 find what changed (``received_at`` comes from the imported file and may be old).
 

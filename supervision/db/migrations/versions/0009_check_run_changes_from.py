@@ -1,4 +1,4 @@
-"""Check runs record from when on changes may have been invisible to them (issue 4).
+"""Check runs record from when on changes may have been invisible to them.
 
 A record stamped before a run started can still commit after it on PostgreSQL (a
 transaction in flight); ``changes_from`` is the earliest stamp the next incremental run

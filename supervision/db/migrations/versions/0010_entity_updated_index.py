@@ -1,4 +1,4 @@
-"""An index on ``entity.updated_at`` (issue 4): every incremental check selects the
+"""An index on ``entity.updated_at``: every incremental check selects the
 entities changed since the last run, which without it scanned the whole directory.
 
 Revision ID: 0010
