@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supervision.db import pools
+from supervision import pools
 
 
 def _square(n: int) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from supervision.db import pools
+from supervision import pools
 from supervision.rules.engine import Finding, RuleEngine
 from supervision.rules.pack import Example, Rule, RulePack, load_pack
 

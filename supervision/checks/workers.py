@@ -4,7 +4,7 @@ A chunk is evaluated *and compared* with its entities' live findings where it is
 (``check_chunk``: ``Evaluator.evaluate_chunk``, then ``compare_with_live``); its
 entities belong to no other chunk, so the writing process's earlier writes cannot change
 that comparison. ``workers > 1`` spreads the chunks over that many spawned processes
-(``supervision.db.pools``, ``spawn``: each opens its own database connection); each builds
+(``supervision.pools``, ``spawn``: each opens its own database connection); each builds
 its own ``Evaluator`` from the pickled pack and reads its chunks through its own
 connection. Outcomes come back in chunk order, with at most ``2 × workers`` chunks in
 flight.
@@ -20,9 +20,10 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
+from supervision import pools
 from supervision.checks.compare import ChunkOutcome, compare_with_live
 from supervision.checks.evaluate import Evaluator
-from supervision.db import Database, pools
+from supervision.db import Database
 from supervision.reference.workdays import WorkCalendar
 from supervision.rules.pack import RulePack
 

@@ -1,5 +1,7 @@
 """The database at the edge: engine and sessions (``engine``), table helpers (``tables``),
-the one process-pool helper (``pools``) and the Alembic migrations (``migrations/``).
+and the Alembic migrations (``migrations/``). The process-pool helper is
+``supervision.pools``: it needs no database, and a spawned worker that imported it from
+here would import SQLAlchemy and every model for nothing.
 
 Callers import from here: ``from supervision.db import Database, upsert_insert``.
 """

@@ -33,7 +33,8 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 
-from supervision.db import Database, drop_plain_indexes, pools, table_of
+from supervision import pools
+from supervision.db import Database, drop_plain_indexes, table_of
 from supervision.demo.province import DemoProvince, DemoStats, Row
 from supervision.errors import SupervisionError
 from supervision.models import (

@@ -33,8 +33,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from supervision import trail
-from supervision.db import Database, busy_is_an_error, hold_write, pools
+from supervision import pools, trail
+from supervision.db import Database, busy_is_an_error, hold_write
 from supervision.directories.kinds import Kind, kind_spec, map_headers
 from supervision.directories.report import ImportRejected, ImportReport, RowError, write_rejects
 from supervision.directories.rows import validate_block, validate_rows

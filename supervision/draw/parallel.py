@@ -1,6 +1,6 @@
 """The entity draw over several processes: the same picks as ``draw.sampling``, with the
 scan of big populations spread over spawned workers of the one pool helper
-(``supervision.db.pools``).
+(``supervision.pools``).
 
 Spawned, not forked: the caller may hold a database connection and threads, which a
 worker must not inherit; as with any spawn-based pool, a calling script needs the
@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from decimal import Decimal
 
-from supervision.db import pools
+from supervision import pools
 from supervision.draw.sampling import DrawError, Pick, check_draw, draw_entities
 from supervision.draw.scan import ScanResult, ScanTask
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from supervision.db import pools
+from supervision import pools
 from supervision.site import charts as chartmod
 from supervision.site import i18n, pages
 from supervision.site.data import LICENCE, SiteData
