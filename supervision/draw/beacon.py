@@ -122,18 +122,18 @@ def parse_round(data: str | bytes, *, source: str) -> BeaconRound:
             f"{source}：字段 round 应为正整数，实为 {number!r}",
             f"{source}: field 'round' must be a positive integer, got {number!r}",
         )
+    if value.get("previous_signature"):
+        raise BeaconError(
+            f"{source}：带有 previous_signature，是链式网络（如 drand default）的轮次，不是 quicknet",
+            f"{source}: has a previous_signature: a round of a chained network "
+            "(e.g. drand default), not of quicknet",
+        )
     signature = normalise_signature(value.get("signature"), source=source)
     chain = value.get("chain_hash", value.get("chain", CHAIN_HASH))
     if not isinstance(chain, str) or chain.strip().lower() != CHAIN_HASH:
         raise BeaconError(
             f"{source}：字段 chain_hash 为 {chain!r}，不是 drand quicknet 链（{CHAIN_HASH}）",
             f"{source}: field 'chain_hash' is {chain!r}, not the drand quicknet chain",
-        )
-    if value.get("previous_signature"):
-        raise BeaconError(
-            f"{source}：带有 previous_signature，是链式网络（如 drand default）的轮次，不是 quicknet",
-            f"{source}: has a previous_signature: a round of a chained network "
-            "(e.g. drand default), not of quicknet",
         )
     randomness = value.get("randomness")
     if randomness is not None and str(randomness).lower() != derive_randomness(signature):
