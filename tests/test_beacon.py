@@ -627,3 +627,73 @@ def test_the_notice_publishes_the_round_before_it_exists_and_says_which_seed(
     assert drawn.select_one("code.beacon-signature").get_text() == SIGNATURE  # type: ignore[union-attr]
     download = tmp_path / "site" / urls.export_dir(task) / "beacon.json"
     assert json.loads(download.read_text())["signature"] == SIGNATURE
+
+
+# --------------------------------------------------------------------------- the console
+def test_console_pages_and_api_commit_and_draw_a_beacon_task(
+    db: Database, task: str, replay: Replay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+    from test_console_support import PASSWORD, ConsoleServer, csrf_of, sign_in, soup
+
+    from supervision.accounts.users import add_user
+
+    monkeypatch.setenv("SUPERVISION_BEACON_URLS", replay.endpoint(recorded))
+    other = draft_task(db, "T2")
+    with db.session() as session:
+        add_user(
+            session, username="planner", password=PASSWORD, role="planner", display_name="计划"
+        )
+    with time_machine.travel(BEFORE, tick=True) as traveller, ConsoleServer(db) as url:
+        api = httpx.Client(base_url=url, timeout=30)
+        token = api.post("/api/session", json={"username": "planner", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        committed = api.post(
+            "/api/tasks/commit",
+            json={"code": task, "seed_kind": "beacon", "draw_at": "2023-09-15T19:00:03"},
+            headers=headers,
+        )
+        assert committed.is_success, committed.text
+        typed = api.post("/api/tasks/draw", json={"code": task, "seed": "1234"}, headers=headers)
+        assert typed.status_code == 400 and "不能人工输入" in typed.json()["error"]["zh"]
+        early = api.post(
+            "/api/tasks/draw",
+            json={"code": task, "round_json": QUICKNET.read_text()},
+            headers=headers,
+        )
+        assert early.status_code == 400 and "此前不能抽取" in early.json()["error"]["zh"]
+
+        # The page door: commit T2 with the beacon, see the round, paste a round too early.
+        page = httpx.Client(base_url=url, timeout=30)
+        sign_in(page, "planner")
+        form = page.get("/task", params={"code": other})
+        page.post(
+            "/task/commit",
+            data={
+                "code": other,
+                "seed_kind": "beacon",
+                "draw_at": "2023-09-15T20:00:00",
+                "csrf_token": csrf_of(form),
+            },
+        )
+        shown = soup(page.get("/task", params={"code": other}))
+        number = beacon.round_at(datetime(2023, 9, 15, 12, tzinfo=UTC))
+        assert shown.select_one("span.beacon-round").get_text() == str(number)  # type: ignore[union-attr]
+        assert shown.select_one("textarea#round_json") is not None
+        refused = page.post(
+            "/task/draw",
+            data={"code": other, "round_json": "{oops", "csrf_token": csrf_of(form)},
+        )
+        assert refused.status_code == 400 and "round_json" in refused.text
+
+        traveller.move_to(ROUND_TIME + timedelta(seconds=5))
+        garbage = api.post(
+            "/api/tasks/draw", json={"code": task, "round_json": "[]"}, headers=headers
+        )
+        assert garbage.status_code == 400 and "round_json" in garbage.json()["error"]["zh"]
+        drawn = api.post("/api/tasks/draw", json={"code": task}, headers=headers)  # fetched
+        assert drawn.status_code == 200, drawn.text
+        assert drawn.json()["seed"] == RANDOMNESS
+        api.close()
+        page.close()
+    assert _state(db, other) == (TaskStatus.COMMITTED, 0)
