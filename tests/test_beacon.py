@@ -697,3 +697,62 @@ def test_console_pages_and_api_commit_and_draw_a_beacon_task(
         api.close()
         page.close()
     assert _state(db, other) == (TaskStatus.COMMITTED, 0)
+
+
+# --------------------------------------------------------------------------- the migration
+def test_migration_0016_gives_old_tasks_a_typed_seed_and_goes_back_down(
+    db: Database, task: str, db_url: str
+) -> None:
+    """Tasks from before 0016 are typed; downgrading drops the columns, upgrading restores."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from supervision.db import alembic_config, make_engine
+
+    with db.session() as session:
+        commit_task(session, code=task)
+    db.dispose()
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0010")
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("task")}
+        assert not {"seed_kind", "beacon_round", "beacon_signature"} & columns
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT seed_kind, beacon_round, beacon_signature FROM task")
+            ).one()
+        assert tuple(row) == ("typed", None, None)
+    finally:
+        engine.dispose()
+
+
+def test_a_task_file_may_choose_the_beacon(db: Database, task: str) -> None:
+    from supervision.draw.tasks import create_task, parse_task_input
+
+    spec = parse_task_input(
+        {
+            "code": "T-file",
+            "plan": "P2026",
+            "name": "信标抽查",
+            "departments": ["SJ"],
+            "items": ["SJ-01"],
+            "ratios": "0.25",
+            "period_start": "2026-03-01",
+            "period_end": "2026-06-30",
+            "seed": "beacon",
+        }
+    )
+    with db.session() as session:
+        assert create_task(session, spec=spec).seed_kind == "beacon"
+    with time_machine.travel(BEFORE, tick=False):
+        with db.session() as session, pytest.raises(SupervisionError, match="计划抽取时间"):
+            commit_task(session, code="T-file")
+        with db.session() as session:
+            assert commit_task(session, code="T-file", draw_at=DRAW_AT).beacon_round == ROUND
+    with pytest.raises(SupervisionError) as caught:
+        parse_task_input({"seed": "dice"}, source="task.yaml")
+    assert any(line.startswith("task.yaml: seed:") for line in caught.value.details)

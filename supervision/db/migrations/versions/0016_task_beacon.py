@@ -18,16 +18,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("task", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("seed_kind", sa.String(length=16), nullable=False, server_default="typed")
-        )
-        batch_op.add_column(sa.Column("beacon_round", sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column("beacon_signature", sa.String(length=96), nullable=True))
+    # Plain ALTER TABLE (no batch copy): SQLite adds and (since 3.35) drops columns in place,
+    # and a batch copy of ``task`` would trip the foreign keys of committed tasks' rows.
+    op.add_column(
+        "task", sa.Column("seed_kind", sa.String(length=16), nullable=False, server_default="typed")
+    )
+    op.add_column("task", sa.Column("beacon_round", sa.BigInteger(), nullable=True))
+    op.add_column("task", sa.Column("beacon_signature", sa.String(length=96), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("task", schema=None) as batch_op:
-        batch_op.drop_column("beacon_signature")
-        batch_op.drop_column("beacon_round")
-        batch_op.drop_column("seed_kind")
+    op.drop_column("task", "beacon_signature")
+    op.drop_column("task", "beacon_round")
+    op.drop_column("task", "seed_kind")
