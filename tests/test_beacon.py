@@ -627,6 +627,11 @@ def test_the_notice_publishes_the_round_before_it_exists_and_says_which_seed(
     assert drawn.select_one("code.beacon-signature").get_text() == SIGNATURE  # type: ignore[union-attr]
     download = tmp_path / "site" / urls.export_dir(task) / "beacon.json"
     assert json.loads(download.read_text())["signature"] == SIGNATURE
+    records = json.loads((tmp_path / "site" / "data" / "tasks.json").read_text())["records"]
+    by_code = {r["task_code"]: r for r in records}
+    assert by_code[task]["seed_kind"] == "beacon" and by_code[task]["beacon_round"] == ROUND
+    assert by_code[task]["beacon_signature"] == SIGNATURE
+    assert by_code[typed]["seed_kind"] == "typed" and by_code[typed]["beacon_round"] == ""
 
 
 # --------------------------------------------------------------------------- the console
