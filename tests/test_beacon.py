@@ -505,6 +505,8 @@ def test_a_typed_task_takes_no_beacon_and_a_beacon_task_no_entered_seed(
                 source="beacon",
             )
             assert session.get(Task, other).seed_kind == "beacon"  # type: ignore[union-attr]
+        with db.session() as session, pytest.raises(SupervisionError, match="改排程"):
+            commit_task(session, code=other, seed="typed")  # the schedule expects the beacon
         with db.session() as session:
             commit_task(session, code=other)  # the schedule's draw time names the round
             assert session.get(Task, other).beacon_round == ROUND  # type: ignore[union-attr]

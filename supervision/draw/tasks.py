@@ -40,6 +40,7 @@ from supervision.models import (
     TaskStratum,
 )
 from supervision.models.fields import as_date
+from supervision.models.scheduling import TaskSchedule
 
 ALGORITHM = "consistent-sampler-1.0.10-first-ticket/sha256;matching=min-cost-flow-v1"
 RISK_CLASSES = ("A", "B", "C", "D")
@@ -307,6 +308,16 @@ def commit_task(
             f"随机种子类型应为 {' 或 '.join(beacon.SEED_KINDS)}：{kind}",
             f"the kind of seed is {' or '.join(beacon.SEED_KINDS)}, got {kind}",
         )
+    schedule = session.get(TaskSchedule, code)
+    if schedule is not None and (schedule.seed_source == beacon.KIND_BEACON) != (
+        kind == beacon.KIND_BEACON
+    ):
+        raise SupervisionError(
+            f"任务 {code} 的排程种子来源为 {schedule.seed_source}，与锁定的种子类型 {kind} 不符；"
+            "请先用 supervision schedule set 改排程",
+            f"task {code} is scheduled with seed source {schedule.seed_source}, which does not "
+            f"fit a {kind} seed; change the schedule first (supervision schedule set)",
+        )
     task.seed_kind = kind
     task.beacon_round = (
         _committed_round(session, code=code, draw_at=draw_at, moment=moment)
@@ -360,7 +371,6 @@ def _committed_round(
     session: Session, *, code: str, draw_at: datetime | None, moment: datetime
 ) -> int:
     """The beacon round a task commits to: the round of its planned draw time."""
-    from supervision.models.scheduling import TaskSchedule
     from supervision.settings import settings
 
     if draw_at is None:
