@@ -470,6 +470,9 @@ def test_cli_commit_with_beacon_then_seed_beacon_from_a_file_and_stdin(
     }
     shown = cli("verify", task)
     assert SIGNATURE in shown.stdout
+    described = cli("task", "show", task)
+    assert f"第 {ROUND} 轮" in described.stdout and SIGNATURE in described.stdout
+    assert json.loads(cli("task", "show", task, "--json").stdout)["beacon_round"] == ROUND
 
 
 def test_seed_beacon_fetches_the_committed_round(

@@ -292,6 +292,16 @@ def task_show(app: AppContext, task_code: str, as_json: bool) -> None:
         click.echo(f"抽查对象数 population: {data['population_size']}")
         for reason, count in data["exclusions"].items():
             click.echo(f"  排除 excluded — {exclusion_label(reason)}: {count}")
+    if data["beacon_round"] is not None:
+        click.echo(
+            f"种子来源 seed source: drand quicknet 第 {data['beacon_round']} 轮 / round "
+            f"{data['beacon_round']}"
+            + (f"  签名 signature: {data['beacon_signature']}" if data["beacon_signature"] else "")
+        )
+    elif data["seed_kind"] == "beacon":
+        click.echo(
+            "种子来源 seed source: drand 信标（锁定时确定轮次）/ drand beacon (round at commit)"
+        )
     if data["seed"] is not None:
         click.echo(
             f"随机种子 seed: {data['seed']!r}  录入 entered: {_local(data['seed_entered_at'])}"
