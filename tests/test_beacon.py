@@ -81,6 +81,20 @@ def test_the_recorded_quicknet_round_verifies_with_the_constants_in_the_code() -
     assert beacon.round_at(datetime.fromtimestamp(beacon.GENESIS, UTC)) == 1
 
 
+def test_another_recorded_round_from_drands_documentation() -> None:
+    """Round 42 as drand's v2 API gives it (no randomness field): it verifies, and its
+    signature is no proof for any other round."""
+    path = FIXTURES / "quicknet-42.json"
+    proof = beacon.parse_round(path.read_bytes(), source=path.name)
+    randomness = beacon.verify(proof, expected_round=42)
+    assert randomness == "8ada64bae5c6c0f5540a6a13af56e663240edfbd2c76ac6a8f27671eb7259ce3"
+    assert randomness == beacon.derive_randomness(proof.signature)
+    assert beacon.round_time(42) == datetime.fromtimestamp(beacon.GENESIS + 41 * 3, UTC)
+    for number in (41, 43, ROUND):
+        with pytest.raises(beacon.BeaconError, match="验证失败"):
+            beacon.verify(beacon.BeaconRound(round=number, signature=proof.signature))
+
+
 @given(st.integers(min_value=beacon.GENESIS, max_value=beacon.GENESIS + 10**10))
 def test_a_time_lies_in_its_round(seconds: int) -> None:
     moment = datetime.fromtimestamp(seconds, UTC)
