@@ -25,6 +25,11 @@ ENV_PREFIX = "SUPERVISION_"
 DEFAULT_DATABASE_URL = "sqlite:///supervision.db"
 #: The largest evidence file stored with a result unless $SUPERVISION_EVIDENCE_MAX_BYTES says.
 DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+#: drand's public HTTP endpoints for the League of Entropy mainnet, from its HTTP API reference
+#: (https://docs.drand.love/docs/dev-guide/3-4-dev-guide-http-api); see supervision.draw.beacon.
+DEFAULT_BEACON_URLS = (
+    "https://api.drand.sh,https://api2.drand.sh,https://api3.drand.sh,https://drand.cloudflare.com"
+)
 
 
 class Settings(BaseSettings):
@@ -72,6 +77,23 @@ class Settings(BaseSettings):
         "（命令行 --config 优先）/ scheduler configuration file (TOML) for supervision "
         "scheduler run/status/config (--config wins)",
     )
+    beacon_urls: str = Field(
+        default=DEFAULT_BEACON_URLS,
+        description="drand 公共随机信标的 HTTP 端点，逗号分隔，依次尝试 / drand HTTP endpoints, "
+        "comma-separated, tried in turn",
+    )
+    beacon_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="向每个 drand 端点请求的超时（秒）/ timeout of each request to a drand endpoint, "
+        "in seconds",
+    )
+    beacon_margin: int = Field(
+        default=600,
+        ge=0,
+        description="以信标为种子的任务锁定时，所选轮次至少要在锁定时间之后多少秒 / how many "
+        "seconds after the commit the committed beacon round must lie, at least",
+    )
 
     @field_validator("secure_cookies", mode="before")
     @classmethod
@@ -84,6 +106,8 @@ class Settings(BaseSettings):
 _EXPECTED: dict[str, tuple[str, str]] = {
     "evidence_max_bytes": ("必须是字节数（整数）", "must be a number of bytes"),
     "console_threads": ("必须是线程数（整数）", "must be a number of threads"),
+    "beacon_timeout": ("必须是正的秒数", "must be a positive number of seconds"),
+    "beacon_margin": ("必须是非负的秒数（整数）", "must be a whole number of seconds, 0 or more"),
 }
 
 

@@ -37,6 +37,7 @@ COMMANDS = {
     "scheduler": "supervision.cli.scheduler:scheduler_group",
     "schedule": "supervision.cli.scheduler:schedule_group",
     "seed": "supervision.cli.scheduler:seed_group",
+    "beacon": "supervision.cli.beacon:beacon_group",
     "alerts": "supervision.cli.scheduler:alerts_command",
     "check": "supervision.cli.check:check_command",
     "review": "supervision.cli.check:review_group",

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from supervision import clock
+from supervision.cli.beacon import seed_beacon
 from supervision.cli.context import JSON_OPTION, AppContext, emit_json, emit_table
 from supervision.errors import SupervisionError
 from supervision.scheduling import lease
@@ -272,6 +273,9 @@ def schedule_list(app: AppContext, as_json: bool) -> None:
 @click.group("seed")
 def seed_group() -> None:
     """随机种子 / seeds."""
+
+
+seed_group.add_command(seed_beacon)  # `supervision seed beacon TASK [--from FILE]`
 
 
 @seed_group.command("enter")

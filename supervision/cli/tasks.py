@@ -292,6 +292,16 @@ def task_show(app: AppContext, task_code: str, as_json: bool) -> None:
         click.echo(f"抽查对象数 population: {data['population_size']}")
         for reason, count in data["exclusions"].items():
             click.echo(f"  排除 excluded — {exclusion_label(reason)}: {count}")
+    if data["beacon_round"] is not None:
+        click.echo(
+            f"种子来源 seed source: drand quicknet 第 {data['beacon_round']} 轮 / round "
+            f"{data['beacon_round']}"
+            + (f"  签名 signature: {data['beacon_signature']}" if data["beacon_signature"] else "")
+        )
+    elif data["seed_kind"] == "beacon":
+        click.echo(
+            "种子来源 seed source: drand 信标（锁定时确定轮次）/ drand beacon (round at commit)"
+        )
     if data["seed"] is not None:
         click.echo(
             f"随机种子 seed: {data['seed']!r}  录入 entered: {_local(data['seed_entered_at'])}"
@@ -314,17 +324,59 @@ def _local(iso: str) -> str:
     default=None,
     help="排除窗口的截止日期（默认今天）/ date the exclusion window counts back from",
 )
+@click.option(
+    "--seed",
+    "seed_kind",
+    type=click.Choice(["typed", "beacon"]),
+    default=None,
+    help="种子类型：typed 人工录入（默认，或任务文件的 seed）；beacon 为 drand 将来的一轮 / "
+    "kind of seed: typed (default, or the task file's seed) or beacon (a future drand round)",
+)
+@click.option(
+    "--draw-at",
+    default=None,
+    help="计划抽取时间（beacon 必需，除非已排程），如 2026-12-10T10:00+08:00 / planned draw "
+    "time (needed for beacon unless the task is scheduled)",
+)
 @BY_OPTION
 @click.pass_obj
-def task_commit(app: AppContext, task_code: str, as_of: Any, by: str | None) -> None:
+def task_commit(
+    app: AppContext,
+    task_code: str,
+    as_of: Any,
+    seed_kind: str | None,
+    draw_at: str | None,
+    by: str | None,
+) -> None:
     """锁定任务：在种子产生之前固定名录和参数 / freeze population and parameters before the seed."""
+    from supervision.draw.beacon import round_time
+    from supervision.scheduling.schedules import parse_time
+
     as_of_date: date | None = as_of.date() if as_of else None
+    planned = parse_time(draw_at, clock.LOCAL_TZ, "--draw-at") if draw_at else None
     with app.db.session() as session:
-        task = commit_task(session, code=task_code, as_of=as_of_date, actor=trail.current_actor(by))
+        task = commit_task(
+            session,
+            code=task_code,
+            as_of=as_of_date,
+            seed=seed_kind,
+            draw_at=planned,
+            actor=trail.current_actor(by),
+        )
     click.echo(f"任务 {task.code} 已锁定 / committed")
     click.echo(f"  抽查对象 population: {task.population_size}")
     click.echo(f"  参数摘要 parameters SHA-256: {task.parameters_digest}")
     click.echo(f"  名录摘要 population SHA-256: {task.population_digest}")
+    if task.beacon_round is not None:
+        due = clock.local(round_time(task.beacon_round))
+        click.echo(
+            f"  随机种子 seed: drand quicknet 第 {task.beacon_round} 轮 / round "
+            f"{task.beacon_round}, {due:%Y-%m-%d %H:%M:%S} 北京时间 Beijing time"
+        )
+        click.echo("请公开以上摘要和轮次；该轮产生后抽取。")
+        click.echo("Publish these digests and the round; draw once the round exists.")
+        click.echo(f"下一步 / next: supervision seed beacon '{task.code}'")
+        return
     click.echo("请公开以上摘要，然后再产生随机种子（如公开掷骰）。")
     click.echo("Publish these digests, then make the seed in public (e.g. dice).")
     click.echo(f"下一步 / next: supervision task draw '{task.code}' --seed <SEED>")
@@ -391,15 +443,25 @@ def task_draw(
 @click.pass_obj
 def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
     """重新计算抽取和匹配，与记录比对 / recompute the draw and the matching and compare."""
+    from supervision.draw.service import stored_proof
     from supervision.draw.verify import verify_task
 
     with app.db.session() as session:
         problems = verify_task(session, code=task_code)
+        proof = stored_proof(get_task(session, code=task_code))
     if as_json:
-        emit_json({"task": task_code, "match": not problems, "problems": problems})
+        emit_json(
+            {"task": task_code, "match": not problems, "problems": problems}
+            | ({"beacon": proof.to_dict()} if proof is not None else {})
+        )
     elif problems:
         click.secho(f"不一致 / MISMATCH: {problems[0]}", fg="red", err=True)
     else:
+        if proof is not None:
+            click.echo(
+                f"drand quicknet 第 {proof.round} 轮签名验证通过 / round {proof.round} verified: "
+                f"chain {proof.chain_hash}, signature {proof.signature}"
+            )
         click.echo(
             f"一致：任务 {task_code} 的抽取与匹配可以重现 / match: the draw and matching recompute"
         )

@@ -8,6 +8,8 @@ An export directory holds exactly:
                              sample_sizes added here
     population/<name>.txt    one id per line, sorted by code point, LF, final newline
     selection.csv            stratum,id,ticket — the drawn entities in draw order, LF
+    beacon.json              only when the seed came from the drand beacon: the proof
+                             (chain_hash, round, signature), canonical JSON
     README.md                how to recompute (Chinese, then English), with runnable code
     digests.json             SHA-256 of every file above, by relative path
 
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from supervision.canonical import canonical_json
+from supervision.draw import beacon
 from supervision.draw.sampling import (
     DrawError,
     Pick,
@@ -97,6 +100,50 @@ from consistent_sampler import sampler
 
 seed = open("seed.txt", encoding="utf-8", newline="").read()
 params = json.load(open("parameters.json", encoding="utf-8"))
+out = io.StringIO()
+rows = csv.writer(out, lineterminator="\\n")
+rows.writerow(["stratum", "id", "ticket"])
+for stratum in sorted(params["ratios"]):
+    text = open(params["population_files"][stratum], encoding="utf-8", newline="").read()
+    ids = text.split("\\n")[:-1]
+    n = math.ceil(Fraction(params["ratios"][stratum]) * len(ids))
+    for ticket, id_, _ in sampler(ids, seed, take=n, digits=18):
+        rows.writerow([stratum, id_, ticket])
+published = open("selection.csv", encoding="utf-8", newline="").read()
+print("一致 MATCH" if out.getvalue() == published else "不一致 MISMATCH")
+```
+"""
+
+
+BEACON_README = """\
+
+## 随机种子来自 drand 公共随机信标 / The seed comes from the drand beacon
+
+本次抽取的种子不是人工输入的：锁定任务时（`parameters.json` 的 `seed`）公布了 drand quicknet
+链将来的第 {round} 轮；该轮的签名保存在 `beacon.json`。任何人都可以离线验证签名
+（`pip install drand-verify==0.2.1`），随机数即种子（小写十六进制）。下面的代码验证签名、
+推出种子并与 `seed.txt` 比对，然后按上文重算抽取：
+
+The seed was not typed in: the commit (`seed` in `parameters.json`) named round {round} of
+the drand quicknet chain, which did not exist yet; `beacon.json` holds that round's signature.
+Anyone can verify it offline (`pip install drand-verify==0.2.1`); its randomness, lower-case
+hex, is the seed. This code verifies the signature, derives the seed, compares it with
+`seed.txt` and recomputes the draw as above:
+
+```python
+import csv, io, json, math
+from fractions import Fraction
+import drand_verify
+from consistent_sampler import sampler
+
+QUICKNET = "{chain_hash}"
+PUBLIC_KEY = "{public_key}"
+proof = json.load(open("beacon.json", encoding="utf-8"))
+params = json.load(open("parameters.json", encoding="utf-8"))
+assert proof["chain_hash"] == QUICKNET == params["seed"]["chain_hash"], "另一条链 / another chain"
+assert proof["round"] == params["seed"]["round"], "不是锁定的轮次 / not the committed round"
+seed = drand_verify.verify_quicknet(proof["round"], proof["signature"], PUBLIC_KEY).lower()
+assert seed == open("seed.txt", encoding="utf-8", newline="").read(), "种子不符 / seed differs"
 out = io.StringIO()
 rows = csv.writer(out, lineterminator="\\n")
 rows.writerow(["stratum", "id", "ticket"])
@@ -196,8 +243,13 @@ def write_export(
     parameters: Mapping[str, Any],
     populations: Mapping[str, Sequence[str]],
     picks: Sequence[Pick],
+    proof: beacon.BeaconRound | None = None,
 ) -> dict[str, str]:
     """Write the public export of a draw into ``out_dir`` (created; must be new or empty).
+
+    With ``proof`` (the seed came from the drand beacon) the round is verified, its
+    randomness must be ``seed`` and its round the one in ``parameters["seed"]``; the
+    export then holds ``beacon.json`` and its README the code that checks it.
 
     ``parameters`` must hold ``task``, ``algorithm``, ``strata`` and ``ratios`` (stratum →
     ratio string).  The picks are recomputed from seed, populations and ratios before
@@ -206,6 +258,8 @@ def write_export(
     """
     validate_seed(seed)
     _check_parameters(parameters, populations)
+    if proof is not None:
+        _check_beacon(proof, seed, parameters)
     validate_ids(populations)
     files = _file_names(populations)
     ratios = {name: parse_ratio(r, name) for name, r in parameters["ratios"].items()}
@@ -235,13 +289,37 @@ def write_export(
         contents[files[name]] = population_bytes(populations[name])
     contents["selection.csv"] = _selection_bytes(picks)
     task = str(parameters["task"]).replace("\n", " ")
-    contents["README.md"] = README_TEMPLATE.format(task=task).encode("utf-8")
+    readme = README_TEMPLATE.format(task=task)
+    if proof is not None:
+        contents["beacon.json"] = canonical_json(proof.to_dict())
+        readme += BEACON_README.format(
+            round=proof.round, chain_hash=beacon.CHAIN_HASH, public_key=beacon.PUBLIC_KEY
+        )
+    contents["README.md"] = readme.encode("utf-8")
     digests = {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
     contents["digests.json"] = canonical_json(digests)
     (root / "population").mkdir(parents=True, exist_ok=True)
     for path, data in contents.items():
         (root / path).write_bytes(data)
     return {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
+
+
+def _check_beacon(proof: beacon.BeaconRound, seed: str, parameters: Mapping[str, Any]) -> None:
+    """The proof verifies, names the committed round and gives exactly ``seed``."""
+    committed = parameters.get("seed")
+    if not isinstance(committed, Mapping) or committed.get("kind") != beacon.KIND_BEACON:
+        raise DrawError(
+            "parameters.json 没有锁定 drand 轮次（seed），信标证明无从核对",
+            "parameters.json commits to no drand round ('seed'); the beacon proof cannot be checked",
+        )
+    try:
+        randomness = beacon.verify(proof, expected_round=committed.get("round"))
+    except beacon.BeaconError as exc:
+        raise DrawError(exc.zh, exc.en) from None
+    if randomness != seed:
+        raise DrawError(
+            "种子不是 drand 轮次的随机数", "the seed is not the randomness of the drand round"
+        )
 
 
 def _read_population(data: bytes, name: str, problems: list[str]) -> list[str]:
@@ -295,8 +373,19 @@ def verify_export(directory: str | Path) -> list[str]:
                 )
             populations[name] = _read_population((root / path).read_bytes(), path, problems)
         ratios = {name: parse_ratio(text, name) for name, text in ratio_texts.items()}
+        if (root / "beacon.json").exists() or isinstance(parameters.get("seed"), dict):
+            proof = beacon.parse_round((root / "beacon.json").read_bytes(), source="beacon.json")
+            _check_beacon(proof, seed, parameters)
         expected = _selection_bytes(draw_entities(seed, populations, ratios))
-    except (DrawError, OSError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+    except (
+        DrawError,
+        beacon.BeaconError,
+        OSError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        UnicodeDecodeError,
+    ) as exc:
         problems.append(f"无法重算 / cannot recompute: {exc!s}")
         return problems
     published = (root / "selection.csv").read_bytes() if (root / "selection.csv").exists() else b""

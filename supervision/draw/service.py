@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.canonical import canonical_json
+from supervision.draw import beacon
 from supervision.draw.export import write_export
 from supervision.draw.matching import (
     REGION_PREFIX,
@@ -63,17 +64,25 @@ def stratum_ratios(session: Session, *, code: str) -> dict[str, Decimal]:
 
 
 def draw_task(
-    session: Session, *, code: str, seed: str, workers: int = 2, actor: str | None = None
+    session: Session,
+    *,
+    code: str,
+    seed: str | None = None,
+    proof: beacon.BeaconRound | None = None,
+    workers: int = 2,
+    actor: str | None = None,
 ) -> dict[str, Any]:
-    """Draw a committed task with `seed`: entities, then inspectors; all or nothing.
+    """Draw a committed task: entities, then inspectors; all or nothing.
 
-    Refuses a task that is not committed (a drawn task is never drawn again: a redraw
+    A typed task is drawn with ``seed``; a beacon task only with ``proof``, the committed
+    drand round, whose signature is verified before anything is drawn (its randomness is the
+    seed). Refuses a task that is not committed (a drawn task is never drawn again: a redraw
     means cancelling it with a reason and creating a new task).
     """
     task = get_task(session, code=code)
     _require_committed(task)
-    seed = validate_seed(seed)
     entered = clock.now()
+    seed = _seed_of(task, seed=seed, proof=proof, now=entered)
     population = committed_population(session, code=code)
     ratios = stratum_ratios(session, code=code)
     picks = draw_in_processes(seed, population, ratios, workers=workers)
@@ -92,6 +101,7 @@ def draw_task(
     _append_records(session, code, picks, eligible, matches)
     task.seed = seed
     task.seed_entered_at = entered
+    task.beacon_signature = proof.signature if proof is not None else None
     task.drawn_at = clock.now()
     task.algorithm = task.algorithm or _algorithm(task)
     task.total_cost = total
@@ -103,6 +113,8 @@ def draw_task(
     return {
         "task": code,
         "seed": seed,
+        "seed_kind": task.seed_kind,
+        **({"beacon": proof.to_dict()} if proof is not None else {}),
         "picked": len(picks),
         "assignments": len(matches),
         "total_cost": total,
@@ -116,6 +128,39 @@ def draw_task(
             for name, ids in population.items()
         ],
     }
+
+
+def _seed_of(
+    task: Task, *, seed: str | None, proof: beacon.BeaconRound | None, now: datetime
+) -> str:
+    """The seed a draw may use: the typed seed of a typed task, or the verified randomness of
+    the committed round of a beacon task (never before that round's time)."""
+    code = task.code
+    if task.seed_kind != beacon.KIND_BEACON:
+        if proof is not None or seed is None:
+            raise SupervisionError(
+                f"任务 {code} 的随机种子为人工录入，请用 --seed 给出种子",
+                f"task {code} takes a typed seed; give it with --seed",
+            )
+        return validate_seed(seed)
+    number = task.beacon_round
+    assert number is not None  # committed beacon tasks always name their round
+    if seed is not None or proof is None:
+        raise SupervisionError(
+            f"任务 {code} 的随机种子是 drand 第 {number} 轮的随机数，不能人工输入；"
+            f"请运行 supervision seed beacon '{code}'",
+            f"task {code} takes its seed from drand round {number}, not from a typed seed; "
+            f"run `supervision seed beacon '{code}'`",
+        )
+    due = beacon.round_time(number)
+    if now < due:
+        raise beacon.BeaconError(
+            f"任务 {code} 锁定的 drand 第 {number} 轮将于 {clock.local(due):%Y-%m-%d %H:%M:%S} "
+            "产生，此前不能抽取",
+            f"drand round {number}, committed to by task {code}, is only published at "
+            f"{clock.local(due):%Y-%m-%d %H:%M:%S}; no draw before then",
+        )
+    return beacon.verify(proof, expected_round=number)
 
 
 def _require_committed(task: Task) -> None:
@@ -145,11 +190,18 @@ def _record_draw(
 ) -> None:
     """The seed and the draw on the audit trail, with digests of the selection and matching."""
     code = task.code
+    seed_payload: dict[str, Any] = {"seed": seed, "entered_at": entered.isoformat()}
+    if task.beacon_signature is not None:
+        seed_payload["beacon"] = {
+            "chain_hash": beacon.CHAIN_HASH,
+            "round": task.beacon_round,
+            "signature": task.beacon_signature,
+        }
     trail.record(
         session,
         action="task.seed",
         obj=f"task:{code}",
-        payload={"seed": seed, "entered_at": entered.isoformat()},
+        payload=seed_payload,
         actor=actor,
     )
     trail.record(
@@ -405,7 +457,15 @@ def export_task(session: Session, *, code: str, out_dir: Path) -> dict[str, str]
         parameters=json.loads(task.parameters_json),
         populations=committed_population(session, code=code),
         picks=sorted(stored_picks(session, code=code), key=lambda p: (p.stratum, p.rank)),
+        proof=stored_proof(task),
     )
+
+
+def stored_proof(task: Task) -> beacon.BeaconRound | None:
+    """The beacon proof of a drawn beacon task (None for a typed seed)."""
+    if task.beacon_round is None or task.beacon_signature is None:
+        return None
+    return beacon.BeaconRound(round=task.beacon_round, signature=task.beacon_signature)
 
 
 # --------------------------------------------------------------------------- fairness

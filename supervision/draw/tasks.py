@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.canonical import canonical_json
+from supervision.draw import beacon
 from supervision.draw.export import population_digest
 from supervision.draw.plans import require_departments
 from supervision.draw.population import (
@@ -39,6 +40,7 @@ from supervision.models import (
     TaskStratum,
 )
 from supervision.models.fields import as_date
+from supervision.models.scheduling import TaskSchedule
 
 ALGORITHM = "consistent-sampler-1.0.10-first-ticket/sha256;matching=min-cost-flow-v1"
 RISK_CLASSES = ("A", "B", "C", "D")
@@ -65,6 +67,8 @@ class TaskCreate(BaseModel):
     load_slack: int = Field(default=0, ge=0, le=1000)
     period_start: date
     period_end: date
+    #: "typed" (entered after the commit, e.g. dice) or "beacon" (a future drand round).
+    seed: Literal["typed", "beacon"] = "typed"
 
     _dates = field_validator("period_start", "period_end", mode="before")(as_date)
 
@@ -215,6 +219,7 @@ def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None)
         load_slack=spec.load_slack,
         period_start=spec.period_start,
         period_end=spec.period_end,
+        seed_kind=spec.seed,
         status=TaskStatus.DRAFT,
         created_at=clock.now(),
     )
@@ -275,9 +280,21 @@ def sha256_hex(data: bytes) -> str:
 
 
 def commit_task(
-    session: Session, *, code: str, as_of: date | None = None, actor: str | None = None
+    session: Session,
+    *,
+    code: str,
+    as_of: date | None = None,
+    seed: str | None = None,
+    draw_at: datetime | None = None,
+    actor: str | None = None,
 ) -> Task:
-    """Freeze population and parameters with their digests; refuses anything but a draft."""
+    """Freeze population and parameters with their digests; refuses anything but a draft.
+
+    ``seed`` ("typed" or "beacon") overrides the kind chosen at creation. A beacon task
+    names the drand round of its planned draw time (``draw_at``, else its schedule's draw
+    time); the round must lie at least $SUPERVISION_BEACON_MARGIN seconds after the commit,
+    and it is part of the committed parameters and of their digest.
+    """
     task = get_task(session, code=code)
     if task.status != TaskStatus.DRAFT:
         raise SupervisionError(
@@ -285,6 +302,28 @@ def commit_task(
             f"task {code} is {task.status}; only a draft can be committed",
         )
     moment = clock.now()
+    kind = seed or task.seed_kind
+    if kind not in beacon.SEED_KINDS:
+        raise SupervisionError(
+            f"随机种子类型应为 {' 或 '.join(beacon.SEED_KINDS)}：{kind}",
+            f"the kind of seed is {' or '.join(beacon.SEED_KINDS)}, got {kind}",
+        )
+    schedule = session.get(TaskSchedule, code)
+    if schedule is not None and (schedule.seed_source == beacon.KIND_BEACON) != (
+        kind == beacon.KIND_BEACON
+    ):
+        raise SupervisionError(
+            f"任务 {code} 的排程种子来源为 {schedule.seed_source}，与锁定的种子类型 {kind} 不符；"
+            "请先用 supervision schedule set 改排程",
+            f"task {code} is scheduled with seed source {schedule.seed_source}, which does not "
+            f"fit a {kind} seed; change the schedule first (supervision schedule set)",
+        )
+    task.seed_kind = kind
+    task.beacon_round = (
+        _committed_round(session, code=code, draw_at=draw_at, moment=moment)
+        if kind == beacon.KIND_BEACON
+        else None
+    )
     population = compute_population(session, task=task, as_of=as_of or clock.today())
     if population.size == 0:
         reasons = "; ".join(f"{exclusion_label(r)}: {n}" for r, n in population.exclusions.items())
@@ -321,17 +360,59 @@ def commit_task(
             "parameters_digest": task.parameters_digest,
             "population_digest": task.population_digest,
             "population_size": task.population_size,
-        },
+        }
+        | ({"beacon_round": task.beacon_round} if task.beacon_round is not None else {}),
         actor=actor,
     )
     return task
 
 
+def _committed_round(
+    session: Session, *, code: str, draw_at: datetime | None, moment: datetime
+) -> int:
+    """The beacon round a task commits to: the round of its planned draw time."""
+    from supervision.settings import settings
+
+    if draw_at is None:
+        schedule = session.get(TaskSchedule, code)
+        draw_at = clock.as_utc(schedule.draw_at) if schedule is not None else None
+    if draw_at is None:
+        raise SupervisionError(
+            f"任务 {code} 以 drand 信标为种子，锁定时须给出计划抽取时间（--draw-at 或排程）",
+            f"task {code} takes its seed from the drand beacon: the commit needs the planned "
+            "draw time (--draw-at, or a schedule)",
+        )
+    number = beacon.round_at(draw_at)
+    margin = settings().beacon_margin
+    earliest = moment + timedelta(seconds=margin)
+    if beacon.round_time(number) < earliest:
+        raise SupervisionError(
+            f"抽取时间 {clock.local(draw_at):%Y-%m-%d %H:%M:%S} 对应的 drand 第 {number} 轮"
+            f"须至少在锁定后 {margin} 秒（{clock.local(earliest):%Y-%m-%d %H:%M:%S} 之后）产生",
+            f"the drand round {number} of the draw time {clock.local(draw_at):%Y-%m-%d %H:%M:%S} "
+            f"must lie at least {margin} s after the commit "
+            f"(after {clock.local(earliest):%Y-%m-%d %H:%M:%S})",
+        )
+    return number
+
+
 def _parameters(
     task: Task, population: Population, strata_info: dict[str, dict[str, Any]], moment: datetime
 ) -> dict[str, Any]:
-    """The committed parameters: everything the draw depends on, digested before any seed."""
-    return {
+    """The committed parameters: everything the draw depends on, digested before any seed.
+
+    A beacon task's parameters name its round (``seed``); a typed task's carry no ``seed``
+    key, so their digests are what they were before beacons existed.
+    """
+    extra: dict[str, Any] = {}
+    if task.seed_kind == beacon.KIND_BEACON and task.beacon_round is not None:
+        extra["seed"] = {
+            "kind": beacon.KIND_BEACON,
+            "chain_hash": beacon.CHAIN_HASH,
+            "round": task.beacon_round,
+            "round_time": beacon.round_time(task.beacon_round).isoformat(),
+        }
+    return extra | {
         "task": task.code,
         "name": task.name,
         "plan": task.plan_code,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from supervision.canonical import canonical_json
+from supervision.draw import beacon
 from supervision.draw.export import population_digest
 from supervision.draw.matching import Assignment as Match
 from supervision.draw.population import committed_population
@@ -18,6 +19,7 @@ from supervision.draw.service import (
     population_regions,
     stored_eligibility,
     stored_picks,
+    stored_proof,
     stratum_ratios,
 )
 from supervision.draw.tasks import get_task, sha256_hex
@@ -39,6 +41,7 @@ def verify_task(session: Session, *, code: str) -> list[str]:
         )
     population = committed_population(session, code=code)
     problems = _check_digests(session, task, population)
+    problems += _check_beacon(task)
     expected = draw_entities(task.seed, population, stratum_ratios(session, code=code))
     problems += _check_picks(expected, stored_picks(session, code=code))
     problems += _check_matching(session, task, expected)
@@ -69,6 +72,25 @@ def _check_digests(session: Session, task: Task, population: dict[str, list[str]
     if overall != task.population_digest:
         problems.append("名录总摘要不符 / the population digest does not match")
     return problems
+
+
+def _check_beacon(task: Task) -> list[str]:
+    """A beacon task's stored signature verifies for the committed round and gives its seed."""
+    if task.seed_kind != beacon.KIND_BEACON:
+        return []
+    proof = stored_proof(task)
+    if proof is None:
+        return ["没有保存 drand 轮次的签名 / the drand round's signature is not stored"]
+    try:
+        randomness = beacon.verify(proof, expected_round=task.beacon_round)
+    except beacon.BeaconError as exc:
+        return [str(exc)]
+    if randomness != task.seed:
+        return [
+            f"种子不是 drand 第 {proof.round} 轮的随机数 / "
+            f"the seed is not the randomness of drand round {proof.round}"
+        ]
+    return []
 
 
 def _check_picks(expected: list[Pick], picks: list[Pick]) -> list[str]:

@@ -71,6 +71,13 @@ class Task(SQLModel, table=True):
     # The committed parameters as canonical JSON bytes (decoded), exactly as published.
     parameters_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     exclusions: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Where the seed comes from: "typed" (entered, e.g. dice) or "beacon" (a drand round named
+    # at commit, see supervision.draw.beacon); the round's signature is kept once drawn.
+    seed_kind: str = Field(
+        default="typed", max_length=16, sa_column_kwargs={"server_default": "typed"}
+    )
+    beacon_round: int | None = Field(default=None, sa_type=BigInteger)
+    beacon_signature: str | None = Field(default=None, max_length=96)
     # The draw.
     seed: str | None = Field(default=None, max_length=100)
     seed_entered_at: datetime | None = None

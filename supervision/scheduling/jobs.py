@@ -22,6 +22,7 @@ Recurring jobs take their cron line and zone so that they can name their period.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -37,6 +38,7 @@ from sqlmodel import Session, select
 
 from supervision import clock
 from supervision.db import Database
+from supervision.draw.beacon import BeaconError, BeaconRound
 from supervision.errors import SupervisionError
 from supervision.models import Task, TaskStatus
 from supervision.models.scheduling import SeedState, TaskSchedule
@@ -242,16 +244,29 @@ def _draw(code: str) -> Outcome:
         task = session.get(Task, code)
         now = clock.now()
         seed = None
+        proof: BeaconRound | None = None
+        unavailable: tuple[str, str] | None = None
         if schedule is not None and decisions.seed_needed(schedule, task, now=now, grace=grace):
-            seed = seed_source(schedule.seed_source).seed_for(schedule, now)
+            if task is not None and task.beacon_round is not None:
+                proof, unavailable = _fetch_beacon(task.beacon_round)
+                seed = proof.signature if proof is not None else None
+            else:
+                seed = seed_source(schedule.seed_source).seed_for(schedule, now)
         decision = decisions.decide_draw(schedule, task, now=now, grace=grace, seed=seed)
+        if decision.outcome == "waiting" and unavailable is not None:
+            decision = dataclasses.replace(decision, reason=unavailable)
         if schedule is None or decision.outcome != "draw":
             return _not_drawn(session, code, schedule, decision, now=now, grace=grace)
         assert seed is not None
         if not claim(session, job=job, period=code, holder=rt.holder):
             session.rollback()
             return already_done(job, code)
-        result = _jsonable(draw_task(session, code=code, seed=seed))
+        drawn = (
+            draw_task(session, code=code, proof=proof, actor=SCHEDULER_ACTOR)
+            if proof is not None
+            else draw_task(session, code=code, seed=seed)
+        )
+        result = _jsonable(drawn)
         result["late_seconds"] = int(decision.late.total_seconds())
         schedule.state = SeedState.DRAWN
         session.add(schedule)
@@ -265,6 +280,22 @@ def _draw(code: str) -> Outcome:
         f"task {code} drawn: {result.get('picked')} entities, {result.get('assignments')} assignments",
         result,
     )
+
+
+def _fetch_beacon(number: int) -> tuple[BeaconRound | None, tuple[str, str] | None]:
+    """The committed drand round, verified, or None and why (Chinese, English)."""
+    from supervision.draw.beacon_fetch import fetch_round
+
+    try:
+        return fetch_round(number), None
+    except BeaconError as exc:
+        logger.warning("beacon round %s: %s; %s", number, exc, "; ".join(exc.details))
+        return None, (
+            f"尚未取得经过验证的 drand 第 {number} 轮（{exc.zh}）；也可用 supervision seed beacon "
+            "--from 人工载入",
+            f"no verified drand round {number} yet ({exc.en}); an operator may load it with "
+            "`supervision seed beacon --from`",
+        )
 
 
 # Outcomes of the draw job that only say why nothing was drawn: (Chinese, English).

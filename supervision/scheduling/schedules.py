@@ -82,6 +82,7 @@ def set_schedule(
             )
     if draw_at <= now:
         problems.append("--draw-at: 抽取时间应在将来 / the draw time must be in the future")
+    problems += _seed_kind_problems(task, source=source, draw_at=draw_at)
     if seed_deadline < draw_at:
         problems.append(
             "--seed-deadline: 种子录入截止时间不得早于抽取时间 / "
@@ -104,6 +105,9 @@ def set_schedule(
     schedule.draw_at = draw_at
     schedule.seed_deadline = seed_deadline
     schedule.seed_source = source
+    if source == "beacon" and task.status == TaskStatus.DRAFT:
+        task.seed_kind = "beacon"  # the (scheduled) commit names the draw time's round
+        session.add(task)
     schedule.seed_missing_since = None
     schedule.state = None
     schedule.updated_at = now
@@ -117,6 +121,30 @@ def set_schedule(
     ):
         resolve_alerts(session, kind=kind, obj=task_code)
     return schedule
+
+
+def _seed_kind_problems(task: Task, *, source: str, draw_at: datetime) -> list[str]:
+    """A beacon task is scheduled with the beacon source, at or after its committed round."""
+    from supervision.draw.beacon import round_time
+
+    if source != "beacon" and task.seed_kind == "beacon":
+        return [
+            "--seed-source: 任务以 drand 信标为种子，应为 beacon / the task takes its seed from "
+            "the drand beacon: use beacon"
+        ]
+    if source == "beacon" and task.status != TaskStatus.DRAFT and task.seed_kind != "beacon":
+        return [
+            "--seed-source: 任务已按人工录入种子锁定，不能改用信标 / the task was committed "
+            "for a typed seed and cannot switch to the beacon"
+        ]
+    if task.beacon_round is not None and draw_at < round_time(task.beacon_round):
+        due = clock.local(round_time(task.beacon_round))
+        return [
+            f"--draw-at: 不得早于锁定的 drand 第 {task.beacon_round} 轮的产生时间 "
+            f"{due:%Y-%m-%d %H:%M:%S} / must not be before committed round "
+            f"{task.beacon_round} ({due:%Y-%m-%d %H:%M:%S})"
+        ]
+    return []
 
 
 def get_schedule(session: Session, *, task_code: str) -> TaskSchedule:

@@ -1,10 +1,10 @@
 """Where a task's seed comes from, and when a seed may be entered.
 
 A seed source is a small interface: ``seed_for(schedule, now)`` returns the seed if it is
-available, else None. Today there is one source, ``manual``: a person enters the seed
-(e.g. dice rolled at the public draw session) with ``supervision seed enter``. A randomness
-beacon would be another source that fetches the pulse published at or after the draw time
-and returns it; adding one means a class here and an entry in SEED_SOURCES.
+available, else None. ``manual``: a person enters the seed (e.g. dice rolled at the public
+draw session) with ``supervision seed enter``. ``beacon``: the task committed to a drand
+round (supervision.draw.beacon); the draw job fetches and verifies that round itself
+(``jobs._draw``), because the draw needs the round's proof, not only its value.
 
 Entry rules (pure, in ``check_seed_entry``): a seed is refused before the task is
 committed (the population must be frozen before anyone can know the seed), after the task
@@ -45,7 +45,17 @@ class ManualSeed:
         return schedule.seed_value
 
 
-SEED_SOURCES: dict[str, SeedSource] = {ManualSeed.name: ManualSeed()}
+class BeaconSeed:
+    """The committed drand round, fetched by the draw job at the draw time."""
+
+    name: ClassVar[str] = "beacon"
+    zh: ClassVar[str] = "drand 公共随机信标"
+
+    def seed_for(self, schedule: TaskSchedule, now: datetime) -> str | None:
+        return None  # never entered: see jobs._draw
+
+
+SEED_SOURCES: dict[str, SeedSource] = {ManualSeed.name: ManualSeed(), BeaconSeed.name: BeaconSeed()}
 
 
 def seed_source(name: str) -> SeedSource:
@@ -109,6 +119,13 @@ def enter_seed(session: Session, *, task_code: str, seed: str) -> TaskSchedule:
         raise NotFoundError(
             f"任务 {task_code} 没有排程；请先运行 supervision schedule set",
             f"task {task_code} has no schedule; run `supervision schedule set` first",
+        )
+    if task.seed_kind == "beacon":
+        raise SupervisionError(
+            f"任务 {task_code} 的随机种子来自 drand 第 {task.beacon_round} 轮，不能人工录入；"
+            f"该轮产生后运行 supervision seed beacon '{task_code}'",
+            f"task {task_code} takes its seed from drand round {task.beacon_round}, not from "
+            f"manual entry; once the round exists run `supervision seed beacon '{task_code}'`",
         )
     try:
         seed = validate_seed(seed)

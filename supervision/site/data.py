@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from supervision.draw import beacon
 from supervision.draw.export import population_filename
 from supervision.draw.population import exclusion_label
 from supervision.draw.service import fairness_report
@@ -243,6 +244,8 @@ def _task_entry(
         "strata": strata,
         "algorithm": task.algorithm or parameters.get("algorithm", ""),
         "drawn": drawn,
+        "seed_kind": task.seed_kind,
+        "beacon": _beacon_entry(task, drawn),
         "seed": task.seed if drawn else "",
         "seed_entered_at": local_time(task.seed_entered_at) if drawn else "",
         "drawn_at": local_time(task.drawn_at) if drawn else "",
@@ -256,8 +259,23 @@ def _task_entry(
     }
     if drawn:
         files = [*EXPORT_FILES, *(population_filename(s["stratum"]) for s in entry["strata"])]
+        if entry["beacon"] and entry["beacon"]["signature"]:
+            files.append("beacon.json")
         entry["export_files"] = files
     return entry
+
+
+def _beacon_entry(task: Task, drawn: bool) -> dict[str, Any] | None:
+    """The drand round a beacon task committed to (published before it exists), and once
+    drawn its signature; None for a typed seed."""
+    if task.beacon_round is None:
+        return None
+    return {
+        "chain_hash": beacon.CHAIN_HASH,
+        "round": task.beacon_round,
+        "round_time": local_time(beacon.round_time(task.beacon_round)),
+        "signature": (task.beacon_signature or "") if drawn else "",
+    }
 
 
 def _load_plans(session: Session, data: SiteData, by_plan: dict[str, list[dict[str, Any]]]) -> None:

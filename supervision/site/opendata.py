@@ -45,6 +45,7 @@ TASK_FIELDS = [
     ("period_start", "检查开始"), ("period_end", "检查结束"), ("committed_at", "锁定时间"),
     ("parameters_digest", "参数摘要"), ("population_digest", "名录摘要"),
     ("population_size", "抽查对象总数"), ("seed", "随机种子"), ("seed_entered_at", "种子录入时间"),
+    ("seed_kind", "种子来源"), ("beacon_round", "drand 轮次"), ("beacon_signature", "drand 签名"),
     ("drawn_at", "抽取时间"), ("picked", "抽中户数"), ("result_due", "结果公示期限"),
 ]  # fmt: skip
 DRAW_FIELDS = [
@@ -136,6 +137,9 @@ def task_records(data: SiteData) -> list[dict[str, Any]]:
             "population_size": t["population_size"],
             "seed": t["seed"],
             "seed_entered_at": t["seed_entered_at"],
+            "seed_kind": t["seed_kind"],
+            "beacon_round": t["beacon"]["round"] if t["beacon"] else "",
+            "beacon_signature": t["beacon"]["signature"] if t["beacon"] else "",
             "drawn_at": t["drawn_at"],
             "picked": t["picked"],
             "result_due": t["due_date"] if t["due_known"] else "",

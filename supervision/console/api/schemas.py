@@ -46,11 +46,17 @@ class Decision(BaseModel):
 
 class TaskCode(BaseModel):
     code: str
+    #: "typed" or "beacon" (empty: the kind chosen at creation or by the schedule).
+    seed_kind: str = ""
+    #: The planned draw time, for a beacon task without a schedule.
+    draw_at: str = ""
 
 
 class Seed(BaseModel):
     code: str
-    seed: str
+    seed: str = ""
+    #: A beacon task's round as a drand endpoint returns it (empty: fetch it from drand).
+    round_json: str = ""
 
 
 class ResultItem(BaseModel):

@@ -32,14 +32,18 @@ def api_create_task(body: dict[str, Any], db: DbDep, who: PlannerUser) -> TaskSt
 @router.post("/tasks/commit")
 def api_commit(body: TaskCode, db: DbDep, who: PlannerUser) -> TaskState:
     """Commit a task (population and parameters frozen, digests published)."""
-    tasks.commit(db, code=body.code, actor=who.actor)
+    tasks.commit(
+        db, code=body.code, seed_kind=body.seed_kind, draw_at=body.draw_at, actor=who.actor
+    )
     return TaskState(code=body.code, status="committed")
 
 
 @router.post("/tasks/draw")
 def api_draw(body: Seed, db: DbDep, who: PlannerUser) -> dict[str, Any]:
     """Enter the seed and draw."""
-    return tasks.draw(db, code=body.code, seed=body.seed, actor=who.actor)
+    return tasks.draw(
+        db, code=body.code, seed=body.seed, round_json=body.round_json, actor=who.actor
+    )
 
 
 @router.get("/tasks/fairness")

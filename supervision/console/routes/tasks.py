@@ -17,9 +17,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, func, select
 
+from supervision import clock
 from supervision.console.deps import DbDep, FormFields, PlannerUser
 from supervision.console.pages import redirect, render
 from supervision.db import Database
+from supervision.draw.beacon import parse_round
+from supervision.draw.beacon_fetch import fetch_round
 from supervision.draw.plans import list_plans
 from supervision.draw.service import draw_task, export_task, fairness_report
 from supervision.draw.tasks import (
@@ -30,6 +33,7 @@ from supervision.draw.tasks import (
     parse_task_input,
 )
 from supervision.models import Assignment, DrawPick, TaskStatus
+from supervision.scheduling.schedules import parse_time
 
 router = APIRouter()
 
@@ -60,15 +64,35 @@ def create(db: Database, *, spec: dict[str, Any], actor: str) -> str:
         return create_task(session, spec=parsed, actor=actor).code
 
 
-def commit(db: Database, *, code: str, actor: str) -> None:
+def commit(db: Database, *, code: str, seed_kind: str = "", draw_at: str = "", actor: str) -> None:
+    """Commit; ``seed_kind`` "beacon" names the drand round of ``draw_at`` (Beijing time
+    unless it carries an offset; empty: the task's schedule)."""
+    planned = parse_time(draw_at, clock.LOCAL_TZ, "draw_at") if draw_at.strip() else None
     with db.session() as session:
-        commit_task(session, code=code, actor=actor)
+        commit_task(session, code=code, seed=seed_kind or None, draw_at=planned, actor=actor)
 
 
-def draw(db: Database, *, code: str, seed: str, actor: str) -> dict[str, Any]:
-    """Enter the seed and draw at once (the draw and its trail events in one transaction)."""
+def draw(
+    db: Database, *, code: str, seed: str = "", round_json: str = "", actor: str
+) -> dict[str, Any]:
+    """Enter the seed and draw at once (the draw and its trail events in one transaction).
+
+    A beacon task is drawn with its committed drand round: from ``round_json`` (the JSON a
+    drand endpoint returns) if given, else fetched from the drand endpoints; a typed seed
+    given for it is refused by the draw itself.
+    """
     with db.session() as session:
-        return draw_task(session, code=code, seed=seed.strip(), workers=1, actor=actor)
+        number = get_task(session, code=code).beacon_round
+    if number is None or seed.strip():
+        with db.session() as session:
+            return draw_task(session, code=code, seed=seed.strip(), workers=1, actor=actor)
+    proof = (
+        parse_round(round_json.encode(), source="round_json")
+        if round_json.strip()
+        else fetch_round(number)
+    )
+    with db.session() as session:
+        return draw_task(session, code=code, proof=proof, workers=1, actor=actor)
 
 
 def task_view(db: Database, *, code: str) -> dict[str, Any]:
@@ -123,9 +147,15 @@ def task_page(request: Request, code: str, db: DbDep, who: PlannerUser) -> HTMLR
 
 
 @router.post("/task/commit")
-def commit_form(db: DbDep, who: PlannerUser, code: Annotated[str, Form()]) -> Response:
+def commit_form(
+    db: DbDep,
+    who: PlannerUser,
+    code: Annotated[str, Form()],
+    seed_kind: Annotated[str, Form()] = "",
+    draw_at: Annotated[str, Form()] = "",
+) -> Response:
     """Commit (freeze population and parameters) before anybody knows the seed."""
-    commit(db, code=code, actor=who.actor)
+    commit(db, code=code, seed_kind=seed_kind, draw_at=draw_at, actor=who.actor)
     return redirect("/task", code=code, done="committed")
 
 
@@ -135,9 +165,10 @@ def draw_form(
     who: PlannerUser,
     code: Annotated[str, Form()],
     seed: Annotated[str, Form()] = "",
+    round_json: Annotated[str, Form()] = "",
 ) -> Response:
-    """Enter the public seed and draw entities and inspectors."""
-    draw(db, code=code, seed=seed, actor=who.actor)
+    """Enter the public seed (or, for a beacon task, its drand round) and draw."""
+    draw(db, code=code, seed=seed, round_json=round_json, actor=who.actor)
     return redirect("/task", code=code, done="drawn")
 
 
