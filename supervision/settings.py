@@ -12,6 +12,7 @@ parsed is a ``SupervisionError`` naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from typing import Any
@@ -73,6 +74,29 @@ class Settings(BaseSettings):
         "scheduler run/status/config (--config wins)",
     )
 
+    trusted_proxies: str = Field(
+        default="",
+        description="可信反向代理的地址或网段，逗号分隔（如 127.0.0.1,10.0.0.0/8）；只有来自这些地址的请求的 "
+        "X-Forwarded-For / X-Forwarded-Proto 才被采信（用于登录限流和留痕中的客户端地址）；未设：不信任任何代理 / "
+        "addresses or networks of trusted reverse proxies, comma-separated (e.g. "
+        "127.0.0.1,10.0.0.0/8); X-Forwarded-For / X-Forwarded-Proto are believed only from "
+        "them (the client address of the sign-in throttle and the trail); unset: no proxy is "
+        "trusted",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: not an address
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies as a list (empty: none)."""
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
     @field_validator("secure_cookies", mode="before")
     @classmethod
     def _any_value_is_on(cls, value: Any) -> Any:
@@ -84,6 +108,10 @@ class Settings(BaseSettings):
 _EXPECTED: dict[str, tuple[str, str]] = {
     "evidence_max_bytes": ("必须是字节数（整数）", "must be a number of bytes"),
     "console_threads": ("必须是线程数（整数）", "must be a number of threads"),
+    "trusted_proxies": (
+        "必须是逗号分隔的 IP 地址或网段",
+        "must be comma-separated IP addresses or networks",
+    ),
 }
 
 

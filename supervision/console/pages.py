@@ -43,6 +43,7 @@ DONE: dict[str, tuple[str, str]] = {
     "published": ("已公示", "Published"),
     "user_added": ("用户已创建", "User added"),
     "user_disabled": ("用户已停用", "User disabled"),
+    "user_role_changed": ("用户角色已改变（须重新登录）", "Role changed (the user signs in again)"),
     "imported": ("导入完成", "Import done"),
 }
 

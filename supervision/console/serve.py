@@ -32,14 +32,15 @@ APP_FACTORY = "supervision.console.app:app_from_environment"
 #: A worker exiting this many times within this many seconds stops the console (a
 #: worker that cannot start, e.g. the database is gone, is not restarted forever).
 CRASH_LOOP = (5, 30.0)
-#: uvicorn settings shared by every worker. Behind a reverse proxy on this machine,
-#: X-Forwarded-Proto: https makes cookies Secure.
+#: uvicorn settings shared by every worker. uvicorn's own proxy headers are off: the
+#: application believes X-Forwarded-For / -Proto only from $SUPERVISION_TRUSTED_PROXIES
+#: (uvicorn would believe any loopback peer, so a local proxy's clients could rotate the
+#: header to dodge the sign-in throttle and write any address into the trail).
 UVICORN_OPTIONS: dict[str, Any] = {
     "factory": True,
     "log_level": "warning",
     "access_log": False,
-    "proxy_headers": True,
-    "forwarded_allow_ips": "127.0.0.1",
+    "proxy_headers": False,
 }
 
 
