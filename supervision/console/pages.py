@@ -8,7 +8,7 @@ and no per-request change to the shared Environment.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -57,6 +57,16 @@ def local_time(value: Any) -> str:
     return str(value)
 
 
+def back_path(request: Request) -> str:
+    """Where "Back" goes: the page the request came from, if it is on this console (the
+    Referer, sent same-origin only), else the dashboard. A link, not ``history.back()``:
+    the Content-Security-Policy allows no inline script."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return "/"
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 def render(
     request: Request,
     template: str,
@@ -78,6 +88,7 @@ def render(
             "path": request.url.path,
             "done": done,
             "site_mounted": bool(getattr(request.app.state, "site_dir", None)),
+            "back": back_path(request),
             **context,
         }
     )

@@ -89,6 +89,9 @@ def run_console(
     the database, so they behave the same in every process. Behind an HTTPS reverse
     proxy, pass ``secure_cookies=True`` so the session cookie is Secure.
     """
+    from supervision.settings import settings
+
+    trusted = settings().trusted_proxy_list  # a bad value is an error here, not in a worker
     # Holds the port (and tells which one port 0 became) while the workers start.
     sock = bind_tcp(host, port, reuse_port=workers > 1)
     port = sock.getsockname()[1]
@@ -98,6 +101,8 @@ def run_console(
     click.echo(f"JSON API: {base}/api/  (OpenAPI: {base}/api/openapi.json)")
     click.echo(f"进程 / worker processes: {workers} × {threads} 线程 / threads")
     click.echo("添加用户 / add a user: supervision user add NAME --role reviewer")
+    if trusted:
+        click.echo(f"可信代理 / trusted proxies: {', '.join(trusted)}")
     # The application is built from these, in this process or in each worker.
     os.environ.update(
         SUPERVISION_DATABASE_URL=db.url,
