@@ -416,9 +416,18 @@ def test_the_last_admin_cannot_be_disabled_or_demoted_in_the_console_and_api(
                            json={"username": "admin", "role": "reviewer"})  # fmt: skip
         assert done.status_code == 200 and done.json() == {"username": "admin", "role": "reviewer"}
         assert client.get("/users").status_code == 303  # signed out: sign in again
+        # The page's form does the same: chief makes the planner an inspector.
+        token = csrf_of(sign_in(client, "chief"))
+        form = soup(client.get("/users")).select_one("tr[data-user=planner] form.role")
+        assert form is not None and form.select_one("input[name=cert_no]") is not None
+        done = client.post("/users/role", data={"csrf_token": token, "username": "planner",
+                           "role": "inspector", "cert_no": "15000099"})  # fmt: skip
+        assert done.status_code == 303 and "done=user_role_changed" in done.headers["location"]
     assert _active_admins(db) == ["chief"]
-    [event] = _events(db, "user.role")
-    assert json.loads(event.payload)["from"] == "admin" and event.actor == "console:admin"
+    first, second = _events(db, "user.role")
+    assert json.loads(first.payload)["from"] == "admin" and first.actor == "console:admin"
+    assert json.loads(second.payload) == {"from": "planner", "to": "inspector",
+                                          "cert_no": "15000099"}  # fmt: skip
 
 
 def test_two_admins_disabling_each_other_at_once_leave_one(db: Database) -> None:
