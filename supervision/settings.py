@@ -12,6 +12,7 @@ parsed is a ``SupervisionError`` naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from typing import Any
@@ -95,6 +96,29 @@ class Settings(BaseSettings):
         "seconds after the commit the committed beacon round must lie, at least",
     )
 
+    trusted_proxies: str = Field(
+        default="",
+        description="可信反向代理的地址或网段，逗号分隔（如 127.0.0.1,10.0.0.0/8）；只有来自这些地址的请求的 "
+        "X-Forwarded-For / X-Forwarded-Proto 才被采信（用于登录限流和留痕中的客户端地址）；未设：不信任任何代理 / "
+        "addresses or networks of trusted reverse proxies, comma-separated (e.g. "
+        "127.0.0.1,10.0.0.0/8); X-Forwarded-For / X-Forwarded-Proto are believed only from "
+        "them (the client address of the sign-in throttle and the trail); unset: no proxy is "
+        "trusted",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: not an address
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies as a list (empty: none)."""
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
     @field_validator("secure_cookies", mode="before")
     @classmethod
     def _any_value_is_on(cls, value: Any) -> Any:
@@ -108,6 +132,10 @@ _EXPECTED: dict[str, tuple[str, str]] = {
     "console_threads": ("必须是线程数（整数）", "must be a number of threads"),
     "beacon_timeout": ("必须是正的秒数", "must be a positive number of seconds"),
     "beacon_margin": ("必须是非负的秒数（整数）", "must be a whole number of seconds, 0 or more"),
+    "trusted_proxies": (
+        "必须是逗号分隔的 IP 地址或网段",
+        "must be comma-separated IP addresses or networks",
+    ),
 }
 
 

@@ -7,8 +7,13 @@ Chain: event ``n`` stores ``prev_hash`` = hash of event ``n-1`` (64 zeros for th
 and ``hash = SHA-256(prev_hash + canonical JSON of {seq, at, actor, action, object,
 payload_digest})``, where ``payload_digest`` = SHA-256 of the canonical JSON payload
 (stored beside it). Editing, deleting or reordering any row breaks a link that ``verify``
-finds. Deleting the *last* rows cannot be seen from inside the chain: publish the head
-hash (``trail verify`` prints it) and check against it with ``--expect-head``.
+finds. Deleting the *last* rows cannot be seen from inside the chain, so the chain is
+anchored: ``checkpoint`` stores the head (sequence number + hash) at least daily and with
+every publication, and the public site and the open data show them. Whoever keeps one
+checks with ``trail verify --checkpoint SEQ:HASH`` that the chain still *extends* it (the
+event SEQ still has that hash, and the chain from the first event to the head is intact),
+which detects truncation and any rewrite back past it while accepting growth;
+``--expect-head`` checks an exact head.
 
 Concurrency: the head is read under a lock (PostgreSQL: a transaction-scoped advisory
 lock, taken before reading the head, so even the very first event cannot fork; SQLite
@@ -29,13 +34,17 @@ from sqlmodel import Session, col, select
 
 from supervision import clock
 from supervision.canonical import canonical_json
-from supervision.models.trail import TrailEvent
+from supervision.errors import SupervisionError
+from supervision.models.trail import TrailCheckpoint, TrailEvent
 
 __all__ = [
     "GENESIS",
     "Break",
+    "checkpoint",
+    "checkpoints",
     "current_actor",
     "event_hash",
+    "parse_checkpoint",
     "payload_digest",
     "record",
     "verify",
@@ -150,8 +159,12 @@ class Break:
     en: str
 
 
-def verify_events(events: Iterable[TrailEvent]) -> tuple[int, str, Break | None]:
-    """Walk events (in stored seq order): (events checked, head hash, first break or None)."""
+def verify_events(
+    events: Iterable[TrailEvent], *, watch: int | None = None
+) -> tuple[int, str, str | None, Break | None]:
+    """Walk events (in stored seq order): (events checked, head hash, the hash of event
+    ``watch`` if the walk passed it intact, first break or None)."""
+    watched: str | None = None
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -160,6 +173,7 @@ def verify_events(events: Iterable[TrailEvent]) -> tuple[int, str, Break | None]
             return (
                 count,
                 prev,
+                watched,
                 Break(
                     event.seq,
                     f"序号不连续：应为 {expected_seq}，实为 {event.seq}（有事件被删除或重排）",
@@ -171,6 +185,7 @@ def verify_events(events: Iterable[TrailEvent]) -> tuple[int, str, Break | None]
             return (
                 count,
                 prev,
+                watched,
                 Break(
                     event.seq,
                     f"事件 {event.seq} 的前一哈希与链不符（前面的事件被改动、删除或重排）",
@@ -182,6 +197,7 @@ def verify_events(events: Iterable[TrailEvent]) -> tuple[int, str, Break | None]
             return (
                 count,
                 prev,
+                watched,
                 Break(
                     event.seq,
                     f"事件 {event.seq} 的内容与其摘要不符（内容被改动）",
@@ -201,6 +217,7 @@ def verify_events(events: Iterable[TrailEvent]) -> tuple[int, str, Break | None]
             return (
                 count,
                 prev,
+                watched,
                 Break(
                     event.seq,
                     f"事件 {event.seq} 的哈希与其字段不符（时间、操作人、动作或对象被改动）",
@@ -209,20 +226,27 @@ def verify_events(events: Iterable[TrailEvent]) -> tuple[int, str, Break | None]
                 ),
             )
         prev = event.hash
+        if event.seq == watch:
+            watched = event.hash
         expected_seq += 1
-    return expected_seq - 1, prev, None
+    return expected_seq - 1, prev, watched, None
 
 
-def verify(session: Session) -> dict[str, Any]:
-    """Check the whole chain; returns {ok, events, head, broken_at, zh, en}."""
+def verify(session: Session, *, anchor: tuple[int, str] | None = None) -> dict[str, Any]:
+    """Check the whole chain; returns {ok, events, head, broken_at, zh, en}.
+
+    ``anchor`` (seq, hash), a published checkpoint: the chain must also extend it, i.e.
+    reach event ``seq`` intact with exactly that hash (growth after it is fine)."""
     rows = session.exec(
         select(TrailEvent).order_by(col(TrailEvent.seq)).execution_options(yield_per=2000)
     )
     try:
-        count, head, broken = verify_events(rows)
+        count, head, watched, broken = verify_events(
+            rows, watch=None if anchor is None else anchor[0]
+        )
     finally:
         rows.close()  # a server-side cursor on PostgreSQL: closed even after an early break
-    return {
+    report: dict[str, Any] = {
         "ok": broken is None,
         "events": count,
         "head": head,
@@ -230,6 +254,75 @@ def verify(session: Session) -> dict[str, Any]:
         "zh": None if broken is None else broken.zh,
         "en": None if broken is None else broken.en,
     }
+    if anchor is not None:
+        report["checkpoint"] = {"seq": anchor[0], "hash": anchor[1]}
+    if broken is None and anchor is not None:
+        seq, expected = anchor
+        if count < seq:
+            report |= {
+                "ok": False,
+                "zh": f"链只有 {count} 条事件，短于检查点 {seq}（末尾事件被删除或链被替换）",
+                "en": f"the chain has {count} events, fewer than checkpoint {seq} "
+                "(events removed from the end, or the chain replaced)",
+            }
+        elif watched != expected:
+            report |= {
+                "ok": False,
+                "broken_at": seq,
+                "zh": f"事件 {seq} 的哈希为 {watched}，与检查点的 {expected} 不符"
+                "（检查点之前的事件被改写并重新计算了哈希）",
+                "en": f"event {seq} has hash {watched}, not the checkpoint's {expected} "
+                "(events up to the checkpoint were rewritten and rehashed)",
+            }
+    return report
+
+
+def parse_checkpoint(text_value: str) -> tuple[int, str]:
+    """``SEQ:HASH`` (as published) → (seq, hash); a clear error otherwise."""
+    seq_text, sep, digest = text_value.strip().partition(":")
+    digest = digest.strip().lower()
+    if (
+        not sep
+        or not seq_text.strip().isascii()
+        or not seq_text.strip().isdigit()
+        or int(seq_text) < 1
+        or len(digest) != 64
+        or any(c not in "0123456789abcdef" for c in digest)
+    ):
+        raise SupervisionError(
+            f"检查点应写作 序号:哈希（正整数、冒号、64 位十六进制），而不是 {text_value[:100]!r}",
+            f"a checkpoint is SEQ:HASH (a positive integer, a colon, 64 hex digits), "
+            f"not {text_value[:100]!r}",
+        )
+    return int(seq_text), digest
+
+
+def checkpoint(session: Session, *, reason: str) -> TrailCheckpoint | None:
+    """Anchor the chain at its current head (in the caller's transaction); None while the
+    chain is empty. Taking one at a head that already has one returns that one."""
+    conn = session.connection()
+    _lock_head(conn)
+    table = TrailEvent.__table__  # type: ignore[attr-defined]
+    head = conn.execute(
+        select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)
+    ).first()
+    if head is None:
+        return None
+    existing = session.get(TrailCheckpoint, int(head.seq))
+    if existing is not None:
+        return existing
+    anchor = TrailCheckpoint(seq=int(head.seq), hash=str(head.hash), at=clock.now(), reason=reason)
+    session.add(anchor)
+    session.flush()
+    return anchor
+
+
+def checkpoints(session: Session, *, limit: int | None = None) -> list[TrailCheckpoint]:
+    """The checkpoints, newest first."""
+    query = select(TrailCheckpoint).order_by(col(TrailCheckpoint.seq).desc())
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
 
 
 def events(

@@ -24,6 +24,7 @@ from sqlmodel import col, select
 from supervision.accounts.throttle import LoginThrottle
 from supervision.accounts.users import add_user
 from supervision.console.app import create_app
+from supervision.console.serve import UVICORN_OPTIONS
 from supervision.db import Database
 from supervision.draw.tasks import create_task, parse_task_input
 from supervision.models import Assignment, CheckRun, Finding, InspectionResult
@@ -100,6 +101,7 @@ class ConsoleServer:
         options.setdefault("throttle", LoginThrottle())
         self.app = create_app(db, **options)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
+                                proxy_headers=UVICORN_OPTIONS["proxy_headers"],
                                 lifespan="off")  # fmt: skip
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

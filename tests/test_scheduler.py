@@ -463,12 +463,14 @@ def test_job_functions_keep_their_names() -> None:
         "run_nightly_check",
         "run_deadline_watch",
         "run_publication",
+        "run_trail_checkpoint",
     ):
         assert callable(getattr(jobs, name)), name
     assert {f.__name__ for f in RECURRING_FUNCS.values()} == {
         "run_nightly_check",
         "run_deadline_watch",
         "run_publication",
+        "run_trail_checkpoint",
     }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy import select as core_select
 
 from supervision import clock, trail
-from supervision.accounts.throttle import LoginThrottle, record_refused_sign_in
+from supervision.accounts.throttle import LoginThrottle, flush_refusals, record_refused_sign_in
 from supervision.accounts.users import authenticate
 from supervision.db import Database, table_of
 from supervision.models.users import ConsoleSession, ConsoleUser, Role
@@ -146,8 +146,9 @@ class SignInResult:
 def sign_in(
     db: Database, *, throttle: LoginThrottle, username: str, password: str, client: str
 ) -> SignInResult:
-    """The one sign-in, for the page and the API: throttle, check the password, record
-    a refusal in the trail, or clear the failures and open a session."""
+    """The one sign-in, for the page and the API: throttle (per name and client, and per
+    client), check the password, count a refusal for the trail, or clear this name and
+    client's failures and open a session."""
     wait = throttle.retry_after(db, username, client)
     if wait:
         record_refused_sign_in(db, username=username, client=client, reason="throttled")
@@ -157,6 +158,7 @@ def sign_in(
         throttle.failed(db, username, client)
         record_refused_sign_in(db, username=username, client=client, reason="bad password")
         return SignInResult()
-    throttle.succeeded(db, username)
+    throttle.succeeded(db, username, client)
+    flush_refusals(db)
     token, csrf = start_session(db, user=user, client=client)
     return SignInResult(user=user, token=token, csrf=csrf)

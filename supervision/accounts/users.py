@@ -13,7 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
@@ -28,6 +28,7 @@ __all__ = [
     "disable_user",
     "hash_password",
     "list_users",
+    "set_role",
     "user_dict",
     "verify_password",
 ]
@@ -111,15 +112,95 @@ def list_users(session: Session) -> list[ConsoleUser]:
     return list(session.exec(select(ConsoleUser).order_by(col(ConsoleUser.username))).all())
 
 
-def disable_user(session: Session, *, username: str, actor: str | None = None) -> ConsoleUser:
-    """Disable a user and end all their sessions at once."""
+def _locked_user(session: Session, username: str) -> ConsoleUser:
+    """The user, with the users' write lock held (SQLite: the database's write lock; PostgreSQL:
+    the active admins' rows), so that two admins removing each other cannot both pass the
+    last-admin check."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("UPDATE console_user SET id = id WHERE 1 = 0"))
+    else:
+        session.exec(
+            select(ConsoleUser.id)
+            .where(col(ConsoleUser.role) == Role.ADMIN, col(ConsoleUser.active).is_(True))
+            .with_for_update()
+        ).all()
     user = session.exec(
         select(ConsoleUser).where(col(ConsoleUser.username) == username.strip())
     ).first()
     if user is None:
         raise NotFoundError(f"没有用户 {username}", f"no user {username}")
+    return user
+
+
+def _keep_an_admin(session: Session, user: ConsoleUser, *, doing_zh: str, doing_en: str) -> None:
+    """Refuse to leave the console without an active admin (nobody could manage users)."""
+    if user.role != Role.ADMIN or not user.active:
+        return
+    others = session.exec(
+        select(ConsoleUser.id).where(
+            col(ConsoleUser.role) == Role.ADMIN,
+            col(ConsoleUser.active).is_(True),
+            col(ConsoleUser.id) != user.id,
+        )
+    ).first()
+    if others is None:
+        raise SupervisionError(
+            f"{user.username} 是最后一个启用的管理员，不能{doing_zh}；请先添加另一个管理员，未作任何更改",
+            f"{user.username} is the last active admin and cannot be {doing_en}; add another "
+            "admin first; nothing was changed",
+        )
+
+
+def set_role(
+    session: Session,
+    *,
+    username: str,
+    role: str,
+    cert_no: str | None = None,
+    actor: str | None = None,
+) -> ConsoleUser:
+    """Give a user another role; the last active admin cannot be demoted. An inspector
+    needs a certificate number (``cert_no``, or the one the user has)."""
+    if role not in Role.ALL:
+        raise SupervisionError(
+            f"角色应为 {'、'.join(Role.ALL)} 之一，而不是 {role[:40]!r}",
+            f"role must be one of {', '.join(Role.ALL)}, not {role[:40]!r}",
+        )
+    user = _locked_user(session, username)
+    if user.role == role:
+        raise SupervisionError(
+            f"用户 {user.username} 的角色已是 {role}",
+            f"user {user.username} already has role {role}",
+        )
+    if role != Role.ADMIN:
+        _keep_an_admin(session, user, doing_zh="改为其他角色", doing_en="given another role")
+    cert = (cert_no or "").strip() or user.cert_no
+    if role == Role.INSPECTOR and not cert:
+        raise SupervisionError(
+            "检查人员须填写执法证号，未作任何更改", "an inspector needs a certificate number; "
+            "nothing was changed",
+        )  # fmt: skip
+    before = user.role
+    user.role = role
+    user.cert_no = cert
+    session.add(user)
+    # Sessions carry the role: the user signs in again with the new one.
+    session.connection().execute(delete(_S).where(_S.c.user_id == user.id))
+    trail.record(
+        session, actor=actor, action="user.role", obj=f"user:{user.username}",
+        payload={"from": before, "to": role, "cert_no": cert},
+    )  # fmt: skip
+    return user
+
+
+def disable_user(session: Session, *, username: str, actor: str | None = None) -> ConsoleUser:
+    """Disable a user and end all their sessions at once; the last active admin cannot be
+    disabled."""
+    user = _locked_user(session, username)
     if not user.active:
         raise SupervisionError(f"用户 {username} 已停用", f"user {username} is already disabled")
+    _keep_an_admin(session, user, doing_zh="停用", doing_en="disabled")
     user.active = False
     user.disabled_at = clock.now()
     session.add(user)

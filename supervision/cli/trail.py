@@ -17,13 +17,29 @@ def trail_group() -> None:
 
 
 @trail_group.command("verify")
-@click.option("--expect-head", default=None, help="已公布的链头哈希 / a published head hash")
+@click.option(
+    "--expect-head", default=None, help="链头必须恰为此哈希 / the head must be exactly this hash"
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint",
+    default=None,
+    metavar="SEQ:HASH",
+    help="已公布的检查点（公示网站“留痕检查点”页或开放数据 trail-checkpoints.json）：当前链必须延续它，"
+    "之后新增的事件无妨 / a published checkpoint (the site's trail checkpoints page or "
+    "open data trail-checkpoints.json): the chain must extend it; later growth is fine",
+)
 @JSON_OPTION
 @click.pass_obj
-def trail_verify(app: AppContext, expect_head: str | None, as_json: bool) -> None:
-    """逐条核验哈希链，报告第一处断裂 / walk the chain and report the first broken link."""
+def trail_verify(
+    app: AppContext, expect_head: str | None, checkpoint: str | None, as_json: bool
+) -> None:
+    """逐条核验哈希链，报告第一处断裂；可核对已公布的检查点（发现截断和改写后重算哈希）/ walk the chain
+    and report the first broken link; with --checkpoint, prove it extends a published
+    checkpoint (truncation and rewrite-and-rehash are found)."""
+    anchor = trail.parse_checkpoint(checkpoint) if checkpoint is not None else None
     with app.db.session() as session:
-        report = trail.verify(session)
+        report = trail.verify(session, anchor=anchor)
     if report["ok"] and expect_head and report["head"] != expect_head:
         report |= {
             "ok": False,
@@ -37,6 +53,10 @@ def trail_verify(app: AppContext, expect_head: str | None, as_json: bool) -> Non
         click.echo(
             f"留痕链完整：{report['events']} 条事件 / trail intact: {report['events']} events"
         )
+        if anchor is not None:
+            click.echo(
+                f"延续检查点 {anchor[0]}:{anchor[1]} / extends checkpoint {anchor[0]}:{anchor[1]}"
+            )
         click.echo(f"链头 head: {report['head']}")
     if not report["ok"]:
         if not as_json:

@@ -85,9 +85,31 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @BY_OPTION
 @click.pass_obj
 def disable_command(app: AppContext, username: str, by: str | None) -> None:
-    """停用用户（2 秒内结束其登录）/ disable a user (their sessions end within 2 s)."""
+    """停用用户（2 秒内结束其登录；不能停用最后一个启用的管理员）/ disable a user (their
+    sessions end within 2 s; the last active admin cannot be disabled)."""
     from supervision.accounts.users import disable_user
 
     with app.db.session() as session:
         disable_user(session, username=username, actor=trail.current_actor(by))
     click.echo(f"已停用用户 {username} / disabled user {username}")
+
+
+@user_group.command("role")
+@click.argument("username")
+@click.option("--role", type=click.Choice(list(Role.ALL)), required=True, help="新角色 / new role")
+@click.option(
+    "--cert-no", default=None, help="执法证号（改为检查人员时必填）/ certificate no. (inspectors)"
+)
+@BY_OPTION
+@click.pass_obj
+def role_command(
+    app: AppContext, username: str, role: str, cert_no: str | None, by: str | None
+) -> None:
+    """改变用户角色（须重新登录；不能把最后一个启用的管理员改为其他角色）/ give a user
+    another role (they sign in again; the last active admin cannot be demoted)."""
+    from supervision.accounts.users import set_role
+
+    with app.db.session() as session:
+        set_role(session, username=username, role=role, cert_no=cert_no,
+                 actor=trail.current_actor(by))  # fmt: skip
+    click.echo(f"用户 {username} 的角色改为 {Role.ZH[role]} / user {username} is now {role}")

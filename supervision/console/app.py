@@ -23,6 +23,9 @@ from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from supervision.accounts.throttle import LoginThrottle
 from supervision.console.pages import render
@@ -31,12 +34,34 @@ from supervision.db import Database
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models.users import Role
 from supervision.paths import templates_dir
+from supervision.site.headers import SECURITY_HEADERS
 
 __all__ = ["create_app"]
 
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api")
+
+
+class SecurityHeaders:
+    """Adds ``SECURITY_HEADERS`` to every HTTP response: pages, API, static files, /site/."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _install_error_pages(app: FastAPI) -> None:
@@ -88,6 +113,7 @@ def create_app(
     throttle: LoginThrottle | None = None,
     rules_dir: str | Path | None = None,
     threads: int | None = None,
+    trusted_proxies: list[str] | None = None,
 ) -> FastAPI:
     """The console application over `db`.
 
@@ -95,6 +121,8 @@ def create_app(
     publication). ``secure_cookies``: mark the session cookie Secure (behind HTTPS).
     ``rules_dir``: the rule pack used to explain findings (default: the project's).
     ``threads``: worker threads for database calls and sync work (None: anyio's 40).
+    ``trusted_proxies``: addresses or networks whose X-Forwarded-For / X-Forwarded-Proto
+    are believed (the client address of the throttle and the trail); none by default.
     """
     from supervision.console import api
     from supervision.console.routes import (
@@ -156,13 +184,18 @@ def create_app(
         Path(site_dir).mkdir(parents=True, exist_ok=True)
         app.include_router(site_routes.router)  # before the mount: search with a query
         app.mount("/site", StaticFiles(directory=str(site_dir), html=True), name="site")
+    app.add_middleware(SecurityHeaders)
+    if trusted_proxies:
+        # Only these peers may say who the client is; anyone else's header is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
     return app
 
 
 def app_from_environment() -> Any:
     """For ``uvicorn --factory supervision.console.app:app_from_environment`` and the
     worker processes of ``supervision serve``: $SUPERVISION_DATABASE_URL,
-    $SUPERVISION_SITE_DIR, $SUPERVISION_CONSOLE_THREADS, $SUPERVISION_SECURE_COOKIES."""
+    $SUPERVISION_SITE_DIR, $SUPERVISION_CONSOLE_THREADS, $SUPERVISION_SECURE_COOKIES,
+    $SUPERVISION_TRUSTED_PROXIES."""
     from supervision.settings import settings
 
     config = settings()
@@ -171,4 +204,5 @@ def app_from_environment() -> Any:
         site_dir=config.site_dir,
         threads=config.console_threads,
         secure_cookies=config.secure_cookies,
+        trusted_proxies=config.trusted_proxy_list,
     )

@@ -8,7 +8,7 @@ and no per-request change to the shared Environment.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -43,6 +43,7 @@ DONE: dict[str, tuple[str, str]] = {
     "published": ("已公示", "Published"),
     "user_added": ("用户已创建", "User added"),
     "user_disabled": ("用户已停用", "User disabled"),
+    "user_role_changed": ("用户角色已改变（须重新登录）", "Role changed (the user signs in again)"),
     "imported": ("导入完成", "Import done"),
 }
 
@@ -54,6 +55,16 @@ def local_time(value: Any) -> str:
     if hasattr(value, "astimezone"):
         return clock.local(value).strftime("%Y-%m-%d %H:%M")
     return str(value)
+
+
+def back_path(request: Request) -> str:
+    """Where "Back" goes: the page the request came from, if it is on this console (the
+    Referer, sent same-origin only), else the dashboard. A link, not ``history.back()``:
+    the Content-Security-Policy allows no inline script."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return "/"
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def render(
@@ -77,6 +88,7 @@ def render(
             "path": request.url.path,
             "done": done,
             "site_mounted": bool(getattr(request.app.state, "site_dir", None)),
+            "back": back_path(request),
             **context,
         }
     )

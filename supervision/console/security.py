@@ -38,6 +38,7 @@ __all__ = [
     "SessionCache",
     "SignInRequired",
     "check_csrf",
+    "client_address",
     "requires",
     "route_roles",
     "secure_cookies",
@@ -71,8 +72,14 @@ class CsrfRejected(Exception):
 
 def secure_cookies(request: Request) -> bool:
     """Cookies are Secure when configured so, or when the request came over HTTPS (also
-    as reported by a trusted proxy: uvicorn's --proxy-headers)."""
+    as reported by a trusted proxy: $SUPERVISION_TRUSTED_PROXIES)."""
     return bool(request.app.state.secure_cookies) or request.url.scheme == "https"
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy reported for it
+    ($SUPERVISION_TRUSTED_PROXIES; never a header from anyone else)."""
+    return request.client.host if request.client else "unknown"
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:

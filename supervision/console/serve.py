@@ -32,14 +32,15 @@ APP_FACTORY = "supervision.console.app:app_from_environment"
 #: A worker exiting this many times within this many seconds stops the console (a
 #: worker that cannot start, e.g. the database is gone, is not restarted forever).
 CRASH_LOOP = (5, 30.0)
-#: uvicorn settings shared by every worker. Behind a reverse proxy on this machine,
-#: X-Forwarded-Proto: https makes cookies Secure.
+#: uvicorn settings shared by every worker. uvicorn's own proxy headers are off: the
+#: application believes X-Forwarded-For / -Proto only from $SUPERVISION_TRUSTED_PROXIES
+#: (uvicorn would believe any loopback peer, so a local proxy's clients could rotate the
+#: header to dodge the sign-in throttle and write any address into the trail).
 UVICORN_OPTIONS: dict[str, Any] = {
     "factory": True,
     "log_level": "warning",
     "access_log": False,
-    "proxy_headers": True,
-    "forwarded_allow_ips": "127.0.0.1",
+    "proxy_headers": False,
 }
 
 
@@ -88,6 +89,9 @@ def run_console(
     the database, so they behave the same in every process. Behind an HTTPS reverse
     proxy, pass ``secure_cookies=True`` so the session cookie is Secure.
     """
+    from supervision.settings import settings
+
+    trusted = settings().trusted_proxy_list  # a bad value is an error here, not in a worker
     # Holds the port (and tells which one port 0 became) while the workers start.
     sock = bind_tcp(host, port, reuse_port=workers > 1)
     port = sock.getsockname()[1]
@@ -97,6 +101,8 @@ def run_console(
     click.echo(f"JSON API: {base}/api/  (OpenAPI: {base}/api/openapi.json)")
     click.echo(f"进程 / worker processes: {workers} × {threads} 线程 / threads")
     click.echo("添加用户 / add a user: supervision user add NAME --role reviewer")
+    if trusted:
+        click.echo(f"可信代理 / trusted proxies: {', '.join(trusted)}")
     # The application is built from these, in this process or in each worker.
     os.environ.update(
         SUPERVISION_DATABASE_URL=db.url,

@@ -21,6 +21,7 @@ service that reads the file, runs them chunk by chunk and records the import.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
@@ -158,6 +159,7 @@ def import_file(
     """
     spec = kind_spec(kind)
     path = Path(path)
+    file_sha256 = _file_sha256(path)
     for blocks in (True, False):
         sheet = read_table(path, encoding=encoding)
         try:
@@ -172,12 +174,23 @@ def import_file(
                     progress=progress,
                     blocks=blocks,
                     actor=actor,
+                    file_sha256=file_sha256,
                 )
         except _Recheck:
             continue  # rolled back; the exact reader finds and reports every problem
         finally:
             sheet.close()
     raise AssertionError("unreachable: the sequential pass never rechecks")
+
+
+def _file_sha256(path: Path) -> str:
+    """The SHA-256 of the file as imported (recorded in the trail); '' if it cannot be
+    read (``read_table`` then says why)."""
+    try:
+        with path.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return ""
 
 
 def _workers(workers: int | None, total: int | None) -> int:
@@ -199,6 +212,7 @@ def _import_sheet(
     progress: Callable[[int | None], Any] | None,
     blocks: bool,
     actor: str | None,
+    file_sha256: str,
 ) -> ImportReport:
     path = sheet.path
     fields = map_headers(spec, sheet.headers, ignore_unknown=ignore_unknown_columns)
@@ -220,20 +234,36 @@ def _import_sheet(
         if report.errors and not skip_invalid:
             raise ImportRejected(path.name, report.errors)  # rolls the transaction back
         report.rejected = len(run.rejected)
-        _record(session, spec, report, actor=actor)
+        _record(
+            session, spec, report, actor=actor, file_sha256=file_sha256,
+            changed_keys_sha256=writer.changed_keys.hexdigest(),
+        )  # fmt: skip
     if run.rejected:
         report.rejects_file = str(write_rejects(path, sheet.headers, run.rejected))
     return report
 
 
-def _record(session: Session, spec: Kind, report: ImportReport, *, actor: str | None) -> None:
-    """The import in the audit trail, with its counts."""
+def _record(
+    session: Session,
+    spec: Kind,
+    report: ImportReport,
+    *,
+    file_sha256: str,
+    changed_keys_sha256: str,
+    actor: str | None,
+) -> None:
+    """The import in the audit trail: the file (name and SHA-256), the counts, and the
+    SHA-256 of the keys it added or updated (each key as text, the parts of a key of
+    several columns joined by a tab, followed by a line feed, in file order), so anyone
+    holding the file can check what this import changed."""
     trail.record(
         session,
         action="import",
         obj=f"import:{spec.name}",
         payload={
             "file": report.file,
+            "file_sha256": file_sha256,
+            "changed_keys_sha256": changed_keys_sha256,
             "rows": report.rows,
             "added": report.added,
             "updated": report.updated,

@@ -7,6 +7,7 @@ and builds them once, at the end of the same transaction.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -50,6 +51,8 @@ class Writer:
         primary = {c.name for c in self.table.primary_key.columns}
         self.key_is_primary = primary == set(kind.key)
         self._processed: defaultdict[int, dict[type, dict[Any, Any]]] = defaultdict(dict)
+        #: SHA-256 of the keys added or updated, in file order (see ``changed_keys_digest``).
+        self.changed_keys = hashlib.sha256()
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         """Insert rows (values in `self.store` order) with one executemany.
@@ -153,29 +156,43 @@ class Writer:
                 result[self.key_of(tuple(row))] = tuple(row)
         return result
 
+    def _changed(self, keys: Sequence[Any]) -> None:
+        """Feed the digest of changed keys: each key as text (the parts of a key of several
+        columns joined by a tab), followed by a line feed."""
+        if len(self.key_index) == 1:
+            text = "".join(f"{key}\n" for key in keys)
+        else:
+            text = "".join("\t".join(map(str, key)) + "\n" for key in keys)
+        self.changed_keys.update(text.encode("utf-8"))
+
     def write(self, rows: list[tuple[Any, ...]], report: ImportReport) -> None:
         """Insert the new rows, update the changed ones, count the unchanged."""
         if self.was_empty:  # nothing to compare with (duplicates were removed before)
             inserts = rows
             updates: list[dict[str, Any]] = []
+            self._changed(self.keys_of(rows))
         else:
             keys = self.keys_of(rows)
             old = self.existing(keys)
             inserts = []
             updates = []
+            changed = []
             for key, values in zip(keys, rows, strict=True):
                 before = old.get(key)
                 if before is None:
                     inserts.append(values)
+                    changed.append(key)
                 elif before == values:
                     report.unchanged += 1
                 else:
+                    changed.append(key)
                     params = {f"v_{c}": v for c, v in zip(self.store, values, strict=True)}
                     for k in self.kind.key:
                         params[f"k_{k}"] = params.pop(f"v_{k}")
                     if self.kind.stamp:
                         params[f"v_{self.kind.stamp}"] = self.now
                     updates.append(params)
+            self._changed(changed)
         if inserts:
             self._insert(inserts)
             report.added += len(inserts)

@@ -37,8 +37,14 @@ from supervision.models.tasks import (
     TaskStatus,
     TaskStratum,
 )
-from supervision.models.trail import TrailEvent
-from supervision.models.users import ConsoleSession, ConsoleUser, LoginFailure, Role
+from supervision.models.trail import TrailCheckpoint, TrailEvent
+from supervision.models.users import (
+    ConsoleSession,
+    ConsoleUser,
+    LoginFailure,
+    Role,
+    SignInRefusal,
+)
 
 __all__ = [
     "PAYLOAD_MODELS",
@@ -75,11 +81,13 @@ __all__ = [
     "ResultReply",
     "Role",
     "SchedulerLease",
+    "SignInRefusal",
     "Task",
     "TaskEligibility",
     "TaskPopulation",
     "TaskSchedule",
     "TaskStatus",
     "TaskStratum",
+    "TrailCheckpoint",
     "TrailEvent",
 ]

@@ -23,3 +23,16 @@ class TrailEvent(SQLModel, table=True):
     # Unique: two writers can never both extend the same head (no fork of the chain).
     prev_hash: str = Field(max_length=64, unique=True)
     hash: str = Field(max_length=64, unique=True)
+
+
+class TrailCheckpoint(SQLModel, table=True):
+    """An anchor of the chain: its head (``seq``, ``hash``) at a moment, taken at least
+    daily and with every publication, and published on the public site and in the open
+    data, so that anyone holding one can later prove the chain still extends it
+    (``supervision trail verify --checkpoint SEQ:HASH``)."""
+
+    __tablename__ = "trail_checkpoint"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hash: str = Field(max_length=64)
+    at: datetime
+    reason: str = Field(max_length=20)  # "daily", "publish", "manual"

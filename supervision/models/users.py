@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -57,13 +57,30 @@ class ConsoleSession(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A refused sign-in, counted by the login throttle: one row per user name
-    (``u:NAME``) and one per client address (``c:ADDRESS``). Kept in the database so
-    that every console process, and a restarted one, sees the same count; rows older
-    than the throttle's window are deleted as new failures arrive."""
+    """A failed sign-in, counted by the login throttle: one row per user name and client
+    (``uc:NAME|ADDRESS``) and one per client address (``c:ADDRESS``). Kept in the
+    database so that every console process, and a restarted one, sees the same count;
+    rows older than the throttle's window are deleted as new failures arrive."""
 
     __tablename__ = "login_failure"
     __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200)
     at: datetime
+
+
+class SignInRefusal(SQLModel, table=True):
+    """Refused sign-ins counted per window, user name, client and reason, until the
+    window is over and its counts go into the trail as one event (so a flood of
+    refusals cannot flood the trail)."""
+
+    __tablename__ = "sign_in_refusal"
+    __table_args__ = (
+        UniqueConstraint("window_start", "username", "client", "reason", name="uq_sign_in_refusal"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    window_start: datetime
+    username: str = Field(max_length=64)
+    client: str = Field(max_length=120)
+    reason: str = Field(max_length=20)
+    count: int = 0

@@ -60,6 +60,7 @@ RECURRING_JOBS: dict[str, tuple[str, int, str, str]] = {
         "公示已审核结果",
         "publication of approved results",
     ),
+    "trail_checkpoint": ("45 0 * * *", 12 * 3600, "每日留痕检查点", "daily trail checkpoint"),
 }
 
 

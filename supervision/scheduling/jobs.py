@@ -36,7 +36,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 from sqlmodel import Session, select
 
-from supervision import clock
+from supervision import clock, trail
+from supervision.accounts.throttle import flush_refusals
 from supervision.db import Database
 from supervision.draw.beacon import BeaconError, BeaconRound
 from supervision.errors import SupervisionError
@@ -403,7 +404,19 @@ def run_publication(cron: str, timezone: str) -> dict[str, Any]:
     return outcome
 
 
+def run_trail_checkpoint(cron: str, timezone: str) -> dict[str, Any]:
+    """Anchor the trail at its head (at least daily; every publication adds one too),
+    after writing the refused sign-ins of windows that are over. Exactly once a period."""
+    flush_refusals(runtime().db)
+    return _recurring("trail_checkpoint", cron, timezone, _checkpoint)
+
+
 # --------------------------------------------------------------------------- the work
+def _checkpoint(session: Session, day: dt.date) -> dict[str, Any]:
+    anchor = trail.checkpoint(session, reason="daily")
+    return {} if anchor is None else {"seq": anchor.seq, "hash": anchor.hash}
+
+
 class _BoundEngine:
     """An engine look-alike whose begin()/connect() hand out one open connection."""
 

@@ -57,6 +57,7 @@ RECURRING_FUNCS: dict[str, Callable[..., Any]] = {
     "nightly_check": jobs.run_nightly_check,
     "deadline_watch": jobs.run_deadline_watch,
     "publish_results": jobs.run_publication,
+    "trail_checkpoint": jobs.run_trail_checkpoint,
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from supervision import trail
 from supervision.draw import beacon
 from supervision.draw.export import population_filename
 from supervision.draw.population import exclusion_label
@@ -74,6 +75,8 @@ class SiteData:
     results_by_task: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     results_by_entity: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     results_available: bool = False
+    # the trail's checkpoints (anchors), newest first: seq, hash, at, reason
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
     as_of: str = ""
     fairness_cache: dict[str, Any] = field(default_factory=dict)
 
@@ -138,6 +141,10 @@ def load(session: Session, *, fairness_cache: dict[str, Any] | None = None) -> S
     _load_picks(session, data)
     _load_results(session, data)
     _build_history(data)
+    data.checkpoints = [
+        {"seq": c.seq, "hash": c.hash, "at": local_time(c.at), "reason": c.reason}
+        for c in trail.checkpoints(session)
+    ]  # fmt: skip
     stamps = [t["drawn_at"] or t["committed_at"] for t in data.tasks]
     stamps += [r["published_at"] for rows in data.results_by_task.values() for r in rows]
     data.as_of = max(stamps, default="")

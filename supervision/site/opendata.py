@@ -1,4 +1,5 @@
-"""Open data: bulk CSV and JSON for items, tasks, draws and results, and an Atom feed.
+"""Open data: bulk CSV and JSON for items, tasks, draws, results and the trail's
+checkpoints, and an Atom feed.
 
 - CSV: UTF-8 with a BOM (Excel opens it), headers 中文(english_key), every text cell
   neutralised against formula injection with ``supervision.directories.tabular.neutralise`` (the one
@@ -52,6 +53,10 @@ DRAW_FIELDS = [
     ("task_code", "任务编号"), ("stratum", "分层"), ("rank", "序号"), ("ticket", "签号"),
     ("uscc", "统一社会信用代码"), ("name", "名称"), ("region_code", "行政区划代码"),
     ("inspectors", "执法检查人员"),
+]  # fmt: skip
+#: The trail's anchors: check one with `supervision trail verify --checkpoint SEQ:HASH`.
+CHECKPOINT_FIELDS = [
+    ("seq", "事件序号"), ("hash", "链头哈希"), ("at", "时间"), ("reason", "原因"),
 ]  # fmt: skip
 
 
@@ -199,6 +204,12 @@ def data_files(data: SiteData) -> Iterator[tuple[str, bytes]]:
     yield emit("data/draws.csv", csv_from(DRAW_FIELDS, bodies), total)
     yield emit("data/draws.json", json_from("draws", ids, arrays), total)
     yield from (emit(path, content, n) for path, content, n in result_files(data))
+    anchors = data.checkpoints
+    yield emit("data/trail-checkpoints.csv", csv_bytes(CHECKPOINT_FIELDS, anchors), len(anchors))
+    yield emit(
+        "data/trail-checkpoints.json", json_bytes("trail-checkpoints", ["seq"], anchors),
+        len(anchors),
+    )  # fmt: skip
     index = {
         "extracted_at": STAMP,
         "licence": LICENCE,

@@ -29,6 +29,10 @@ class Page:
     context: dict[str, Any]
 
 
+#: The newest checkpoints listed on the open-data page (all are in the open data).
+CHECKPOINTS_SHOWN = 30
+
+
 def _recompute_code() -> str:
     """The Python lines that recompute a draw, exactly as the export's README gives them."""
     text = README_TEMPLATE.replace("\\\\", "\\")
@@ -120,7 +124,10 @@ def pages(data: SiteData, charts: list[dict[str, Any]]) -> Iterator[Page]:
     yield Page("plans/index.html", "plans.html", {"plans": data.plans})
     yield Page("tasks/index.html", "tasks.html", {"tasks": list(reversed(data.tasks))})
     yield Page("search/index.html", "search.html", {"query": "", "hits": None})
-    yield Page("data/index.html", "data.html", {"tasks": data.drawn_tasks})
+    yield Page(
+        "data/index.html", "data.html",
+        {"tasks": data.drawn_tasks, "checkpoints": data.checkpoints[:CHECKPOINTS_SHOWN]},
+    )  # fmt: skip
     yield Page("stats/index.html", "stats.html", {"charts": charts})
     if data.results_available:
         yield Page(

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from supervision import trail
 from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.paths import templates_dir
@@ -121,6 +122,9 @@ def _publish(
     root.mkdir(parents=True, exist_ok=True)
     report = PublishReport(out_dir=str(root), languages=langs)
     writer = SiteWriter(root, report, keep_paths=keep_paths)
+    with db.session() as session:
+        # Every publication anchors the trail, and the site shows the anchor.
+        trail.checkpoint(session, reason="publish")
     with db.session() as session:
         cache = dict(writer.fairness)
         data = load(session, fairness_cache=cache)

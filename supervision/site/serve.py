@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from supervision.site import i18n, search
 from supervision.site.data import LICENCE
 from supervision.site.environment import environment, use_language
+from supervision.site.headers import SECURITY_HEADERS
 
 SEARCH_PAGES = {"search/", "search/index.html"}
 
@@ -41,6 +42,12 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(body)
             return
         super().do_GET()
+
+    def end_headers(self) -> None:
+        # Every response, files, search pages and errors alike, carries the security headers.
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
         pass

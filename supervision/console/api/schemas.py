@@ -100,6 +100,14 @@ class Username(BaseModel):
     username: str
 
 
+class NewRole(BaseModel):
+    """Another role for a user (an inspector needs ``cert_no`` unless they have one)."""
+
+    username: str
+    role: str
+    cert_no: str | None = None
+
+
 # ---------------------------------------------------------------- answers
 class SessionToken(BaseModel):
     """A new session: the bearer token, the CSRF token for cookie callers, who it is."""
@@ -173,6 +181,11 @@ class NewUserDone(BaseModel):
 class DisabledUser(BaseModel):
     username: str
     active: bool
+
+
+class RoleChanged(BaseModel):
+    username: str
+    role: str
 
 
 class DirectoryCount(BaseModel):

@@ -11,7 +11,7 @@ from supervision.accounts.sessions import sign_in
 from supervision.console.api.schemas import Me, SessionToken, SignIn
 from supervision.console.deps import Anyone, CurrentUser, DbDep, Throttle
 from supervision.console.routes import dashboard
-from supervision.console.security import set_session_cookie
+from supervision.console.security import client_address, set_session_cookie
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -28,7 +28,7 @@ def api_sign_in(
     request: Request, body: SignIn, db: DbDep, throttle: Throttle, _who: Anyone
 ) -> JSONResponse:
     """Sign in; returns a bearer token (and sets the session cookie)."""
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     result = sign_in(
         db, throttle=throttle, username=body.username, password=body.password, client=client
     )

@@ -1,10 +1,18 @@
-"""Console users (admin): list, add, disable."""
+"""Console users (admin): list, add, change role, disable."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from supervision.console.api.schemas import DisabledUser, NewUser, NewUserDone, Username, UserRow
+from supervision.console.api.schemas import (
+    DisabledUser,
+    NewRole,
+    NewUser,
+    NewUserDone,
+    RoleChanged,
+    Username,
+    UserRow,
+)
 from supervision.console.deps import AdminUser, DbDep, Sessions
 from supervision.console.routes import users
 
@@ -30,3 +38,11 @@ def api_disable_user(body: Username, db: DbDep, sessions: Sessions, who: AdminUs
     users.disable(db, username=body.username, actor=who.actor)
     sessions.forget()
     return DisabledUser(username=body.username, active=False)
+
+
+@router.post("/users/role")
+def api_set_role(body: NewRole, db: DbDep, sessions: Sessions, who: AdminUser) -> RoleChanged:
+    """Give a user another role (their sessions end; never the last active admin's)."""
+    users.change_role(db, actor=who.actor, **body.model_dump())
+    sessions.forget()
+    return RoleChanged(username=body.username, role=body.role)

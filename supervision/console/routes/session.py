@@ -15,15 +15,12 @@ from supervision.console.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     check_csrf,
+    client_address,
     secure_cookies,
     set_session_cookie,
 )
 
 router = APIRouter()
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _safe_next(target: str | None) -> str:
@@ -71,7 +68,7 @@ def login(
 ) -> Response:
     """Check the password (throttled), open a session, record the sign-in in the trail."""
     result = sign_in(
-        db, throttle=throttle, username=username, password=password, client=_client(request)
+        db, throttle=throttle, username=username, password=password, client=client_address(request)
     )
     if result.wait:
         response = _login_page(

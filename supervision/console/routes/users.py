@@ -1,4 +1,4 @@
-"""Users (admin): list, add, disable."""
+"""Users (admin): list, add, change role, disable."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from supervision.accounts.users import add_user, disable_user, list_users, user_dict
+from supervision.accounts.users import add_user, disable_user, list_users, set_role, user_dict
 from supervision.console.deps import AdminUser, DbDep, Sessions
 from supervision.console.pages import redirect, render
 from supervision.db import Database
@@ -29,6 +29,11 @@ def add(db: Database, *, actor: str, **fields: Any) -> None:
 def disable(db: Database, *, username: str, actor: str) -> None:
     with db.session() as session:
         disable_user(session, username=username, actor=actor)
+
+
+def change_role(db: Database, *, username: str, role: str, cert_no: str | None, actor: str) -> None:
+    with db.session() as session:
+        set_role(session, username=username, role=role, cert_no=cert_no, actor=actor)
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -62,3 +67,18 @@ def disable_user_form(
     disable(db, username=username, actor=who.actor)
     sessions.forget()  # their sessions end now, not in a few seconds
     return redirect("/users", done="user_disabled")
+
+
+@router.post("/users/role")
+def set_role_form(
+    db: DbDep,
+    sessions: Sessions,
+    who: AdminUser,
+    username: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    cert_no: Annotated[str, Form()] = "",
+) -> Response:
+    """Give a user another role; their sessions end at once."""
+    change_role(db, username=username, role=role, cert_no=cert_no or None, actor=who.actor)
+    sessions.forget()
+    return redirect("/users", done="user_role_changed")
