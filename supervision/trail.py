@@ -239,10 +239,13 @@ def events(
     query = select(TrailEvent).order_by(col(TrailEvent.seq))
     if obj:
         if obj.endswith((":", "/")):
-            query = query.where(col(TrailEvent.object).startswith(obj))
+            query = query.where(col(TrailEvent.object).startswith(obj, autoescape=True))
         else:
             query = query.where(
-                or_(col(TrailEvent.object) == obj, col(TrailEvent.object).startswith(obj + "/"))
+                or_(
+                    col(TrailEvent.object) == obj,
+                    col(TrailEvent.object).startswith(obj + "/", autoescape=True),
+                )
             )
     if limit:
         query = query.limit(limit)

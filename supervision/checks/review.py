@@ -132,7 +132,7 @@ def open_findings_query(
     if severity:
         query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
     if region:
-        query = query.where(_E.c.region_code.startswith(region_prefix(region)))
+        query = query.where(_E.c.region_code.startswith(region_prefix(region), autoescape=True))
     return query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
 
 
