@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from supervision.accounts.throttle import LoginThrottle
+from supervision.console.body_limit import BodyLimit
 from supervision.console.pages import render
 from supervision.console.security import CsrfRejected, Forbidden, SessionCache, SignInRequired
 from supervision.db import Database
@@ -127,6 +128,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Every body is bounded before any route reads it (JSON and forms small; uploads larger).
+    app.add_middleware(BodyLimit)
     app.state.db = db
     app.state.secure_cookies = secure_cookies
     app.state.throttle = throttle or LoginThrottle()
