@@ -29,6 +29,8 @@ from sqlmodel import Session, col, select
 
 from supervision import clock
 from supervision.canonical import canonical_json
+from supervision.errors import ValidationFailed
+from supervision.models.fields import text_problem
 from supervision.models.trail import TrailEvent
 
 __all__ = [
@@ -114,6 +116,12 @@ def record(
     names the object (``task:<code>``, ``result:<task>/<uscc>/<item>``); ``payload`` is
     any JSON.
     """
+    who = actor or current_actor()
+    # The actor comes from every door (--by, the signed-in user): the stored-text rule
+    # holds for it too (events are written with Core, past the ORM's flush check).
+    problem = text_problem(who)
+    if problem is not None:
+        raise ValidationFailed(f"操作人：{problem[0]}", f"actor: {problem[1]}")
     conn = session.connection() if isinstance(session, Session) else session
     _lock_head(conn)
     table = TrailEvent.__table__  # type: ignore[attr-defined]
@@ -125,7 +133,6 @@ def record(
     body = canonical_json(payload or {}).decode("utf-8")
     digest = payload_digest(body)
     at = clock.now()
-    who = actor or current_actor()
     event = TrailEvent(
         seq=seq,
         at=at,

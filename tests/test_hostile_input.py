@@ -423,3 +423,53 @@ def test_console_upload_of_an_xlsx_bomb_is_refused(server: str, tmp_path: Path) 
         assert page.status_code == 400
         message = text_of(soup(page).select_one("main"))
         assert "bomb.xlsx" in message and "32767" in message and len(message) < 3000
+
+
+def _finding(db: Database, tmp_path: Path, cli: Any) -> int:
+    """One open finding on one imported entity (written as a check run would)."""
+    from datetime import UTC, date, datetime
+
+    from supervision.models import CheckRun, Finding
+
+    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1)]))
+    cli("import", "entities", write_csv(tmp_path / "e.csv", [make_entity(1, uscc=make_uscc(1))]))
+    now = datetime(2026, 7, 2, tzinfo=UTC)
+    with db.session() as session:
+        run = CheckRun(started_at=now, as_of=date(2026, 7, 2), pack_digest="1" * 64, mode="full")
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        finding = Finding(uscc=make_uscc(1), rule_id="samr.x", rule_version=1, severity="low",
+                          severity_rank=3, result_code="B", first_run_id=run.id,
+                          last_run_id=run.id, opened_as_of=date(2026, 7, 2), opened_at=now)  # fmt: skip
+        session.add(finding)
+        session.flush()
+        assert finding.id is not None
+        return finding.id
+
+
+def test_review_decisions_and_actors_refuse_control_characters(
+    cli: Any, db: Database, tmp_path: Path, server: str
+) -> None:
+    finding = _finding(db, tmp_path, cli)
+
+    def dismissals() -> int:
+        with db.engine.connect() as conn:
+            query = select(func.count()).where(TrailEvent.action == "finding.dismiss")  # type: ignore[arg-type]
+            return int(conn.execute(query.select_from(TrailEvent.__table__)).scalar_one())  # type: ignore[attr-defined]
+
+    refused = cli("review", "dismiss", str(finding), "--reason", "已补报\x1b[2J", "--by", "王",
+                  expect=1)  # fmt: skip
+    assert "U+001B" in refused.stderr
+    refused = cli("review", "dismiss", str(finding), "--reason", "已补报", "--by", "王\u202e",
+                  expect=1)  # fmt: skip
+    assert "actor" in refused.stderr and "U+202E" in refused.stderr
+    with _api(server, Role.REVIEWER) as api:
+        answer = api.post(f"/api/review/findings/{finding}/dismiss", json={"text": "a\x00b"})
+        assert answer.status_code == 400 and "U+0000" in answer.json()["error"]["en"]
+        assert dismissals() == 0
+        # Free text keeps its line breaks.
+        answer = api.post(f"/api/review/findings/{finding}/dismiss",
+                          json={"text": "已补报\n见附件"})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+    assert dismissals() == 1
