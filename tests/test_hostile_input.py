@@ -159,10 +159,17 @@ def test_lookalike_task_codes_are_one_code(db: Database, catalog: None, server: 
         hidden = api.post("/api/tasks", json=_task("T-2026-1\u200b"))
         assert hidden.status_code == 400 and "U+200B" in json.dumps(hidden.json())
     with httpx.Client(base_url=server, timeout=30) as client:
-        sign_in(client, Role.PLANNER)
+        token = csrf_of(sign_in(client, Role.PLANNER))
         # What a user types is found in its normalised form.
         page = client.get("/task", params={"code": "Ｔ-2026-1 "})
         assert page.status_code == 200 and "T-2026-1" in text_of(soup(page).select_one("main"))
+        form = {"csrf_token": token, "code": "T-2026-１\u00a0", "plan": "P2026", "name": "x",
+                "departments": "D001", "items": "NM-SC-001", "period_start": "2026-03-01",
+                "period_end": "2026-12-31"} | {f"ratio_{k}": "0.5" for k in "ABCD"}  # fmt: skip
+        page = client.post("/tasks", data=form)
+        assert page.status_code == 400 and "already exists" in text_of(
+            soup(page).select_one("main")
+        )
     with db.engine.connect() as conn:
         assert list(conn.execute(select(Task.code)).scalars()) == ["T-2026-1"]  # type: ignore[call-overload]
 
@@ -198,6 +205,14 @@ def test_lookalike_plan_and_item_codes(
     refused = cli("plan", "create", "--code", "Ｐ２０２６ ", "--year", "2026", "--name", "x",
                   "--department", "D001", expect=1)  # fmt: skip
     assert "P2026" in refused.stderr and "already exists" in refused.stderr
+    cli("task", "create", "--code", "T１ ", "--plan", " Ｐ2026", "--name", "任务",
+        "--department", "D001", "--item", "NM-SC-001", "--ratio", "0.5",
+        "--start", "2026-03-01", "--end", "2026-12-31")  # fmt: skip
+    again = cli("task", "create", "--code", "T1\u2063", "--plan", "P2026", "--name", "任务",
+                "--department", "D001", "--item", "NM-SC-001", "--ratio", "0.5",
+                "--start", "2026-03-01", "--end", "2026-12-31", expect=1)  # fmt: skip
+    assert "U+2063" in again.stderr
+    assert "T1" in cli("task", "show", "Ｔ1", "--json").stdout
     item = make_item(1, code="ＮＭ-ＳＣ-００１ ", name="改名")
     cli("import", "items", write_csv(tmp_path / "i2.csv", [item]))
     with db.engine.connect() as conn:
