@@ -488,3 +488,27 @@ def test_review_decisions_and_actors_refuse_control_characters(
                           json={"text": "已补报\n见附件"})  # fmt: skip
         assert answer.status_code == 200, answer.text
     assert dismissals() == 1
+
+
+def test_record_payload_text_refuses_control_characters(
+    cli: Any, db: Database, tmp_path: Path
+) -> None:
+    from factories import make_record
+
+    from supervision.models import ComplianceRecord
+
+    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1)]))
+    cli("import", "entities", write_csv(tmp_path / "e.csv", [make_entity(1, uscc=make_uscc(1))]))
+    good = make_record("complaint", 1, uscc=make_uscc(1),
+                       payload={"received_on": "2026-03-01", "summary": "第一行\n第二行"})  # fmt: skip
+    bad = make_record("complaint", 2, uscc=make_uscc(1),
+                      payload={"received_on": "2026-03-02", "summary": "投诉\x1b[31m"})  # fmt: skip
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (good, bad)),
+                    "utf-8")  # fmt: skip
+    refused = cli("import", "records", path, expect=1)
+    assert "r.jsonl 第 2 行" in refused.stderr and "U+001B" in refused.stderr
+    assert _count(db, ComplianceRecord) == 0
+    path.write_text(json.dumps(good, ensure_ascii=False) + "\n", "utf-8")
+    cli("import", "records", path)  # a line break in free text is allowed
+    assert _count(db, ComplianceRecord) == 1
