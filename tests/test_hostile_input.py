@@ -512,3 +512,22 @@ def test_record_payload_text_refuses_control_characters(
     path.write_text(json.dumps(good, ensure_ascii=False) + "\n", "utf-8")
     cli("import", "records", path)  # a line break in free text is allowed
     assert _count(db, ComplianceRecord) == 1
+
+
+def test_sign_in_counts_lookalike_names_as_one(db: Database, server: str) -> None:
+    """Failures under lookalikes of a name count against that name; a name that no
+    user can have is refused as a wrong sign-in (401), not a 400 or 500."""
+    from supervision.accounts.throttle import LoginThrottle
+
+    throttle = LoginThrottle(limit=5)
+    for variant in ("ｐｌａｎｎｅｒ", " planner", "planner\u3000", "ｐlanner", "plａnner"):
+        throttle.failed(db, variant, "10.0.0.1")
+    assert throttle.retry_after(db, "planner", "10.0.0.1") > 0
+    with httpx.Client(base_url=server, timeout=30) as client:
+        for name in ("adm\x00in", "admin\u200b", "ad\u202emin"):
+            answer = client.post("/api/session", json={"username": name, "password": "x" * 12})
+            assert answer.status_code == 401, (name, answer.text)
+        signed_in = client.post(
+            "/api/session", json={"username": "ａｄｍｉｎ", "password": PASSWORD}
+        )
+        assert signed_in.status_code == 200 and signed_in.json()["username"] == "admin"

@@ -12,9 +12,20 @@ from sqlmodel import col, select
 
 from supervision import clock, trail
 from supervision.db import Database
+from supervision.models.fields import normalise_key
 from supervision.models.users import LoginFailure
 
-__all__ = ["LoginThrottle", "record_refused_sign_in"]
+__all__ = ["LoginThrottle", "record_refused_sign_in", "sign_in_name"]
+
+
+def sign_in_name(username: str) -> str:
+    """A typed user name as sign-in compares it: normalised, so that lookalikes of one
+    name (``ａｄｍｉｎ``, ``admin ``) count as that name; a name no user can have
+    (invisible or control characters) is kept escaped, printable, as it was typed."""
+    try:
+        return normalise_key(username)
+    except ValueError:
+        return username.strip().encode("unicode_escape").decode("ascii")
 
 
 class LoginThrottle:
@@ -34,7 +45,7 @@ class LoginThrottle:
 
     def _keys(self, username: str, client: str) -> tuple[tuple[str, int], ...]:
         return (
-            (f"u:{username.strip()[:190]}", self.limit),
+            (f"u:{sign_in_name(username)[:190]}", self.limit),
             (f"c:{client[:190]}", self.client_limit),
         )
 
@@ -79,8 +90,8 @@ def record_refused_sign_in(db: Database, *, username: str, client: str, reason: 
     with db.session() as session:
         trail.record(
             session,
-            actor=f"console:{username.strip()[:64] or '-'}",
+            actor=f"console:{sign_in_name(username)[:64] or '-'}",
             action="console.sign_in_refused",
-            obj=f"user:{username.strip()[:64]}",
+            obj=f"user:{sign_in_name(username)[:64]}",
             payload={"client": client, "reason": reason},
         )
