@@ -34,7 +34,8 @@ from sqlmodel import Session, col, select
 
 from supervision import clock
 from supervision.canonical import canonical_json
-from supervision.errors import SupervisionError
+from supervision.errors import SupervisionError, ValidationFailed
+from supervision.models.fields import text_problem
 from supervision.models.trail import TrailCheckpoint, TrailEvent
 
 __all__ = [
@@ -123,6 +124,12 @@ def record(
     names the object (``task:<code>``, ``result:<task>/<uscc>/<item>``); ``payload`` is
     any JSON.
     """
+    who = actor or current_actor()
+    # The actor comes from every door (--by, the signed-in user): the stored-text rule
+    # holds for it too (events are written with Core, past the ORM's flush check).
+    problem = text_problem(who)
+    if problem is not None:
+        raise ValidationFailed(f"操作人：{problem[0]}", f"actor: {problem[1]}")
     conn = session.connection() if isinstance(session, Session) else session
     _lock_head(conn)
     table = TrailEvent.__table__  # type: ignore[attr-defined]
@@ -134,7 +141,6 @@ def record(
     body = canonical_json(payload or {}).decode("utf-8")
     digest = payload_digest(body)
     at = clock.now()
-    who = actor or current_actor()
     event = TrailEvent(
         seq=seq,
         at=at,
@@ -332,10 +338,13 @@ def events(
     query = select(TrailEvent).order_by(col(TrailEvent.seq))
     if obj:
         if obj.endswith((":", "/")):
-            query = query.where(col(TrailEvent.object).startswith(obj))
+            query = query.where(col(TrailEvent.object).startswith(obj, autoescape=True))
         else:
             query = query.where(
-                or_(col(TrailEvent.object) == obj, col(TrailEvent.object).startswith(obj + "/"))
+                or_(
+                    col(TrailEvent.object) == obj,
+                    col(TrailEvent.object).startswith(obj + "/", autoescape=True),
+                )
             )
     if limit:
         query = query.limit(limit)

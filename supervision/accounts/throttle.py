@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.db import Database, table_of, upsert_insert
+from supervision.models.fields import normalise_key
 from supervision.models.users import LoginFailure, SignInRefusal
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "LoginThrottle",
     "flush_refusals",
     "record_refused_sign_in",
+    "sign_in_name",
 ]
 
 #: Refused sign-ins are counted in windows this long; each window is one trail event.
@@ -39,8 +41,18 @@ REFUSAL_ROWS_LISTED = 50
 _R = table_of(SignInRefusal)
 
 
+def sign_in_name(username: str) -> str:
+    """A typed user name as sign-in compares it: normalised, so that lookalikes of one
+    name (``ａｄｍｉｎ``, ``admin ``) count as that name; a name no user can have
+    (invisible or control characters) is kept escaped, printable, as it was typed."""
+    try:
+        return normalise_key(username)
+    except ValueError:
+        return username.strip().encode("unicode_escape").decode("ascii")
+
+
 def _name(username: str) -> str:
-    return username.strip()[:64]
+    return sign_in_name(username)[:64]
 
 
 def _client(client: str) -> str:

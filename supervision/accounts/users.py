@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from supervision import clock, trail
 from supervision.db import Database, table_of
 from supervision.errors import NotFoundError, SupervisionError
+from supervision.models.fields import check_text, normalise_key
 from supervision.models.users import ConsoleSession, ConsoleUser, Role
 
 __all__ = [
@@ -67,11 +68,23 @@ def add_user(
     cert_no: str | None = None,
     actor: str | None = None,
 ) -> ConsoleUser:
-    """Create a user; refuses a duplicate name, an unknown role or a short password."""
-    name = username.strip()
+    """Create a user; refuses a duplicate name, an unknown role or a short password.
+
+    The name is stored normalised (NFKC, trimmed) and may not hold invisible or control
+    characters, so two names that look the same are the same name."""
     problems: list[str] = []
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
+    try:
+        name = normalise_key(username)
+    except ValueError as exc:
+        name = ""
+        problems.append(f"用户名：{exc}")
+    if not problems and (not name or len(name) > 64 or any(c.isspace() for c in name)):
         problems.append("用户名须为 1–64 个字符且不含空格 / username: 1–64 characters, no spaces")
+    try:
+        check_text(display_name or "")
+        check_text(cert_no or "")
+    except ValueError as exc:
+        problems.append(f"姓名或执法证号 / display name or certificate: {exc}")
     if role not in Role.ALL:
         problems.append(
             f"角色应为 {'、'.join(Role.ALL)} 之一 / role must be one of {', '.join(Role.ALL)}"
@@ -126,7 +139,7 @@ def _locked_user(session: Session, username: str) -> ConsoleUser:
             .with_for_update()
         ).all()
     user = session.exec(
-        select(ConsoleUser).where(col(ConsoleUser.username) == username.strip())
+        select(ConsoleUser).where(col(ConsoleUser.username) == _lookup_name(username))
     ).first()
     if user is None:
         raise NotFoundError(f"没有用户 {username}", f"no user {username}")
@@ -213,7 +226,7 @@ def authenticate(db: Database, *, username: str, password: str) -> ConsoleUser |
     """The active user with this name and password, or None (same work either way)."""
     with db.session() as session:
         user = session.exec(
-            select(ConsoleUser).where(col(ConsoleUser.username) == username.strip())
+            select(ConsoleUser).where(col(ConsoleUser.username) == _lookup_name(username))
         ).first()
     if user is None or not user.active:
         verify_password(_dummy_hash(), password)
@@ -231,3 +244,11 @@ def user_dict(user: ConsoleUser) -> dict[str, Any]:
         "active": user.active,
         "created_at": clock.local(user.created_at).isoformat(timespec="seconds"),
     }
+
+
+def _lookup_name(username: str) -> str:
+    """A typed user name in its stored form; one that cannot be stored matches nobody."""
+    try:
+        return normalise_key(username)
+    except ValueError:
+        return " "  # no stored name holds a space

@@ -28,8 +28,9 @@ from sqlalchemy import Connection, Row, Select, Table, func, select, update
 
 from supervision import clock, trail
 from supervision.db import Database, busy_is_an_error, hold_write, table_of
-from supervision.errors import NotFoundError, SupervisionError
+from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import CheckRun, Entity
+from supervision.models.fields import text_problem
 from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
 from supervision.models.findings import Finding as FindingRow
 from supervision.reference.regions import region_prefix
@@ -132,7 +133,7 @@ def open_findings_query(
     if severity:
         query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
     if region:
-        query = query.where(_E.c.region_code.startswith(region_prefix(region)))
+        query = query.where(_E.c.region_code.startswith(region_prefix(region), autoescape=True))
     return query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
 
 
@@ -339,6 +340,9 @@ def _decide(
     effects: list[dict[str, Any]] | None = None,
 ) -> None:
     """Close an open finding with a decision, recorded in the trail (same transaction)."""
+    problem = text_problem(text, multiline=True)
+    if problem is not None:  # written with Core, past the ORM's flush check
+        raise ValidationFailed(f"说明：{problem[0]}", f"note or reason: {problem[1]}")
     action = "finding.confirm" if status == FindingStatus.CONFIRMED else "finding.dismiss"
     trail.record(
         conn,

@@ -8,6 +8,9 @@ sqlite:///supervision.db in the working directory.
 from __future__ import annotations
 
 import importlib
+import re
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -45,9 +48,34 @@ COMMANDS = {
 }
 
 
+#: Bytes that are not UTF-8 reach Python as lone surrogates U+DC80–U+DCFF (PEP 383).
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 class _Group(click.Group):
     """The top-level group: commands load lazily; user errors become a bilingual message
     and an exit code, never a traceback."""
+
+    def main(self, args: Sequence[str] | None = None, *pargs: Any, **kwargs: Any) -> Any:
+        """Refuse arguments that are not UTF-8 before any command sees them."""
+        arguments = list(sys.argv[1:] if args is None else args)
+        for position, argument in enumerate(arguments, start=1):
+            if _UNDECODABLE.search(argument):
+                shown = argument.encode("utf-8", "surrogateescape").decode(
+                    "utf-8", "backslashreplace"
+                )
+                click.secho(
+                    f"错误：第 {position} 个命令行参数 {shown} 不是 UTF-8 编码，请以 UTF-8 传入",
+                    fg="red",
+                    err=True,
+                )
+                click.secho(
+                    f"Error: command-line argument {position} ({shown}) is not UTF-8; pass it in UTF-8",
+                    fg="red",
+                    err=True,
+                )
+                sys.exit(2)
+        return super().main(arguments, *pargs, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)

@@ -185,7 +185,9 @@ def list_rows(
             )
         prefix, is_prefix = region_filter(region)
         column = table.c.region_code
-        conditions.append(column.startswith(prefix) if is_prefix else column == prefix)
+        conditions.append(
+            column.startswith(prefix, autoescape=True) if is_prefix else column == prefix
+        )
     if status is not None:
         if kind not in _STATUS_VOCAB:
             raise SupervisionError(

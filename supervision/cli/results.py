@@ -10,7 +10,7 @@ from typing import Any
 import click
 import yaml
 
-from supervision import trail
+from supervision import trail, yamlsafe
 from supervision.cli.context import (
     BY_OPTION,
     JSON_OPTION,
@@ -47,7 +47,7 @@ def _load_file(path: Path) -> list[ItemInput]:
     """A YAML/JSON file: a list of items, or {defaults..., items: [...]}."""
     try:
         text = path.read_text(encoding="utf-8")
-        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data: Any = json.loads(text) if path.suffix == ".json" else yamlsafe.load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise SupervisionError(
             f"无法读取文件 {path}：{exc}", f"cannot read {path}: {exc}"

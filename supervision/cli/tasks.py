@@ -10,7 +10,7 @@ from typing import Any
 import click
 import yaml
 
-from supervision import clock, trail
+from supervision import clock, trail, yamlsafe
 from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
 from supervision.draw.plans import create_plan, list_plans
 from supervision.draw.population import exclusion_label
@@ -92,7 +92,7 @@ def _load_task_file(path: Path) -> dict[str, Any]:
             f"无法读取任务文件 {path}", f"cannot read task file {path}: {exc}"
         ) from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yamlsafe.load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise SupervisionError(
             f"任务文件 {path} 格式错误：{exc}", f"task file {path} is not valid YAML/JSON: {exc}"

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from supervision.accounts.throttle import LoginThrottle
+from supervision.console.body_limit import BodyLimit
 from supervision.console.pages import render
 from supervision.console.security import CsrfRejected, Forbidden, SessionCache, SignInRequired
 from supervision.db import Database
@@ -155,6 +156,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Every body is bounded before any route reads it (JSON and forms small; uploads larger).
+    app.add_middleware(BodyLimit)
     app.state.db = db
     app.state.secure_cookies = secure_cookies
     app.state.throttle = throttle or LoginThrottle()

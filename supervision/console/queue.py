@@ -18,6 +18,7 @@ from supervision import clock
 from supervision.checks.review import QueueItem, open_findings_query
 from supervision.db import Database, table_of
 from supervision.errors import SupervisionError
+from supervision.models.fields import shown, text_problem
 from supervision.models.findings import SEVERITY_RANK
 from supervision.models.findings import Finding as FindingRow
 from supervision.rules.pack import SEVERITIES
@@ -27,6 +28,7 @@ __all__ = ["PAGE_SIZE", "Cursor", "QueuePage", "queue_page"]
 PAGE_SIZE = 50
 _F = table_of(FindingRow)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_INT64 = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,13 @@ class Cursor:
     def decode(cls, text: str) -> Cursor:
         try:
             rank, micros, fid = (int(part) for part in text.split("."))
+            if not all(-_INT64 <= n <= _INT64 for n in (rank, micros, fid)):
+                raise OverflowError  # beyond a database integer: no row is there
             return cls(rank, _EPOCH + dt.timedelta(microseconds=micros), fid)
         except (ValueError, OverflowError):
             raise SupervisionError(
-                f"分页位置 {text!r} 无效，请从第一页开始", f"invalid page cursor {text!r}"
+                f"分页位置 {shown(text)} 无效，请从第一页开始",
+                f"invalid page cursor {shown(text)}; start from the first page",
             ) from None
 
 
@@ -75,6 +80,10 @@ def queue_page(
             f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
             f"severity must be one of {', '.join(SEVERITIES)}, not {severity}",
         )
+    for name, value in (("department", department), ("region", region), ("rule", rule)):
+        problem = text_problem(value or "")
+        if problem is not None:
+            raise SupervisionError(f"筛选条件 {name}：{problem[0]}", f"filter {name}: {problem[1]}")
     limit = max(1, min(limit, 500))
     query = open_findings_query(department=department, region=region, rule=rule, severity=severity)
     if after:

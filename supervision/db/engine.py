@@ -20,6 +20,7 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
+import supervision.db.stored_text
 import supervision.models  # noqa: F401  (registers every table)
 from supervision.errors import SupervisionError
 from supervision.settings import settings

@@ -15,6 +15,7 @@ from typing import Any
 
 from supervision.directories.tabular import neutralise
 from supervision.errors import ValidationFailed
+from supervision.models.fields import SHOWN_CHARS, shown
 
 REASON_HEADER = "错误原因/reason"  # the column a rejects file adds; ignored on re-import
 
@@ -32,10 +33,12 @@ class RowError:
     def line(self, file: str) -> str:
         where_zh = f"第 {self.row} 行" + (f"「{self.column}」列" if self.column else "")
         where_en = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
-        shown = "" if self.value is None else str(self.value)
+        # A value is repeated cut to SHOWN_CHARS (a 10 MB cell must not make a 20 MB message).
+        value = "" if self.value is None else str(self.value)
+        cut = value if len(value) <= SHOWN_CHARS else shown(value)
         return (
-            f"{file} {where_zh} 值「{shown}」：{self.zh} / "
-            f"{file} {where_en}, value {shown!r}: {self.en}"
+            f"{file} {where_zh} 值「{cut}」：{self.zh} / "
+            f"{file} {where_en}, value {shown(value)}: {self.en}"
         )
 
     def as_dict(self, file: str) -> dict[str, Any]:
@@ -43,10 +46,15 @@ class RowError:
             "file": file,
             "row": self.row,
             "column": self.column,
-            "value": self.value,
+            "value": self.value if not isinstance(self.value, str) else _cut(self.value),
             "zh": self.zh,
             "en": self.en,
         }
+
+
+def _cut(value: str) -> str:
+    """A long value as an answer shows it: its start, and how long it was."""
+    return value if len(value) <= SHOWN_CHARS else shown(value)
 
 
 class ImportRejected(ValidationFailed):

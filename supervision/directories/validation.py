@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlmodel import SQLModel
 
 from supervision.directories.tabular import clean_cell
+from supervision.models.fields import COLUMN_CHECKS
 
 _IMMUTABLE = frozenset({str, int, float, bool, date, datetime, type(None)})
 _CACHE_LIMIT = 50_000  # distinct raw values remembered per field, across tables
@@ -64,6 +65,11 @@ class _TextPlan:
             return None  # empty cells and quoted ones mean more than their text
         try:
             for function in self.functions:
+                whole_column = COLUMN_CHECKS.get(function)
+                if whole_column is not None:  # a check that changes nothing: once per column
+                    if not whole_column(texts):
+                        return None
+                    continue
                 texts = list(map(function, texts))
         except Exception:  # a bad value: the exact path reports it as pydantic would
             return None

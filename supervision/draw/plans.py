@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from supervision import clock
-from supervision.errors import NotFoundError, SupervisionError
+from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import Department, Plan
+from supervision.models.fields import check_text, normalise_key
 
 
 def create_plan(
@@ -20,7 +21,17 @@ def create_plan(
     departments: Iterable[str],
     notes: str = "",
 ) -> Plan:
-    """Create a yearly plan (年度抽查计划)."""
+    """Create a yearly plan (年度抽查计划). The code is stored normalised (NFKC, trimmed,
+    no invisible characters), so codes that look alike are one code."""
+    try:
+        code = normalise_key(code)
+        check_text(name)
+        check_text(notes, multiline=True)
+    except ValueError as exc:
+        zh, _, en = str(exc).partition(" / ")
+        raise ValidationFailed(f"抽查计划参数有误：{zh}", f"invalid plan: {en or zh}") from None
+    if not code:
+        raise ValidationFailed("抽查计划编号不能为空", "the plan code is empty")
     if session.get(Plan, code) is not None:
         raise SupervisionError(f"抽查计划 {code} 已存在", f"plan {code} already exists")
     departments = list(departments)

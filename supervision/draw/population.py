@@ -91,10 +91,22 @@ def _target_clause(target: TargetFilter) -> Any:
     if target.abnormal is not None:
         clauses.append(Entity.abnormal == target.abnormal)
     if target.industries:
-        clauses.append(or_(*(col(Entity.industry_code).startswith(i) for i in target.industries)))
+        clauses.append(
+            or_(
+                *(
+                    col(Entity.industry_code).startswith(i, autoescape=True)
+                    for i in target.industries
+                )
+            )
+        )
     if target.regions:
         clauses.append(
-            or_(*(col(Entity.region_code).startswith(region_prefix(r)) for r in target.regions))
+            or_(
+                *(
+                    col(Entity.region_code).startswith(region_prefix(r), autoescape=True)
+                    for r in target.regions
+                )
+            )
         )
     return and_(True, *clauses)
 

@@ -39,7 +39,7 @@ from supervision.models import (
     TaskStatus,
     TaskStratum,
 )
-from supervision.models.fields import as_date
+from supervision.models.fields import as_date, check_text, normalise_key
 from supervision.models.scheduling import TaskSchedule
 
 ALGORITHM = "consistent-sampler-1.0.10-first-ticket/sha256;matching=min-cost-flow-v1"
@@ -71,6 +71,13 @@ class TaskCreate(BaseModel):
     seed: Literal["typed", "beacon"] = "typed"
 
     _dates = field_validator("period_start", "period_end", mode="before")(as_date)
+    _keys = field_validator("code", "plan", mode="before")(normalise_key)
+    _name = field_validator("name", mode="after")(check_text)
+
+    @field_validator("departments", "items", mode="before")
+    @classmethod
+    def _list_keys(cls, v: Any) -> Any:
+        return [normalise_key(s) for s in v] if isinstance(v, list) else v
 
     @field_validator("ratios", mode="before")
     @classmethod
@@ -236,7 +243,11 @@ def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None)
 
 
 def get_task(session: Session, *, code: str) -> Task:
-    task = session.get(Task, code)
+    """The task coded `code` as a user typed it (compared in its normalised form)."""
+    try:
+        task = session.get(Task, normalise_key(code))
+    except ValueError:
+        task = None
     if task is None:
         raise NotFoundError(f"未知抽查任务 {code}", f"unknown task {code}")
     return task

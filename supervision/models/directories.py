@@ -32,6 +32,8 @@ class Department(DepartmentBase, table=True):
 
 
 class DepartmentCreate(DepartmentBase):
+    _code = field_validator("code", mode="before")(f.normalise_keys)
+    _text = field_validator("name", mode="before")(f.check_text)
     _region = field_validator("region_code", mode="before")(f.check_region)
 
 
@@ -68,6 +70,9 @@ class EntityCreate(EntityBase):
     """An entity row as imported; validation of every field lives here."""
 
     _uscc = field_validator("uscc", mode="before")(f.check_uscc)
+    _text = field_validator("name", "address", "legal_rep", "contact_phone", mode="before")(
+        f.check_text
+    )
     _region = field_validator("region_code", mode="before")(f.check_region)
     _industry = field_validator("industry_code", mode="before")(f.check_industry)
     _dates = field_validator("abnormal_since", "established_on", mode="before")(f.as_date)
@@ -156,12 +161,16 @@ class InspectorCreate(InspectorBase):
     model_config = ConfigDict(validate_default=True)  # type: ignore[assignment]
 
     _region = field_validator("region_code", mode="before")(f.check_region)
+    # Runs after as_list (validators of one field run bottom-up): each code normalised.
+    _quals_keys = field_validator("qualifications", mode="before")(f.normalise_keys)
     _quals = field_validator("qualifications", mode="before")(f.as_list)
+    _text = field_validator("name", mode="before")(f.check_text)
+    _keys = field_validator("department_code", mode="before")(f.normalise_keys)
 
     @field_validator("cert_no", mode="before")
     @classmethod
     def _cert(cls, v: Any) -> str:
-        return str(v).strip()
+        return f.normalise_key(v)
 
     @field_validator("status", mode="before")
     @classmethod
@@ -201,4 +210,6 @@ class Conflict(ConflictBase, table=True):
 
 class ConflictCreate(ConflictBase):
     _uscc = field_validator("uscc", mode="before")(f.check_uscc)
+    _cert = field_validator("inspector_cert_no", mode="before")(f.normalise_keys)
+    _text = field_validator("reason", mode="before")(f.check_multiline_text)
     _date = field_validator("declared_on", mode="before")(f.as_date)

@@ -35,6 +35,9 @@ class InspectionItemCreate(InspectionItemBase):
     model_config = ConfigDict(validate_default=True)  # type: ignore[assignment]
 
     _dates = field_validator("effective_from", "effective_to", mode="before")(f.as_date)
+    _keys = field_validator("code", "department_code", mode="before")(f.normalise_keys)
+    _text = field_validator("name", "object_type", mode="before")(f.check_text)
+    _legal = field_validator("legal_basis", mode="before")(f.check_multiline_text)
     _methods = field_validator("methods", mode="before")(f.as_list)
 
     @field_validator("methods", mode="after")

@@ -19,6 +19,8 @@ from supervision.reference.vocab import RecordKind
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # Every text of a payload: no control characters (line breaks allowed) or bidi controls.
+    _text = field_validator("*", mode="before")(f.check_multiline_text)
 
 
 class AnnualReport(_Payload):
@@ -139,6 +141,7 @@ class ComplianceRecordCreate(ComplianceRecordBase):
 
     _uscc = field_validator("uscc", mode="before")(f.check_uscc)
     _date = field_validator("event_date", mode="before")(f.as_date)
+    _text = field_validator("record_id", "source", mode="before")(f.check_text)
 
     @field_validator("kind", mode="before")
     @classmethod

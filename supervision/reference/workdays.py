@@ -35,6 +35,7 @@ from typing import Any
 import chinese_calendar
 import yaml
 
+from supervision import yamlsafe
 from supervision.errors import SupervisionError
 from supervision.settings import settings
 
@@ -119,7 +120,7 @@ class WorkCalendar:
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
-            data: Any = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+            data: Any = json.loads(text) if p.suffix == ".json" else yamlsafe.load(text)
         except (OSError, ValueError, yaml.YAMLError) as exc:
             raise CalendarError(
                 f"无法读取补充日历文件 {p}：{exc}",

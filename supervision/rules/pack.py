@@ -38,6 +38,7 @@ from supervision.rules.schema import (
     rule_problems,
 )
 from supervision.rules.yamlsrc import Located, Path_, load_located, path_str, plain
+from supervision.yamlsafe import YamlRefused
 
 __all__ = [
     "ON_CONFIRM_KEYS",
@@ -263,6 +264,8 @@ def _lint_file(root: Path, file: Path) -> tuple[list[Rule], list[LintIssue], Any
     rel = file.relative_to(root).as_posix()
     try:
         located = load_located(file.read_text(encoding="utf-8"))
+    except YamlRefused as exc:
+        return [], [LintIssue(rel, exc.line, "", exc.zh, exc.en)], None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

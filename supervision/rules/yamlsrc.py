@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from supervision import yamlsafe
+
 Path_ = tuple[str | int, ...]
 
 
@@ -59,7 +61,9 @@ _Composer = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_located(text: str) -> Located:
-    """Parse one YAML document; raises ``yaml.YAMLError`` on a syntax error."""
+    """Parse one YAML document; raises ``yaml.YAMLError`` on a syntax error and
+    ``yamlsafe.YamlRefused`` for an alias, too deep a nesting or too large a file."""
+    yamlsafe.check(text)
     loader = _Composer(text)
     try:
         node = loader.get_single_node()

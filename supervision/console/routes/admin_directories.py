@@ -15,6 +15,7 @@ name (search terms travel in the URL, and URLs end up in proxy logs).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -26,7 +27,17 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy import ColumnElement, Table, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Table,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -49,6 +60,7 @@ from supervision.directories.report import ImportRejected, ImportReport
 from supervision.directories.tabular import json_value, text_cell
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import Department
+from supervision.models.fields import shown, text_problem
 from supervision.reference.regions import region_prefix
 from supervision.reference.vocab import EntityStatus, InspectorStatus, RiskClass
 
@@ -161,6 +173,10 @@ def conditions(d: Directory, filters: dict[str, str]) -> list[ColumnElement[bool
     """The WHERE clauses of the search box and the filters (bilingual errors for bad ones)."""
     table = d.table
     where: list[ColumnElement[bool]] = []
+    for name, value in filters.items():
+        problem = text_problem(value)
+        if problem is not None:
+            raise SupervisionError(f"筛选条件 {name}：{problem[0]}", f"filter {name}: {problem[1]}")
     q = filters.get("q", "").strip()
     if q:
         matches = [table.c[c].startswith(q.upper(), autoescape=True) for c in d.prefix]
@@ -171,7 +187,7 @@ def conditions(d: Directory, filters: dict[str, str]) -> list[ColumnElement[bool
     if region and "region" in d.filters:
         if len(region) != 6 or not region.isdigit():
             raise SupervisionError("行政区划代码必须是6位数字", "a region code is 6 digits")
-        where.append(table.c.region_code.startswith(region_prefix(region)))
+        where.append(table.c.region_code.startswith(region_prefix(region), autoescape=True))
     status = filters.get("status", "").strip()
     if status and "status" in d.filters:
         where.append(table.c.status == _vocab_value(d.status_vocab, status, "状态 status"))
@@ -192,18 +208,36 @@ def encode_cursor(key: tuple[Any, ...]) -> str:
 
 
 def decode_cursor(d: Directory, text: str) -> tuple[Any, ...]:
-    keys = d.spec.key
+    """The key a page ends at, checked against the key columns' types: a cursor that
+    no page could have produced is a clear error, never a database one."""
+    keys = [d.table.c[k] for k in d.spec.key]
+    value: Any = None
     if len(keys) == 1 and not text.startswith("["):
-        return (text,)
-    try:
-        value = json.loads(text)
-        if isinstance(value, list) and len(value) == len(keys):
-            return tuple(value)
-    except ValueError:
-        pass
+        value = [text]
+    else:
+        with contextlib.suppress(ValueError):  # not JSON: refused below
+            value = json.loads(text)
+    if (
+        isinstance(value, list)
+        and len(value) == len(keys)
+        and all(_fits(v, k) for v, k in zip(value, keys, strict=True))
+    ):
+        return tuple(value)
     raise SupervisionError(
-        f"分页位置 {text!r} 无效，请从第一页开始", f"invalid page cursor {text!r}"
+        f"分页位置 {shown(text)} 无效，请从第一页开始",
+        f"invalid page cursor {shown(text)}; start from the first page",
     )
+
+
+def _fits(value: Any, column: Any) -> bool:
+    """Whether `value` could be stored in `column` (a key column: text or integer)."""
+    kind = getattr(column.type, "impl_instance", column.type)  # SQLModel's AutoString
+    if isinstance(value, str):
+        limit = getattr(kind, "length", None) or 1000
+        return isinstance(kind, String) and len(value) <= limit and not text_problem(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return isinstance(kind, Integer) and -(2**63) < value < 2**63
+    return False
 
 
 def directory_page(
