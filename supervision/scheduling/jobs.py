@@ -232,7 +232,7 @@ def run_task_draw(task_code: str) -> dict[str, Any]:
 
 
 def _draw(code: str) -> Outcome:
-    from supervision.draw.service import draw_task
+    from supervision.draw.service import AlreadyDrawn, draw_task
 
     rt = runtime()
     job = "draw"
@@ -251,7 +251,13 @@ def _draw(code: str) -> Outcome:
         if not claim(session, job=job, period=code, holder=rt.holder):
             session.rollback()
             return already_done(job, code)
-        result = _jsonable(draw_task(session, code=code, seed=seed))
+        try:
+            result = _jsonable(draw_task(session, code=code, seed=seed))
+        except AlreadyDrawn:  # a draw by hand (CLI, console, API) won the race: not a failure
+            session.rollback()
+            schedule = session.get(TaskSchedule, code)
+            drawn = decisions.Decision("drawn_elsewhere")
+            return _not_drawn(session, code, schedule, drawn, now=now, grace=grace)
         result["late_seconds"] = int(decision.late.total_seconds())
         schedule.state = SeedState.DRAWN
         session.add(schedule)

@@ -68,7 +68,7 @@ def commit(db: Database, *, code: str, actor: str) -> None:
 def draw(db: Database, *, code: str, seed: str, actor: str) -> dict[str, Any]:
     """Enter the seed and draw at once (the draw and its trail events in one transaction)."""
     with db.session() as session:
-        return draw_task(session, code=code, seed=seed.strip(), workers=1, actor=actor)
+        return draw_task(session, code=code, seed=seed, workers=1, actor=actor)
 
 
 def task_view(db: Database, *, code: str) -> dict[str, Any]:
