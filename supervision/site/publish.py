@@ -20,7 +20,7 @@ from supervision.errors import SupervisionError
 from supervision.paths import templates_dir
 from supervision.site import i18n, opendata, search, urls
 from supervision.site.data import SiteData, load
-from supervision.site.environment import environment, use_language
+from supervision.site.environment import environment, language
 from supervision.site.render import (
     finish_parallel,
     render_language,
@@ -129,7 +129,6 @@ def _publish(
     writer.fairness = {key: report for key, report in cache.items() if key in live}
     _check_slugs(data)
     mark = report.lap("load", started)
-    env = environment()
     work = [
         (lang, path, name, context)
         for lang in langs
@@ -151,7 +150,6 @@ def _publish(
         finish_parallel(pending, writer)
     else:
         render_pages(work, writer, strict=strict)
-    use_language(env, i18n.DEFAULT_LANGUAGE)
     mark = report.lap("render", mark)
     scopes = [i18n.LANGUAGES[lang]["prefix"] for lang in langs]
     writer.finish(scopes)
@@ -172,8 +170,9 @@ def _write_files(
     for path, content in opendata.data_files(data):
         writer.emit_stamped(path, content)
     writer.emit(search.INDEX_PATH, search.index_bytes(data))
-    use_language(env, i18n.DEFAULT_LANGUAGE)
-    feed = env.get_template("feed.xml").render(opendata.feed_context(data))
+    feed = env.get_template("feed.xml").render(
+        opendata.feed_context(data), **language(i18n.DEFAULT_LANGUAGE)
+    )
     writer.emit("feed.atom", feed.encode("utf-8"))
     mark = report.lap("open data", mark)
     _write_exports(db, data, writer)

@@ -1,0 +1,71 @@
+"""Language is a property of each render: search pages rendered in one language while a
+publish renders the other never change the language of a published page.
+
+The Environment is shared by every thread of a process (the console serves public search
+while a reviewer's publish rebuilds the site), so the test runs searches in threads, in
+both languages, for the whole length of a publish, and then parses every page.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import site_support as s
+from bs4 import BeautifulSoup
+
+from supervision.db import Database
+from supervision.site import publish_site
+from supervision.site.serve import render_search
+
+
+@pytest.fixture
+def built(db: Database, tmp_path: Path) -> dict[str, Any]:
+    return s.build(db, tmp_path)
+
+
+def _language_of(page: Path) -> tuple[str, str]:
+    soup = BeautifulSoup(page.read_bytes(), "html.parser")
+    html = soup.find("html")
+    assert html is not None
+    title = soup.find("title")
+    return str(html.get("lang")), title.get_text() if title else ""
+
+
+def _pages(site: Path) -> dict[str, tuple[str, str]]:
+    return {p.relative_to(site).as_posix(): _language_of(p) for p in sorted(site.rglob("*.html"))}
+
+
+def test_searches_in_other_languages_during_a_publish_change_no_page(
+    db: Database, built: dict[str, Any], tmp_path: Path
+) -> None:
+    reference = tmp_path / "reference"
+    publish_site(db, out_dir=reference, languages="all", workers=1)
+    expected = _pages(reference)
+    assert {lang for lang, _ in expected.values()} == {"zh-CN", "en"}
+    stop = threading.Event()
+    rendered: list[int] = []
+
+    def search(lang: str) -> None:
+        count = 0
+        while not stop.is_set():
+            body = render_search(reference, lang, s.TASK[:2])
+            assert b'lang="' + (b"en" if lang == "en" else b"zh-CN") + b'"' in body
+            count += 1
+        rendered.append(count)
+
+    threads = [threading.Thread(target=search, args=(lang,)) for lang in ("en", "zh", "en")]
+    for thread in threads:
+        thread.start()
+    try:
+        for attempt in range(3):  # a fresh build each time: every page is rendered
+            site = tmp_path / f"site-{attempt}"
+            publish_site(db, out_dir=site, languages="all", workers=1)
+            assert _pages(site) == expected
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    assert len(rendered) == 3 and all(rendered), rendered
