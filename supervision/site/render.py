@@ -165,6 +165,7 @@ def _render_part(bounds: tuple[int, int]) -> PartResult:
     writer.old, writer.old_exports, writer.files, writer.exports = parent.old, {}, {}, {}
     writer.old_contexts, writer.contexts = parent.old_contexts, {}
     writer._dirs = set(parent._dirs)
+    writer.staging, writer._serial = parent.staging, 0  # temporary names carry this pid
     render_pages(work[bounds[0] : bounds[1]], writer, strict=_SHARED["strict"])
     return writer.files, writer.contexts, report.written, report.unchanged, report.written_paths
 

@@ -1,5 +1,6 @@
-"""Language is a property of each render: search pages rendered in one language while a
-publish renders the other never change the language of a published page.
+"""A publish is safe beside other work: language is a property of each render (search
+pages rendered in one language while a publish renders the other never change the
+language of a published page), and a page is written whole or not at all.
 
 The Environment is shared by every thread of a process (the console serves public search
 while a reviewer's publish rebuilds the site), so the test runs searches in threads, in
@@ -69,3 +70,43 @@ def test_searches_in_other_languages_during_a_publish_change_no_page(
         for thread in threads:
             thread.join(30)
     assert len(rendered) == 3 and all(rendered), rendered
+
+
+# ------------------------------------------------------------------- atomic page writes
+_REWRITE = """
+import resource, signal, sys
+from pathlib import Path
+from supervision.site.writer import PublishReport, SiteWriter
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+root = Path(sys.argv[1])
+writer = SiteWriter(root, PublishReport(out_dir=str(root), languages=["zh"]))
+try:
+    writer.emit("tasks/T1/index.html", b"<html>" + b"new " * 5000 + b"</html>")
+except OSError as exc:
+    print("refused", exc.errno)
+"""
+
+
+def test_a_page_that_cannot_be_written_whole_keeps_its_old_content(tmp_path: Path) -> None:
+    """A write cut short (here: a file-size limit; in life a full disk or a kill) never
+    leaves a truncated or empty page: the old page stays until the new one is complete."""
+    import subprocess
+    import sys
+
+    from supervision.site.writer import STAGING, PublishReport, SiteWriter
+
+    root = tmp_path / "site"
+    old = b"<html>" + b"old " * 3000 + b"</html>"
+    SiteWriter(root, PublishReport(out_dir=str(root), languages=["zh"])).emit(
+        "tasks/T1/index.html", old
+    )
+    script = tmp_path / "rewrite.py"
+    script.write_text(_REWRITE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(root)], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.startswith("refused"), done.stdout + done.stderr
+    assert (root / "tasks/T1/index.html").read_bytes() == old
+    assert not (root / STAGING).exists() or not any((root / STAGING).iterdir())
