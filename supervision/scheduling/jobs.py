@@ -491,7 +491,12 @@ def _rebuild_site() -> dict[str, Any]:
             )
         logger.error("site rebuild failed: %s", error)
         return {"site": f"failed: {error}"}
+    withheld = report.withheld_message()
     with rt.db.session() as session:
-        resolve_alerts(session, kind=AlertKind.JOB_FAILED, obj="publish_results:site")
+        if withheld is None:
+            resolve_alerts(session, kind=AlertKind.JOB_FAILED, obj="publish_results:site")
+        else:  # the rest of the site is published; the planner must see what is not
+            raise_alert(session, kind=AlertKind.JOB_FAILED, obj="publish_results:site",
+                        zh=withheld[0], en=withheld[1])  # fmt: skip
     summary = {k: v for k, v in report.as_dict().items() if k != "written_paths"}
     return {"site": _jsonable(summary)}

@@ -52,6 +52,21 @@ class PublishReport:
     seconds: float = 0.0
     written_paths: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    # tasks left off the site: their folder is an earlier task's (site.data._load_tasks)
+    withheld: list[dict[str, str]] = field(default_factory=list)
+
+    def withheld_message(self) -> tuple[str, str] | None:
+        """Chinese and English lines naming the withheld tasks, or None."""
+        if not self.withheld:
+            return None
+        names = "、".join(f"{w['code']}（与 {w['clashes_with']} 目录相同）" for w in self.withheld)
+        names_en = "; ".join(
+            f"{w['code']} (same folder as {w['clashes_with']})" for w in self.withheld
+        )
+        return (
+            f"以下任务未发布到公示网站，其余内容已发布：{names}",
+            f"these tasks were left off the public site, everything else was published: {names_en}",
+        )
 
     def lap(self, phase: str, since: float) -> float:
         """Record the seconds spent in `phase` since `since`; returns now."""
@@ -70,6 +85,7 @@ class PublishReport:
             "removed": self.removed,
             "seconds": round(self.seconds, 3),
             "phases": self.phases,
+            "withheld": self.withheld,
         }
 
 
