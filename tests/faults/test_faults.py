@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -183,19 +184,30 @@ def _entities_file(where: Path, rows: int) -> Path:
     )
 
 
+def _timed_run(template: Template, tmp_path: Path, name: str, argv: list[str]) -> float:
+    """Seconds one uninterrupted run of `argv` takes here (kills are drawn within it)."""
+    with template.copy(tmp_path) as url:
+        started = time.monotonic()
+        child = start_cli(["--db", url, *argv], tmp_path / f"{name}-timed")
+        assert child.wait(300) == 0, child.stderr
+        return time.monotonic() - started
+
+
 def _kill_trials(
     name: str,
     template: Template,
     tmp_path: Path,
     argv: list[str],
     *,
-    longest: float,
     check: Any,
+    rerun: list[str] | None = None,
     rerun_exit: Any = None,
 ) -> None:
-    """`KILL_TRIALS` runs of `argv`, each killed at a seeded random moment in [0, longest),
-    then `check(url, where, finished)`; then `argv` again must complete (exit 0, or
-    ``rerun_exit(url)`` when the state decides, e.g. 1 for a task already drawn)."""
+    """`KILL_TRIALS` runs of `argv`, each killed at a seeded random moment within the time
+    an uninterrupted run takes, then `check(url, where, finished)`; then the rerun (`rerun`,
+    default `argv`) must complete (exit 0, or ``rerun_exit(url)`` when the state decides,
+    e.g. 1 for a task already drawn), and `check` must hold again."""
+    longest = _timed_run(template, tmp_path, name, argv)
     for trial in range(KILL_TRIALS):
         rng = trial_rng(name, trial)
         delay = round(rng.uniform(0, longest), 3)
@@ -208,7 +220,7 @@ def _kill_trials(
             assert "Traceback" not in child.stderr, where + child.stderr
             check(url, where, finished)
             expected = rerun_exit(url) if rerun_exit else 0
-            again = start_cli(["--db", url, *argv], tmp_path / f"{name}-{trial}-rerun")
+            again = start_cli(["--db", url, *(rerun or argv)], tmp_path / f"{name}-{trial}-re")
             assert again.wait(300) == expected, where + again.stderr
             assert "Traceback" not in again.stderr, where + again.stderr
             check(url, where + " after the rerun", True)
@@ -225,18 +237,21 @@ def test_kill_during_import(sqlite_demo: Template, tmp_path: Path) -> None:  # n
         assert count in ((before + rows,) if finished else (before, before + rows)), where
 
     _kill_trials("import", sqlite_demo, tmp_path, ["import", "entities", str(source)],
-                 longest=4.0, check=check)  # fmt: skip
+                 check=check)  # fmt: skip
 
 
 def test_kill_during_check(sqlite_demo: Template, tmp_path: Path) -> None:  # noqa: F811
     argv = ["check", "--as-of", AS_OF, "--full", "--workers", "2"]
+    findings = _count(f"sqlite:///{sqlite_demo.source}", Finding)  # the demo checked this day
 
     def check(url: str, where: str, finished: bool) -> None:
         assert_consistent(url, where)
-        if finished:
-            assert _count(url, Finding) > 0, where
+        if finished:  # the same rules on the same records: the same findings
+            assert _count(url, Finding) == findings, where
 
-    _kill_trials("check", sqlite_demo, tmp_path, argv, longest=6.0, check=check)
+    # The rerun is the next incremental check: it finishes what the killed one left.
+    _kill_trials("check", sqlite_demo, tmp_path, argv, check=check,
+                 rerun=["check", "--as-of", AS_OF])  # fmt: skip
 
 
 def test_kill_during_draw(sqlite_demo: Template, tmp_path: Path) -> None:  # noqa: F811
@@ -254,8 +269,7 @@ def test_kill_during_draw(sqlite_demo: Template, tmp_path: Path) -> None:  # noq
     def rerun_exit(url: str) -> int:  # drawn already: refused as such; else it draws
         return 1 if _count(url, DrawPick, DrawPick.task_code == COMMITTED) else 0
 
-    _kill_trials("draw", sqlite_demo, tmp_path, argv, longest=3.0, check=check,
-                 rerun_exit=rerun_exit)  # fmt: skip
+    _kill_trials("draw", sqlite_demo, tmp_path, argv, check=check, rerun_exit=rerun_exit)
 
 
 def test_kill_during_publish(sqlite_demo: Template, tmp_path: Path) -> None:  # noqa: F811
@@ -268,13 +282,18 @@ def test_kill_during_publish(sqlite_demo: Template, tmp_path: Path) -> None:  # 
         if finished:
             assert (site / "index.html").is_file() and (site / "en/index.html").is_file()
 
-    for trial in range(KILL_TRIALS):  # each trial starts from the demo's site, manifest gone
+    def fresh_site() -> None:  # the demo's site without its manifest: every file rewritten
         if site.exists():
             shutil.rmtree(site)
         shutil.copytree(sqlite_demo.site, site)
         (site / ".manifest.json").unlink()
+
+    fresh_site()
+    longest = _timed_run(sqlite_demo, tmp_path, "publish", argv)
+    for trial in range(KILL_TRIALS):
+        fresh_site()
         rng = trial_rng("publish", trial)
-        delay = round(rng.uniform(0, 4.0), 3)
+        delay = round(rng.uniform(0, longest), 3)
         where = replay("publish", trial, kill_after_seconds=delay)
         with sqlite_demo.copy(tmp_path) as url:
             child = start_cli(["--db", url, *argv], tmp_path / f"publish-{trial}")
