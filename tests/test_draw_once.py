@@ -175,3 +175,52 @@ def test_seed_enter_refuses_whitespace_at_an_end(db: Database, tmp_path: Path) -
             enter_seed(session, task_code=code, seed="31415926 ")
         with db.session() as session:
             assert enter_seed(session, task_code=code, seed="3141 5926").seed_value == "3141 5926"
+
+
+def test_a_scheduled_draw_that_loses_the_race_is_drawn_elsewhere_not_a_failure(
+    db: Database, tmp_path: Path
+) -> None:
+    """The scheduler's door: a draw by hand holds the task when the draw job runs; the job
+    waits, then records the task as drawn elsewhere (no second draw, no failure alert)."""
+    import time_machine
+    from scheduler_support import config, draft_task, service, small_province
+    from test_scheduler import alerts, at, runs
+
+    from supervision.scheduling.schedules import set_schedule
+    from supervision.scheduling.seeds import enter_seed
+
+    with time_machine.travel(at("2026-12-01T08:00"), tick=False) as traveller:
+        small_province(db, tmp_path)
+        code = draft_task(db)
+        with db.session() as session:
+            commit_task(session, code=code)
+            set_schedule(session, task_code=code, draw_at=at("2026-12-01T10:00"),
+                         seed_deadline=at("2026-12-01T10:00"))  # fmt: skip
+        traveller.move_to(at("2026-12-01T09:55"))
+        with db.session() as session:
+            enter_seed(session, task_code=code, seed="2718281828")
+        traveller.move_to(at("2026-12-01T10:01"))
+        scheduler = service(db, config())
+        scheduler.start()
+        scheduler.scheduler._process_jobs()  # adds the draw job, due now
+        failures: list[BaseException] = []
+
+        def job() -> None:
+            try:
+                scheduler.scheduler._process_jobs()  # runs the draw job (in this thread)
+            except BaseException as exc:  # the test reports it
+                failures.append(exc)
+
+        with db.session() as session:
+            draw_task(session, code=code, seed=SEED_A, workers=1)  # by hand, not committed yet
+            thread = threading.Thread(target=job)
+            thread.start()
+            time.sleep(1.0)
+        thread.join(60)
+        scheduler.stop()
+    assert not failures and not thread.is_alive()
+    with db.session() as session:
+        assert session.get(Task, code).seed == SEED_A  # type: ignore[union-attr]
+    assert _counts(db, code)[1] == 1
+    assert ("draw", code, "failed") not in runs(db, "draw")
+    assert not [a for a in alerts(db) if a[0] == "job_failed"], alerts(db)
