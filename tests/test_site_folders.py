@@ -117,3 +117,44 @@ def _rename_task(db: Database, code: str, new: str) -> None:
         for table, column in children:
             conn.execute(table.update().where(column == code).values({column.name: new}))
         conn.execute(task.delete().where(task.c.code == code))
+
+
+def test_console_publish_says_what_the_site_lacks(db: Database, tmp_path: Path) -> None:
+    """The console's (and the API's) publish: the results are published in the database and
+    on the site; a withheld task is named to the reviewer, not hidden."""
+    import httpx
+    import site_support as s
+    from sqlmodel import select
+    from test_console_support import PASSWORD, ConsoleServer, build_console
+
+    from supervision.draw.tasks import create_task, parse_task_input
+    from supervision.models.results import InspectionResult
+
+    built = build_console(db, tmp_path)
+    for code in ("ABC-1", "OTHER-1"):
+        with db.session() as session:
+            create_task(session, spec=parse_task_input(
+                {"code": code, "plan": "P2026", "name": "冲突测试", "departments": ["SJ"],
+                 "items": ["SJ-01"], "ratios": "0.5", "exclusion_days": 0,
+                 "period_start": "2026-03-01", "period_end": "2026-12-31"}))  # fmt: skip
+            commit_task(session, code=code)
+    _rename_task(db, "OTHER-1", "abc-1")
+    site = tmp_path / "served-site"
+    publish_site(db, out_dir=site, languages="all")
+    uscc = built["usccs"][2]  # its result is approved, not yet published
+    with ConsoleServer(db, site_dir=site) as url, httpx.Client(base_url=url, timeout=60) as api:
+        token = api.post("/api/session", json={"username": "reviewer", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        answer = api.post("/api/results/publish", json={"task": s.TASK, "uscc": uscc},
+                          headers=headers)  # fmt: skip
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert "结果已公示" in error["zh"] and "abc-1" in error["en"], error
+    with db.session() as session:
+        states = session.exec(
+            select(InspectionResult.state).where(InspectionResult.uscc == uscc)
+        ).all()
+    assert set(states) == {"published"}
+    assert (site / urls.task_results_path(s.TASK)).is_file()
+    assert s.SECRETS[4] in (site / urls.task_results_path(s.TASK)).read_text(encoding="utf-8")
+    assert (site / urls.task_path("ABC-1")).is_file()
