@@ -110,3 +110,30 @@ def test_a_page_that_cannot_be_written_whole_keeps_its_old_content(tmp_path: Pat
     assert done.stdout.startswith("refused"), done.stdout + done.stderr
     assert (root / "tasks/T1/index.html").read_bytes() == old
     assert not (root / STAGING).exists() or not any((root / STAGING).iterdir())
+
+
+def test_a_first_publish_appears_as_a_whole(
+    db: Database, built: dict[str, Any], tmp_path: Path
+) -> None:
+    """Built beside its folder and switched in at the end: no half-built site is ever
+    visible at the folder, and nothing is left beside it."""
+    site = tmp_path / "out" / "site"
+    seen: list[bool] = []
+
+    def watch() -> None:
+        while not stop.is_set():
+            if site.is_dir():
+                seen.append((site / ".manifest.json").is_file())
+                return
+
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        publish_site(db, out_dir=site, languages="all", workers=1)
+    finally:
+        stop.set()
+        watcher.join(10)
+    assert seen in ([True], [])
+    assert (site / ".manifest.json").is_file() and (site / "en/index.html").is_file()
+    assert [p.name for p in site.parent.iterdir()] == ["site"]

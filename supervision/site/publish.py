@@ -9,6 +9,7 @@ root. Every link is relative, so the folder works from any web server or a USB s
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import tempfile
 import time
@@ -28,7 +29,7 @@ from supervision.site.render import (
     start_parallel,
     workers_for,
 )
-from supervision.site.writer import MANIFEST, PublishReport, SiteWriter
+from supervision.site.writer import MANIFEST, PublishReport, SiteWriter, process_running
 
 LANGUAGE_CHOICES = ("zh", "en", "all")
 
@@ -105,9 +106,11 @@ def _publish(
 ) -> PublishReport:
     started = time.perf_counter()
     langs = languages_for(languages) if isinstance(languages, str) else list(languages)
-    root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    report = PublishReport(out_dir=str(root), languages=langs)
+    target = Path(out_dir)
+    # A first build (no folder yet, or an empty one) is made beside it and switched in as a
+    # whole at the end; a republish replaces files one by one, each atomically (``writer``).
+    root = _whole_site_staging(target)
+    report = PublishReport(out_dir=str(target), languages=langs)
     writer = SiteWriter(root, report, keep_paths=keep_paths)
     with db.session() as session:
         cache = dict(writer.fairness)
@@ -141,6 +144,8 @@ def _publish(
     mark = report.lap("render", mark)
     scopes = [i18n.LANGUAGES[lang]["prefix"] for lang in langs]
     writer.finish(scopes)
+    if root != target:
+        os.replace(root, target)  # the whole site appears at once
     report.lap("finish", mark)
     report.seconds = time.perf_counter() - started
     return report
@@ -166,6 +171,26 @@ def _write_files(
     _write_exports(db, data, writer)
     mark = report.lap("exports", mark)
     return mark
+
+
+STAGING_SUFFIX = ".publishing-"
+
+
+def _whole_site_staging(target: Path) -> Path:
+    """Where to build: `target` itself when it holds a site already, else a fresh sibling
+    folder ``<target>.publishing-<pid>`` that replaces `target` when complete. Siblings
+    left by killed first builds (their process is gone) are removed here."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f"{target.name}{STAGING_SUFFIX}*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if stale.is_dir() and pid.isdigit() and not process_running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    if target.is_dir() and any(target.iterdir()):
+        return target
+    staging = target.parent / f"{target.name}{STAGING_SUFFIX}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    return staging
 
 
 def clear_site(out_dir: str | Path) -> None:

@@ -222,11 +222,12 @@ def _remove_stale_staging(staging: Path) -> None:
         return
     for file in staging.iterdir():
         pid = file.name.split("-", 1)[0]
-        if not (pid.isdigit() and _running(int(pid))):
+        if not (pid.isdigit() and process_running(int(pid))):
             file.unlink(missing_ok=True)
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """True while a process with this pid exists."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
