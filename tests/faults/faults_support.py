@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -124,7 +125,9 @@ class Child:
 def start_cli(argv: list[str], out: Path) -> Child:
     """Fork a process running `supervision ARGV` (modules already imported: quick)."""
     process = multiprocessing.get_context("fork").Process(target=_run_cli, args=(argv, str(out)))
-    process.start()
+    with warnings.catch_warnings():  # 3.12 warns when a process with threads forks; the
+        warnings.simplefilter("ignore", DeprecationWarning)  # child runs one command only
+        process.start()
     return Child(process, str(out))
 
 
