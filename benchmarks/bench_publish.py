@@ -180,25 +180,20 @@ def bare_loop(db: Database, out: Path, langs: list[str]) -> tuple[int, float]:
     ]
     env = environment()
     templates = {name: env.get_template(name) for _, name, _ in work}
-    from supervision.site.environment import use_language
+    from supervision.site.environment import language
 
     started = time.perf_counter()
-    current = None
     made: set[str] = set()
     for path, name, context in work:
         lang = "en" if path.startswith("en/") else "zh"
-        if lang != current:
-            use_language(env, lang)
-            current = lang
         target = out / path
         parent = os.path.dirname(target)
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
         with open(target, "w", encoding="utf-8") as fh:
-            fh.write(templates[name].render(context))
+            fh.write(templates[name].render(context, **language(lang)))
     seconds = time.perf_counter() - started
-    use_language(env, "zh")
     return len(work), seconds
 
 

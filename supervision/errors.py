@@ -42,5 +42,9 @@ class NotFoundError(SupervisionError):
     """The thing named by the user does not exist."""
 
 
+class ConflictError(SupervisionError):
+    """The action lost a race or no longer fits the current state (HTTP 409)."""
+
+
 class ValidationFailed(SupervisionError):
     """Input was rejected; `details` lists every problem found."""

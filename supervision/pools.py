@@ -10,11 +10,25 @@ Start methods, decided once:
   engine or threads is copied.
 
 Platforms without ``fork`` (Windows, some macOS set-ups) get ``spawn`` for both.
+
+Workers die with their parent: a ``kill -9`` of an import, a check or a publish must not
+leave its workers running (they would hold database connections and locks, and go on
+writing files). On Linux each worker asks the kernel for SIGKILL when its parent goes
+(``prctl(PR_SET_PDEATHSIG)``, see ``_die_with_parent``); elsewhere a daemon thread in the
+worker watches the parent's pid. Either way a worker whose parent is already gone when it
+starts exits at once.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -51,9 +65,46 @@ def process_pool(
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context(method),
-        initializer=initializer,
-        initargs=initargs,
+        initializer=_worker_start,
+        initargs=(os.getpid(), initializer, initargs),
     )
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+WATCH_SECONDS = 0.5  # how often the fallback watchdog looks at the parent's pid
+
+
+def _worker_start(
+    parent: int, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+) -> None:
+    """Pool initializer of every worker: tie its life to the parent's, then run the
+    caller's initializer."""
+    _die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this process end when `parent` (the pool's owner) ends, even by SIGKILL.
+
+    Linux: PR_SET_PDEATHSIG (the signal comes when the thread that started the worker
+    ends; pools are started and awaited by the same thread, which lives until the work is
+    done). The parent may have died before the call: then the pid seen is not `parent`
+    any more, and the worker leaves now. Other systems: a daemon thread polls the pid.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
 
 
 def in_order(

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -54,3 +60,54 @@ def test_input_is_read_lazily() -> None:
 def test_a_worker_error_reaches_the_caller() -> None:
     with pools.process_pool(2, method="fork") as pool, pytest.raises(ValueError, match="three"):
         list(pools.in_order(pool, _fail_on_three, range(10), ahead=2))
+
+
+# --------------------------------------------------------------------- dying with the parent
+_PARENT = """
+import os, sys, time
+from supervision.db import pools
+
+def main():
+    pool = pools.process_pool(2, method=sys.argv[1])
+    futures = [pool.submit(os.getpid) for _ in range(8)]
+    pids = sorted({f.result() for f in futures})
+    blocker = [pool.submit(time.sleep, 120) for _ in range(2)]  # keep the workers busy
+    print(" ".join(map(str, pids)), flush=True)
+    time.sleep(120)
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie waiting for its reaper counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_die_when_their_parent_is_killed(method: str, tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT, encoding="utf-8")
+    with subprocess.Popen(
+        [sys.executable, str(script), method], stdout=subprocess.PIPE, text=True
+    ) as parent:
+        try:
+            assert parent.stdout is not None
+            workers = [int(p) for p in parent.stdout.readline().split()]
+            assert workers and all(map(_alive, workers))
+        finally:
+            parent.send_signal(signal.SIGKILL)
+            parent.wait(10)
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:  # do not leave them behind even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []

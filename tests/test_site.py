@@ -305,17 +305,14 @@ def test_english_build_is_translated_and_lang_tagged(site: Path) -> None:
 
 
 def test_an_untranslated_message_fails_the_english_build() -> None:
-    from supervision.site.environment import environment, use_language
+    from supervision.site.environment import environment, language
     from supervision.site.i18n import UntranslatedMessage
 
     env = environment()
-    use_language(env, "en", strict=True)
-    try:
-        assert env.from_string('{{ _("首页") }}').render() == "Home"
-        with pytest.raises(UntranslatedMessage):
-            env.from_string('{{ _("一条没有翻译的消息") }}').render()
-    finally:
-        use_language(env, "zh")
+    english = language("en", strict=True)
+    assert env.from_string('{{ _("首页") }}').render(english) == "Home"
+    with pytest.raises(UntranslatedMessage):
+        env.from_string('{{ _("一条没有翻译的消息") }}').render(english)
 
 
 def test_every_extracted_message_has_an_english_translation() -> None:

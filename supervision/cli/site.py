@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from supervision.cli.context import JSON_OPTION, AppContext, emit_json
 from supervision.errors import SupervisionError
+
+if TYPE_CHECKING:
+    from supervision.site.writer import PublishReport
 
 
 @click.command("publish")
@@ -27,9 +31,18 @@ def publish_command(app: AppContext, out_dir: Path, lang: str, as_json: bool) ->
     from supervision.site import publish_site
 
     report = publish_site(app.db, out_dir=out_dir, languages=lang)
+    withheld = report.withheld_message()
+    if withheld is not None:  # the rest is published; say which tasks are not, and fail
+        click.echo(f"{withheld[0]}\n{withheld[1]}", err=True)
     if as_json:
         emit_json(report.as_dict())
-        return
+    else:
+        _say_published(report, out_dir)
+    if withheld is not None:
+        raise SystemExit(1)
+
+
+def _say_published(report: PublishReport, out_dir: Path) -> None:
     click.echo(
         f"已发布 {report.pages} 个页面、共 {report.files} 个文件：写入 {report.written}，"
         f"未变 {report.unchanged}，删除 {report.removed}（{report.seconds:.1f} 秒）"

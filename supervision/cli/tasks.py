@@ -399,7 +399,8 @@ def task_cancel(app: AppContext, task_code: str, reason: str, by: str | None) ->
 @click.option(
     "--seed",
     required=True,
-    help="随机种子：1-100 个可打印字符，原样使用 / the seed, 1-100 printable characters, verbatim",
+    help="随机种子：1-100 个可打印字符，原样使用，首尾不得有空白 / the seed, 1-100 printable "
+    "characters, taken verbatim; no whitespace at either end",
 )
 @click.option(
     "--workers",

@@ -32,7 +32,7 @@ from supervision.console.body_limit import BodyLimit
 from supervision.console.pages import render
 from supervision.console.security import CsrfRejected, Forbidden, SessionCache, SignInRequired
 from supervision.db import Database
-from supervision.errors import NotFoundError, SupervisionError
+from supervision.errors import ConflictError, NotFoundError, SupervisionError
 from supervision.models.users import Role
 from supervision.paths import templates_dir
 from supervision.site.headers import SECURITY_HEADERS
@@ -96,7 +96,13 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(SupervisionError)
     async def _user_error(request: Request, exc: SupervisionError) -> Response:
-        status = 404 if isinstance(exc, NotFoundError) else 400
+        status = (
+            404
+            if isinstance(exc, NotFoundError)
+            else 409
+            if isinstance(exc, ConflictError)
+            else 400
+        )
         if _is_api(request):
             body = {"error": {"zh": exc.zh, "en": exc.en, "details": exc.details}}
             return JSONResponse(body, status_code=status)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
@@ -35,9 +35,9 @@ from supervision.draw.matching import (
 )
 from supervision.draw.parallel import draw_in_processes
 from supervision.draw.population import committed_population
-from supervision.draw.sampling import DrawError, Pick, validate_seed
+from supervision.draw.sampling import DrawError, Pick, entered_seed
 from supervision.draw.tasks import get_task, sha256_hex
-from supervision.errors import SupervisionError
+from supervision.errors import ConflictError, SupervisionError
 from supervision.models import (
     Assignment,
     ComplianceRecord,
@@ -74,10 +74,19 @@ def draw_task(
 ) -> dict[str, Any]:
     """Draw a committed task: entities, then inspectors; all or nothing.
 
-    A typed task is drawn with ``seed``; a beacon task only with ``proof``, the committed
-    drand round, whose signature is verified before anything is drawn (its randomness is the
+    A typed task is drawn with ``seed``, an entered seed (``entered_seed``: taken verbatim,
+    no whitespace at either end); a beacon task only with ``proof``, the committed drand
+    round, whose signature is verified before anything is drawn (its randomness is the
     seed). Refuses a task that is not committed (a drawn task is never drawn again: a redraw
     means cancelling it with a reason and creating a new task).
+
+    A task is drawn once, whatever the door (CLI, console, API, scheduler) and however many
+    draws race: the draw's first write (after the picks and the matching are computed, so
+    an error there writes nothing) claims the task with a conditional update
+    (committed → drawn) in the draw's own transaction. On PostgreSQL the update takes the
+    row lock, so a second draw waits for the first and then finds the task no longer
+    committed; on SQLite the update takes the database's write lock, with the same effect.
+    The loser gets ``AlreadyDrawn`` and writes nothing.
     """
     task = get_task(session, code=code)
     _require_committed(task)
@@ -98,6 +107,7 @@ def draw_task(
         labels=labels,
     )
     total = sum(m.cost for m in matches)
+    _claim(session, code=code)  # the first write: nothing is written before it
     _append_records(session, code, picks, eligible, matches)
     task.seed = seed
     task.seed_entered_at = entered
@@ -142,7 +152,7 @@ def _seed_of(
                 f"任务 {code} 的随机种子为人工录入，请用 --seed 给出种子",
                 f"task {code} takes a typed seed; give it with --seed",
             )
-        return validate_seed(seed)
+        return entered_seed(seed)
     number = task.beacon_round
     assert number is not None  # committed beacon tasks always name their round
     if seed is not None or proof is None:
@@ -163,6 +173,36 @@ def _seed_of(
     return beacon.verify(proof, expected_round=number)
 
 
+class AlreadyDrawn(ConflictError):
+    """Another draw of the same task finished first (or the task is no longer committed)."""
+
+
+def _claim(session: Session, *, code: str) -> None:
+    """Mark the task drawn if it is still committed; else raise ``AlreadyDrawn``.
+
+    The first write of the draw's transaction (see ``draw_task``): the loser of a race
+    blocks here until the winner commits, then finds nothing to update.
+    """
+    claimed = session.connection().execute(
+        update(Task)
+        .where(col(Task.code) == code, col(Task.status) == TaskStatus.COMMITTED)
+        .values(status=TaskStatus.DRAWN)
+    )
+    if claimed.rowcount == 1:
+        return
+    status = session.exec(select(Task.status).where(Task.code == code)).one()
+    if status == TaskStatus.DRAWN or status == TaskStatus.IN_PROGRESS:
+        raise AlreadyDrawn(
+            f"任务 {code} 已经抽取（另一次抽取先完成），不能再次抽取",
+            f"task {code} has already been drawn (another draw finished first); "
+            "it cannot be drawn again",
+        )
+    raise AlreadyDrawn(
+        f"任务 {code} 状态已变为{TaskStatus.ZH.get(status, status)}，不能抽取",
+        f"task {code} is now {status} and cannot be drawn",
+    )
+
+
 def _require_committed(task: Task) -> None:
     code = task.code
     if task.status != TaskStatus.COMMITTED:
@@ -170,6 +210,13 @@ def _require_committed(task: Task) -> None:
             raise SupervisionError(
                 f"任务 {code} 尚未锁定，不能抽取；请先运行 supervision task commit",
                 f"task {code} is not committed; run `supervision task commit` first",
+            )
+        if task.status in (TaskStatus.DRAWN, TaskStatus.IN_PROGRESS, TaskStatus.CLOSED):
+            raise AlreadyDrawn(
+                f"任务 {code} 已经抽取（状态为{TaskStatus.ZH[task.status]}），不能再次抽取"
+                "（如需重抽，请撤销并新建任务）",
+                f"task {code} has already been drawn (it is {task.status}) and cannot be drawn "
+                "again (to redraw, cancel it with a reason and create a new task)",
             )
         raise SupervisionError(
             f"任务 {code} 状态为{TaskStatus.ZH[task.status]}，不能再次抽取（如需重抽，请撤销并新建任务）",

@@ -41,6 +41,7 @@ from supervision.models import (
 )
 from supervision.models.fields import as_date, check_text, normalise_key
 from supervision.models.scheduling import TaskSchedule
+from supervision.reference.folders import folder_key, folder_name
 
 ALGORITHM = "consistent-sampler-1.0.10-first-ticket/sha256;matching=min-cost-flow-v1"
 RISK_CLASSES = ("A", "B", "C", "D")
@@ -170,10 +171,25 @@ def item_in_force(session: Session, *, code: str, on: date) -> InspectionItem | 
     return next(iter(rows), None)
 
 
+def _require_own_folder(session: Session, *, code: str) -> None:
+    """Refuse a code whose public-site folder would be another task's on some disk
+    (``reference.folders``: codes differing only in case, or a 32-bit hash collision)."""
+    key = folder_key(code)
+    for other in session.exec(select(Task.code)):
+        if folder_key(other) == key:
+            raise SupervisionError(
+                f"任务编号 {code} 在公示网站上的目录 {folder_name(code)} 与已有任务 {other} 的目录"
+                "相同（仅大小写不同），请换一个编号",
+                f"task code {code} would share its public-site folder {folder_name(code)!r} with "
+                f"task {other} (they differ only in case); choose another code",
+            )
+
+
 def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None) -> Task:
     """Create a draft task; item versions in force at the period start are recorded."""
     if session.get(Task, spec.code) is not None:
         raise SupervisionError(f"抽查任务 {spec.code} 已存在", f"task {spec.code} already exists")
+    _require_own_folder(session, code=spec.code)
     plan = session.get(Plan, spec.plan)
     if plan is None:
         raise NotFoundError(f"未知抽查计划 {spec.plan}", f"unknown plan {spec.plan}")

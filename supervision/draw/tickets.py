@@ -58,6 +58,27 @@ def validate_seed(seed: object) -> str:
     return seed
 
 
+def entered_seed(seed: object) -> str:
+    """The one rule for a seed entered at any door (CLI, console, API, scheduler, seed entry).
+
+    The seed is taken verbatim, never trimmed or converted; one that begins or ends with
+    whitespace (a space, a tab, U+3000 ...) is refused rather than trimmed: the space is
+    invisible on the published notice, so nobody could repeat the draw from what they
+    see, and trimming it silently would draw with a seed other than the one typed.
+    Otherwise the same as ``validate_seed``.
+    """
+    text = validate_seed(seed)
+    if text != text.strip():
+        end = "开头" if text[:1].isspace() else "结尾"
+        end_en = "begins" if text[:1].isspace() else "ends"
+        raise DrawError(
+            f"随机种子{end}有空白字符；种子原样使用，不会自动去除空白，请删去后重新输入",
+            f"the seed {end_en} with whitespace; seeds are taken verbatim and never trimmed: "
+            "remove it and enter the seed again",
+        )
+    return text
+
+
 def seed_hash(seed: str) -> str:
     """Return H(seed): the lowercase hex SHA-256 of the seed's UTF-8 bytes."""
     return hashlib.sha256(validate_seed(seed).encode("utf-8")).hexdigest()

@@ -235,7 +235,7 @@ def run_task_draw(task_code: str) -> dict[str, Any]:
 
 
 def _draw(code: str) -> Outcome:
-    from supervision.draw.service import draw_task
+    from supervision.draw.service import AlreadyDrawn, draw_task
 
     rt = runtime()
     job = "draw"
@@ -262,11 +262,14 @@ def _draw(code: str) -> Outcome:
         if not claim(session, job=job, period=code, holder=rt.holder):
             session.rollback()
             return already_done(job, code)
-        drawn = (
-            draw_task(session, code=code, proof=proof, actor=SCHEDULER_ACTOR)
-            if proof is not None
-            else draw_task(session, code=code, seed=seed)
-        )
+        try:
+            typed = seed if proof is None else None  # a beacon task is drawn with its proof only
+            drawn = draw_task(session, code=code, seed=typed, proof=proof, actor=SCHEDULER_ACTOR)
+        except AlreadyDrawn:  # a draw by hand (CLI, console, API) won the race: not a failure
+            session.rollback()
+            schedule = session.get(TaskSchedule, code)
+            not_drawn = decisions.Decision("drawn_elsewhere")
+            return _not_drawn(session, code, schedule, not_drawn, now=now, grace=grace)
         result = _jsonable(drawn)
         result["late_seconds"] = int(decision.late.total_seconds())
         schedule.state = SeedState.DRAWN
@@ -529,7 +532,12 @@ def _rebuild_site() -> dict[str, Any]:
             )
         logger.error("site rebuild failed: %s", error)
         return {"site": f"failed: {error}"}
+    withheld = report.withheld_message()
     with rt.db.session() as session:
-        resolve_alerts(session, kind=AlertKind.JOB_FAILED, obj="publish_results:site")
+        if withheld is None:
+            resolve_alerts(session, kind=AlertKind.JOB_FAILED, obj="publish_results:site")
+        else:  # the rest of the site is published; the planner must see what is not
+            raise_alert(session, kind=AlertKind.JOB_FAILED, obj="publish_results:site",
+                        zh=withheld[0], en=withheld[1])  # fmt: skip
     summary = {k: v for k, v in report.as_dict().items() if k != "written_paths"}
     return {"site": _jsonable(summary)}

@@ -9,7 +9,7 @@ round (supervision.draw.beacon); the draw job fetches and verifies that round it
 Entry rules (pure, in ``check_seed_entry``): a seed is refused before the task is
 committed (the population must be frozen before anyone can know the seed), after the task
 was drawn or cancelled, after the seed deadline, a second time, and if it is not a valid
-seed (supervision.draw.sampling.validate_seed).
+seed (supervision.draw.sampling.entered_seed: verbatim, no whitespace at either end).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import ClassVar, Protocol
 from sqlmodel import Session
 
 from supervision import clock
-from supervision.draw.sampling import DrawError, validate_seed
+from supervision.draw.sampling import DrawError, entered_seed
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import Task, TaskStatus
 from supervision.models.scheduling import TaskSchedule
@@ -128,7 +128,7 @@ def enter_seed(session: Session, *, task_code: str, seed: str) -> TaskSchedule:
             f"manual entry; once the round exists run `supervision seed beacon '{task_code}'`",
         )
     try:
-        seed = validate_seed(seed)
+        seed = entered_seed(seed)
     except DrawError as exc:
         raise SupervisionError(exc.zh, exc.en) from None
     now = clock.now()

@@ -38,6 +38,7 @@ from supervision.models import (
     TaskStratum,
 )
 from supervision.models.tasks import TaskStatus
+from supervision.reference.folders import folder_key, folder_name
 from supervision.reference.regions import region_name
 from supervision.reference.workdays import CalendarYearUnknown, add_workdays
 from supervision.site import results_view, urls
@@ -79,6 +80,8 @@ class SiteData:
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     as_of: str = ""
     fairness_cache: dict[str, Any] = field(default_factory=dict)
+    # tasks left off the site because their folder is an earlier task's (``_load_tasks``)
+    withheld: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def drawn_tasks(self) -> list[dict[str, Any]]:
@@ -182,7 +185,15 @@ def _load_tasks(session: Session, data: SiteData) -> None:
         .order_by(col(Task.committed_at), col(Task.code))
     ).scalars()
     by_plan: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    folders: dict[str, str] = {}
     for task in tasks:
+        # One folder per task: the earlier-committed task of a clash keeps it, a later one
+        # is withheld (and named by the publish) rather than stopping the whole site.
+        other = folders.setdefault(folder_key(task.code), task.code)
+        if other != task.code:
+            data.withheld.append({"code": task.code, "folder": folder_name(task.code),
+                                  "clashes_with": other})  # fmt: skip
+            continue
         entry = _task_entry(session, data, task, items, strata.get(task.code, []))
         data.tasks.append(entry)
         by_plan[task.plan_code].append(entry)

@@ -2,8 +2,13 @@
 
 FileSystemLoader(templates_dir()), autoescape for .html/.xml/.svg (and strings), StrictUndefined
 so a missing value is an error rather than an empty cell, the i18n extension with new-style
-gettext (``_("…")`` autoescapes and formats). ``use_language`` installs a language's
-translations before a build pass.
+gettext (``_("…")`` autoescapes and formats).
+
+Language is a property of each render, never of the Environment: the Environment is shared
+by every thread of a process (a publish, public search requests, console pages), so a
+render passes ``language(lang)`` (``_``, ``gettext``, ``lang``, ``colon``, ``lang_tag``)
+in its own context; those names win over the Environment's globals, which hold the
+default language and are never switched.
 """
 
 from __future__ import annotations
@@ -64,7 +69,12 @@ def environment() -> Environment:
     env.filters["number"] = _number
     env.filters["percent"] = _percent
     env.filters["word"] = _word
-    use_language(env, i18n.DEFAULT_LANGUAGE)
+    # The i18n extension's own globals, and the default language's names: never changed
+    # afterwards (other languages come in each render's context, see ``language``).
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        i18n.translations(i18n.DEFAULT_LANGUAGE), newstyle=True
+    )
+    env.globals.update(language(i18n.DEFAULT_LANGUAGE))
     return env
 
 
@@ -86,11 +96,17 @@ def _fast_gettext(translations: Any) -> Any:
     return gettext
 
 
-def use_language(env: Environment, lang: str, *, strict: bool = False) -> None:
-    """Install `lang`'s translations and vocabulary words for the following renders."""
+@cache
+def language(lang: str, *, strict: bool = False) -> dict[str, Any]:
+    """The names a template needs to render in `lang`: pass them in the render's context,
+    e.g. ``template.render(context, **language("en"))``. Cached: the same objects each time.
+    """
     translations = i18n.translations(lang, strict=strict)
-    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    env.globals["_"] = env.globals["gettext"] = _fast_gettext(translations)
-    env.globals["lang"] = lang
-    env.globals["colon"] = "：" if lang == i18n.DEFAULT_LANGUAGE else ": "
-    env.globals["lang_tag"] = i18n.LANGUAGES[lang]["tag"]
+    gettext = _fast_gettext(translations)
+    return {
+        "_": gettext,
+        "gettext": gettext,
+        "lang": lang,
+        "colon": "：" if lang == i18n.DEFAULT_LANGUAGE else ": ",
+        "lang_tag": i18n.LANGUAGES[lang]["tag"],
+    }

@@ -9,6 +9,7 @@ root. Every link is relative, so the folder works from any web server or a USB s
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import tempfile
 import time
@@ -21,7 +22,7 @@ from supervision.errors import SupervisionError
 from supervision.paths import templates_dir
 from supervision.site import i18n, opendata, search, urls
 from supervision.site.data import SiteData, load
-from supervision.site.environment import environment, use_language
+from supervision.site.environment import environment, language
 from supervision.site.render import (
     finish_parallel,
     render_language,
@@ -29,7 +30,7 @@ from supervision.site.render import (
     start_parallel,
     workers_for,
 )
-from supervision.site.writer import MANIFEST, PublishReport, SiteWriter
+from supervision.site.writer import MANIFEST, PublishReport, SiteWriter, process_running
 
 LANGUAGE_CHOICES = ("zh", "en", "all")
 
@@ -40,18 +41,6 @@ def languages_for(choice: str) -> list[str]:
             f"未知语言 {choice}，可选 zh、en、all", f"unknown language {choice}: use zh, en or all"
         )
     return ["zh", "en"] if choice == "all" else [choice]
-
-
-def _check_slugs(data: SiteData) -> None:
-    """Refuse two task codes whose folders would clash on a case-insensitive file system."""
-    seen: dict[str, str] = {}
-    for task in data.tasks:
-        other = seen.setdefault(task["slug"].casefold(), task["code"])
-        if other != task["code"]:
-            raise SupervisionError(
-                f"任务编号 {other} 与 {task['code']} 的网页目录只差大小写，无法同时发布",
-                f"task codes {other} and {task['code']} differ only in case; their pages would clash",
-            )
 
 
 def _export_key(task: dict[str, Any]) -> str:
@@ -118,9 +107,11 @@ def _publish(
 ) -> PublishReport:
     started = time.perf_counter()
     langs = languages_for(languages) if isinstance(languages, str) else list(languages)
-    root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    report = PublishReport(out_dir=str(root), languages=langs)
+    target = Path(out_dir)
+    # A first build (no folder yet, or an empty one) is made beside it and switched in as a
+    # whole at the end; a republish replaces files one by one, each atomically (``writer``).
+    root = _whole_site_staging(target)
+    report = PublishReport(out_dir=str(target), languages=langs)
     writer = SiteWriter(root, report, keep_paths=keep_paths)
     with db.session() as session:
         # Every publication anchors the trail, and the site shows the anchor.
@@ -131,9 +122,8 @@ def _publish(
         session.rollback()  # read-only: nothing to commit
     live = {t["draw_key"] for t in data.drawn_tasks}
     writer.fairness = {key: report for key, report in cache.items() if key in live}
-    _check_slugs(data)
+    report.withheld = list(data.withheld)
     mark = report.lap("load", started)
-    env = environment()
     work = [
         (lang, path, name, context)
         for lang in langs
@@ -155,10 +145,11 @@ def _publish(
         finish_parallel(pending, writer)
     else:
         render_pages(work, writer, strict=strict)
-    use_language(env, i18n.DEFAULT_LANGUAGE)
     mark = report.lap("render", mark)
     scopes = [i18n.LANGUAGES[lang]["prefix"] for lang in langs]
     writer.finish(scopes)
+    if root != target:
+        os.replace(root, target)  # the whole site appears at once
     report.lap("finish", mark)
     report.seconds = time.perf_counter() - started
     return report
@@ -176,13 +167,34 @@ def _write_files(
     for path, content in opendata.data_files(data):
         writer.emit_stamped(path, content)
     writer.emit(search.INDEX_PATH, search.index_bytes(data))
-    use_language(env, i18n.DEFAULT_LANGUAGE)
-    feed = env.get_template("feed.xml").render(opendata.feed_context(data))
+    feed = env.get_template("feed.xml").render(
+        opendata.feed_context(data), **language(i18n.DEFAULT_LANGUAGE)
+    )
     writer.emit("feed.atom", feed.encode("utf-8"))
     mark = report.lap("open data", mark)
     _write_exports(db, data, writer)
     mark = report.lap("exports", mark)
     return mark
+
+
+STAGING_SUFFIX = ".publishing-"
+
+
+def _whole_site_staging(target: Path) -> Path:
+    """Where to build: `target` itself when it holds a site already, else a fresh sibling
+    folder ``<target>.publishing-<pid>`` that replaces `target` when complete. Siblings
+    left by killed first builds (their process is gone) are removed here."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f"{target.name}{STAGING_SUFFIX}*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if stale.is_dir() and pid.isdigit() and not process_running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    if target.is_dir() and any(target.iterdir()):
+        return target
+    staging = target.parent / f"{target.name}{STAGING_SUFFIX}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    return staging
 
 
 def clear_site(out_dir: str | Path) -> None:

@@ -20,7 +20,7 @@ from supervision import pools
 from supervision.site import charts as chartmod
 from supervision.site import i18n, pages
 from supervision.site.data import LICENCE, SiteData
-from supervision.site.environment import environment, use_language
+from supervision.site.environment import environment, language
 from supervision.site.public import N_
 from supervision.site.writer import PublishReport, SiteWriter
 
@@ -62,8 +62,6 @@ def render_language(
     strict: bool = False,
 ) -> Iterable[tuple[str, str, dict[str, Any]]]:
     """Every page of `lang` as (output path, template name, full context)."""
-    env = environment()
-    use_language(env, lang, strict=strict)
     translate = i18n.translations(lang, strict=strict)
     prefix = i18n.LANGUAGES[lang]["prefix"]
     others = [other for other in languages if other != lang]
@@ -122,17 +120,15 @@ def render_pages(work: Work, writer: SiteWriter, *, strict: bool) -> None:
     """Render, hash and write (if changed) the pages of `work`, in order."""
     env = environment()
     templates: dict[str, Any] = {}
-    current = ""
     for lang, path, name, context in work:
-        if lang != current:
-            use_language(env, lang, strict=strict)
-            current = lang
         if writer.reuse_page(path, context_key(context)):
             continue
         template = templates.get(name)
         if template is None:
             template = templates[name] = env.get_template(name)
-        writer.emit(path, template.render(context).encode("utf-8"))
+        # The language goes with this render only (never into the shared Environment).
+        page = template.render(context, **language(lang, strict=strict))
+        writer.emit(path, page.encode("utf-8"))
 
 
 def context_key(context: dict[str, Any]) -> str:
@@ -169,6 +165,7 @@ def _render_part(bounds: tuple[int, int]) -> PartResult:
     writer.old, writer.old_exports, writer.files, writer.exports = parent.old, {}, {}, {}
     writer.old_contexts, writer.contexts = parent.old_contexts, {}
     writer._dirs = set(parent._dirs)
+    writer.staging, writer._serial = parent.staging, 0  # temporary names carry this pid
     render_pages(work[bounds[0] : bounds[1]], writer, strict=_SHARED["strict"])
     return writer.files, writer.contexts, report.written, report.unchanged, report.written_paths
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from supervision.site import i18n, search
 from supervision.site.data import LICENCE
-from supervision.site.environment import environment, use_language
+from supervision.site.environment import environment, language
 from supervision.site.headers import SECURITY_HEADERS
 
 SEARCH_PAGES = {"search/", "search/index.html"}
@@ -58,7 +58,6 @@ def render_search(site_root: Path, lang: str, query: str) -> bytes:
     rows = search.read_index((site_root / search.INDEX_PATH).read_bytes())
     hits = search.find(rows, query)
     env = environment()
-    use_language(env, lang)
     root = "../"
     site = root + ("../" if i18n.LANGUAGES[lang]["prefix"] else "")
     context = {
@@ -72,10 +71,8 @@ def render_search(site_root: Path, lang: str, query: str) -> bytes:
         "query": query,
         "hits": hits,
     }
-    try:
-        return env.get_template("search.html").render(context).encode("utf-8")
-    finally:
-        use_language(env, i18n.DEFAULT_LANGUAGE)
+    page = env.get_template("search.html").render(context, **language(lang))
+    return page.encode("utf-8")
 
 
 def make_server(directory: str | Path, port: int = 8000, host: str = "127.0.0.1") -> Any:

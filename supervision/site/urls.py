@@ -1,30 +1,18 @@
 """Stable site paths built from real-world keys, never from database ids.
 
-A task's folder is its code with the characters that are unsafe in a path or a URL
-(``/ \\ : * ? " < > | % # & + ;``, whitespace, control characters, a leading dot) replaced
-by ``_``; when anything was replaced, ``-`` and the first 8 hex digits of the SHA-256 of
-the code are appended, so two codes never share a folder. Chinese stays readable
-(``tasks/蒙市监抽查〔2026〕1号/``); links percent-encode it. An entity's folder is its USCC.
+A task's or plan's folder is ``supervision.reference.folders.folder_name`` of its code
+(readable when safe, injective always); links percent-encode it. An entity's folder is its
+USCC.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
-
-_UNSAFE = re.compile(r'[\\/:*?"<>|%#&+;\s\x00-\x1f\x7f]')
+from supervision.reference.folders import folder_name
 
 
 def slug(code: str) -> str:
-    """The folder name of a task or plan code (see the module docstring)."""
-    text = unicodedata.normalize("NFC", code)
-    cleaned = _UNSAFE.sub("_", text)
-    if cleaned.startswith("."):
-        cleaned = "_" + cleaned[1:]
-    if cleaned != code or not cleaned:
-        cleaned += "-" + hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
-    return cleaned
+    """The folder name of a task or plan code (``reference.folders.folder_name``)."""
+    return folder_name(code)
 
 
 def task_path(code: str) -> str:

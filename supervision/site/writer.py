@@ -6,10 +6,17 @@ and site code: ``renderer_fingerprint``) is unchanged is not even rendered; any 
 is rendered, hashed and written only when its hash differs from the manifest's (or the
 file is gone); files the site no longer has are removed. So a republish with nothing
 changed writes nothing, not even the manifest.
+
+Every file is written atomically: into a temporary file under ``.publishing/`` in the
+output folder (the same file system), then renamed over the old one, so a reader (or a
+publish killed with ``kill -9``) sees the old page or the new one, never a cut or empty
+one. The manifest is written last, the same way. Temporary files of a killed publish are
+removed by the next one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -28,6 +35,7 @@ from supervision.site.opendata import STAMP
 
 MANIFEST = ".manifest.json"
 MANIFEST_VERSION = 1
+STAGING = ".publishing"  # temporary files, renamed into place (see the module docstring)
 
 
 @dataclass
@@ -44,6 +52,21 @@ class PublishReport:
     seconds: float = 0.0
     written_paths: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    # tasks left off the site: their folder is an earlier task's (site.data._load_tasks)
+    withheld: list[dict[str, str]] = field(default_factory=list)
+
+    def withheld_message(self) -> tuple[str, str] | None:
+        """Chinese and English lines naming the withheld tasks, or None."""
+        if not self.withheld:
+            return None
+        names = "、".join(f"{w['code']}（与 {w['clashes_with']} 目录相同）" for w in self.withheld)
+        names_en = "; ".join(
+            f"{w['code']} (same folder as {w['clashes_with']})" for w in self.withheld
+        )
+        return (
+            f"以下任务未发布到公示网站，其余内容已发布：{names}",
+            f"these tasks were left off the public site, everything else was published: {names_en}",
+        )
 
     def lap(self, phase: str, since: float) -> float:
         """Record the seconds spent in `phase` since `since`; returns now."""
@@ -62,6 +85,7 @@ class PublishReport:
             "removed": self.removed,
             "seconds": round(self.seconds, 3),
             "phases": self.phases,
+            "withheld": self.withheld,
         }
 
 
@@ -92,6 +116,9 @@ class SiteWriter:
         self.files: dict[str, str] = {}
         self.exports: dict[str, str] = {}
         self._dirs: set[str] = set()
+        self.staging = root / STAGING
+        _remove_stale_staging(self.staging)
+        self._serial = 0
 
     def _write(self, path: str, content: bytes) -> None:
         target = self.root / path
@@ -99,8 +126,7 @@ class SiteWriter:
         if parent not in self._dirs:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._dirs.add(parent)
-        with open(target, "wb") as fh:
-            fh.write(content)
+        write_atomically(target, content, self._temporary())
         self.report.written += 1
         if self.keep_paths:
             self.report.written_paths.append(path)
@@ -167,7 +193,48 @@ class SiteWriter:
         content = (json.dumps(document, ensure_ascii=False, indent=0) + "\n").encode("utf-8")
         manifest = self.root / MANIFEST
         if not manifest.is_file() or manifest.read_bytes() != content:
-            manifest.write_bytes(content)
+            write_atomically(manifest, content, self._temporary())
+        with contextlib.suppress(OSError):  # not empty: another publish is writing here now
+            self.staging.rmdir()
+
+    def _temporary(self) -> Path:
+        """A fresh temporary path of this process (forked render workers included)."""
+        self._serial += 1
+        self.staging.mkdir(exist_ok=True)
+        return self.staging / f"{os.getpid()}-{self._serial}.tmp"
+
+
+def write_atomically(target: Path, content: bytes, temporary: Path) -> None:
+    """Write `content` to `temporary`, then rename it over `target` (atomic on POSIX and
+    Windows): `target` is the old file or the new one, never partly written."""
+    try:
+        with open(temporary, "wb") as fh:
+            fh.write(content)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _remove_stale_staging(staging: Path) -> None:
+    """Remove temporary files left by publishes that were killed (their process is gone)."""
+    if not staging.is_dir():
+        return
+    for file in staging.iterdir():
+        pid = file.name.split("-", 1)[0]
+        if not (pid.isdigit() and process_running(int(pid))):
+            file.unlink(missing_ok=True)
+
+
+def process_running(pid: int) -> bool:
+    """True while a process with this pid exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != 0
 
 
 def _prune_dirs(directory: Path, root: Path) -> None:

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from supervision.console.deps import DbDep, ReviewerUser, SiteDir
 from supervision.console.pages import redirect, render
 from supervision.db import Database
+from supervision.errors import SupervisionError
 from supervision.models import Entity, Task, TaskStatus
 from supervision.reference.result_codes import FOLLOW_UPS, RESULT_STATES, result_label
 from supervision.results.service import (
@@ -66,7 +67,12 @@ def publish(db: Database, *, task: str, uscc: str, site_dir: Any, actor: str) ->
     if site_dir is not None:
         from supervision.site import publish_site
 
-        publish_site(db, out_dir=site_dir, languages="all", workers=1)
+        report = publish_site(db, out_dir=site_dir, languages="all", workers=1)
+        withheld = report.withheld_message()
+        if withheld is not None:  # the results are published; say what the site lacks
+            raise SupervisionError(
+                f"结果已公示；{withheld[0]}", f"the results are published; {withheld[1]}"
+            )
 
 
 @router.get("/results", response_class=HTMLResponse)

@@ -83,9 +83,9 @@ def draw(
     """
     with db.session() as session:
         number = get_task(session, code=code).beacon_round
-    if number is None or seed.strip():
+    if number is None or seed:
         with db.session() as session:
-            return draw_task(session, code=code, seed=seed.strip(), workers=1, actor=actor)
+            return draw_task(session, code=code, seed=seed, workers=1, actor=actor)
     proof = (
         parse_round(round_json.encode(), source="round_json")
         if round_json.strip()
