@@ -20,10 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from supervision.reference.workdays import CalendarError
+from supervision.reference.workdays import CalendarError, to_date
 
-__all__ = ["Notice", "NoticeItem", "parse_notice"]
+__all__ = ["Notice", "NoticeItem", "merge_notice", "parse_notice"]
 
 _NUM = "一二三四五六七八九十"
 _ITEM = re.compile(rf"^\s*[{_NUM}]+、\s*([^：:]+)[：:](.*)$")
@@ -204,4 +205,35 @@ def _clause(
         f"看不懂“{clause}”（应为“…至…放假调休”“共N天”“…上班”“…补休”“与周末连休”）",
         f"cannot read '{clause}' (expected a range that 放假, 共N天, dates that 上班 or 补休, "
         "or 与周末连休)",
+    )
+
+
+def merge_notice(
+    data: dict[str, Any] | None, notice: Notice
+) -> tuple[dict[str, Any], list[dt.date]]:
+    """The extra-days file content ``data`` with ``notice``'s year replaced by the notice.
+
+    Days the notice gives for another year (元旦 often starts on 31 December) are merged
+    only when the file declares that year; otherwise they are returned as skipped (the
+    package or that year's own notice decides them)."""
+    data = dict(data or {})
+    years = sorted({int(y) for y in data.get("years") or []} | {notice.year})
+    kept: dict[str, list[dt.date]] = {}
+    for key in ("holidays", "workdays"):
+        kept[key] = [d for d in (to_date(v) for v in data.get(key) or []) if d.year != notice.year]
+    skipped: list[dt.date] = []
+    for key, days in (("holidays", notice.holidays), ("workdays", notice.workdays)):
+        for d in days:
+            if d.year in years:
+                if d not in kept[key]:
+                    kept[key].append(d)
+            else:
+                skipped.append(d)
+    return (
+        {
+            "years": years,
+            "holidays": sorted(kept["holidays"]),
+            "workdays": sorted(kept["workdays"]),
+        },
+        sorted(skipped),
     )

@@ -240,7 +240,7 @@ class WorkCalendar:
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
-            data: Any = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+            data: Any = json.loads(text) if p.suffix == ".json" else yaml.load(text, _Loader)
         except (OSError, ValueError, yaml.YAMLError) as exc:
             raise CalendarError(
                 f"无法读取补充日历文件 {p}：{exc}",
@@ -280,12 +280,9 @@ class WorkCalendar:
             elif isinstance(value, list):
                 lists[key] = value
             else:
+                example = "[2027]" if key == "years" else "[2027-01-01]"
                 raise _file_error(
-                    source,
-                    key,
-                    value,
-                    "应为列表，如 [2027-01-01]",
-                    "must be a list, e.g. [2027-01-01]",
+                    source, key, value, f"应为列表，如 {example}", f"must be a list, e.g. {example}"
                 )
         years: list[int] = []
         for value in lists["years"]:
@@ -360,6 +357,36 @@ class WorkCalendar:
         if d in self.workdays or d in self.holidays or d.year in self.years:
             return "file"
         return "provisional" if self.is_provisional(d.year) else "package"
+
+    def year_days(self, year: int) -> list[dict[str, Any]]:
+        """The days of ``year`` that differ from an ordinary week (rest days on Monday–Friday,
+        days worked on a weekend, and declared or statutory holidays), each with its kind
+        ("holiday"/"workday") and its source ("package", "file", "provisional")."""
+        days: list[dict[str, Any]] = []
+        statutory = statutory_holidays(year) if self.is_provisional(year) else frozenset()
+        d = dt.date(year, 1, 1)
+        while d.year == year:
+            work = self._workday(d)
+            weekend = d.weekday() >= 5
+            listed = d in self.holidays or d in statutory
+            if (work and weekend) or (not work and (not weekend or listed)):
+                days.append(
+                    {
+                        "date": d.isoformat(),
+                        "weekday": d.isoweekday(),
+                        "kind": "workday" if work else "holiday",
+                        "source": self.source_of(d),
+                    }
+                )
+            d += dt.timedelta(days=1)
+        return days
+
+    def makeup_windows(self, year: int) -> list[tuple[dt.date, dt.date]]:
+        """For a provisional year: the windows whose weekends may yet become make-up working
+        days (the early bound counts them, at most 2 per festival cluster)."""
+        if not self.is_provisional(year):
+            return []
+        return [(lo, hi) for lo, hi, _ in _makeup_groups(year) if lo.year <= year <= hi.year]
 
     def is_workday(self, day: dt.date | str) -> bool:
         """True when ``day`` is an official working day (a provisional year: statutory
@@ -512,9 +539,31 @@ def workdays_between(start: dt.date | str, end: dt.date | str) -> int:
     return default_calendar().workdays_between(start, end)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without its timestamp type: a date stays text until ``to_date`` reads it, so a
+    wrong one (2027-13-01) is reported with its key, not as a parser failure."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _show(value: Any) -> str:
+    """A value of the file as its author wrote it: 2027-01-01, [2027], holiday."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
 def _file_error(source: str, key: str | None, value: Any, zh: str, en: str) -> CalendarError:
     """A bad extra-days file, naming the file, the key and the value."""
-    shown = value.isoformat() if isinstance(value, dt.date) else repr(value)
+    shown = _show(value)
     if key is None:
         return CalendarError(
             f"补充日历文件 {source} 的内容 {shown} {zh}",
