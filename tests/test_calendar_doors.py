@@ -193,3 +193,25 @@ def test_migration_0014_adds_and_drops_the_calendar_column(db_url: str) -> None:
             assert conn.execute(text("SELECT count(*) FROM check_run")).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+def test_public_pages_and_open_data_footnote_the_provisional_due_date(
+    demo: dict[str, Any], tmp_path: Path
+) -> None:
+    from bs4 import BeautifulSoup
+
+    site = tmp_path / "site"
+    pages = sorted((site / "tasks").glob("*/index.html"))
+    assert pages
+    for lang_root in (site, site / "en"):
+        page = BeautifulSoup(
+            (lang_root / "tasks" / pages[0].parent.name / "index.html").read_text("utf-8"),
+            "html.parser",
+        )
+        note = page.select_one("#due-note")
+        assert note is not None and "2027" in note.get_text()
+        assert page.select_one("dd span.provisional") is not None
+    tasks = json.loads((site / "data" / "tasks.json").read_text("utf-8"))
+    rows = tasks["records"] if isinstance(tasks, dict) and "records" in tasks else tasks
+    dues = [r for r in rows if r["result_due"] >= "2027"]
+    assert dues and all(r["result_due_provisional"] is True for r in dues)
