@@ -30,7 +30,13 @@ _SOURCE = {
 }
 
 
-@click.group("calendar", help=f"工作日历 / the working-day calendar.\n\n{FILE_FORMAT_HELP}")
+@click.group(
+    "calendar",
+    help="工作日历 / the working-day calendar.\n\n\b\n"
+    "包中尚无的年份为暂定：法定节假日（holidays 包），期限取最早可能日期；通知公布后用 import 读入。\n"
+    "A year the package does not know yet is provisional (statutory holidays; deadlines take\n"
+    "the earliest possible date) until its notice is imported.\n\n" + FILE_FORMAT_HELP,
+)
 def calendar_group() -> None:
     pass
 

@@ -108,15 +108,20 @@ MAKEUP_WINDOW = 10
 #: Most make-up working days the notices have ever attached to one cluster of holidays.
 MAKEUP_PER_CLUSTER = 2
 
-#: The extra-days file format, for --help texts (README carries the same).
-FILE_FORMAT_HELP = (
-    "补充日历文件 / extra-days file (YAML/JSON): "
-    "years: [2027]  holidays: [2027-01-01, …]  workdays: [2027-02-20, …]. "
-    "years 中的年份完全由本文件决定（周末休息，workdays 中的周末上班）/ a year under years is "
-    "fully defined by the file (weekends rest unless listed under workdays); 每个键都是列表，"
-    "日期须在 years 内，同一天不能既休又班，workdays 只能是周六周日 / each key is a list, "
-    "dates within years, no day both, workdays only Saturdays or Sundays."
-)
+#: The extra-days file format, for --help texts (README carries the same); "\b" keeps click
+#: from rewrapping the example.
+FILE_FORMAT_HELP = """\b
+补充日历文件 / extra-days file (YAML or JSON):
+  years: [2027]                       # 这些年份完全由本文件决定 / years fully defined here
+  holidays: [2027-01-01, 2027-02-05]  # 休息日 / days off
+  workdays: [2027-02-20]              # 调休上班的周末 / weekends worked in lieu
+
+\b
+规则：只能有这三个键，每个都是列表；日期 YYYY-MM-DD；给出 years 时日期须在其中；
+同一天不能既休又班；workdays 只能是周六或周日。
+Rules: only these three keys, each a list; dates YYYY-MM-DD; with years, every date lies
+in one of them; no day both a holiday and a workday; workdays only Saturdays or Sundays.
+"""
 
 _KEYS = ("years", "holidays", "workdays")
 
