@@ -30,7 +30,9 @@ a cluster, and a group is the clusters whose windows overlap (budget 2 per clust
 The right-hand side is exactly the count of a walk from ``s`` that takes every
 candidate weekend as a working day until its group's budget is spent; its n-th working
 day is therefore never later than the official n-th working day. Bridges only delay
-the official answer further. Tested over every start day of 2024, 2025 and 2026 with
+the official answer further. A weekend late in December of the last announced year counts
+as a candidate too (next year's notice may make it a make-up day for 元旦, as the 2019
+notice did with 2018-12-29). Tested over every start day of 2024, 2025 and 2026 with
 n ∈ {5, 10, 20}: never later, on average within 2 days.
 
 ``workdays_between`` in a provisional year counts the statutory holidays only (no
@@ -352,8 +354,12 @@ class WorkCalendar:
         """The provisional years touched by the given (start, end) spans, sorted."""
         found: set[int] = set()
         for a, b in spans:
-            lo, hi = sorted((to_date(a).year, to_date(b).year))
-            found.update(y for y in range(lo, hi + 1) if self.is_provisional(y))
+            first, last = sorted((to_date(a), to_date(b)))
+            found.update(y for y in range(first.year, last.year + 1) if self.is_provisional(y))
+            # Late December may still change with next year's notice (``_makeup_candidate``).
+            late = dt.date(last.year, 12, 31) - dt.timedelta(days=MAKEUP_WINDOW)
+            if last >= late and last.year not in self.years and self.is_provisional(last.year + 1):
+                found.add(last.year + 1)
         return sorted(found)
 
     def source_of(self, day: dt.date | str) -> str:
@@ -420,11 +426,19 @@ class WorkCalendar:
 
     def _makeup_candidate(self, d: dt.date) -> tuple[dt.date, int] | None:
         """The make-up group (key, budget) of a provisional weekend day that could be worked."""
-        if d.weekday() < 5 or not self.is_provisional(d.year):
+        if d.weekday() < 5 or d in self.holidays or d in self.workdays:
             return None
-        if d in self.holidays or d in statutory_holidays(d.year):
+        if self.is_provisional(d.year):
+            year = d.year
+        elif d.month == 12 and d.year not in self.years and self.is_provisional(d.year + 1):
+            # Next year's notice may put a make-up day for 元旦 into late December (the
+            # 2019 notice made Saturday 2018-12-29 a working day).
+            year = d.year + 1
+        else:
             return None
-        for lo, hi, budget in _makeup_groups(d.year):
+        if d in statutory_holidays(d.year):
+            return None
+        for lo, hi, budget in _makeup_groups(year):
             if lo <= d <= hi:
                 return lo, budget
         return None
