@@ -332,9 +332,9 @@ def _open_run(
         workers=plan.workers,
         reason=reason,
         calendar=plan.calendar.fingerprint,
-        provisional_years=plan.calendar.provisional_years(
-            (plan.as_of, dt.date(plan.as_of.year + 1, 12, 31))
-        ),
+        provisional_years=[
+            y for y in (plan.as_of.year, plan.as_of.year + 1) if plan.calendar.is_provisional(y)
+        ],
     )
 
 
