@@ -249,3 +249,19 @@ def test_late_december_of_the_last_announced_year_may_still_change() -> None:
     assert cal.add_workdays(D(2026, 12, 24), 2) == D(2026, 12, 26)
     assert cal.provisional_years((D(2026, 12, 1), D(2026, 12, 28))) == [2027]
     assert cal.provisional_years((D(2026, 11, 2), D(2026, 11, 30))) == []
+
+
+def test_calendar_import_writes_the_environments_file_or_asks_for_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SUPERVISION_CALENDAR_FILE", raising=False)
+    result = run("calendar", "import", NOTICES / "2025.txt", expect=1)
+    assert "--output" in result.output and "SUPERVISION_CALENDAR_FILE" in result.output
+    target = tmp_path / "env.yaml"
+    target.write_text("years: 2025\n", encoding="utf-8")  # a bad file is not overwritten
+    monkeypatch.setenv("SUPERVISION_CALENDAR_FILE", str(target))
+    result = run("calendar", "import", NOTICES / "2025.txt", expect=1)
+    assert str(target) in result.output and target.read_text("utf-8") == "years: 2025\n"
+    target.unlink()
+    run("calendar", "import", NOTICES / "2025.txt")
+    assert WorkCalendar.from_file(target).years == {2025}
