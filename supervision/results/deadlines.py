@@ -114,10 +114,11 @@ def list_deadlines(
     for (task_code, uscc), rows in sorted(pending.items()):
         end = max(r.inspected_on for r in rows)
         s = standing(publication_due(end, cal), as_of, cal)
-        years = cal.provisional_years((end, s.due), (as_of, s.due))
         publication.append(
             {
-                **_provisional(years),
+                **_provisional(
+                    cal, due_years=cal.provisional_years((end, s.due)), s=s, as_of=as_of
+                ),
                 "task": task_code,
                 "uscc": uscc,
                 "inspection_end": end.isoformat(),
@@ -135,10 +136,15 @@ def list_deadlines(
         if row.follow_up_status not in ("pending", "not_rectified"):
             continue
         s = standing(row.follow_up_due, as_of, cal)
-        years = cal.provisional_years((as_of, s.due))
+        # The order's due date is stored; what may move is the count of days left.
         rectification.append(
             {
-                **_provisional(years),
+                **_provisional(
+                    cal,
+                    due_years=cal.provisional_years((as_of, s.due)) if as_of <= s.due else [],
+                    s=s,
+                    as_of=as_of,
+                ),
                 "task": row.task_code,
                 "uscc": row.uscc,
                 "item": row.item_code,
@@ -170,6 +176,13 @@ def list_deadlines(
     }
 
 
-def _provisional(years: list[int]) -> dict[str, Any]:
-    """The marks of one deadline: provisional or not, the years that made it so."""
-    return {"provisional": bool(years), "provisional_years": years}
+def _provisional(
+    cal: WorkCalendar, *, due_years: list[int], s: Standing, as_of: date
+) -> dict[str, Any]:
+    """The marks of one deadline: whether its due date is provisional and the years that
+    made it so; whether its count of working days left or over runs through such a year."""
+    return {
+        "provisional": bool(due_years),
+        "provisional_years": due_years,
+        "count_provisional": bool(cal.provisional_years((as_of, s.due))),
+    }
