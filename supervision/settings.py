@@ -45,9 +45,10 @@ class Settings(BaseSettings):
     )
     calendar_file: str | None = Field(
         default=None,
-        description="补充日历文件（YAML/JSON），用于包中尚无的年份；文件改动后重新读取"
-        "（命令行 --calendar 优先）/ extra-days calendar file (YAML/JSON) for years the "
-        "package does not know yet; read again when the file changes (--calendar wins)",
+        description="补充日历文件（YAML/JSON，格式见 README“工作日历”），用于包中尚无的年份；"
+        "文件改动后重新读取（命令行 --calendar 优先；calendar import 默认写入此文件）/ "
+        "extra-days calendar file (YAML/JSON, format in README) for years the package does not "
+        "know yet; read again when the file changes (--calendar wins; calendar import writes it)",
     )
     evidence_max_bytes: int = Field(
         default=DEFAULT_EVIDENCE_MAX_BYTES,

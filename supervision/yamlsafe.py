@@ -72,7 +72,9 @@ def check(text: str) -> None:
         loader.dispose()
 
 
-def load(text: str) -> Any:
-    """``yaml.safe_load`` after ``check``: the value, or ``YamlRefused`` / ``YAMLError``."""
+def load(text: str, *, loader: Any = _Loader) -> Any:
+    """``yaml.safe_load`` after ``check``: the value, or ``YamlRefused`` / ``YAMLError``.
+    ``loader``: a ``SafeLoader`` subclass for a format with its own scalar rules (the
+    extra-days calendar reads dates as text)."""
     check(text)
-    return yaml.load(text, Loader=_Loader)
+    return yaml.load(text, Loader=loader)

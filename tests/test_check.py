@@ -339,9 +339,10 @@ def test_an_entity_that_cannot_be_derived_keeps_no_template(
     run_check(db, as_of=late)
     assert len(_templates(db)) == len(EXPECTED)
     uscc = loaded["complaints"]
-    # Information arising on 2026-12-21 is due 20 working days later, in 2027, a year
-    # the packaged calendar does not know: that entity cannot be derived any more.
-    info = {"info_type": "股权变更", "arose_on": "2026-12-21"}
+    # Information arising in 2003 is due 20 working days later, in a year before the
+    # packaged calendar's first (later years are provisional, earlier ones unknown): that
+    # entity cannot be derived any more.
+    info = {"info_type": "股权变更", "arose_on": "2003-12-01"}
     load(db, [], [record_row("immediate_info", 9_002, uscc, info)])
     summary = run_check(db, as_of=late, full=True)
     assert [e["uscc"] for e in summary.errors] == [uscc]
@@ -611,22 +612,28 @@ def _info_arising_in_december(db: Database, uscc: str) -> None:
 def test_a_calendar_file_supplies_a_year_the_package_does_not_know(
     db: Database, loaded: dict[str, str], tmp_path: Path
 ) -> None:
-    """Without the year's calendar, the entity whose deadline falls in it is an error
-    that names the year; with the State Council's notice as an extra-days file the
-    check passes, in worker processes too (they are given the calendar)."""
+    """Without the year's calendar, the entity whose deadline falls in it is checked by the
+    provisional calendar (no error, the run names the year); with the State Council's
+    notice as an extra-days file the run is full again (the calendar changed) and nothing
+    is provisional, in worker processes too (they are given the calendar)."""
     uscc = loaded["complaints"]
     _info_arising_in_december(db, uscc)
-    unknown = run_check(db, as_of=_AS_OF_2027, full=True)
-    assert uscc in {e["uscc"] for e in unknown.errors}
-    assert all("2027" in e["zh"] and "2027" in e["en"] for e in unknown.errors)
+    provisional = run_check(db, as_of=_AS_OF_2027, full=True)
+    assert provisional.error_count == 0, provisional.errors
+    assert provisional.provisional_years == [2027, 2028]
+    assert "samr.immediate-info-not-published" in open_rules(db)[uscc]
     extra = tmp_path / "2027.yaml"
     extra.write_text(_EXTRA_2027, encoding="utf-8")
     calendar = WorkCalendar.from_file(extra)
+    first = run_check(db, as_of=_AS_OF_2027, workers=1, calendar=calendar)
+    assert (first.mode, first.reason) == ("full", "working-day calendar changed")
+    assert first.calendar == calendar.fingerprint != provisional.calendar
     for workers in (1, 2):
         summary = run_check(
             db, as_of=_AS_OF_2027, full=True, workers=workers, calendar=calendar, chunk_size=2
         )
         assert summary.error_count == 0, summary.errors
+        assert 2027 not in summary.provisional_years
         assert "samr.immediate-info-not-published" in open_rules(db)[uscc], workers
 
 

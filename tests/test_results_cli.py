@@ -122,8 +122,14 @@ def test_errors_are_bilingual_without_traceback(
     unknown = cli("deadlines", "--as-of", "2031-06-01", expect=0)  # nothing listed yet
     assert "公示期限" in unknown.stdout
     cli("result", "enter", task, a, "--item", ITEM, "--code", "1", "--inspected-on", "2025-09-26")
-    year = cli("deadlines", "--as-of", "2031-06-01", expect=1)
-    assert "pip install -U chinesecalendar" in year.stderr and "--calendar" in year.stderr
+    # Years after the package's last are provisional: the due date (2025) is official, the
+    # count of days over runs through unannounced years.
+    year = json.loads(cli("deadlines", "--as-of", "2031-06-01", "--json").stdout)
+    (late,) = year["publication"]
+    assert late["overdue"] and not late["provisional"] and late["count_provisional"]
+    unknown_year = cli("deadlines", "--as-of", "2003-06-01", expect=1)  # before the package
+    assert "pip install -U chinesecalendar" in unknown_year.stderr
+    assert "--calendar" in unknown_year.stderr
     extra = tmp_path / "extra.yaml"
     extra.write_text("years: [2027, 2028, 2029, 2030, 2031]\n", encoding="utf-8")
     ok = json.loads(cli("deadlines", "--as-of", "2031-06-01", "--calendar", extra, "--json").stdout)

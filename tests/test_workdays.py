@@ -66,12 +66,13 @@ def test_between_is_inverse_of_add_and_antisymmetric() -> None:
 
 
 def test_unknown_year_gives_a_clear_bilingual_error() -> None:
+    # Years after the package's last one are provisional; one before its first is unknown.
     with pytest.raises(CalendarYearUnknown) as info:
-        add_workdays(D(2099, 1, 2), 5)
+        add_workdays(D(2003, 1, 2), 5)
     error = info.value
     assert isinstance(error, SupervisionError)
-    assert error.year == 2099
-    assert "2099" in error.zh and "chinesecalendar" in error.zh and "补充文件" in error.zh
+    assert error.year == 2003
+    assert "2003" in error.zh and "chinesecalendar" in error.zh and "补充文件" in error.zh
     assert "upgrade the chinesecalendar package" in error.en and "extra-days file" in error.en
     assert str(error).index("工作日历") < str(error).index("working-day")  # Chinese first
 
@@ -95,15 +96,16 @@ def test_extra_days_file(tmp_path: Path, suffix: str) -> None:
     fix = tmp_path / "fix.yaml"
     fix.write_text("holidays: [2025-10-09]\n", encoding="utf-8")
     assert WorkCalendar.from_file(fix).add_workdays(D(2025, 9, 30), 1) == D(2025, 10, 10)
-    # A year neither the package nor the file covers still fails clearly.
+    # A year neither the package nor the file covers is provisional, or fails clearly.
+    assert cal.is_provisional(2098) and not cal.is_provisional(2099)
     with pytest.raises(CalendarYearUnknown):
-        cal.is_workday(D(2098, 6, 1))
+        cal.is_workday(D(2003, 6, 1))
 
 
 def test_bad_extra_days_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("holiday: [2099-01-01]\n", encoding="utf-8")
-    with pytest.raises(SupervisionError, match="years、holidays、workdays"):
+    with pytest.raises(SupervisionError, match="holiday"):
         WorkCalendar.from_file(bad)
     clash = tmp_path / "clash.yaml"
     clash.write_text("holidays: [2099-01-01]\nworkdays: [2099-01-01]\n", encoding="utf-8")

@@ -83,6 +83,10 @@ class CheckSummary:
     reason: str = ""
     #: Entities evaluated from their stored facts template (nothing read or derived).
     reused: int = 0
+    #: The working-day calendar's fingerprint, and which of the run's years (its as-of year
+    #: and the next) it only knows provisionally.
+    calendar: str = ""
+    provisional_years: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +107,8 @@ class CheckSummary:
             "error_count": self.error_count,
             "errors": self.errors,
             "facts_reused": self.reused,
+            "calendar": self.calendar,
+            "provisional_years": self.provisional_years,
             "seconds": round(self.seconds, 3),
         }
 
@@ -290,6 +296,10 @@ def _mode(last: Any, plan: Plan, full: bool) -> tuple[str, str]:
         return "full", "first run"
     if last.pack_digest != plan.pack.digest:
         return "full", "rule pack changed"
+    if last.calendar is not None and last.calendar != plan.calendar.fingerprint:
+        # The holiday notice arrived (or the extra days changed): deadlines counted by the
+        # old (e.g. provisional) calendar are recomputed for every entity.
+        return "full", "working-day calendar changed"
     if plan.as_of < last.as_of:
         return "full", "as-of date earlier than the last run's"
     return "incremental", f"since run {last.id}"
@@ -310,6 +320,7 @@ def _open_run(
             workers=plan.workers,
             errors=[],
             status="running",
+            calendar=plan.calendar.fingerprint,
         )
     ).inserted_primary_key
     assert inserted is not None
@@ -320,6 +331,10 @@ def _open_run(
         pack_digest=plan.pack.digest,
         workers=plan.workers,
         reason=reason,
+        calendar=plan.calendar.fingerprint,
+        provisional_years=[
+            y for y in (plan.as_of.year, plan.as_of.year + 1) if plan.calendar.is_provisional(y)
+        ],
     )
 
 

@@ -36,6 +36,7 @@ COMMANDS = {
     "serve": "supervision.cli.site:serve_command",
     "result": "supervision.cli.results:result_group",
     "deadlines": "supervision.cli.deadlines:deadlines_command",
+    "calendar": "supervision.cli.calendar:calendar_group",
     "trail": "supervision.cli.trail:trail_group",
     "scheduler": "supervision.cli.scheduler:scheduler_group",
     "schedule": "supervision.cli.scheduler:schedule_group",

@@ -126,9 +126,13 @@ def check_command(
     its records do not change; the results equal those of deriving afresh.
 
     \b
-    工作日按 chinesecalendar 的官方日历；包中尚无的年份（如次年）用 --calendar 补充。
-    Working days follow the chinesecalendar package; for a year it does not know yet
-    (e.g. next year), give the State Council's notice as an extra-days file (--calendar).
+    工作日按 chinesecalendar 的官方日历；包中尚无的年份（如次年）按法定节假日暂定，期限取最早
+    可能日期；通知公布后用 supervision calendar import 写入补充文件（--calendar），下次运行
+    因日历变化而全量重算。
+    Working days follow the chinesecalendar package; a year it does not know yet (e.g. next
+    year) is provisional (statutory holidays; deadlines take the earliest possible date).
+    Once the notice is out, import it (supervision calendar import) into an extra-days file
+    (--calendar): the next run sees the calendar changed and checks everyone again.
     """
     day = _parse_day(as_of)
     pack = load_pack(rules_dir)
@@ -202,6 +206,13 @@ def _show_run(app: AppContext, summary: CheckSummary, *, as_json: bool) -> None:
         f"findings: new {f['new']}, unchanged {f['unchanged']}, updated {f['updated']}, "
         f"resolved {f['resolved']}"
     )
+    if summary.provisional_years:
+        years = "、".join(map(str, summary.provisional_years))
+        click.echo(
+            f"暂定日历：{years} 年放假安排尚未公布，该年的期限为最早可能日期（日历 {summary.calendar}）/ "
+            f"provisional calendar: {years}'s holiday arrangement is not announced; its deadlines "
+            f"are the earliest possible dates (calendar {summary.calendar})"
+        )
     if summary.error_count:
         click.secho(
             f"错误 {summary.error_count} 个（运行已继续）/ {summary.error_count} error(s) "

@@ -42,9 +42,10 @@ CALENDAR_OPTION = click.option(
     "calendar_file",
     type=click.Path(dir_okay=False),
     default=None,
-    help="补充日历文件（YAML/JSON；也可设 SUPERVISION_CALENDAR_FILE），用于包中尚无的年份 / "
-    "extra-days file (or set SUPERVISION_CALENDAR_FILE), e.g. for a year the calendar "
-    "package does not know yet",
+    help="补充日历文件（YAML/JSON；也可设 SUPERVISION_CALENDAR_FILE），用于包中尚无的年份；"
+    "格式见 supervision calendar --help / extra-days file (or set SUPERVISION_CALENDAR_FILE), "
+    "e.g. for a year the calendar package does not know yet; format: supervision calendar "
+    "--help",
 )
 """--calendar on every command that counts working days (workdays.calendar_from)."""
 

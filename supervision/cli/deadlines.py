@@ -9,7 +9,7 @@ import click
 from supervision import clock
 from supervision.cli.context import CALENDAR_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
 from supervision.reference.workdays import calendar_from
-from supervision.results.deadlines import list_deadlines
+from supervision.results.deadlines import PROVISIONAL_BOUND, list_deadlines
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -24,7 +24,14 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 def deadlines_command(
     app: AppContext, as_of: Any, calendar_file: str | None, as_json: bool
 ) -> None:
-    """公示与整改期限：到期与逾期 / publication and rectification deadlines, due and overdue."""
+    """公示与整改期限：到期与逾期 / publication and rectification deadlines, due and overdue.
+
+    \b
+    计数经过放假安排尚未公布的年份时，期限标为“暂定”，取最早可能日期（--json 中为
+    "provisional": true 与 "provisional_years"）。
+    A deadline counted through a year whose arrangement is not announced yet is marked
+    provisional and is the earliest possible date ("provisional": true in --json).
+    """
     day = as_of.date() if as_of is not None else clock.today()
     calendar = calendar_from(calendar_file)
     with app.db.session() as session:
@@ -38,11 +45,14 @@ def deadlines_command(
             return f"逾期 {d['workdays_over']} / {d['workdays_over']} over"
         return f"剩余 {d['workdays_left']} / {d['workdays_left']} left"
 
+    def due(d: dict[str, Any]) -> str:
+        return f"{d['due']} 暂定* provisional*" if d["provisional"] else str(d["due"])
+
     emit_table(
         f"公示期限（{day}）/ publication due",
         ["任务 task", "主体 entity", "检查结束 ended", "期限 due", "工作日 workdays"],
         [
-            (d["task"], d["uscc"], d["inspection_end"], d["due"], standing(d))
+            (d["task"], d["uscc"], d["inspection_end"], due(d), standing(d))
             for d in data["publication"]
         ],
     )
@@ -54,7 +64,7 @@ def deadlines_command(
                 d["task"],
                 d["uscc"],
                 d["item"],
-                d["due"],
+                due(d),
                 standing(d),
                 ("需复查 re-check " if d["recheck"] else "")
                 + ("移送办案 case transfer" if d["case_transfer"] else ""),
@@ -62,3 +72,6 @@ def deadlines_command(
             for d in data["rectification"]
         ],
     )
+    years = data["calendar"]["provisional_years"]
+    if years:
+        click.echo(f"* {'、'.join(map(str, years))}：{PROVISIONAL_BOUND}")

@@ -14,6 +14,7 @@ from supervision import clock
 from supervision.cli.context import JSON_OPTION, AppContext, emit_json, progress
 from supervision.db import DEFAULT_URL
 from supervision.demo.check import demo_check_step
+from supervision.demo.deadlines import demo_deadlines_step
 from supervision.demo.draws import demo_draw_step
 from supervision.demo.load import DemoLoadResult, load_demo
 from supervision.demo.province import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince
@@ -135,6 +136,13 @@ def _print_summary(data: dict[str, Any]) -> None:
              f"被标记主体 / flagged entities: {check['flagged']}")  # fmt: skip
         for row in check["by_rule"]:
             echo(f"  {row['rule_id']:<45} {row['entities']:>8}")
+        if check.get("error_count"):
+            echo(
+                f"  核查出错的主体 / entities the check could not evaluate: {check['error_count']}"
+            )
+            for line in check.get("errors", [])[:5]:
+                echo(f"    {line}")
+    _print_deadlines(data.get("deadlines"))
     site = data.get("site")
     if site:
         echo("")
@@ -150,6 +158,26 @@ def _print_summary(data: dict[str, Any]) -> None:
     for step in data["next_steps"]:
         echo(f"  {step['zh']} / {step['en']}:")
         echo(f"    {step['command']}")
+
+
+def _print_deadlines(deadlines: dict[str, Any] | None) -> None:
+    """The deadline step: counts, provisional ones and how they were bounded, or the gap."""
+    if not deadlines:
+        return
+    echo = click.echo
+    echo("")
+    error = deadlines.get("error")
+    if error:
+        echo(f"期限无法计算 / deadlines could not be computed: {error['zh']} / {error['en']}")
+        return
+    echo(f"期限 / deadlines: 公示 / publication {deadlines['publication']}，"
+         f"整改 / rectification {deadlines['rectification']}，"
+         f"逾期 / overdue {deadlines['overdue']}")  # fmt: skip
+    if deadlines["provisional"]:
+        years = "、".join(map(str, deadlines["provisional_years"]))
+        echo(f"  暂定 / provisional: {deadlines['provisional']}（{years}）— {deadlines['bound']}")
+        echo("  查看该年的暂定日历 / see that year's provisional calendar: "
+             f"supervision calendar show {deadlines['provisional_years'][0]}")  # fmt: skip
 
 
 @click.command("demo")
@@ -207,6 +235,7 @@ def demo(
     data["draw"] = draw
     data["results"] = demo_results_step(app.db, as_of=day, seed=seed)
     data["check"] = demo_check_step(app.db, as_of=day)
+    data["deadlines"] = demo_deadlines_step(app.db, as_of=day)
     data["site"] = demo_site_step(app.db, out_dir=site_dir)
     data["users"] = demo_users_step(app.db)
     if as_json:

@@ -68,6 +68,9 @@ class CheckRun(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     status: str = Field(default="done", max_length=12)
+    #: Fingerprint of the working-day calendar the run counted with (None before 0014); a
+    #: different calendar on the next run makes that run full.
+    calendar: str | None = Field(default=None, max_length=16)
 
 
 class Finding(SQLModel, table=True):

@@ -2,23 +2,65 @@
 
 Deadlines such as "publish within 20 working days" follow the State Council's
 holiday calendar, including adjusted working weekends (调休). The calendar comes
-from the ``chinesecalendar`` package, which carries it year by year. A year the
-package does not know yet is an error, never a guess: upgrade ``chinesecalendar``
-or supply an *extra-days file* declaring that year.
+from the ``chinesecalendar`` package, which carries it year by year, corrected or
+extended by an optional *extra-days file*.
+
+Provisional years (暂定日历)
+-----------------------------
+A year after the last one the package knows, and not declared in the extra-days file,
+is *provisional*: the State Council has not announced its 调休 arrangement yet (from
+about December every year until the notice is out and packaged). Its statutory
+holidays are fixed by 《全国年节及纪念日放假办法》, and the ``holidays`` package computes
+them (lunar festivals included, with the law's make-up rest day for a festival on a
+weekend). Only the 调休 is unknown: some weekdays next to a festival become rest days
+("bridges") and as many weekend days become make-up working days.
+
+A provisional due date must err *early* (alerts and the deadline watch may fire too
+soon, never too late). ``add_workdays`` gives the earliest date the real arrangement
+could give, by this argument. Let O be the official working days once announced and
+count_O(s, t] the official working days in (s, t]. Every statutory day is a rest day
+(the law), so O ⊆ {weekdays that are not statutory} ∪ M, where M is the set of make-up
+working weekends. From the notices of 2011–2026 (checked against chinesecalendar in the
+tests): every make-up working day lies within ``MAKEUP_WINDOW`` (10) days of a
+statutory day, and each cluster of consecutive statutory days has at most
+``MAKEUP_PER_CLUSTER`` (2) of them. Hence count_O(s, t] ≤ base(s, t] + Σ over groups
+min(budget, candidate weekends of the group in (s, t]), where base counts the
+non-statutory weekdays, a candidate is a non-statutory weekend day within the window of
+a cluster, and a group is the clusters whose windows overlap (budget 2 per cluster).
+The right-hand side is exactly the count of a walk from ``s`` that takes every
+candidate weekend as a working day until its group's budget is spent; its n-th working
+day is therefore never later than the official n-th working day. Bridges only delay
+the official answer further. A weekend late in December of the last announced year counts
+as a candidate too (next year's notice may make it a make-up day for 元旦, as the 2019
+notice did with 2018-12-29). Tested over every start day of 2024, 2025 and 2026 with
+n ∈ {5, 10, 20}: never later, on average within 2 days.
+
+``workdays_between`` in a provisional year counts the statutory holidays only (no
+bridges, no make-up days): a provisional estimate of days left or over. Deadlines
+computed through a provisional year are marked provisional wherever they are shown
+(``provisional_years``); the marks vanish, and stored deadlines are recomputed, as soon
+as the year is known (package upgrade or extra-days file): the calendar's
+``fingerprint`` changes.
 
 Extra-days file (YAML or JSON), given with ``--calendar FILE`` or for every command
-through ``$SUPERVISION_CALENDAR_FILE`` (``calendar_from``, ``default_calendar``)::
+through ``$SUPERVISION_CALENDAR_FILE`` (``calendar_from``, ``default_calendar``); also
+written by ``supervision calendar import NOTICE.txt``::
 
     # Days listed here override the package; a year listed under ``years`` is
     # fully defined by this file (weekends are rest days unless listed as workdays).
     years: [2027]
     holidays: [2027-01-01, 2027-02-05]     # rest days (法定节假日及调休休息日)
-    workdays: [2027-02-13]                 # adjusted working weekends (调休上班)
+    workdays: [2027-02-20]                 # adjusted working weekends (调休上班)
+
+Rules (``calendar check FILE`` applies them): only these three keys; each a list;
+dates as YYYY-MM-DD; when ``years`` is given every date lies in one of those years; no
+day both a holiday and a workday; a workday must be a Saturday or Sunday.
 
 Conventions: ``add_workdays(start, n)`` is the n-th working day *after* ``start``
 (the start day itself is not counted, as in 行政许可法 style "自…之日起 N 个工作日"
 counting from the next day); ``workdays_between(start, end)`` counts working days in
-``(start, end]``, so ``workdays_between(d, add_workdays(d, n)) == n``.
+``(start, end]``, so ``workdays_between(d, add_workdays(d, n)) == n`` outside
+provisional years.
 """
 
 from __future__ import annotations
@@ -33,7 +75,9 @@ from pathlib import Path
 from typing import Any
 
 import chinese_calendar
+import holidays as holidays_package
 import yaml
+from holidays.countries.china import China
 
 from supervision import yamlsafe
 from supervision.errors import SupervisionError
@@ -41,6 +85,9 @@ from supervision.settings import settings
 
 __all__ = [
     "CALENDAR_ENV",
+    "FILE_FORMAT_HELP",
+    "MAKEUP_PER_CLUSTER",
+    "MAKEUP_WINDOW",
     "CalendarError",
     "CalendarYearUnknown",
     "WorkCalendar",
@@ -48,7 +95,9 @@ __all__ = [
     "calendar_from",
     "default_calendar",
     "is_workday",
+    "package_last_year",
     "set_default_calendar",
+    "statutory_holidays",
     "to_date",
     "workdays_between",
 ]
@@ -57,13 +106,35 @@ __all__ = [
 #: An extra-days file for every command of this process (and the processes it starts).
 CALENDAR_ENV = "SUPERVISION_CALENDAR_FILE"
 
+#: Days either side of a statutory holiday within which a make-up working weekend may fall.
+MAKEUP_WINDOW = 10
+#: Most make-up working days the notices have ever attached to one cluster of holidays.
+MAKEUP_PER_CLUSTER = 2
+
+#: The extra-days file format, for --help texts (README carries the same); "\b" keeps click
+#: from rewrapping the example.
+FILE_FORMAT_HELP = """\b
+补充日历文件 / extra-days file (YAML or JSON):
+  years: [2027]                       # 这些年份完全由本文件决定 / years fully defined here
+  holidays: [2027-01-01, 2027-02-05]  # 休息日 / days off
+  workdays: [2027-02-20]              # 调休上班的周末 / weekends worked in lieu
+
+\b
+规则：只能有这三个键，每个都是列表；日期 YYYY-MM-DD；给出 years 时日期须在其中；
+同一天不能既休又班；workdays 只能是周六或周日。
+Rules: only these three keys, each a list; dates YYYY-MM-DD; with years, every date lies
+in one of them; no day both a holiday and a workday; workdays only Saturdays or Sundays.
+"""
+
+_KEYS = ("years", "holidays", "workdays")
+
 
 class CalendarError(SupervisionError):
     """A working-day calendar that cannot answer: a bad file, a bad date, a year it lacks."""
 
 
 class CalendarYearUnknown(CalendarError):
-    """The official calendar of a year is not known (package too old, no extra file)."""
+    """The calendar of a year is not known (before the package's first year, no extra file)."""
 
     def __init__(self, year: int) -> None:
         super().__init__(
@@ -91,8 +162,57 @@ def to_date(value: dt.date | str) -> dt.date:
     raise CalendarError(f"无法识别的日期：{value!r}", f"not a date: {value!r}")
 
 
+def _package_years() -> tuple[int, int]:
+    known = chinese_calendar.constants.holidays
+    return min(known).year, max(known).year
+
+
+def package_last_year() -> int:
+    """The last year whose official arrangement the chinesecalendar package carries."""
+    return _package_years()[1]
+
+
+@lru_cache(maxsize=64)
+def statutory_holidays(year: int) -> frozenset[dt.date]:
+    """Rest days of ``year`` fixed by law alone (《全国年节及纪念日放假办法》), from the
+    ``holidays`` package: the festivals and the law's make-up rest day for a festival on a
+    weekend, without any 调休 of a notice (its "Day off (substituted …)" entries)."""
+    table = China(years=year, language="en_US")  # type: ignore[no-untyped-call]
+    return frozenset(
+        d for d, name in table.items() if d.year == year and not name.startswith("Day off")
+    )
+
+
+@lru_cache(maxsize=16)
+def _makeup_groups(year: int) -> tuple[tuple[dt.date, dt.date, int], ...]:
+    """(first, last, budget) windows where make-up working weekends of ``year`` may fall:
+    each cluster of consecutive statutory days widened by MAKEUP_WINDOW days, overlapping
+    windows merged with their budgets added (see the module docstring)."""
+    days = sorted(
+        statutory_holidays(year - 1) | statutory_holidays(year) | statutory_holidays(year + 1)
+    )
+    clusters: list[list[dt.date]] = []
+    for d in days:
+        if clusters and (d - clusters[-1][-1]).days <= 1:
+            clusters[-1].append(d)
+        else:
+            clusters.append([d])
+    window = dt.timedelta(days=MAKEUP_WINDOW)
+    groups: list[list[Any]] = []
+    for c in clusters:
+        lo, hi = c[0] - window, c[-1] + window
+        if groups and lo <= groups[-1][1]:
+            groups[-1][1] = hi
+            groups[-1][2] += MAKEUP_PER_CLUSTER
+        else:
+            groups.append([lo, hi, MAKEUP_PER_CLUSTER])
+    return tuple((g[0], g[1], g[2]) for g in groups)
+
+
 class WorkCalendar:
-    """The official calendar, optionally extended or corrected by extra days."""
+    """The official calendar, optionally extended or corrected by extra days; years after
+    ``announced_until`` (default: the package's last year) not declared under ``years``
+    are provisional (module docstring)."""
 
     def __init__(
         self,
@@ -100,59 +220,191 @@ class WorkCalendar:
         holidays: Iterable[dt.date | str] = (),
         workdays: Iterable[dt.date | str] = (),
         years: Iterable[int] = (),
+        announced_until: int | None = None,
+        source: str | None = None,
     ) -> None:
         self.holidays = frozenset(to_date(d) for d in holidays)
         self.workdays = frozenset(to_date(d) for d in workdays)
         self.years = frozenset(int(y) for y in years)
+        self.source = source
+        first, last = _package_years()
+        self.first_year = first
+        self.announced_until = last if announced_until is None else announced_until
         clash = self.holidays & self.workdays
         if clash:
             day = min(clash).isoformat()
+            where = f" {source}" if source else ""
             raise CalendarError(
-                f"补充日历文件把 {day} 同时列为节假日和工作日",
-                f"the extra-days file lists {day} both as a holiday and as a working day",
+                f"补充日历文件{where}把 {day} 同时列为节假日（holidays）和工作日（workdays）",
+                f"the extra-days file{where} lists {day} both under holidays and under workdays",
             )
         self._cache: dict[dt.date, bool] = {}
         self._years: dict[int, list[int]] = {}
 
     @classmethod
-    def from_file(cls, path: str | Path) -> WorkCalendar:
-        """Load an extra-days file (YAML or JSON, see the module docstring)."""
+    def from_file(cls, path: str | Path, *, announced_until: int | None = None) -> WorkCalendar:
+        """Load an extra-days file (YAML or JSON, see the module docstring); every rule
+        broken is a ``CalendarError`` naming the file, key and value."""
         p = Path(path)
         try:
             text = p.read_text(encoding="utf-8")
-            data: Any = json.loads(text) if p.suffix == ".json" else yamlsafe.load(text)
+            data: Any = (
+                json.loads(text) if p.suffix == ".json" else yamlsafe.load(text, loader=_Loader)
+            )
         except (OSError, ValueError, yaml.YAMLError) as exc:
             raise CalendarError(
                 f"无法读取补充日历文件 {p}：{exc}",
                 f"cannot read the extra-days file {p}: {exc}",
             ) from exc
+        return cls.from_data(data, source=str(p), announced_until=announced_until)
+
+    @classmethod
+    def from_data(
+        cls, data: Any, *, source: str, announced_until: int | None = None
+    ) -> WorkCalendar:
+        """Validate the parsed content of an extra-days file (``source`` names it)."""
         if data is None:
             data = {}
-        if not isinstance(data, dict) or set(data) - {"years", "holidays", "workdays"}:
-            raise CalendarError(
-                f"补充日历文件 {p} 只能包含 years、holidays、workdays 三个键",
-                f"the extra-days file {p} may only hold the keys years, holidays, workdays",
+        if not isinstance(data, dict):
+            raise _file_error(
+                source,
+                None,
+                data,
+                "应为映射（years/holidays/workdays）",
+                "must be a mapping (years/holidays/workdays)",
             )
+        unknown = [k for k in data if k not in _KEYS]
+        if unknown:
+            raise _file_error(
+                source,
+                str(unknown[0]),
+                data[unknown[0]],
+                "是未知的键；只能包含 years、holidays、workdays",
+                "is not a known key; only years, holidays, workdays are allowed",
+            )
+        lists: dict[str, list[Any]] = {}
+        for key in _KEYS:
+            value = data.get(key)
+            if value is None:
+                lists[key] = []
+            elif isinstance(value, list):
+                lists[key] = value
+            else:
+                example = "[2027]" if key == "years" else "[2027-01-01]"
+                raise _file_error(
+                    source, key, value, f"应为列表，如 {example}", f"must be a list, e.g. {example}"
+                )
+        years: list[int] = []
+        for value in lists["years"]:
+            if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2200:
+                raise _file_error(source, "years", value, "不是年份", "is not a year")
+            years.append(value)
+        days: dict[str, list[dt.date]] = {"holidays": [], "workdays": []}
+        for key in ("holidays", "workdays"):
+            for value in lists[key]:
+                try:
+                    day = to_date(value)
+                except CalendarError:
+                    raise _file_error(
+                        source, key, value, "不是 YYYY-MM-DD 日期", "is not a YYYY-MM-DD date"
+                    ) from None
+                if years and day.year not in years:
+                    raise _file_error(
+                        source,
+                        key,
+                        value,
+                        f"不在声明的年份 {sorted(years)} 之内",
+                        f"is outside the declared years {sorted(years)}",
+                    )
+                if key == "workdays" and day.weekday() < 5:
+                    raise _file_error(
+                        source,
+                        key,
+                        value,
+                        "是周一至周五，本来就是工作日；workdays 只列调休上班的周六周日",
+                        "is a Monday–Friday, a working day anyway; workdays lists only "
+                        "Saturdays and Sundays worked in lieu",
+                    )
+                days[key].append(day)
         return cls(
-            holidays=data.get("holidays") or (),
-            workdays=data.get("workdays") or (),
-            years=data.get("years") or (),
+            holidays=days["holidays"],
+            workdays=days["workdays"],
+            years=years,
+            announced_until=announced_until,
+            source=source,
         )
 
     @property
     def fingerprint(self) -> str:
-        """Short digest of what decides a working day here: the chinesecalendar release
-        and the extra days (stored derived facts of another calendar are not reused)."""
+        """Short digest of what decides a working day here: the chinesecalendar and holidays
+        releases, the last announced year and the extra days (stored derived facts of
+        another calendar are not reused; a year that stops being provisional changes it)."""
         parts = [
             getattr(chinese_calendar, "__version__", "?"),
+            getattr(holidays_package, "__version__", "?"),
+            str(self.announced_until),
             ",".join(sorted(d.isoformat() for d in self.holidays)),
             ",".join(sorted(d.isoformat() for d in self.workdays)),
             ",".join(str(y) for y in sorted(self.years)),
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
+    def is_provisional(self, year: int) -> bool:
+        """True when ``year``'s 调休 arrangement is not known here (module docstring)."""
+        return year > self.announced_until and year not in self.years
+
+    def provisional_years(self, *spans: tuple[dt.date | str, dt.date | str]) -> list[int]:
+        """The provisional years touched by the given (start, end) spans, sorted."""
+        found: set[int] = set()
+        for a, b in spans:
+            first, last = sorted((to_date(a), to_date(b)))
+            found.update(y for y in range(first.year, last.year + 1) if self.is_provisional(y))
+            # Late December may still change with next year's notice (``_makeup_candidate``).
+            late = dt.date(last.year, 12, 31) - dt.timedelta(days=MAKEUP_WINDOW)
+            if last >= late and last.year not in self.years and self.is_provisional(last.year + 1):
+                found.add(last.year + 1)
+        return sorted(found)
+
+    def source_of(self, day: dt.date | str) -> str:
+        """Where the answer for ``day`` comes from: "file", "package" or "provisional"."""
+        d = to_date(day)
+        if d in self.workdays or d in self.holidays or d.year in self.years:
+            return "file"
+        return "provisional" if self.is_provisional(d.year) else "package"
+
+    def year_days(self, year: int) -> list[dict[str, Any]]:
+        """The days of ``year`` that differ from an ordinary week (rest days on Monday–Friday,
+        days worked on a weekend, and declared or statutory holidays), each with its kind
+        ("holiday"/"workday") and its source ("package", "file", "provisional")."""
+        days: list[dict[str, Any]] = []
+        statutory = statutory_holidays(year) if self.is_provisional(year) else frozenset()
+        d = dt.date(year, 1, 1)
+        while d.year == year:
+            work = self._workday(d)
+            weekend = d.weekday() >= 5
+            listed = d in self.holidays or d in statutory
+            if (work and weekend) or (not work and (not weekend or listed)):
+                days.append(
+                    {
+                        "date": d.isoformat(),
+                        "weekday": d.isoweekday(),
+                        "kind": "workday" if work else "holiday",
+                        "source": self.source_of(d),
+                    }
+                )
+            d += dt.timedelta(days=1)
+        return days
+
+    def makeup_windows(self, year: int) -> list[tuple[dt.date, dt.date]]:
+        """For a provisional year: the windows whose weekends may yet become make-up working
+        days (the early bound counts them, at most 2 per festival cluster)."""
+        if not self.is_provisional(year):
+            return []
+        return [(lo, hi) for lo, hi, _ in _makeup_groups(year) if lo.year <= year <= hi.year]
+
     def is_workday(self, day: dt.date | str) -> bool:
-        """True when ``day`` is an official working day."""
+        """True when ``day`` is an official working day (a provisional year: statutory
+        holidays and weekends rest, no 调休)."""
         return self._workday(to_date(day))
 
     def _workday(self, d: dt.date) -> bool:
@@ -165,6 +417,8 @@ class WorkCalendar:
             result = False
         elif d.year in self.years:
             result = d.weekday() < 5
+        elif self.is_provisional(d.year):
+            result = d.weekday() < 5 and d not in statutory_holidays(d.year)
         else:
             try:
                 result = bool(chinese_calendar.is_workday(d))
@@ -173,17 +427,43 @@ class WorkCalendar:
         self._cache[d] = result
         return result
 
+    def _makeup_candidate(self, d: dt.date) -> tuple[dt.date, int] | None:
+        """The make-up group (key, budget) of a provisional weekend day that could be worked."""
+        if d.weekday() < 5 or d in self.holidays or d in self.workdays:
+            return None
+        if self.is_provisional(d.year):
+            year = d.year
+        elif d.month == 12 and d.year not in self.years and self.is_provisional(d.year + 1):
+            # Next year's notice may put a make-up day for 元旦 into late December (the
+            # 2019 notice made Saturday 2018-12-29 a working day).
+            year = d.year + 1
+        else:
+            return None
+        if d in statutory_holidays(d.year):
+            return None
+        for lo, hi, budget in _makeup_groups(year):
+            if lo <= d <= hi:
+                return lo, budget
+        return None
+
     def add_workdays(self, start: dt.date | str, n: int) -> dt.date:
-        """The ``n``-th working day after ``start`` (``n`` ≥ 0; 0 returns ``start``)."""
+        """The ``n``-th working day after ``start`` (``n`` ≥ 0; 0 returns ``start``); in a
+        provisional year the earliest the real arrangement could give."""
         if n < 0:
             raise CalendarError(
                 "工作日数不能为负数", "the number of working days cannot be negative"
             )
         d = to_date(start)
         one = dt.timedelta(days=1)
+        used: dict[dt.date, int] = {}
         while n > 0:
             d += one
             if self._workday(d):
+                n -= 1
+                continue
+            group = self._makeup_candidate(d)
+            if group is not None and used.get(group[0], 0) < group[1]:
+                used[group[0]] = used.get(group[0], 0) + 1
                 n -= 1
         return d
 
@@ -279,3 +559,41 @@ def add_workdays(start: dt.date | str, n: int) -> dt.date:
 def workdays_between(start: dt.date | str, end: dt.date | str) -> int:
     """Official working days in ``(start, end]`` (default calendar)."""
     return default_calendar().workdays_between(start, end)
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML without its timestamp type: a date stays text until ``to_date`` reads it, so a
+    wrong one (2027-13-01) is reported with its key, not as a parser failure."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _show(value: Any) -> str:
+    """A value of the file as its author wrote it: 2027-01-01, [2027], holiday."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _file_error(source: str, key: str | None, value: Any, zh: str, en: str) -> CalendarError:
+    """A bad extra-days file, naming the file, the key and the value."""
+    shown = _show(value)
+    if key is None:
+        return CalendarError(
+            f"补充日历文件 {source} 的内容 {shown} {zh}",
+            f"the extra-days file {source}: its content {shown} {en}",
+            details=[f"file={source}"],
+        )
+    return CalendarError(
+        f"补充日历文件 {source}：键 {key} 的值 {shown} {zh}",
+        f"the extra-days file {source}: key {key}, value {shown} {en}",
+        details=[f"file={source}", f"key={key}", f"value={shown}"],
+    )

@@ -3,7 +3,9 @@
 The arithmetic (``publication_due``, ``standing``) is pure and takes the calendar as an
 argument; ``list_deadlines`` reads the database and is what ``supervision deadlines``
 prints. Working days come from supervision.reference.workdays (chinese-calendar plus an optional
-extra-days file).
+extra-days file). A deadline whose count runs through a year whose 调休 is not announced yet
+is *provisional*: its due date is the earliest the real arrangement could give (alerts err
+early) and every entry says so (``provisional``, ``provisional_years``, ``bound``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from supervision.reference.workdays import (
 from supervision.results.history import current_results
 
 __all__ = [
+    "PROVISIONAL_BOUND",
     "PUBLICATION_WORKDAYS",
     "Standing",
     "list_deadlines",
@@ -40,8 +43,17 @@ _T = TypeVar("_T")
 _HOW_TO_FIX = [
     "升级日历包 / upgrade the calendar package: pip install -U chinesecalendar",
     "或提供补充日历文件 / or supply an extra-days file: --calendar FILE "
-    f"(or set {CALENDAR_ENV}=FILE); see supervision/reference/workdays.py for its format",
+    f"(or set {CALENDAR_ENV}=FILE); format: README, `supervision calendar --help`; "
+    "from the State Council's notice: supervision calendar import NOTICE.txt",
 ]
+
+#: How a provisional due date was bounded, for every place that shows one.
+PROVISIONAL_BOUND = (
+    "暂定：该年放假安排尚未公布，按法定节假日计算，并假定节日前后 10 天内的周末（每个节日至多 2 天）"
+    "可能调休上班，取最早可能日期 / provisional: the year's arrangement is not announced; "
+    "counted by the statutory holidays, taking weekends within 10 days of a festival (at most "
+    "2 per festival) as possible make-up working days: the earliest possible date"
+)
 
 
 def _explained(fn: Callable[[], _T]) -> _T:
@@ -104,6 +116,9 @@ def list_deadlines(
         s = standing(publication_due(end, cal), as_of, cal)
         publication.append(
             {
+                **_provisional(
+                    cal, due_years=cal.provisional_years((end, s.due)), s=s, as_of=as_of
+                ),
                 "task": task_code,
                 "uscc": uscc,
                 "inspection_end": end.isoformat(),
@@ -121,8 +136,15 @@ def list_deadlines(
         if row.follow_up_status not in ("pending", "not_rectified"):
             continue
         s = standing(row.follow_up_due, as_of, cal)
+        # The order's due date is stored; what may move is the count of days left.
         rectification.append(
             {
+                **_provisional(
+                    cal,
+                    due_years=cal.provisional_years((as_of, s.due)) if as_of <= s.due else [],
+                    s=s,
+                    as_of=as_of,
+                ),
                 "task": row.task_code,
                 "uscc": row.uscc,
                 "item": row.item_code,
@@ -140,8 +162,27 @@ def list_deadlines(
     def key(d: dict[str, Any]) -> Any:
         return (not d["overdue"], d["due"], d["task"], d["uscc"])
 
+    every = sorted({y for d in publication + rectification for y in d["provisional_years"]})
     return {
         "as_of": as_of.isoformat(),
+        "calendar": {
+            "fingerprint": cal.fingerprint,
+            "provisional": bool(every),
+            "provisional_years": every,
+            "bound": PROVISIONAL_BOUND if every else None,
+        },
         "publication": sorted(publication, key=key),
         "rectification": sorted(rectification, key=key),
+    }
+
+
+def _provisional(
+    cal: WorkCalendar, *, due_years: list[int], s: Standing, as_of: date
+) -> dict[str, Any]:
+    """The marks of one deadline: whether its due date is provisional and the years that
+    made it so; whether its count of working days left or over runs through such a year."""
+    return {
+        "provisional": bool(due_years),
+        "provisional_years": due_years,
+        "count_provisional": bool(cal.provisional_years((as_of, s.due))),
     }

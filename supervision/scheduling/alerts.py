@@ -62,14 +62,15 @@ def deadline_alerts(deadlines: dict[str, Any], warn_workdays: int) -> list[Alert
     found: list[AlertMessage] = []
     for d in deadlines.get("publication", []):
         obj = f"{d['task']}/{d['uscc']}"
+        zh_mark, en_mark = _provisional_marks(d)
         if d["overdue"]:
             found.append(
                 AlertMessage(
                     AlertKind.PUBLICATION_OVERDUE,
                     obj,
-                    f"任务 {d['task']} 主体 {d['uscc']} 的检查结果应于 {d['due']} 前公示，已超期 {d['workdays_over']} 个工作日",
+                    f"任务 {d['task']} 主体 {d['uscc']} 的检查结果应于 {d['due']} 前公示，已超期 {d['workdays_over']} 个工作日{zh_mark}",
                     f"results of {d['uscc']} in task {d['task']} were due for publication by {d['due']}; "
-                    f"{d['workdays_over']} working day(s) overdue",
+                    f"{d['workdays_over']} working day(s) overdue{en_mark}",
                 )
             )
         elif d["workdays_left"] <= warn_workdays:
@@ -77,9 +78,9 @@ def deadline_alerts(deadlines: dict[str, Any], warn_workdays: int) -> list[Alert
                 AlertMessage(
                     AlertKind.PUBLICATION_DUE,
                     obj,
-                    f"任务 {d['task']} 主体 {d['uscc']} 的检查结果须于 {d['due']} 前公示（剩 {d['workdays_left']} 个工作日）",
+                    f"任务 {d['task']} 主体 {d['uscc']} 的检查结果须于 {d['due']} 前公示（剩 {d['workdays_left']} 个工作日）{zh_mark}",
                     f"results of {d['uscc']} in task {d['task']} must be published by {d['due']} "
-                    f"({d['workdays_left']} working day(s) left)",
+                    f"({d['workdays_left']} working day(s) left){en_mark}",
                 )
             )
     for d in deadlines.get("rectification", []):
@@ -105,6 +106,18 @@ def deadline_alerts(deadlines: dict[str, Any], warn_workdays: int) -> list[Alert
                 )
             )
     return found
+
+
+def _provisional_marks(d: dict[str, Any]) -> tuple[str, str]:
+    """The words that mark a provisional due date in an alert (empty when it is official)."""
+    if not d.get("provisional"):
+        return "", ""
+    years = "、".join(str(y) for y in d.get("provisional_years", []))
+    return (
+        f"（暂定：{years} 年放假安排尚未公布，{d['due']} 为最早可能日期）",
+        f" (provisional: {years}'s holiday arrangement is not announced; {d['due']} is the "
+        "earliest possible date)",
+    )
 
 
 def raise_alert(session: Session, *, kind: str, obj: str, zh: str, en: str) -> None:

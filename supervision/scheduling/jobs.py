@@ -460,7 +460,8 @@ def _check(session: Session, day: dt.date) -> dict[str, Any]:
 def _watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
     from supervision.results.deadlines import list_deadlines
 
-    messages = deadline_alerts(list_deadlines(session, as_of=day), runtime().config.warn_workdays)
+    listed = list_deadlines(session, as_of=day)
+    messages = deadline_alerts(listed, runtime().config.warn_workdays)
     for message in messages:
         _raise(session, message)
     current = {(m.kind, m.object) for m in messages}
@@ -471,7 +472,28 @@ def _watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for message in messages:
         counts[message.kind] = counts.get(message.kind, 0) + 1
-    return {"as_of": day.isoformat(), "alerts": counts, "resolved": resolved}
+    calendar = listed["calendar"]
+    # Which calendar the stored deadline alerts were counted with: a provisional one is
+    # replaced at the first run after the notice arrives (its fingerprint changes).
+    trail.record(
+        session,
+        action="deadlines.watch",
+        obj=f"deadlines:{day.isoformat()}",
+        payload={
+            "calendar": calendar["fingerprint"],
+            "provisional_years": calendar["provisional_years"],
+            "alerts": counts,
+            "resolved": resolved,
+        },
+        actor=SCHEDULER_ACTOR,
+    )
+    return {
+        "as_of": day.isoformat(),
+        "alerts": counts,
+        "resolved": resolved,
+        "calendar": calendar["fingerprint"],
+        "provisional_years": calendar["provisional_years"],
+    }
 
 
 def _publish(session: Session, day: dt.date) -> dict[str, Any]:

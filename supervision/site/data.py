@@ -40,7 +40,7 @@ from supervision.models import (
 from supervision.models.tasks import TaskStatus
 from supervision.reference.folders import folder_key, folder_name
 from supervision.reference.regions import region_name
-from supervision.reference.workdays import CalendarYearUnknown, add_workdays
+from supervision.reference.workdays import CalendarYearUnknown, default_calendar
 from supervision.site import results_view, urls
 from supervision.site.public import N_, local_time, public_entity
 
@@ -88,16 +88,20 @@ class SiteData:
         return [t for t in self.tasks if t["drawn"]]
 
 
-def due_date(period_end: date) -> tuple[str, bool]:
+def due_date(period_end: date) -> tuple[str, bool, list[int]]:
     """The legal publication due date: 20 working days after the inspection period ends.
 
-    Returns (date text, known). When the working-day calendar of that year is unknown,
+    Returns (date text, known, provisional years). Counted through a year whose holiday
+    arrangement is not announced, the date is the earliest possible one and the years are
+    named (the pages footnote it). When the calendar of that year cannot be known at all,
     returns the period end and False, so the page says the date follows from it.
     """
+    calendar = default_calendar()
     try:
-        return add_workdays(period_end, PUBLISH_WITHIN_WORKDAYS).isoformat(), True
+        due = calendar.add_workdays(period_end, PUBLISH_WITHIN_WORKDAYS)
     except CalendarYearUnknown:
-        return period_end.isoformat(), False
+        return period_end.isoformat(), False, []
+    return due.isoformat(), True, calendar.provisional_years((period_end, due))
 
 
 def _target_lines(target: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -220,7 +224,7 @@ def _task_entry(
 ) -> dict[str, Any]:
     """One public task as the pages show it."""
     drawn = task.drawn_at is not None and task.seed is not None
-    due, due_known = due_date(task.period_end)
+    due, due_known, due_provisional = due_date(task.period_end)
     parameters = json.loads(task.parameters_json or "{}")
     entry: dict[str, Any] = {
         "code": task.code,
@@ -251,6 +255,7 @@ def _task_entry(
         "period_end": task.period_end.isoformat(),
         "due_date": due,
         "due_known": due_known,
+        "due_provisional": "、".join(str(y) for y in due_provisional),
         "committed_at": local_time(task.committed_at),
         "parameters_digest": task.parameters_digest or "",
         "population_digest": task.population_digest or "",

@@ -48,6 +48,7 @@ TASK_FIELDS = [
     ("population_size", "抽查对象总数"), ("seed", "随机种子"), ("seed_entered_at", "种子录入时间"),
     ("seed_kind", "种子来源"), ("beacon_round", "drand 轮次"), ("beacon_signature", "drand 签名"),
     ("drawn_at", "抽取时间"), ("picked", "抽中户数"), ("result_due", "结果公示期限"),
+    ("result_due_provisional", "公示期限为暂定"),
 ]  # fmt: skip
 DRAW_FIELDS = [
     ("task_code", "任务编号"), ("stratum", "分层"), ("rank", "序号"), ("ticket", "签号"),
@@ -148,6 +149,8 @@ def task_records(data: SiteData) -> list[dict[str, Any]]:
             "drawn_at": t["drawn_at"],
             "picked": t["picked"],
             "result_due": t["due_date"] if t["due_known"] else "",
+            # the earliest possible date: that year's holiday arrangement is not announced
+            "result_due_provisional": bool(t["due_provisional"]),
         }
         for t in data.tasks
     ]

@@ -55,9 +55,11 @@ def overview(db: Database) -> dict[str, Any]:
         )
     deadlines: list[dict[str, Any]] = []
     deadline_error = None
+    calendar: dict[str, Any] | None = None
     with db.session() as session:
         try:
             listed = list_deadlines(session, as_of=clock.today())
+            calendar = listed["calendar"]
             for kind, zh in (("publication", "公示期限"), ("rectification", "整改期限")):
                 for d in listed[kind]:
                     if d["overdue"] or d["workdays_left"] <= 5:
@@ -76,6 +78,8 @@ def overview(db: Database) -> dict[str, Any]:
         },
         "deadlines": deadlines,
         "deadline_error": deadline_error,
+        # fingerprint, provisional years and how provisional due dates were bounded
+        "deadline_calendar": calendar,
         "alerts": alerts,
     }
 
