@@ -173,7 +173,7 @@ def test_migration_0014_adds_and_drops_the_calendar_column(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "0010")
+            command.upgrade(alembic_config(conn), "0014-1")  # the revision before 0014
             conn.execute(
                 text(
                     "INSERT INTO check_run (started_at, as_of, pack_digest, pack_root, mode,"
@@ -188,7 +188,7 @@ def test_migration_0014_adds_and_drops_the_calendar_column(db_url: str) -> None:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT calendar FROM check_run")).scalar_one() is None
         with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0010")
+            command.downgrade(alembic_config(conn), "0014-1")
         with engine.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("check_run")}
             assert "calendar" not in columns
