@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         "scheduler run/status/config (--config wins)",
     )
 
+    user: str | None = Field(
+        default=None,
+        description="命令行以哪个控制台用户身份执行修改检查结果的命令（命令行 --as 优先）/ the "
+        "console user the command line acts as for commands that change results (--as wins)",
+    )
+
     @field_validator("secure_cookies", mode="before")
     @classmethod
     def _any_value_is_on(cls, value: Any) -> Any:

@@ -37,6 +37,7 @@ ITEM = "SJ-01"
 DRAW_DAY = "2025-09-22 10:00 +0800"
 INSPECTED = date(2025, 9, 26)
 ACTOR = "cli:tester"
+REVIEWER = "cli:reviewer"  # separated duties: not the one who entered
 TABLES = (
     "inspection_result",
     "evidence_file",
@@ -88,13 +89,13 @@ def _enter(db: Database, task: str, uscc: str, **kw: Any) -> None:
 def _review(db: Database, task: str, uscc: str, approve: bool, reason: str | None = None) -> None:
     with db.session() as session:
         review_results(
-            session, task_code=task, uscc=uscc, approve=approve, reason=reason, actor=ACTOR
+            session, task_code=task, uscc=uscc, approve=approve, reason=reason, actor=REVIEWER
         )
 
 
 def _publish(db: Database, task: str, uscc: str | None = None) -> dict[str, Any]:
     with db.session() as session:
-        return publish_results(session, task_code=task, uscc=uscc, actor=ACTOR)
+        return publish_results(session, task_code=task, uscc=uscc, actor=REVIEWER)
 
 
 def _correct(db: Database, task: str, uscc: str, reason: str = "笔误更正", **kw: Any) -> None:

@@ -33,6 +33,7 @@ from supervision.results.history import (
 )
 from supervision.results.records import add_record, record_id
 from supervision.results.states import STATE_ZH, IllegalTransition, ResultState, next_state
+from supervision.results.teams import require_lawful_teams
 
 __all__ = ["entity_results", "list_results", "publish_results", "review_results"]
 
@@ -50,14 +51,30 @@ def review_results(
     actor: str,
     items: Iterable[str] | None = None,
 ) -> list[InspectionResult]:
-    """Approve or return (with a reason) every result of the entity awaiting review."""
-    drawn_task(session, task_code=task_code, uscc=uscc)
+    """Approve or return (with a reason) every result of the entity awaiting review.
+
+    Separated duties: whoever entered a version cannot review it. Approval re-checks
+    each team against the directory on its inspection day (results.teams): a team that
+    is not lawful (an expired 执法证, a conflict declared since...) cannot be approved."""
+    task = drawn_task(session, task_code=task_code, uscc=uscc)
     action = "approve" if approve else "return"
     if not approve and not (reason and reason.strip()):
         raise SupervisionError(
             "退回必须说明理由（--reason）", "returning needs a reason (--reason)"
         )
     targets = _to_review(session, task_code=task_code, uscc=uscc, items=items)
+    for row in targets:
+        next_state(row.state, action)
+    _require_separated(targets, actor=actor, action=action)
+    if approve:
+        require_lawful_teams(
+            session,
+            task=task,
+            uscc=uscc,
+            teams={row.item_code: (row.inspectors, row.inspected_on) for row in targets},
+            action_zh="审核通过",
+            action="approved",
+        )
     for row in targets:
         row.state = next_state(row.state, action)
     moment = clock.now()
@@ -77,6 +94,17 @@ def review_results(
             payload={"version": row.version, "state": row.state, "reason": row.review_reason},
         )
     return targets
+
+
+def _require_separated(targets: list[InspectionResult], *, actor: str, action: str) -> None:
+    """Separated duties: the person who entered a result cannot review it."""
+    own = [r.item_code for r in targets if r.entered_by == actor]
+    if own:
+        raise SupervisionError(
+            f"事项 {'、'.join(own)} 的检查结果由 {actor} 录入，录入人不能审核自己录入的结果",
+            f"{actor} entered the result of item(s) {', '.join(own)} and cannot {action} it: "
+            "the person who enters a result cannot review it",
+        )
 
 
 def _to_review(
