@@ -120,7 +120,7 @@ def _state(db: Database, task: str, uscc: str) -> tuple[str, int]:
 def test_the_whole_life_of_a_result(db: Database, drawn: dict[str, Any]) -> None:
     task, uscc = drawn["task"], drawn["entities"][0]
     assert _state(db, task, uscc) == ("not_entered", 0)
-    _enter(db, task, uscc, code="A", sub_code="b", finding="未按期公示年报")
+    _enter(db, task, uscc, code="A", sub_code="b", finding="未按期公示年报", follow_up="routine")
     assert _state(db, task, uscc) == ("entered", 1)
     with db.session() as session:
         assert session.get(Task, task).status == TaskStatus.IN_PROGRESS  # type: ignore[union-attr]
@@ -133,7 +133,15 @@ def test_the_whole_life_of_a_result(db: Database, drawn: dict[str, Any]) -> None
         )
     _review(db, task, uscc, approve=False, reason="发现描述不完整")
     assert _state(db, task, uscc) == ("returned", 1)
-    _enter(db, task, uscc, code="A", sub_code="B", finding="未按期公示2024年度年报")
+    _enter(
+        db,
+        task,
+        uscc,
+        code="A",
+        sub_code="B",
+        finding="未按期公示2024年度年报",
+        follow_up="routine",
+    )
     assert _state(db, task, uscc) == ("entered", 2)
     _review(db, task, uscc, approve=True)
     assert _state(db, task, uscc) == ("approved", 2)
@@ -307,7 +315,15 @@ def test_rectification_record_deadline_and_case_transfer(
     task, a, b = drawn["task"], drawn["entities"][0], drawn["entities"][1]
     due = date(2025, 10, 20)
     for uscc in (a, b):
-        _enter(db, task, uscc, code="E", finding="责令改正", follow_up="rectification", due=due)
+        _enter(
+            db,
+            task,
+            uscc,
+            code="E",
+            finding="未亮照经营，已责令改正",
+            follow_up="rectification",
+            due=due,
+        )
     with db.session() as session:
         orders = session.exec(
             select(ComplianceRecord).where(ComplianceRecord.kind == "rectification_order")

@@ -90,7 +90,7 @@ def test_result_commands_end_to_end(
     cli("result", "review", task, a, "--approve", "--as", "li")
     published = json.loads(cli("result", "publish", task, a, "--json", "--as", "zhao").stdout)
     assert published["published"] == [{"uscc": a, "item": ITEM, "version": 2}]
-    cli("result", "correct", task, a, "--item", ITEM, "--finding", "已补报",
+    cli("result", "correct", task, a, "--item", ITEM, "--finding", "已于10月补报年报",
         "--reason", "更正笔误", "--as", "wang")  # fmt: skip
     cli("result", "review", task, a, "--approve", "--as", "li")
     cli("result", "publish", task, "--as", "zhao")
@@ -104,7 +104,8 @@ def test_result_commands_end_to_end(
     assert versions[0]["reviewed_by"] == "console:li"
     assert versions[1]["published_by"] == "console:zhao"
     assert (
-        versions[2]["finding"] == "已补报" and versions[1]["finding"] == "未按规定公示2024年度年报"
+        versions[2]["finding"] == "已于10月补报年报"
+        and versions[1]["finding"] == "未按规定公示2024年度年报"
     )
     assert versions[1]["evidence"][0]["size"] == len(b"evidence")
     assert shown["replies"][0]["state"] == "published"

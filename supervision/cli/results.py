@@ -115,7 +115,12 @@ def _result_options(fn: Any) -> Any:
             help="后续处置 / follow-up",
         ),
         click.option("--due", type=DATE, help="整改期限 / rectification due date"),
-        click.option("--follow-up-note", help="后续处置说明（如抄告部门）/ follow-up note"),
+        click.option("--follow-up-note", help="后续处置说明 / follow-up note"),
+        click.option(
+            "--follow-up-ref",
+            help="后续处置所指：立案案号、处罚决定书文号、移送机关或抄告部门 / case number, "
+            "penalty decision number, receiving organ or department notified",
+        ),
         click.option(
             "--from",
             "from_file",
@@ -141,6 +146,7 @@ def _option_values(kw: dict[str, Any]) -> dict[str, Any]:
         "follow_up": kw["follow_up"],
         "due": _day(kw["due"]),
         "follow_up_note": kw["follow_up_note"],
+        "follow_up_ref": kw["follow_up_ref"],
     }
 
 

@@ -306,6 +306,7 @@ def _add_version(
         follow_up=follow_up,
         follow_up_due=item.due,
         follow_up_note=(item.follow_up_note or "").strip(),
+        follow_up_ref=(item.follow_up_ref or "").strip() or None,
         follow_up_status="not_needed" if follow_up == "none" else "pending",
         change_reason=reason.strip() if action == "correct" and reason else None,
         corrects_version=replaces.version if action == "correct" and replaces else None,
