@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         "scheduler run/status/config (--config wins)",
     )
 
+    annual_report_first_year: int = Field(
+        default=2013,
+        description="最早要求年报的报告年度（只导入近年年报的局可以调后）；成立当年的年报在次年报送 / "
+        "the first report year checked (a bureau importing only recent reports can move it "
+        "later); the report for the year of establishment is filed the year after",
+    )
     user: str | None = Field(
         default=None,
         description="命令行以哪个控制台用户身份执行修改检查结果的命令（命令行 --as 优先）/ the "
@@ -90,6 +96,7 @@ class Settings(BaseSettings):
 _EXPECTED: dict[str, tuple[str, str]] = {
     "evidence_max_bytes": ("必须是字节数（整数）", "must be a number of bytes"),
     "console_threads": ("必须是线程数（整数）", "must be a number of threads"),
+    "annual_report_first_year": ("必须是年份（整数）", "must be a year"),
 }
 
 

@@ -433,3 +433,24 @@ def test_import_validates_certificates_and_conflicts(
     with db.session() as session:
         assert session.get(Inspector, "SJ5001") is None
     assert date(2025, 9, 26) == INSPECTED
+
+
+def test_approval_applies_the_code_table(db: Database, drawn: dict[str, Any]) -> None:
+    """A result stored inconsistent (before the table, or by any other way in) is not
+    approved."""
+    task, uscc = drawn["task"], drawn["entities"][2]
+    _enter(db, task, uscc)
+    with db.engine.begin() as conn:
+        conn.execute(
+            InspectionResult.__table__.update()  # type: ignore[attr-defined]
+            .where(InspectionResult.__table__.c.uscc == uscc)  # type: ignore[attr-defined]
+            .values(follow_up="case_transfer", follow_up_ref="公安局")
+        )
+    before = _dump(db)
+    with pytest.raises(ValidationFailed) as caught, db.session() as session:
+        review_results(
+            session, task_code=task, uscc=uscc, approve=True, reason=None, actor=REVIEWER
+        )
+    assert "结果代码表" in caught.value.zh
+    assert any("case_transfer" in d for d in caught.value.details)
+    assert _dump(db) == before

@@ -12,11 +12,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from factories import make_uscc
 from test_check_support import entity_row, load, open_rules
 
+from supervision.checks.facts import derive_facts
 from supervision.checks.run import run_check
+from supervision.checks.templates import facts_key
 from supervision.db import Database
+from supervision.reference.workdays import default_calendar
 from supervision.rules.pack import default_rules_dir, lint_pack
 
 AS_OF = dt.date(2025, 8, 1)
@@ -76,3 +80,22 @@ def test_lint_warns_when_a_rule_file_does_not_say(tmp_path: Path, cli: Any) -> N
     bad = lint_pack(pack)
     assert not bad.ok
     assert any("entity_types" in i.key and "个体工商户" in i.zh for i in bad.issues)
+
+
+def test_the_first_annual_report_year_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports are owed from the year of establishment (filed the year after), and never
+    before $SUPERVISION_ANNUAL_REPORT_FIRST_YEAR (default 2013)."""
+
+    def years(established: str) -> list[int]:
+        entity = entity_row(1, established_on=established)
+        facts = derive_facts(entity, [], AS_OF)
+        return [f["year"] for f in facts if f["t"] == "annual_report"]
+
+    calendar = default_calendar()
+    default_key = facts_key(calendar)
+    assert years("2010-05-01") == list(range(2013, 2025))
+    assert years("2024-03-01") == [2024]  # established 2024: first report filed in 2025
+    assert years("2025-03-01") == []
+    monkeypatch.setenv("SUPERVISION_ANNUAL_REPORT_FIRST_YEAR", "2023")
+    assert years("2010-05-01") == [2023, 2024]
+    assert facts_key(calendar) != default_key  # stored fact templates are derived again

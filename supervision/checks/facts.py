@@ -36,11 +36,14 @@ through ``AsOfClock.reached``, which is what keeps ``valid_until`` true.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from supervision.checks.derivation import AS_OF, AsOfClock, Derivation, Fact, Since
 from supervision.reference.workdays import WorkCalendar, default_calendar, to_date
+from supervision.settings import env_name, settings
 
 __all__ = [
     "ANNUAL_REPORT_DUE",
@@ -52,6 +55,7 @@ __all__ = [
     "SERIOUS_LIST_YEARS",
     "Derivation",
     "Since",
+    "annual_report_first_year",
     "derive",
     "derive_facts",
     "due_candidates",
@@ -60,8 +64,23 @@ __all__ = [
 
 #: 企业信息公示暂行条例 第八条: the annual report for year Y is filed 1 Jan–30 Jun of Y+1.
 ANNUAL_REPORT_DUE = (6, 30)
-#: The annual-report regime replaced annual inspection in 2014 (reports for 2013 on).
+#: The annual-report regime replaced annual inspection in 2014 (reports for 2013 on): the
+#: default of $SUPERVISION_ANNUAL_REPORT_FIRST_YEAR.
 ANNUAL_REPORT_FIRST_YEAR = 2013
+
+
+def annual_report_first_year() -> int:
+    """The first report year checked: $SUPERVISION_ANNUAL_REPORT_FIRST_YEAR (a bureau that
+    imports only recent reports moves it later), else 2013. Read on every derivation
+    (one dictionary look-up), so a template key and a worker agree with the environment."""
+    return _first_year(os.environ.get(env_name("annual_report_first_year")))
+
+
+@lru_cache(maxsize=8)
+def _first_year(_raw: str | None) -> int:
+    return settings().annual_report_first_year
+
+
 #: 企业信息公示暂行条例 第十条: immediate information within 20 working days.
 IMMEDIATE_INFO_WORKING_DAYS = 20
 #: 严重违法失信名单管理办法: three years on the abnormal list; notice 60 days before.
@@ -172,7 +191,7 @@ def _annual_report_facts(
         ):
             filed[year] = (filed_on, record.get("record_id"))
     established = _opt_date(entity.get("established_on"))
-    first = max(ANNUAL_REPORT_FIRST_YEAR, established.year if established else as_of.year)
+    first = max(annual_report_first_year(), established.year if established else as_of.year)
     facts = []
     clock.flips_on(dt.date(as_of.year + 1, 1, 1))  # another report year is added
     for year in range(first, as_of.year):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from supervision.checks.derivation import AS_OF, Derivation, Since
-from supervision.checks.facts import FACTS_VERSION, due_candidates
+from supervision.checks.facts import FACTS_VERSION, annual_report_first_year, due_candidates
 from supervision.reference.workdays import WorkCalendar
 
 __all__ = ["FactTemplate", "facts_key", "row_dates"]
@@ -37,8 +37,8 @@ TEMPLATE_FORMAT = 2
 
 def facts_key(calendar: WorkCalendar) -> str:
     """What a template depends on besides the rows: the derivation's version, the
-    template format and the working-day calendar."""
-    return f"{FACTS_VERSION}.{TEMPLATE_FORMAT}:{calendar.fingerprint}"
+    template format, the first annual-report year and the working-day calendar."""
+    return f"{FACTS_VERSION}.{TEMPLATE_FORMAT}.y{annual_report_first_year()}:{calendar.fingerprint}"
 
 
 def _iso(value: Any) -> str:

@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.draw.tasks import get_task
-from supervision.errors import SupervisionError
+from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import DrawPick
 from supervision.models.results import InspectionResult, ResultReply
-from supervision.reference.result_codes import effective_code
+from supervision.reference.result_codes import code_problems, effective_code
 from supervision.reference.vocab import RecordKind
 from supervision.results.history import (
     current,
@@ -67,6 +67,7 @@ def review_results(
         next_state(row.state, action)
     _require_separated(targets, actor=actor, action=action)
     if approve:
+        _require_consistent_codes(targets, uscc=uscc)
         require_lawful_teams(
             session,
             task=task,
@@ -104,6 +105,28 @@ def _require_separated(targets: list[InspectionResult], *, actor: str, action: s
             f"事项 {'、'.join(own)} 的检查结果由 {actor} 录入，录入人不能审核自己录入的结果",
             f"{actor} entered the result of item(s) {', '.join(own)} and cannot {action} it: "
             "the person who enters a result cannot review it",
+        )
+
+
+def _require_consistent_codes(targets: list[InspectionResult], *, uscc: str) -> None:
+    """Approval applies the code table too (a result stored before it, or by another
+    door, cannot be approved if code, sub-code, follow-up and finding disagree)."""
+    problems = [
+        f"事项 {r.item_code} / item {r.item_code}: {field}: {zh} / {en}"
+        for r in targets
+        for field, zh, en in code_problems(
+            r.result_code,
+            r.sub_code,
+            follow_up=r.follow_up,
+            finding=r.finding,
+            follow_up_ref=r.follow_up_ref,
+        )
+    ]
+    if problems:
+        raise ValidationFailed(
+            f"主体 {uscc} 的检查结果与结果代码表不符，不能审核通过",
+            f"the results of {uscc} disagree with the result-code table and cannot be approved",
+            details=problems,
         )
 
 
