@@ -36,14 +36,12 @@ through ``AsOfClock.reached``, which is what keeps ``valid_until`` true.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from supervision.checks.derivation import AS_OF, AsOfClock, Derivation, Fact, Since
 from supervision.reference.workdays import WorkCalendar, default_calendar, to_date
-from supervision.settings import env_name, settings
+from supervision.settings import settings
 
 __all__ = [
     "ANNUAL_REPORT_DUE",
@@ -71,13 +69,8 @@ ANNUAL_REPORT_FIRST_YEAR = 2013
 
 def annual_report_first_year() -> int:
     """The first report year checked: $SUPERVISION_ANNUAL_REPORT_FIRST_YEAR (a bureau that
-    imports only recent reports moves it later), else 2013. Read on every derivation
-    (one dictionary look-up), so a template key and a worker agree with the environment."""
-    return _first_year(os.environ.get(env_name("annual_report_first_year")))
-
-
-@lru_cache(maxsize=8)
-def _first_year(_raw: str | None) -> int:
+    imports only recent reports moves it later), else 2013. A check reads it once per run
+    and hands it to ``derive``."""
     return settings().annual_report_first_year
 
 
@@ -172,7 +165,11 @@ def _entity_fact(entity: Mapping[str, Any], clock: AsOfClock) -> Fact:
 
 
 def _annual_report_facts(
-    uscc: str, entity: Mapping[str, Any], records: list[Mapping[str, Any]], clock: AsOfClock
+    uscc: str,
+    entity: Mapping[str, Any],
+    records: list[Mapping[str, Any]],
+    clock: AsOfClock,
+    first_year: int,
 ) -> list[Fact]:
     as_of = clock.day
     filed: dict[int, tuple[dt.date | None, Any]] = {}
@@ -191,7 +188,7 @@ def _annual_report_facts(
         ):
             filed[year] = (filed_on, record.get("record_id"))
     established = _opt_date(entity.get("established_on"))
-    first = max(annual_report_first_year(), established.year if established else as_of.year)
+    first = max(first_year, established.year if established else as_of.year)
     facts = []
     clock.flips_on(dt.date(as_of.year + 1, 1, 1))  # another report year is added
     for year in range(first, as_of.year):
@@ -365,13 +362,15 @@ def derive(
     as_of: dt.date | str,
     *,
     calendar: WorkCalendar | None = None,
+    first_year: int | None = None,
 ) -> Derivation:
     """Derive the facts of one entity as of a day (see ``Derivation``).
 
     ``entity`` and ``records`` are plain dicts as the database layer gives them (see
     the module docstring). Records dated after ``as_of`` are ignored so that any day
     can be replayed. Raises ``CalendarYearUnknown`` when a working-day deadline falls
-    in a year the official calendar does not cover.
+    in a year the official calendar does not cover. ``first_year``: the first report
+    year checked (default: the setting, read now).
     """
     day = to_date(as_of)
     clock = AsOfClock(day)
@@ -383,7 +382,8 @@ def derive(
         by_kind.setdefault(str(r.get("kind")), []).append(r)
 
     facts: list[Fact] = [_entity_fact(entity, clock)]
-    facts += _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), clock)
+    first = annual_report_first_year() if first_year is None else first_year
+    facts += _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), clock, first)
     for record in by_kind.get("immediate_info", []):
         fact = _immediate_info_fact(uscc, record, clock, cal)
         if fact is not None:
@@ -406,9 +406,10 @@ def derive_facts(
     as_of: dt.date | str,
     *,
     calendar: WorkCalendar | None = None,
+    first_year: int | None = None,
 ) -> list[Fact]:
     """The plain facts of one entity as of a day, ready to assert (``derive(...).on()``)."""
-    return derive(entity, records, as_of, calendar=calendar).on()
+    return derive(entity, records, as_of, calendar=calendar, first_year=first_year).on()
 
 
 def due_candidates(

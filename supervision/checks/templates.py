@@ -35,10 +35,12 @@ _MARK = b"\\u0000"  # how json.dumps writes the NUL that brackets a slot's name
 TEMPLATE_FORMAT = 2
 
 
-def facts_key(calendar: WorkCalendar) -> str:
+def facts_key(calendar: WorkCalendar, first_year: int | None = None) -> str:
     """What a template depends on besides the rows: the derivation's version, the
-    template format, the first annual-report year and the working-day calendar."""
-    return f"{FACTS_VERSION}.{TEMPLATE_FORMAT}.y{annual_report_first_year()}:{calendar.fingerprint}"
+    template format, the first annual-report year (default: the setting) and the
+    working-day calendar."""
+    year = annual_report_first_year() if first_year is None else first_year
+    return f"{FACTS_VERSION}.{TEMPLATE_FORMAT}.y{year}:{calendar.fingerprint}"
 
 
 def _iso(value: Any) -> str:
