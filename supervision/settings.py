@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         "the first report year checked (a bureau importing only recent reports can move it "
         "later); the report for the year of establishment is filed the year after",
     )
+    yearly_inspection_cap: int | None = Field(
+        default=None,
+        ge=1,
+        description="每户每个自然年度接受抽查的次数上限（跨任务、跨部门，联合抽查计一次）；锁定任务时排除已达上限的"
+        "主体 / the most inspections of one entity in a calendar year, across tasks and "
+        "departments (a joint task counts once); committing a task excludes entities at the cap",
+    )
     user: str | None = Field(
         default=None,
         description="命令行以哪个控制台用户身份执行修改检查结果的命令（命令行 --as 优先）/ the "
@@ -97,6 +104,7 @@ _EXPECTED: dict[str, tuple[str, str]] = {
     "evidence_max_bytes": ("必须是字节数（整数）", "must be a number of bytes"),
     "console_threads": ("必须是线程数（整数）", "must be a number of threads"),
     "annual_report_first_year": ("必须是年份（整数）", "must be a year"),
+    "yearly_inspection_cap": ("必须是正整数", "must be a positive whole number"),
 }
 
 

@@ -33,7 +33,7 @@ from supervision.draw.matching import (
     Assignment as Match,
 )
 from supervision.draw.parallel import draw_in_processes
-from supervision.draw.population import committed_population
+from supervision.draw.population import committed_population, exclusion_label
 from supervision.draw.sampling import DrawError, Pick, validate_seed
 from supervision.draw.tasks import get_task, sha256_hex
 from supervision.errors import SupervisionError
@@ -450,4 +450,9 @@ def fairness_report(session: Session, *, code: str) -> dict[str, Any]:
         "strata": strata,
         "load_histogram": histogram,
         "exclusions": task.exclusions,
+        # How many were excluded and why, in words (status, recent inspection, yearly cap).
+        "exclusion_reasons": [
+            {"reason": reason, "label": exclusion_label(reason), "count": n}
+            for reason, n in sorted(task.exclusions.items())
+        ],
     }

@@ -27,6 +27,7 @@ from supervision.draw.population import (
     TargetFilter,
     compute_population,
     exclusion_label,
+    yearly_cap,
 )
 from supervision.draw.sampling import DrawError, parse_ratio
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
@@ -350,7 +351,7 @@ def _parameters(
         "load_slack": task.load_slack,
         "period": [task.period_start.isoformat(), task.period_end.isoformat()],
         "committed_at": moment.isoformat(),
-    }
+    } | ({"yearly_cap": cap} if (cap := yearly_cap()) is not None else {})
 
 
 def _store_population(
