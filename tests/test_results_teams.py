@@ -318,7 +318,7 @@ def test_every_door_refuses_it(
     """CLI (--as) and the console's JSON API refuse the tax officer's entry on the
     market-supervision item, and a bare OS user changes nothing."""
     import httpx
-    from test_console_support import ConsoleServer
+    from test_console_support import ConsoleServer, csrf_of, sign_in, soup
 
     task, uscc = joint["task"], joint["uscc"]
     before = _dump(db)
@@ -358,6 +358,15 @@ def test_every_door_refuses_it(
         answer = client.post("/api/inspector/results", json=inconsistent, headers=headers)
         assert answer.status_code == 400, answer.text
         assert any("case_transfer" in d for d in answer.json()["error"]["details"])
+    with ConsoleServer(db) as url, httpx.Client(base_url=url, timeout=30) as browser:
+        # The console's own form (HTML, CSRF token): the same refusal, as a page.
+        landing = sign_in(browser, "tax")
+        form = {"task": task, "uscc": uscc, "csrf_token": csrf_of(landing), "item_0": "SJ-01",
+                "code_0": "1", "inspected_on_0": "2025-09-26"}  # fmt: skip
+        page = browser.post("/inspector/result", data=form)
+        assert page.status_code == 400
+        details = [li.get_text(" ", strip=True) for li in soup(page).select("ul.details li")]
+        assert any("不在该事项的检查人员中" in d for d in details), details
     after = _dump(db)  # signing in is a trail event; nothing else changed
     assert {k: v for k, v in after.items() if k != "trail_event"} == {
         k: v for k, v in before.items() if k != "trail_event"
