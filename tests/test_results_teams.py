@@ -463,3 +463,27 @@ def test_approval_applies_the_code_table(db: Database, drawn: dict[str, Any]) ->
     assert "结果代码表" in caught.value.zh
     assert any("case_transfer" in d for d in caught.value.details)
     assert _dump(db) == before
+
+
+def test_the_draw_honours_conflict_periods(
+    db: Database, province: dict[str, Any], tmp_path: Path
+) -> None:
+    """A conflict that ended before the task's period does not stop the draw from
+    assigning the officer; one in force during the period does."""
+    with db.session() as session:
+        entities = sorted(session.exec(select(Entity.uscc).where(Entity.region_code == HOHHOT)))
+    ended, current = entities[0], entities[1]
+    hohhot_sj = [f"SJ{n:04d}" for n in range(1, 6)]
+    rows = [make_conflict(c, ended, ends_on="2025-12-31", reason="已离职的亲属") for c in hohhot_sj]
+    rows += [
+        make_conflict(c, current, starts_on="2026-01-01", reason="亲属任职") for c in hohhot_sj
+    ]
+    _load(db, tmp_path, "conflicts", rows)
+    code = _task(db, code="回避期限抽查", ratios="1", exclusion_days=0,
+                 target={"regions": [HOHHOT]})  # fmt: skip
+    with db.session() as session:
+        commit_task(session, code=code)
+    with pytest.raises(SupervisionError) as caught, db.session() as session:
+        draw_task(session, code=code, seed=SEED, workers=1)
+    assert current in " ".join([caught.value.zh, *caught.value.details])
+    assert ended not in " ".join([caught.value.zh, *caught.value.details])

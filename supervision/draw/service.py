@@ -282,10 +282,13 @@ def _eligibility(
         }
         by_region[i.region_code[:digits]].append(record)
     picked_set = set(picked)
+    # A conflict counts if it holds on any day of the task's period (open ends: always).
     conflicts = {
         (c.inspector_cert_no, c.uscc)
         for c in session.exec(select(Conflict))
         if c.uscc in picked_set
+        and (c.ends_on is None or c.ends_on >= task.period_start)
+        and (c.starts_on is None or c.starts_on <= task.period_end)
     }
     items_by_department: dict[str, list[str]] = defaultdict(list)
     for item in task.items:
