@@ -35,13 +35,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("inspection_result", schema=None) as batch_op:
-        batch_op.drop_column("follow_up_ref")
-    with op.batch_alter_table("conflict", schema=None) as batch_op:
-        batch_op.drop_column("source")
-        batch_op.drop_column("ends_on")
-        batch_op.drop_column("starts_on")
-    with op.batch_alter_table("inspector", schema=None) as batch_op:
-        batch_op.drop_column("cert_authority")
-        batch_op.drop_column("cert_expires_on")
-        batch_op.drop_column("cert_issued_on")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch "move and copy" would drop
+    # and recreate ``inspector``, which ``conflict`` references with foreign keys on.
+    op.drop_column("inspection_result", "follow_up_ref")
+    for column in ("source", "ends_on", "starts_on"):
+        op.drop_column("conflict", column)
+    for column in ("cert_authority", "cert_expires_on", "cert_issued_on"):
+        op.drop_column("inspector", column)
