@@ -120,6 +120,25 @@ class Settings(BaseSettings):
         """The trusted proxies as a list (empty: none)."""
         return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
+    annual_report_first_year: int = Field(
+        default=2013,
+        description="最早要求年报的报告年度（只导入近年年报的局可以调后）；成立当年的年报在次年报送 / "
+        "the first report year checked (a bureau importing only recent reports can move it "
+        "later); the report for the year of establishment is filed the year after",
+    )
+    yearly_inspection_cap: int | None = Field(
+        default=None,
+        ge=1,
+        description="每户每个自然年度接受抽查的次数上限（跨任务、跨部门，联合抽查计一次）；锁定任务时排除已达上限的"
+        "主体 / the most inspections of one entity in a calendar year, across tasks and "
+        "departments (a joint task counts once); committing a task excludes entities at the cap",
+    )
+    user: str | None = Field(
+        default=None,
+        description="命令行以哪个控制台用户身份执行修改检查结果的命令（命令行 --as 优先）/ the "
+        "console user the command line acts as for commands that change results (--as wins)",
+    )
+
     @field_validator("secure_cookies", mode="before")
     @classmethod
     def _any_value_is_on(cls, value: Any) -> Any:
@@ -137,6 +156,8 @@ _EXPECTED: dict[str, tuple[str, str]] = {
         "必须是逗号分隔的 IP 地址或网段",
         "must be comma-separated IP addresses or networks",
     ),
+    "annual_report_first_year": ("必须是年份（整数）", "must be a year"),
+    "yearly_inspection_cap": ("必须是正整数", "must be a positive whole number"),
 }
 
 

@@ -608,7 +608,8 @@ def test_api_review_and_results_flow(db: Database, data: dict[str, Any], server:
     assert data["inspector_uscc"] in {row["uscc"] for row in mine}
     entry = {"task": s.TASK, "uscc": data["inspector_uscc"], "items": [
         {"item": "SJ-01", "code": "E", "inspected_on": clock.today().isoformat(),
-         "finding": "已责令改正"}]}  # fmt: skip
+         "finding": "未亮照经营，已责令改正", "follow_up": "rectification",
+         "due": (clock.today() + timedelta(days=30)).isoformat()}]}  # fmt: skip
     assert client.post("/api/inspector/results", json=entry, headers=inspector).is_success
     pending = client.get("/api/results/pending", headers=reviewer).json()
     assert any(r["uscc"] == data["inspector_uscc"] and r["states"] == ["entered"] for r in pending)

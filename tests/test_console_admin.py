@@ -333,7 +333,7 @@ def test_rule_pack_page_rule_lint_and_tests(admin: tuple[httpx.Client, str]) -> 
     client, token = admin
     page = soup(client.get("/admin/rules"))
     rows = page.select("table.rules tbody tr[data-rule]")
-    assert len(rows) == 9 and text_of(page.select_one("dd[data-count=rules]")) == "9"
+    assert len(rows) == 10 and text_of(page.select_one("dd[data-count=rules]")) == "10"
     assert RULE in {r["data-rule"] for r in rows}
     assert text_of(page.select_one("dd.digest")).startswith("sha256:")
     annual = page.select_one(f"tr[data-rule='{RULE}']")
@@ -434,7 +434,7 @@ def test_candidate_dry_run_writes_nothing(
     assert page.select_one("section.lint")["data-ok"] == "true"
     assert "README.md" in text_of(page.select_one("section.lint"))  # skipped, said so
     changes = {tr["data-rule"]: tr["data-change"] for tr in page.select("table.changes tbody tr")}
-    assert len(changes) == 9 and set(changes.values()) == {"unchanged"}
+    assert len(changes) == 10 and set(changes.values()) == {"unchanged"}
     assert page.select_one("section.tests")["data-ok"] == "true"
     dry = {
         tr["data-rule"]: {c: int(text_of(tr.select_one(f"td.{c}")))

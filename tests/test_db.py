@@ -111,3 +111,60 @@ def test_upgrading_records_from_0007_keeps_them_and_stamps_stored_at(db_url: str
         assert columns["stored_at"]["nullable"] is False
     finally:
         engine.dispose()
+
+
+def test_migration_0015_keeps_inspectors_and_conflicts_and_goes_back(db_url: str) -> None:
+    """0015 on a database with inspectors and conflicts: rows kept, certificate dates and
+    conflict periods empty (no limit), source ``inspector``; and it downgrades cleanly."""
+    from alembic import command
+
+    from supervision.db import alembic_config, make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0015-1")  # the revision before 0015
+            conn.execute(
+                text(
+                    "INSERT INTO entity (uscc, name, entity_type, industry_code, region_code,"
+                    " address, legal_rep, contact_phone, status, risk_class, size, abnormal,"
+                    " established_on, updated_at) VALUES ('91150100MA0000000X', '某公司', '企业',"
+                    " 'F5211', '150100', '地址', '张三', '', '存续', 'B', '', false,"
+                    " '2020-01-01', '2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO department (code, name, region_code) VALUES ('SJ', '市场监管',"
+                    " '150100')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO inspector (cert_no, name, department_code, region_code,"
+                    " qualifications, status, updated_at) VALUES ('SJ0001', '王某', 'SJ',"
+                    " '150100', '[\"SJ-01\"]', '在岗', '2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO conflict (inspector_cert_no, uscc, reason, declared_on) VALUES"
+                    " ('SJ0001', '91150100MA0000000X', '亲属', '2025-01-01')"
+                )
+            )
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0015")
+        with engine.connect() as conn:
+            inspector = conn.execute(
+                text("SELECT cert_issued_on, cert_expires_on, cert_authority FROM inspector")
+            ).one()
+            conflict = conn.execute(text("SELECT starts_on, ends_on, source FROM conflict")).one()
+        assert tuple(inspector) == (None, None, None)
+        assert tuple(conflict) == (None, None, "inspector")
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0015-1")
+        with engine.connect() as conn:
+            assert "source" not in {c["name"] for c in inspect(conn).get_columns("conflict")}
+            assert conn.execute(text("SELECT COUNT(*) FROM conflict")).scalar() == 1
+    finally:
+        engine.dispose()

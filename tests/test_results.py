@@ -37,6 +37,7 @@ ITEM = "SJ-01"
 DRAW_DAY = "2025-09-22 10:00 +0800"
 INSPECTED = date(2025, 9, 26)
 ACTOR = "cli:tester"
+REVIEWER = "cli:reviewer"  # separated duties: not the one who entered
 TABLES = (
     "inspection_result",
     "evidence_file",
@@ -88,13 +89,13 @@ def _enter(db: Database, task: str, uscc: str, **kw: Any) -> None:
 def _review(db: Database, task: str, uscc: str, approve: bool, reason: str | None = None) -> None:
     with db.session() as session:
         review_results(
-            session, task_code=task, uscc=uscc, approve=approve, reason=reason, actor=ACTOR
+            session, task_code=task, uscc=uscc, approve=approve, reason=reason, actor=REVIEWER
         )
 
 
 def _publish(db: Database, task: str, uscc: str | None = None) -> dict[str, Any]:
     with db.session() as session:
-        return publish_results(session, task_code=task, uscc=uscc, actor=ACTOR)
+        return publish_results(session, task_code=task, uscc=uscc, actor=REVIEWER)
 
 
 def _correct(db: Database, task: str, uscc: str, reason: str = "笔误更正", **kw: Any) -> None:
@@ -119,7 +120,7 @@ def _state(db: Database, task: str, uscc: str) -> tuple[str, int]:
 def test_the_whole_life_of_a_result(db: Database, drawn: dict[str, Any]) -> None:
     task, uscc = drawn["task"], drawn["entities"][0]
     assert _state(db, task, uscc) == ("not_entered", 0)
-    _enter(db, task, uscc, code="A", sub_code="b", finding="未按期公示年报")
+    _enter(db, task, uscc, code="A", sub_code="b", finding="未按期公示年报", follow_up="routine")
     assert _state(db, task, uscc) == ("entered", 1)
     with db.session() as session:
         assert session.get(Task, task).status == TaskStatus.IN_PROGRESS  # type: ignore[union-attr]
@@ -132,7 +133,15 @@ def test_the_whole_life_of_a_result(db: Database, drawn: dict[str, Any]) -> None
         )
     _review(db, task, uscc, approve=False, reason="发现描述不完整")
     assert _state(db, task, uscc) == ("returned", 1)
-    _enter(db, task, uscc, code="A", sub_code="B", finding="未按期公示2024年度年报")
+    _enter(
+        db,
+        task,
+        uscc,
+        code="A",
+        sub_code="B",
+        finding="未按期公示2024年度年报",
+        follow_up="routine",
+    )
     assert _state(db, task, uscc) == ("entered", 2)
     _review(db, task, uscc, approve=True)
     assert _state(db, task, uscc) == ("approved", 2)
@@ -306,7 +315,15 @@ def test_rectification_record_deadline_and_case_transfer(
     task, a, b = drawn["task"], drawn["entities"][0], drawn["entities"][1]
     due = date(2025, 10, 20)
     for uscc in (a, b):
-        _enter(db, task, uscc, code="E", finding="责令改正", follow_up="rectification", due=due)
+        _enter(
+            db,
+            task,
+            uscc,
+            code="E",
+            finding="未亮照经营，已责令改正",
+            follow_up="rectification",
+            due=due,
+        )
     with db.session() as session:
         orders = session.exec(
             select(ComplianceRecord).where(ComplianceRecord.kind == "rectification_order")

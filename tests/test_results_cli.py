@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 from test_results import ITEM, drawn  # noqa: F401  (fixtures)
 from test_tasks_draw import province  # noqa: F401  (fixture)
 
+from supervision.accounts.users import add_user
 from supervision.db import Database
+from supervision.models import Assignment
+from supervision.models.users import Role
 
 
 @pytest.fixture(autouse=True)
@@ -22,10 +26,39 @@ def _later(time_machine: Any) -> None:
     time_machine.move_to("2025-10-09 10:00 +0800", tick=False)
 
 
+@pytest.fixture
+def users(db: Database, drawn: dict[str, Any]) -> dict[str, str]:  # noqa: F811
+    """Named console users: an inspector on the teams of the first two drawn entities'
+    (or of the first), a reviewer and a publisher; the CLI acts as them with --as."""
+    task, a, b = drawn["task"], drawn["entities"][0], drawn["entities"][1]
+    with db.session() as session:
+
+        def first_cert(uscc: str) -> str:
+            cert = session.exec(
+                select(Assignment.cert_no)
+                .where(Assignment.task_code == task, Assignment.uscc == uscc)
+                .order_by(Assignment.cert_no)
+            ).first()
+            assert cert is not None
+            return cert
+
+        cert = first_cert(a)
+        for name, role, cert_no in (
+            ("wang", Role.INSPECTOR, cert),
+            ("zhang", Role.INSPECTOR, first_cert(b)),
+            ("li", Role.REVIEWER, None),
+            ("zhao", Role.REVIEWER, None),
+        ):
+            add_user(session, username=name, password="correct horse battery", role=role,
+                     display_name=name, cert_no=cert_no)  # fmt: skip
+    return {"cert": cert}
+
+
 def test_result_commands_end_to_end(
     cli: Any,
     db: Database,
     drawn: dict[str, Any],  # noqa: F811
+    users: dict[str, str],
     tmp_path: Path,
 ) -> None:
     task, a, b = drawn["task"], drawn["entities"][0], drawn["entities"][1]
@@ -35,17 +68,17 @@ def test_result_commands_end_to_end(
         "result", "enter", task, a, "--item", ITEM, "--code", "A", "--sub-code", "B",
         "--finding", "未按规定公示年报", "--inspected-on", "2025-09-26",
         "--evidence", photo, "--follow-up", "rectification", "--due", "2025-10-20",
-        "--by", "王检查员",
+        "--as", "wang",
     )  # fmt: skip
     assert "待审核" in out.stdout
     listed = json.loads(cli("result", "list", task, "--state", "entered", "--json").stdout)
     assert [(r["uscc"], r["item"], r["result_code"], r["sub_code"]) for r in listed] == [
         (a, ITEM, "A", "B")
     ]
-    refused = cli("result", "review", task, a, "--return", expect=1)
+    refused = cli("result", "review", task, a, "--return", "--as", "li", expect=1)
     assert "退回必须说明理由" in refused.stderr and "reason" in refused.stderr
     assert "Traceback" not in refused.stderr + refused.stdout
-    cli("result", "review", task, a, "--return", "--reason", "证据不足", "--by", "李科长")
+    cli("result", "review", task, a, "--return", "--reason", "证据不足", "--as", "li")
     file = tmp_path / "results.yaml"
     file.write_text(
         f"inspected_on: 2025-09-26\nitems:\n  - item: {ITEM}\n    code: A\n    sub_code: B\n"
@@ -53,21 +86,26 @@ def test_result_commands_end_to_end(
         "    due: 2025-10-20\n    evidence: [照片.jpg]\n",
         encoding="utf-8",
     )
-    assert "第 2 版" in cli("result", "enter", task, a, "--from", file).stdout
-    cli("result", "review", task, a, "--approve", "--by", "李科长")
-    published = json.loads(cli("result", "publish", task, a, "--json").stdout)
+    assert "第 2 版" in cli("result", "enter", task, a, "--from", file, "--as", "wang").stdout
+    cli("result", "review", task, a, "--approve", "--as", "li")
+    published = json.loads(cli("result", "publish", task, a, "--json", "--as", "zhao").stdout)
     assert published["published"] == [{"uscc": a, "item": ITEM, "version": 2}]
-    cli("result", "correct", task, a, "--item", ITEM, "--finding", "已补报", "--reason", "更正笔误")
-    cli("result", "review", task, a, "--approve")
-    cli("result", "publish", task)
-    cli("result", "reply", task, a, "--text", "我公司已于10月补报", "--received-on", "2025-10-08")
-    cli("result", "reply-review", task, a, "--approve")
+    cli("result", "correct", task, a, "--item", ITEM, "--finding", "已于10月补报年报",
+        "--reason", "更正笔误", "--as", "wang")  # fmt: skip
+    cli("result", "review", task, a, "--approve", "--as", "li")
+    cli("result", "publish", task, "--as", "zhao")
+    cli("result", "reply", task, a, "--text", "我公司已于10月补报", "--received-on", "2025-10-08",
+        "--as", "li")  # fmt: skip
+    cli("result", "reply-review", task, a, "--approve", "--as", "zhao")
     shown = json.loads(cli("result", "show", task, a, "--json").stdout)
     versions = shown["items"][0]["versions"]
     assert [v["state"] for v in versions] == ["returned", "published", "published"]
-    assert versions[0]["entered_by"] == "王检查员" and versions[0]["reviewed_by"] == "李科长"
+    assert versions[0]["entered_by"] == "console:wang"
+    assert versions[0]["reviewed_by"] == "console:li"
+    assert versions[1]["published_by"] == "console:zhao"
     assert (
-        versions[2]["finding"] == "已补报" and versions[1]["finding"] == "未按规定公示2024年度年报"
+        versions[2]["finding"] == "已于10月补报年报"
+        and versions[1]["finding"] == "未按规定公示2024年度年报"
     )
     assert versions[1]["evidence"][0]["size"] == len(b"evidence")
     assert shown["replies"][0]["state"] == "published"
@@ -75,14 +113,15 @@ def test_result_commands_end_to_end(
     assert "主体自述" in table and "已公示" in table
 
     # Another entity: entered and not published → listed under publication deadlines.
-    cli("result", "enter", task, b, "--item", ITEM, "--code", "1", "--inspected-on", "2025-09-26")
+    cli("result", "enter", task, b, "--item", ITEM, "--code", "1", "--inspected-on", "2025-09-26",
+        "--as", "zhang")  # fmt: skip
     due = json.loads(cli("deadlines", "--as-of", "2025-10-22", "--json").stdout)
     assert [(d["uscc"], d["due"], d["workdays_left"]) for d in due["publication"]] == [
         (b, "2025-10-30", 6)
     ]
     rect = due["rectification"]
     assert {(d["uscc"], d["version"], d["recheck"]) for d in rect} == {(a, 3, True)}
-    cli("result", "follow-up", task, a, "--item", ITEM, "--not-rectified")
+    cli("result", "follow-up", task, a, "--item", ITEM, "--not-rectified", "--as", "wang")
     due = json.loads(cli("deadlines", "--as-of", "2025-10-22", "--json").stdout)
     assert due["rectification"][0]["case_transfer"] is True
     assert "逾期" in cli("deadlines", "--as-of", "2025-11-05").stdout
@@ -97,7 +136,7 @@ def test_result_commands_end_to_end(
     assert [e["action"] for e in task_events] == [
         "task.create", "task.commit", "task.seed", "task.draw", "task.in_progress",
     ]  # fmt: skip
-    assert events[0]["actor"] == "王检查员"
+    assert events[0]["actor"] == "console:wang"
     assert "task.draw" in cli("trail", "show").stdout
 
     with db.engine.begin() as conn:
@@ -109,15 +148,18 @@ def test_result_commands_end_to_end(
 def test_errors_are_bilingual_without_traceback(
     cli: Any,
     drawn: dict[str, Any],  # noqa: F811
+    users: dict[str, str],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     task, a = drawn["task"], drawn["entities"][0]
+    monkeypatch.setenv("SUPERVISION_USER", "wang")
     bad = cli("result", "enter", task, a, "--item", ITEM, "--code", "Z",
               "--inspected-on", "2025-09-26", expect=1)  # fmt: skip
     assert "错误" in bad.stderr and "Error" in bad.stderr and "code" in bad.stderr
     missing = cli("result", "enter", task, a, "--item", ITEM, expect=1)
     assert "--code" in missing.stderr and "--inspected-on" in missing.stderr
-    nothing = cli("result", "publish", task, expect=1)
+    nothing = cli("result", "publish", task, "--as", "li", expect=1)
     assert "没有可公示" in nothing.stderr
     unknown = cli("deadlines", "--as-of", "2031-06-01", expect=0)  # nothing listed yet
     assert "公示期限" in unknown.stdout

@@ -36,6 +36,13 @@ def test_demo_results_cover_every_state(
     assert seen["returned"] == ("returned", 1, [])
     assert seen["approved"] == ("approved", 1, [])
     assert seen["published"] == ("published", 1, [])
+    published = next(u for u, sc in report["entities"].items() if sc == "published")
+    with db.session() as session:
+        version = entity_results(session, task_code=drawn["task"], uscc=published)["items"][0][
+            "versions"
+        ][0]
+    people = (version["entered_by"], version["reviewed_by"], version["published_by"])
+    assert len(set(people)) == 3, people  # entered, approved and published by three users
     assert seen["corrected_published"] == ("published", 2, [])
     assert seen["corrected_pending"] == ("entered", 2, [])
     assert seen["published_reply"] == ("published", 1, ["published"])

@@ -44,7 +44,14 @@ def test_each_shipped_rule_fires_on_its_examples_and_stays_silent_otherwise(
 
 def entity_facts(uscc: str, *, overdue: int = 0, complaints: int = 0) -> list[dict[str, Any]]:
     facts: list[dict[str, Any]] = [
-        {"id": f"{uscc}:entity", "t": "entity", "uscc": uscc, "active": True, "abnormal": False},
+        {
+            "id": f"{uscc}:entity",
+            "t": "entity",
+            "uscc": uscc,
+            "entity_type": "企业",
+            "active": True,
+            "abnormal": False,
+        },
         {
             "id": f"{uscc}:annual_report:2024",
             "t": "annual_report",

@@ -29,6 +29,7 @@ from supervision.scheduling.alerts import open_alerts
 
 SH = ZoneInfo("Asia/Shanghai")
 ACTOR = "cli:tester"
+REVIEWER = "cli:reviewer"  # who enters cannot review
 
 
 def at(text: str) -> datetime:
@@ -78,7 +79,7 @@ def test_publication_and_deadline_watch_run_on_schedule(
                 enter_results(session, task_code=code, uscc=uscc, items=[item], actor=ACTOR)
         with db.session() as session:
             review_results(
-                session, task_code=code, uscc=first, approve=True, reason=None, actor=ACTOR
+                session, task_code=code, uscc=first, approve=True, reason=None, actor=REVIEWER
             )
         s = service(db, cfg)
         s.start()
@@ -93,7 +94,7 @@ def test_publication_and_deadline_watch_run_on_schedule(
         assert manifest, "the public site was rebuilt after the publication"
         with db.session() as session:
             review_results(
-                session, task_code=code, uscc=second, approve=True, reason=None, actor=ACTOR
+                session, task_code=code, uscc=second, approve=True, reason=None, actor=REVIEWER
             )
         drive([s], traveller, at("2025-10-11T09:00"))
         s.stop()

@@ -7,6 +7,7 @@ and why) once published, and the entity's reply only once it is accepted.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ def test_result_pages_follow_the_result_state(
     site = tmp_path / "site"
     today = clock.today()
     item = ItemInput(item="SJ-01", code="E", finding="住所与登记不符，已责令改正",
-                     inspected_on=today, follow_up="routine")  # fmt: skip
+                     inspected_on=today, follow_up="rectification",
+                     due=today + timedelta(days=30))  # fmt: skip
     with db.session() as session:
         enter_results(session, task_code=s.TASK, uscc=uscc, items=[item], actor="录入员")
     publish_site(db, out_dir=site, languages="zh")
@@ -54,10 +56,11 @@ def test_result_pages_follow_the_result_state(
         publish_results(session, task_code=s.TASK, uscc=uscc, actor="审核员")
     publish_site(db, out_dir=site, languages="zh")
     shown = _result_text(site, uscc)
-    assert result_label("E").zh in shown and "住所与登记不符" in shown and "转入日常监管" in shown
+    assert result_label("E").zh in shown and "住所与登记不符" in shown and "责令限期整改" in shown
     with db.session() as session:
         correct_results(session, task_code=s.TASK, uscc=uscc, reason="检查日期录错",
-                        items=[ItemInput(item="SJ-01", code="1", finding="复查未发现问题")],
+                        items=[ItemInput(item="SJ-01", code="1", finding="复查未发现问题",
+                                         follow_up="none")],
                         actor="录入员")  # fmt: skip
     publish_site(db, out_dir=site, languages="zh")
     assert "复查未发现问题" not in _result_text(site, uscc)  # correction under review

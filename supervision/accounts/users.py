@@ -252,3 +252,32 @@ def _lookup_name(username: str) -> str:
         return normalise_key(username)
     except ValueError:
         return " "  # no stored name holds a space
+
+
+def acting_user(session: Session, *, username: str | None, roles: tuple[str, ...]) -> str:
+    """The trail's actor name (``console:USERNAME``, as for a signed-in console user) of
+    the named, active console user whose role is one of ``roles``: how the command line
+    acts as a person for commands that change results (separated duties need named
+    users). Refused, in Chinese and English, without a user name or with the wrong one."""
+    wanted = "、".join(Role.ZH[r] for r in roles)
+    if not (username and username.strip()):
+        raise SupervisionError(
+            f"这个命令会修改数据，必须以控制台用户（{wanted}）身份执行：--as USERNAME 或 "
+            "SUPERVISION_USER",
+            f"this command changes data and must act as a named console user "
+            f"({', '.join(roles)}): --as USERNAME or SUPERVISION_USER",
+        )
+    name = username.strip()
+    stored = _lookup_name(name)
+    user = session.exec(select(ConsoleUser).where(col(ConsoleUser.username) == stored)).first()
+    if user is None or not user.active:
+        raise SupervisionError(
+            f"控制台用户 {name} 不存在或已停用",
+            f"console user {name} does not exist or is disabled",
+        )
+    if user.role not in roles:
+        raise SupervisionError(
+            f"控制台用户 {name} 的角色是{Role.ZH.get(user.role, user.role)}，这个命令需要{wanted}",
+            f"console user {name} is a {user.role}; this command needs a {' or '.join(roles)}",
+        )
+    return f"console:{name}"

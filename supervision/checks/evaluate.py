@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
-from supervision.checks.facts import derive, next_due_from_facts
+from supervision.checks.facts import annual_report_first_year, derive, next_due_from_facts
 from supervision.checks.templates import FactTemplate, facts_key, row_dates
 from supervision.db import table_of, utf8_bytes
 from supervision.errors import SupervisionError
@@ -143,7 +143,9 @@ class Evaluator:
         self.as_of = as_of
         self.engine = RuleEngine(pack)
         self.calendar = calendar
-        self.key = facts_key(self.calendar)
+        # Read once per run: the setting, as every derivation of this run uses it.
+        self.first_year = annual_report_first_year()
+        self.key = facts_key(self.calendar, self.first_year)
         self.offsets = _date_offsets(pack)
         self.as_of_ordinal = as_of.toordinal()
         # Only dates later than this can still cross a threshold (d + offset > as_of).
@@ -184,7 +186,9 @@ class Evaluator:
         uscc = str(entity["uscc"])
         result = EntityResult(uscc)
         try:
-            derivation = derive(entity, records, self.as_of, calendar=self.calendar)
+            derivation = derive(
+                entity, records, self.as_of, calendar=self.calendar, first_year=self.first_year
+            )
             dates = row_dates(entity, records)
             template = FactTemplate.build(derivation, self.key, dates)
             if template is None:  # not templatable: evaluate the plain facts

@@ -41,6 +41,7 @@ from typing import Any
 
 from supervision.checks.derivation import AS_OF, AsOfClock, Derivation, Fact, Since
 from supervision.reference.workdays import WorkCalendar, default_calendar, to_date
+from supervision.settings import settings
 
 __all__ = [
     "ANNUAL_REPORT_DUE",
@@ -52,6 +53,7 @@ __all__ = [
     "SERIOUS_LIST_YEARS",
     "Derivation",
     "Since",
+    "annual_report_first_year",
     "derive",
     "derive_facts",
     "due_candidates",
@@ -60,8 +62,18 @@ __all__ = [
 
 #: 企业信息公示暂行条例 第八条: the annual report for year Y is filed 1 Jan–30 Jun of Y+1.
 ANNUAL_REPORT_DUE = (6, 30)
-#: The annual-report regime replaced annual inspection in 2014 (reports for 2013 on).
+#: The annual-report regime replaced annual inspection in 2014 (reports for 2013 on): the
+#: default of $SUPERVISION_ANNUAL_REPORT_FIRST_YEAR.
 ANNUAL_REPORT_FIRST_YEAR = 2013
+
+
+def annual_report_first_year() -> int:
+    """The first report year checked: $SUPERVISION_ANNUAL_REPORT_FIRST_YEAR (a bureau that
+    imports only recent reports moves it later), else 2013. A check reads it once per run
+    and hands it to ``derive``."""
+    return settings().annual_report_first_year
+
+
 #: 企业信息公示暂行条例 第十条: immediate information within 20 working days.
 IMMEDIATE_INFO_WORKING_DAYS = 20
 #: 严重违法失信名单管理办法: three years on the abnormal list; notice 60 days before.
@@ -153,7 +165,11 @@ def _entity_fact(entity: Mapping[str, Any], clock: AsOfClock) -> Fact:
 
 
 def _annual_report_facts(
-    uscc: str, entity: Mapping[str, Any], records: list[Mapping[str, Any]], clock: AsOfClock
+    uscc: str,
+    entity: Mapping[str, Any],
+    records: list[Mapping[str, Any]],
+    clock: AsOfClock,
+    first_year: int,
 ) -> list[Fact]:
     as_of = clock.day
     filed: dict[int, tuple[dt.date | None, Any]] = {}
@@ -172,7 +188,7 @@ def _annual_report_facts(
         ):
             filed[year] = (filed_on, record.get("record_id"))
     established = _opt_date(entity.get("established_on"))
-    first = max(ANNUAL_REPORT_FIRST_YEAR, established.year if established else as_of.year)
+    first = max(first_year, established.year if established else as_of.year)
     facts = []
     clock.flips_on(dt.date(as_of.year + 1, 1, 1))  # another report year is added
     for year in range(first, as_of.year):
@@ -346,13 +362,15 @@ def derive(
     as_of: dt.date | str,
     *,
     calendar: WorkCalendar | None = None,
+    first_year: int | None = None,
 ) -> Derivation:
     """Derive the facts of one entity as of a day (see ``Derivation``).
 
     ``entity`` and ``records`` are plain dicts as the database layer gives them (see
     the module docstring). Records dated after ``as_of`` are ignored so that any day
     can be replayed. Raises ``CalendarYearUnknown`` when a working-day deadline falls
-    in a year the official calendar does not cover.
+    in a year the official calendar does not cover. ``first_year``: the first report
+    year checked (default: the setting, read now).
     """
     day = to_date(as_of)
     clock = AsOfClock(day)
@@ -364,7 +382,8 @@ def derive(
         by_kind.setdefault(str(r.get("kind")), []).append(r)
 
     facts: list[Fact] = [_entity_fact(entity, clock)]
-    facts += _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), clock)
+    first = annual_report_first_year() if first_year is None else first_year
+    facts += _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), clock, first)
     for record in by_kind.get("immediate_info", []):
         fact = _immediate_info_fact(uscc, record, clock, cal)
         if fact is not None:
@@ -387,9 +406,10 @@ def derive_facts(
     as_of: dt.date | str,
     *,
     calendar: WorkCalendar | None = None,
+    first_year: int | None = None,
 ) -> list[Fact]:
     """The plain facts of one entity as of a day, ready to assert (``derive(...).on()``)."""
-    return derive(entity, records, as_of, calendar=calendar).on()
+    return derive(entity, records, as_of, calendar=calendar, first_year=first_year).on()
 
 
 def due_candidates(

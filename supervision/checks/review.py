@@ -54,6 +54,7 @@ RISK_STEPS = ("A", "B", "C", "D")
 #: Follow-ups recorded as pending on a confirmed finding (people act on them).
 PENDING_FOLLOW_UPS = (
     "add_to_abnormal_list",
+    "mark_abnormal_status",
     "add_to_serious_violation_list",
     "notify_entity",
     "order_rectification",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from supervision.checks.derivation import AS_OF, Derivation, Since
-from supervision.checks.facts import FACTS_VERSION, due_candidates
+from supervision.checks.facts import FACTS_VERSION, annual_report_first_year, due_candidates
 from supervision.reference.workdays import WorkCalendar
 
 __all__ = ["FactTemplate", "facts_key", "row_dates"]
@@ -35,10 +35,12 @@ _MARK = b"\\u0000"  # how json.dumps writes the NUL that brackets a slot's name
 TEMPLATE_FORMAT = 2
 
 
-def facts_key(calendar: WorkCalendar) -> str:
+def facts_key(calendar: WorkCalendar, first_year: int | None = None) -> str:
     """What a template depends on besides the rows: the derivation's version, the
-    template format and the working-day calendar."""
-    return f"{FACTS_VERSION}.{TEMPLATE_FORMAT}:{calendar.fingerprint}"
+    template format, the first annual-report year (default: the setting) and the
+    working-day calendar."""
+    year = annual_report_first_year() if first_year is None else first_year
+    return f"{FACTS_VERSION}.{TEMPLATE_FORMAT}.y{year}:{calendar.fingerprint}"
 
 
 def _iso(value: Any) -> str:

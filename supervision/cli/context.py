@@ -37,6 +37,17 @@ BY_OPTION = click.option(
 """--by on every command that changes something; handed to the service as ``actor=`` and
 recorded in the trail."""
 
+AS_OPTION = click.option(
+    "--as",
+    "as_user",
+    default=None,
+    metavar="USERNAME",
+    help="以哪个控制台用户身份执行（也可设 SUPERVISION_USER；录入与审核须为不同的人）/ the "
+    "console user to act as (or set SUPERVISION_USER; who enters cannot review)",
+)
+"""--as on the result commands that change something: they act as a named console user
+(accounts.users.acting_user), never as a bare OS user, so duties can be separated."""
+
 CALENDAR_OPTION = click.option(
     "--calendar",
     "calendar_file",

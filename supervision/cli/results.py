@@ -10,15 +10,18 @@ from typing import Any
 import click
 import yaml
 
-from supervision import trail, yamlsafe
+from supervision import settings as app_settings
+from supervision import yamlsafe
+from supervision.accounts.users import acting_user
 from supervision.cli.context import (
-    BY_OPTION,
+    AS_OPTION,
     JSON_OPTION,
     AppContext,
     emit_json,
     emit_table,
 )
 from supervision.errors import SupervisionError
+from supervision.models.users import Role
 from supervision.reference.result_codes import (
     FOLLOW_UP_STATUSES,
     FOLLOW_UPS,
@@ -113,7 +116,12 @@ def _result_options(fn: Any) -> Any:
             help="后续处置 / follow-up",
         ),
         click.option("--due", type=DATE, help="整改期限 / rectification due date"),
-        click.option("--follow-up-note", help="后续处置说明（如抄告部门）/ follow-up note"),
+        click.option("--follow-up-note", help="后续处置说明 / follow-up note"),
+        click.option(
+            "--follow-up-ref",
+            help="后续处置所指：立案案号、处罚决定书文号、移送机关或抄告部门 / case number, "
+            "penalty decision number, receiving organ or department notified",
+        ),
         click.option(
             "--from",
             "from_file",
@@ -139,7 +147,14 @@ def _option_values(kw: dict[str, Any]) -> dict[str, Any]:
         "follow_up": kw["follow_up"],
         "due": _day(kw["due"]),
         "follow_up_note": kw["follow_up_note"],
+        "follow_up_ref": kw["follow_up_ref"],
     }
+
+
+def _actor(app: AppContext, as_user: str | None, role: str) -> str:
+    """The console user this command acts as (--as, else SUPERVISION_USER)."""
+    with app.db.session() as session:
+        return acting_user(session, username=as_user or app_settings.settings().user, roles=(role,))
 
 
 @click.group("result")
@@ -151,16 +166,18 @@ def result_group() -> None:
 @click.argument("task")
 @click.argument("entity")
 @_result_options
-@BY_OPTION
+@AS_OPTION
 @click.pass_obj
-def result_enter(app: AppContext, /, task: str, entity: str, by: str | None, **kw: Any) -> None:
+def result_enter(
+    app: AppContext, /, task: str, entity: str, as_user: str | None, **kw: Any
+) -> None:
     """录入检查结果（待审核）/ enter results of a drawn entity (awaiting review)."""
     items = _items_from_options(
         kw.pop("from_file"),
         _option_values(kw),
         need=("item", "code", "inspected_on"),
     )
-    actor = trail.current_actor(by)
+    actor = _actor(app, as_user, Role.INSPECTOR)
     with app.db.session() as session:
         rows = enter_results(session, task_code=task, uscc=entity, items=items, actor=actor)
         done = [(r.item_code, r.version) for r in rows]
@@ -173,14 +190,14 @@ def result_enter(app: AppContext, /, task: str, entity: str, by: str | None, **k
 @click.argument("entity")
 @_result_options
 @click.option("--reason", required=True, help="更正理由 / why the correction")
-@BY_OPTION
+@AS_OPTION
 @click.pass_obj
 def result_correct(
-    app: AppContext, /, task: str, entity: str, reason: str, by: str | None, **kw: Any
+    app: AppContext, /, task: str, entity: str, reason: str, as_user: str | None, **kw: Any
 ) -> None:
     """更正已公示的结果（新版本，旧版本保留）/ correct a published result (new version)."""
     items = _items_from_options(kw.pop("from_file"), _option_values(kw), need=("item",))
-    actor = trail.current_actor(by)
+    actor = _actor(app, as_user, Role.INSPECTOR)
     with app.db.session() as session:
         rows = correct_results(
             session, task_code=task, uscc=entity, items=items, reason=reason, actor=actor
@@ -197,7 +214,7 @@ def result_correct(
 @click.option("--return", "decision", flag_value="return", help="退回 / return")
 @click.option("--reason", default=None, help="理由（退回时必填）/ reason (required to return)")
 @click.option("--item", "items", multiple=True, help="只审核这些事项 / only these items")
-@BY_OPTION
+@AS_OPTION
 @click.pass_obj
 def result_review(
     app: AppContext,
@@ -206,12 +223,12 @@ def result_review(
     decision: str | None,
     reason: str | None,
     items: tuple[str, ...],
-    by: str | None,
+    as_user: str | None,
 ) -> None:
     """审核待审核的检查结果 / approve or return results awaiting review."""
     if decision is None:
         raise SupervisionError("请选择 --approve 或 --return", "choose --approve or --return")
-    actor = trail.current_actor(by)
+    actor = _actor(app, as_user, Role.REVIEWER)
     with app.db.session() as session:
         rows = review_results(
             session,
@@ -230,14 +247,14 @@ def result_review(
 @result_group.command("publish")
 @click.argument("task")
 @click.argument("entity", required=False)
-@BY_OPTION
+@AS_OPTION
 @JSON_OPTION
 @click.pass_obj
 def result_publish(
-    app: AppContext, task: str, entity: str | None, by: str | None, as_json: bool
+    app: AppContext, task: str, entity: str | None, as_user: str | None, as_json: bool
 ) -> None:
     """公示已审核通过的结果（全部或全不）/ publish approved results (all or nothing)."""
-    actor = trail.current_actor(by)
+    actor = _actor(app, as_user, Role.REVIEWER)
     with app.db.session() as session:
         report = publish_results(session, task_code=task, uscc=entity, actor=actor)
     if as_json:
@@ -254,7 +271,7 @@ def result_publish(
 @click.option("--item", required=True, help="检查事项代码 / item code")
 @click.option("--done-on", type=DATE, help="完成（整改）日期 / completed on")
 @click.option("--not-rectified", is_flag=True, help="逾期未整改（移送办案）/ not rectified")
-@BY_OPTION
+@AS_OPTION
 @click.pass_obj
 def result_follow_up(
     app: AppContext,
@@ -263,10 +280,10 @@ def result_follow_up(
     item: str,
     done_on: Any,
     not_rectified: bool,
-    by: str | None,
+    as_user: str | None,
 ) -> None:
     """记录后续处置结果 / record the outcome of a follow-up."""
-    actor = trail.current_actor(by)
+    actor = _actor(app, as_user, Role.INSPECTOR)
     with app.db.session() as session:
         row = record_follow_up(
             session,
@@ -286,13 +303,13 @@ def result_follow_up(
 @click.argument("entity")
 @click.option("--text", required=True, help="主体的回复或异议 / the entity's reply")
 @click.option("--received-on", required=True, type=DATE, help="收到日期 / date received")
-@BY_OPTION
+@AS_OPTION
 @click.pass_obj
 def result_reply(
-    app: AppContext, task: str, entity: str, text: str, received_on: Any, by: str | None
+    app: AppContext, task: str, entity: str, text: str, received_on: Any, as_user: str | None
 ) -> None:
     """登记主体对已公示结果的回复或异议 / enter an entity's reply to its published result."""
-    actor = trail.current_actor(by)
+    actor = _actor(app, as_user, Role.REVIEWER)
     with app.db.session() as session:
         reply = add_reply(
             session,
@@ -313,7 +330,7 @@ def result_reply(
 @click.option("--reject", "decision", flag_value="reject", help="不予公示 / reject")
 @click.option("--reason", default=None, help="理由（不予公示时必填）/ reason")
 @click.option("--seq", type=int, default=None, help="回复序号（默认最新）/ reply number")
-@BY_OPTION
+@AS_OPTION
 @click.pass_obj
 def result_reply_review(
     app: AppContext,
@@ -322,12 +339,12 @@ def result_reply_review(
     decision: str | None,
     reason: str | None,
     seq: int | None,
-    by: str | None,
+    as_user: str | None,
 ) -> None:
     """审核主体回复；通过即与结果一并公示 / review a reply; approved = published beside it."""
     if decision is None:
         raise SupervisionError("请选择 --approve 或 --reject", "choose --approve or --reject")
-    actor = trail.current_actor(by)
+    actor = _actor(app, as_user, Role.REVIEWER)
     with app.db.session() as session:
         reply = review_reply(
             session,

@@ -65,6 +65,15 @@ def lint_command(directory: Path | None, as_json: bool) -> None:
                 for i in report.issues
             ],
         )
+    if report.warnings and not as_json:
+        _table(
+            f"警告 / warnings ({len(report.warnings)})",
+            ["文件:行 / file:line", "规则 / rule", "键 / key", "问题 / problem"],
+            [
+                (f"{w.file}:{w.line}", w.rule_id or "", w.key, f"{w.zh} / {w.en}")
+                for w in report.warnings
+            ],
+        )
     if not report.ok:
         raise SystemExit(1)
 

@@ -481,5 +481,9 @@ class EntityStream:
             "inspector_cert_no": people[int(rng.random() * len(people))], "uscc": uscc,
             "reason": self.conflict_reason(rng),
             "declared_on": self.as_of - timedelta(days=30 + int(rng.random() * 1000)),
+            # Open-ended; some are the entity's own 回避 request (from the code, so the
+            # random stream is unchanged).
+            "starts_on": None, "ends_on": None,
+            "source": "entity" if uscc[-2] in "02468" else "inspector",
         })  # fmt: skip
         self.stats.conflicts += 1

@@ -168,6 +168,12 @@ class DemoProvince:
                         "status": InspectorStatus.ACTIVE.value
                         if serial <= max(MIN_ACTIVE_PER_PREFECTURE, FULLY_QUALIFIED_PER_PREFECTURE)
                         else status(rng),
+                        # The 执法证: issued some years ago, valid a few years ahead
+                        # (from the serial, so the random stream is unchanged).
+                        "cert_issued_on": date(self.stamp.year - 1 - serial % 6,
+                                               1 + serial % 12, 1 + serial % 28),
+                        "cert_expires_on": date(self.stamp.year + 2 + serial % 4, 12, 31),
+                        "cert_authority": "内蒙古自治区人民政府",
                         "updated_at": self.stamp,
                     })  # fmt: skip
         return rows

@@ -22,6 +22,8 @@ from supervision.results.service import publish_results, review_results
 
 INSPECTOR = "demo:王检查员"
 REVIEWER = "demo:李科长"
+# Separated duties: one person enters, another approves, a third publishes.
+PUBLISHER = "demo:张主任"
 STAFF = "demo:赵科员"
 
 # What each of the first drawn entities gets, in draw order (rank within the task).
@@ -150,7 +152,7 @@ def _play(
     if scenario == "approved":
         return
     with db.session() as session:
-        publish_results(session, task_code=task, uscc=uscc, actor=REVIEWER)
+        publish_results(session, task_code=task, uscc=uscc, actor=PUBLISHER)
     if scenario.startswith("corrected"):
         with db.session() as session:
             correct_results(
@@ -171,7 +173,7 @@ def _play(
                 review_results(
                     session, task_code=task, uscc=uscc, approve=True, reason=None, actor=REVIEWER
                 )
-                publish_results(session, task_code=task, uscc=uscc, actor=REVIEWER)
+                publish_results(session, task_code=task, uscc=uscc, actor=PUBLISHER)
         return
     if scenario in ("published_reply", "reply_pending"):
         with db.session() as session:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from ortools.graph.python import min_cost_flow
 
 from supervision.draw.eligibility import (
+    MIN_TEAM,
     REGION_PREFIX,
     EntityRecord,
     InspectorRecord,
@@ -52,7 +53,7 @@ __all__ = [
 Slot = tuple[str, str, int]
 """(entity id, department, team size m_d) — one department's visit to one entity."""
 
-MIN_VISIT_SIZE = 2
+MIN_VISIT_SIZE = MIN_TEAM
 """At least two enforcement officers per inspection visit."""
 
 # How many entity ids an error message lists before summarising.

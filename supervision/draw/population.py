@@ -25,6 +25,7 @@ from supervision.models import (
 )
 from supervision.reference.regions import prefecture_of, region_prefix
 from supervision.reference.vocab import EntityStatus, EntityType, RecordKind, RiskClass
+from supervision.settings import settings
 
 
 class TargetFilter(BaseModel):
@@ -129,6 +130,12 @@ EXCLUSION_REASONS = {
 
 def exclusion_label(reason: str) -> str:
     """Chinese / English label of an exclusion reason key."""
+    if reason.startswith("yearly_cap:"):
+        cap = reason.split(":", 1)[1]
+        return (
+            f"本年度已接受 {cap} 次抽查，达到每户年度上限（涉企行政检查） / "
+            f"already inspected {cap} time(s) this year: the yearly cap per entity"
+        )
     if reason.startswith("status:"):
         status = reason.split(":", 1)[1]
         english = EntityStatus.english().get(status, status)
@@ -153,6 +160,11 @@ def compute_population(session: Session, *, task: Task, as_of: date) -> Populati
         else:
             candidates[uscc] = (region, risk)
     excluded = _recently_covered(session, task, as_of, set(candidates))
+    excluded |= {
+        uscc: reason
+        for uscc, reason in _at_yearly_cap(session, task, set(candidates)).items()
+        if uscc not in excluded
+    }
     for uscc, reason in excluded.items():
         if uscc in candidates:
             del candidates[uscc]
@@ -195,6 +207,56 @@ def _recently_covered(
         if uscc in candidates and uscc not in excluded and item_codes & {i["code"] for i in items}:
             excluded[uscc] = "drawn_in_other_task"
     return excluded
+
+
+def yearly_cap() -> int | None:
+    """The most inspections of one entity per calendar year ($SUPERVISION_YEARLY_INSPECTION_CAP;
+    None: no cap)."""
+    return settings().yearly_inspection_cap
+
+
+def inspections_in_year(
+    session: Session, *, year: int, candidates: set[str], exclude_task: str
+) -> dict[str, set[str]]:
+    """Entity → the tasks that inspected it in ``year``: drawn in a live task whose period
+    starts that year, or with an inspection result recorded that year. Across all
+    departments; a joint task is one task, so it counts once."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    out: dict[str, set[str]] = defaultdict(set)
+    for uscc, code in session.exec(
+        select(DrawPick.uscc, DrawPick.task_code)
+        .join(Task, col(Task.code) == DrawPick.task_code)
+        .where(
+            Task.code != exclude_task,
+            col(Task.status).notin_([TaskStatus.CANCELLED]),
+            col(Task.period_start) >= start,
+            col(Task.period_start) <= end,
+        )
+    ):
+        if uscc in candidates:
+            out[uscc].add(code)
+    for uscc, payload in session.exec(
+        select(ComplianceRecord.uscc, ComplianceRecord.payload).where(
+            ComplianceRecord.kind == RecordKind.INSPECTION_RESULT.value,
+            col(ComplianceRecord.event_date) >= start,
+            col(ComplianceRecord.event_date) <= end,
+        )
+    ):
+        code = str(payload.get("task_code") or "")
+        if uscc in candidates and code != exclude_task:
+            out[uscc].add(code or f"record:{payload.get('item_code')}")
+    return out
+
+
+def _at_yearly_cap(session: Session, task: Task, candidates: set[str]) -> dict[str, str]:
+    """Entities already inspected as often as the yearly cap allows in the task's year."""
+    cap = yearly_cap()
+    if cap is None:
+        return {}
+    seen = inspections_in_year(
+        session, year=task.period_start.year, candidates=candidates, exclude_task=task.code
+    )
+    return {uscc: f"yearly_cap:{cap}" for uscc, tasks in seen.items() if len(tasks) >= cap}
 
 
 def committed_population(session: Session, *, code: str) -> dict[str, list[str]]:

@@ -34,7 +34,7 @@ from supervision.draw.matching import (
     Assignment as Match,
 )
 from supervision.draw.parallel import draw_in_processes
-from supervision.draw.population import committed_population
+from supervision.draw.population import committed_population, exclusion_label
 from supervision.draw.sampling import DrawError, Pick, entered_seed
 from supervision.draw.tasks import get_task, sha256_hex
 from supervision.errors import ConflictError, SupervisionError
@@ -381,10 +381,13 @@ def _eligibility(
         }
         by_region[i.region_code[:digits]].append(record)
     picked_set = set(picked)
+    # A conflict counts if it holds on any day of the task's period (open ends: always).
     conflicts = {
         (c.inspector_cert_no, c.uscc)
         for c in session.exec(select(Conflict))
         if c.uscc in picked_set
+        and (c.ends_on is None or c.ends_on >= task.period_start)
+        and (c.starts_on is None or c.starts_on <= task.period_end)
     }
     items_by_department: dict[str, list[str]] = defaultdict(list)
     for item in task.items:
@@ -557,4 +560,9 @@ def fairness_report(session: Session, *, code: str) -> dict[str, Any]:
         "strata": strata,
         "load_histogram": histogram,
         "exclusions": task.exclusions,
+        # How many were excluded and why, in words (status, recent inspection, yearly cap).
+        "exclusion_reasons": [
+            {"reason": reason, "label": exclusion_label(reason), "count": n}
+            for reason, n in sorted(task.exclusions.items())
+        ],
     }

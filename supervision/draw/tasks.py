@@ -28,6 +28,7 @@ from supervision.draw.population import (
     TargetFilter,
     compute_population,
     exclusion_label,
+    yearly_cap,
 )
 from supervision.draw.sampling import DrawError, parse_ratio
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
@@ -439,26 +440,32 @@ def _parameters(
             "round": task.beacon_round,
             "round_time": beacon.round_time(task.beacon_round).isoformat(),
         }
-    return extra | {
-        "task": task.code,
-        "name": task.name,
-        "plan": task.plan_code,
-        "algorithm": ALGORITHM,
-        "departments": task.departments,
-        "items": [{"code": i["code"], "version": i["version"]} for i in task.items],
-        "target": task.target,
-        "strata_keys": task.strata_keys,
-        "strata": {n: {"size": s["size"], "digest": s["digest"]} for n, s in strata_info.items()},
-        "ratios": {n: s["ratio"] for n, s in strata_info.items()},
-        "members": task.members,
-        "exclusion_days": task.exclusion_days,
-        "exclusions": population.exclusions,
-        "region_rule": task.region_rule,
-        "exclude_previous_inspector": task.exclude_previous_inspector,
-        "load_slack": task.load_slack,
-        "period": [task.period_start.isoformat(), task.period_end.isoformat()],
-        "committed_at": moment.isoformat(),
-    }
+    return (
+        extra
+        | {
+            "task": task.code,
+            "name": task.name,
+            "plan": task.plan_code,
+            "algorithm": ALGORITHM,
+            "departments": task.departments,
+            "items": [{"code": i["code"], "version": i["version"]} for i in task.items],
+            "target": task.target,
+            "strata_keys": task.strata_keys,
+            "strata": {
+                n: {"size": s["size"], "digest": s["digest"]} for n, s in strata_info.items()
+            },
+            "ratios": {n: s["ratio"] for n, s in strata_info.items()},
+            "members": task.members,
+            "exclusion_days": task.exclusion_days,
+            "exclusions": population.exclusions,
+            "region_rule": task.region_rule,
+            "exclude_previous_inspector": task.exclude_previous_inspector,
+            "load_slack": task.load_slack,
+            "period": [task.period_start.isoformat(), task.period_end.isoformat()],
+            "committed_at": moment.isoformat(),
+        }
+        | ({"yearly_cap": cap} if (cap := yearly_cap()) is not None else {})
+    )
 
 
 def _store_population(

@@ -149,6 +149,11 @@ class InspectorBase(SQLModel):
     # Item codes or enforcement fields the inspector is qualified for.
     qualifications: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default=InspectorStatus.ACTIVE.value, max_length=4)
+    # The 执法证: its issue and expiry dates and the authority that issued it. An inspector
+    # may be on a team only on a day the certificate is valid (issued_on <= day <= expires_on).
+    cert_issued_on: date | None = None
+    cert_expires_on: date | None = None
+    cert_authority: str | None = Field(default=None, max_length=100)
 
 
 class Inspector(InspectorBase, table=True):
@@ -166,6 +171,8 @@ class InspectorCreate(InspectorBase):
     _quals = field_validator("qualifications", mode="before")(f.as_list)
     _text = field_validator("name", mode="before")(f.check_text)
     _keys = field_validator("department_code", mode="before")(f.normalise_keys)
+    _cert_dates = field_validator("cert_issued_on", "cert_expires_on", mode="before")(f.as_date)
+    _authority = field_validator("cert_authority", mode="before")(f.blank_to_none)
 
     @field_validator("cert_no", mode="before")
     @classmethod
@@ -186,6 +193,20 @@ class InspectorCreate(InspectorBase):
             )
         return sorted(set(v))
 
+    @model_validator(mode="after")
+    def _cert_period(self) -> InspectorCreate:
+        if (
+            self.cert_issued_on is not None
+            and self.cert_expires_on is not None
+            and self.cert_expires_on < self.cert_issued_on
+        ):
+            raise ValueError(
+                f"执法证有效期至 {self.cert_expires_on} 早于发证日期 {self.cert_issued_on} / "
+                f"certificate expiry {self.cert_expires_on} is before its issue date "
+                f"{self.cert_issued_on}"
+            )
+        return self
+
 
 class InspectorPublic(SQLModel):
     """Inspectors are public by name and 执法证号, as enforcement disclosure requires."""
@@ -202,14 +223,49 @@ class ConflictBase(SQLModel):
     uscc: str = Field(foreign_key="entity.uscc", primary_key=True, max_length=18, index=True)
     reason: str = Field(min_length=1, max_length=200)
     declared_on: date
+    # The period the conflict holds (None: open-ended on that side) and who declared it:
+    # "inspector" (the officer's own 回避 declaration) or "entity" (the entity's 回避 request).
+    starts_on: date | None = None
+    ends_on: date | None = None
+    source: str = Field(default="inspector", max_length=16)
 
 
 class Conflict(ConflictBase, table=True):
     __tablename__ = "conflict"
 
 
+#: Who declared a conflict: the stored value and its wording.
+CONFLICT_SOURCES: dict[str, tuple[str, str]] = {
+    "inspector": ("检查人员申报", "declared by the inspector"),
+    "entity": ("检查对象申请回避", "requested by the entity"),
+}
+
+
 class ConflictCreate(ConflictBase):
     _uscc = field_validator("uscc", mode="before")(f.check_uscc)
     _cert = field_validator("inspector_cert_no", mode="before")(f.normalise_keys)
     _text = field_validator("reason", mode="before")(f.check_multiline_text)
-    _date = field_validator("declared_on", mode="before")(f.as_date)
+    _date = field_validator("declared_on", "starts_on", "ends_on", mode="before")(f.as_date)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source(cls, v: Any) -> str:
+        text = "inspector" if v is None else str(v).strip()
+        by_zh = {"检查人员": "inspector", "人员": "inspector", "主体": "entity",
+                 "检查对象": "entity", "企业": "entity"}  # fmt: skip
+        text = by_zh.get(text, text) or "inspector"
+        if text not in CONFLICT_SOURCES:
+            raise ValueError(
+                f"回避来源 {v!r} 不是 inspector（检查人员）或 entity（检查对象） / "
+                f"source {v!r} is not inspector or entity"
+            )
+        return text
+
+    @model_validator(mode="after")
+    def _period(self) -> ConflictCreate:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValueError(
+                f"回避结束日期 {self.ends_on} 早于开始日期 {self.starts_on} / "
+                f"conflict end {self.ends_on} is before its start {self.starts_on}"
+            )
+        return self

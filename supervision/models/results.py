@@ -46,6 +46,9 @@ class InspectionResult(SQLModel, table=True):
     follow_up: str = Field(default="none", max_length=16)
     follow_up_due: date | None = None
     follow_up_note: str = Field(default="", max_length=500)
+    # What the follow-up refers to: 立案 case number, 行政处罚 decision number, the organ a
+    # case was transferred to, or the department notified (抄告).
+    follow_up_ref: str | None = Field(default=None, max_length=200)
     follow_up_status: str = Field(default="not_needed", max_length=16)
     follow_up_done_on: date | None = None
     # A correction: why, and which published version it corrects.

@@ -13,14 +13,19 @@ from typing import ClassVar
 from supervision.errors import SupervisionError
 
 __all__ = [
+    "CODE_RULES",
+    "FINDING_MIN",
     "FOLLOW_UPS",
+    "FOLLOW_UP_REFS",
     "FOLLOW_UP_STATUSES",
     "MAIN_CODES",
     "RESULT_STATES",
     "SUB_CODES",
+    "CodeRule",
     "ResultState",
     "Wording",
     "check_code",
+    "code_problems",
     "effective_code",
     "result_label",
 ]
@@ -70,9 +75,117 @@ FOLLOW_UPS: dict[str, Wording] = {
     "none": Wording("无需后续处置", "no follow-up needed"),
     "routine": Wording("转入日常监管", "back to routine supervision"),
     "rectification": Wording("责令限期整改", "rectification ordered by a deadline"),
-    "case_transfer": Wording("移送办案机构", "transferred to case handling"),
+    "abnormal_list": Wording("列入经营异常名录", "put on the list of abnormal operations"),
+    "case_filed": Wording("立案调查", "case opened"),
+    "penalty": Wording("行政处罚", "administrative penalty decided"),
+    "case_transfer": Wording("移送办案机构", "transferred to a case-handling organ"),
     "notify": Wording("抄告相关部门", "notified to another department"),
 }
+
+#: Follow-ups that must say what they refer to (stored as ``follow_up_ref``).
+FOLLOW_UP_REFS: dict[str, Wording] = {
+    "case_filed": Wording("立案案号", "case number"),
+    "penalty": Wording("行政处罚决定书文号", "penalty decision number"),
+    "case_transfer": Wording("接收移送的机关", "organ the case was transferred to"),
+    "notify": Wording("抄告的部门", "department notified"),
+}
+
+#: Follow-ups that record a problem found (every code reporting one needs one of these).
+_ACTING = ("routine", "rectification", "abnormal_list", "case_filed", "penalty",
+           "case_transfer", "notify")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CodeRule:
+    """What one main result code allows: its sub-codes (and whether one is required),
+    its follow-ups, and the least finding text (0: the finding may be empty)."""
+
+    sub_codes: tuple[str, ...]
+    sub_code_required: bool
+    follow_ups: tuple[str, ...]
+    finding_min: int
+
+
+#: The one table of what each official result code allows. Source: the result codes and
+#: sub-codes of the provincial 双随机 platforms (docs: shared domain reference), and their
+#: meaning: 1 and the closed/deregistered codes record nothing to follow up; A
+#: (problem found, follow-up pending) names the problem with a sub-code and needs a
+#: follow-up; E (correction already ordered) is a rectification order with a due date;
+#: 8 (seriously uncooperative) is followed up by the bureau's own measures.
+FINDING_MIN = 5
+CODE_RULES: dict[str, CodeRule] = {
+    "1": CodeRule((), False, ("none",), 0),
+    "A": CodeRule(tuple(SUB_CODES), True, _ACTING, FINDING_MIN),
+    "E": CodeRule((), False, ("rectification",), FINDING_MIN),
+    "F": CodeRule((), False, ("none", "routine"), 0),
+    "7": CodeRule((), False, ("none", "routine"), 0),
+    "8": CodeRule(
+        (),
+        False,
+        ("abnormal_list", "case_filed", "penalty", "case_transfer", "notify"),
+        FINDING_MIN,
+    ),
+    "9": CodeRule((), False, ("none",), 0),
+    "10": CodeRule((), False, ("none",), 0),
+    "11": CodeRule((), False, ("none",), 0),
+    "12": CodeRule((), False, ("none", "notify"), 0),
+}
+
+
+def code_problems(
+    code: str, sub_code: str | None, *, follow_up: str, finding: str, follow_up_ref: str | None
+) -> list[tuple[str, str, str]]:
+    """Every way a result breaks ``CODE_RULES``, as (field, Chinese, English); empty when
+    it is consistent. ``code`` and ``sub_code`` must already be official (``check_code``)."""
+    rule = CODE_RULES[code]
+    out: list[tuple[str, str, str]] = []
+    if rule.sub_code_required and not sub_code:
+        out.append(
+            (
+                "sub_code",
+                f"结果代码 {code} 必须带子代码（{'、'.join(rule.sub_codes)}）",
+                f"result code {code} needs a sub-code ({', '.join(rule.sub_codes)})",
+            )
+        )
+    if follow_up in FOLLOW_UPS and follow_up not in rule.follow_ups:
+        allowed = "、".join(f"{k}（{FOLLOW_UPS[k].zh}）" for k in rule.follow_ups)
+        out.append(
+            (
+                "follow_up",
+                f"结果代码 {code}（{MAIN_CODES[code].zh}）不能配后续处置 {follow_up}，只能是 {allowed}",
+                f"result code {code} ({MAIN_CODES[code].en}) cannot take follow-up {follow_up}; "
+                f"allowed: {', '.join(rule.follow_ups)}",
+            )
+        )
+    text = "".join(finding.split())
+    if len(text) < rule.finding_min:
+        out.append(
+            (
+                "finding",
+                f"结果代码 {code} 必须写明检查发现，至少 {rule.finding_min} 个字（现为 {len(text)}）",
+                f"result code {code} needs a finding of at least {rule.finding_min} characters "
+                f"(got {len(text)})",
+            )
+        )
+    ref = FOLLOW_UP_REFS.get(follow_up)
+    if ref is not None and not (follow_up_ref and follow_up_ref.strip()):
+        out.append(
+            (
+                "follow_up_ref",
+                f"后续处置“{FOLLOW_UPS[follow_up].zh}”必须写明{ref.zh}",
+                f"follow-up {follow_up} needs the {ref.en}",
+            )
+        )
+    if ref is None and follow_up in FOLLOW_UPS and follow_up_ref and follow_up_ref.strip():
+        out.append(
+            (
+                "follow_up_ref",
+                f"后续处置“{FOLLOW_UPS[follow_up].zh}”没有案号、文号或机关可填",
+                f"follow-up {follow_up} takes no reference",
+            )
+        )
+    return out
+
 
 FOLLOW_UP_STATUSES: dict[str, Wording] = {
     "not_needed": Wording("无需处置", "not needed"),

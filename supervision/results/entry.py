@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from supervision import clock, trail
 from supervision.errors import SupervisionError, ValidationFailed
-from supervision.models import Inspector, Task, TaskStatus
+from supervision.models import Task, TaskStatus
 from supervision.models.results import InspectionResult
 from supervision.reference.result_codes import check_code
 from supervision.reference.vocab import RecordKind
@@ -26,6 +26,7 @@ from supervision.results.history import drawn_task, history, result_object, team
 from supervision.results.inputs import ItemInput, carried_over, check_item
 from supervision.results.records import add_record, record_id
 from supervision.results.states import ACTION_ZH, IllegalTransition, ResultState, next_version
+from supervision.results.teams import require_lawful_teams
 
 __all__ = ["correct_results", "enter_results"]
 
@@ -102,24 +103,41 @@ def _write_versions(
         reason=reason,
     )
     departments = {i["code"]: i["department_code"] for i in task.items}
-    limit = evidence_limit()
-    written = []
-    for new in planned:
-        inspectors, change_reason = _inspectors(
+    teams = [
+        _team(
             session,
             task_code=task_code,
             uscc=uscc,
             department=departments[new.item.item],
             new=new,
-            actor=actor,
+        )
+        for new in planned
+    ]
+    require_lawful_teams(
+        session,
+        task=task,
+        uscc=uscc,
+        teams={
+            new.item.item: (went.inspectors, new.item.inspected_on or clock.today())
+            for new, went in zip(planned, teams, strict=True)
+        },
+        action_zh=ACTION_ZH[action],
+        action=f"{action}ed",
+        actor=actor,
+    )
+    limit = evidence_limit()
+    written = []
+    for new, went in zip(planned, teams, strict=True):
+        _record_team_change(
+            session, task_code=task_code, uscc=uscc, new=new, went=went, actor=actor
         )
         row = _add_version(
             session,
             task_code=task_code,
             uscc=uscc,
             new=new,
-            inspectors=inspectors,
-            team_change_reason=change_reason,
+            inspectors=went.inspectors,
+            team_change_reason=went.reason,
             action=action,
             reason=reason,
             actor=actor,
@@ -195,31 +213,28 @@ def _plan_versions(
     return planned
 
 
-def _inspectors(
-    session: Session,
-    *,
-    task_code: str,
-    uscc: str,
-    department: str,
-    new: _NewVersion,
-    actor: str,
-) -> tuple[list[str], str | None]:
-    """Who inspected (default: the team the draw assigned) and why the team changed.
-    A different team needs known inspectors and a reason; the change is a trail event
-    unless the replaced version already had this team."""
+class _Team(NamedTuple):
+    """Who inspected one item: the officers, the team the draw assigned to the item's
+    department, the department, and why they differ (None when they do not)."""
+
+    inspectors: list[str]
+    assigned: list[str]
+    department: str
+    reason: str | None
+
+
+def _team(
+    session: Session, *, task_code: str, uscc: str, department: str, new: _NewVersion
+) -> _Team:
+    """Who inspected (default: the team the draw assigned) and why the team changed; a
+    different team needs a reason. Writes nothing: the team's lawfulness is checked by
+    results.teams before anything is written."""
     item = new.item
     assigned = team(session, task_code=task_code, uscc=uscc, department=department)
     inspectors = sorted(set(item.inspectors)) if item.inspectors else assigned
+    if inspectors == assigned:
+        return _Team(inspectors, assigned, department, None)
     change_reason = item.team_change_reason
-    if sorted(inspectors) == assigned:
-        return inspectors, None
-    unknown = [c for c in inspectors if session.get(Inspector, c) is None]
-    if unknown:
-        raise ValidationFailed(
-            "检查人员不在执法检查人员名录中",
-            "inspectors not in the inspector directory",
-            details=[f"inspector: {c}" for c in unknown],
-        )
     if not (change_reason and change_reason.strip()):
         raise SupervisionError(
             f"事项 {item.item} 的检查人员 {'、'.join(inspectors)} 与抽取分配的 "
@@ -227,20 +242,30 @@ def _inspectors(
             f"item {item.item}: the inspectors differ from the assigned team "
             f"{', '.join(assigned) or '(none)'}; a reason is required (--team-change-reason)",
         )
-    if new.replaces is None or new.replaces.inspectors != inspectors:
-        trail.record(
-            session,
-            actor=actor,
-            action="assignment.change",
-            obj=f"assignment:{task_code}/{uscc}/{department}",
-            payload={
-                "item": item.item,
-                "assigned": assigned,
-                "went": inspectors,
-                "reason": change_reason.strip(),
-            },
-        )
-    return inspectors, change_reason
+    return _Team(inspectors, assigned, department, change_reason)
+
+
+def _record_team_change(
+    session: Session, *, task_code: str, uscc: str, new: _NewVersion, went: _Team, actor: str
+) -> None:
+    """A team other than the assigned one is a trail event, unless the replaced version
+    already had this team."""
+    if went.reason is None:
+        return
+    if new.replaces is not None and new.replaces.inspectors == went.inspectors:
+        return
+    trail.record(
+        session,
+        actor=actor,
+        action="assignment.change",
+        obj=f"assignment:{task_code}/{uscc}/{went.department}",
+        payload={
+            "item": new.item.item,
+            "assigned": went.assigned,
+            "went": went.inspectors,
+            "reason": went.reason.strip(),
+        },
+    )
 
 
 def _add_version(
@@ -281,6 +306,7 @@ def _add_version(
         follow_up=follow_up,
         follow_up_due=item.due,
         follow_up_note=(item.follow_up_note or "").strip(),
+        follow_up_ref=(item.follow_up_ref or "").strip() or None,
         follow_up_status="not_needed" if follow_up == "none" else "pending",
         change_reason=reason.strip() if action == "correct" and reason else None,
         corrects_version=replaces.version if action == "correct" and replaces else None,

@@ -15,7 +15,7 @@ from supervision import clock
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import Task
 from supervision.models.results import InspectionResult
-from supervision.reference.result_codes import FOLLOW_UPS, check_code
+from supervision.reference.result_codes import FOLLOW_UPS, check_code, code_problems
 
 __all__ = ["ItemInput", "carried_over", "check_item", "parse_items"]
 
@@ -36,6 +36,7 @@ class ItemInput(BaseModel):
     follow_up: str | None = None
     due: date | None = None
     follow_up_note: str | None = None
+    follow_up_ref: str | None = None
 
     @field_validator("code", "sub_code", "item", mode="before")
     @classmethod
@@ -82,24 +83,38 @@ def carried_over(raw: ItemInput, current: InspectionResult) -> ItemInput:
         "follow_up": current.follow_up,
         "due": current.follow_up_due,
         "follow_up_note": current.follow_up_note,
+        "follow_up_ref": current.follow_up_ref,
     }
     if "code" in given and "sub_code" not in given:
         base["sub_code"] = None
     if given.get("follow_up") not in (None, "rectification") and "due" not in given:
         base["due"] = None
+    if "follow_up" in given and "follow_up_ref" not in given:
+        base["follow_up_ref"] = None
     return ItemInput.model_validate({**base, **given})
 
 
 def check_item(item: ItemInput, task: Task, problems: list[str], *, today: date) -> None:
-    """Append to ``problems`` what is wrong with one item: its code, its inspection date
-    (not in the future, not before the draw) and its follow-up and due date."""
+    """Append to ``problems`` what is wrong with one item: its code and sub-code, its
+    inspection date (not in the future, not before the draw), its follow-up and due date,
+    and whether code, sub-code, follow-up and finding agree (``CODE_RULES``)."""
     label = f"事项 {item.item} / item {item.item}"
     try:
-        check_code(item.code or "", item.sub_code)
+        code, sub = check_code(item.code or "", item.sub_code)
     except SupervisionError as exc:
         problems.append(f"{label}: code: {exc}")
+        code, sub = "", None
     _check_date(item, task, problems, label=label, today=today)
     _check_follow_up(item, problems, label=label)
+    if code:
+        for field, zh, en in code_problems(
+            code,
+            sub,
+            follow_up=item.follow_up or "none",
+            finding=item.finding or "",
+            follow_up_ref=item.follow_up_ref,
+        ):
+            problems.append(f"{label}: {field}: {zh} / {en}")
 
 
 def _check_date(

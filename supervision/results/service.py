@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.draw.tasks import get_task
-from supervision.errors import SupervisionError
+from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import DrawPick
 from supervision.models.results import InspectionResult, ResultReply
-from supervision.reference.result_codes import effective_code
+from supervision.reference.result_codes import code_problems, effective_code
 from supervision.reference.vocab import RecordKind
 from supervision.results.history import (
     current,
@@ -33,6 +33,7 @@ from supervision.results.history import (
 )
 from supervision.results.records import add_record, record_id
 from supervision.results.states import STATE_ZH, IllegalTransition, ResultState, next_state
+from supervision.results.teams import require_lawful_teams
 
 __all__ = ["entity_results", "list_results", "publish_results", "review_results"]
 
@@ -50,14 +51,31 @@ def review_results(
     actor: str,
     items: Iterable[str] | None = None,
 ) -> list[InspectionResult]:
-    """Approve or return (with a reason) every result of the entity awaiting review."""
-    drawn_task(session, task_code=task_code, uscc=uscc)
+    """Approve or return (with a reason) every result of the entity awaiting review.
+
+    Separated duties: whoever entered a version cannot review it. Approval re-checks
+    each team against the directory on its inspection day (results.teams): a team that
+    is not lawful (an expired 执法证, a conflict declared since...) cannot be approved."""
+    task = drawn_task(session, task_code=task_code, uscc=uscc)
     action = "approve" if approve else "return"
     if not approve and not (reason and reason.strip()):
         raise SupervisionError(
             "退回必须说明理由（--reason）", "returning needs a reason (--reason)"
         )
     targets = _to_review(session, task_code=task_code, uscc=uscc, items=items)
+    for row in targets:
+        next_state(row.state, action)
+    _require_separated(targets, actor=actor, action=action)
+    if approve:
+        _require_consistent_codes(targets, uscc=uscc)
+        require_lawful_teams(
+            session,
+            task=task,
+            uscc=uscc,
+            teams={row.item_code: (row.inspectors, row.inspected_on) for row in targets},
+            action_zh="审核通过",
+            action="approved",
+        )
     for row in targets:
         row.state = next_state(row.state, action)
     moment = clock.now()
@@ -77,6 +95,39 @@ def review_results(
             payload={"version": row.version, "state": row.state, "reason": row.review_reason},
         )
     return targets
+
+
+def _require_separated(targets: list[InspectionResult], *, actor: str, action: str) -> None:
+    """Separated duties: the person who entered a result cannot review it."""
+    own = [r.item_code for r in targets if r.entered_by == actor]
+    if own:
+        raise SupervisionError(
+            f"事项 {'、'.join(own)} 的检查结果由 {actor} 录入，录入人不能审核自己录入的结果",
+            f"{actor} entered the result of item(s) {', '.join(own)} and cannot {action} it: "
+            "the person who enters a result cannot review it",
+        )
+
+
+def _require_consistent_codes(targets: list[InspectionResult], *, uscc: str) -> None:
+    """Approval applies the code table too (a result stored before it, or by another
+    door, cannot be approved if code, sub-code, follow-up and finding disagree)."""
+    problems = [
+        f"事项 {r.item_code} / item {r.item_code}: {field}: {zh} / {en}"
+        for r in targets
+        for field, zh, en in code_problems(
+            r.result_code,
+            r.sub_code,
+            follow_up=r.follow_up,
+            finding=r.finding,
+            follow_up_ref=r.follow_up_ref,
+        )
+    ]
+    if problems:
+        raise ValidationFailed(
+            f"主体 {uscc} 的检查结果与结果代码表不符，不能审核通过",
+            f"the results of {uscc} disagree with the result-code table and cannot be approved",
+            details=problems,
+        )
 
 
 def _to_review(

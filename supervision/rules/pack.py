@@ -94,6 +94,8 @@ class Rule:
     file: str
     line: int
     description: str = ""
+    #: What is not confirmed about the legal basis (a revised text's article...).
+    basis_note: str = ""
 
     def in_force(self, day: dt.date) -> bool:
         """True when the rule applies on ``day``."""
@@ -139,6 +141,8 @@ class LintReport:
     files: list[str] = field(default_factory=list)
     issues: list[LintIssue] = field(default_factory=list)
     pack: RulePack | None = None
+    #: What does not stop the pack from running but should be said (see ``_warnings``).
+    warnings: list[LintIssue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -160,6 +164,7 @@ class LintReport:
             "rules": len(self.pack.rules) if self.pack else None,
             "digest": self.pack.digest if self.pack else None,
             "issues": issues,
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
 
@@ -257,6 +262,7 @@ def _rule(
         file=rel,
         line=where.line_of(path),
         description=str(raw.get("description") or ""),
+        basis_note=str(raw.get("basis_note") or "").strip(),
     )
 
 
@@ -311,6 +317,42 @@ def _lint_file(root: Path, file: Path) -> tuple[list[Rule], list[LintIssue], Any
     return rules, issues, data
 
 
+#: Facts whose rules differ by kind of entity (年报 and 经营异常名录: 个体工商户 are marked
+#: 经营异常状态 instead, and never moved to the 严重违法失信名单 by the three-year rule).
+_REGIME_FACTS = ("annual_report", "abnormal")
+
+
+def _warnings(rel: str, data: Any) -> list[LintIssue]:
+    """A warning for each rule that reads annual-report or abnormal-list facts in a file
+    that does not say which entity types it covers (``entity_types:``)."""
+    if (
+        not isinstance(data, dict)
+        or data.get("entity_types")
+        or not isinstance(data.get("rules"), list)
+    ):
+        return []
+    out = []
+    for raw in data["rules"]:
+        if not isinstance(raw, dict):
+            continue
+        when = json.dumps(raw.get("when"), ensure_ascii=False, default=str)
+        read = [f for f in _REGIME_FACTS if f in when]
+        if read:
+            out.append(
+                LintIssue(
+                    rel,
+                    1,
+                    "entity_types",
+                    f"规则读取{'、'.join(read)}事实，但文件没有写明适用的主体类型（entity_types）："
+                    "个体工商户适用不同的制度",
+                    f"the rule reads {', '.join(read)} facts but the file does not say which "
+                    "entity types it covers (entity_types): 个体工商户 have a different regime",
+                    raw.get("id") if isinstance(raw.get("id"), str) else None,
+                )
+            )
+    return out
+
+
 def lint_pack(root: str | Path | None = None) -> LintReport:
     """Check every rule file under ``root`` (default: the shipped pack)."""
     base = Path(root) if root is not None else default_rules_dir()
@@ -339,6 +381,7 @@ def lint_pack(root: str | Path | None = None) -> LintReport:
         rel = file.relative_to(base).as_posix()
         report.files.append(rel)
         report.issues += issues
+        report.warnings += _warnings(rel, data)
         for rule in file_rules:
             first = seen.get(rule.id)
             if first is not None:

@@ -55,6 +55,9 @@ RESULT_CODES = frozenset(
     ["1", "A", "B", "C", "6", "D", "3", "4", "5", "E", "F", "7", "8", "9", "10", "11", "12"]
 )
 Severity = Literal["low", "medium", "high", "critical"]
+#: The kinds of entity a rule file may say it covers (the entity directory's types).
+EntityTypeName = Literal["企业", "个体工商户", "农民专业合作社"]
+ENTITY_TYPES: tuple[str, ...] = get_args(EntityTypeName)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 #: What a confirmed finding may trigger; all flags, all optional.
 ON_CONFIRM_KEYS = frozenset(
@@ -63,6 +66,7 @@ ON_CONFIRM_KEYS = frozenset(
         "mark_for_targeted_draw",
         "add_to_abnormal_list",
         "add_to_serious_violation_list",
+        "mark_abnormal_status",
         "notify_entity",
         "order_rectification",
         "transfer_to_case_handling",
@@ -223,6 +227,8 @@ class OnConfirmSpec(_Spec):
     )
     add_to_abnormal_list: Flag = False
     add_to_serious_violation_list: Flag = False
+    #: 个体工商户 are marked 经营异常状态 (个体工商户年度报告办法), not put on the 名录.
+    mark_abnormal_status: Flag = False
     mark_for_targeted_draw: Flag = False
     notify_department: Flag = False
     notify_entity: Flag = False
@@ -297,6 +303,9 @@ class RuleSpec(_Spec):
         _shape(_mapping, "on_confirm 必须是映射", "on_confirm must be a mapping", {}),
     ] = OnConfirmSpec()
     description: Any = None
+    #: What could not be confirmed about the legal basis (e.g. an article of a text since
+    #: revised): said here rather than asserted.
+    basis_note: Any = None
 
     @field_validator("effective_to")
     @classmethod
@@ -315,6 +324,19 @@ class RuleFileSpec(_Spec):
         "unknown top-level key {key} (allowed: {allowed})",
     )
     rules: list[Any]
+    #: The kinds of entity the file's rules cover (企业, 个体工商户, 农民专业合作社).
+    entity_types: (
+        list[
+            Annotated[
+                EntityTypeName,
+                explain(
+                    f"entity_types 只能是 {'、'.join(ENTITY_TYPES)}",
+                    f"entity_types may only hold {', '.join(ENTITY_TYPES)}",
+                ),
+            ]
+        ]
+        | None
+    ) = None
 
 
 #: The model that owns the keys under a field of that name (for unknown keys).

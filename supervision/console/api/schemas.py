@@ -68,6 +68,7 @@ class ResultItem(BaseModel):
     follow_up: str | None = None
     due: date | None = None
     follow_up_note: str | None = None
+    follow_up_ref: str | None = None
 
 
 class ResultEntry(BaseModel):

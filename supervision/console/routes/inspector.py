@@ -22,7 +22,14 @@ from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.models import Assignment, Entity, Task
 from supervision.models.users import Role
-from supervision.reference.result_codes import FOLLOW_UPS, MAIN_CODES, RESULT_STATES, SUB_CODES
+from supervision.reference.result_codes import (
+    CODE_RULES,
+    FOLLOW_UP_REFS,
+    FOLLOW_UPS,
+    MAIN_CODES,
+    RESULT_STATES,
+    SUB_CODES,
+)
 from supervision.results.entry import enter_results
 from supervision.results.inputs import ItemInput, parse_items
 from supervision.results.service import entity_results, list_results
@@ -75,7 +82,7 @@ def items_from_form(form: dict[str, str]) -> list[ItemInput]:
     while f"item_{n}" in form:
         entry: dict[str, Any] = {"item": form[f"item_{n}"]}
         for field in ("code", "sub_code", "finding", "inspected_on", "follow_up", "due",
-                      "follow_up_note"):  # fmt: skip
+                      "follow_up_note", "follow_up_ref"):  # fmt: skip
             value = form.get(f"{field}_{n}", "").strip()
             if value:
                 entry[field] = value
@@ -116,6 +123,7 @@ def result_form(
     return render(
         request, "console/result_entry.html", data=data, main_codes=MAIN_CODES,
         sub_codes=SUB_CODES, follow_ups=FOLLOW_UPS, states=RESULT_STATES,
+        code_rules=CODE_RULES, follow_up_refs=FOLLOW_UP_REFS,
         today=clock.today().isoformat(),
     )  # fmt: skip
 
