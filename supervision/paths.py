@@ -33,3 +33,8 @@ def rules_dir() -> Path:
 def templates_dir() -> Path:
     """The Jinja templates folder."""
     return locate("templates")
+
+
+def checklists_dir() -> Path:
+    """The shipped inspection checklists folder (一细则)."""
+    return locate("checklists")

@@ -32,6 +32,7 @@ COMMANDS = {
     "task": "supervision.cli.tasks:task_group",
     "verify": "supervision.cli.tasks:verify_command",
     "rules": "supervision.cli.rules:rules_group",
+    "checklists": "supervision.cli.checklists:checklists_group",
     "publish": "supervision.cli.site:publish_command",
     "serve": "supervision.cli.site:serve_command",
     "result": "supervision.cli.results:result_group",
