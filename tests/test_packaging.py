@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_checkout_layout_is_found() -> None:
     assert locate("rules", ROOT / "supervision") == ROOT / "rules"
     assert locate("templates", ROOT / "supervision") == ROOT / "templates"
+    assert locate("checklists", ROOT / "supervision") == ROOT / "checklists"
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -45,8 +46,8 @@ def test_non_editable_install_ships_rules_and_templates(tmp_path: Path) -> None:
         check=True,
     )
     probe = (
-        "from supervision.paths import rules_dir, templates_dir; "
-        "print(rules_dir()); print(templates_dir())"
+        "from supervision.paths import checklists_dir, rules_dir, templates_dir; "
+        "print(rules_dir()); print(templates_dir()); print(checklists_dir())"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run(
@@ -57,7 +58,11 @@ def test_non_editable_install_ships_rules_and_templates(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     ).stdout.split()
-    rules, templates = map(Path, out)
+    rules, templates, checklists = map(Path, out)
+    assert checklists == target / "supervision" / "_shipped" / "checklists"
+    assert sorted(p.name for p in checklists.glob("*.yaml")) == sorted(
+        p.name for p in (ROOT / "checklists").glob("*.yaml")
+    )
     assert rules == target / "supervision" / "_shipped" / "rules"
     assert templates == target / "supervision" / "_shipped" / "templates"
     assert sorted(p.name for p in (rules / "samr").glob("*.yaml"))
