@@ -739,7 +739,7 @@ def test_migration_0016_gives_old_tasks_a_typed_seed_and_goes_back_down(
     engine = make_engine(db_url)
     try:
         with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "-1")  # 0016 only: it is the head
+            command.downgrade(alembic_config(conn), "0016-1")  # the revision before 0016
         with engine.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("task")}
         assert not {"seed_kind", "beacon_round", "beacon_signature"} & columns

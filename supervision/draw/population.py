@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
+from supervision.draw.scope import task_scopes
 from supervision.models import (
     ComplianceRecord,
     DrawPick,
@@ -112,6 +113,29 @@ def _target_clause(target: TargetFilter) -> Any:
     return and_(True, *clauses)
 
 
+def _scope_clause(items: list[dict[str, Any]]) -> Any:
+    """Entities in scope of at least one of the task's items (no bound when one has no scope)."""
+    scopes = task_scopes(items)
+    if scopes is None:
+        return True
+    per_item = []
+    for scope in scopes:
+        parts: list[Any] = []
+        if scope["entity_types"]:
+            parts.append(col(Entity.entity_type).in_(scope["entity_types"]))
+        if scope["industries"]:
+            parts.append(
+                or_(
+                    *(
+                        col(Entity.industry_code).startswith(i, autoescape=True)
+                        for i in scope["industries"]
+                    )
+                )
+            )
+        per_item.append(and_(*parts))
+    return or_(*per_item)
+
+
 def stratum_of(strata_keys: list[str], risk_class: str, region_code: str) -> str:
     """Stratum name: 'B' by risk class, or 'B-150100' by risk class × prefecture."""
     if strata_keys == ["risk_class"]:
@@ -145,11 +169,12 @@ def exclusion_label(reason: str) -> str:
 
 
 def compute_population(session: Session, *, task: Task, as_of: date) -> Population:
-    """Entities matching the task's filter, status 存续, minus exclusions (counted by reason)."""
+    """Entities in scope of the task's items and matching its filter, status 存续, minus
+    exclusions (counted by reason)."""
     target = TargetFilter.model_validate(task.target)
     rows = session.exec(
         select(Entity.uscc, Entity.region_code, Entity.risk_class, Entity.status).where(
-            _target_clause(target)
+            _target_clause(target), _scope_clause(task.items)
         )
     ).all()
     exclusions: Counter[str] = Counter()

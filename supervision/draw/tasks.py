@@ -31,6 +31,7 @@ from supervision.draw.population import (
     yearly_cap,
 )
 from supervision.draw.sampling import DrawError, parse_ratio
+from supervision.draw.scope import item_scope, scope_problems
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import (
     InspectionItem,
@@ -215,6 +216,7 @@ def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None)
                     "code": item.code,
                     "version": item.version,
                     "department_code": item.department_code,
+                    "scope": item_scope(item),
                 }
             )
     without_items = [d for d in spec.departments if all(i["department_code"] != d for i in items)]
@@ -352,6 +354,16 @@ def commit_task(
         if kind == beacon.KIND_BEACON
         else None
     )
+    target = TargetFilter.model_validate(task.target)
+    outside = scope_problems(
+        task.items, entity_types=target.entity_types, industries=target.industries
+    )
+    if outside:
+        raise ValidationFailed(
+            f"任务 {code} 的筛选条件超出其检查事项的检查对象范围",
+            f"task {code}'s filter reaches outside the scope of its items",
+            details=outside,
+        )
     population = compute_population(session, task=task, as_of=as_of or clock.today())
     if population.size == 0:
         reasons = "; ".join(f"{exclusion_label(r)}: {n}" for r, n in population.exclusions.items())

@@ -6,11 +6,16 @@ from datetime import date
 from typing import Any
 
 from pydantic import ConfigDict, field_validator, model_validator
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, text
 from sqlmodel import Field, SQLModel
 
 from supervision.models import fields as f
-from supervision.reference.vocab import InspectionMethod, ItemKind
+from supervision.reference.vocab import EntityType, InspectionMethod, ItemKind
+
+
+def _scope_column() -> Any:
+    """A scope list: JSON, ``[]`` (no restriction) for rows written without one."""
+    return Column(JSON, nullable=False, server_default=text("'[]'"))
 
 
 class InspectionItemBase(SQLModel):
@@ -24,6 +29,12 @@ class InspectionItemBase(SQLModel):
     kind: str = Field(default=ItemKind.GENERAL.value, max_length=4)
     effective_from: date
     effective_to: date | None = None
+    # 检查对象范围: which entities the item applies to; empty = no restriction.
+    scope_entity_types: list[str] = Field(default_factory=list, sa_column=_scope_column())
+    scope_industries: list[str] = Field(  # GB/T 4754 prefixes: F, F52, H6210
+        default_factory=list, sa_column=_scope_column()
+    )
+    scope_licences: list[str] = Field(default_factory=list, sa_column=_scope_column())
 
 
 class InspectionItem(InspectionItemBase, table=True):
@@ -39,6 +50,24 @@ class InspectionItemCreate(InspectionItemBase):
     _text = field_validator("name", "object_type", mode="before")(f.check_text)
     _legal = field_validator("legal_basis", mode="before")(f.check_multiline_text)
     _methods = field_validator("methods", mode="before")(f.as_list)
+    _scopes = field_validator(
+        "scope_entity_types", "scope_industries", "scope_licences", mode="before"
+    )(f.as_list)
+
+    @field_validator("scope_entity_types", mode="after")
+    @classmethod
+    def _scope_types(cls, v: list[str]) -> list[str]:
+        return sorted({EntityType.parse(t).value for t in v})
+
+    @field_validator("scope_industries", mode="after")
+    @classmethod
+    def _scope_industries(cls, v: list[str]) -> list[str]:
+        return sorted({f.check_industry(i) for i in v})
+
+    @field_validator("scope_licences", mode="after")
+    @classmethod
+    def _scope_licences(cls, v: list[str]) -> list[str]:
+        return sorted({f.check_text(i) for i in v})
 
     @field_validator("methods", mode="after")
     @classmethod
