@@ -227,3 +227,35 @@ def test_migration_0019_gives_old_items_an_empty_scope_and_goes_back_down(
     finally:
         fresh.dispose()
     assert scopes == ([], [], [])
+
+
+def test_console_page_and_api_refuse_a_commit_outside_the_scope(
+    db: Database, scoped: list[dict[str, Any]]
+) -> None:
+    import httpx
+    from test_console_support import PASSWORD, ConsoleServer, csrf_of, sign_in, soup
+
+    from supervision.accounts.users import add_user
+
+    code = _task(db, ["FOOD"], industries=["F"])
+    with db.session() as session:
+        add_user(session, username="planner", password=PASSWORD, role="planner",
+                 display_name="计划")  # fmt: skip
+    with ConsoleServer(db) as url:
+        api = httpx.Client(base_url=url, timeout=30)
+        token = api.post("/api/session", json={"username": "planner", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        refused = api.post("/api/tasks/commit", json={"code": code}, headers=headers)
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert "检查对象范围" in error["zh"] and "scope" in error["en"]
+        assert any("行业 F 超出" in d for d in error.get("details", [])), error
+        api.close()
+        page = httpx.Client(base_url=url, timeout=30)
+        sign_in(page, "planner")
+        form = page.get("/task", params={"code": code})
+        shown = page.post("/task/commit", data={"code": code, "csrf_token": csrf_of(form)})
+        text = soup(shown).get_text(" ")
+        assert "检查对象范围" in text and "行业 F 超出" in text
+        page.close()
+    assert _population(db) == set()
