@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         "extra-days calendar file (YAML/JSON, format in README) for years the package does not "
         "know yet; read again when the file changes (--calendar wins; calendar import writes it)",
     )
+    checklists_dir: str | None = Field(
+        default=None,
+        description="检查实施细则目录（一细则，默认为随包提供的 checklists/）；录入带检查表答案的结果时从这里读取细则 / "
+        "inspection checklists folder (default: the shipped checklists/); results entered with checklist answers read their checklist from it",
+    )
     evidence_max_bytes: int = Field(
         default=DEFAULT_EVIDENCE_MAX_BYTES,
         description="检查结果证据文件的大小上限（字节）/ "

@@ -123,6 +123,14 @@ def _result_options(fn: Any) -> Any:
             "penalty decision number, receiving organ or department notified",
         ),
         click.option(
+            "--checklist",
+            "checklist_file",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="检查表答案文件（YAML/JSON：要点编号: 符合/不符合/不涉及）；未给 --code 时由答案推荐，"
+            "与答案矛盾的代码被拒绝 / checklist answers (point id: 符合/不符合/不涉及); without "
+            "--code the code is proposed from them, and a code contradicting them is refused",
+        ),
+        click.option(
             "--from",
             "from_file",
             type=click.Path(dir_okay=False, path_type=Path),
@@ -148,7 +156,27 @@ def _option_values(kw: dict[str, Any]) -> dict[str, Any]:
         "due": _day(kw["due"]),
         "follow_up_note": kw["follow_up_note"],
         "follow_up_ref": kw["follow_up_ref"],
+        "checklist": _answers_file(kw.pop("checklist_file", None)),
     }
+
+
+def _answers_file(path: Path | None) -> dict[str, Any] | None:
+    """The answers of --checklist FILE, read safely; a clear error naming the file."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        data: Any = json.loads(text) if path.suffix == ".json" else yamlsafe.load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise SupervisionError(
+            f"无法读取检查表答案文件 {path}：{exc}", f"cannot read checklist answers {path}: {exc}"
+        ) from None
+    if not isinstance(data, dict):
+        raise SupervisionError(
+            f"检查表答案文件 {path} 应是“要点编号: 答案”的映射",
+            f"checklist answers {path} must map point ids to answers",
+        )
+    return data
 
 
 def _actor(app: AppContext, as_user: str | None, role: str) -> str:
@@ -172,11 +200,11 @@ def result_enter(
     app: AppContext, /, task: str, entity: str, as_user: str | None, **kw: Any
 ) -> None:
     """录入检查结果（待审核）/ enter results of a drawn entity (awaiting review)."""
-    items = _items_from_options(
-        kw.pop("from_file"),
-        _option_values(kw),
-        need=("item", "code", "inspected_on"),
+    # With checklist answers the code may be left to them (it is proposed from the answers).
+    need = (
+        ("item", "inspected_on") if kw.get("checklist_file") else ("item", "code", "inspected_on")
     )
+    items = _items_from_options(kw.pop("from_file"), _option_values(kw), need=need)
     actor = _actor(app, as_user, Role.INSPECTOR)
     with app.db.session() as session:
         rows = enter_results(session, task_code=task, uscc=entity, items=items, actor=actor)

@@ -43,6 +43,8 @@ class InspectionResult(SQLModel, table=True):
     evidence: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # The checklist answers this version rests on (AnswerSheet.to_dict()); None without one.
+    checklist: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     follow_up: str = Field(default="none", max_length=16)
     follow_up_due: date | None = None
     follow_up_note: str = Field(default="", max_length=500)

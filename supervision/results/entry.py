@@ -16,11 +16,13 @@ from typing import NamedTuple
 from sqlmodel import Session
 
 from supervision import clock, trail
+from supervision.checklists.spec import Checklist
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import Task, TaskStatus
 from supervision.models.results import InspectionResult
 from supervision.reference.result_codes import check_code
 from supervision.reference.vocab import RecordKind
+from supervision.results.checklist import apply_checklist, shipped_checklists
 from supervision.results.evidence import evidence_limit, store_evidence
 from supervision.results.history import drawn_task, history, result_object, team
 from supervision.results.inputs import ItemInput, carried_over, check_item
@@ -180,6 +182,7 @@ def _plan_versions(
     problems: list[str] = []
     planned: list[_NewVersion] = []
     today = clock.today()
+    checklists: dict[tuple[str, int], Checklist] | None = None
     for raw in items:
         if raw.item not in task_items:
             problems.append(
@@ -200,6 +203,9 @@ def _plan_versions(
             problems.append(f"事项 {raw.item} / item {raw.item}: {exc}")
             continue
         item = raw if replaces is None else carried_over(raw, replaces)
+        if item.checklist is not None and checklists is None:
+            checklists = shipped_checklists()
+        item = apply_checklist(item, task, problems, checklists=checklists)
         check_item(item, task, problems, today=today)
         planned.append(_NewVersion(item, replaces, version))
     if action == "correct" and not (reason and reason.strip()):
@@ -298,6 +304,7 @@ def _add_version(
         state=S.ENTERED,
         result_code=code,
         sub_code=sub,
+        checklist=item.checklist,
         finding=(item.finding or "").strip(),
         inspected_on=item.inspected_on,
         inspectors=inspectors,

@@ -37,6 +37,9 @@ class ItemInput(BaseModel):
     due: date | None = None
     follow_up_note: str | None = None
     follow_up_ref: str | None = None
+    # Answers to the item's checklist (一细则): {point id: 符合|不符合|不涉及 or {answer, note,
+    # evidence}}; the code is proposed from them when not given, and refused if it contradicts.
+    checklist: dict[str, Any] | None = None
 
     @field_validator("code", "sub_code", "item", mode="before")
     @classmethod

@@ -1,5 +1,6 @@
 """Items that know what they apply to: each item version declares its object scope (entity
-types, GB/T 4754 industry prefixes, licence kinds); empty means no restriction.
+types, GB/T 4754 industry prefixes, licence kinds); empty means no restriction. A result
+version keeps the checklist answers it rests on.
 
 Revision ID: 0019
 Revises: 0016
@@ -27,7 +28,11 @@ def upgrade() -> None:
             sa.Column(name, sa.JSON(), nullable=False, server_default=sa.text("'[]'")),
         )
 
+    # The checklist answers a result version rests on (None: entered without a checklist).
+    op.add_column("inspection_result", sa.Column("checklist", sa.JSON(), nullable=True))
+
 
 def downgrade() -> None:
+    op.drop_column("inspection_result", "checklist")
     for name in reversed(_COLUMNS):
         op.drop_column("inspection_item", name)
