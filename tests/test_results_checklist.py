@@ -132,3 +132,47 @@ def test_an_unsafe_answers_file_is_refused(
                  "--inspected-on", "2025-09-26", "--as", "wang", expect=1)  # fmt: skip
     assert "answers.yaml" in result.stderr and "别名" in result.stderr
     assert _rows(db) == []
+
+
+def test_the_api_and_a_from_file_take_answers_too(
+    cli: Any, db: Database, drawn: dict[str, Any], users: dict[str, str],  # noqa: F811
+    checklists: Path, tmp_path: Path,
+) -> None:  # fmt: skip
+    import httpx
+    from test_console_support import ConsoleServer
+
+    task, a = drawn["task"], drawn["entities"][0]
+    with ConsoleServer(db) as url, httpx.Client(base_url=url, timeout=30) as client:
+        token = client.post(
+            "/api/session", json={"username": "wang", "password": "correct horse battery"}
+        )
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        item = {"item": ITEM, "inspected_on": "2025-09-26", "finding": "年报未公示，已责令",
+                "follow_up": "abnormal_list", "checklist": {"P1": "不符合", "P2": "符合"}}  # fmt: skip
+        refused = client.post(
+            "/api/inspector/results",
+            json={"task": task, "uscc": a, "items": [item | {"code": "1"}]},
+            headers=headers,
+        )
+        assert refused.status_code == 400, refused.text
+        details = refused.json()["error"]["details"]
+        assert any("结果代码不能是 1" in d for d in details), details
+        assert _rows(db) == []
+        proposed = client.post(
+            "/api/inspector/results", json={"task": task, "uscc": a, "items": [item]},
+            headers=headers,
+        )  # fmt: skip
+        assert proposed.is_success, proposed.text
+    (row,) = _rows(db)
+    assert (row.result_code, row.sub_code) == ("A", "B")
+    # a --from file: checklist: per item, a contradicting code refused
+    b = drawn["entities"][1]
+    file = tmp_path / "results.yaml"
+    file.write_text(
+        f"inspected_on: 2025-09-26\nitems:\n  - item: {ITEM}\n    code: A\n    sub_code: B\n"
+        "    finding: 年报未公示情况\n    follow_up: abnormal_list\n"
+        "    checklist: {P1: 符合, P2: 符合}\n",
+        encoding="utf-8",
+    )
+    result = cli("result", "enter", task, b, "--from", file, "--as", "zhang", expect=1)
+    assert "没有不符合项" in result.stderr

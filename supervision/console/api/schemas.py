@@ -7,6 +7,7 @@ the same keys, in the same order, with the same values.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -61,7 +62,8 @@ class Seed(BaseModel):
 
 class ResultItem(BaseModel):
     item: str
-    code: str
+    # Without a code, the checklist answers propose it.
+    code: str | None = None
     sub_code: str | None = None
     finding: str | None = None
     inspected_on: date
@@ -69,6 +71,8 @@ class ResultItem(BaseModel):
     due: date | None = None
     follow_up_note: str | None = None
     follow_up_ref: str | None = None
+    # Checklist answers (一细则): {point id: 符合|不符合|不涉及 or {answer, note, evidence}}.
+    checklist: dict[str, Any] | None = None
 
 
 class ResultEntry(BaseModel):
