@@ -176,3 +176,35 @@ def test_the_api_and_a_from_file_take_answers_too(
     )
     result = cli("result", "enter", task, b, "--from", file, "--as", "zhang", expect=1)
     assert "没有不符合项" in result.stderr
+
+
+def test_the_console_form_is_the_checklist(
+    db: Database, drawn: dict[str, Any], users: dict[str, str],  # noqa: F811
+    checklists: Path,
+) -> None:  # fmt: skip
+    import httpx
+    from test_console_support import ConsoleServer, csrf_of, sign_in, soup
+
+    task, a = drawn["task"], drawn["entities"][0]
+    with ConsoleServer(db) as url, httpx.Client(base_url=url, timeout=30) as page:
+        sign_in(page, "wang", "correct horse battery")
+        form = page.get("/inspector/result", params={"task": task, "uscc": a})
+        doc = soup(form)
+        points = doc.select("fieldset.checklist div.point")
+        assert [p["data-point"] for p in points] == ["P1", "P2"]
+        radios = points[0].select("input[type=radio]")
+        assert [r["value"] for r in radios] == ["符合", "不符合", "不涉及"]
+        base = {"task": task, "uscc": a, "csrf_token": csrf_of(form), "item_0": ITEM,
+                "inspected_on_0": "2025-09-26", "finding_0": "登记住所无法联系",
+                "follow_up_0": "abnormal_list", "check_0_P1": "符合", "check_0_P2": "不符合",
+                "checknote_0_P2": "住所无人"}  # fmt: skip
+        refused = page.post("/inspector/result", data=base | {"code_0": "1"})
+        assert "结果代码不能是 1" in soup(refused).get_text(" ")
+        assert _rows(db) == []
+        page.post("/inspector/result", data=base)
+    (row,) = _rows(db)
+    assert (row.result_code, row.sub_code) == ("A", "6")
+    assert row.checklist is not None
+    assert row.checklist["answers"][1] == {
+        "point": "P2", "answer": "不符合", "note": "住所无人", "evidence": [],
+    }  # fmt: skip

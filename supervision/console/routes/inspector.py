@@ -15,6 +15,8 @@ from sqlmodel import Session, col, select
 
 from supervision import clock
 from supervision.accounts.sessions import Principal
+from supervision.checklists.answers import ANSWER_VALUES
+from supervision.checklists.spec import Checklist
 from supervision.console.deps import DbDep, FormFields, InspectorUser
 from supervision.console.pages import redirect, render
 from supervision.console.security import Forbidden
@@ -30,6 +32,7 @@ from supervision.reference.result_codes import (
     RESULT_STATES,
     SUB_CODES,
 )
+from supervision.results.checklist import shipped_checklists
 from supervision.results.entry import enter_results
 from supervision.results.inputs import ItemInput, parse_items
 from supervision.results.service import entity_results, list_results
@@ -86,7 +89,15 @@ def items_from_form(form: dict[str, str]) -> list[ItemInput]:
             value = form.get(f"{field}_{n}", "").strip()
             if value:
                 entry[field] = value
-        if entry.get("code"):
+        prefix = f"check_{n}_"
+        answers = {
+            key[len(prefix) :]: _answer(form, n, key[len(prefix) :], value)
+            for key, value in form.items()
+            if key.startswith(prefix) and value.strip()
+        }
+        if answers:
+            entry["checklist"] = answers
+        if entry.get("code") or answers:
             entries.append(entry)
         n += 1
     if not entries:
@@ -95,6 +106,29 @@ def items_from_form(form: dict[str, str]) -> list[ItemInput]:
             "choose a result for at least one item; nothing was changed",
         )
     return parse_items(entries)
+
+
+def _answer(form: dict[str, str], n: int, point: str, value: str) -> Any:
+    """One checklist answer from the form: the choice, with its note when one was written."""
+    note = form.get(f"checknote_{n}_{point}", "").strip()
+    return {"answer": value.strip(), "note": note} if note else value.strip()
+
+
+def _checklists_of(session: Session, *, task_code: str) -> dict[str, Checklist]:
+    """The checklist of each of the task's items (item code → checklist), where one exists."""
+    task = session.get(Task, task_code)
+    if task is None:
+        return {}
+    try:
+        every = shipped_checklists()
+    except SupervisionError:
+        return {}  # a broken folder: the form falls back to codes; entry names the problem
+    out = {}
+    for item in task.items:
+        checklist = every.get((item["code"], int(item["version"])))
+        if checklist is not None:
+            out[item["code"]] = checklist
+    return out
 
 
 def enter(db: Database, *, who: Principal, task_code: str, uscc: str, form: dict[str, str]) -> None:
@@ -120,8 +154,10 @@ def result_form(
     with db.session() as session:
         require_assigned(session, who=who, task_code=task, uscc=uscc)
         data = entity_results(session, task_code=task, uscc=uscc)
+        checklists = _checklists_of(session, task_code=task)
     return render(
         request, "console/result_entry.html", data=data, main_codes=MAIN_CODES,
+        checklists=checklists, answer_values=ANSWER_VALUES,
         sub_codes=SUB_CODES, follow_ups=FOLLOW_UPS, states=RESULT_STATES,
         code_rules=CODE_RULES, follow_up_refs=FOLLOW_UP_REFS,
         today=clock.today().isoformat(),
