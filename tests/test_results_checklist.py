@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from sqlmodel import select
@@ -208,3 +209,42 @@ def test_the_console_form_is_the_checklist(
     assert row.checklist["answers"][1] == {
         "point": "P2", "answer": "不符合", "note": "住所无人", "evidence": [],
     }  # fmt: skip
+
+
+def test_a_checklist_is_filled_on_a_phone(
+    browser: Any, db: Database, drawn: dict[str, Any], users: dict[str, str],  # noqa: F811
+    checklists: Path, artifacts: Path,
+) -> None:  # fmt: skip
+    """Real Chromium at 390 px wide: the points fit the screen, answering them enters A/6."""
+    from test_console_support import ConsoleServer
+
+    task, a = drawn["task"], drawn["entities"][0]
+    with ConsoleServer(db) as base:
+        context = browser.new_context(viewport={"width": 390, "height": 844},
+                                      java_script_enabled=False)  # fmt: skip
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#username", "wang")
+        page.fill("#password", "correct horse battery")
+        page.click("form.login button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{base}/inspector/result?task={quote(task)}&uscc={a}")
+        points = page.locator("fieldset.checklist div.point")
+        assert points.count() == 2
+        for i in range(2):
+            box = points.nth(i).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        page.check("input[name='check_0_P1'][value='符合']")
+        page.check("input[name='check_0_P2'][value='不符合']")
+        page.fill("#checknote-0-P2", "住所无人")
+        page.fill("#finding-0", "登记住所无法联系")
+        page.fill("#date-0", "2025-09-26")
+        page.select_option("#fu-0", "abnormal_list")
+        page.click("form.enter-results button[type=submit]")
+        page.wait_for_load_state()
+        assert "检查结果已录入" in page.locator("p.notice").inner_text()
+        path = artifacts / "console-checklist-390.png"
+        page.screenshot(path=str(path), full_page=True)
+        context.close()
+    (row,) = _rows(db)
+    assert (row.result_code, row.sub_code) == ("A", "6")
