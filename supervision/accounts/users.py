@@ -27,6 +27,7 @@ __all__ = [
     "add_user",
     "authenticate",
     "disable_user",
+    "has_active_admin",
     "hash_password",
     "list_users",
     "set_role",
@@ -119,6 +120,15 @@ def add_user(
         payload={"role": role, "cert_no": cert, "display_name": user.display_name},
     )
     return user
+
+
+def has_active_admin(session: Session) -> bool:
+    """Whether any active admin exists: while none does, the command line may create the
+    first one without acting as a named user (there is nobody to act as yet)."""
+    query = select(ConsoleUser.id).where(
+        col(ConsoleUser.role) == Role.ADMIN, col(ConsoleUser.active).is_(True)
+    )
+    return session.exec(query.limit(1)).first() is not None
 
 
 def list_users(session: Session) -> list[ConsoleUser]:

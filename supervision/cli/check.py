@@ -12,7 +12,6 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from supervision import trail
 from supervision.checks.dry_run import dry_run as run_dry_run
 from supervision.checks.review import (
     confirm_finding,
@@ -27,11 +26,13 @@ from supervision.cli.context import (
     CALENDAR_OPTION,
     JSON_OPTION,
     AppContext,
+    act_as,
     emit_json,
     emit_table,
     progress,
 )
 from supervision.errors import SupervisionError
+from supervision.models.users import Role
 from supervision.reference.workdays import calendar_from
 from supervision.rules.pack import SEVERITIES, load_pack
 
@@ -347,8 +348,9 @@ def review_confirm(
     app: AppContext, finding: int, note: str, by: str | None, rules_dir: Path | None, as_json: bool
 ) -> None:
     """确认发现，按规则提高风险等级或标记定向抽查 / confirm a finding (applies on_confirm)."""
+    actor = act_as(app, by, Role.REVIEWER)
     result = confirm_finding(
-        app.db, finding_id=finding, note=note, actor=trail.current_actor(by), rules_dir=rules_dir
+        app.db, finding_id=finding, note=note, actor=actor, rules_dir=rules_dir
     )
     _emit_decision(result, as_json)
 
@@ -363,7 +365,6 @@ def review_dismiss(
     app: AppContext, finding: int, reason: str | None, by: str | None, as_json: bool
 ) -> None:
     """驳回发现，必须写明理由 / dismiss a finding; a reason is required."""
-    result = dismiss_finding(
-        app.db, finding_id=finding, reason=reason, actor=trail.current_actor(by)
-    )
+    actor = act_as(app, by, Role.REVIEWER)
+    result = dismiss_finding(app.db, finding_id=finding, reason=reason, actor=actor)
     _emit_decision(result, as_json)
