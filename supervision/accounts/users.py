@@ -267,7 +267,7 @@ def _lookup_name(username: str) -> str:
 def acting_user(session: Session, *, username: str | None, roles: tuple[str, ...]) -> str:
     """The trail's actor name (``console:USERNAME``, as for a signed-in console user) of
     the named, active console user whose role is one of ``roles``: how the command line
-    acts as a person for commands that change results (separated duties need named
+    acts as a person for every command that changes data (separated duties need named
     users). Refused, in Chinese and English, without a user name or with the wrong one."""
     wanted = "、".join(Role.ZH[r] for r in roles)
     if not (username and username.strip()):
@@ -278,7 +278,12 @@ def acting_user(session: Session, *, username: str | None, roles: tuple[str, ...
             f"({', '.join(roles)}): --as USERNAME or SUPERVISION_USER",
         )
     name = username.strip()
-    stored = _lookup_name(name)
+    try:
+        stored = normalise_key(name)
+    except ValueError as exc:  # invisible or control characters: say which, never echo them
+        raise SupervisionError(
+            f"控制台用户名（actor）无效：{exc}", f"invalid console user name (actor): {exc}"
+        ) from None
     user = session.exec(select(ConsoleUser).where(col(ConsoleUser.username) == stored)).first()
     if user is None or not user.active:
         raise SupervisionError(
