@@ -190,6 +190,7 @@ def _ratio_option(values: tuple[str, ...]) -> dict[str, str] | str | None:
 @click.pass_obj
 def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **options: Any) -> None:
     """创建抽查任务（草稿）/ create a task (draft)."""
+    actor = act_as(app, by, Role.PLANNER)
     data: dict[str, Any] = _load_task_file(from_file) if from_file else {}
     source = str(from_file) if from_file else "task"
     target = dict(data.get("target") or {})
@@ -222,7 +223,6 @@ def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **op
         if options[key]:
             data[key] = list(options[key])
     spec = parse_task_input(data, source)
-    actor = act_as(app, by, Role.PLANNER)
     with app.db.session() as session:
         task = create_task(session, spec=spec, actor=actor)
     click.echo(f"已创建抽查任务（草稿）{task.code} / task {task.code} created as a draft")
