@@ -120,6 +120,9 @@ def check_command(
     Incremental by default: only entities whose records changed since the last run,
     never checked, or whose deadlines fell due; --full checks everyone.
     --dry-run evaluates a pack (e.g. --rules DIR) and writes nothing.
+    核查是系统动作（结果只取决于数据和规则包，调度器也会执行），不需要 --as；确认或驳回发现才需要审核人员。
+    A check is a system action (its outcome follows from the data and the pack; the scheduler
+    runs it too), so it needs no --as; confirming or dismissing a finding needs a reviewer.
 
     \b
     每个主体推导出的事实以模板保存，记录未变时后续运行直接复用，结果与重新推导相同。
