@@ -264,6 +264,11 @@ def _lookup_name(username: str) -> str:
         return " "  # no stored name holds a space
 
 
+def _a(role: str) -> str:
+    """A role with its article ("an admin", "a planner")."""
+    return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"
+
+
 def acting_user(session: Session, *, username: str | None, roles: tuple[str, ...]) -> str:
     """The trail's actor name (``console:USERNAME``, as for a signed-in console user) of
     the named, active console user whose role is one of ``roles``: how the command line
@@ -293,6 +298,6 @@ def acting_user(session: Session, *, username: str | None, roles: tuple[str, ...
     if user.role not in roles:
         raise SupervisionError(
             f"控制台用户 {name} 的角色是{Role.ZH.get(user.role, user.role)}，这个命令需要{wanted}",
-            f"console user {name} is a {user.role}; this command needs a {' or '.join(roles)}",
+            f"console user {name} is {_a(user.role)}; this command needs {' or '.join(map(_a, roles))}",
         )
     return f"console:{name}"
