@@ -140,8 +140,8 @@ class Settings(BaseSettings):
     )
     user: str | None = Field(
         default=None,
-        description="命令行以哪个控制台用户身份执行修改检查结果的命令（命令行 --as 优先）/ the "
-        "console user the command line acts as for commands that change results (--as wins)",
+        description="命令行以哪个控制台用户身份执行修改数据的命令（命令行 --as/--by 优先）/ the "
+        "console user the command line acts as for commands that change data (--as/--by wins)",
     )
 
     @field_validator("secure_cookies", mode="before")

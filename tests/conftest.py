@@ -108,6 +108,30 @@ def cli(db_url: str) -> CliRun:
     return run
 
 
+CREW = {"admin": "cli-admin", "planner": "cli-planner", "reviewer": "cli-reviewer"}
+"""The console users the CLI tests act as (--as): one per role whose commands change data."""
+
+
+@pytest.fixture
+def crew(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Console users for CLI tests to act as (``--as CREW[role]``), created in the test's
+    database when the test runs the CLI. Modules whose tests change data through the CLI use
+    it with ``pytestmark = pytest.mark.usefixtures("crew")``."""
+    if "cli" not in request.fixturenames:
+        return CREW
+    from supervision.accounts.users import add_user
+
+    database = Database(request.getfixturevalue("db_url"))
+    try:
+        with database.session() as session:
+            for role, name in CREW.items():
+                add_user(session, username=name, password="crew password 1", role=role,
+                         actor="test:crew")  # fmt: skip
+    finally:
+        database.dispose()
+    return CREW
+
+
 # ---------------------------------------------------------------- browser tests
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -48,6 +48,8 @@ from supervision.scheduling.alerts import open_alerts
 from supervision.scheduling.schedules import set_schedule
 from supervision.scheduling.seeds import enter_seed
 
+pytestmark = pytest.mark.usefixtures("crew")
+
 FIXTURES = Path(__file__).parent / "fixtures" / "beacon"
 QUICKNET = FIXTURES / "quicknet-657413.json"
 FASTNET = FIXTURES / "fastnet-5713537.json"
@@ -451,29 +453,52 @@ def test_cli_commit_with_beacon_then_seed_beacon_from_a_file_and_stdin(
 ) -> None:
     db.dispose()
     with time_machine.travel(BEFORE, tick=False) as traveller:
-        refused = cli("task", "commit", task, "--seed", "beacon", expect=1)
+        refused = cli("task", "commit", "--as", "cli-planner", task, "--seed", "beacon", expect=1)
         assert "计划抽取时间" in refused.stderr and "planned draw time" in refused.stderr
         committed = cli(
-            "task", "commit", task, "--seed", "beacon", "--draw-at", "2023-09-15T19:00:03"
+            "task",
+            "commit",
+            "--as",
+            "cli-planner",
+            task,
+            "--seed",
+            "beacon",
+            "--draw-at",
+            "2023-09-15T19:00:03",
         )
         assert f"第 {ROUND} 轮" in committed.stdout and "seed beacon" in committed.stdout
-        typed = cli("task", "draw", task, "--seed", "31415926", expect=1)
+        typed = cli("task", "draw", "--as", "cli-planner", task, "--seed", "31415926", expect=1)
         assert "不能人工输入" in typed.stderr and "Traceback" not in typed.stderr
-        early = cli("seed", "beacon", task, "--from", str(QUICKNET), expect=1)
+        early = cli(
+            "seed", "beacon", "--as", "cli-planner", task, "--from", str(QUICKNET), expect=1
+        )
         assert "此前不能抽取" in early.stderr
         traveller.move_to(ROUND_TIME + timedelta(seconds=5))
         garbage = tmp_path / "round.json"
         garbage.write_text("{not json")
-        bad = cli("seed", "beacon", task, "--from", str(garbage), expect=1)
+        bad = cli("seed", "beacon", "--as", "cli-planner", task, "--from", str(garbage), expect=1)
         assert str(garbage) in bad.stderr and "不是有效的 JSON" in bad.stderr
-        other = cli("seed", "beacon", task, "--from", str(FASTNET), expect=1)
+        other = cli("seed", "beacon", "--as", "cli-planner", task, "--from", str(FASTNET), expect=1)
         assert "不是锁定时公布的轮次" in other.stderr
-        missing = cli("seed", "beacon", task, "--from", str(tmp_path / "nope.json"), expect=1)
+        missing = cli(
+            "seed",
+            "beacon",
+            "--as",
+            "cli-planner",
+            task,
+            "--from",
+            str(tmp_path / "nope.json"),
+            expect=1,
+        )
         assert "无法读取" in missing.stderr
         assert _state(db, task) == (TaskStatus.COMMITTED, 0)
-        drawn = cli("seed", "beacon", task, "--from", "-", input=QUICKNET.read_text())
+        drawn = cli(
+            "seed", "beacon", "--as", "cli-planner", task, "--from", "-", input=QUICKNET.read_text()
+        )
         assert RANDOMNESS in drawn.stdout
-        again = cli("seed", "beacon", task, "--from", str(QUICKNET), expect=1)
+        again = cli(
+            "seed", "beacon", "--as", "cli-planner", task, "--from", str(QUICKNET), expect=1
+        )
         assert "不能再次抽取" in again.stderr
     verified = json.loads(cli("verify", task, "--json").stdout)
     assert verified["match"] is True
@@ -497,7 +522,7 @@ def test_seed_beacon_fetches_the_committed_round(
         with db.session() as session:
             commit_task(session, code=task, seed="beacon", draw_at=DRAW_AT)
         traveller.move_to(ROUND_TIME + timedelta(seconds=5))
-        drawn = json.loads(cli("seed", "beacon", task, "--json").stdout)
+        drawn = json.loads(cli("seed", "beacon", "--as", "cli-planner", task, "--json").stdout)
     assert drawn["seed"] == RANDOMNESS and drawn["seed_kind"] == "beacon"
 
 
@@ -509,7 +534,7 @@ def test_a_typed_task_takes_no_beacon_and_a_beacon_task_no_entered_seed(
         commit_task(session, code=task)
     with db.session() as session, pytest.raises(SupervisionError, match="人工录入"):
         draw_task(session, code=task, proof=proof)
-    refused = cli("seed", "beacon", task, expect=1)
+    refused = cli("seed", "beacon", "--as", "cli-planner", task, expect=1)
     assert "没有锁定 drand 轮次" in refused.stderr
     other = draft_task(db, "T2")
     with time_machine.travel(BEFORE, tick=False):

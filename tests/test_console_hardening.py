@@ -54,6 +54,8 @@ from supervision.settings import settings
 from supervision.site import publish_site
 from supervision.site.serve import make_server
 
+pytestmark = pytest.mark.usefixtures("crew")
+
 _T = TrailEvent.__table__  # type: ignore[attr-defined]
 _U = ConsoleUser.__table__  # type: ignore[attr-defined]
 WRONG = "not the password"
@@ -367,20 +369,23 @@ def _active_admins(db: Database) -> list[str]:
 
 
 def test_the_last_admin_cannot_be_disabled_or_demoted_at_the_cli(cli: CliRun, db: Database) -> None:
-    cli("user", "add", "root", "--role", "admin", "--password-stdin", input=PASSWORD + "\n")
+    cli("user", "add", "--as", "cli-admin", "root", "--role", "admin", "--password-stdin",
+        input=PASSWORD + "\n")  # fmt: skip
+    cli("user", "disable", "--as", "root", "cli-admin")  # root is now the only active admin
     for args in (("user", "disable", "root"), ("user", "role", "root", "--role", "reviewer")):
-        refused = cli(*args, expect=1)
+        refused = cli(*args, "--as", "root", expect=1)
         assert "最后一个启用的管理员" in refused.stderr and "last active admin" in refused.stderr
         assert "Traceback" not in refused.stderr
     assert _active_admins(db) == ["root"]
-    cli("user", "add", "second", "--role", "admin", "--password-stdin", input=PASSWORD + "\n")
-    cli("user", "role", "root", "--role", "reviewer")
+    cli("user", "add", "--as", "root", "second", "--role", "admin", "--password-stdin",
+        input=PASSWORD + "\n")  # fmt: skip
+    cli("user", "role", "--as", "second", "root", "--role", "reviewer")
     assert _active_admins(db) == ["second"]
     assert len(_events(db, "user.role")) == 1
-    cli("user", "disable", "second", expect=1)
+    cli("user", "disable", "--as", "second", "second", expect=1)
     assert (
         "inspector needs a certificate"
-        in cli("user", "role", "root", "--role", "inspector", expect=1).stderr
+        in cli("user", "role", "--as", "second", "root", "--role", "inspector", expect=1).stderr
     )
 
 

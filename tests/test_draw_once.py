@@ -31,6 +31,8 @@ from supervision.draw.tasks import commit_task
 from supervision.draw.verify import verify_task
 from supervision.models import DrawPick, Task, TrailEvent
 
+pytestmark = pytest.mark.usefixtures("crew")
+
 SEED_A = "31415926535897932384"
 SEED_B = "27182818284590452353"
 
@@ -87,9 +89,9 @@ def test_cli_draw_of_a_drawn_task_says_already_drawn(
     cli: CliRun,
 ) -> None:
     code = _task(db)
-    cli("task", "commit", code)
-    cli("task", "draw", code, "--seed", SEED_A)
-    again = cli("task", "draw", code, "--seed", SEED_B, expect=1)
+    cli("task", "commit", "--as", "cli-planner", code)
+    cli("task", "draw", "--as", "cli-planner", code, "--seed", SEED_A)
+    again = cli("task", "draw", "--as", "cli-planner", code, "--seed", SEED_B, expect=1)
     assert "已经抽取" in again.stderr and "already been drawn" in again.stderr
     assert "Traceback" not in again.output
 
@@ -117,10 +119,12 @@ def test_seed_with_whitespace_at_an_end_is_refused_by_service_and_cli(
         commit_task(session, code=code)
     with db.session() as session, pytest.raises(DrawError, match="空白"):
         draw_task(session, code=code, seed=seed)
-    refused = cli("task", "draw", code, "--seed", seed, expect=1)
+    refused = cli("task", "draw", "--as", "cli-planner", code, "--seed", seed, expect=1)
     assert "空白" in refused.stderr and "whitespace" in refused.stderr
     assert _counts(db, code) == (0, 0)
-    cli("task", "draw", code, "--seed", "12 3")  # a space inside is part of the seed
+    cli(
+        "task", "draw", "--as", "cli-planner", code, "--seed", "12 3"
+    )  # a space inside is part of the seed
     with db.session() as session:
         assert session.get(Task, code).seed == "12 3"  # type: ignore[union-attr]
 

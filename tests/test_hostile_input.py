@@ -29,6 +29,9 @@ from supervision.db import Database
 from supervision.models import ConsoleUser, Entity, InspectionItem, Plan, Task, TrailEvent, fields
 from supervision.models.users import Role
 
+pytestmark = pytest.mark.usefixtures("crew")
+CREW = {"admin": "cli-admin", "planner": "cli-planner", "reviewer": "cli-reviewer"}
+
 WORKTREE = Path(__file__).resolve().parent.parent
 
 
@@ -41,10 +44,16 @@ def _count(db: Database, model: Any) -> int:
 @pytest.fixture
 def catalog(cli: Any, tmp_path: Path) -> None:
     """Two departments, one item each, a plan: enough to create tasks."""
-    cli("import", "departments",
+    cli("import", "--as", "cli-admin", "departments",
         write_csv(tmp_path / "d.csv", [make_department(1), make_department(2)]))  # fmt: skip
-    cli("import", "items", write_csv(tmp_path / "i.csv", [make_item(1), make_item(2)]))
-    cli("plan", "create", "--code", "P2026", "--year", "2026", "--name", "计划",
+    cli(
+        "import",
+        "--as",
+        "cli-admin",
+        "items",
+        write_csv(tmp_path / "i.csv", [make_item(1), make_item(2)]),
+    )
+    cli("plan", "create", "--as", "cli-planner", "--code", "P2026", "--year", "2026", "--name", "计划",
         "--department", "D001")  # fmt: skip
 
 
@@ -104,27 +113,35 @@ def test_cli_refuses_control_characters_and_writes_nothing(
     cli: Any, db: Database, catalog: None
 ) -> None:
     plans = _count(db, Plan)
-    refused = cli("plan", "create", "--code", "P\x1b[31m", "--year", "2026", "--name", "x",
+    refused = cli("plan", "create", "--as", "cli-planner", "--code", "P\x1b[31m", "--year", "2026", "--name", "x",
                   "--department", "D001", expect=1)  # fmt: skip
     assert "U+001B" in refused.stderr and "控制字符" in refused.stderr
     assert "Traceback" not in refused.output
-    refused = cli("plan", "create", "--code", "P2", "--year", "2026",
+    refused = cli("plan", "create", "--as", "cli-planner", "--code", "P2", "--year", "2026",
                   "--name", "计划\u202egpj.exe", "--department", "D001", expect=1)  # fmt: skip
     assert "U+202E" in refused.stderr and "bidirectional" in refused.stderr
-    refused = cli("user", "add", "zhang", "--role", "admin", "--name", "张\x07三",
+    refused = cli("user", "add", "--as", "cli-admin", "zhang", "--role", "admin", "--name", "张\x07三",
                   "--password-stdin", input=PASSWORD + "\n", expect=1)  # fmt: skip
     assert "U+0007" in refused.stderr
-    assert _count(db, Plan) == plans and _count(db, ConsoleUser) == 0
+    assert _count(db, Plan) == plans and _count(db, ConsoleUser) == len(CREW)
 
 
 def test_import_names_the_row_and_column_of_a_control_character(
     cli: Any, db: Database, tmp_path: Path
 ) -> None:
-    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1)]))
+    cli(
+        "import",
+        "--as",
+        "cli-admin",
+        "departments",
+        write_csv(tmp_path / "d.csv", [make_department(1)]),
+    )
     rows = [make_entity(n, uscc=make_uscc(n)) for n in (1, 2, 3)]
     rows[1]["name"] = "商贸\x00公司"
     rows[2]["address"] = "新城区\u202e路"
-    refused = cli("import", "entities", write_csv(tmp_path / "e.csv", rows), expect=1)
+    refused = cli(
+        "import", "--as", "cli-admin", "entities", write_csv(tmp_path / "e.csv", rows), expect=1
+    )
     assert "e.csv 第 3 行「name」列" in refused.stderr and "U+0000" in refused.stderr
     assert "e.csv 第 4 行「address」列" in refused.stderr and "U+202E" in refused.stderr
     assert _count(db, Entity) == 0
@@ -146,7 +163,7 @@ def test_console_and_api_refuse_control_characters(
         assert any("name" in d and "U+0000" in d for d in refused.json()["error"]["details"])
         refused = api.post("/api/tasks", json=_task("T\x1b[2J"))
         assert refused.status_code == 400 and "U+001B" in json.dumps(refused.json())
-    assert _count(db, Task) == 0 and _count(db, ConsoleUser) == 3
+    assert _count(db, Task) == 0 and _count(db, ConsoleUser) == 3 + len(CREW)
 
 
 # --------------------------------------------------------------------------- 14: lookalikes
@@ -189,32 +206,32 @@ def test_lookalike_user_names_are_refused_at_every_door(
         page = client.post("/users", data={"csrf_token": token, "username": "admin\ufeff",
                                            "password": PASSWORD, "role": "admin"})  # fmt: skip
         assert page.status_code == 400 and "U+FEFF" in text_of(soup(page).select_one("main"))
-    refused = cli("user", "add", "planner\u2060", "--role", "planner", "--password-stdin",
+    refused = cli("user", "add", "--as", "cli-admin", "planner\u2060", "--role", "planner", "--password-stdin",
                   input=PASSWORD + "\n", expect=1)  # fmt: skip
     assert "U+2060" in refused.stderr
-    cli("user", "add", " ｚｈａｎｇ ", "--role", "planner", "--password-stdin",
+    cli("user", "add", "--as", "cli-admin", " ｚｈａｎｇ ", "--role", "planner", "--password-stdin",
         input=PASSWORD + "\n")  # fmt: skip
     with db.engine.connect() as conn:
         names = sorted(conn.execute(select(ConsoleUser.username)).scalars())  # type: ignore[call-overload]
-    assert names == ["admin", "planner", "reviewer", "zhang"]
+    assert names == sorted(["admin", "planner", "reviewer", "zhang", *CREW.values()])
 
 
 def test_lookalike_plan_and_item_codes(
     cli: Any, db: Database, catalog: None, tmp_path: Path
 ) -> None:
-    refused = cli("plan", "create", "--code", "Ｐ２０２６ ", "--year", "2026", "--name", "x",
+    refused = cli("plan", "create", "--as", "cli-planner", "--code", "Ｐ２０２６ ", "--year", "2026", "--name", "x",
                   "--department", "D001", expect=1)  # fmt: skip
     assert "P2026" in refused.stderr and "already exists" in refused.stderr
-    cli("task", "create", "--code", "T１ ", "--plan", " Ｐ2026", "--name", "任务",
+    cli("task", "create", "--as", "cli-planner", "--code", "T１ ", "--plan", " Ｐ2026", "--name", "任务",
         "--department", "D001", "--item", "NM-SC-001", "--ratio", "0.5",
         "--start", "2026-03-01", "--end", "2026-12-31")  # fmt: skip
-    again = cli("task", "create", "--code", "T1\u2063", "--plan", "P2026", "--name", "任务",
+    again = cli("task", "create", "--as", "cli-planner", "--code", "T1\u2063", "--plan", "P2026", "--name", "任务",
                 "--department", "D001", "--item", "NM-SC-001", "--ratio", "0.5",
                 "--start", "2026-03-01", "--end", "2026-12-31", expect=1)  # fmt: skip
     assert "U+2063" in again.stderr
     assert "T1" in cli("task", "show", "Ｔ1", "--json").stdout
     item = make_item(1, code="ＮＭ-ＳＣ-００１ ", name="改名")
-    cli("import", "items", write_csv(tmp_path / "i2.csv", [item]))
+    cli("import", "--as", "cli-admin", "items", write_csv(tmp_path / "i2.csv", [item]))
     with db.engine.connect() as conn:
         rows = [tuple(r) for r in conn.execute(select(InspectionItem.code, InspectionItem.name))]  # type: ignore[call-overload]
     assert sorted(rows) == [("NM-SC-001", "改名"), ("NM-SC-002", "企业公示信息抽查2")]
@@ -253,13 +270,23 @@ def test_malformed_cursors_are_a_clean_400(db: Database, server: str) -> None:
 
 
 def test_percent_and_underscore_in_filters_are_literal(cli: Any, db: Database) -> None:
-    cli("user", "add", "zhang", "--role", "planner", "--password-stdin", input=PASSWORD + "\n")
-    assert _count(db, TrailEvent) == 1
+    cli(
+        "user",
+        "add",
+        "--as",
+        "cli-admin",
+        "zhang",
+        "--role",
+        "planner",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
+    assert _count(db, TrailEvent) == 1 + len(CREW)  # the crew's users, then zhang
     for pattern in ("use_:", "%:", "user:%", "user:zh_ng"):
         shown = json.loads(cli("trail", "show", "--object", pattern, "--json").stdout)
         assert shown == [], pattern
     shown = json.loads(cli("trail", "show", "--object", "user:", "--json").stdout)
-    assert [e["object"] for e in shown] == ["user:zhang"]
+    assert [e["object"] for e in shown] == [*(f"user:{n}" for n in CREW.values()), "user:zhang"]
 
 
 # --------------------------------------------------------------------------- 16: argv
@@ -343,7 +370,7 @@ def test_rule_lint_refuses_aliases_depth_and_names_file_and_line(cli: Any, tmp_p
 def test_yaml_task_and_calendar_files_refuse_aliases(cli: Any, tmp_path: Path) -> None:
     task = tmp_path / "task.yaml"
     task.write_text("code: &c T1\nplan: *c\n", encoding="utf-8")
-    refused = cli("task", "create", "--from", task, expect=1)
+    refused = cli("task", "create", "--as", "cli-planner", "--from", task, expect=1)
     assert "task.yaml" in refused.stderr and "line 2" in refused.stderr
     assert "alias" in refused.stderr and "Traceback" not in refused.output
     calendar = tmp_path / "calendar.yaml"
@@ -396,9 +423,16 @@ def _xlsx_with_cell(path: Path, cell_bytes: int) -> Path:
 def test_xlsx_bomb_is_refused_early_and_small(db_url: str, tmp_path: Path) -> None:
     bomb = _xlsx_with_cell(tmp_path / "bomb.xlsx", 300 * 1024 * 1024)
     assert bomb.stat().st_size < 1024 * 1024
+    database = Database(db_url)
+    try:  # imports act as an admin
+        with database.session() as session:
+            add_user(session, username="boss", password=PASSWORD, role=Role.ADMIN)
+    finally:
+        database.dispose()
     probe = (
         "import resource, runpy, sys\n"
-        "sys.argv = ['supervision', '--db', sys.argv[1], 'import', 'entities', sys.argv[2]]\n"
+        "sys.argv = ['supervision', '--db', sys.argv[1], 'import', 'entities', sys.argv[2],"
+        " '--as', 'boss']\n"
         "try:\n    runpy.run_module('supervision', run_name='__main__')\n"
         "finally:\n    print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
         " file=sys.stderr)\n"
@@ -413,9 +447,15 @@ def test_xlsx_bomb_is_refused_early_and_small(db_url: str, tmp_path: Path) -> No
 
 
 def test_long_cells_are_named_and_messages_cut(cli: Any, db: Database, tmp_path: Path) -> None:
-    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1)]))
+    cli(
+        "import",
+        "--as",
+        "cli-admin",
+        "departments",
+        write_csv(tmp_path / "d.csv", [make_department(1)]),
+    )
     long_cell = _xlsx_with_cell(tmp_path / "long.xlsx", 40_000)
-    refused = cli("import", "entities", long_cell, expect=1)
+    refused = cli("import", "--as", "cli-admin", "entities", long_cell, expect=1)
     assert "long.xlsx 第 2 行「name」列有 40000 个字符" in refused.stderr
     assert "row 2, column 'name': 40000 characters" in refused.stderr
     assert len(refused.stderr) < 2000
@@ -423,7 +463,7 @@ def test_long_cells_are_named_and_messages_cut(cli: Any, db: Database, tmp_path:
     rows[1]["name"] = "长" * 10_000_000
     path = tmp_path / "e.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-    refused = cli("import", "entities", path, expect=1)
+    refused = cli("import", "--as", "cli-admin", "entities", path, expect=1)
     assert "e.jsonl 第 2 行「name」列" in refused.stderr and "10000000" in refused.stderr
     assert len(refused.stderr) < 2000
     assert _count(db, Entity) == 0
@@ -446,8 +486,20 @@ def _finding(db: Database, tmp_path: Path, cli: Any) -> int:
 
     from supervision.models import CheckRun, Finding
 
-    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1)]))
-    cli("import", "entities", write_csv(tmp_path / "e.csv", [make_entity(1, uscc=make_uscc(1))]))
+    cli(
+        "import",
+        "--as",
+        "cli-admin",
+        "departments",
+        write_csv(tmp_path / "d.csv", [make_department(1)]),
+    )
+    cli(
+        "import",
+        "--as",
+        "cli-admin",
+        "entities",
+        write_csv(tmp_path / "e.csv", [make_entity(1, uscc=make_uscc(1))]),
+    )
     now = datetime(2026, 7, 2, tzinfo=UTC)
     with db.session() as session:
         run = CheckRun(started_at=now, as_of=date(2026, 7, 2), pack_digest="1" * 64, mode="full")
@@ -473,7 +525,7 @@ def test_review_decisions_and_actors_refuse_control_characters(
             query = select(func.count()).where(TrailEvent.action == "finding.dismiss")  # type: ignore[arg-type]
             return int(conn.execute(query.select_from(TrailEvent.__table__)).scalar_one())  # type: ignore[attr-defined]
 
-    refused = cli("review", "dismiss", str(finding), "--reason", "已补报\x1b[2J", "--by", "王",
+    refused = cli("review", "dismiss", "--as", "cli-reviewer", str(finding), "--reason", "已补报\x1b[2J",
                   expect=1)  # fmt: skip
     assert "U+001B" in refused.stderr
     refused = cli("review", "dismiss", str(finding), "--reason", "已补报", "--by", "王\u202e",
@@ -497,8 +549,20 @@ def test_record_payload_text_refuses_control_characters(
 
     from supervision.models import ComplianceRecord
 
-    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1)]))
-    cli("import", "entities", write_csv(tmp_path / "e.csv", [make_entity(1, uscc=make_uscc(1))]))
+    cli(
+        "import",
+        "--as",
+        "cli-admin",
+        "departments",
+        write_csv(tmp_path / "d.csv", [make_department(1)]),
+    )
+    cli(
+        "import",
+        "--as",
+        "cli-admin",
+        "entities",
+        write_csv(tmp_path / "e.csv", [make_entity(1, uscc=make_uscc(1))]),
+    )
     good = make_record("complaint", 1, uscc=make_uscc(1),
                        payload={"received_on": "2026-03-01", "summary": "第一行\n第二行"})  # fmt: skip
     bad = make_record("complaint", 2, uscc=make_uscc(1),
@@ -506,11 +570,11 @@ def test_record_payload_text_refuses_control_characters(
     path = tmp_path / "r.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (good, bad)),
                     "utf-8")  # fmt: skip
-    refused = cli("import", "records", path, expect=1)
+    refused = cli("import", "--as", "cli-admin", "records", path, expect=1)
     assert "r.jsonl 第 2 行" in refused.stderr and "U+001B" in refused.stderr
     assert _count(db, ComplianceRecord) == 0
     path.write_text(json.dumps(good, ensure_ascii=False) + "\n", "utf-8")
-    cli("import", "records", path)  # a line break in free text is allowed
+    cli("import", "--as", "cli-admin", "records", path)  # a line break in free text is allowed
     assert _count(db, ComplianceRecord) == 1
 
 

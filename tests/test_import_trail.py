@@ -21,6 +21,8 @@ from supervision.directories.importing import import_file
 from supervision.models import TrailEvent
 from supervision.models.users import Role
 
+pytestmark = pytest.mark.usefixtures("crew")
+
 _T = TrailEvent.__table__  # type: ignore[attr-defined]
 
 
@@ -42,15 +44,15 @@ def test_cli_import_records_file_and_changed_keys(
     cli: CliRun, db: Database, tmp_path: Path
 ) -> None:
     first = write_csv(tmp_path / "d1.csv", [make_department(1), make_department(2)])
-    cli("import", "departments", str(first))
-    cli("import", "departments", str(first))  # nothing changes
+    cli("import", "--as", "cli-admin", "departments", str(first))
+    cli("import", "--as", "cli-admin", "departments", str(first))  # nothing changes
     second = write_csv(
         tmp_path / "d2.csv",
         [make_department(1), make_department(2, name="改名科"), make_department(3)],
     )
-    cli("import", "departments", str(second))
+    cli("import", "--as", "cli-admin", "departments", str(second))
     items = write_csv(tmp_path / "items.csv", [make_item(7), make_item(7, version="2")])
-    cli("import", "items", str(items))
+    cli("import", "--as", "cli-admin", "items", str(items))
     events = _imports(db)
     assert [e["file_sha256"] for e in events] == [
         _sha(first.read_bytes()), _sha(first.read_bytes()), _sha(second.read_bytes()),

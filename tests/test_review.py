@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 from test_check_support import AS_OF, dump, load, province
 
+from supervision.accounts.users import add_user
 from supervision.checks.review import (
     confirm_finding,
     dismiss_finding,
@@ -21,6 +22,8 @@ from supervision.db import Database
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import Entity
 from supervision.models.findings import EntityMark, Finding
+
+pytestmark = pytest.mark.usefixtures("crew")
 
 _E = Entity.__table__  # type: ignore[attr-defined]
 _F = Finding.__table__  # type: ignore[attr-defined]
@@ -149,6 +152,9 @@ def test_review_cli(cli: Any, db_url: str) -> None:
     try:
         usccs, entities, records = province()
         load(database, entities, records)
+        with database.session() as session:  # --by names a console user (the older --as)
+            for name in ("李四", "王五"):
+                add_user(session, username=name, password="a reviewer's password", role="reviewer")
     finally:
         database.dispose()
     cli("check", "--as-of", AS_OF.isoformat())
@@ -165,17 +171,32 @@ def test_review_cli(cli: Any, db_url: str) -> None:
     assert "理由" in refused.stderr and "reason" in refused.stderr
     assert json.loads(cli("review", "list", "--json").stdout) == listed
     done = json.loads(
-        cli("review", "dismiss", str(fid), "--reason", "已补报", "--by", "李四", "--json").stdout
+        cli(
+            "review",
+            "dismiss",
+            str(fid),
+            "--reason",
+            "已补报",
+            "--by",
+            "李四",
+            "--json",
+        ).stdout
     )
     assert done["status"] == "dismissed"
     lic = json.loads(
         cli("review", "list", "--rule", "samr.licence-expired-still-operating", "--json").stdout
     )
     confirmed = cli(
-        "review", "confirm", str(lic[0]["finding_id"]), "--note", "核实", "--by", "王五"
+        "review",
+        "confirm",
+        str(lic[0]["finding_id"]),
+        "--note",
+        "核实",
+        "--by",
+        "王五",
     )
     assert "raise_risk_class" in confirmed.stdout
-    missing = cli("review", "confirm", "99999", "--note", "x", expect=1)
+    missing = cli("review", "confirm", "--as", "cli-reviewer", "99999", "--note", "x", expect=1)
     assert "99999" in missing.stderr
     assert len(json.loads(cli("review", "list", "--json").stdout)) == 4
 

@@ -31,6 +31,8 @@ from supervision.scheduling.runs import claim, finish, last_fire_time, period_ke
 from supervision.scheduling.schedules import set_schedule
 from supervision.scheduling.seeds import check_seed_entry, enter_seed
 
+pytestmark = pytest.mark.usefixtures("crew")
+
 SH = ZoneInfo("Asia/Shanghai")
 
 
@@ -343,7 +345,9 @@ def test_seed_missing_at_draw_time_alerts_then_draws_when_it_arrives(
 ) -> None:
     with time_machine.travel(at("2026-12-01T08:00"), tick=False) as traveller:
         code = _scheduled_task(db, tmp_path)
-        refused = cli("seed", "enter", code, "123456", expect=1)  # before the commit
+        refused = cli(
+            "seed", "enter", "--as", "cli-planner", code, "123456", expect=1
+        )  # before the commit
         assert "尚未锁定" in refused.stderr and "not committed" in refused.stderr
         s = service(db, config())
         s.start()
@@ -355,9 +359,11 @@ def test_seed_missing_at_draw_time_alerts_then_draws_when_it_arrives(
         assert ("seed_missing", code) in alerts(db)
         status = json.loads(cli("alerts", "--json").stdout)
         assert any(a["kind"] == "seed_missing" and "seed enter" in a["message_en"] for a in status)
-        entered = cli("seed", "enter", code, "-", input="31415926\n")  # from stdin
+        entered = cli(
+            "seed", "enter", "--as", "cli-planner", code, "-", input="31415926\n"
+        )  # from stdin
         assert "已录入" in entered.stdout
-        again = cli("seed", "enter", code, "27182818", expect=1)
+        again = cli("seed", "enter", "--as", "cli-planner", code, "27182818", expect=1)
         assert "不能更改" in again.stderr
         drive([s], traveller, at("2026-12-01T10:45"))  # next retry draws
         s.stop()
@@ -520,6 +526,8 @@ def test_cli_schedule_status_and_alerts(db_url: str, tmp_path: Path, cli: Any) -
             past = cli(
                 "schedule",
                 "set",
+                "--as",
+                "cli-planner",
                 code,
                 "--draw-at",
                 "2026-11-30T10:00",
@@ -531,6 +539,8 @@ def test_cli_schedule_status_and_alerts(db_url: str, tmp_path: Path, cli: Any) -
             done = cli(
                 "schedule",
                 "set",
+                "--as",
+                "cli-planner",
                 code,
                 "--commit-at",
                 "2026-12-01T09:00",

@@ -29,6 +29,8 @@ from supervision.reference.workdays import add_workdays
 from supervision.site import publish_site, urls
 from supervision.site.data import LICENCE, due_date
 
+pytestmark = pytest.mark.usefixtures("crew")
+
 
 @pytest.fixture
 def built(db: Database, tmp_path: Path) -> dict[str, Any]:
@@ -406,9 +408,9 @@ def test_a_single_language_build_and_removal_of_stale_pages(db: Database, tmp_pa
 # --------------------------------------------------------------------------- CLI and server
 def test_publish_command(cli: Any, built: dict[str, Any], tmp_path: Path) -> None:
     out = tmp_path / "cli-site"
-    first = cli("publish", "--out", str(out), "--lang", "zh")
+    first = cli("publish", "--as", "cli-reviewer", "--out", str(out), "--lang", "zh")
     assert "Published" in first.stdout and (out / "index.html").is_file()
-    again = cli("publish", "--out", str(out), "--lang", "zh", "--json")
+    again = cli("publish", "--as", "cli-reviewer", "--out", str(out), "--lang", "zh", "--json")
     assert '"written": 0' in again.stdout
     missing = cli("serve", "--out", str(tmp_path / "nothing"), expect=1)
     assert "supervision publish" in missing.stderr

@@ -27,6 +27,7 @@ from factories import (
 )
 from sqlalchemy import func, select, text, update
 
+from supervision.accounts.users import add_user
 from supervision.db import Database
 from supervision.directories.importing import import_file
 from supervision.draw.export import verify_export
@@ -45,6 +46,8 @@ from supervision.models import (
     TaskEligibility,
     TaskPopulation,
 )
+
+pytestmark = pytest.mark.usefixtures("crew")
 
 HOHHOT, XINGAN = "150102", "152201"
 SEED = "31415926535897932384"
@@ -493,6 +496,12 @@ def test_fairness_report(db: Database, province: dict[str, Any]) -> None:
 
 
 def test_cli_walkthrough(cli: Any, db_url: str, province_cli: None, tmp_path: Path) -> None:
+    database = Database(db_url)
+    try:  # --by, the older name of --as, names a console user: the trail says console:张科长
+        with database.session() as session:
+            add_user(session, username="张科长", password="a planner's password", role="planner")
+    finally:
+        database.dispose()
     task_file = tmp_path / "task.yaml"
     task_file.write_text(
         "code: 蒙市监抽查〔2026〕7号\nplan: P2026\nname: 年报公示抽查\n"
@@ -501,10 +510,12 @@ def test_cli_walkthrough(cli: Any, db_url: str, province_cli: None, tmp_path: Pa
         "period_start: 2026-03-01\nperiod_end: 2026-06-30\n",
         encoding="utf-8",
     )
-    cli("task", "create", "--from", task_file)
+    cli("task", "create", "--as", "cli-planner", "--from", task_file)
     listed = json.loads(cli("task", "list", "--json").stdout)
     assert [t["code"] for t in listed] == ["蒙市监抽查〔2026〕7号"]
-    refused = cli("task", "draw", "蒙市监抽查〔2026〕7号", "--seed", "1", expect=1)
+    refused = cli(
+        "task", "draw", "--as", "cli-planner", "蒙市监抽查〔2026〕7号", "--seed", "1", expect=1
+    )
     assert "尚未锁定" in refused.stderr and "not committed" in refused.stderr
     committed = cli("task", "commit", "蒙市监抽查〔2026〕7号", "--by", "张科长")
     assert "SHA-256" in committed.stdout
@@ -512,10 +523,19 @@ def test_cli_walkthrough(cli: Any, db_url: str, province_cli: None, tmp_path: Pa
         cli("trail", "show", "--object", "task:蒙市监抽查〔2026〕7号", "--json").stdout
     )
     assert [(e["action"], e["actor"]) for e in events if e["action"] == "task.commit"] == [
-        ("task.commit", "张科长")
+        ("task.commit", "console:张科长")
     ]
     drawn = json.loads(
-        cli("task", "draw", "蒙市监抽查〔2026〕7号", "--seed", "0123", "--json").stdout
+        cli(
+            "task",
+            "draw",
+            "--as",
+            "cli-planner",
+            "蒙市监抽查〔2026〕7号",
+            "--seed",
+            "0123",
+            "--json",
+        ).stdout
     )
     assert drawn["seed"] == "0123" and drawn["picked"] > 0
     assert "一致" in cli("verify", "蒙市监抽查〔2026〕7号").stdout
@@ -525,10 +545,12 @@ def test_cli_walkthrough(cli: Any, db_url: str, province_cli: None, tmp_path: Pa
     assert report["picked"] == drawn["picked"]
     cli("task", "export", "蒙市监抽查〔2026〕7号", tmp_path / "out")
     assert verify_export(tmp_path / "out") == []
-    cancelled = cli("task", "cancel", "蒙市监抽查〔2026〕7号", expect=2)
+    cancelled = cli("task", "cancel", "--as", "cli-planner", "蒙市监抽查〔2026〕7号", expect=2)
     assert "--reason" in cancelled.stderr
-    cli("task", "cancel", "蒙市监抽查〔2026〕7号", "--reason", "演示撤销")
-    again = cli("task", "draw", "蒙市监抽查〔2026〕7号", "--seed", "1", expect=1)
+    cli("task", "cancel", "--as", "cli-planner", "蒙市监抽查〔2026〕7号", "--reason", "演示撤销")
+    again = cli(
+        "task", "draw", "--as", "cli-planner", "蒙市监抽查〔2026〕7号", "--seed", "1", expect=1
+    )
     assert "不能再次抽取" in again.stderr
 
 

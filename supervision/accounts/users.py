@@ -27,6 +27,7 @@ __all__ = [
     "add_user",
     "authenticate",
     "disable_user",
+    "has_active_admin",
     "hash_password",
     "list_users",
     "set_role",
@@ -119,6 +120,15 @@ def add_user(
         payload={"role": role, "cert_no": cert, "display_name": user.display_name},
     )
     return user
+
+
+def has_active_admin(session: Session) -> bool:
+    """Whether any active admin exists: while none does, the command line may create the
+    first one without acting as a named user (there is nobody to act as yet)."""
+    query = select(ConsoleUser.id).where(
+        col(ConsoleUser.role) == Role.ADMIN, col(ConsoleUser.active).is_(True)
+    )
+    return session.exec(query.limit(1)).first() is not None
 
 
 def list_users(session: Session) -> list[ConsoleUser]:
@@ -254,10 +264,15 @@ def _lookup_name(username: str) -> str:
         return " "  # no stored name holds a space
 
 
+def _a(role: str) -> str:
+    """A role with its article ("an admin", "a planner")."""
+    return f"{'an' if role[:1] in 'aeiou' else 'a'} {role}"
+
+
 def acting_user(session: Session, *, username: str | None, roles: tuple[str, ...]) -> str:
     """The trail's actor name (``console:USERNAME``, as for a signed-in console user) of
     the named, active console user whose role is one of ``roles``: how the command line
-    acts as a person for commands that change results (separated duties need named
+    acts as a person for every command that changes data (separated duties need named
     users). Refused, in Chinese and English, without a user name or with the wrong one."""
     wanted = "、".join(Role.ZH[r] for r in roles)
     if not (username and username.strip()):
@@ -268,7 +283,12 @@ def acting_user(session: Session, *, username: str | None, roles: tuple[str, ...
             f"({', '.join(roles)}): --as USERNAME or SUPERVISION_USER",
         )
     name = username.strip()
-    stored = _lookup_name(name)
+    try:
+        stored = normalise_key(name)
+    except ValueError as exc:  # invisible or control characters: say which, never echo them
+        raise SupervisionError(
+            f"控制台用户名（actor）无效：{exc}", f"invalid console user name (actor): {exc}"
+        ) from None
     user = session.exec(select(ConsoleUser).where(col(ConsoleUser.username) == stored)).first()
     if user is None or not user.active:
         raise SupervisionError(
@@ -278,6 +298,6 @@ def acting_user(session: Session, *, username: str | None, roles: tuple[str, ...
     if user.role not in roles:
         raise SupervisionError(
             f"控制台用户 {name} 的角色是{Role.ZH.get(user.role, user.role)}，这个命令需要{wanted}",
-            f"console user {name} is a {user.role}; this command needs a {' or '.join(roles)}",
+            f"console user {name} is {_a(user.role)}; this command needs {' or '.join(map(_a, roles))}",
         )
     return f"console:{name}"

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from supervision import clock, trail
-from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json
+from supervision import clock
+from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, act_as, emit_json
 from supervision.draw import beacon
+from supervision.models.users import Role
 from supervision.scheduling.schedules import parse_time
 
 
@@ -111,6 +112,7 @@ def seed_beacon(
     from supervision.draw.service import draw_task
     from supervision.draw.tasks import get_task
 
+    actor = act_as(app, by, Role.PLANNER)
     with app.db.session() as session:
         task = get_task(session, code=task_code)
         number = task.beacon_round
@@ -124,9 +126,7 @@ def seed_beacon(
     else:
         proof = fetch_round(number)
     with app.db.session() as session:
-        outcome = draw_task(
-            session, code=task_code, proof=proof, workers=workers, actor=trail.current_actor(by)
-        )
+        outcome = draw_task(session, code=task_code, proof=proof, workers=workers, actor=actor)
     if as_json:
         emit_json(outcome)
         return

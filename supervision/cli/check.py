@@ -12,7 +12,6 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from supervision import trail
 from supervision.checks.dry_run import dry_run as run_dry_run
 from supervision.checks.review import (
     confirm_finding,
@@ -27,11 +26,13 @@ from supervision.cli.context import (
     CALENDAR_OPTION,
     JSON_OPTION,
     AppContext,
+    act_as,
     emit_json,
     emit_table,
     progress,
 )
 from supervision.errors import SupervisionError
+from supervision.models.users import Role
 from supervision.reference.workdays import calendar_from
 from supervision.rules.pack import SEVERITIES, load_pack
 
@@ -119,6 +120,9 @@ def check_command(
     Incremental by default: only entities whose records changed since the last run,
     never checked, or whose deadlines fell due; --full checks everyone.
     --dry-run evaluates a pack (e.g. --rules DIR) and writes nothing.
+    核查是系统动作（结果只取决于数据和规则包，调度器也会执行），不需要 --as；确认或驳回发现才需要审核人员。
+    A check is a system action (its outcome follows from the data and the pack; the scheduler
+    runs it too), so it needs no --as; confirming or dismissing a finding needs a reviewer.
 
     \b
     每个主体推导出的事实以模板保存，记录未变时后续运行直接复用，结果与重新推导相同。
@@ -347,8 +351,9 @@ def review_confirm(
     app: AppContext, finding: int, note: str, by: str | None, rules_dir: Path | None, as_json: bool
 ) -> None:
     """确认发现，按规则提高风险等级或标记定向抽查 / confirm a finding (applies on_confirm)."""
+    actor = act_as(app, by, Role.REVIEWER)
     result = confirm_finding(
-        app.db, finding_id=finding, note=note, actor=trail.current_actor(by), rules_dir=rules_dir
+        app.db, finding_id=finding, note=note, actor=actor, rules_dir=rules_dir
     )
     _emit_decision(result, as_json)
 
@@ -363,7 +368,6 @@ def review_dismiss(
     app: AppContext, finding: int, reason: str | None, by: str | None, as_json: bool
 ) -> None:
     """驳回发现，必须写明理由 / dismiss a finding; a reason is required."""
-    result = dismiss_finding(
-        app.db, finding_id=finding, reason=reason, actor=trail.current_actor(by)
-    )
+    actor = act_as(app, by, Role.REVIEWER)
+    result = dismiss_finding(app.db, finding_id=finding, reason=reason, actor=actor)
     _emit_decision(result, as_json)

@@ -27,26 +27,31 @@ from supervision.db import Database, database_url
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 """--json on every list-like command."""
 
-BY_OPTION = click.option(
-    "--by",
-    "by",
-    default=None,
-    metavar="NAME",
-    help="操作人（默认当前系统用户）/ who acts (default: the OS user, as cli:<user>)",
+_AS_HELP = (
+    "以哪个控制台用户身份执行（也可设 SUPERVISION_USER；--by 是同义的旧名）；修改数据的命令必须"
+    "指定 / the console user to act as (or set SUPERVISION_USER; --by is an older name for the "
+    "same); required by every command that changes data"
 )
-"""--by on every command that changes something; handed to the service as ``actor=`` and
-recorded in the trail."""
 
-AS_OPTION = click.option(
-    "--as",
-    "as_user",
-    default=None,
-    metavar="USERNAME",
-    help="以哪个控制台用户身份执行（也可设 SUPERVISION_USER；录入与审核须为不同的人）/ the "
-    "console user to act as (or set SUPERVISION_USER; who enters cannot review)",
-)
-"""--as on the result commands that change something: they act as a named console user
-(accounts.users.acting_user), never as a bare OS user, so duties can be separated."""
+AS_OPTION = click.option("--as", "--by", "as_user", default=None, metavar="USERNAME", help=_AS_HELP)
+"""--as (alias --by, the older name kept for compatibility) on every command that changes
+data: it acts as a named, active console user of a suitable role (``act_as``), never as a
+bare OS user, so duties can be separated and the trail names the person."""
+
+BY_OPTION = click.option("--as", "--by", "by", default=None, metavar="USERNAME", help=_AS_HELP)
+"""The same option for the commands whose parameter was always called ``by``."""
+
+
+def act_as(app: AppContext, username: str | None, *roles: str) -> str:
+    """The trail actor (``console:USERNAME``) of the console user this command acts as:
+    ``--as``/``--by``, else SUPERVISION_USER; refused, in Chinese and English, without one,
+    for an unknown or disabled user, or for a user of another role (nothing is written)."""
+    from supervision.accounts.users import acting_user
+    from supervision.settings import settings
+
+    with app.db.session() as session:
+        return acting_user(session, username=username or settings().user, roles=roles)
+
 
 CALENDAR_OPTION = click.option(
     "--calendar",

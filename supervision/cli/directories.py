@@ -8,13 +8,14 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from supervision.cli.context import AppContext, emit_json, emit_table, progress
+from supervision.cli.context import AS_OPTION, AppContext, act_as, emit_json, emit_table, progress
 from supervision.directories.exporting import EXPORT_FORMATS, count_rows, export_file
 from supervision.directories.importing import import_file
 from supervision.directories.kinds import KINDS, kind_spec
 from supervision.directories.report import ImportRejected
 from supervision.directories.tabular import json_value, text_cell
 from supervision.errors import SupervisionError
+from supervision.models.users import Role
 from supervision.reference.vocab import EntityStatus, InspectorStatus
 
 KIND_CHOICE = click.Choice(list(KINDS))
@@ -39,6 +40,7 @@ KIND_CHOICE = click.Choice(list(KINDS))
     help="导入有效行，无效行写入 <文件名>.rejects.csv / import the valid rows, write the rest to <name>.rejects.csv",
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果 / print the result as JSON")
+@AS_OPTION
 @click.pass_obj
 def import_command(
     app: AppContext,
@@ -48,6 +50,7 @@ def import_command(
     ignore_unknown_columns: bool,
     skip_invalid: bool,
     as_json: bool,
+    as_user: str | None,
 ) -> None:
     """导入 departments|items|entities|inspectors|conflicts|records (csv/xlsx/json/jsonl).
 
@@ -55,10 +58,13 @@ def import_command(
     全部校验通过才写入；任何一行有误则不写入，并列出每一行错误。
     All or nothing: one bad row and nothing is written; every bad row is listed.
     Rows are upserted by key and counted as added / updated / unchanged.
+    须以管理员身份执行（--as）/ acts as an admin (--as).
     """
     try:
+        actor = act_as(app, as_user, Role.ADMIN)
         report = import_file(
             app.db,
+            actor=actor,
             kind=kind,
             path=file,
             encoding=encoding,

@@ -10,13 +10,12 @@ from typing import Any
 import click
 import yaml
 
-from supervision import settings as app_settings
 from supervision import yamlsafe
-from supervision.accounts.users import acting_user
 from supervision.cli.context import (
     AS_OPTION,
     JSON_OPTION,
     AppContext,
+    act_as,
     emit_json,
     emit_table,
 )
@@ -179,12 +178,6 @@ def _answers_file(path: Path | None) -> dict[str, Any] | None:
     return data
 
 
-def _actor(app: AppContext, as_user: str | None, role: str) -> str:
-    """The console user this command acts as (--as, else SUPERVISION_USER)."""
-    with app.db.session() as session:
-        return acting_user(session, username=as_user or app_settings.settings().user, roles=(role,))
-
-
 @click.group("result")
 def result_group() -> None:
     """检查结果：录入、审核、公示、更正、回复 / inspection results."""
@@ -204,8 +197,8 @@ def result_enter(
     need = (
         ("item", "inspected_on") if kw.get("checklist_file") else ("item", "code", "inspected_on")
     )
+    actor = act_as(app, as_user, Role.INSPECTOR)
     items = _items_from_options(kw.pop("from_file"), _option_values(kw), need=need)
-    actor = _actor(app, as_user, Role.INSPECTOR)
     with app.db.session() as session:
         rows = enter_results(session, task_code=task, uscc=entity, items=items, actor=actor)
         done = [(r.item_code, r.version) for r in rows]
@@ -225,7 +218,7 @@ def result_correct(
 ) -> None:
     """更正已公示的结果（新版本，旧版本保留）/ correct a published result (new version)."""
     items = _items_from_options(kw.pop("from_file"), _option_values(kw), need=("item",))
-    actor = _actor(app, as_user, Role.INSPECTOR)
+    actor = act_as(app, as_user, Role.INSPECTOR)
     with app.db.session() as session:
         rows = correct_results(
             session, task_code=task, uscc=entity, items=items, reason=reason, actor=actor
@@ -256,7 +249,7 @@ def result_review(
     """审核待审核的检查结果 / approve or return results awaiting review."""
     if decision is None:
         raise SupervisionError("请选择 --approve 或 --return", "choose --approve or --return")
-    actor = _actor(app, as_user, Role.REVIEWER)
+    actor = act_as(app, as_user, Role.REVIEWER)
     with app.db.session() as session:
         rows = review_results(
             session,
@@ -282,7 +275,7 @@ def result_publish(
     app: AppContext, task: str, entity: str | None, as_user: str | None, as_json: bool
 ) -> None:
     """公示已审核通过的结果（全部或全不）/ publish approved results (all or nothing)."""
-    actor = _actor(app, as_user, Role.REVIEWER)
+    actor = act_as(app, as_user, Role.REVIEWER)
     with app.db.session() as session:
         report = publish_results(session, task_code=task, uscc=entity, actor=actor)
     if as_json:
@@ -311,7 +304,7 @@ def result_follow_up(
     as_user: str | None,
 ) -> None:
     """记录后续处置结果 / record the outcome of a follow-up."""
-    actor = _actor(app, as_user, Role.INSPECTOR)
+    actor = act_as(app, as_user, Role.INSPECTOR)
     with app.db.session() as session:
         row = record_follow_up(
             session,
@@ -337,7 +330,7 @@ def result_reply(
     app: AppContext, task: str, entity: str, text: str, received_on: Any, as_user: str | None
 ) -> None:
     """登记主体对已公示结果的回复或异议 / enter an entity's reply to its published result."""
-    actor = _actor(app, as_user, Role.REVIEWER)
+    actor = act_as(app, as_user, Role.REVIEWER)
     with app.db.session() as session:
         reply = add_reply(
             session,
@@ -372,7 +365,7 @@ def result_reply_review(
     """审核主体回复；通过即与结果一并公示 / review a reply; approved = published beside it."""
     if decision is None:
         raise SupervisionError("请选择 --approve 或 --reject", "choose --approve or --reject")
-    actor = _actor(app, as_user, Role.REVIEWER)
+    actor = act_as(app, as_user, Role.REVIEWER)
     with app.db.session() as session:
         reply = review_reply(
             session,

@@ -13,8 +13,16 @@ import click
 
 from supervision import clock
 from supervision.cli.beacon import seed_beacon
-from supervision.cli.context import JSON_OPTION, AppContext, emit_json, emit_table
+from supervision.cli.context import (
+    AS_OPTION,
+    JSON_OPTION,
+    AppContext,
+    act_as,
+    emit_json,
+    emit_table,
+)
 from supervision.errors import SupervisionError
+from supervision.models.users import Role
 from supervision.scheduling import lease
 from supervision.scheduling.alerts import alert_dict, open_alerts, resolve_alert_id
 from supervision.scheduling.config import load_config
@@ -203,6 +211,7 @@ def schedule_group() -> None:
     show_default=True,
     help="随机种子来源 / seed source",
 )
+@AS_OPTION
 @click.pass_obj
 def schedule_set(
     app: AppContext,
@@ -211,8 +220,11 @@ def schedule_set(
     draw_at: str,
     seed_deadline: str | None,
     seed_source: str,
+    as_user: str | None,
 ) -> None:
-    """设定任务排程；不带时区的时间按北京时间 / schedule a task; times without offset are Beijing time."""
+    """设定任务排程；不带时区的时间按北京时间；须以计划人员身份执行（--as）/ schedule a task;
+    times without offset are Beijing time; acts as a planner (--as)."""
+    act_as(app, as_user, Role.PLANNER)
     tz = clock.LOCAL_TZ
     draw = parse_time(draw_at, tz, "--draw-at")
     deadline = parse_time(seed_deadline, tz, "--seed-deadline") if seed_deadline else draw
@@ -281,14 +293,17 @@ seed_group.add_command(seed_beacon)  # `supervision seed beacon TASK [--from FIL
 @seed_group.command("enter")
 @click.argument("task_code", metavar="TASK")
 @click.argument("seed")
+@AS_OPTION
 @click.pass_obj
-def seed_enter(app: AppContext, task_code: str, seed: str) -> None:
-    """录入随机种子（锁定之后、抽取之前）/ enter a task's seed (after the commit, before the draw).
+def seed_enter(app: AppContext, task_code: str, seed: str, as_user: str | None) -> None:
+    """录入随机种子（锁定之后、抽取之前；须以计划人员身份执行，--as）/ enter a task's seed
+    (after the commit, before the draw; acts as a planner, --as).
 
     \b
     SEED 为 - 时从标准输入读取一行（不留在命令历史中）。
     SEED "-" reads one line from standard input (keeps it out of the shell history).
     """
+    act_as(app, as_user, Role.PLANNER)
     if seed == "-":
         seed = sys.stdin.readline().rstrip("\r\n")
     with app.db.session() as session:

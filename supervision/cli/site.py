@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from supervision.cli.context import JSON_OPTION, AppContext, emit_json
+from supervision.cli.context import AS_OPTION, JSON_OPTION, AppContext, act_as, emit_json
 from supervision.errors import SupervisionError
+from supervision.models.users import Role
 
 if TYPE_CHECKING:
     from supervision.site.writer import PublishReport
@@ -20,15 +21,21 @@ if TYPE_CHECKING:
 @click.option("--lang", type=click.Choice(["zh", "en", "all"]), default="all", show_default=True,
               help="语言 / languages (zh-CN at the root, English under en/)")  # fmt: skip
 @JSON_OPTION
+@AS_OPTION
 @click.pass_obj
-def publish_command(app: AppContext, out_dir: Path, lang: str, as_json: bool) -> None:
+def publish_command(
+    app: AppContext, out_dir: Path, lang: str, as_json: bool, as_user: str | None
+) -> None:
     """发布公示网站（静态文件）/ publish the public disclosure site as static files.
 
     \b
     只重写内容有变化的文件；没有变化时不写任何文件。
     Rewrites only files whose content changed; with nothing changed it writes nothing.
+    须以审核人员或管理员身份执行（--as）/ acts as a reviewer or an admin (--as).
     """
     from supervision.site import publish_site
+
+    act_as(app, as_user, Role.REVIEWER, Role.ADMIN)
 
     report = publish_site(app.db, out_dir=out_dir, languages=lang)
     withheld = report.withheld_message()

@@ -10,8 +10,15 @@ from typing import Any
 import click
 import yaml
 
-from supervision import clock, trail, yamlsafe
-from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
+from supervision import clock, yamlsafe
+from supervision.cli.context import (
+    BY_OPTION,
+    JSON_OPTION,
+    AppContext,
+    act_as,
+    emit_json,
+    emit_table,
+)
 from supervision.draw.plans import create_plan, list_plans
 from supervision.draw.population import exclusion_label
 from supervision.draw.tasks import (
@@ -24,6 +31,7 @@ from supervision.draw.tasks import (
 )
 from supervision.errors import SupervisionError
 from supervision.models import Task, TaskStatus
+from supervision.models.users import Role
 
 
 @click.group("plan")
@@ -55,6 +63,7 @@ def plan_create(
     by: str | None,
 ) -> None:
     """创建年度抽查计划 / create a yearly plan."""
+    act_as(app, by, Role.PLANNER)  # a planner's act; plans are not in the trail (yet)
     with app.db.session() as session:
         plan = create_plan(
             session, code=code, year=year, name=name, departments=departments, notes=notes
@@ -181,6 +190,7 @@ def _ratio_option(values: tuple[str, ...]) -> dict[str, str] | str | None:
 @click.pass_obj
 def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **options: Any) -> None:
     """创建抽查任务（草稿）/ create a task (draft)."""
+    actor = act_as(app, by, Role.PLANNER)
     data: dict[str, Any] = _load_task_file(from_file) if from_file else {}
     source = str(from_file) if from_file else "task"
     target = dict(data.get("target") or {})
@@ -214,7 +224,7 @@ def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **op
             data[key] = list(options[key])
     spec = parse_task_input(data, source)
     with app.db.session() as session:
-        task = create_task(session, spec=spec, actor=trail.current_actor(by))
+        task = create_task(session, spec=spec, actor=actor)
     click.echo(f"已创建抽查任务（草稿）{task.code} / task {task.code} created as a draft")
     click.echo(f"下一步 / next: supervision task commit '{task.code}'")
 
@@ -354,6 +364,7 @@ def task_commit(
 
     as_of_date: date | None = as_of.date() if as_of else None
     planned = parse_time(draw_at, clock.LOCAL_TZ, "--draw-at") if draw_at else None
+    actor = act_as(app, by, Role.PLANNER)
     with app.db.session() as session:
         task = commit_task(
             session,
@@ -361,7 +372,7 @@ def task_commit(
             as_of=as_of_date,
             seed=seed_kind,
             draw_at=planned,
-            actor=trail.current_actor(by),
+            actor=actor,
         )
     click.echo(f"任务 {task.code} 已锁定 / committed")
     click.echo(f"  抽查对象 population: {task.population_size}")
@@ -389,8 +400,9 @@ def task_commit(
 @click.pass_obj
 def task_cancel(app: AppContext, task_code: str, reason: str, by: str | None) -> None:
     """撤销任务（不删除任何记录）/ cancel a task (nothing is deleted)."""
+    actor = act_as(app, by, Role.PLANNER)
     with app.db.session() as session:
-        task = cancel_task(session, code=task_code, reason=reason, actor=trail.current_actor(by))
+        task = cancel_task(session, code=task_code, reason=reason, actor=actor)
     click.echo(f"任务 {task.code} 已撤销 / cancelled: {task.cancel_reason}")
 
 
@@ -418,10 +430,9 @@ def task_draw(
     """抽取检查对象并匹配执法检查人员 / draw entities and match inspectors."""
     from supervision.draw.service import draw_task
 
+    actor = act_as(app, by, Role.PLANNER)
     with app.db.session() as session:
-        outcome = draw_task(
-            session, code=task_code, seed=seed, workers=workers, actor=trail.current_actor(by)
-        )
+        outcome = draw_task(session, code=task_code, seed=seed, workers=workers, actor=actor)
     if as_json:
         emit_json(outcome)
         return

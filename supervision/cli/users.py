@@ -7,7 +7,14 @@ import sys
 import click
 
 from supervision import trail
-from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, emit_json, emit_table
+from supervision.cli.context import (
+    BY_OPTION,
+    JSON_OPTION,
+    AppContext,
+    act_as,
+    emit_json,
+    emit_table,
+)
 from supervision.errors import SupervisionError
 from supervision.models.users import Role
 
@@ -42,9 +49,21 @@ def add_command(
     \b
     密码从提示输入（不回显），或用 --password-stdin 从标准输入读取。
     The password comes from a prompt (not echoed) or, with --password-stdin, from stdin.
+    须以管理员身份执行（--as）；只有在没有任何启用的管理员时，才可不带 --as 创建第一个管理员。
+    Acts as an admin (--as); only while no active admin exists may the first admin be created
+    without --as (recorded as the OS user, cli:<user>).
     """
-    from supervision.accounts.users import add_user
+    from supervision.accounts.users import add_user, has_active_admin
+    from supervision.settings import settings
 
+    named = by or settings().user
+    if named or role != Role.ADMIN:
+        actor = act_as(app, by, Role.ADMIN)
+    else:  # the first admin: nobody to act as yet, so the OS user (cli:<user>) is recorded
+        with app.db.session() as session:
+            if has_active_admin(session):
+                act_as(app, by, Role.ADMIN)  # refused: an admin exists, so one must act
+        actor = trail.current_actor(None)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -54,7 +73,7 @@ def add_command(
     with app.db.session() as session:
         user = add_user(session, username=username, password=password, role=role,
                         display_name=display_name, cert_no=cert_no,
-                        actor=trail.current_actor(by))  # fmt: skip
+                        actor=actor)  # fmt: skip
     click.echo(
         f"已添加用户 {user.username}（{Role.ZH[role]}）/ added user {user.username} ({role})"
     )
@@ -89,8 +108,9 @@ def disable_command(app: AppContext, username: str, by: str | None) -> None:
     sessions end within 2 s; the last active admin cannot be disabled)."""
     from supervision.accounts.users import disable_user
 
+    actor = act_as(app, by, Role.ADMIN)
     with app.db.session() as session:
-        disable_user(session, username=username, actor=trail.current_actor(by))
+        disable_user(session, username=username, actor=actor)
     click.echo(f"已停用用户 {username} / disabled user {username}")
 
 
@@ -109,7 +129,7 @@ def role_command(
     another role (they sign in again; the last active admin cannot be demoted)."""
     from supervision.accounts.users import set_role
 
+    actor = act_as(app, by, Role.ADMIN)
     with app.db.session() as session:
-        set_role(session, username=username, role=role, cert_no=cert_no,
-                 actor=trail.current_actor(by))  # fmt: skip
+        set_role(session, username=username, role=role, cert_no=cert_no, actor=actor)
     click.echo(f"用户 {username} 的角色改为 {Role.ZH[role]} / user {username} is now {role}")
