@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from supervision import clock, trail
 from supervision.canonical import canonical_json
 from supervision.draw import beacon
-from supervision.draw.export import write_export
+from supervision.draw.export import Revealed, write_export
 from supervision.draw.matching import (
     REGION_PREFIX,
     InspectorRecord,
@@ -34,7 +34,7 @@ from supervision.draw.matching import (
     Assignment as Match,
 )
 from supervision.draw.parallel import draw_in_processes
-from supervision.draw.population import committed_population, exclusion_label
+from supervision.draw.population import committed_population, exclusion_label, pseudonym_owners
 from supervision.draw.sampling import DrawError, Pick, entered_seed
 from supervision.draw.tasks import get_task, sha256_hex
 from supervision.errors import ConflictError, SupervisionError
@@ -43,6 +43,7 @@ from supervision.models import (
     ComplianceRecord,
     Conflict,
     DrawPick,
+    Entity,
     Inspector,
     Task,
     TaskEligibility,
@@ -94,7 +95,10 @@ def draw_task(
     seed = _seed_of(task, seed=seed, proof=proof, now=entered)
     population = committed_population(session, code=code)
     ratios = stratum_ratios(session, code=code)
-    picks = draw_in_processes(seed, population, ratios, workers=workers)
+    picks = owned_picks(
+        draw_in_processes(seed, population, ratios, workers=workers),
+        pseudonym_owners(session, code=code),
+    )
     regions = population_regions(session, code=code)
     eligible, labels = _eligibility(session, task, [p.id for p in picks], regions)
     slots = [(p.id, d, task.members[d]) for p in picks for d in task.departments]
@@ -477,6 +481,16 @@ def _append_records(
 
 
 # --------------------------------------------------------------------------- stored draw
+def owned_picks(picks: list[Pick], owners: Mapping[str, tuple[str, str]]) -> list[Pick]:
+    """Picks drawn over pseudonyms with their USCCs as ids (unchanged for a full task)."""
+    return [
+        Pick(stratum=p.stratum, id=owners[p.id][0], ticket=p.ticket, rank=p.rank)
+        if p.id in owners
+        else p
+        for p in picks
+    ]
+
+
 def stored_picks(session: Session, *, code: str) -> list[Pick]:
     """The picks recorded for a drawn task."""
     return [
@@ -495,19 +509,43 @@ def stored_eligibility(session: Session, *, code: str) -> dict[Slot, list[str]]:
 
 # --------------------------------------------------------------------------- export
 def export_task(session: Session, *, code: str, out_dir: Path) -> dict[str, str]:
-    """Write seed, parameters, populations, selection, digests and a README for outsiders."""
+    """Write seed, parameters, populations, selection, digests and a README for outsiders.
+
+    A pseudonymous task's population files list pseudonyms; its selection.csv reveals, for
+    each selected entity only, the USCC and the salt (and the name).
+    """
     task = get_task(session, code=code)
     if task.seed is None or task.parameters_json is None:
         raise SupervisionError(
             f"任务 {code} 尚未抽取，无可导出", f"task {code} has not been drawn; nothing to export"
         )
+    stored = sorted(stored_picks(session, code=code), key=lambda p: (p.stratum, p.rank))
+    owners = pseudonym_owners(session, code=code, usccs=[p.id for p in stored])
+    pseudonyms = {uscc: pseudonym for pseudonym, (uscc, _) in owners.items()}
+    reveal = None
+    picks = stored
+    if owners:
+        picks = [
+            Pick(stratum=p.stratum, id=pseudonyms[p.id], ticket=p.ticket, rank=p.rank)
+            for p in stored
+        ]
+        names = dict(
+            session.exec(
+                select(Entity.uscc, Entity.name).where(col(Entity.uscc).in_(list(pseudonyms)))
+            ).all()
+        )
+        reveal = {
+            pseudonym: Revealed(uscc=uscc, salt=salt, name=names.get(uscc, ""))
+            for pseudonym, (uscc, salt) in owners.items()
+        }
     return write_export(
         out_dir,
         seed=task.seed,
         parameters=json.loads(task.parameters_json),
         populations=committed_population(session, code=code),
-        picks=sorted(stored_picks(session, code=code), key=lambda p: (p.stratum, p.rank)),
+        picks=picks,
         proof=stored_proof(task),
+        reveal=reveal,
     )
 
 
