@@ -693,3 +693,59 @@ def test_migration_0018_keeps_old_tasks_in_the_full_layout(
         assert _readme_code_says(tmp_path / "export") == "一致 MATCH"
     finally:
         upgraded.dispose()
+
+
+def test_cli_salt_full_export_and_disclosure(
+    cli: Any, db_url: str, province_cli: None, tmp_path: Path
+) -> None:
+    """The CLI doors: --disclosure at create and commit, `task salt` (an entity checks its
+    own inclusion), `task export --full` for auditors, each issue/export on the trail."""
+    code = "蒙市监抽查〔2026〕8号"
+    cli(
+        "task", "create", "--code", code, "--plan", "P2026", "--name", "按区划抽查",
+        "--department", "SJ", "--item", "SJ-01", "--ratio", "0.2",
+        "--start", "2026-03-01", "--end", "2026-06-30", "--disclosure", "full",
+    )  # fmt: skip
+    committed = cli("task", "commit", code, "--disclosure", "pseudonymous")
+    assert "化名 pseudonymous" in committed.stdout
+    refused = cli("task", "commit", "nope", "--disclosure", "public", expect=2)
+    assert "public" in refused.stderr
+    cli("task", "draw", code, "--seed", "0123")
+    db = Database(db_url)
+    try:
+        with db.session() as session:
+            members = (
+                session.execute(select(TaskPopulation).where(TaskPopulation.task_code == code))
+                .scalars()
+                .all()
+            )
+            drawn = set(session.execute(select(DrawPick.uscc)).scalars())
+    finally:
+        db.dispose()
+    outsider = next(m for m in members if m.uscc not in drawn)
+    issued = json.loads(cli("task", "salt", code, outsider.uscc, "--by", "窗口", "--json").stdout)
+    assert issued == {
+        "task": code,
+        "uscc": outsider.uscc,
+        "salt": outsider.salt,
+        "pseudonym": outsider.pseudonym,
+    }
+    # The entity checks itself against the public pack with hashlib alone.
+    cli("task", "export", code, tmp_path / "public")
+    mine = hashlib.sha256(f"{issued['salt']}:{issued['uscc']}".encode()).hexdigest()
+    files = [p.read_text(encoding="utf-8") for p in (tmp_path / "public/population").iterdir()]
+    assert sum(mine in text.split("\n") for text in files) == 1
+    assert not (tmp_path / "public/full").exists()
+    unknown = cli("task", "salt", code, "91150000000000000X", expect=1)
+    assert "不在任务" in unknown.stderr and "not in the population" in unknown.stderr
+    full = cli("task", "export", code, tmp_path / "audit", "--full", "--by", "纪检组")
+    assert "不得公开" in full.stdout
+    assert verify_export(tmp_path / "audit") == []
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "audit/full/population.csv").read_text())))
+    assert {r["uscc"] for r in rows} == {m.uscc for m in members}
+    assert all(r["risk_class"] in "ABCD" and r["salt"] for r in rows)
+    events = json.loads(cli("trail", "show", "--object", f"task:{code}", "--json").stdout)
+    actions = [(e["action"], e["actor"]) for e in events]
+    assert ("task.salt_issued", "窗口") in actions
+    assert ("task.export_full", "纪检组") in actions
+    assert sum(a == "task.export_full" for a, _ in actions) == 1  # the public export is not

@@ -366,12 +366,14 @@ def write_export(
     picks: Sequence[Pick],
     proof: beacon.BeaconRound | None = None,
     reveal: Mapping[str, Revealed] | None = None,
+    extra: Mapping[str, bytes] | None = None,
 ) -> dict[str, str]:
     """Write the public export of a draw into ``out_dir`` (created; must be new or empty).
 
     With ``reveal`` (a pseudonymous task: the populations and picks hold pseudonyms) each
     selected pseudonym's USCC, salt and name go into selection.csv; every revealed salt must
-    give its pseudonym, and only selected pseudonyms may be revealed.
+    give its pseudonym, and only selected pseudonyms may be revealed. ``extra`` (relative
+    path → bytes) adds files, listed in digests.json (the auditors' full export).
 
     With ``proof`` (the seed came from the drand beacon) the round is verified, its
     randomness must be ``seed`` and its round the one in ``parameters["seed"]``; the
@@ -433,10 +435,11 @@ def write_export(
             )
         readme += section
     contents["README.md"] = readme.encode("utf-8")
+    contents.update(extra or {})
     digests = {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
     contents["digests.json"] = canonical_json(digests)
-    (root / "population").mkdir(parents=True, exist_ok=True)
     for path, data in contents.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(data)
     return {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
 

@@ -8,6 +8,8 @@ recompute a draw, and builds the fairness report; ``draw.verify`` recomputes a s
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from collections import Counter, defaultdict
@@ -37,7 +39,7 @@ from supervision.draw.parallel import draw_in_processes
 from supervision.draw.population import committed_population, exclusion_label, pseudonym_owners
 from supervision.draw.sampling import DrawError, Pick, entered_seed
 from supervision.draw.tasks import get_task, sha256_hex
-from supervision.errors import ConflictError, SupervisionError
+from supervision.errors import ConflictError, NotFoundError, SupervisionError
 from supervision.models import (
     Assignment,
     ComplianceRecord,
@@ -508,11 +510,20 @@ def stored_eligibility(session: Session, *, code: str) -> dict[Slot, list[str]]:
 
 
 # --------------------------------------------------------------------------- export
-def export_task(session: Session, *, code: str, out_dir: Path) -> dict[str, str]:
+def export_task(
+    session: Session,
+    *,
+    code: str,
+    out_dir: Path,
+    full: bool = False,
+    actor: str | None = None,
+) -> dict[str, str]:
     """Write seed, parameters, populations, selection, digests and a README for outsiders.
 
     A pseudonymous task's population files list pseudonyms; its selection.csv reveals, for
-    each selected entity only, the USCC and the salt (and the name).
+    each selected entity only, the USCC, the salt and the name. ``full`` (for auditors:
+    纪检监察, courts) adds ``full/population.csv`` — every member's stratum, pseudonym,
+    USCC, salt and credit risk class — and records a ``task.export_full`` trail event.
     """
     task = get_task(session, code=code)
     if task.seed is None or task.parameters_json is None:
@@ -538,7 +549,7 @@ def export_task(session: Session, *, code: str, out_dir: Path) -> dict[str, str]
             pseudonym: Revealed(uscc=uscc, salt=salt, name=names.get(uscc, ""))
             for pseudonym, (uscc, salt) in owners.items()
         }
-    return write_export(
+    files = write_export(
         out_dir,
         seed=task.seed,
         parameters=json.loads(task.parameters_json),
@@ -546,7 +557,79 @@ def export_task(session: Session, *, code: str, out_dir: Path) -> dict[str, str]
         picks=picks,
         proof=stored_proof(task),
         reveal=reveal,
+        extra={FULL_POPULATION: _full_population(session, code=code)} if full else None,
     )
+    if full:
+        trail.record(
+            session,
+            action="task.export_full",
+            obj=f"task:{code}",
+            payload={"files": len(files), "population": files[FULL_POPULATION]},
+            actor=actor,
+        )
+    return files
+
+
+FULL_POPULATION = "full/population.csv"
+"""The auditors' full population in a ``task export --full``."""
+
+
+def _full_population(session: Session, *, code: str) -> bytes:
+    """Every member of a task's population: stratum, pseudonym, USCC, salt, risk class."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["stratum", "pseudonym", "uscc", "salt", "risk_class"])
+    rows = session.exec(
+        select(TaskPopulation, Entity.risk_class)
+        .join(Entity, col(Entity.uscc) == col(TaskPopulation.uscc), isouter=True)
+        .where(TaskPopulation.task_code == code)
+        .order_by(col(TaskPopulation.stratum), col(TaskPopulation.uscc))
+    )
+    for member, risk_class in rows:
+        writer.writerow(
+            [member.stratum, member.pseudonym or "", member.uscc, member.salt or "", risk_class]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def issue_salt(
+    session: Session, *, code: str, uscc: str, actor: str | None = None
+) -> dict[str, str]:
+    """An entity's salt and pseudonym in a pseudonymous task, issued on its request so it can
+    check its own inclusion (SHA-256(salt ":" USCC) is in a population file); each issue is
+    on the trail (``task.salt_issued``)."""
+    task = get_task(session, code=code)
+    uscc = uscc.strip().upper()
+    if task.status == TaskStatus.DRAFT or task.population_digest is None:
+        raise SupervisionError(
+            f"任务 {code} 尚未锁定，没有名录", f"task {code} is not committed; it has no population"
+        )
+    member = session.exec(
+        select(TaskPopulation).where(TaskPopulation.task_code == code, TaskPopulation.uscc == uscc)
+    ).first()
+    if member is None:
+        raise NotFoundError(
+            f"主体 {uscc} 不在任务 {code} 的抽查对象名录中",
+            f"entity {uscc} is not in the population of task {code}",
+        )
+    if member.salt is None or member.pseudonym is None:
+        raise SupervisionError(
+            f"任务 {code} 的名录公开统一社会信用代码（full），无需盐值：直接在名录文件中查找 {uscc}",
+            f"task {code} publishes its population in full (USCCs): look {uscc} up directly",
+        )
+    trail.record(
+        session,
+        action="task.salt_issued",
+        obj=f"task:{code}",
+        payload={"uscc": uscc},
+        actor=actor,
+    )
+    return {
+        "task": code,
+        "uscc": uscc,
+        "salt": member.salt,
+        "pseudonym": member.pseudonym,
+    }
 
 
 def stored_proof(task: Task) -> beacon.BeaconRound | None:
