@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from supervision.db import Database
@@ -23,6 +24,7 @@ from supervision.demo.load import load_demo
 from supervision.demo.province import DemoProvince
 from supervision.demo.site import demo_site_step
 from supervision.models import DrawPick, Entity, TaskPopulation
+from supervision.site import urls
 
 CLASS_FIELDS = {"risk_class", "信用风险分类", "信用风险类别", "class"}
 
@@ -75,6 +77,16 @@ def test_published_site_names_no_unselected_entity_and_no_class(tmp_path: Path) 
             everyone = set(session.execute(select(Entity.uscc)).scalars())
     finally:
         db.dispose()
+    for prefix, words in (("", "化名"), ("en/", "Pseudonyms")):
+        page = BeautifulSoup(
+            (tmp_path / "site" / prefix / urls.task_path(draws["drawn"])).read_text("utf-8"),
+            "html.parser",
+        )
+        notice = page.select_one("dd.disclosure")
+        assert notice is not None and notice["data-disclosure"] == "pseudonymous"
+        assert notice.get_text(strip=True) == words
+        note = page.select_one("p.disclosure-note").get_text()
+        assert ("SHA-256" in note) and (("分层" in note) if not prefix else ("stratum" in note))
     unselected = population - drawn
     assert len(unselected) > 1000 and drawn
     texts = _texts(tmp_path / "site")

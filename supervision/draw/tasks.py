@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -320,6 +320,7 @@ def commit_task(
     seed: str | None = None,
     draw_at: datetime | None = None,
     disclosure: str | None = None,
+    salt_source: Callable[[], str] | None = None,
     actor: str | None = None,
 ) -> Task:
     """Freeze population and parameters with their digests; refuses anything but a draft.
@@ -328,6 +329,7 @@ def commit_task(
     pseudonymous task gives every entity a secret random salt (128 bits from ``secrets``);
     its population files, and the digests committed here, list the pseudonyms
     SHA-256(salt ":" USCC) instead of the USCCs, and the draw runs over the pseudonyms.
+    ``salt_source`` replaces ``secrets`` only for the reproducible demo province.
 
     ``seed`` ("typed" or "beacon") overrides the kind chosen at creation. A beacon task
     names the drand round of its planned draw time (``draw_at``, else its schedule's draw
@@ -379,7 +381,8 @@ def commit_task(
         )
     salts: dict[str, str] = {}
     if shown == PSEUDONYMOUS:
-        salts = {u: secrets.token_hex(16) for ids in population.strata.values() for u in ids}
+        fresh = salt_source or (lambda: secrets.token_hex(16))
+        salts = {u: fresh() for ids in population.strata.values() for u in sorted(ids)}
     strata_info = {
         name: {
             "size": len(ids),

@@ -268,6 +268,7 @@ def _task_entry(
         "algorithm": task.algorithm or parameters.get("algorithm", ""),
         "drawn": drawn,
         "seed_kind": task.seed_kind,
+        "disclosure": task.disclosure,
         "beacon": _beacon_entry(task, drawn),
         "seed": task.seed if drawn else "",
         "seed_entered_at": local_time(task.seed_entered_at) if drawn else "",
