@@ -14,7 +14,9 @@ import json
 from datetime import date
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
@@ -105,3 +107,30 @@ def test_published_site_names_no_unselected_entity_and_no_class(tmp_path: Path) 
             for value in record.values():
                 if isinstance(value, str) and value in everyone - drawn:
                     raise AssertionError(f"{name} names the unselected entity {value}")
+
+
+def test_publishing_authority_in_header_footer_feed_and_open_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authority = "内蒙古自治区市场监督管理局"
+    monkeypatch.setenv("SUPERVISION_PUBLISHING_AUTHORITY", authority)
+    db = Database(f"sqlite:///{tmp_path / 'demo.db'}")
+    try:
+        load_demo(db, DemoProvince(entities=600, seed=2026, as_of=date(2026, 3, 2)), fresh=True)
+        demo_draw_step(db, as_of=date(2026, 3, 2), seed=2026)
+        demo_site_step(db, out_dir=tmp_path / "site")
+    finally:
+        db.dispose()
+    site = tmp_path / "site"
+    for page in (site / "index.html", site / "en" / "index.html"):
+        doc = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+        assert doc.select_one("header .site-authority").get_text(strip=True) == authority
+        assert doc.select_one("footer .publisher .authority").get_text(strip=True) == authority
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.parse(site / "feed.atom").getroot()
+    names = {n.text for n in feed.iter(f"{atom}name")}
+    assert names == {authority}
+    index = json.loads((site / "data" / "index.json").read_text("utf-8"))
+    assert index["publisher"] == authority
+    dataset = next((site / "data").glob("*.json"))
+    assert json.loads(dataset.read_text("utf-8"))["publisher"] == authority

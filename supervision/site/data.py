@@ -289,6 +289,13 @@ def _task_entry(
     return entry
 
 
+def publishing_authority() -> str:
+    """The publishing authority ($SUPERVISION_PUBLISHING_AUTHORITY; empty when unset)."""
+    from supervision.settings import settings
+
+    return settings().publishing_authority.strip()
+
+
 def _beacon_entry(task: Task, drawn: bool) -> dict[str, Any] | None:
     """The drand round a beacon task committed to (published before it exists), and once
     drawn its signature; None for a typed seed."""
