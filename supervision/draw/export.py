@@ -6,8 +6,14 @@ An export directory holds exactly:
     parameters.json          canonical JSON: task, algorithm, strata, ratios (stratum →
                              ratio string), plus population_files, population_sizes,
                              sample_sizes added here
-    population/<name>.txt    one id per line, sorted by code point, LF, final newline
-    selection.csv            stratum,id,ticket — the drawn entities in draw order, LF
+    population/<name>.txt    one id per line, sorted by code point, LF, final newline; the
+                             ids are pseudonyms SHA-256(salt ":" USCC) when parameters.json
+                             says "disclosure": "pseudonymous", else USCCs
+    selection.csv            stratum,id,ticket — the drawn entities in draw order, LF; a
+                             pseudonymous export: stratum,pseudonym,ticket,uscc,salt,name
+                             (USCC, salt and name of the drawn entities only)
+    full/population.csv      only in an auditors' export (task export --full): every member's
+                             stratum, pseudonym, USCC, salt and risk class
     beacon.json              only when the seed came from the drand beacon: the proof
                              (chain_hash, round, signature), canonical JSON
     README.md                how to recompute (Chinese, then English), with runnable code
