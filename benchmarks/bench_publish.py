@@ -117,7 +117,8 @@ def build(db: Database, results: int, tasks: int) -> dict[str, Any]:
     codes = [f"蒙市监抽查〔2026〕{t + 1}号" for t in range(tasks)]
     for code in codes:
         with db.session() as session:
-            commit_task(session, code=code, as_of=date(2026, 2, 20))
+            # full disclosure: the picks below are written with the population's ids as USCCs
+            commit_task(session, code=code, as_of=date(2026, 2, 20), disclosure="full")
     region_of = {r["uscc"]: r["region_code"] for r in rows}
     for t, code in enumerate(codes):
         seed = f"{31415926535 + t:020d}"

@@ -102,6 +102,14 @@ class Settings(BaseSettings):
         "seconds after the commit the committed beacon round must lie, at least",
     )
 
+    publishing_authority: str = Field(
+        default="",
+        max_length=100,
+        description="公示网站的发布机关（如 内蒙古自治区市场监督管理局），显示在页眉、页脚、订阅源和开放数据"
+        "说明中 / the publishing authority of the public site (e.g. 内蒙古自治区市场监督管理局), "
+        "shown in its header, footer, feed and open-data metadata",
+    )
+
     trusted_proxies: str = Field(
         default="",
         description="可信反向代理的地址或网段，逗号分隔（如 127.0.0.1,10.0.0.0/8）；只有来自这些地址的请求的 "

@@ -37,7 +37,7 @@ from supervision.db import Database
 from supervision.draw import beacon
 from supervision.draw.beacon_fetch import BeaconUnavailable, fetch_round
 from supervision.draw.export import verify_export
-from supervision.draw.population import committed_population
+from supervision.draw.population import committed_population, pseudonym_owners
 from supervision.draw.service import draw_task, export_task
 from supervision.draw.tasks import commit_task
 from supervision.draw.verify import verify_task
@@ -372,7 +372,8 @@ def test_time_machine_commit_names_a_future_round_and_the_draw_waits_for_it(
         drawn = session.get(Task, task)
         assert drawn is not None
         assert drawn.seed == RANDOMNESS and drawn.beacon_signature == SIGNATURE
-        population = committed_population(session, code=task)
+        population = committed_population(session, code=task)  # pseudonyms
+        owners = {p: uscc for p, (uscc, _) in pseudonym_owners(session, code=task).items()}
         picks = session.execute(select(DrawPick).where(DrawPick.task_code == task)).scalars().all()
     # Exactly the reference sampler with the verified randomness as the seed.
     for stratum, ids in population.items():
@@ -380,7 +381,7 @@ def test_time_machine_commit_names_a_future_round_and_the_draw_waits_for_it(
         reference = list(
             consistent_sampler.sampler(sorted(ids), RANDOMNESS, take=len(ours), digits=18)
         )
-        assert [(p.ticket, p.uscc) for p in ours] == [(t, i) for t, i, _ in reference]
+        assert [(p.ticket, p.uscc) for p in ours] == [(t, owners[i]) for t, i, _ in reference]
     with db.session() as session:
         assert verify_task(session, code=task) == []
 

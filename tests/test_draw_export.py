@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from supervision.canonical import canonical_json
 from supervision.draw.export import (
@@ -219,3 +221,40 @@ def test_refuses_non_empty_directory_and_case_clash(tmp_path: Path, export: Path
         write_export(
             tmp_path / "y", seed="s", parameters=params, populations=populations, picks=drawn
         )
+
+
+# --------------------------------------------------------------------------- pseudonyms
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    size=st.integers(min_value=1, max_value=40),
+    ratio=st.sampled_from(["0.05", "0.3", "1"]),
+    seed=st.text(alphabet="0123456789", min_size=1, max_size=20),
+)
+def test_pseudonymous_export_reveals_exactly_the_drawn(
+    tmp_path_factory: pytest.TempPathFactory, size: int, ratio: str, seed: str
+) -> None:
+    """Any pseudonymous export verifies, and no USCC or salt of an undrawn entity is in it."""
+    from supervision.draw.export import Revealed, pseudonym
+
+    usccs = [f"91150100{i:09d}X" for i in range(size)]
+    salts = {u: hashlib.sha256(f"salt{u}{seed}".encode()).hexdigest()[:32] for u in usccs}
+    owner = {pseudonym(salts[u], u): u for u in usccs}
+    populations = {"A": sorted(owner)}
+    drawn = draw_entities(seed, populations, {"A": Decimal(ratio)})
+    reveal = {p.id: Revealed(uscc=owner[p.id], salt=salts[owner[p.id]]) for p in drawn}
+    out = tmp_path_factory.mktemp("pseudo") / "export"
+    params = {"task": "T", "algorithm": "x", "strata": ["A"], "ratios": {"A": ratio}}
+    params["disclosure"] = "pseudonymous"
+    write_export(out, seed=seed, parameters=params, populations=populations, picks=drawn,
+                 reveal=reveal)  # fmt: skip
+    assert verify_export(out) == []
+    text = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file())
+    undrawn = set(usccs) - {owner[p.id] for p in drawn}
+    assert not [u for u in undrawn if u in text or salts[u] in text]
+    with pytest.raises(DrawError, match="exactly the drawn"):
+        write_export(tmp_path_factory.mktemp("bad") / "x", seed=seed, parameters=params,
+                     populations=populations, picks=drawn,
+                     reveal={**reveal, **{pseudonym(salts[u], u): Revealed(u, salts[u])
+                                          for u in undrawn}} if undrawn else {})  # fmt: skip

@@ -6,8 +6,14 @@ import path to build a small province.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import math
+import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -170,24 +176,41 @@ def _dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
+@pytest.mark.parametrize("disclosure", ["pseudonymous", "full"])
 def test_commit_then_draw_matches_the_reference_sampler(
-    db: Database, province: dict[str, Any], tmp_path: Path
+    db: Database, province: dict[str, Any], tmp_path: Path, disclosure: str
 ) -> None:
+    """A full task draws over USCCs; a pseudonymous one (the default) over SHA-256(salt:USCC)."""
     code = _task(db)
     with db.session() as session:
-        task = commit_task(session, code=code)
+        task = commit_task(
+            session, code=code, **({"disclosure": "full"} if disclosure == "full" else {})
+        )
+        assert task.disclosure == disclosure
         assert task.population_size == 80  # the 注销 entity is excluded
         assert task.exclusions == {"status:注销": 1}
     with db.session() as session:
         outcome = draw_task(session, code=code, seed=SEED)
+    owner: dict[str, str] = {}
     with db.session() as session:
         strata: dict[str, list[str]] = defaultdict(list)
-        for stratum, uscc in session.execute(
-            select(TaskPopulation.stratum, TaskPopulation.uscc).where(
-                TaskPopulation.task_code == code
-            )
+        for stratum, uscc, salt, pseudonym in session.execute(
+            select(
+                TaskPopulation.stratum,
+                TaskPopulation.uscc,
+                TaskPopulation.salt,
+                TaskPopulation.pseudonym,
+            ).where(TaskPopulation.task_code == code)
         ):
-            strata[stratum].append(uscc)
+            if disclosure == "full":
+                assert salt is None and pseudonym is None
+                strata[stratum].append(uscc)
+                owner[uscc] = uscc
+            else:
+                assert len(salt) >= 32  # 128 bits, hex
+                assert pseudonym == hashlib.sha256(f"{salt}:{uscc}".encode()).hexdigest()
+                strata[stratum].append(pseudonym)
+                owner[pseudonym] = uscc
         picks = session.execute(select(DrawPick).where(DrawPick.task_code == code)).scalars().all()
     ratios = {"A": Decimal("0.1"), "B": Decimal("0.2"), "C": Decimal("0.3"), "D": Decimal("0.5")}
     by_stratum: dict[str, list[DrawPick]] = defaultdict(list)
@@ -199,7 +222,7 @@ def test_commit_then_draw_matches_the_reference_sampler(
             consistent_sampler.sampler(sorted(ids), SEED, take=n, digits=18, output="tuple")
         )
         ours = sorted(by_stratum[stratum], key=lambda p: p.rank)
-        assert [(p.ticket, p.uscc) for p in ours] == [(t, i) for t, i, _ in reference]
+        assert [(p.ticket, p.uscc) for p in ours] == [(t, owner[i]) for t, i, _ in reference]
     assert outcome["picked"] == len(picks)
     with db.session() as session:
         assert verify_task(session, code=code) == []
@@ -434,7 +457,25 @@ def test_bad_task_input_is_a_clear_error(
         assert session.execute(select(func.count()).select_from(Task)).scalar() == 0
 
 
+def _readme_code_says(out: Path) -> str:
+    """Run the README's first Python block in the export with a bare interpreter."""
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert code is not None
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", code.group(1)],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return run.stdout.strip()
+
+
 def test_export_recomputes_outside(db: Database, province: dict[str, Any], tmp_path: Path) -> None:
+    """A pseudonymous export (the default): the population files hold pseudonyms only; the
+    selection reveals USCC, salt and name of each drawn entity; the README code (only
+    consistent_sampler and hashlib) recomputes it and notices a wrong salt."""
     code = _task(db, strata="risk_class,region")
     with db.session() as session:
         commit_task(session, code=code)
@@ -443,15 +484,86 @@ def test_export_recomputes_outside(db: Database, province: dict[str, Any], tmp_p
     out = tmp_path / "export"
     with db.session() as session:
         export_task(session, code=code, out_dir=out)
+        drawn = set(session.execute(select(DrawPick.uscc)).scalars())
+        everyone = set(session.execute(select(TaskPopulation.uscc)).scalars())
+        names = dict(session.execute(select(Entity.uscc, Entity.name)).all())
     assert verify_export(out) == []
     assert (out / "seed.txt").read_bytes() == SEED.encode()
     parameters = json.loads((out / "parameters.json").read_text(encoding="utf-8"))
     assert parameters["task"] == code
+    assert parameters["disclosure"] == "pseudonymous"
     assert set(parameters["ratios"]) == {
         p.name.removesuffix(".txt") for p in (out / "population").iterdir()
     }
+    published = set()
+    for path in (out / "population").iterdir():
+        lines = path.read_text(encoding="utf-8").split("\n")[:-1]
+        assert lines == sorted(lines)
+        assert all(re.fullmatch(r"[0-9a-f]{64}", line) for line in lines)
+        published.update(lines)
+    rows = list(csv.DictReader(io.StringIO((out / "selection.csv").read_text(encoding="utf-8"))))
+    assert list(rows[0])[:5] == ["stratum", "pseudonym", "ticket", "uscc", "salt"]
+    assert {r["uscc"] for r in rows} == drawn
+    for row in rows:
+        assert (
+            hashlib.sha256(f"{row['salt']}:{row['uscc']}".encode()).hexdigest() == row["pseudonym"]
+        )
+        assert row["pseudonym"] in published
+        assert row["name"] == names[row["uscc"]]
+    # No unselected USCC anywhere in the pack.
+    text_of_pack = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file())
+    assert not [u for u in everyone - drawn if u in text_of_pack]
+    assert _readme_code_says(out) == "一致 MATCH"
+    # A revealed salt that does not give the pseudonym is caught by the code and the verifier.
+    selection = out / "selection.csv"
+    salt = rows[0]["salt"]
+    selection.write_text(
+        selection.read_text(encoding="utf-8").replace(salt, salt[::-1], 1), encoding="utf-8"
+    )
+    assert _readme_code_says(out) == "不一致 MISMATCH"
+    assert any("is not the pseudonym" in p for p in verify_export(out))
+
+
+def test_full_disclosure_export_keeps_the_old_layout(
+    db: Database, province: dict[str, Any], tmp_path: Path
+) -> None:
+    """A full-disclosure task (chosen in the task file) and every task committed before
+    pseudonyms existed publish USCCs, as before; verify and the README still work."""
+    code = _task(db, disclosure="full")
+    with db.session() as session:
+        task = commit_task(session, code=code)
+        assert task.disclosure == "full"
+        assert "disclosure" not in json.loads(task.parameters_json or "")
+    with db.session() as session:
+        draw_task(session, code=code, seed=SEED)
+    with db.session() as session:
+        assert verify_task(session, code=code) == []
+    out = tmp_path / "export"
+    with db.session() as session:
+        export_task(session, code=code, out_dir=out)
+    assert verify_export(out) == []
     header = (out / "selection.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "stratum,id,ticket"
+    assert _readme_code_says(out) == "一致 MATCH"
+
+
+def test_pseudonymous_task_verifies_and_catches_a_changed_salt(
+    db: Database, province: dict[str, Any]
+) -> None:
+    code = _task(db)
+    with db.session() as session:
+        commit_task(session, code=code)
+    with db.session() as session:
+        draw_task(session, code=code, seed=SEED)
+    with db.session() as session:
+        assert verify_task(session, code=code) == []
+        row = session.execute(select(TaskPopulation)).scalars().first()
+        session.execute(
+            update(TaskPopulation).where(TaskPopulation.uscc == row.uscc).values(salt="0" * 32)
+        )
+    with db.session() as session:
+        problems = verify_task(session, code=code)
+    assert problems and "does not match its salt" in problems[0]
 
 
 def test_tampered_record_is_caught_by_verify(db: Database, province: dict[str, Any]) -> None:
@@ -561,3 +673,109 @@ def province_cli(db_url: str, tmp_path: Path) -> None:
         province.__wrapped__(database, tmp_path)  # type: ignore[attr-defined]
     finally:
         database.dispose()
+
+
+def test_migration_0018_keeps_old_tasks_in_the_full_layout(
+    db: Database, province: dict[str, Any], db_url: str, tmp_path: Path
+) -> None:
+    """A task drawn before 0018 (USCC population files) is "full" after the upgrade and
+    verifies exactly as committed; 0018 downgrades cleanly."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from supervision.db import alembic_config, make_engine
+
+    code = _task(db, disclosure="full")
+    with db.session() as session:
+        commit_task(session, code=code)
+    with db.session() as session:
+        draw_task(session, code=code, seed=SEED)
+    before = _dump(db)
+    db.dispose()
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0018-1")  # the revision before 0018
+        with engine.connect() as conn:
+            assert "disclosure" not in {c["name"] for c in inspect(conn).get_columns("task")}
+            columns = {c["name"] for c in inspect(conn).get_columns("task_population")}
+            assert not {"salt", "pseudonym"} & columns
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+    finally:
+        engine.dispose()
+    upgraded = Database(db_url)
+    try:
+        assert _dump(upgraded) == before
+        with upgraded.session() as session:
+            assert session.get(Task, code).disclosure == "full"  # type: ignore[union-attr]
+            assert verify_task(session, code=code) == []
+            export_task(session, code=code, out_dir=tmp_path / "export")
+        assert verify_export(tmp_path / "export") == []
+        assert _readme_code_says(tmp_path / "export") == "一致 MATCH"
+    finally:
+        upgraded.dispose()
+
+
+def test_cli_salt_full_export_and_disclosure(
+    cli: Any, db_url: str, province_cli: None, tmp_path: Path
+) -> None:
+    """The CLI doors: --disclosure at create and commit, `task salt` (an entity checks its
+    own inclusion), `task export --full` for auditors, each issue/export on the trail."""
+    database = Database(db_url)
+    try:  # the salt desk and the auditors act as named console users
+        with database.session() as session:
+            add_user(session, username="窗口", password="the desk's password", role="planner")
+            add_user(session, username="纪检组", password="the auditors' password", role="admin")
+    finally:
+        database.dispose()
+    planner = ("--as", "cli-planner")  # the crew's planner (conftest.CREW)
+    code = "蒙市监抽查〔2026〕8号"
+    cli(
+        "task", "create", "--code", code, "--plan", "P2026", "--name", "按区划抽查",
+        "--department", "SJ", "--item", "SJ-01", "--ratio", "0.2",
+        "--start", "2026-03-01", "--end", "2026-06-30", "--disclosure", "full", *planner,
+    )  # fmt: skip
+    committed = cli("task", "commit", code, "--disclosure", "pseudonymous", *planner)
+    assert "化名 pseudonymous" in committed.stdout
+    refused = cli("task", "commit", "nope", "--disclosure", "public", *planner, expect=2)
+    assert "public" in refused.stderr
+    cli("task", "draw", code, "--seed", "0123", *planner)
+    db = Database(db_url)
+    try:
+        with db.session() as session:
+            members = (
+                session.execute(select(TaskPopulation).where(TaskPopulation.task_code == code))
+                .scalars()
+                .all()
+            )
+            drawn = set(session.execute(select(DrawPick.uscc)).scalars())
+    finally:
+        db.dispose()
+    outsider = next(m for m in members if m.uscc not in drawn)
+    issued = json.loads(cli("task", "salt", code, outsider.uscc, "--by", "窗口", "--json").stdout)
+    assert issued == {
+        "task": code,
+        "uscc": outsider.uscc,
+        "salt": outsider.salt,
+        "pseudonym": outsider.pseudonym,
+    }
+    # The entity checks itself against the public pack with hashlib alone.
+    cli("task", "export", code, tmp_path / "public")
+    mine = hashlib.sha256(f"{issued['salt']}:{issued['uscc']}".encode()).hexdigest()
+    files = [p.read_text(encoding="utf-8") for p in (tmp_path / "public/population").iterdir()]
+    assert sum(mine in text.split("\n") for text in files) == 1
+    assert not (tmp_path / "public/full").exists()
+    unknown = cli("task", "salt", code, "91150000000000000X", *planner, expect=1)
+    assert "不在任务" in unknown.stderr and "not in the population" in unknown.stderr
+    full = cli("task", "export", code, tmp_path / "audit", "--full", "--by", "纪检组")
+    assert "不得公开" in full.stdout
+    assert verify_export(tmp_path / "audit") == []
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "audit/full/population.csv").read_text())))
+    assert {r["uscc"] for r in rows} == {m.uscc for m in members}
+    assert all(r["risk_class"] in "ABCD" and r["salt"] for r in rows)
+    events = json.loads(cli("trail", "show", "--object", f"task:{code}", "--json").stdout)
+    actions = [(e["action"], e["actor"]) for e in events]
+    assert ("task.salt_issued", "console:窗口") in actions
+    assert ("task.export_full", "console:纪检组") in actions
+    assert sum(a == "task.export_full" for a, _ in actions) == 1  # the public export is not

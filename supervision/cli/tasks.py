@@ -184,6 +184,12 @@ def _ratio_option(values: tuple[str, ...]) -> dict[str, str] | str | None:
 @click.option(
     "--load-slack", type=int, help="每人任务量上限的宽容量 / extra load allowed per inspector"
 )
+@click.option(
+    "--disclosure",
+    type=click.Choice(["pseudonymous", "full"]),
+    help="名录公开方式：pseudonymous 化名（默认）；full 公开代码（分层不敏感时，如只按区划）/ "
+    "population files: pseudonymous (default) or full USCCs (strata not sensitive)",
+)
 @click.option("--start", "period_start", help="检查开始日期 / inspection period start")
 @click.option("--end", "period_end", help="检查结束日期 / inspection period end")
 @BY_OPTION
@@ -211,6 +217,7 @@ def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **op
         "plan",
         "name",
         "strata",
+        "disclosure",
         "exclusion_days",
         "region_rule",
         "load_slack",
@@ -343,6 +350,13 @@ def _local(iso: str) -> str:
     "kind of seed: typed (default, or the task file's seed) or beacon (a future drand round)",
 )
 @click.option(
+    "--disclosure",
+    type=click.Choice(["pseudonymous", "full"]),
+    default=None,
+    help="名录公开方式（默认任务的选择：化名）/ population disclosure (default: the task's, "
+    "pseudonymous)",
+)
+@click.option(
     "--draw-at",
     default=None,
     help="计划抽取时间（beacon 必需，除非已排程），如 2026-12-10T10:00+08:00 / planned draw "
@@ -355,6 +369,7 @@ def task_commit(
     task_code: str,
     as_of: Any,
     seed_kind: str | None,
+    disclosure: str | None,
     draw_at: str | None,
     by: str | None,
 ) -> None:
@@ -372,12 +387,17 @@ def task_commit(
             as_of=as_of_date,
             seed=seed_kind,
             draw_at=planned,
+            disclosure=disclosure,
             actor=actor,
         )
     click.echo(f"任务 {task.code} 已锁定 / committed")
     click.echo(f"  抽查对象 population: {task.population_size}")
     click.echo(f"  参数摘要 parameters SHA-256: {task.parameters_digest}")
     click.echo(f"  名录摘要 population SHA-256: {task.population_digest}")
+    click.echo(
+        "  名录公开方式 disclosure: "
+        + ("化名 pseudonymous" if task.disclosure == "pseudonymous" else "代码 full")
+    )
     if task.beacon_round is not None:
         due = clock.local(round_time(task.beacon_round))
         click.echo(
@@ -484,15 +504,58 @@ def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
 @task_group.command("export")
 @click.argument("task_code")
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--full",
+    is_flag=True,
+    help="审计用完整导出：另含 full/population.csv（全部主体的代码、盐值和信用风险分类），"
+    "每次导出记入审计链 / auditors' export: adds full/population.csv (every member's USCC, "
+    "salt and risk class); each one is recorded on the trail",
+)
+@BY_OPTION
 @click.pass_obj
-def task_export(app: AppContext, task_code: str, out_dir: Path) -> None:
+def task_export(app: AppContext, task_code: str, out_dir: Path, full: bool, by: str | None) -> None:
     """导出供外部复核的文件 / write what an outsider needs to recompute the draw."""
     from supervision.draw.service import export_task
 
+    # The public pack is a read; the auditors' pack reveals every salt and class: a named
+    # planner or admin makes it, and the trail records who.
+    actor = act_as(app, by, Role.PLANNER, Role.ADMIN) if full else trail.current_actor(None)
     with app.db.session() as session:
-        files = export_task(session, code=task_code, out_dir=out_dir)
+        files = export_task(session, code=task_code, out_dir=out_dir, full=full, actor=actor)
     click.echo(f"已导出 {len(files)} 个文件到 {out_dir} / wrote {len(files)} files to {out_dir}")
+    if full:
+        click.echo(
+            "注意：full/population.csv 含全部主体的盐值和信用风险分类，不得公开 / "
+            "full/population.csv holds every salt and risk class: not for publication"
+        )
     click.echo(f"请阅读 / read: {out_dir / 'README.md'}")
+
+
+@task_group.command("salt")
+@click.argument("task_code")
+@click.argument("uscc")
+@BY_OPTION
+@JSON_OPTION
+@click.pass_obj
+def task_salt(app: AppContext, task_code: str, uscc: str, by: str | None, as_json: bool) -> None:
+    """应主体申请出具其在任务中的盐值，供其自查是否在名录中 / issue an entity its salt in a
+    task so it can check its own inclusion (recorded on the trail)."""
+    from supervision.draw.service import issue_salt
+
+    actor = act_as(app, by, Role.PLANNER)
+    with app.db.session() as session:
+        issued = issue_salt(session, code=task_code, uscc=uscc, actor=actor)
+    if as_json:
+        click.echo(json.dumps(issued, ensure_ascii=False))
+        return
+    click.echo(f"任务 task: {issued['task']}")
+    click.echo(f"主体 entity: {issued['uscc']}")
+    click.echo(f"盐值 salt: {issued['salt']}")
+    click.echo(f"化名 pseudonym: {issued['pseudonym']}")
+    click.echo(
+        '化名 = SHA-256(盐值 ":" 统一社会信用代码)，可在公开的名录文件 population/*.txt 中查到 / '
+        'pseudonym = SHA-256(salt ":" USCC); find it in the published population/*.txt'
+    )
 
 
 @task_group.command("report")

@@ -53,9 +53,15 @@ def demo_draw_step(db: Database, *, as_of: date, seed: int) -> dict[str, Any]:
         )
         for data in tasks:
             create_task(session, spec=parse_task_input(data))
+    salts = random.Random(f"demo-salts-{seed}")  # demo data only: real salts come from secrets
     for data in tasks:
         with db.session() as session:
-            commit_task(session, code=data["code"], as_of=as_of)
+            commit_task(
+                session,
+                code=data["code"],
+                as_of=as_of,
+                salt_source=lambda: f"{salts.getrandbits(128):032x}",
+            )
     drawn_seed = demo_seed(seed)
     with db.session() as session:
         outcome = draw_task(session, code=single, seed=drawn_seed)

@@ -6,8 +6,14 @@ An export directory holds exactly:
     parameters.json          canonical JSON: task, algorithm, strata, ratios (stratum →
                              ratio string), plus population_files, population_sizes,
                              sample_sizes added here
-    population/<name>.txt    one id per line, sorted by code point, LF, final newline
-    selection.csv            stratum,id,ticket — the drawn entities in draw order, LF
+    population/<name>.txt    one id per line, sorted by code point, LF, final newline; the
+                             ids are pseudonyms SHA-256(salt ":" USCC) when parameters.json
+                             says "disclosure": "pseudonymous", else USCCs
+    selection.csv            stratum,id,ticket — the drawn entities in draw order, LF; a
+                             pseudonymous export: stratum,pseudonym,ticket,uscc,salt,name
+                             (USCC, salt and name of the drawn entities only)
+    full/population.csv      only in an auditors' export (task export --full): every member's
+                             stratum, pseudonym, USCC, salt and risk class
     beacon.json              only when the seed came from the drand beacon: the proof
                              (chain_hash, round, signature), canonical JSON
     README.md                how to recompute (Chinese, then English), with runnable code
@@ -30,6 +36,7 @@ import hashlib
 import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +52,14 @@ from supervision.draw.sampling import (
 )
 
 __all__ = [
+    "DISCLOSURES",
+    "PSEUDONYMOUS",
     "REQUIRED_PARAMETERS",
+    "Revealed",
     "population_bytes",
     "population_digest",
     "population_filename",
+    "pseudonym",
     "verify_export",
     "write_export",
 ]
@@ -59,6 +70,17 @@ REQUIRED_PARAMETERS = ("task", "algorithm", "strata", "ratios")
 _ADDED_PARAMETERS = ("population_files", "population_sizes", "sample_sizes")
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _SELECTION_HEADER = ["stratum", "id", "ticket"]
+_REVEALED_HEADER = ["stratum", "pseudonym", "ticket", "uscc", "salt", "name"]
+
+
+@dataclass(frozen=True)
+class Revealed:
+    """What a pseudonymous export reveals of one selected entity."""
+
+    uscc: str
+    salt: str
+    name: str = ""
+
 
 README_TEMPLATE = """\
 # 抽查结果复核说明（{task}）
@@ -115,6 +137,96 @@ print("一致 MATCH" if out.getvalue() == published else "不一致 MISMATCH")
 """
 
 
+PSEUDONYMOUS_README_TEMPLATE = """\
+# 抽查结果复核说明（{task}）
+
+本目录公开了一次"双随机"抽取的全部输入和结果，任何人都可以独立重算并核对。
+本任务的名录以**化名**公开（`parameters.json` 的 `disclosure` 为 `pseudonymous`）：
+未被抽中的主体不公开代码，也不公开其信用风险分类。
+
+- `seed.txt`：随机种子（原样保存，UTF-8，无换行）。
+- `parameters.json`：抽查任务、算法、分层和各层抽查比例；`population_files` 给出各分层的名录文件。
+- `population/*.txt`：各分层的化名名录，每行一个化名，按码位排序。每个主体的化名为
+  SHA-256(盐值 ":" 统一社会信用代码) 的小写十六进制，盐值是锁定任务时为每个主体随机生成的秘密。
+- `selection.csv`：抽中的主体，按抽取顺序排列，列为 stratum,pseudonym,ticket,uscc,salt,name
+  （分层、化名、签号、代码、盐值、名称）：任何人可核对 SHA-256(salt ":" uscc) 等于化名且在名录中。
+- `digests.json`：以上各文件的 SHA-256 摘要，用于确认文件未被改动。
+
+分层抽取本身要求公开抽中主体所在的分层（如信用风险分类）；未抽中主体的分层不公开。
+任何主体都可以向登记机关申请本任务中自己的盐值，自行计算化名并在名录中查到自己。
+
+算法：每个化名的签号为 consistent-sampler 1.0.10 的第一代签号
+（SHA-256(SHA-256(种子) + 化名) 的十进制数字倒序，前加 "0."）；
+每个分层抽取签号最小的 ceil(比例 × 主体数) 个化名。
+
+在本目录中安装 `pip install consistent-sampler==1.0.10` 后运行下面的 Python 代码，
+输出 "一致 MATCH" 即说明公开的结果可以复现、公开的盐值都对得上。
+
+# How to check this draw
+
+This directory publishes every input and the result of a random draw, so anyone can
+recompute it. The population is published under **pseudonyms** (`disclosure` is
+`pseudonymous` in `parameters.json`): the code and the credit risk class of an entity that
+was not drawn are not published. `seed.txt` is the seed (verbatim, UTF-8, no newline);
+`parameters.json` gives the task, algorithm, strata and ratios, and `population_files`
+names each stratum's list; `population/*.txt` lists the pseudonyms (one per line, sorted
+by code point): an entity's pseudonym is the lower-case hex SHA-256 of its salt, ":" and
+its unified social credit code, the salt being a random secret drawn for each entity at
+commit. `selection.csv` lists the drawn entities in draw order with the columns
+stratum,pseudonym,ticket,uscc,salt,name: anyone can check that SHA-256(salt ":" uscc) is
+the pseudonym and is in the population. A stratified draw cannot be recomputed without the
+stratum of each drawn entity, so that is published; the stratum of any other entity is not.
+Any entity may ask the registration authority for its own salt in this task, compute its
+pseudonym and find itself in the population.
+
+Each pseudonym's ticket is its consistent-sampler 1.0.10 first-generation ticket; in each
+stratum the ceil(ratio × size) pseudonyms with the smallest tickets are drawn. Install
+`pip install consistent-sampler==1.0.10`, run this code in this directory, and it prints
+"一致 MATCH" when the published selection is reproduced and every revealed salt checks:
+
+```python
+import csv, hashlib, json, math
+from fractions import Fraction
+from consistent_sampler import sampler
+
+seed = open("seed.txt", encoding="utf-8", newline="").read()
+params = json.load(open("parameters.json", encoding="utf-8"))
+PSEUDONYM_DRAW
+```
+"""
+
+PSEUDONYM_DRAW = """\
+drawn, members = [], dict()
+for stratum in sorted(params["ratios"]):
+    text = open(params["population_files"][stratum], encoding="utf-8", newline="").read()
+    ids = text.split("\\n")[:-1]
+    members[stratum] = set(ids)
+    n = math.ceil(Fraction(params["ratios"][stratum]) * len(ids))
+    for ticket, id_, _ in sampler(ids, seed, take=n, digits=18):
+        drawn.append([stratum, id_, ticket])
+rows = list(csv.DictReader(open("selection.csv", encoding="utf-8", newline="")))
+published = [[r["stratum"], r["pseudonym"], r["ticket"]] for r in rows]
+salts_ok = all(
+    hashlib.sha256((r["salt"] + ":" + r["uscc"]).encode("utf-8")).hexdigest() == r["pseudonym"]
+    and r["pseudonym"] in members[r["stratum"]]
+    for r in rows
+)
+print("一致 MATCH" if drawn == published and salts_ok else "不一致 MISMATCH")"""
+
+_FULL_DRAW = """\
+out = io.StringIO()
+rows = csv.writer(out, lineterminator="\\n")
+rows.writerow(["stratum", "id", "ticket"])
+for stratum in sorted(params["ratios"]):
+    text = open(params["population_files"][stratum], encoding="utf-8", newline="").read()
+    ids = text.split("\\n")[:-1]
+    n = math.ceil(Fraction(params["ratios"][stratum]) * len(ids))
+    for ticket, id_, _ in sampler(ids, seed, take=n, digits=18):
+        rows.writerow([stratum, id_, ticket])
+published = open("selection.csv", encoding="utf-8", newline="").read()
+print("一致 MATCH" if out.getvalue() == published else "不一致 MISMATCH")"""
+
+
 BEACON_README = """\
 
 ## 随机种子来自 drand 公共随机信标 / The seed comes from the drand beacon
@@ -159,6 +271,17 @@ print("一致 MATCH" if out.getvalue() == published else "不一致 MISMATCH")
 """
 
 
+PSEUDONYMOUS = "pseudonymous"
+FULL = "full"
+DISCLOSURES = (PSEUDONYMOUS, FULL)
+"""What a task's population files publish: pseudonyms (the default) or the USCCs."""
+
+
+def pseudonym(salt: str, uscc: str) -> str:
+    """An entity's pseudonym in a task: SHA-256 of ``salt ":" uscc`` (UTF-8), lower-case hex."""
+    return hashlib.sha256(f"{salt}:{uscc}".encode()).hexdigest()
+
+
 def population_bytes(ids: Sequence[str]) -> bytes:
     """The canonical population file: ids sorted by code point, one per line, LF-ended."""
     return "".join(f"{i}\n" for i in sorted(ids)).encode("utf-8")
@@ -178,12 +301,16 @@ def population_filename(stratum: str) -> str:
     return f"population/{encoded}.txt"
 
 
-def _selection_bytes(picks: Sequence[Pick]) -> bytes:
+def _selection_bytes(picks: Sequence[Pick], reveal: Mapping[str, Revealed] | None = None) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_SELECTION_HEADER)
+    writer.writerow(_SELECTION_HEADER if reveal is None else _REVEALED_HEADER)
     for pick in picks:
-        writer.writerow([pick.stratum, pick.id, pick.ticket])
+        if reveal is None:
+            writer.writerow([pick.stratum, pick.id, pick.ticket])
+        else:
+            who = reveal[pick.id]
+            writer.writerow([pick.stratum, pick.id, pick.ticket, who.uscc, who.salt, who.name])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -244,8 +371,15 @@ def write_export(
     populations: Mapping[str, Sequence[str]],
     picks: Sequence[Pick],
     proof: beacon.BeaconRound | None = None,
+    reveal: Mapping[str, Revealed] | None = None,
+    extra: Mapping[str, bytes] | None = None,
 ) -> dict[str, str]:
     """Write the public export of a draw into ``out_dir`` (created; must be new or empty).
+
+    With ``reveal`` (a pseudonymous task: the populations and picks hold pseudonyms) each
+    selected pseudonym's USCC, salt and name go into selection.csv; every revealed salt must
+    give its pseudonym, and only selected pseudonyms may be revealed. ``extra`` (relative
+    path → bytes) adds files, listed in digests.json (the auditors' full export).
 
     With ``proof`` (the seed came from the drand beacon) the round is verified, its
     randomness must be ``seed`` and its round the one in ``parameters["seed"]``; the
@@ -261,6 +395,8 @@ def write_export(
     if proof is not None:
         _check_beacon(proof, seed, parameters)
     validate_ids(populations)
+    if reveal is not None:
+        _check_reveal(reveal, picks)
     files = _file_names(populations)
     ratios = {name: parse_ratio(r, name) for name, r in parameters["ratios"].items()}
     expected = draw_entities(seed, populations, ratios)
@@ -287,21 +423,62 @@ def write_export(
     }
     for name in sorted(populations):
         contents[files[name]] = population_bytes(populations[name])
-    contents["selection.csv"] = _selection_bytes(picks)
+    contents["selection.csv"] = _selection_bytes(picks, reveal)
     task = str(parameters["task"]).replace("\n", " ")
-    readme = README_TEMPLATE.format(task=task)
+    if reveal is None:
+        readme = README_TEMPLATE.format(task=task)
+    else:
+        readme = PSEUDONYMOUS_README_TEMPLATE.format(task=task)
+        readme = readme.replace("PSEUDONYM_DRAW", PSEUDONYM_DRAW)
     if proof is not None:
         contents["beacon.json"] = canonical_json(proof.to_dict())
-        readme += BEACON_README.format(
+        section = BEACON_README.format(
             round=proof.round, chain_hash=beacon.CHAIN_HASH, public_key=beacon.PUBLIC_KEY
         )
+        if reveal is not None:
+            section = section.replace(_FULL_DRAW, PSEUDONYM_DRAW).replace(
+                "import csv, io, json, math", "import csv, hashlib, io, json, math"
+            )
+        readme += section
     contents["README.md"] = readme.encode("utf-8")
+    contents.update(extra or {})
     digests = {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
     contents["digests.json"] = canonical_json(digests)
-    (root / "population").mkdir(parents=True, exist_ok=True)
     for path, data in contents.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(data)
     return {path: hashlib.sha256(data).hexdigest() for path, data in contents.items()}
+
+
+def _check_reveal(reveal: Mapping[str, Revealed], picks: Sequence[Pick]) -> None:
+    """Every pick is revealed, nothing else is, and every salt gives its pseudonym."""
+    drawn = {p.id for p in picks}
+    if set(reveal) != drawn:
+        raise DrawError(
+            "化名公开只能且必须公开抽中的主体，拒绝导出",
+            "a pseudonymous export reveals exactly the drawn entities; nothing exported",
+        )
+    for name, who in sorted(reveal.items()):
+        if pseudonym(who.salt, who.uscc) != name:
+            raise DrawError(
+                f"主体 {who.uscc} 的盐值算不出其化名，拒绝导出",
+                f"the salt of {who.uscc} does not give its pseudonym; nothing exported",
+            )
+
+
+def _read_revealed(data: bytes, problems: list[str]) -> dict[str, Revealed]:
+    """The revealed entities of a pseudonymous selection.csv; a wrong salt is a problem."""
+    revealed: dict[str, Revealed] = {}
+    rows = csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))
+    for line, row in enumerate(rows, start=2):
+        who = Revealed(uscc=row["uscc"], salt=row["salt"], name=row.get("name") or "")
+        if pseudonym(who.salt, who.uscc) != row["pseudonym"]:
+            problems.append(
+                f'selection.csv 第 {line} 行：SHA-256(salt ":" uscc) 不等于化名 / '
+                f'selection.csv row {line}: SHA-256(salt ":" uscc) is not the pseudonym'
+            )
+        revealed[row["pseudonym"]] = who
+    return revealed
 
 
 def _check_beacon(proof: beacon.BeaconRound, seed: str, parameters: Mapping[str, Any]) -> None:
@@ -376,7 +553,20 @@ def verify_export(directory: str | Path) -> list[str]:
         if (root / "beacon.json").exists() or isinstance(parameters.get("seed"), dict):
             proof = beacon.parse_round((root / "beacon.json").read_bytes(), source="beacon.json")
             _check_beacon(proof, seed, parameters)
-        expected = _selection_bytes(draw_entities(seed, populations, ratios))
+        published = (
+            (root / "selection.csv").read_bytes() if (root / "selection.csv").exists() else b""
+        )
+        reveal = None
+        if parameters.get("disclosure") == PSEUDONYMOUS:
+            reveal = _read_revealed(published, problems)
+        recomputed = draw_entities(seed, populations, ratios)
+        if reveal is not None and {p.id for p in recomputed} != set(reveal):
+            problems.append(
+                "selection.csv 公开的主体与重算的抽取不一致 / selection.csv reveals other "
+                "entities than the recomputed draw"
+            )
+            return problems
+        expected = _selection_bytes(recomputed, reveal)
     except (
         DrawError,
         beacon.BeaconError,
@@ -385,10 +575,10 @@ def verify_export(directory: str | Path) -> list[str]:
         TypeError,
         AttributeError,
         UnicodeDecodeError,
+        ValueError,
     ) as exc:
         problems.append(f"无法重算 / cannot recompute: {exc!s}")
         return problems
-    published = (root / "selection.csv").read_bytes() if (root / "selection.csv").exists() else b""
     if published != expected:
         problems.append(
             "selection.csv 与重算结果不一致 / selection.csv differs from the recomputed draw"

@@ -6,6 +6,7 @@ population frozen at commit.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -285,13 +286,33 @@ def _at_yearly_cap(session: Session, task: Task, candidates: set[str]) -> dict[s
 
 
 def committed_population(session: Session, *, code: str) -> dict[str, list[str]]:
-    """The frozen population of a committed task, per stratum, ids sorted by code point."""
+    """The frozen population of a committed task, per stratum, sorted by code point: the ids
+    the draw runs over and the population files publish (pseudonyms for a pseudonymous task,
+    USCCs for a full-disclosure one)."""
     strata: dict[str, list[str]] = {
         s: []
         for s in session.exec(select(TaskStratum.stratum).where(TaskStratum.task_code == code))
     }
-    for stratum, uscc in session.exec(
-        select(TaskPopulation.stratum, TaskPopulation.uscc).where(TaskPopulation.task_code == code)
+    for stratum, uscc, pseudonym in session.exec(
+        select(TaskPopulation.stratum, TaskPopulation.uscc, TaskPopulation.pseudonym).where(
+            TaskPopulation.task_code == code
+        )
     ):
-        strata[stratum].append(uscc)
+        strata[stratum].append(pseudonym or uscc)
     return {name: sorted(ids) for name, ids in sorted(strata.items())}
+
+
+def pseudonym_owners(
+    session: Session, *, code: str, usccs: Iterable[str] | None = None
+) -> dict[str, tuple[str, str]]:
+    """Pseudonym → (USCC, salt) of a pseudonymous task's population (all of it, or the rows of
+    ``usccs``); empty for a full-disclosure task."""
+    query = select(TaskPopulation.pseudonym, TaskPopulation.uscc, TaskPopulation.salt).where(
+        TaskPopulation.task_code == code, col(TaskPopulation.pseudonym).is_not(None)
+    )
+    owners: dict[str, tuple[str, str]] = {}
+    wanted = None if usccs is None else set(usccs)
+    for pseudonym, uscc, salt in session.exec(query):
+        if pseudonym is not None and salt is not None and (wanted is None or uscc in wanted):
+            owners[pseudonym] = (uscc, salt)
+    return owners

@@ -8,6 +8,8 @@ recompute a draw, and builds the fairness report; ``draw.verify`` recomputes a s
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from collections import Counter, defaultdict
@@ -23,7 +25,7 @@ from sqlmodel import Session, col, select
 from supervision import clock, trail
 from supervision.canonical import canonical_json
 from supervision.draw import beacon
-from supervision.draw.export import write_export
+from supervision.draw.export import Revealed, write_export
 from supervision.draw.matching import (
     REGION_PREFIX,
     InspectorRecord,
@@ -34,15 +36,16 @@ from supervision.draw.matching import (
     Assignment as Match,
 )
 from supervision.draw.parallel import draw_in_processes
-from supervision.draw.population import committed_population, exclusion_label
+from supervision.draw.population import committed_population, exclusion_label, pseudonym_owners
 from supervision.draw.sampling import DrawError, Pick, entered_seed
 from supervision.draw.tasks import get_task, sha256_hex
-from supervision.errors import ConflictError, SupervisionError
+from supervision.errors import ConflictError, NotFoundError, SupervisionError
 from supervision.models import (
     Assignment,
     ComplianceRecord,
     Conflict,
     DrawPick,
+    Entity,
     Inspector,
     Task,
     TaskEligibility,
@@ -94,7 +97,10 @@ def draw_task(
     seed = _seed_of(task, seed=seed, proof=proof, now=entered)
     population = committed_population(session, code=code)
     ratios = stratum_ratios(session, code=code)
-    picks = draw_in_processes(seed, population, ratios, workers=workers)
+    picks = owned_picks(
+        draw_in_processes(seed, population, ratios, workers=workers),
+        pseudonym_owners(session, code=code),
+    )
     regions = population_regions(session, code=code)
     eligible, labels = _eligibility(session, task, [p.id for p in picks], regions)
     slots = [(p.id, d, task.members[d]) for p in picks for d in task.departments]
@@ -477,6 +483,16 @@ def _append_records(
 
 
 # --------------------------------------------------------------------------- stored draw
+def owned_picks(picks: list[Pick], owners: Mapping[str, tuple[str, str]]) -> list[Pick]:
+    """Picks drawn over pseudonyms with their USCCs as ids (unchanged for a full task)."""
+    return [
+        Pick(stratum=p.stratum, id=owners[p.id][0], ticket=p.ticket, rank=p.rank)
+        if p.id in owners
+        else p
+        for p in picks
+    ]
+
+
 def stored_picks(session: Session, *, code: str) -> list[Pick]:
     """The picks recorded for a drawn task."""
     return [
@@ -494,21 +510,126 @@ def stored_eligibility(session: Session, *, code: str) -> dict[Slot, list[str]]:
 
 
 # --------------------------------------------------------------------------- export
-def export_task(session: Session, *, code: str, out_dir: Path) -> dict[str, str]:
-    """Write seed, parameters, populations, selection, digests and a README for outsiders."""
+def export_task(
+    session: Session,
+    *,
+    code: str,
+    out_dir: Path,
+    full: bool = False,
+    actor: str | None = None,
+) -> dict[str, str]:
+    """Write seed, parameters, populations, selection, digests and a README for outsiders.
+
+    A pseudonymous task's population files list pseudonyms; its selection.csv reveals, for
+    each selected entity only, the USCC, the salt and the name. ``full`` (for auditors:
+    纪检监察, courts) adds ``full/population.csv`` — every member's stratum, pseudonym,
+    USCC, salt and credit risk class — and records a ``task.export_full`` trail event.
+    """
     task = get_task(session, code=code)
     if task.seed is None or task.parameters_json is None:
         raise SupervisionError(
             f"任务 {code} 尚未抽取，无可导出", f"task {code} has not been drawn; nothing to export"
         )
-    return write_export(
+    stored = sorted(stored_picks(session, code=code), key=lambda p: (p.stratum, p.rank))
+    owners = pseudonym_owners(session, code=code, usccs=[p.id for p in stored])
+    pseudonyms = {uscc: pseudonym for pseudonym, (uscc, _) in owners.items()}
+    reveal = None
+    picks = stored
+    if owners:
+        picks = [
+            Pick(stratum=p.stratum, id=pseudonyms[p.id], ticket=p.ticket, rank=p.rank)
+            for p in stored
+        ]
+        names = dict(
+            session.exec(
+                select(Entity.uscc, Entity.name).where(col(Entity.uscc).in_(list(pseudonyms)))
+            ).all()
+        )
+        reveal = {
+            pseudonym: Revealed(uscc=uscc, salt=salt, name=names.get(uscc, ""))
+            for pseudonym, (uscc, salt) in owners.items()
+        }
+    files = write_export(
         out_dir,
         seed=task.seed,
         parameters=json.loads(task.parameters_json),
         populations=committed_population(session, code=code),
-        picks=sorted(stored_picks(session, code=code), key=lambda p: (p.stratum, p.rank)),
+        picks=picks,
         proof=stored_proof(task),
+        reveal=reveal,
+        extra={FULL_POPULATION: _full_population(session, code=code)} if full else None,
     )
+    if full:
+        trail.record(
+            session,
+            action="task.export_full",
+            obj=f"task:{code}",
+            payload={"files": len(files), "population": files[FULL_POPULATION]},
+            actor=actor,
+        )
+    return files
+
+
+FULL_POPULATION = "full/population.csv"
+"""The auditors' full population in a ``task export --full``."""
+
+
+def _full_population(session: Session, *, code: str) -> bytes:
+    """Every member of a task's population: stratum, pseudonym, USCC, salt, risk class."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["stratum", "pseudonym", "uscc", "salt", "risk_class"])
+    rows = session.exec(
+        select(TaskPopulation, Entity.risk_class)
+        .join(Entity, col(Entity.uscc) == col(TaskPopulation.uscc), isouter=True)
+        .where(TaskPopulation.task_code == code)
+        .order_by(col(TaskPopulation.stratum), col(TaskPopulation.uscc))
+    )
+    for member, risk_class in rows:
+        writer.writerow(
+            [member.stratum, member.pseudonym or "", member.uscc, member.salt or "", risk_class]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def issue_salt(
+    session: Session, *, code: str, uscc: str, actor: str | None = None
+) -> dict[str, str]:
+    """An entity's salt and pseudonym in a pseudonymous task, issued on its request so it can
+    check its own inclusion (SHA-256(salt ":" USCC) is in a population file); each issue is
+    on the trail (``task.salt_issued``)."""
+    task = get_task(session, code=code)
+    uscc = uscc.strip().upper()
+    if task.status == TaskStatus.DRAFT or task.population_digest is None:
+        raise SupervisionError(
+            f"任务 {code} 尚未锁定，没有名录", f"task {code} is not committed; it has no population"
+        )
+    member = session.exec(
+        select(TaskPopulation).where(TaskPopulation.task_code == code, TaskPopulation.uscc == uscc)
+    ).first()
+    if member is None:
+        raise NotFoundError(
+            f"主体 {uscc} 不在任务 {code} 的抽查对象名录中",
+            f"entity {uscc} is not in the population of task {code}",
+        )
+    if member.salt is None or member.pseudonym is None:
+        raise SupervisionError(
+            f"任务 {code} 的名录公开统一社会信用代码（full），无需盐值：直接在名录文件中查找 {uscc}",
+            f"task {code} publishes its population in full (USCCs): look {uscc} up directly",
+        )
+    trail.record(
+        session,
+        action="task.salt_issued",
+        obj=f"task:{code}",
+        payload={"uscc": uscc},
+        actor=actor,
+    )
+    return {
+        "task": code,
+        "uscc": uscc,
+        "salt": member.salt,
+        "pseudonym": member.pseudonym,
+    }
 
 
 def stored_proof(task: Task) -> beacon.BeaconRound | None:

@@ -9,7 +9,8 @@ seed exists. Nothing here draws; see supervision.draw.service.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -21,7 +22,7 @@ from sqlmodel import Session, col, select
 from supervision import clock, trail
 from supervision.canonical import canonical_json
 from supervision.draw import beacon
-from supervision.draw.export import population_digest
+from supervision.draw.export import DISCLOSURES, PSEUDONYMOUS, population_digest, pseudonym
 from supervision.draw.plans import require_departments
 from supervision.draw.population import (
     Population,
@@ -72,6 +73,9 @@ class TaskCreate(BaseModel):
     period_end: date
     #: "typed" (entered after the commit, e.g. dice) or "beacon" (a future drand round).
     seed: Literal["typed", "beacon"] = "typed"
+    # What the population files publish: pseudonyms (default) or, for strata that are not
+    # sensitive (e.g. by region only), the USCCs themselves.
+    disclosure: Literal["pseudonymous", "full"] = "pseudonymous"
 
     _dates = field_validator("period_start", "period_end", mode="before")(as_date)
     _keys = field_validator("code", "plan", mode="before")(normalise_key)
@@ -246,6 +250,7 @@ def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None)
         period_start=spec.period_start,
         period_end=spec.period_end,
         seed_kind=spec.seed,
+        disclosure=spec.disclosure,
         status=TaskStatus.DRAFT,
         created_at=clock.now(),
     )
@@ -316,9 +321,17 @@ def commit_task(
     as_of: date | None = None,
     seed: str | None = None,
     draw_at: datetime | None = None,
+    disclosure: str | None = None,
+    salt_source: Callable[[], str] | None = None,
     actor: str | None = None,
 ) -> Task:
     """Freeze population and parameters with their digests; refuses anything but a draft.
+
+    ``disclosure`` ("pseudonymous", the default, or "full") overrides the task's choice. A
+    pseudonymous task gives every entity a secret random salt (128 bits from ``secrets``);
+    its population files, and the digests committed here, list the pseudonyms
+    SHA-256(salt ":" USCC) instead of the USCCs, and the draw runs over the pseudonyms.
+    ``salt_source`` replaces ``secrets`` only for the reproducible demo province.
 
     ``seed`` ("typed" or "beacon") overrides the kind chosen at creation. A beacon task
     names the drand round of its planned draw time (``draw_at``, else its schedule's draw
@@ -348,6 +361,13 @@ def commit_task(
             f"task {code} is scheduled with seed source {schedule.seed_source}, which does not "
             f"fit a {kind} seed; change the schedule first (supervision schedule set)",
         )
+    shown = disclosure or task.disclosure
+    if shown not in DISCLOSURES:
+        raise SupervisionError(
+            f"公开方式应为 {' 或 '.join(DISCLOSURES)}：{shown}",
+            f"the disclosure is {' or '.join(DISCLOSURES)}, got {shown}",
+        )
+    task.disclosure = shown
     task.seed_kind = kind
     task.beacon_round = (
         _committed_round(session, code=code, draw_at=draw_at, moment=moment)
@@ -371,10 +391,14 @@ def commit_task(
             f"任务 {code} 的抽查对象为空（筛选后没有存续主体）{('：' + reasons) if reasons else ''}",
             f"task {code} has an empty population (no active entity matches the filter)",
         )
+    salts: dict[str, str] = {}
+    if shown == PSEUDONYMOUS:
+        fresh = salt_source or (lambda: secrets.token_hex(16))
+        salts = {u: fresh() for ids in population.strata.values() for u in sorted(ids)}
     strata_info = {
         name: {
             "size": len(ids),
-            "digest": population_digest(ids),
+            "digest": population_digest([pseudonym(salts[u], u) for u in ids] if salts else ids),
             "ratio": task.ratios[name.split("-")[0]],
         }
         for name, ids in population.strata.items()
@@ -391,7 +415,7 @@ def commit_task(
     task.status = TaskStatus.COMMITTED
     session.add(task)
     session.flush()
-    _store_population(session, code, population, strata_info)
+    _store_population(session, code, population, strata_info, salts)
     trail.record(
         session,
         action="task.commit",
@@ -445,6 +469,8 @@ def _parameters(
     key, so their digests are what they were before beacons existed.
     """
     extra: dict[str, Any] = {}
+    if task.disclosure == PSEUDONYMOUS:
+        extra["disclosure"] = PSEUDONYMOUS
     if task.seed_kind == beacon.KIND_BEACON and task.beacon_round is not None:
         extra["seed"] = {
             "kind": beacon.KIND_BEACON,
@@ -485,8 +511,9 @@ def _store_population(
     code: str,
     population: Population,
     strata_info: dict[str, dict[str, Any]],
+    salts: Mapping[str, str],
 ) -> None:
-    """The frozen strata and population rows of a committed task."""
+    """The frozen strata and population rows (with salt and pseudonym) of a committed task."""
     session.connection().execute(
         insert(TaskStratum),
         [
@@ -501,7 +528,14 @@ def _store_population(
         ],
     )
     rows = [
-        {"task_code": code, "stratum": name, "uscc": uscc, "region_code": population.regions[uscc]}
+        {
+            "task_code": code,
+            "stratum": name,
+            "uscc": uscc,
+            "region_code": population.regions[uscc],
+            "salt": salts.get(uscc),
+            "pseudonym": pseudonym(salts[uscc], uscc) if uscc in salts else None,
+        }
         for name, ids in population.strata.items()
         for uscc in ids
     ]

@@ -9,13 +9,14 @@ from sqlmodel import Session, select
 
 from supervision.canonical import canonical_json
 from supervision.draw import beacon
-from supervision.draw.export import population_digest
+from supervision.draw.export import population_digest, pseudonym
 from supervision.draw.matching import Assignment as Match
-from supervision.draw.population import committed_population
+from supervision.draw.population import committed_population, pseudonym_owners
 from supervision.draw.sampling import DrawError, Pick, draw_entities
 from supervision.draw.service import (
     match_inspectors,
     matching_groups,
+    owned_picks,
     population_regions,
     stored_eligibility,
     stored_picks,
@@ -42,7 +43,11 @@ def verify_task(session: Session, *, code: str) -> list[str]:
     population = committed_population(session, code=code)
     problems = _check_digests(session, task, population)
     problems += _check_beacon(task)
-    expected = draw_entities(task.seed, population, stratum_ratios(session, code=code))
+    owners = pseudonym_owners(session, code=code)
+    problems += _check_pseudonyms(owners)
+    expected = owned_picks(
+        draw_entities(task.seed, population, stratum_ratios(session, code=code)), owners
+    )
     problems += _check_picks(expected, stored_picks(session, code=code))
     problems += _check_matching(session, task, expected)
     return problems
@@ -72,6 +77,16 @@ def _check_digests(session: Session, task: Task, population: dict[str, list[str]
     if overall != task.population_digest:
         problems.append("名录总摘要不符 / the population digest does not match")
     return problems
+
+
+def _check_pseudonyms(owners: dict[str, tuple[str, str]]) -> list[str]:
+    """Every stored pseudonym is SHA-256(salt ":" USCC) of its row."""
+    for name, (uscc, salt) in sorted(owners.items()):
+        if pseudonym(salt, uscc) != name:
+            return [
+                f"主体 {uscc} 的化名与盐值不符 / the pseudonym of {uscc} does not match its salt"
+            ]
+    return []
 
 
 def _check_beacon(task: Task) -> list[str]:

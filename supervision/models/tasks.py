@@ -77,6 +77,11 @@ class Task(SQLModel, table=True):
         default="typed", max_length=16, sa_column_kwargs={"server_default": "typed"}
     )
     beacon_round: int | None = Field(default=None, sa_type=BigInteger)
+    # What the population files publish: "pseudonymous" (SHA-256(salt ":" USCC), the default
+    # of new tasks) or "full" (the USCCs; every task committed before pseudonyms existed).
+    disclosure: str = Field(
+        default="pseudonymous", max_length=16, sa_column_kwargs={"server_default": "full"}
+    )
     beacon_signature: str | None = Field(default=None, max_length=96)
     # The draw.
     seed: str | None = Field(default=None, max_length=100)
@@ -105,6 +110,9 @@ class TaskPopulation(SQLModel, table=True):
     stratum: str = Field(primary_key=True, max_length=32)
     uscc: str = Field(primary_key=True, max_length=18)
     region_code: str = Field(max_length=6)
+    # Pseudonymous disclosure: the entity's secret salt and SHA-256(salt ":" uscc), lower hex.
+    salt: str | None = Field(default=None, max_length=64)
+    pseudonym: str | None = Field(default=None, max_length=64)
 
 
 class DrawPick(SQLModel, table=True):

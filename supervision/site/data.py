@@ -268,6 +268,7 @@ def _task_entry(
         "algorithm": task.algorithm or parameters.get("algorithm", ""),
         "drawn": drawn,
         "seed_kind": task.seed_kind,
+        "disclosure": task.disclosure,
         "beacon": _beacon_entry(task, drawn),
         "seed": task.seed if drawn else "",
         "seed_entered_at": local_time(task.seed_entered_at) if drawn else "",
@@ -286,6 +287,13 @@ def _task_entry(
             files.append("beacon.json")
         entry["export_files"] = files
     return entry
+
+
+def publishing_authority() -> str:
+    """The publishing authority ($SUPERVISION_PUBLISHING_AUTHORITY; empty when unset)."""
+    from supervision.settings import settings
+
+    return settings().publishing_authority.strip()
 
 
 def _beacon_entry(task: Task, drawn: bool) -> dict[str, Any] | None:

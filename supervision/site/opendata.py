@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from supervision.directories.tabular import neutralise
 from supervision.site import results_view, urls
-from supervision.site.data import LICENCE, SiteData
+from supervision.site.data import LICENCE, SiteData, publishing_authority
 from supervision.site.pages import notices
 
 STAMP = "@@EXTRACTED_AT@@"
@@ -111,6 +111,7 @@ def json_from(dataset: str, id_fields: list[str], arrays: Sequence[str]) -> byte
         "extracted_at": STAMP,
         "licence": LICENCE,
         "source": SOURCE,
+        "publisher": publishing_authority(),
         "id_fields": id_fields,
     }
     records = "[" + ",".join(a[1:-1] for a in arrays if a != "[]") + "]"
@@ -217,6 +218,7 @@ def data_files(data: SiteData) -> Iterator[tuple[str, bytes]]:
         "extracted_at": STAMP,
         "licence": LICENCE,
         "source": SOURCE,
+        "publisher": publishing_authority(),
         "files": catalog,
     }
     yield "data/index.json", (json.dumps(index, ensure_ascii=False, indent=1) + "\n").encode()
@@ -265,4 +267,5 @@ def feed_context(data: SiteData, limit: int = 50) -> dict[str, Any]:
         "updated": entries[0]["atom_when"] if entries else _atom_time(""),
         "entries": entries,
         "licence": LICENCE,
+        "authority": publishing_authority(),
     }

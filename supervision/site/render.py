@@ -19,7 +19,7 @@ from markupsafe import Markup
 from supervision import pools
 from supervision.site import charts as chartmod
 from supervision.site import i18n, pages
-from supervision.site.data import LICENCE, SiteData
+from supervision.site.data import LICENCE, SiteData, publishing_authority
 from supervision.site.environment import environment, language
 from supervision.site.public import N_
 from supervision.site.writer import PublishReport, SiteWriter
@@ -67,6 +67,7 @@ def render_language(
     others = [other for other in languages if other != lang]
     common = {
         "licence": LICENCE,
+        "authority": publishing_authority(),
         "as_of": data.as_of,
         "results_available": data.results_available,
     }

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from supervision.site import i18n, search
-from supervision.site.data import LICENCE
+from supervision.site.data import LICENCE, publishing_authority
 from supervision.site.environment import environment, language
 from supervision.site.headers import SECURITY_HEADERS
 
@@ -62,6 +62,7 @@ def render_search(site_root: Path, lang: str, query: str) -> bytes:
     site = root + ("../" if i18n.LANGUAGES[lang]["prefix"] else "")
     context = {
         "licence": LICENCE,
+        "authority": publishing_authority(),
         "as_of": "",
         "results_available": (site_root / "results").is_dir(),
         "root": root,

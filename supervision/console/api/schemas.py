@@ -51,6 +51,13 @@ class TaskCode(BaseModel):
     seed_kind: str = ""
     #: The planned draw time, for a beacon task without a schedule.
     draw_at: str = ""
+    #: "pseudonymous" or "full" (empty: the task's choice, pseudonymous by default).
+    disclosure: str = ""
+
+
+class SaltRequest(BaseModel):
+    code: str
+    uscc: str
 
 
 class Seed(BaseModel):

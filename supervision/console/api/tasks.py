@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from supervision.console.api.schemas import Seed, TaskCode, TaskState
+from supervision.console.api.schemas import SaltRequest, Seed, TaskCode, TaskState
 from supervision.console.deps import DbDep, PlannerUser
 from supervision.console.routes import tasks
 from supervision.draw.service import fairness_report
@@ -33,7 +33,12 @@ def api_create_task(body: dict[str, Any], db: DbDep, who: PlannerUser) -> TaskSt
 def api_commit(body: TaskCode, db: DbDep, who: PlannerUser) -> TaskState:
     """Commit a task (population and parameters frozen, digests published)."""
     tasks.commit(
-        db, code=body.code, seed_kind=body.seed_kind, draw_at=body.draw_at, actor=who.actor
+        db,
+        code=body.code,
+        seed_kind=body.seed_kind,
+        draw_at=body.draw_at,
+        disclosure=body.disclosure,
+        actor=who.actor,
     )
     return TaskState(code=body.code, status="committed")
 
@@ -51,3 +56,9 @@ def api_fairness(code: str, db: DbDep, who: PlannerUser) -> dict[str, Any]:
     """The fairness report of a drawn task."""
     with db.session() as session:
         return fairness_report(session, code=code)
+
+
+@router.post("/tasks/salt")
+def api_salt(body: SaltRequest, db: DbDep, who: PlannerUser) -> dict[str, str]:
+    """Issue an entity its salt in a pseudonymous task (recorded on the trail)."""
+    return tasks.salt(db, code=body.code, uscc=body.uscc, actor=who.actor)

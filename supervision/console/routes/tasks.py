@@ -24,7 +24,7 @@ from supervision.db import Database
 from supervision.draw.beacon import parse_round
 from supervision.draw.beacon_fetch import fetch_round
 from supervision.draw.plans import list_plans
-from supervision.draw.service import draw_task, export_task, fairness_report
+from supervision.draw.service import draw_task, export_task, fairness_report, issue_salt
 from supervision.draw.tasks import (
     commit_task,
     create_task,
@@ -64,12 +64,34 @@ def create(db: Database, *, spec: dict[str, Any], actor: str) -> str:
         return create_task(session, spec=parsed, actor=actor).code
 
 
-def commit(db: Database, *, code: str, seed_kind: str = "", draw_at: str = "", actor: str) -> None:
+def commit(
+    db: Database,
+    *,
+    code: str,
+    seed_kind: str = "",
+    draw_at: str = "",
+    disclosure: str = "",
+    actor: str,
+) -> None:
     """Commit; ``seed_kind`` "beacon" names the drand round of ``draw_at`` (Beijing time
-    unless it carries an offset; empty: the task's schedule)."""
+    unless it carries an offset; empty: the task's schedule); ``disclosure`` empty keeps
+    the task's choice."""
     planned = parse_time(draw_at, clock.LOCAL_TZ, "draw_at") if draw_at.strip() else None
     with db.session() as session:
-        commit_task(session, code=code, seed=seed_kind or None, draw_at=planned, actor=actor)
+        commit_task(
+            session,
+            code=code,
+            seed=seed_kind or None,
+            draw_at=planned,
+            disclosure=disclosure or None,
+            actor=actor,
+        )
+
+
+def salt(db: Database, *, code: str, uscc: str, actor: str) -> dict[str, str]:
+    """Issue an entity its salt in a pseudonymous task (on the trail)."""
+    with db.session() as session:
+        return issue_salt(session, code=code, uscc=uscc, actor=actor)
 
 
 def draw(
@@ -153,9 +175,17 @@ def commit_form(
     code: Annotated[str, Form()],
     seed_kind: Annotated[str, Form()] = "",
     draw_at: Annotated[str, Form()] = "",
+    disclosure: Annotated[str, Form()] = "",
 ) -> Response:
     """Commit (freeze population and parameters) before anybody knows the seed."""
-    commit(db, code=code, seed_kind=seed_kind, draw_at=draw_at, actor=who.actor)
+    commit(
+        db,
+        code=code,
+        seed_kind=seed_kind,
+        draw_at=draw_at,
+        disclosure=disclosure,
+        actor=who.actor,
+    )
     return redirect("/task", code=code, done="committed")
 
 
@@ -170,6 +200,19 @@ def draw_form(
     """Enter the public seed (or, for a beacon task, its drand round) and draw."""
     draw(db, code=code, seed=seed, round_json=round_json, actor=who.actor)
     return redirect("/task", code=code, done="drawn")
+
+
+@router.post("/task/salt", response_class=HTMLResponse)
+def salt_form(
+    request: Request,
+    db: DbDep,
+    who: PlannerUser,
+    code: Annotated[str, Form()],
+    uscc: Annotated[str, Form()],
+) -> HTMLResponse:
+    """Issue an entity its salt in a pseudonymous task, so it can check its own inclusion."""
+    issued = salt(db, code=code, uscc=uscc, actor=who.actor)
+    return render(request, "console/salt.html", issued=issued, quote=quote)
 
 
 @router.get("/task/fairness", response_class=HTMLResponse)

@@ -1,0 +1,106 @@
+"""The console's doors of pseudonymous disclosure: the task page shows the disclosure and
+issues an entity its salt (form and JSON API), each issue on the trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import site_support as s
+from sqlalchemy import select
+from test_console_support import PASSWORD, ConsoleServer, build_console, csrf_of, sign_in, soup
+
+from supervision.accounts.throttle import LoginThrottle
+from supervision.db import Database
+from supervision.models import DrawPick, TaskPopulation, TrailEvent
+from supervision.models.users import Role
+
+
+@pytest.fixture
+def server(db: Database, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    data = build_console(db, tmp_path)
+    with ConsoleServer(db, throttle=LoginThrottle(limit=3, client_limit=1000)) as url:
+        yield url, data
+
+
+def _outsider(db: Database) -> TaskPopulation:
+    """A member of the drawn demo task's population (not drawn, when there is one)."""
+    with db.session() as session:
+        drawn = set(session.execute(select(DrawPick.uscc)).scalars())
+        members = list(
+            session.execute(
+                select(TaskPopulation).where(TaskPopulation.task_code == s.TASK)
+            ).scalars()
+        )
+        return next((m for m in members if m.uscc not in drawn), members[0])
+
+
+def _issued(db: Database) -> list[tuple[str, Any]]:
+    with db.session() as session:
+        return [
+            (e.actor, json.loads(e.payload) if isinstance(e.payload, str) else e.payload)
+            for e in session.execute(
+                select(TrailEvent).where(TrailEvent.action == "task.salt_issued")
+            ).scalars()
+        ]
+
+
+def test_task_page_issues_a_salt(db: Database, server: tuple[str, dict[str, Any]]) -> None:
+    url, _ = server
+    outsider = _outsider(db)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        sign_in(client, Role.PLANNER)
+        page = soup(client.get("/task", params={"code": s.TASK}))
+        assert page.select_one("dd.disclosure")["data-disclosure"] == "pseudonymous"
+        form = page.select_one("form.salt")
+        assert form is not None and form["action"] == "/task/salt"
+        token = form.find("input", attrs={"name": "csrf_token"})["value"]
+        shown = client.post(
+            "/task/salt", data={"code": s.TASK, "uscc": outsider.uscc, "csrf_token": token}
+        )
+        assert shown.status_code == 200, shown.text[:500]
+        doc = soup(shown)
+        salt = doc.select_one("code.salt").get_text()
+        pseudonym = doc.select_one("code.pseudonym").get_text()
+        assert salt == outsider.salt
+        assert pseudonym == hashlib.sha256(f"{salt}:{outsider.uscc}".encode()).hexdigest()
+        missing = client.post(
+            "/task/salt", data={"code": s.TASK, "uscc": "91150000000000000X", "csrf_token": token}
+        )
+        assert missing.status_code == 404
+        assert "不在任务" in missing.text
+    assert _issued(db) == [("console:planner", {"uscc": outsider.uscc})]
+
+
+def test_api_issues_a_salt(db: Database, server: tuple[str, dict[str, Any]]) -> None:
+    url, _ = server
+    outsider = _outsider(db)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        token = client.post("/api/session", json={"username": "planner", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        answer = client.post(
+            "/api/tasks/salt", json={"code": s.TASK, "uscc": outsider.uscc}, headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {
+            "task": s.TASK,
+            "uscc": outsider.uscc,
+            "salt": outsider.salt,
+            "pseudonym": outsider.pseudonym,
+        }
+        inspector = client.post(
+            "/api/session", json={"username": "inspector", "password": PASSWORD}
+        ).json()["token"]
+        refused = client.post(
+            "/api/tasks/salt",
+            json={"code": s.TASK, "uscc": outsider.uscc},
+            headers={"Authorization": f"Bearer {inspector}"},
+        )
+        assert refused.status_code == 403
+    assert len(_issued(db)) == 1
+    assert csrf_of  # the form test uses the page's own token
