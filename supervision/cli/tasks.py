@@ -10,7 +10,7 @@ from typing import Any
 import click
 import yaml
 
-from supervision import clock, yamlsafe
+from supervision import clock, trail, yamlsafe
 from supervision.cli.context import (
     BY_OPTION,
     JSON_OPTION,
