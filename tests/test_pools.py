@@ -65,7 +65,7 @@ def test_a_worker_error_reaches_the_caller() -> None:
 # --------------------------------------------------------------------- dying with the parent
 _PARENT = """
 import os, sys, time
-from supervision.db import pools
+from supervision import pools
 
 def main():
     pool = pools.process_pool(2, method=sys.argv[1])
