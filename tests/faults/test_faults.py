@@ -42,6 +42,9 @@ from supervision.models.users import Role
 
 pytestmark = pytest.mark.slow
 KILL_TRIALS = 10
+# The demo's console users: every CLI command that changes data acts as one (--as).
+ADMIN = ("--as", "demo-admin")
+PLANNER = ("--as", "demo-planner")
 PASSWORD = "correct horse battery"
 
 
@@ -60,7 +63,7 @@ def test_concurrent_draw_processes_draw_a_task_once(demo: Template, tmp_path: Pa
         with demo.copy(tmp_path) as url:
             children = [
                 start_cli(
-                    ["--db", url, "task", "draw", COMMITTED, "--seed", f"{trial}{n}9731"],
+                    ["--db", url, "task", "draw", COMMITTED, "--seed", f"{trial}{n}9731", *PLANNER],
                     tmp_path / f"draw-{trial}-{n}",
                 )
                 for n in range(3)
@@ -252,7 +255,7 @@ def test_kill_during_import(sqlite_demo: Template, tmp_path: Path) -> None:  # n
         count = _count(url, Entity)
         assert count in ((before + rows,) if finished else (before, before + rows)), where
 
-    _kill_trials("import", sqlite_demo, tmp_path, ["import", "entities", str(source)],
+    _kill_trials("import", sqlite_demo, tmp_path, ["import", "entities", str(source), *ADMIN],
                  check=check)  # fmt: skip
 
 
@@ -271,7 +274,7 @@ def test_kill_during_check(sqlite_demo: Template, tmp_path: Path) -> None:  # no
 
 
 def test_kill_during_draw(sqlite_demo: Template, tmp_path: Path) -> None:  # noqa: F811
-    argv = ["task", "draw", COMMITTED, "--seed", "16180339887"]
+    argv = ["task", "draw", COMMITTED, "--seed", "16180339887", *PLANNER]
 
     def check(url: str, where: str, finished: bool) -> None:
         state = assert_consistent(url, where)  # a drawn task recomputes
@@ -292,7 +295,7 @@ def test_kill_during_publish(sqlite_demo: Template, tmp_path: Path) -> None:  # 
     """Even trials republish over the demo's site (manifest gone: every file rewritten in
     place, each atomically); odd trials build a first site, switched in as a whole."""
     site = tmp_path / "site"
-    argv = ["publish", "--out", str(site)]
+    argv = ["publish", "--out", str(site), *ADMIN]
 
     def check(url: str, where: str, finished: bool) -> None:
         assert_consistent(url, where)
