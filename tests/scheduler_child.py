@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from supervision.cli import main
-from supervision.scheduling import jobs
+from supervision.scheduling import recurring
 
 url, config, marker = sys.argv[1:4]
-real_check = jobs._check
+real_check = recurring.check
 
 
 def stalled_check(session: Any, day: Any) -> dict[str, Any]:
@@ -27,5 +27,5 @@ def stalled_check(session: Any, day: Any) -> dict[str, Any]:
     return result
 
 
-jobs._check = stalled_check
+recurring.check = stalled_check
 main(["--db", url, "scheduler", "run", "--config", config])

@@ -18,12 +18,8 @@ from hypothesis import strategies as st
 from supervision.cli import main
 from supervision.errors import SupervisionError
 from supervision.reference.notice import merge_notice, parse_notice
-from supervision.reference.workdays import (
-    CalendarError,
-    WorkCalendar,
-    default_calendar,
-    statutory_holidays,
-)
+from supervision.reference.provisional import statutory_holidays
+from supervision.reference.workdays import CalendarError, WorkCalendar, default_calendar
 
 D = dt.date
 NOTICES = Path(__file__).parent / "fixtures" / "notices"

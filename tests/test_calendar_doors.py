@@ -137,12 +137,13 @@ def test_the_scheduler_watch_records_its_calendar_and_marks_alerts(
 ) -> None:
     from supervision.scheduling.alerts import deadline_alerts, open_alerts
     from supervision.scheduling.config import SchedulerConfig
-    from supervision.scheduling.jobs import Runtime, _watch_deadlines, bind, unbind
+    from supervision.scheduling.recurring import watch_deadlines
+    from supervision.scheduling.runtime import Runtime, bind, unbind
 
     bind(Runtime(db=db, config=SchedulerConfig()))
     try:
         with db.session() as session:
-            result = _watch_deadlines(session, date(2026, 12, 31))
+            result = watch_deadlines(session, date(2026, 12, 31))
             session.commit()
     finally:
         unbind()

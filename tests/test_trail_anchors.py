@@ -135,11 +135,11 @@ def test_publishing_takes_a_checkpoint_shown_on_the_site_and_in_open_data(
 def test_the_daily_job_takes_a_checkpoint_once_a_period(db: Database) -> None:
     import time_machine
 
-    from supervision.scheduling import jobs
+    from supervision.scheduling import jobs, runtime
     from supervision.scheduling.config import SchedulerConfig
 
     _fill(db, 2)
-    jobs.bind(jobs.Runtime(db=db, config=SchedulerConfig()))
+    runtime.bind(runtime.Runtime(db=db, config=SchedulerConfig()))
     try:
         with time_machine.travel(datetime(2026, 12, 2, 1, 0, tzinfo=UTC), tick=False):
             first = jobs.run_trail_checkpoint("45 0 * * *", "Asia/Shanghai")
@@ -148,7 +148,7 @@ def test_the_daily_job_takes_a_checkpoint_once_a_period(db: Database) -> None:
         with time_machine.travel(datetime(2026, 12, 3, 1, 0, tzinfo=UTC), tick=False):
             next_day = jobs.run_trail_checkpoint("45 0 * * *", "Asia/Shanghai")
     finally:
-        jobs.unbind()
+        runtime.unbind()
     assert first["status"] == "done" and again["status"] != "done"
     assert next_day["status"] == "done"
     with db.session() as session:

@@ -8,32 +8,10 @@ extended by an optional *extra-days file*.
 Provisional years (暂定日历)
 -----------------------------
 A year after the last one the package knows, and not declared in the extra-days file,
-is *provisional*: the State Council has not announced its 调休 arrangement yet (from
-about December every year until the notice is out and packaged). Its statutory
-holidays are fixed by 《全国年节及纪念日放假办法》, and the ``holidays`` package computes
-them (lunar festivals included, with the law's make-up rest day for a festival on a
-weekend). Only the 调休 is unknown: some weekdays next to a festival become rest days
-("bridges") and as many weekend days become make-up working days.
-
-A provisional due date must err *early* (alerts and the deadline watch may fire too
-soon, never too late). ``add_workdays`` gives the earliest date the real arrangement
-could give, by this argument. Let O be the official working days once announced and
-count_O(s, t] the official working days in (s, t]. Every statutory day is a rest day
-(the law), so O ⊆ {weekdays that are not statutory} ∪ M, where M is the set of make-up
-working weekends. From the notices of 2011–2026 (checked against chinesecalendar in the
-tests): every make-up working day lies within ``MAKEUP_WINDOW`` (10) days of a
-statutory day, and each cluster of consecutive statutory days has at most
-``MAKEUP_PER_CLUSTER`` (2) of them. Hence count_O(s, t] ≤ base(s, t] + Σ over groups
-min(budget, candidate weekends of the group in (s, t]), where base counts the
-non-statutory weekdays, a candidate is a non-statutory weekend day within the window of
-a cluster, and a group is the clusters whose windows overlap (budget 2 per cluster).
-The right-hand side is exactly the count of a walk from ``s`` that takes every
-candidate weekend as a working day until its group's budget is spent; its n-th working
-day is therefore never later than the official n-th working day. Bridges only delay
-the official answer further. A weekend late in December of the last announced year counts
-as a candidate too (next year's notice may make it a make-up day for 元旦, as the 2019
-notice did with 2018-12-29). Tested over every start day of 2024, 2025 and 2026 with
-n ∈ {5, 10, 20}: never later, on average within 2 days.
+is *provisional*: its 调休 arrangement is not announced yet. Its statutory holidays rest,
+and ``add_workdays`` gives the earliest date the real arrangement could give
+(``supervision.reference.provisional`` holds the statutory holidays, the windows where
+make-up working weekends may fall, and the argument for that early bound).
 
 ``workdays_between`` in a provisional year counts the statutory holidays only (no
 bridges, no make-up days): a provisional estimate of days left or over. Deadlines
@@ -77,17 +55,20 @@ from typing import Any
 import chinese_calendar
 import holidays as holidays_package
 import yaml
-from holidays.countries.china import China
 
 from supervision import yamlsafe
 from supervision.errors import SupervisionError
+from supervision.reference.provisional import (
+    MAKEUP_WINDOW,
+    makeup_group,
+    makeup_groups,
+    statutory_holidays,
+)
 from supervision.settings import settings
 
 __all__ = [
     "CALENDAR_ENV",
     "FILE_FORMAT_HELP",
-    "MAKEUP_PER_CLUSTER",
-    "MAKEUP_WINDOW",
     "CalendarError",
     "CalendarYearUnknown",
     "WorkCalendar",
@@ -97,7 +78,6 @@ __all__ = [
     "is_workday",
     "package_last_year",
     "set_default_calendar",
-    "statutory_holidays",
     "to_date",
     "workdays_between",
 ]
@@ -105,11 +85,6 @@ __all__ = [
 
 #: An extra-days file for every command of this process (and the processes it starts).
 CALENDAR_ENV = "SUPERVISION_CALENDAR_FILE"
-
-#: Days either side of a statutory holiday within which a make-up working weekend may fall.
-MAKEUP_WINDOW = 10
-#: Most make-up working days the notices have ever attached to one cluster of holidays.
-MAKEUP_PER_CLUSTER = 2
 
 #: The extra-days file format, for --help texts (README carries the same); "\b" keeps click
 #: from rewrapping the example.
@@ -170,43 +145,6 @@ def _package_years() -> tuple[int, int]:
 def package_last_year() -> int:
     """The last year whose official arrangement the chinesecalendar package carries."""
     return _package_years()[1]
-
-
-@lru_cache(maxsize=64)
-def statutory_holidays(year: int) -> frozenset[dt.date]:
-    """Rest days of ``year`` fixed by law alone (《全国年节及纪念日放假办法》), from the
-    ``holidays`` package: the festivals and the law's make-up rest day for a festival on a
-    weekend, without any 调休 of a notice (its "Day off (substituted …)" entries)."""
-    table = China(years=year, language="en_US")  # type: ignore[no-untyped-call]
-    return frozenset(
-        d for d, name in table.items() if d.year == year and not name.startswith("Day off")
-    )
-
-
-@lru_cache(maxsize=16)
-def _makeup_groups(year: int) -> tuple[tuple[dt.date, dt.date, int], ...]:
-    """(first, last, budget) windows where make-up working weekends of ``year`` may fall:
-    each cluster of consecutive statutory days widened by MAKEUP_WINDOW days, overlapping
-    windows merged with their budgets added (see the module docstring)."""
-    days = sorted(
-        statutory_holidays(year - 1) | statutory_holidays(year) | statutory_holidays(year + 1)
-    )
-    clusters: list[list[dt.date]] = []
-    for d in days:
-        if clusters and (d - clusters[-1][-1]).days <= 1:
-            clusters[-1].append(d)
-        else:
-            clusters.append([d])
-    window = dt.timedelta(days=MAKEUP_WINDOW)
-    groups: list[list[Any]] = []
-    for c in clusters:
-        lo, hi = c[0] - window, c[-1] + window
-        if groups and lo <= groups[-1][1]:
-            groups[-1][1] = hi
-            groups[-1][2] += MAKEUP_PER_CLUSTER
-        else:
-            groups.append([lo, hi, MAKEUP_PER_CLUSTER])
-    return tuple((g[0], g[1], g[2]) for g in groups)
 
 
 class WorkCalendar:
@@ -400,7 +338,7 @@ class WorkCalendar:
         days (the early bound counts them, at most 2 per festival cluster)."""
         if not self.is_provisional(year):
             return []
-        return [(lo, hi) for lo, hi, _ in _makeup_groups(year) if lo.year <= year <= hi.year]
+        return [(lo, hi) for lo, hi, _ in makeup_groups(year) if lo.year <= year <= hi.year]
 
     def is_workday(self, day: dt.date | str) -> bool:
         """True when ``day`` is an official working day (a provisional year: statutory
@@ -439,12 +377,7 @@ class WorkCalendar:
             year = d.year + 1
         else:
             return None
-        if d in statutory_holidays(d.year):
-            return None
-        for lo, hi, budget in _makeup_groups(year):
-            if lo <= d <= hi:
-                return lo, budget
-        return None
+        return makeup_group(d, year)
 
     def add_workdays(self, start: dt.date | str, n: int) -> dt.date:
         """The ``n``-th working day after ``start`` (``n`` ≥ 0; 0 returns ``start``); in a

@@ -106,11 +106,35 @@ def list_deadlines(
     """
     cal = calendar or default_calendar()
     current = list(current_results(session).values())
+    publication = _publication_deadlines(current, as_of=as_of, cal=cal)
+    rectification = _rectification_deadlines(current, as_of=as_of, cal=cal)
+
+    def key(d: dict[str, Any]) -> Any:
+        return (not d["overdue"], d["due"], d["task"], d["uscc"])
+
+    every = sorted({y for d in publication + rectification for y in d["provisional_years"]})
+    return {
+        "as_of": as_of.isoformat(),
+        "calendar": {
+            "fingerprint": cal.fingerprint,
+            "provisional": bool(every),
+            "provisional_years": every,
+            "bound": PROVISIONAL_BOUND if every else None,
+        },
+        "publication": sorted(publication, key=key),
+        "rectification": sorted(rectification, key=key),
+    }
+
+
+def _publication_deadlines(
+    current: list[InspectionResult], *, as_of: date, cal: WorkCalendar
+) -> list[dict[str, Any]]:
+    """One publication deadline per (task, entity) with a result not yet published."""
     pending: dict[tuple[str, str], list[InspectionResult]] = {}
     for row in current:
         if row.state != ResultState.PUBLISHED:
             pending.setdefault((row.task_code, row.uscc), []).append(row)
-    publication = []
+    publication: list[dict[str, Any]] = []
     for (task_code, uscc), rows in sorted(pending.items()):
         end = max(r.inspected_on for r in rows)
         s = standing(publication_due(end, cal), as_of, cal)
@@ -129,7 +153,14 @@ def list_deadlines(
                 "states": sorted({r.state for r in rows}),
             }
         )
-    rectification = []
+    return publication
+
+
+def _rectification_deadlines(
+    current: list[InspectionResult], *, as_of: date, cal: WorkCalendar
+) -> list[dict[str, Any]]:
+    """One deadline per pending (or not rectified) rectification order."""
+    rectification: list[dict[str, Any]] = []
     for row in current:
         if row.follow_up != "rectification" or row.follow_up_due is None:
             continue
@@ -158,22 +189,7 @@ def list_deadlines(
                 "case_transfer": row.follow_up_status == "not_rectified",
             }
         )
-
-    def key(d: dict[str, Any]) -> Any:
-        return (not d["overdue"], d["due"], d["task"], d["uscc"])
-
-    every = sorted({y for d in publication + rectification for y in d["provisional_years"]})
-    return {
-        "as_of": as_of.isoformat(),
-        "calendar": {
-            "fingerprint": cal.fingerprint,
-            "provisional": bool(every),
-            "provisional_years": every,
-            "bound": PROVISIONAL_BOUND if every else None,
-        },
-        "publication": sorted(publication, key=key),
-        "rectification": sorted(rectification, key=key),
-    }
+    return rectification
 
 
 def _provisional(

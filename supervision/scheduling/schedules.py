@@ -52,42 +52,16 @@ def set_schedule(
         raise NotFoundError(f"未知抽查任务 {task_code}", f"unknown task {task_code}")
     seed_source(source)
     now = clock.now()
-    problems: list[str] = []
-    if task.status not in (TaskStatus.DRAFT, TaskStatus.COMMITTED):
-        raise SupervisionError(
-            f"任务 {task_code} 状态为{TaskStatus.ZH.get(task.status, task.status)}，不能再排程",
-            f"task {task_code} is {task.status} and cannot be scheduled",
-        )
     existing = session.get(TaskSchedule, task_code)
-    rescheduling_a_miss = existing is not None and existing.state in (
-        SeedState.MISSED,
-        SeedState.ABANDONED,
-        SeedState.COMMIT_MISSED,
+    _refuse_frozen(task, existing, task_code=task_code)
+    problems = _time_problems(
+        task,
+        now=now,
+        commit_at=commit_at,
+        draw_at=draw_at,
+        seed_deadline=seed_deadline,
+        source=source,
     )
-    if existing is not None and existing.seed_entered_at is not None and not rescheduling_a_miss:
-        raise SupervisionError(
-            f"任务 {task_code} 的随机种子已录入，排程不能再改",
-            f"the seed of task {task_code} has been entered; its schedule can no longer change",
-        )
-    if commit_at is not None:
-        if task.status != TaskStatus.DRAFT:
-            problems.append(
-                "--commit-at: 任务已锁定，不能再设锁定时间 / the task is already committed"
-            )
-        elif commit_at <= now:
-            problems.append("--commit-at: 锁定时间应在将来 / the commit time must be in the future")
-        if commit_at >= draw_at:
-            problems.append(
-                "--commit-at: 锁定时间应早于抽取时间 / the commit time must be before the draw time"
-            )
-    if draw_at <= now:
-        problems.append("--draw-at: 抽取时间应在将来 / the draw time must be in the future")
-    problems += _seed_kind_problems(task, source=source, draw_at=draw_at)
-    if seed_deadline < draw_at:
-        problems.append(
-            "--seed-deadline: 种子录入截止时间不得早于抽取时间 / "
-            "the seed deadline must not be before the draw time"
-        )
     if problems:
         raise ValidationFailed(
             f"任务 {task_code} 的排程有 {len(problems)} 处错误",
@@ -121,6 +95,59 @@ def set_schedule(
     ):
         resolve_alerts(session, kind=kind, obj=task_code)
     return schedule
+
+
+def _refuse_frozen(task: Task, existing: TaskSchedule | None, *, task_code: str) -> None:
+    """A task past commit cannot be scheduled; a schedule whose seed was entered is
+    frozen, unless its draw or commit was missed or abandoned."""
+    if task.status not in (TaskStatus.DRAFT, TaskStatus.COMMITTED):
+        raise SupervisionError(
+            f"任务 {task_code} 状态为{TaskStatus.ZH.get(task.status, task.status)}，不能再排程",
+            f"task {task_code} is {task.status} and cannot be scheduled",
+        )
+    rescheduling_a_miss = existing is not None and existing.state in (
+        SeedState.MISSED,
+        SeedState.ABANDONED,
+        SeedState.COMMIT_MISSED,
+    )
+    if existing is not None and existing.seed_entered_at is not None and not rescheduling_a_miss:
+        raise SupervisionError(
+            f"任务 {task_code} 的随机种子已录入，排程不能再改",
+            f"the seed of task {task_code} has been entered; its schedule can no longer change",
+        )
+
+
+def _time_problems(
+    task: Task,
+    *,
+    now: datetime,
+    commit_at: datetime | None,
+    draw_at: datetime,
+    seed_deadline: datetime,
+    source: str,
+) -> list[str]:
+    """Every rule the requested times break (commit, draw, seed kind, seed deadline)."""
+    problems: list[str] = []
+    if commit_at is not None:
+        if task.status != TaskStatus.DRAFT:
+            problems.append(
+                "--commit-at: 任务已锁定，不能再设锁定时间 / the task is already committed"
+            )
+        elif commit_at <= now:
+            problems.append("--commit-at: 锁定时间应在将来 / the commit time must be in the future")
+        if commit_at >= draw_at:
+            problems.append(
+                "--commit-at: 锁定时间应早于抽取时间 / the commit time must be before the draw time"
+            )
+    if draw_at <= now:
+        problems.append("--draw-at: 抽取时间应在将来 / the draw time must be in the future")
+    problems += _seed_kind_problems(task, source=source, draw_at=draw_at)
+    if seed_deadline < draw_at:
+        problems.append(
+            "--seed-deadline: 种子录入截止时间不得早于抽取时间 / "
+            "the seed deadline must not be before the draw time"
+        )
+    return problems
 
 
 def _seed_kind_problems(task: Task, *, source: str, draw_at: datetime) -> list[str]:

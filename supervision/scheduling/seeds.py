@@ -4,7 +4,7 @@ A seed source is a small interface: ``seed_for(schedule, now)`` returns the seed
 available, else None. ``manual``: a person enters the seed (e.g. dice rolled at the public
 draw session) with ``supervision seed enter``. ``beacon``: the task committed to a drand
 round (supervision.draw.beacon); the draw job fetches and verifies that round itself
-(``jobs._draw``), because the draw needs the round's proof, not only its value.
+(``task_jobs.draw``), because the draw needs the round's proof, not only its value.
 
 Entry rules (pure, in ``check_seed_entry``): a seed is refused before the task is
 committed (the population must be frozen before anyone can know the seed), after the task
@@ -52,7 +52,7 @@ class BeaconSeed:
     zh: ClassVar[str] = "drand 公共随机信标"
 
     def seed_for(self, schedule: TaskSchedule, now: datetime) -> str | None:
-        return None  # never entered: see jobs._draw
+        return None  # never entered: see task_jobs.draw
 
 
 SEED_SOURCES: dict[str, SeedSource] = {ManualSeed.name: ManualSeed(), BeaconSeed.name: BeaconSeed()}

@@ -41,7 +41,7 @@ from supervision import clock
 from supervision.db import Database
 from supervision.models import Task, TaskStatus
 from supervision.models.scheduling import JobRun, RunStatus, SeedState, TaskSchedule
-from supervision.scheduling import jobs, lease
+from supervision.scheduling import jobs, lease, runtime
 from supervision.scheduling.alerts import AlertKind, raise_alert
 from supervision.scheduling.config import RECURRING_JOBS, SchedulerConfig
 from supervision.scheduling.runs import HOLDER, last_fire_time, period_key
@@ -104,7 +104,7 @@ class SchedulerService:
     def start(self) -> None:
         """Take the lease (or raise LeaseHeld), then run; blocks for a BlockingScheduler."""
         lease.acquire(self.db, holder=self.holder, ttl_seconds=self.config.lease_ttl_seconds)
-        jobs.bind(jobs.Runtime(self.db, self.config, self.holder))
+        runtime.bind(runtime.Runtime(self.db, self.config, self.holder))
         now = clock.now().astimezone(self.config.tz)
         self.scheduler.add_job(
             self.sync,
@@ -144,7 +144,7 @@ class SchedulerService:
                 lease.release(self.db, holder=self.holder)
             except OperationalError as exc:  # it will expire by itself
                 logger.warning("lease not released: %s", exc.orig)
-        jobs.unbind()
+        runtime.unbind()
         logger.info("scheduler %s stopped", self.holder)
 
     def heartbeat(self) -> None:
