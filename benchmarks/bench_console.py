@@ -189,7 +189,11 @@ def console_process(url: str, workers: int = 2, threads: int = 4) -> Iterator[st
     port = _free_port()
     site = Path(tempfile.mkdtemp(prefix="bench_console_site_"))
     command = [sys.executable, "-m", "supervision", "--db", url]
-    subprocess.run([*command, "publish", "--out", str(site)], check=True, capture_output=True)
+    subprocess.run(  # publishing acts as a named console user, like every changing command
+        [*command, "publish", "--out", str(site), "--as", "bench-reviewer"],
+        check=True,
+        capture_output=True,
+    )
     process = subprocess.Popen(
         [*command, "serve", "--out", str(site), "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--threads", str(threads)],

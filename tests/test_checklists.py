@@ -325,11 +325,12 @@ def test_cli_lint_json_and_exit_code(tmp_path: Path) -> None:
     assert "traceback" not in result.output.lower()
 
 
-def test_cli_lint_against_the_item_list(cli: CliRun, tmp_path: Path) -> None:
-    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1)]))
+def test_cli_lint_against_the_item_list(cli: CliRun, crew: dict[str, str], tmp_path: Path) -> None:
+    admin = ("--as", crew["admin"])
+    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1)]), *admin)
     items = [make_item(1), make_item(2), make_item(3, effective_to="2025-06-30",
                                                     effective_from="2025-01-01")]  # fmt: skip
-    cli("import", "items", write_csv(tmp_path / "i.csv", items))
+    cli("import", "items", write_csv(tmp_path / "i.csv", items), *admin)
     folder = write(tmp_path, GOOD)
     out = json.loads(cli("checklists", "lint", str(folder), "--json", expect=1).stdout)
     assert out["checked_against_items"]
