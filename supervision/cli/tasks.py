@@ -1,4 +1,8 @@
-"""`supervision plan ...`, `supervision task ...` and `supervision verify`."""
+"""`supervision task ...`: create, commit, cancel, draw, show and report on tasks.
+
+`task export` and `task salt` live in supervision.cli.verify with `supervision verify`;
+the `plan` group lives in supervision.cli.plans.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 import click
 import yaml
 
-from supervision import clock, trail, yamlsafe
+from supervision import clock, yamlsafe
 from supervision.cli.context import (
     BY_OPTION,
     JSON_OPTION,
@@ -19,7 +23,7 @@ from supervision.cli.context import (
     emit_json,
     emit_table,
 )
-from supervision.draw.plans import create_plan, list_plans
+from supervision.cli.verify import task_export, task_salt
 from supervision.draw.population import exclusion_label
 from supervision.draw.tasks import (
     cancel_task,
@@ -32,60 +36,6 @@ from supervision.draw.tasks import (
 from supervision.errors import SupervisionError
 from supervision.models import Task, TaskStatus
 from supervision.models.users import Role
-
-
-@click.group("plan")
-def plan_group() -> None:
-    """年度抽查计划 / yearly inspection plans."""
-
-
-@plan_group.command("create")
-@click.option("--code", required=True, help="计划编号 / plan code")
-@click.option("--year", required=True, type=int, help="年度 / year")
-@click.option("--name", required=True, help="计划名称 / plan name")
-@click.option(
-    "--department",
-    "departments",
-    multiple=True,
-    required=True,
-    help="参与部门代码，可重复 / department code (repeatable)",
-)
-@click.option("--notes", default="", help="备注 / notes")
-@BY_OPTION
-@click.pass_obj
-def plan_create(
-    app: AppContext,
-    code: str,
-    year: int,
-    name: str,
-    departments: tuple[str, ...],
-    notes: str,
-    by: str | None,
-) -> None:
-    """创建年度抽查计划 / create a yearly plan."""
-    act_as(app, by, Role.PLANNER)  # a planner's act; plans are not in the trail (yet)
-    with app.db.session() as session:
-        plan = create_plan(
-            session, code=code, year=year, name=name, departments=departments, notes=notes
-        )
-    click.echo(f"已创建抽查计划 {plan.code} / plan {plan.code} created")
-
-
-@plan_group.command("list")
-@JSON_OPTION
-@click.pass_obj
-def plan_list(app: AppContext, as_json: bool) -> None:
-    """列出抽查计划 / list plans."""
-    with app.db.session() as session:
-        plans = [p.model_dump(mode="json") for p in list_plans(session)]
-    if as_json:
-        emit_json(plans)
-        return
-    emit_table(
-        "抽查计划 / plans",
-        ["编号 code", "年度 year", "名称 name", "部门 departments"],
-        [(p["code"], p["year"], p["name"], "、".join(p["departments"])) for p in plans],
-    )
 
 
 @click.group("task")
@@ -469,95 +419,6 @@ def task_draw(
     click.echo(f"导出 / export: supervision task export '{task_code}' DIR")
 
 
-@click.command("verify")
-@click.argument("task_code")
-@JSON_OPTION
-@click.pass_obj
-def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
-    """重新计算抽取和匹配，与记录比对 / recompute the draw and the matching and compare."""
-    from supervision.draw.service import stored_proof
-    from supervision.draw.verify import verify_task
-
-    with app.db.session() as session:
-        problems = verify_task(session, code=task_code)
-        proof = stored_proof(get_task(session, code=task_code))
-    if as_json:
-        emit_json(
-            {"task": task_code, "match": not problems, "problems": problems}
-            | ({"beacon": proof.to_dict()} if proof is not None else {})
-        )
-    elif problems:
-        click.secho(f"不一致 / MISMATCH: {problems[0]}", fg="red", err=True)
-    else:
-        if proof is not None:
-            click.echo(
-                f"drand quicknet 第 {proof.round} 轮签名验证通过 / round {proof.round} verified: "
-                f"chain {proof.chain_hash}, signature {proof.signature}"
-            )
-        click.echo(
-            f"一致：任务 {task_code} 的抽取与匹配可以重现 / match: the draw and matching recompute"
-        )
-    if problems:
-        raise SystemExit(1)
-
-
-@task_group.command("export")
-@click.argument("task_code")
-@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
-@click.option(
-    "--full",
-    is_flag=True,
-    help="审计用完整导出：另含 full/population.csv（全部主体的代码、盐值和信用风险分类），"
-    "每次导出记入审计链 / auditors' export: adds full/population.csv (every member's USCC, "
-    "salt and risk class); each one is recorded on the trail",
-)
-@BY_OPTION
-@click.pass_obj
-def task_export(app: AppContext, task_code: str, out_dir: Path, full: bool, by: str | None) -> None:
-    """导出供外部复核的文件 / write what an outsider needs to recompute the draw."""
-    from supervision.draw.service import export_task
-
-    # The public pack is a read; the auditors' pack reveals every salt and class: a named
-    # planner or admin makes it, and the trail records who.
-    actor = act_as(app, by, Role.PLANNER, Role.ADMIN) if full else trail.current_actor(None)
-    with app.db.session() as session:
-        files = export_task(session, code=task_code, out_dir=out_dir, full=full, actor=actor)
-    click.echo(f"已导出 {len(files)} 个文件到 {out_dir} / wrote {len(files)} files to {out_dir}")
-    if full:
-        click.echo(
-            "注意：full/population.csv 含全部主体的盐值和信用风险分类，不得公开 / "
-            "full/population.csv holds every salt and risk class: not for publication"
-        )
-    click.echo(f"请阅读 / read: {out_dir / 'README.md'}")
-
-
-@task_group.command("salt")
-@click.argument("task_code")
-@click.argument("uscc")
-@BY_OPTION
-@JSON_OPTION
-@click.pass_obj
-def task_salt(app: AppContext, task_code: str, uscc: str, by: str | None, as_json: bool) -> None:
-    """应主体申请出具其在任务中的盐值，供其自查是否在名录中 / issue an entity its salt in a
-    task so it can check its own inclusion (recorded on the trail)."""
-    from supervision.draw.service import issue_salt
-
-    actor = act_as(app, by, Role.PLANNER)
-    with app.db.session() as session:
-        issued = issue_salt(session, code=task_code, uscc=uscc, actor=actor)
-    if as_json:
-        click.echo(json.dumps(issued, ensure_ascii=False))
-        return
-    click.echo(f"任务 task: {issued['task']}")
-    click.echo(f"主体 entity: {issued['uscc']}")
-    click.echo(f"盐值 salt: {issued['salt']}")
-    click.echo(f"化名 pseudonym: {issued['pseudonym']}")
-    click.echo(
-        '化名 = SHA-256(盐值 ":" 统一社会信用代码)，可在公开的名录文件 population/*.txt 中查到 / '
-        'pseudonym = SHA-256(salt ":" USCC); find it in the published population/*.txt'
-    )
-
-
 @task_group.command("report")
 @click.argument("task_code")
 @JSON_OPTION
@@ -594,3 +455,7 @@ def task_report(app: AppContext, task_code: str, as_json: bool) -> None:
             ["原因 reason", "户数 count"],
             [(exclusion_label(r), n) for r, n in report["exclusions"].items()],
         )
+
+
+task_group.add_command(task_export)
+task_group.add_command(task_salt)

@@ -112,6 +112,91 @@ def _install_error_pages(app: FastAPI) -> None:
         )  # fmt: skip
 
 
+def _lifespan(threads: int | None) -> Any:
+    """The application's lifespan: sets the worker-thread limit when it starts."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fewer worker threads than FastAPI's default 40: the database calls are short,
+        # and 20 threads contending for the GIL make tail latency worse, not better.
+        if threads:
+            to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    return lifespan
+
+
+def _new_app(threads: int | None) -> FastAPI:
+    """The bare FastAPI application, its bodies bounded; no routes yet."""
+    app = FastAPI(
+        lifespan=_lifespan(threads),
+        title="supervision console API",
+        description="双随机、一公开 监管控制台 / regulators' console: JSON API "
+        "(same roles and permissions as the pages)",
+        # The document is served by a declared route in api/session.py (no CDN docs pages).
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    # Every body is bounded before any route reads it (JSON and forms small; uploads larger).
+    app.add_middleware(BodyLimit)
+    return app
+
+
+def _include_routes(app: FastAPI) -> None:
+    """The console's pages, then the JSON API."""
+    from supervision.console import api
+    from supervision.console.routes import (
+        admin_directories,
+        admin_rules,
+        dashboard,
+        inspector,
+        review,
+        reviewer,
+        session,
+    )
+    from supervision.console.routes import tasks as task_routes
+    from supervision.console.routes import users as user_routes
+
+    for router in (
+        session.router,
+        dashboard.router,
+        review.router,
+        task_routes.router,
+        inspector.router,
+        reviewer.router,
+        user_routes.router,
+        admin_directories.router,
+        admin_rules.router,
+    ):
+        app.include_router(router)
+    app.include_router(api.router)
+
+
+def _mount_static(app: FastAPI) -> None:
+    """The console's own static files and the shared ones."""
+    console_static = templates_dir() / "console" / "static"
+    app.mount("/static/console", StaticFiles(directory=str(console_static)), name="console-static")
+    app.mount("/static", StaticFiles(directory=str(templates_dir() / "static")), name="static")
+
+
+def _serve_site(app: FastAPI, site_dir: str | Path) -> None:
+    """The published public site under /site/, with its search route."""
+    from supervision.console.routes import site as site_routes
+
+    Path(site_dir).mkdir(parents=True, exist_ok=True)
+    app.include_router(site_routes.router)  # before the mount: search with a query
+    app.mount("/site", StaticFiles(directory=str(site_dir), html=True), name="site")
+
+
+def _add_outer_middleware(app: FastAPI, trusted_proxies: list[str] | None) -> None:
+    """Security headers on every response; outermost, the trusted proxies' client address."""
+    app.add_middleware(SecurityHeaders)
+    if trusted_proxies:
+        # Only these peers may say who the client is; anyone else's header is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
+
+
 def create_app(
     db: Database,
     *,
@@ -131,39 +216,7 @@ def create_app(
     ``trusted_proxies``: addresses or networks whose X-Forwarded-For / X-Forwarded-Proto
     are believed (the client address of the throttle and the trail); none by default.
     """
-    from supervision.console import api
-    from supervision.console.routes import (
-        admin_directories,
-        admin_rules,
-        dashboard,
-        inspector,
-        review,
-        reviewer,
-        session,
-    )
-    from supervision.console.routes import tasks as task_routes
-    from supervision.console.routes import users as user_routes
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Fewer worker threads than FastAPI's default 40: the database calls are short,
-        # and 20 threads contending for the GIL make tail latency worse, not better.
-        if threads:
-            to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
-
-    app = FastAPI(
-        lifespan=lifespan,
-        title="supervision console API",
-        description="双随机、一公开 监管控制台 / regulators' console: JSON API "
-        "(same roles and permissions as the pages)",
-        # The document is served by a declared route in api/session.py (no CDN docs pages).
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-    )
-    # Every body is bounded before any route reads it (JSON and forms small; uploads larger).
-    app.add_middleware(BodyLimit)
+    app = _new_app(threads)
     app.state.db = db
     app.state.secure_cookies = secure_cookies
     app.state.throttle = throttle or LoginThrottle()
@@ -171,32 +224,11 @@ def create_app(
     app.state.rules_dir = rules_dir
     app.state.site_dir = Path(site_dir) if site_dir is not None else None
     _install_error_pages(app)
-    for router in (
-        session.router,
-        dashboard.router,
-        review.router,
-        task_routes.router,
-        inspector.router,
-        reviewer.router,
-        user_routes.router,
-        admin_directories.router,
-        admin_rules.router,
-    ):
-        app.include_router(router)
-    app.include_router(api.router)
-    console_static = templates_dir() / "console" / "static"
-    app.mount("/static/console", StaticFiles(directory=str(console_static)), name="console-static")
-    app.mount("/static", StaticFiles(directory=str(templates_dir() / "static")), name="static")
+    _include_routes(app)
+    _mount_static(app)
     if site_dir is not None:
-        from supervision.console.routes import site as site_routes
-
-        Path(site_dir).mkdir(parents=True, exist_ok=True)
-        app.include_router(site_routes.router)  # before the mount: search with a query
-        app.mount("/site", StaticFiles(directory=str(site_dir), html=True), name="site")
-    app.add_middleware(SecurityHeaders)
-    if trusted_proxies:
-        # Only these peers may say who the client is; anyone else's header is ignored.
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
+        _serve_site(app, site_dir)
+    _add_outer_middleware(app, trusted_proxies)
     return app
 
 
