@@ -19,11 +19,11 @@ from supervision.cli.context import (
     emit_json,
     emit_table,
 )
+from supervision.draw.commit import commit_task
 from supervision.draw.plans import create_plan, list_plans
 from supervision.draw.population import exclusion_label
 from supervision.draw.tasks import (
     cancel_task,
-    commit_task,
     create_task,
     get_task,
     list_tasks,

@@ -174,7 +174,7 @@ def run_task_commit(task_code: str) -> dict[str, Any]:
 
 
 def _commit(code: str) -> Outcome:
-    from supervision.draw.tasks import commit_task
+    from supervision.draw.commit import commit_task
 
     rt = runtime()
     job = "commit"
