@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
@@ -34,9 +34,9 @@ from supervision.draw.matching import (
 )
 from supervision.draw.parallel import draw_in_processes
 from supervision.draw.population import committed_population, pseudonym_owners
-from supervision.draw.sampling import DrawError, Pick, entered_seed
+from supervision.draw.sampling import DrawError, Pick
+from supervision.draw.seeding import claim, require_committed, seed_of
 from supervision.draw.tasks import get_task, sha256_hex
-from supervision.errors import ConflictError, SupervisionError
 from supervision.models import (
     Assignment,
     ComplianceRecord,
@@ -88,9 +88,9 @@ def draw_task(
     The loser gets ``AlreadyDrawn`` and writes nothing.
     """
     task = get_task(session, code=code)
-    _require_committed(task)
+    require_committed(task)
     entered = clock.now()
-    seed = _seed_of(task, seed=seed, proof=proof, now=entered)
+    seed = seed_of(task, seed=seed, proof=proof, now=entered)
     population = committed_population(session, code=code)
     ratios = stratum_ratios(session, code=code)
     picks = owned_picks(
@@ -109,7 +109,7 @@ def draw_task(
         labels=labels,
     )
     total = sum(m.cost for m in matches)
-    _claim(session, code=code)  # the first write: nothing is written before it
+    claim(session, code=code)  # the first write: nothing is written before it
     _append_records(session, code, picks, eligible, matches)
     task.seed = seed
     task.seed_entered_at = entered
@@ -140,91 +140,6 @@ def draw_task(
             for name, ids in population.items()
         ],
     }
-
-
-def _seed_of(
-    task: Task, *, seed: str | None, proof: beacon.BeaconRound | None, now: datetime
-) -> str:
-    """The seed a draw may use: the typed seed of a typed task, or the verified randomness of
-    the committed round of a beacon task (never before that round's time)."""
-    code = task.code
-    if task.seed_kind != beacon.KIND_BEACON:
-        if proof is not None or seed is None:
-            raise SupervisionError(
-                f"任务 {code} 的随机种子为人工录入，请用 --seed 给出种子",
-                f"task {code} takes a typed seed; give it with --seed",
-            )
-        return entered_seed(seed)
-    number = task.beacon_round
-    assert number is not None  # committed beacon tasks always name their round
-    if seed is not None or proof is None:
-        raise SupervisionError(
-            f"任务 {code} 的随机种子是 drand 第 {number} 轮的随机数，不能人工输入；"
-            f"请运行 supervision seed beacon '{code}'",
-            f"task {code} takes its seed from drand round {number}, not from a typed seed; "
-            f"run `supervision seed beacon '{code}'`",
-        )
-    due = beacon.round_time(number)
-    if now < due:
-        raise beacon.BeaconError(
-            f"任务 {code} 锁定的 drand 第 {number} 轮将于 {clock.local(due):%Y-%m-%d %H:%M:%S} "
-            "产生，此前不能抽取",
-            f"drand round {number}, committed to by task {code}, is only published at "
-            f"{clock.local(due):%Y-%m-%d %H:%M:%S}; no draw before then",
-        )
-    return beacon.verify(proof, expected_round=number)
-
-
-class AlreadyDrawn(ConflictError):
-    """Another draw of the same task finished first (or the task is no longer committed)."""
-
-
-def _claim(session: Session, *, code: str) -> None:
-    """Mark the task drawn if it is still committed; else raise ``AlreadyDrawn``.
-
-    The first write of the draw's transaction (see ``draw_task``): the loser of a race
-    blocks here until the winner commits, then finds nothing to update.
-    """
-    claimed = session.connection().execute(
-        update(Task)
-        .where(col(Task.code) == code, col(Task.status) == TaskStatus.COMMITTED)
-        .values(status=TaskStatus.DRAWN)
-    )
-    if claimed.rowcount == 1:
-        return
-    status = session.exec(select(Task.status).where(Task.code == code)).one()
-    if status == TaskStatus.DRAWN or status == TaskStatus.IN_PROGRESS:
-        raise AlreadyDrawn(
-            f"任务 {code} 已经抽取（另一次抽取先完成），不能再次抽取",
-            f"task {code} has already been drawn (another draw finished first); "
-            "it cannot be drawn again",
-        )
-    raise AlreadyDrawn(
-        f"任务 {code} 状态已变为{TaskStatus.ZH.get(status, status)}，不能抽取",
-        f"task {code} is now {status} and cannot be drawn",
-    )
-
-
-def _require_committed(task: Task) -> None:
-    code = task.code
-    if task.status != TaskStatus.COMMITTED:
-        if task.status == TaskStatus.DRAFT:
-            raise SupervisionError(
-                f"任务 {code} 尚未锁定，不能抽取；请先运行 supervision task commit",
-                f"task {code} is not committed; run `supervision task commit` first",
-            )
-        if task.status in (TaskStatus.DRAWN, TaskStatus.IN_PROGRESS, TaskStatus.CLOSED):
-            raise AlreadyDrawn(
-                f"任务 {code} 已经抽取（状态为{TaskStatus.ZH[task.status]}），不能再次抽取"
-                "（如需重抽，请撤销并新建任务）",
-                f"task {code} has already been drawn (it is {task.status}) and cannot be drawn "
-                "again (to redraw, cancel it with a reason and create a new task)",
-            )
-        raise SupervisionError(
-            f"任务 {code} 状态为{TaskStatus.ZH[task.status]}，不能再次抽取（如需重抽，请撤销并新建任务）",
-            f"task {code} is {task.status} and cannot be drawn again "
-            "(to redraw, cancel it with a reason and create a new task)",
-        )
 
 
 def _record_draw(

@@ -235,7 +235,8 @@ def run_task_draw(task_code: str) -> dict[str, Any]:
 
 
 def _draw(code: str) -> Outcome:
-    from supervision.draw.service import AlreadyDrawn, draw_task
+    from supervision.draw.seeding import AlreadyDrawn
+    from supervision.draw.service import draw_task
 
     rt = runtime()
     job = "draw"
