@@ -34,9 +34,10 @@ from sqlalchemy import insert, update
 from stdnum.cn.uscc import calc_check_digit
 
 from supervision.db import Database
+from supervision.draw.commit import commit_task
 from supervision.draw.plans import create_plan
 from supervision.draw.sampling import draw_entities
-from supervision.draw.tasks import commit_task, create_task, parse_task_input
+from supervision.draw.tasks import create_task, parse_task_input
 from supervision.models import (
     Assignment,
     Department,

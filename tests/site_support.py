@@ -25,9 +25,10 @@ from factories import (
 
 from supervision.db import Database
 from supervision.directories.importing import import_file
+from supervision.draw.commit import commit_task
 from supervision.draw.plans import create_plan
 from supervision.draw.service import draw_task
-from supervision.draw.tasks import commit_task, create_task, parse_task_input
+from supervision.draw.tasks import create_task, parse_task_input
 
 EVIL_NAME = '<script>alert("x")</script>&"\''
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")商行'

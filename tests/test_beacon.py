@@ -36,10 +36,11 @@ from supervision.canonical import canonical_json
 from supervision.db import Database
 from supervision.draw import beacon
 from supervision.draw.beacon_fetch import BeaconUnavailable, fetch_round
+from supervision.draw.commit import commit_task
 from supervision.draw.export import verify_export
 from supervision.draw.population import committed_population, pseudonym_owners
-from supervision.draw.service import draw_task, export_task
-from supervision.draw.tasks import commit_task
+from supervision.draw.publication import export_task
+from supervision.draw.service import draw_task
 from supervision.draw.verify import verify_task
 from supervision.errors import SupervisionError
 from supervision.models import DrawPick, Task, TaskStatus

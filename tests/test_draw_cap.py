@@ -15,9 +15,10 @@ from sqlmodel import select
 from test_tasks_draw import SEED, _task
 
 from supervision.db import Database
+from supervision.draw.commit import commit_task
+from supervision.draw.fairness import fairness_report
 from supervision.draw.population import exclusion_label
-from supervision.draw.service import draw_task, fairness_report
-from supervision.draw.tasks import commit_task
+from supervision.draw.service import draw_task
 from supervision.models import DrawPick, Task, TaskPopulation
 
 #: The directories the draw tests use (fixture).

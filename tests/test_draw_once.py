@@ -25,9 +25,10 @@ from test_console_support import PASSWORD, ConsoleServer, build_console, csrf_of
 from test_tasks_draw import _task, province  # noqa: F401  (the fixture)
 
 from supervision.db import Database
+from supervision.draw.commit import commit_task
 from supervision.draw.sampling import DrawError, entered_seed
-from supervision.draw.service import AlreadyDrawn, draw_task
-from supervision.draw.tasks import commit_task
+from supervision.draw.seeding import AlreadyDrawn
+from supervision.draw.service import draw_task
 from supervision.draw.verify import verify_task
 from supervision.models import DrawPick, Task, TrailEvent
 

@@ -16,9 +16,10 @@ from sqlmodel import select
 
 from supervision.db import Database
 from supervision.directories.importing import import_file
+from supervision.draw.commit import commit_task
 from supervision.draw.plans import create_plan
 from supervision.draw.scope import scope_problems
-from supervision.draw.tasks import commit_task, create_task, parse_task_input
+from supervision.draw.tasks import create_task, parse_task_input
 from supervision.errors import SupervisionError
 from supervision.models import InspectionItem, TaskPopulation
 from tests.conftest import CliRun

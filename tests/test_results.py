@@ -18,8 +18,8 @@ from test_tasks_draw import SEED, _task, province  # noqa: F401  (fixture)
 
 from supervision import trail
 from supervision.db import Database
+from supervision.draw.commit import commit_task
 from supervision.draw.service import draw_task
-from supervision.draw.tasks import commit_task
 from supervision.errors import SupervisionError
 from supervision.models import Assignment, ComplianceRecord, DrawPick, Task, TaskStatus
 from supervision.results.entry import correct_results, enter_results

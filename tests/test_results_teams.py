@@ -24,8 +24,8 @@ from test_tasks_draw import HOHHOT, SEED, XINGAN, _task
 from supervision.accounts.users import add_user
 from supervision.db import Database
 from supervision.directories.importing import import_file
+from supervision.draw.commit import commit_task
 from supervision.draw.service import draw_task
-from supervision.draw.tasks import commit_task
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import Assignment, DrawPick, Entity, Inspector
 from supervision.models.results import InspectionResult

@@ -20,7 +20,7 @@ from scheduler_support import config, draft_task, drive, service, small_province
 from sqlalchemy import func, select, text
 
 from supervision.db import Database
-from supervision.draw.tasks import commit_task
+from supervision.draw.commit import commit_task
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import JobRun, Task, TaskStatus
 from supervision.models.scheduling import Alert, TaskSchedule

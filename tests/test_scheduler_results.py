@@ -18,8 +18,8 @@ from sqlmodel import select
 from test_tasks_draw import SEED, _task, province  # noqa: F401  (fixture)
 
 from supervision.db import Database
+from supervision.draw.commit import commit_task
 from supervision.draw.service import draw_task
-from supervision.draw.tasks import commit_task
 from supervision.models import DrawPick
 from supervision.models.results import InspectionResult
 from supervision.results.entry import enter_results

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from test_tasks_draw import _task, province  # noqa: F401  (the fixture)
 
 from supervision.db import Database
-from supervision.draw.tasks import commit_task
+from supervision.draw.commit import commit_task
 from supervision.errors import SupervisionError
 from supervision.reference.folders import folder_name
 from supervision.site import publish_site, urls

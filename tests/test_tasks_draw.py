@@ -36,10 +36,13 @@ from sqlalchemy import func, select, text, update
 from supervision.accounts.users import add_user
 from supervision.db import Database
 from supervision.directories.importing import import_file
+from supervision.draw.commit import commit_task
 from supervision.draw.export import verify_export
+from supervision.draw.fairness import fairness_report
 from supervision.draw.plans import create_plan
-from supervision.draw.service import draw_task, export_task, fairness_report
-from supervision.draw.tasks import commit_task, create_task, parse_task_input
+from supervision.draw.publication import export_task
+from supervision.draw.service import draw_task
+from supervision.draw.tasks import create_task, parse_task_input
 from supervision.draw.verify import verify_task
 from supervision.errors import SupervisionError
 from supervision.models import (

@@ -24,10 +24,10 @@ from supervision.cli.context import (
     emit_table,
 )
 from supervision.cli.verify import task_export, task_salt
+from supervision.draw.commit import commit_task
 from supervision.draw.population import exclusion_label
 from supervision.draw.tasks import (
     cancel_task,
-    commit_task,
     create_task,
     get_task,
     list_tasks,
@@ -425,7 +425,7 @@ def task_draw(
 @click.pass_obj
 def task_report(app: AppContext, task_code: str, as_json: bool) -> None:
     """公平性报告：各层 N、n、比例，人员工作量分布，排除原因 / fairness report."""
-    from supervision.draw.service import fairness_report
+    from supervision.draw.fairness import fairness_report
 
     with app.db.session() as session:
         report = fairness_report(session, code=task_code)

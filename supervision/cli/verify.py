@@ -24,7 +24,7 @@ from supervision.models.users import Role
 @click.pass_obj
 def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
     """重新计算抽取和匹配，与记录比对 / recompute the draw and the matching and compare."""
-    from supervision.draw.service import stored_proof
+    from supervision.draw.publication import stored_proof
     from supervision.draw.verify import verify_task
 
     with app.db.session() as session:
@@ -64,7 +64,7 @@ def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
 @click.pass_obj
 def task_export(app: AppContext, task_code: str, out_dir: Path, full: bool, by: str | None) -> None:
     """导出供外部复核的文件 / write what an outsider needs to recompute the draw."""
-    from supervision.draw.service import export_task
+    from supervision.draw.publication import export_task
 
     # The public pack is a read; the auditors' pack reveals every salt and class: a named
     # planner or admin makes it, and the trail records who.
@@ -89,7 +89,7 @@ def task_export(app: AppContext, task_code: str, out_dir: Path, full: bool, by: 
 def task_salt(app: AppContext, task_code: str, uscc: str, by: str | None, as_json: bool) -> None:
     """应主体申请出具其在任务中的盐值，供其自查是否在名录中 / issue an entity its salt in a
     task so it can check its own inclusion (recorded on the trail)."""
-    from supervision.draw.service import issue_salt
+    from supervision.draw.publication import issue_salt
 
     actor = act_as(app, by, Role.PLANNER)
     with app.db.session() as session:

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from supervision.db import Database
+from supervision.draw.commit import commit_task
 from supervision.draw.plans import create_plan
 from supervision.draw.service import draw_task
-from supervision.draw.tasks import commit_task, create_task, parse_task_input
+from supervision.draw.tasks import create_task, parse_task_input
 
 
 def demo_seed(seed: int) -> str:

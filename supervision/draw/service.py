@@ -2,30 +2,27 @@
 
 The sampling and matching maths live in supervision.draw.sampling and supervision.draw.matching
 (no I/O); this module reads the frozen population and the directories, calls them, and
-appends the results in one transaction. It also exports what an outsider needs to
-recompute a draw, and builds the fairness report; ``draw.verify`` recomputes a stored draw.
+appends the results in one transaction. What a drawn task publishes is in
+``draw.publication``, its fairness report in ``draw.fairness``; ``draw.verify`` recomputes a
+stored draw.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
 from supervision.canonical import canonical_json
 from supervision.draw import beacon
-from supervision.draw.export import Revealed, write_export
 from supervision.draw.matching import (
     REGION_PREFIX,
     InspectorRecord,
@@ -36,16 +33,15 @@ from supervision.draw.matching import (
     Assignment as Match,
 )
 from supervision.draw.parallel import draw_in_processes
-from supervision.draw.population import committed_population, exclusion_label, pseudonym_owners
-from supervision.draw.sampling import DrawError, Pick, entered_seed
+from supervision.draw.population import committed_population, pseudonym_owners
+from supervision.draw.sampling import DrawError, Pick
+from supervision.draw.seeding import claim, require_committed, seed_of
 from supervision.draw.tasks import get_task, sha256_hex
-from supervision.errors import ConflictError, NotFoundError, SupervisionError
 from supervision.models import (
     Assignment,
     ComplianceRecord,
     Conflict,
     DrawPick,
-    Entity,
     Inspector,
     Task,
     TaskEligibility,
@@ -92,9 +88,9 @@ def draw_task(
     The loser gets ``AlreadyDrawn`` and writes nothing.
     """
     task = get_task(session, code=code)
-    _require_committed(task)
+    require_committed(task)
     entered = clock.now()
-    seed = _seed_of(task, seed=seed, proof=proof, now=entered)
+    seed = seed_of(task, seed=seed, proof=proof, now=entered)
     population = committed_population(session, code=code)
     ratios = stratum_ratios(session, code=code)
     picks = owned_picks(
@@ -113,7 +109,7 @@ def draw_task(
         labels=labels,
     )
     total = sum(m.cost for m in matches)
-    _claim(session, code=code)  # the first write: nothing is written before it
+    claim(session, code=code)  # the first write: nothing is written before it
     _append_records(session, code, picks, eligible, matches)
     task.seed = seed
     task.seed_entered_at = entered
@@ -144,91 +140,6 @@ def draw_task(
             for name, ids in population.items()
         ],
     }
-
-
-def _seed_of(
-    task: Task, *, seed: str | None, proof: beacon.BeaconRound | None, now: datetime
-) -> str:
-    """The seed a draw may use: the typed seed of a typed task, or the verified randomness of
-    the committed round of a beacon task (never before that round's time)."""
-    code = task.code
-    if task.seed_kind != beacon.KIND_BEACON:
-        if proof is not None or seed is None:
-            raise SupervisionError(
-                f"任务 {code} 的随机种子为人工录入，请用 --seed 给出种子",
-                f"task {code} takes a typed seed; give it with --seed",
-            )
-        return entered_seed(seed)
-    number = task.beacon_round
-    assert number is not None  # committed beacon tasks always name their round
-    if seed is not None or proof is None:
-        raise SupervisionError(
-            f"任务 {code} 的随机种子是 drand 第 {number} 轮的随机数，不能人工输入；"
-            f"请运行 supervision seed beacon '{code}'",
-            f"task {code} takes its seed from drand round {number}, not from a typed seed; "
-            f"run `supervision seed beacon '{code}'`",
-        )
-    due = beacon.round_time(number)
-    if now < due:
-        raise beacon.BeaconError(
-            f"任务 {code} 锁定的 drand 第 {number} 轮将于 {clock.local(due):%Y-%m-%d %H:%M:%S} "
-            "产生，此前不能抽取",
-            f"drand round {number}, committed to by task {code}, is only published at "
-            f"{clock.local(due):%Y-%m-%d %H:%M:%S}; no draw before then",
-        )
-    return beacon.verify(proof, expected_round=number)
-
-
-class AlreadyDrawn(ConflictError):
-    """Another draw of the same task finished first (or the task is no longer committed)."""
-
-
-def _claim(session: Session, *, code: str) -> None:
-    """Mark the task drawn if it is still committed; else raise ``AlreadyDrawn``.
-
-    The first write of the draw's transaction (see ``draw_task``): the loser of a race
-    blocks here until the winner commits, then finds nothing to update.
-    """
-    claimed = session.connection().execute(
-        update(Task)
-        .where(col(Task.code) == code, col(Task.status) == TaskStatus.COMMITTED)
-        .values(status=TaskStatus.DRAWN)
-    )
-    if claimed.rowcount == 1:
-        return
-    status = session.exec(select(Task.status).where(Task.code == code)).one()
-    if status == TaskStatus.DRAWN or status == TaskStatus.IN_PROGRESS:
-        raise AlreadyDrawn(
-            f"任务 {code} 已经抽取（另一次抽取先完成），不能再次抽取",
-            f"task {code} has already been drawn (another draw finished first); "
-            "it cannot be drawn again",
-        )
-    raise AlreadyDrawn(
-        f"任务 {code} 状态已变为{TaskStatus.ZH.get(status, status)}，不能抽取",
-        f"task {code} is now {status} and cannot be drawn",
-    )
-
-
-def _require_committed(task: Task) -> None:
-    code = task.code
-    if task.status != TaskStatus.COMMITTED:
-        if task.status == TaskStatus.DRAFT:
-            raise SupervisionError(
-                f"任务 {code} 尚未锁定，不能抽取；请先运行 supervision task commit",
-                f"task {code} is not committed; run `supervision task commit` first",
-            )
-        if task.status in (TaskStatus.DRAWN, TaskStatus.IN_PROGRESS, TaskStatus.CLOSED):
-            raise AlreadyDrawn(
-                f"任务 {code} 已经抽取（状态为{TaskStatus.ZH[task.status]}），不能再次抽取"
-                "（如需重抽，请撤销并新建任务）",
-                f"task {code} has already been drawn (it is {task.status}) and cannot be drawn "
-                "again (to redraw, cancel it with a reason and create a new task)",
-            )
-        raise SupervisionError(
-            f"任务 {code} 状态为{TaskStatus.ZH[task.status]}，不能再次抽取（如需重抽，请撤销并新建任务）",
-            f"task {code} is {task.status} and cannot be drawn again "
-            "(to redraw, cancel it with a reason and create a new task)",
-        )
 
 
 def _record_draw(
@@ -507,183 +418,3 @@ def stored_eligibility(session: Session, *, code: str) -> dict[Slot, list[str]]:
     for e in session.exec(select(TaskEligibility).where(TaskEligibility.task_code == code)):
         eligible[(e.uscc, e.department_code)].append(e.cert_no)
     return {slot: sorted(certs) for slot, certs in eligible.items()}
-
-
-# --------------------------------------------------------------------------- export
-def export_task(
-    session: Session,
-    *,
-    code: str,
-    out_dir: Path,
-    full: bool = False,
-    actor: str | None = None,
-) -> dict[str, str]:
-    """Write seed, parameters, populations, selection, digests and a README for outsiders.
-
-    A pseudonymous task's population files list pseudonyms; its selection.csv reveals, for
-    each selected entity only, the USCC, the salt and the name. ``full`` (for auditors:
-    纪检监察, courts) adds ``full/population.csv`` — every member's stratum, pseudonym,
-    USCC, salt and credit risk class — and records a ``task.export_full`` trail event.
-    """
-    task = get_task(session, code=code)
-    if task.seed is None or task.parameters_json is None:
-        raise SupervisionError(
-            f"任务 {code} 尚未抽取，无可导出", f"task {code} has not been drawn; nothing to export"
-        )
-    stored = sorted(stored_picks(session, code=code), key=lambda p: (p.stratum, p.rank))
-    owners = pseudonym_owners(session, code=code, usccs=[p.id for p in stored])
-    pseudonyms = {uscc: pseudonym for pseudonym, (uscc, _) in owners.items()}
-    reveal = None
-    picks = stored
-    if owners:
-        picks = [
-            Pick(stratum=p.stratum, id=pseudonyms[p.id], ticket=p.ticket, rank=p.rank)
-            for p in stored
-        ]
-        names = dict(
-            session.exec(
-                select(Entity.uscc, Entity.name).where(col(Entity.uscc).in_(list(pseudonyms)))
-            ).all()
-        )
-        reveal = {
-            pseudonym: Revealed(uscc=uscc, salt=salt, name=names.get(uscc, ""))
-            for pseudonym, (uscc, salt) in owners.items()
-        }
-    files = write_export(
-        out_dir,
-        seed=task.seed,
-        parameters=json.loads(task.parameters_json),
-        populations=committed_population(session, code=code),
-        picks=picks,
-        proof=stored_proof(task),
-        reveal=reveal,
-        extra={FULL_POPULATION: _full_population(session, code=code)} if full else None,
-    )
-    if full:
-        trail.record(
-            session,
-            action="task.export_full",
-            obj=f"task:{code}",
-            payload={"files": len(files), "population": files[FULL_POPULATION]},
-            actor=actor,
-        )
-    return files
-
-
-FULL_POPULATION = "full/population.csv"
-"""The auditors' full population in a ``task export --full``."""
-
-
-def _full_population(session: Session, *, code: str) -> bytes:
-    """Every member of a task's population: stratum, pseudonym, USCC, salt, risk class."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["stratum", "pseudonym", "uscc", "salt", "risk_class"])
-    rows = session.exec(
-        select(TaskPopulation, Entity.risk_class)
-        .join(Entity, col(Entity.uscc) == col(TaskPopulation.uscc), isouter=True)
-        .where(TaskPopulation.task_code == code)
-        .order_by(col(TaskPopulation.stratum), col(TaskPopulation.uscc))
-    )
-    for member, risk_class in rows:
-        writer.writerow(
-            [member.stratum, member.pseudonym or "", member.uscc, member.salt or "", risk_class]
-        )
-    return buffer.getvalue().encode("utf-8")
-
-
-def issue_salt(
-    session: Session, *, code: str, uscc: str, actor: str | None = None
-) -> dict[str, str]:
-    """An entity's salt and pseudonym in a pseudonymous task, issued on its request so it can
-    check its own inclusion (SHA-256(salt ":" USCC) is in a population file); each issue is
-    on the trail (``task.salt_issued``)."""
-    task = get_task(session, code=code)
-    uscc = uscc.strip().upper()
-    if task.status == TaskStatus.DRAFT or task.population_digest is None:
-        raise SupervisionError(
-            f"任务 {code} 尚未锁定，没有名录", f"task {code} is not committed; it has no population"
-        )
-    member = session.exec(
-        select(TaskPopulation).where(TaskPopulation.task_code == code, TaskPopulation.uscc == uscc)
-    ).first()
-    if member is None:
-        raise NotFoundError(
-            f"主体 {uscc} 不在任务 {code} 的抽查对象名录中",
-            f"entity {uscc} is not in the population of task {code}",
-        )
-    if member.salt is None or member.pseudonym is None:
-        raise SupervisionError(
-            f"任务 {code} 的名录公开统一社会信用代码（full），无需盐值：直接在名录文件中查找 {uscc}",
-            f"task {code} publishes its population in full (USCCs): look {uscc} up directly",
-        )
-    trail.record(
-        session,
-        action="task.salt_issued",
-        obj=f"task:{code}",
-        payload={"uscc": uscc},
-        actor=actor,
-    )
-    return {
-        "task": code,
-        "uscc": uscc,
-        "salt": member.salt,
-        "pseudonym": member.pseudonym,
-    }
-
-
-def stored_proof(task: Task) -> beacon.BeaconRound | None:
-    """The beacon proof of a drawn beacon task (None for a typed seed)."""
-    if task.beacon_round is None or task.beacon_signature is None:
-        return None
-    return beacon.BeaconRound(round=task.beacon_round, signature=task.beacon_signature)
-
-
-# --------------------------------------------------------------------------- fairness
-def fairness_report(session: Session, *, code: str) -> dict[str, Any]:
-    """Per stratum N, n, declared and realised ratio; inspector load histogram; exclusions."""
-    task = get_task(session, code=code)
-    picks = stored_picks(session, code=code)
-    counts = Counter(p.stratum for p in picks)
-    strata = []
-    for s in session.exec(
-        select(TaskStratum).where(TaskStratum.task_code == code).order_by(col(TaskStratum.stratum))
-    ):
-        picked = counts.get(s.stratum, 0)
-        strata.append(
-            {
-                "stratum": s.stratum,
-                "size": s.size,
-                "picked": picked,
-                "ratio": s.ratio,
-                "realised": f"{picked / s.size:.4f}" if s.size else "0",
-            }
-        )
-    loads: dict[str, Counter[str]] = defaultdict(Counter)
-    for a in session.exec(select(Assignment).where(Assignment.task_code == code)):
-        loads[a.department_code][a.cert_no] += 1
-    eligible_by_department: dict[str, set[str]] = defaultdict(set)
-    for (_, dept), certs in stored_eligibility(session, code=code).items():
-        eligible_by_department[dept].update(certs)
-    histogram: dict[str, dict[str, int]] = {}
-    for dept in task.departments:
-        per_inspector = loads.get(dept, Counter())
-        hist: Counter[int] = Counter(per_inspector.values())
-        idle = len(eligible_by_department[dept] - set(per_inspector))
-        if idle:
-            hist[0] += idle
-        histogram[dept] = {str(k): v for k, v in sorted(hist.items())}
-    return {
-        "task": code,
-        "status": task.status,
-        "population": task.population_size,
-        "picked": len(picks),
-        "strata": strata,
-        "load_histogram": histogram,
-        "exclusions": task.exclusions,
-        # How many were excluded and why, in words (status, recent inspection, yearly cap).
-        "exclusion_reasons": [
-            {"reason": reason, "label": exclusion_label(reason), "count": n}
-            for reason, n in sorted(task.exclusions.items())
-        ],
-    }

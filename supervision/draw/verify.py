@@ -12,6 +12,7 @@ from supervision.draw import beacon
 from supervision.draw.export import population_digest, pseudonym
 from supervision.draw.matching import Assignment as Match
 from supervision.draw.population import committed_population, pseudonym_owners
+from supervision.draw.publication import stored_proof
 from supervision.draw.sampling import DrawError, Pick, draw_entities
 from supervision.draw.service import (
     match_inspectors,
@@ -20,7 +21,6 @@ from supervision.draw.service import (
     population_regions,
     stored_eligibility,
     stored_picks,
-    stored_proof,
     stratum_ratios,
 )
 from supervision.draw.tasks import get_task, sha256_hex

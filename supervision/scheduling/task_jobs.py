@@ -33,7 +33,7 @@ def _skipped(job: str, period: str, zh: str, en: str, status: str = "skipped") -
 
 
 def commit(code: str) -> Outcome:
-    from supervision.draw.tasks import commit_task
+    from supervision.draw.commit import commit_task
 
     rt = runtime()
     job = "commit"
@@ -85,7 +85,8 @@ def commit(code: str) -> Outcome:
 
 
 def draw(code: str) -> Outcome:
-    from supervision.draw.service import AlreadyDrawn, draw_task
+    from supervision.draw.seeding import AlreadyDrawn
+    from supervision.draw.service import draw_task
 
     rt = runtime()
     job = "draw"

@@ -24,8 +24,8 @@ from sqlmodel import Session, col
 from supervision import trail
 from supervision.draw import beacon
 from supervision.draw.export import population_filename
+from supervision.draw.fairness import fairness_report
 from supervision.draw.population import exclusion_label
-from supervision.draw.service import fairness_report
 from supervision.models import (
     Assignment,
     Department,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from supervision.draw.export import README_TEMPLATE
+from supervision.draw.export_readme import README_TEMPLATE
 from supervision.reference.regions import region_name
 from supervision.site import urls
 from supervision.site.data import SiteData

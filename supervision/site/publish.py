@@ -49,8 +49,8 @@ def _export_key(task: dict[str, Any]) -> str:
 
 
 def _write_exports(db: Database, data: SiteData, writer: SiteWriter) -> None:
-    """The "verify this draw" files: drawing.export_task output, written into the site."""
-    from supervision.draw.service import export_task
+    """The "verify this draw" files: draw.publication.export_task output, written into the site."""
+    from supervision.draw.publication import export_task
 
     for task in data.drawn_tasks:
         key = _export_key(task)

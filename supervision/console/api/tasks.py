@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from supervision.console.api.schemas import SaltRequest, Seed, TaskCode, TaskState
 from supervision.console.deps import DbDep, PlannerUser
 from supervision.console.routes import tasks
-from supervision.draw.service import fairness_report
+from supervision.draw.fairness import fairness_report
 from supervision.draw.tasks import list_tasks
 
 router = APIRouter(prefix="/api", tags=["api"])

@@ -23,10 +23,12 @@ from supervision.console.pages import redirect, render
 from supervision.db import Database
 from supervision.draw.beacon import parse_round
 from supervision.draw.beacon_fetch import fetch_round
+from supervision.draw.commit import commit_task
+from supervision.draw.fairness import fairness_report
 from supervision.draw.plans import list_plans
-from supervision.draw.service import draw_task, export_task, fairness_report, issue_salt
+from supervision.draw.publication import export_task, issue_salt
+from supervision.draw.service import draw_task
 from supervision.draw.tasks import (
-    commit_task,
     create_task,
     get_task,
     list_tasks,
