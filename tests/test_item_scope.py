@@ -146,30 +146,46 @@ def test_commit_outside_the_scope_is_refused_and_writes_nothing(
     assert _population(db) == set()
 
 
-def test_cli_commit_outside_the_scope_is_refused(cli: CliRun, tmp_path: Path) -> None:
-    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1, code="SJ")]))
+def test_cli_commit_outside_the_scope_is_refused(
+    cli: CliRun, crew: dict[str, str], tmp_path: Path
+) -> None:
+    admin, planner = ("--as", crew["admin"]), ("--as", crew["planner"])
+    cli(
+        "import",
+        "departments",
+        write_csv(tmp_path / "d.csv", [make_department(1, code="SJ")]),
+        *admin,
+    )
     item = make_item(1, code="FOOD", department_code="SJ", scope_industries="H62")
     cli("import", "items", write_csv(tmp_path / "i.csv", [item],
-                                     headers={"scope_industries": "适用行业代码"}))  # fmt: skip
+                                     headers={"scope_industries": "适用行业代码"}), *admin)  # fmt: skip
     entities = [make_entity(n, industry_code="H6210" if n % 2 else "F5211") for n in range(1, 9)]
-    cli("import", "entities", write_csv(tmp_path / "e.csv", entities))
+    cli("import", "entities", write_csv(tmp_path / "e.csv", entities), *admin)
     cli("plan", "create", "--code", "P2026", "--year", "2026", "--name", "计划", "--department",
-        "SJ")  # fmt: skip
+        "SJ", *planner)  # fmt: skip
     task = {"code": "T1", "plan": "P2026", "name": "餐饮", "departments": ["SJ"],
             "items": ["FOOD"], "ratios": "1", "period_start": "2026-03-01",
             "period_end": "2026-06-30", "target": {"industries": ["F"]}}  # fmt: skip
     path = tmp_path / "task.json"
     path.write_text(json.dumps(task, ensure_ascii=False), encoding="utf-8")
-    cli("task", "create", "--from", str(path))
-    result = cli("task", "commit", "T1", expect=1)
+    cli("task", "create", "--from", str(path), *planner)
+    result = cli("task", "commit", "T1", *planner, expect=1)
     assert "检查对象范围" in result.stderr and "industry F reaches outside" in result.stderr
     assert "Traceback" not in result.output
 
 
-def test_bad_scope_cell_names_row_and_column(cli: CliRun, tmp_path: Path) -> None:
-    cli("import", "departments", write_csv(tmp_path / "d.csv", [make_department(1, code="SJ")]))
+def test_bad_scope_cell_names_row_and_column(
+    cli: CliRun, crew: dict[str, str], tmp_path: Path
+) -> None:
+    admin = ("--as", crew["admin"])
+    cli(
+        "import",
+        "departments",
+        write_csv(tmp_path / "d.csv", [make_department(1, code="SJ")]),
+        *admin,
+    )
     rows = [make_item(1, department_code="SJ", scope_industries="餐饮")]
-    result = cli("import", "items", write_csv(tmp_path / "i.csv", rows), expect=1)
+    result = cli("import", "items", write_csv(tmp_path / "i.csv", rows), *admin, expect=1)
     assert "scope_industries" in result.output + result.stderr
     assert "行业代码" in result.output + result.stderr
 
