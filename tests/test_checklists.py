@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CliRun
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -34,7 +35,6 @@ from supervision.cli import main
 from supervision.demo.catalog import ITEMS
 from supervision.errors import SupervisionError
 from supervision.reference.result_codes import MAIN_CODES, SUB_CODES
-from tests.conftest import CliRun
 from tests.factories import make_department, make_item, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent

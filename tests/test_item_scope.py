@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CliRun
 from factories import make_department, make_entity, make_item, make_uscc, write_csv, write_json
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,7 +23,6 @@ from supervision.draw.scope import scope_problems
 from supervision.draw.tasks import create_task, parse_task_input
 from supervision.errors import SupervisionError
 from supervision.models import InspectionItem, TaskPopulation
-from tests.conftest import CliRun
 
 INDUSTRIES = ["H6210", "H6110", "F5211", "F5212", "C1441"]
 
