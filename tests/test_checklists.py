@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import CliRun
+from factories import make_department, make_item, write_csv
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -35,7 +36,6 @@ from supervision.cli import main
 from supervision.demo.catalog import ITEMS
 from supervision.errors import SupervisionError
 from supervision.reference.result_codes import MAIN_CODES, SUB_CODES
-from tests.factories import make_department, make_item, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
