@@ -87,6 +87,9 @@ def describe(users: list[dict[str, Any]], *, site_dir: str = "site") -> list[str
     lines.append(f"  {DEMO_NOTE[0]}")
     lines.append(f"  {DEMO_NOTE[1]}")
     lines.append("启动监管控制台（公示网站在 /site/）/ start the console (public site at /site/):")
-    lines.append(f"  supervision publish --out {site_dir} && supervision serve --out {site_dir}")
+    reviewer = _NAMES[Role.REVIEWER][0]  # publishing acts as a named console user
+    lines.append(
+        f"  supervision publish --out {site_dir} --as {reviewer} && supervision serve --out {site_dir}"
+    )
     lines.append("  http://127.0.0.1:8000/")
     return lines
