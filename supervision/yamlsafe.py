@@ -11,6 +11,8 @@ than ``MAX_DEPTH`` and a document over ``MAX_BYTES``. The check walks the parser
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -78,3 +80,11 @@ def load(text: str, *, loader: Any = _Loader) -> Any:
     extra-days calendar reads dates as text)."""
     check(text)
     return yaml.load(text, Loader=loader)
+
+
+def read_data(path: Path) -> Any:
+    """A UTF-8 file's data: JSON when it is named ``*.json``, safe YAML (``load``) otherwise.
+    Raises ``OSError``, ``ValueError`` (bad JSON or text) or ``yaml.YAMLError``: the caller
+    names the file in its own words."""
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix == ".json" else load(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,8 +47,7 @@ def _day(value: Any) -> date | None:
 def _load_file(path: Path) -> list[ItemInput]:
     """A YAML/JSON file: a list of items, or {defaults..., items: [...]}."""
     try:
-        text = path.read_text(encoding="utf-8")
-        data: Any = json.loads(text) if path.suffix == ".json" else yamlsafe.load(text)
+        data: Any = yamlsafe.read_data(path)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise SupervisionError(
             f"无法读取文件 {path}：{exc}", f"cannot read {path}: {exc}"
@@ -164,8 +162,7 @@ def _answers_file(path: Path | None) -> dict[str, Any] | None:
     if path is None:
         return None
     try:
-        text = path.read_text(encoding="utf-8")
-        data: Any = json.loads(text) if path.suffix == ".json" else yamlsafe.load(text)
+        data: Any = yamlsafe.read_data(path)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise SupervisionError(
             f"无法读取检查表答案文件 {path}：{exc}", f"cannot read checklist answers {path}: {exc}"
