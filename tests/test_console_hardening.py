@@ -243,20 +243,25 @@ def test_refused_sign_ins_are_counted_per_window_not_one_event_each(
     db: Database, data: dict[str, Any]
 ) -> None:
     before = _trail_size(db)
-    with ConsoleServer(db, trusted_proxies=["127.0.0.1"]) as url:
-        with _client(url, "198.51.100.20") as flood:
-            for n in range(60):
-                name = "admin" if n % 2 else f"nobody{n}"
-                flood.post("/api/session", json={"username": name, "password": WRONG})
-        with _client(url, "198.51.100.21") as page:
-            for _ in range(3):
-                assert sign_in(page, Role.PLANNER, WRONG).status_code == 401
-    assert _trail_size(db) == before  # nothing yet: the window is still open
-    with time_machine.travel(clock.now() + timedelta(seconds=REFUSAL_WINDOW_SECONDS)):
+    # Start just after a window opens (the clock keeps running), so all 63 refusals fall
+    # in one window: a run that straddled a boundary would see the first window written.
+    epoch = int(clock.now().timestamp())
+    opened = epoch - epoch % REFUSAL_WINDOW_SECONDS + REFUSAL_WINDOW_SECONDS + 1
+    with time_machine.travel(opened, tick=True):
+        with ConsoleServer(db, trusted_proxies=["127.0.0.1"]) as url:
+            with _client(url, "198.51.100.20") as flood:
+                for n in range(60):
+                    name = "admin" if n % 2 else f"nobody{n}"
+                    flood.post("/api/session", json={"username": name, "password": WRONG})
+            with _client(url, "198.51.100.21") as page:
+                for _ in range(3):
+                    assert sign_in(page, Role.PLANNER, WRONG).status_code == 401
+        assert _trail_size(db) == before  # nothing yet: the window is still open
+    with time_machine.travel(opened + REFUSAL_WINDOW_SECONDS, tick=False):
         flush_refusals(db)
         flush_refusals(db)  # a second flush finds nothing left to write
     events = _events(db, "console.sign_in_refused")
-    assert 1 <= len(events) <= 2  # one per window (the test may straddle two)
+    assert len(events) == 1  # one event for the one window
     assert _trail_size(db) == before + len(events)
     payloads = [json.loads(e.payload) for e in events]
     assert sum(p["total"] for p in payloads) == 63
