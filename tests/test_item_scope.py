@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 from conftest import CliRun
-from factories import make_department, make_entity, make_item, make_uscc, write_csv, write_json
+from factories import (
+    make_department,
+    make_entity,
+    make_item,
+    make_record,
+    make_uscc,
+    write_csv,
+    write_json,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import select
@@ -45,6 +53,7 @@ def scoped(db: Database, tmp_path: Path) -> list[dict[str, Any]]:
                       scope_industries="H62、F5212", scope_licences="食品经营许可证"),
             make_item(2, code="ANY", department_code="SJ"),
             make_item(3, code="FIRMS", department_code="SJ", scope_entity_types="企业"),
+            make_item(4, code="LICENSED", department_code="SJ", scope_licences=FOOD_LICENCE),
         ],
     )  # fmt: skip
     entities = [
@@ -57,9 +66,27 @@ def scoped(db: Database, tmp_path: Path) -> list[dict[str, Any]]:
         for n in range(1, 41)
     ]
     _load(db, tmp_path, "entities", entities)
+    _load(db, tmp_path, "records", [_licence(e["uscc"], n) for n, e in enumerate(entities, 1)])
     with db.session() as session:
         create_plan(session, code="P2026", year=2026, name="2026年度抽查计划", departments=["SJ"])
     return entities
+
+
+def _licence(uscc: str, n: int) -> dict[str, Any]:
+    """Entity n's licence: 食品经营许可证 valid for years, except every sixth entity (expired)
+    and every seventh (a licence of another kind)."""
+    kind = "药品经营许可证" if n % 7 == 0 else FOOD_LICENCE
+    valid_to = "2020-12-31" if n % 6 == 0 else "2099-12-31"
+    payload = {"licence_no": f"JY{n:011d}", "licence_type": kind, "valid_to": valid_to}
+    return make_record("licence", 9000 + n, uscc=uscc, payload=payload)
+
+
+FOOD_LICENCE = "食品经营许可证"
+
+
+def _licensed(entities: list[dict[str, Any]]) -> set[str]:
+    """The entities holding a food licence valid today (see ``_licence``)."""
+    return {e["uscc"] for n, e in enumerate(entities, 1) if n % 7 and n % 6}
 
 
 def _task(db: Database, items: list[str], **target: Any) -> str:
@@ -92,8 +119,9 @@ def test_population_is_the_entities_in_scope(db: Database, scoped: list[dict[str
     commit_task_code = _task(db, ["FOOD"])
     with db.session() as session:
         commit_task(session, code=commit_task_code)
-    expected = {e["uscc"] for e in scoped if e["industry_code"].startswith(("H62", "F5212"))}
-    assert expected and _population(db) == expected
+    in_industry = {e["uscc"] for e in scoped if e["industry_code"].startswith(("H62", "F5212"))}
+    expected = in_industry & _licensed(scoped)
+    assert expected and expected != in_industry and _population(db) == expected
 
 
 def test_population_is_the_union_of_the_items_scopes(
@@ -102,12 +130,26 @@ def test_population_is_the_union_of_the_items_scopes(
     code = _task(db, ["FOOD", "FIRMS"])
     with db.session() as session:
         commit_task(session, code=code)
+    licensed = _licensed(scoped)
     expected = {
         e["uscc"]
         for e in scoped
-        if e["industry_code"].startswith(("H62", "F5212")) or e["entity_type"] == "企业"
+        if (e["industry_code"].startswith(("H62", "F5212")) and e["uscc"] in licensed)
+        or e["entity_type"] == "企业"
     }
     assert _population(db) == expected
+
+
+def test_a_licence_scope_draws_only_holders_of_a_valid_licence(
+    db: Database, scoped: list[dict[str, Any]]
+) -> None:
+    """An item scoped by licence kind alone: holders of such a licence valid on the commit
+    day, neither expired licences nor licences of another kind."""
+    code = _task(db, ["LICENSED"])
+    with db.session() as session:
+        commit_task(session, code=code)
+    assert _population(db) == _licensed(scoped)
+    assert 0 < len(_licensed(scoped)) < len(scoped)
 
 
 def test_an_item_without_scope_bounds_nothing(db: Database, scoped: list[dict[str, Any]]) -> None:
@@ -123,7 +165,7 @@ def test_filters_narrow_inside_the_scope(db: Database, scoped: list[dict[str, An
         commit_task(session, code=code)
     expected = {
         e["uscc"] for e in scoped if e["industry_code"] == "H6210" and e["entity_type"] == "企业"
-    }
+    } & _licensed(scoped)
     assert _population(db) == expected
 
 

@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from supervision.draw.scope import task_scopes
+from supervision.draw.scope import in_scope, licence_kinds, task_scopes
 from supervision.models import (
     ComplianceRecord,
     DrawPick,
@@ -114,8 +115,28 @@ def _target_clause(target: TargetFilter) -> Any:
     return and_(True, *clauses)
 
 
+def licences_held(session: Session, *, kinds: Iterable[str], on: date) -> dict[str, set[str]]:
+    """The licence kinds (of ``kinds``) each entity holds on day ``on``: its compliance records
+    of kind licence (许可证) whose ``licence_type`` is one of them and ``valid_to`` not before
+    that day."""
+    wanted = set(kinds)
+    out: dict[str, set[str]] = defaultdict(set)
+    records = session.exec(
+        select(ComplianceRecord.uscc, ComplianceRecord.payload).where(
+            ComplianceRecord.kind == RecordKind.LICENCE.value
+        )
+    )
+    for uscc, payload in records:
+        kind = str(payload.get("licence_type") or "")
+        valid_to = str(payload.get("valid_to") or "")
+        if kind in wanted and valid_to >= on.isoformat():
+            out[uscc].add(kind)
+    return dict(out)
+
+
 def _scope_clause(items: list[dict[str, Any]]) -> Any:
-    """Entities in scope of at least one of the task's items (no bound when one has no scope)."""
+    """Entities in scope of at least one of the task's items (no bound when one has no scope);
+    licence kinds are left to ``in_scope`` after the query (they live in compliance records)."""
     scopes = task_scopes(items)
     if scopes is None:
         return True
@@ -133,7 +154,7 @@ def _scope_clause(items: list[dict[str, Any]]) -> Any:
                     )
                 )
             )
-        per_item.append(and_(*parts))
+        per_item.append(and_(True, *parts))
     return or_(*per_item)
 
 
@@ -173,14 +194,26 @@ def compute_population(session: Session, *, task: Task, as_of: date) -> Populati
     """Entities in scope of the task's items and matching its filter, status 存续, minus
     exclusions (counted by reason)."""
     target = TargetFilter.model_validate(task.target)
-    rows = session.exec(
-        select(Entity.uscc, Entity.region_code, Entity.risk_class, Entity.status).where(
-            _target_clause(target), _scope_clause(task.items)
-        )
+    rows = session.execute(
+        sa_select(
+            col(Entity.uscc),
+            col(Entity.region_code),
+            col(Entity.risk_class),
+            col(Entity.status),
+            col(Entity.entity_type),
+            col(Entity.industry_code),
+        ).where(_target_clause(target), _scope_clause(task.items))
     ).all()
+    scopes = task_scopes(task.items)
+    kinds = licence_kinds(scopes)
+    held = licences_held(session, kinds=kinds, on=as_of) if kinds else {}
     exclusions: Counter[str] = Counter()
     candidates: dict[str, tuple[str, str]] = {}
-    for uscc, region, risk, status in rows:
+    for uscc, region, risk, status, entity_type, industry in rows:
+        if kinds and not in_scope(
+            scopes, entity_type=entity_type, industry=industry, licences=held.get(uscc, ())
+        ):
+            continue  # the SQL clause leaves licences to this check
         if status != EntityStatus.ACTIVE.value:
             exclusions[f"status:{status}"] += 1
         else:

@@ -1,17 +1,18 @@
 """Item scope (检查对象范围): which entities an item applies to, and whether a task's
 filter stays inside the scope of its items. Pure: no database.
 
-An item version's scope is entity types and GB/T 4754 industry prefixes (empty: any); an
-entity is in scope of an item when it matches every part the item sets, and in scope of a
-task when it is in scope of at least one of the task's items.
+An item version's scope is entity types, GB/T 4754 industry prefixes and licence kinds
+(empty: any); an entity is in scope of an item when it matches every part the item sets
+(for licence kinds: it holds a licence of one of them, valid on the day the population is
+taken), and in scope of a task when it is in scope of at least one of the task's items.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["item_scope", "scope_problems", "task_scopes"]
+__all__ = ["in_scope", "item_scope", "licence_kinds", "scope_problems", "task_scopes"]
 
 
 def item_scope(item: Any) -> dict[str, list[str]]:
@@ -29,15 +30,41 @@ def task_scopes(items: Sequence[Mapping[str, Any]]) -> list[dict[str, list[str]]
     scopes = []
     for item in items:
         scope = item.get("scope") or {}
-        if not (scope.get("entity_types") or scope.get("industries")):
+        if not (scope.get("entity_types") or scope.get("industries") or scope.get("licences")):
             return None
         scopes.append(
             {
                 "entity_types": list(scope.get("entity_types") or []),
                 "industries": list(scope.get("industries") or []),
+                "licences": list(scope.get("licences") or []),
             }
         )
     return scopes
+
+
+def licence_kinds(scopes: Sequence[Mapping[str, Sequence[str]]] | None) -> set[str]:
+    """Every licence kind some item's scope names (empty: no item asks for a licence)."""
+    return {kind for s in scopes or [] for kind in s.get("licences") or []}
+
+
+def in_scope(
+    scopes: Sequence[Mapping[str, Sequence[str]]] | None,
+    *,
+    entity_type: str,
+    industry: str,
+    licences: Iterable[str] = (),
+) -> bool:
+    """Whether an entity (its type, industry code and the licence kinds it holds) is in
+    scope of at least one item; ``scopes`` None (an item without scope) admits everyone."""
+    if scopes is None:
+        return True
+    held = set(licences)
+    return any(
+        (not s["entity_types"] or entity_type in s["entity_types"])
+        and (not s["industries"] or industry.startswith(tuple(s["industries"])))
+        and (not s.get("licences") or bool(held & set(s["licences"])))
+        for s in scopes
+    )
 
 
 def _inside(prefix: str, scope_prefixes: Sequence[str]) -> bool:
