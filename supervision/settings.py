@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -146,6 +147,14 @@ class Settings(BaseSettings):
         "主体 / the most inspections of one entity in a calendar year, across tasks and "
         "departments (a joint task counts once); committing a task excludes entities at the cap",
     )
+    key_item_min_ratio: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="重点检查事项的最低抽查比例（如 0.05）：含重点事项的任务，每个风险类别的比例都不得低于它，否则拒绝锁定 / "
+        "the lowest sampling ratio for key items (重点检查事项, e.g. 0.05): committing a task "
+        "with a key item and any risk class's ratio below it is refused",
+    )
     user: str | None = Field(
         default=None,
         description="命令行以哪个控制台用户身份执行修改数据的命令（命令行 --as/--by 优先）/ the "
@@ -171,6 +180,7 @@ _EXPECTED: dict[str, tuple[str, str]] = {
     ),
     "annual_report_first_year": ("必须是年份（整数）", "must be a year"),
     "yearly_inspection_cap": ("必须是正整数", "must be a positive whole number"),
+    "key_item_min_ratio": ("必须是大于 0、不大于 1 的比例", "must be a ratio above 0, at most 1"),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert
@@ -28,7 +29,10 @@ from supervision.draw.scope import scope_problems
 from supervision.draw.tasks import ALGORITHM, get_task, sha256_hex
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models import Task, TaskPopulation, TaskStatus, TaskStratum
+from supervision.models.items import InspectionItem
 from supervision.models.scheduling import TaskSchedule
+from supervision.reference.vocab import ItemKind
+from supervision.settings import settings
 
 __all__ = ["commit_task"]
 
@@ -78,6 +82,7 @@ def commit_task(
         if kind == beacon.KIND_BEACON
         else None
     )
+    _require_key_item_ratios(session, task=task)
     population = _task_population(session, task=task, as_of=as_of or clock.today())
     salts: dict[str, str] = {}
     if shown == PSEUDONYMOUS:
@@ -119,6 +124,33 @@ def _seed_kind(session: Session, *, code: str, kind: str) -> str:
             f"fit a {kind} seed; change the schedule first (supervision schedule set)",
         )
     return kind
+
+
+def _require_key_item_ratios(session: Session, *, task: Task) -> None:
+    """A task with a key item (重点检查事项) samples every risk class at least at
+    $SUPERVISION_KEY_ITEM_MIN_RATIO; otherwise ValidationFailed naming each item and class."""
+    minimum = settings().key_item_min_ratio
+    if minimum is None:
+        return
+    key_items = []
+    for spec in task.items:
+        item = session.get(InspectionItem, (spec["code"], int(spec["version"])))
+        if item is not None and item.kind == ItemKind.KEY.value:
+            key_items.append(item.code)
+    low = {c: r for c, r in sorted(task.ratios.items()) if Decimal(str(r)) < minimum}
+    if not key_items or not low:
+        return
+    shown = f"{minimum.normalize():f}"
+    raise ValidationFailed(
+        f"任务 {task.code} 含重点检查事项 {'、'.join(key_items)}，抽查比例不得低于 {shown}",
+        f"task {task.code} has key item(s) {', '.join(key_items)}; no ratio may be below {shown}",
+        details=[
+            f"风险类别 {c} 的比例 {r} 低于重点事项的最低比例 {shown}"
+            f"（SUPERVISION_KEY_ITEM_MIN_RATIO）/ the ratio {r} of risk class {c} is below "
+            f"the key items' minimum {shown} (SUPERVISION_KEY_ITEM_MIN_RATIO)"
+            for c, r in low.items()
+        ],
+    )
 
 
 def _task_population(session: Session, *, task: Task, as_of: date) -> Population:
