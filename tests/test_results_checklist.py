@@ -208,6 +208,8 @@ def test_the_console_form_is_the_checklist(
     assert row.checklist is not None
     assert row.checklist["answers"][1] == {
         "point": "P2", "answer": "不符合", "note": "住所无人", "evidence": [],
+        "content_zh": "能否在登记住所联系到企业",
+        "content_en": "whether the company is reached at its registered address",
     }  # fmt: skip
 
 

@@ -270,7 +270,7 @@ def test_follow_ups_carry_their_reference(db: Database, drawn: dict[str, Any]) -
 @pytest.fixture
 def joint(db: Database, province: dict[str, Any]) -> dict[str, Any]:
     """A joint task (SJ and SW, one officer each) drawn on 2025-09-22, and console users:
-    the tax officer of the first drawn entity and a reviewer."""
+    the tax officer of the first drawn entity and a reviewer of SW."""
     with time_machine.travel(DRAW_DAY, tick=False):
         code = _task(db, code="蒙联合抽查〔2025〕1号", departments=["SJ", "SW"],
                      items=["SJ-01", "SW-01"])  # fmt: skip
@@ -289,8 +289,9 @@ def joint(db: Database, province: dict[str, Any]) -> dict[str, Any]:
             ).one()
             add_user(session, username="tax", password=PASSWORD, role=Role.INSPECTOR,
                      display_name="税务检查员", cert_no=tax)  # fmt: skip
+            # a joint task's part is reviewed by a reviewer of its department (一表通查)
             add_user(session, username="rev", password=PASSWORD, role=Role.REVIEWER,
-                     display_name="审核人")  # fmt: skip
+                     display_name="审核人", department_code="SW")  # fmt: skip
     return {"task": code, "uscc": uscc, "tax": tax}
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from supervision import clock, trail
 from supervision.db import Database, table_of
 from supervision.errors import NotFoundError, SupervisionError
+from supervision.models.directories import Department
 from supervision.models.fields import check_text, normalise_key
 from supervision.models.users import ConsoleSession, ConsoleUser, Role
 
@@ -67,6 +68,7 @@ def add_user(
     role: str,
     display_name: str | None = None,
     cert_no: str | None = None,
+    department_code: str | None = None,
     actor: str | None = None,
 ) -> ConsoleUser:
     """Create a user; refuses a duplicate name, an unknown role or a short password.
@@ -97,6 +99,7 @@ def add_user(
     cert = (cert_no or "").strip() or None
     if role == Role.INSPECTOR and cert is None:
         problems.append("检查人员须填写执法证号 / an inspector needs a certificate number")
+    department = _department(session, department_code, problems)
     if problems:
         raise SupervisionError("用户信息有误，未作任何更改", "invalid user; nothing was changed",
                                details=problems)  # fmt: skip
@@ -107,6 +110,7 @@ def add_user(
         display_name=(display_name or "").strip()[:100] or name,
         role=role,
         cert_no=cert,
+        department_code=department,
         password_hash=hash_password(password),
         created_at=clock.now(),
     )
@@ -117,9 +121,24 @@ def add_user(
         actor=actor,
         action="user.add",
         obj=f"user:{name}",
-        payload={"role": role, "cert_no": cert, "display_name": user.display_name},
+        payload={"role": role, "cert_no": cert, "display_name": user.display_name}
+        | ({"department": department} if department else {}),
     )
     return user
+
+
+def _department(session: Session, code: str | None, problems: list[str]) -> str | None:
+    """The department a user belongs to (normalised), which must be in the directory."""
+    if code is None or not code.strip():
+        return None
+    try:
+        department = normalise_key(code)
+    except ValueError as exc:
+        problems.append(f"部门 / department: {exc}")
+        return None
+    if session.get(Department, department) is None:
+        problems.append(f"未知部门 {department} / unknown department {department}")
+    return department
 
 
 def has_active_admin(session: Session) -> bool:
@@ -181,6 +200,7 @@ def set_role(
     username: str,
     role: str,
     cert_no: str | None = None,
+    department_code: str | None = None,
     actor: str | None = None,
 ) -> ConsoleUser:
     """Give a user another role; the last active admin cannot be demoted. An inspector
@@ -251,6 +271,7 @@ def user_dict(user: ConsoleUser) -> dict[str, Any]:
         "role": user.role,
         "role_zh": Role.ZH.get(user.role, user.role),
         "cert_no": user.cert_no,
+        "department": user.department_code,
         "active": user.active,
         "created_at": clock.local(user.created_at).isoformat(timespec="seconds"),
     }

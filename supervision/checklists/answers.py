@@ -23,6 +23,7 @@ __all__ = [
     "Answer",
     "AnswerSheet",
     "contradictions",
+    "failed_in_words",
     "parse_answers",
     "propose_code",
 ]
@@ -49,6 +50,10 @@ class Answer:
     value: str
     note: str = ""
     evidence: tuple[str, ...] = ()
+    # The point's content as the checklist said it when answered (public notices show the
+    # failed points in words, even after the checklist changes).
+    content_zh: str = ""
+    content_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,14 @@ class AnswerSheet:
             "item": self.item,
             "version": self.version,
             "answers": [
-                {"point": a.point, "answer": a.value, "note": a.note, "evidence": list(a.evidence)}
+                {
+                    "point": a.point,
+                    "answer": a.value,
+                    "note": a.note,
+                    "evidence": list(a.evidence),
+                    "content_zh": a.content_zh,
+                    "content_en": a.content_en,
+                }
                 for a in self.answers
             ],
         }
@@ -133,10 +145,30 @@ def parse_answers(data: Any, checklist: Checklist, *, source: str = "answers") -
         if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):
             problems.append(f"{point.id}: evidence 应是文件名列表 / evidence must list file names")
             continue
-        answers.append(Answer(point.id, answer, note.strip(), tuple(evidence)))
+        answers.append(
+            Answer(
+                point.id,
+                answer,
+                note.strip(),
+                tuple(evidence),
+                content_zh=point.content_zh,
+                content_en=point.content_en,
+            )
+        )
     if problems:
         raise _refuse(problems, source)
     return AnswerSheet(checklist.item, checklist.version, tuple(answers))
+
+
+def failed_in_words(sheet: AnswerSheet) -> str:
+    """The failed points in words (their content), for a finding left empty:
+    ``不符合：… / fails: …``; empty when no point failed."""
+    failed = sheet.failed()
+    if not failed:
+        return ""
+    zh = "；".join(a.content_zh or a.point for a in failed)
+    en = "; ".join(a.content_en or a.point for a in failed)
+    return f"不符合：{zh} / fails: {en}"
 
 
 def propose_code(sheet: AnswerSheet, checklist: Checklist) -> tuple[str, str | None]:

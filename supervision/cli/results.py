@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 import yaml
+from pydantic import ValidationError
 
 from supervision import yamlsafe
 from supervision.cli.context import (
@@ -18,7 +19,7 @@ from supervision.cli.context import (
     emit_json,
     emit_table,
 )
-from supervision.errors import SupervisionError
+from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models.users import Role
 from supervision.reference.result_codes import (
     FOLLOW_UP_STATUSES,
@@ -189,7 +190,17 @@ def result_group() -> None:
 def result_enter(
     app: AppContext, /, task: str, entity: str, as_user: str | None, **kw: Any
 ) -> None:
-    """录入检查结果（待审核）/ enter results of a drawn entity (awaiting review)."""
+    """录入检查结果（待审核）/ enter results of a drawn entity (awaiting review).
+
+    \b
+    只给 --checklist 而不给 --item：一表通查，文件是这次检查所有待录入事项（联合抽查各部门）的合并检查表，
+    一次填完，每个事项的结果代码由其部分的答案推荐。
+    --checklist without --item: the combined checklist (一表通查) of every open item of the
+    visit (every department of a joint task), filled once; each item's code follows from its part.
+    """
+    if kw.get("checklist_file") and not kw.get("item") and not kw.get("from_file"):
+        _enter_visit(app, task=task, entity=entity, as_user=as_user, kw=kw)
+        return
     # With checklist answers the code may be left to them (it is proposed from the answers).
     need = (
         ("item", "inspected_on") if kw.get("checklist_file") else ("item", "code", "inspected_on")
@@ -201,6 +212,45 @@ def result_enter(
         done = [(r.item_code, r.version) for r in rows]
     for item, version in done:
         click.echo(f"已录入 {entity} 事项 {item}（第 {version} 版，待审核）/ entered v{version}")
+
+
+def _enter_visit(
+    app: AppContext, *, task: str, entity: str, as_user: str | None, kw: dict[str, Any]
+) -> None:
+    """一表通查 from the command line: the --checklist file is the combined sheet (its
+    answers, or ``{answers, items, inspected_on, teams}``); --inspected-on and
+    --team-change-reason apply to the whole visit."""
+    from supervision.results.visit import VisitInput, enter_visit
+
+    actor = act_as(app, as_user, Role.INSPECTOR)
+    path: Path = kw["checklist_file"]
+    data = _answers_file(path) or {}
+    if "answers" not in data:
+        data = {"answers": data}
+    if kw.get("inspected_on") is not None:
+        data["inspected_on"] = _day(kw["inspected_on"])
+    if kw.get("team_change_reason"):
+        data["team_change_reason"] = kw["team_change_reason"]
+    for extras in (data.get("items") or {}).values():
+        if isinstance(extras, dict) and isinstance(extras.get("evidence"), list):
+            extras["evidence"] = [str((path.parent / p).resolve()) for p in extras["evidence"]]
+    try:
+        visit = VisitInput.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            f"一表通查检查表 {path} 有误",
+            f"the combined checklist {path} is invalid",
+            details=[f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()],
+        ) from None
+    with app.db.session() as session:
+        rows = enter_visit(session, task_code=task, uscc=entity, visit=visit, actor=actor)
+        done = [(r.item_code, r.version, r.result_code, r.sub_code) for r in rows]
+    for item, version, code, sub in done:
+        shown = f"{code}/{sub}" if sub else code
+        click.echo(
+            f"已录入 {entity} 事项 {item}（第 {version} 版，{shown}，待审核）/ entered v{version} "
+            f"({shown})"
+        )
 
 
 @result_group.command("correct")

@@ -31,6 +31,13 @@ def user_group() -> None:
 @click.option(
     "--cert-no", default=None, help="执法证号（检查人员必填）/ certificate no. (inspectors)"
 )
+@click.option(
+    "--department",
+    "department_code",
+    default=None,
+    help="所属部门（联合抽查中审核人只审核本部门的部分）/ department (in a joint task a "
+    "reviewer reviews only their department's part)",
+)
 @click.option("--password-stdin", is_flag=True,
               help="从标准输入读取密码（第一行）/ read the password from stdin (first line)")  # fmt: skip
 @BY_OPTION
@@ -41,6 +48,7 @@ def add_command(
     role: str,
     display_name: str | None,
     cert_no: str | None,
+    department_code: str | None,
     password_stdin: bool,
     by: str | None,
 ) -> None:
@@ -73,7 +81,7 @@ def add_command(
     with app.db.session() as session:
         user = add_user(session, username=username, password=password, role=role,
                         display_name=display_name, cert_no=cert_no,
-                        actor=actor)  # fmt: skip
+                        department_code=department_code, actor=actor)  # fmt: skip
     click.echo(
         f"已添加用户 {user.username}（{Role.ZH[role]}）/ added user {user.username} ({role})"
     )

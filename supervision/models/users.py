@@ -39,6 +39,9 @@ class ConsoleUser(SQLModel, table=True):
     role: str = Field(max_length=16)
     # An inspector's 执法证号: links the user to the assignments of the draws.
     cert_no: str | None = Field(default=None, max_length=32)
+    # The department a reviewer reviews for: in a joint task each department's part is
+    # reviewed by a reviewer of that department (一表通查). None: no department.
+    department_code: str | None = Field(default=None, max_length=32)
     password_hash: str = Field(max_length=200)
     active: bool = True
     created_at: datetime

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from supervision.checklists.answers import contradictions, parse_answers, propose_code
+from supervision.checklists.answers import (
+    contradictions,
+    failed_in_words,
+    parse_answers,
+    propose_code,
+)
 from supervision.checklists.spec import Checklist, load_checklists
 from supervision.errors import SupervisionError
 from supervision.models import Task
@@ -44,6 +49,8 @@ def apply_checklist(
         problems.extend(f"{label}: checklist: {d}" for d in exc.details)
         return item
     update: dict[str, Any] = {"checklist": sheet.to_dict()}
+    if not (item.finding or "").strip() and sheet.failed():
+        update["finding"] = failed_in_words(sheet)[:2000]
     if not item.code:
         update["code"], update["sub_code"] = propose_code(sheet, checklist)
     item = item.model_copy(update=update)

@@ -45,10 +45,18 @@ class _NewVersion(NamedTuple):
 
 
 def enter_results(
-    session: Session, *, task_code: str, uscc: str, items: Sequence[ItemInput], actor: str
+    session: Session,
+    *,
+    task_code: str,
+    uscc: str,
+    items: Sequence[ItemInput],
+    actor: str,
+    visit: bool = False,
 ) -> list[InspectionResult]:
     """Enter (or re-enter after return) the results of a drawn entity: one new version per
-    item, state 待审核. The first entry moves the task from drawn to in_progress."""
+    item, state 待审核. The first entry moves the task from drawn to in_progress. ``visit``:
+    the items are a joint visit's combined checklist (results.visit), so an inspector's
+    account must be on the visit's team rather than on each item's."""
     return _write_versions(
         session,
         task_code=task_code,
@@ -57,6 +65,7 @@ def enter_results(
         action="enter",
         reason=None,
         actor=actor,
+        visit=visit,
     )
 
 
@@ -91,6 +100,7 @@ def _write_versions(
     action: str,
     reason: str | None,
     actor: str,
+    visit: bool = False,
 ) -> list[InspectionResult]:
     """Enter or correct: check every item first (refusing with every problem named),
     then write one new version per item, and start the task on its first result."""
@@ -126,6 +136,7 @@ def _write_versions(
         action_zh=ACTION_ZH[action],
         action=f"{action}ed",
         actor=actor,
+        visit=visit,
     )
     limit = evidence_limit()
     written = []

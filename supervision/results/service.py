@@ -31,6 +31,7 @@ from supervision.results.history import (
     result_object,
     team,
 )
+from supervision.results.parts import reviewable_items
 from supervision.results.records import add_record, record_id
 from supervision.results.states import STATE_ZH, IllegalTransition, ResultState, next_state
 from supervision.results.teams import require_lawful_teams
@@ -62,7 +63,9 @@ def review_results(
         raise SupervisionError(
             "退回必须说明理由（--reason）", "returning needs a reason (--reason)"
         )
-    targets = _to_review(session, task_code=task_code, uscc=uscc, items=items)
+    wanted = set(items) if items else None
+    allowed = reviewable_items(session, task=task, actor=actor, items=wanted)
+    targets = _to_review(session, task_code=task_code, uscc=uscc, items=wanted, allowed=allowed)
     for row in targets:
         next_state(row.state, action)
     _require_separated(targets, actor=actor, action=action)
@@ -131,12 +134,20 @@ def _require_consistent_codes(targets: list[InspectionResult], *, uscc: str) -> 
 
 
 def _to_review(
-    session: Session, *, task_code: str, uscc: str, items: Iterable[str] | None
+    session: Session,
+    *,
+    task_code: str,
+    uscc: str,
+    items: set[str] | None,
+    allowed: set[str] | None = None,
 ) -> list[InspectionResult]:
     """The current versions to review: of the items named (each must be entered), or
-    else every one awaiting review (there must be one)."""
+    else every one awaiting review (there must be one); within ``allowed`` (a reviewer's
+    department's part of a joint task) when given."""
     latest = current(session, task_code=task_code, uscc=uscc)
-    wanted = set(items) if items else None
+    if allowed is not None:
+        latest = {i: r for i, r in latest.items() if i in allowed}
+    wanted = items
     if wanted:
         missing = sorted(wanted - set(latest))
         if missing:

@@ -55,11 +55,13 @@ def check_teams(
     uscc: str,
     teams: Mapping[str, tuple[Sequence[str], date]],
     actor: str | None = None,
+    visit: bool = False,
 ) -> list[str]:
     """Every problem with the teams of the items given (item → (cert numbers, inspection
     day)), as bilingual lines; empty when all are lawful. The visit's size counts the
     other items of the task too (their current version's team, else the assigned one).
-    With ``actor``, an inspector's account must be on each item's team."""
+    With ``actor``, an inspector's account must be on each item's team; with ``visit``
+    (a joint visit's combined checklist, 一表通查, filled once) on the visit's team."""
     departments = {i["code"]: i["department_code"] for i in task.items}
     entity = session.get(Entity, uscc)
     record: EntityRecord = {"uscc": uscc, "region_code": entity.region_code if entity else ""}
@@ -102,9 +104,17 @@ def check_teams(
             region_rule=region_rule,
             day=day,
         )
-    problems += visit_problems(_visit(session, task=task, uscc=uscc, teams=teams), uscc=uscc)
+    whole = _visit(session, task=task, uscc=uscc, teams=teams)
+    problems += visit_problems(whole, uscc=uscc)
     me = acting_inspector(session, actor=actor) if actor else None
-    if me is not None:
+    if me is not None and visit:
+        if not any(me in members for members in whole.values()):
+            problems.append(
+                f"您（{me or '未登记执法证号'}）不在这次联合检查的检查人员中，不能录入（谁检查、谁录入）"
+                f" / you ({me or 'no 执法证号'}) are not on the team of this joint visit and "
+                "cannot enter its results"
+            )
+    elif me is not None:
         for item, (members, _) in sorted(teams.items()):
             if me not in members:
                 problems.append(
@@ -144,9 +154,10 @@ def require_lawful_teams(
     action_zh: str,
     action: str,
     actor: str | None = None,
+    visit: bool = False,
 ) -> None:
     """ValidationFailed naming every officer and broken rule unless ``check_teams`` is clean."""
-    problems = check_teams(session, task=task, uscc=uscc, teams=teams, actor=actor)
+    problems = check_teams(session, task=task, uscc=uscc, teams=teams, actor=actor, visit=visit)
     if problems:
         raise ValidationFailed(
             f"主体 {uscc} 的检查人员不符合规定，检查结果不能{action_zh}",

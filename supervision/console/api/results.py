@@ -7,11 +7,18 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from supervision.console.api.schemas import Entity, ResultEntry, ResultReview, ResultState
+from supervision.console.api.schemas import (
+    Entity,
+    ResultEntry,
+    ResultReview,
+    ResultState,
+    VisitEntry,
+)
 from supervision.console.deps import DbDep, InspectorUser, ReviewerUser, SiteDir
 from supervision.console.routes import inspector, reviewer
 from supervision.results.entry import enter_results
 from supervision.results.inputs import parse_items
+from supervision.results.visit import VisitInput, enter_visit
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -30,6 +37,17 @@ def api_enter_results(body: ResultEntry, db: DbDep, who: InspectorUser) -> Resul
         inspector.require_assigned(session, who=who, task_code=body.task, uscc=body.uscc)
         enter_results(session, task_code=body.task, uscc=body.uscc, items=items,
                       actor=who.actor)  # fmt: skip
+    return ResultState(task=body.task, uscc=body.uscc, state="entered")
+
+
+@router.post("/inspector/visit")
+def api_enter_visit(body: VisitEntry, db: DbDep, who: InspectorUser) -> ResultState:
+    """一表通查: the combined checklist of one visit (every department's open items), filled
+    once; each item's code follows from its part."""
+    visit = VisitInput.model_validate(body.model_dump(exclude={"task", "uscc"}))
+    with db.session() as session:
+        inspector.require_assigned(session, who=who, task_code=body.task, uscc=body.uscc)
+        enter_visit(session, task_code=body.task, uscc=body.uscc, visit=visit, actor=who.actor)
     return ResultState(task=body.task, uscc=body.uscc, state="entered")
 
 

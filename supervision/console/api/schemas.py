@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from supervision.results.visit import VisitInput
+
 __all__ = [
     "Decision",
     "DirectoryCount",
@@ -32,6 +34,7 @@ __all__ = [
     "TaskState",
     "UserRow",
     "Username",
+    "VisitEntry",
 ]
 
 
@@ -80,6 +83,13 @@ class ResultItem(BaseModel):
     follow_up_ref: str | None = None
     # Checklist answers (一细则): {point id: 符合|不符合|不涉及 or {answer, note, evidence}}.
     checklist: dict[str, Any] | None = None
+
+
+class VisitEntry(VisitInput):
+    """一表通查: one joint visit's combined checklist (supervision.results.visit)."""
+
+    task: str
+    uscc: str
 
 
 class ResultEntry(BaseModel):

@@ -36,6 +36,7 @@ from supervision.results.checklist import shipped_checklists
 from supervision.results.entry import enter_results
 from supervision.results.inputs import ItemInput, parse_items
 from supervision.results.service import entity_results, list_results
+from supervision.results.visit import VisitInput, combined_checklist, enter_visit, open_items
 
 router = APIRouter()
 
@@ -155,13 +156,83 @@ def result_form(
         require_assigned(session, who=who, task_code=task, uscc=uscc)
         data = entity_results(session, task_code=task, uscc=uscc)
         checklists = _checklists_of(session, task_code=task)
+        joint = _joint(session, task_code=task)
     return render(
         request, "console/result_entry.html", data=data, main_codes=MAIN_CODES,
-        checklists=checklists, answer_values=ANSWER_VALUES,
+        checklists=checklists, answer_values=ANSWER_VALUES, joint=joint, quote=quote,
         sub_codes=SUB_CODES, follow_ups=FOLLOW_UPS, states=RESULT_STATES,
         code_rules=CODE_RULES, follow_up_refs=FOLLOW_UP_REFS,
         today=clock.today().isoformat(),
     )  # fmt: skip
+
+
+def _joint(session: Session, *, task_code: str) -> bool:
+    """Whether the task is joint (items of several departments): its form can be 一表通查."""
+    task = session.get(Task, task_code)
+    return task is not None and len({i["department_code"] for i in task.items}) > 1
+
+
+def visit_from_form(form: dict[str, str], *, items: list[str]) -> VisitInput:
+    """The combined form (``a|ITEM|POINT``, ``n|ITEM|POINT``, ``finding|ITEM``...) as a visit."""
+    answers: dict[str, dict[str, Any]] = {}
+    extras: dict[str, dict[str, Any]] = {}
+    for key, value in form.items():
+        kind, _, rest = key.partition("|")
+        if kind == "a" and value.strip():
+            item, _, point = rest.partition("|")
+            note = form.get(f"n|{item}|{point}", "").strip()
+            answers.setdefault(item, {})[point] = (
+                {"answer": value.strip(), "note": note} if note else value.strip()
+            )
+        elif kind in ("finding", "follow_up", "due", "follow_up_ref") and value.strip():
+            extras.setdefault(rest, {})[kind] = value.strip()
+    for item in items:
+        answers.setdefault(item, {})
+    data: dict[str, Any] = {"answers": answers, "items": extras}
+    if form.get("inspected_on", "").strip():
+        data["inspected_on"] = form["inspected_on"].strip()
+    try:
+        return VisitInput.model_validate(data)
+    except ValueError as exc:
+        raise SupervisionError(
+            f"一表通查检查表有误：{exc}", f"the combined checklist is invalid: {exc}"
+        ) from None
+
+
+@router.get("/inspector/visit", response_class=HTMLResponse)
+def visit_form(
+    request: Request, task: str, uscc: str, db: DbDep, who: InspectorUser
+) -> HTMLResponse:
+    """一表通查: one combined checklist over every department's open items of the visit."""
+    with db.session() as session:
+        require_assigned(session, who=who, task_code=task, uscc=uscc)
+        data = entity_results(session, task_code=task, uscc=uscc)
+        stored = session.get(Task, task)
+        assert stored is not None
+        items = open_items(session, task=stored, uscc=uscc)
+        try:
+            every = shipped_checklists()
+        except SupervisionError:
+            every = {}
+        parts = combined_checklist(stored, items, every)
+    return render(
+        request, "console/visit_entry.html", data=data, parts=parts, open_items=items,
+        answer_values=ANSWER_VALUES, follow_ups=FOLLOW_UPS, follow_up_refs=FOLLOW_UP_REFS,
+        states=RESULT_STATES, today=clock.today().isoformat(),
+    )  # fmt: skip
+
+
+@router.post("/inspector/visit")
+def visit_submit(db: DbDep, who: InspectorUser, form: FormFields) -> Response:
+    """Enter the combined checklist: every open item's result (待审核), from its part."""
+    task, uscc = form.get("task", ""), form.get("uscc", "")
+    with db.session() as session:
+        require_assigned(session, who=who, task_code=task, uscc=uscc)
+        stored = session.get(Task, task)
+        items = open_items(session, task=stored, uscc=uscc) if stored is not None else []
+        visit = visit_from_form(form, items=items)
+        enter_visit(session, task_code=task, uscc=uscc, visit=visit, actor=who.actor)
+    return redirect("/inspector/result", task=task, uscc=uscc, done="entered")
 
 
 @router.post("/inspector/result")
