@@ -299,8 +299,9 @@ def test_refuses_a_database_with_data_unless_fresh(db: Database) -> None:
         assert set(session.exec(select(Entity.uscc)).scalars()) == fresh_usccs
 
 
-def test_cli_demo_through_the_entry_point(cli: Any) -> None:
+def test_cli_demo_through_the_entry_point(cli: Any, db: Database) -> None:
     first = cli("demo", "--entities", "300", "--seed", "5", "--as-of", "2026-11-26", "--json")
+    _items_are_scoped_and_results_entered_by_checklist(db)
     data = json.loads(first.stdout)
     assert data["entities"] == 300 and data["seed"] == 5
     assert data["rows_written"]["entity"] == 300
@@ -315,6 +316,29 @@ def test_cli_demo_through_the_entry_point(cli: Any) -> None:
     assert "检查对象 / entities: 300" in text
     assert "接下来可以试试 / what to try next" in text
     assert text.index("兴安盟") > 0
+
+
+def _items_are_scoped_and_results_entered_by_checklist(db: Database) -> None:
+    """Every demo item declares its object scope (licence kinds where the activity is
+    licensed), its tasks still commit, and its results are entered by checklist: some
+    points 不符合, the codes of 1 and A/B proposed from the answers."""
+    from supervision.models import InspectionItem, InspectionResult, Task
+
+    with db.session() as session:
+        items = {i.code: i for i in session.exec(select(InspectionItem)).scalars()}
+        tasks = list(session.exec(select(Task)).scalars())
+        results = list(session.exec(select(InspectionResult)).scalars())
+    assert all(i.scope_entity_types for i in items.values())
+    assert items["NMG-SJ-03"].scope_licences == ["食品经营许可证"]
+    assert items["NMG-STHJ-01"].scope_licences == ["排污许可证"]
+    assert all(t.status != "draft" for t in tasks) and len(tasks) == 2
+    first = [r for r in results if r.version == 1]
+    assert first and all(r.checklist for r in first)
+    failed = [
+        r for r in first if any(a["answer"] == "不符合" for a in (r.checklist or {})["answers"])
+    ]
+    assert failed and all(r.result_code in ("A", "E") for r in failed)
+    assert all(r.result_code == "1" for r in first if r not in failed)
 
 
 def test_parallel_load_writes_the_same_rows_as_in_process(tmp_path: Any) -> None:

@@ -324,3 +324,44 @@ def test_the_api_enters_a_visit(db: Database, joint: dict[str, Any]) -> None:
         done = api.post("/api/inspector/visit", json=body, headers=headers)
         assert done.status_code == 200, done.text
     assert {r.result_code for r in _rows(db).values()} == {"1"}
+
+
+def test_the_combined_sheet_is_filled_on_a_phone(
+    browser: Any, db: Database, joint: dict[str, Any], artifacts: Path
+) -> None:
+    """Real Chromium at 390 px: every department's points fit the screen; one submission
+    enters both departments' items."""
+    from urllib.parse import quote
+
+    from test_console_support import ConsoleServer
+
+    uscc = joint["uscc"]
+    with ConsoleServer(db) as base:
+        context = browser.new_context(viewport={"width": 390, "height": 844},
+                                      java_script_enabled=False)  # fmt: skip
+        page = context.new_page()
+        page.goto(f"{base}/login")
+        page.fill("#username", "sj-officer")
+        page.fill("#password", PASSWORD)
+        page.click("form.login button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{base}/inspector/visit?task={quote(TASK)}&uscc={uscc}")
+        points = page.locator("fieldset.part div.point")
+        assert points.count() == 4
+        for i in range(4):
+            box = points.nth(i).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        page.fill("#visit-date", "2025-09-26")
+        for item, point, answer in (("SJ-01", "P1", "符合"), ("SJ-01", "P2", "符合"),
+                                    ("SW-01", "W1", "不符合"), ("SW-01", "W2", "符合")):  # fmt: skip
+            page.check(f"input[name='a|{item}|{point}'][value='{answer}']")
+        page.select_option("#fu-SW-01", "routine")
+        page.click("form.visit button[type=submit]")
+        page.wait_for_load_state()
+        assert "检查结果已录入" in page.locator("p.notice").inner_text()
+        page.screenshot(path=str(artifacts / "console-visit-390.png"), full_page=True)
+        context.close()
+    rows = _rows(db)
+    assert (rows["SJ-01"].result_code, rows["SW-01"].result_code, rows["SW-01"].sub_code) == (
+        "1", "A", "5",
+    )  # fmt: skip

@@ -51,6 +51,20 @@ _SAMPLE = InspectionMethod.SAMPLING.value
 _GENERAL = ItemKind.GENERAL.value
 _KEY = ItemKind.KEY.value
 
+# Object scopes (entity types; licence kinds held, as compliance records of kind licence).
+_ENTERPRISE = (EntityType.ENTERPRISE.value,)
+_FIRMS = (EntityType.ENTERPRISE.value, EntityType.COOPERATIVE.value)  # file annual reports
+_TRADERS = (EntityType.ENTERPRISE.value, EntityType.INDIVIDUAL.value)
+_ALL = (EntityType.ENTERPRISE.value, EntityType.INDIVIDUAL.value, EntityType.COOPERATIVE.value)
+FOOD = "食品经营许可证"
+_FOOD_MAKING = "食品生产许可证"
+_MEDICINE = "药品经营许可证"
+_POLLUTION = "排污许可证"
+_ROAD = "道路运输经营许可证"
+_TRAVEL = "旅行社业务经营许可证"
+_ENTERTAINMENT = "娱乐经营许可证"
+_NET_CAFE = "网络文化经营许可证"
+
 
 @dataclass(frozen=True)
 class DemoItem:
@@ -61,58 +75,66 @@ class DemoItem:
     object_type: str
     methods: tuple[str, ...]
     kind: str
+    # 检查对象范围: entity types, GB/T 4754 industry prefixes, licence kinds (empty: any).
+    scope_entity_types: tuple[str, ...] = ()
+    scope_industries: tuple[str, ...] = ()
+    scope_licences: tuple[str, ...] = ()
 
 
 # Articles are cited as commonly listed in provincial 随机抽查事项清单; check them against
 # the current text before reusing this list outside a demo.
 ITEMS: tuple[DemoItem, ...] = (
     DemoItem("NMG-SJ-01", "NMG-SJ", "企业公示信息情况检查", "《企业信息公示暂行条例》第十四条",
-             "企业", (_DOC, _NET, _SITE), _GENERAL),
+             "企业", (_DOC, _NET, _SITE), _GENERAL, _FIRMS, (), ()),
     DemoItem("NMG-SJ-02", "NMG-SJ", "登记事项情况检查（住所、经营场所）",
              "《中华人民共和国市场主体登记管理条例》第三十八条", "企业、个体工商户、农民专业合作社",
-             (_SITE, _DOC), _GENERAL),
+             (_SITE, _DOC), _GENERAL, _ALL, (), ()),
     DemoItem("NMG-SJ-03", "NMG-SJ", "食品经营许可情况检查", "《中华人民共和国食品安全法》第三十五条",
-             "食品经营者", (_SITE, _DOC), _KEY),
+             "食品经营者", (_SITE, _DOC), _KEY, _TRADERS, ("F51", "F52", "H61", "H62"), (FOOD,)),
     DemoItem("NMG-SJ-04", "NMG-SJ", "食品安全监督抽检", "《中华人民共和国食品安全法》第八十七条",
-             "食品生产经营者", (_SAMPLE,), _KEY),
+             "食品生产经营者", (_SAMPLE,), _KEY,
+             _ALL, ("C13", "C14", "C15", "F51", "F52", "H61", "H62"), (FOOD, _FOOD_MAKING)),
     DemoItem("NMG-SJ-05", "NMG-SJ", "食品生产经营者落实主体责任情况检查",
-             "《中华人民共和国食品安全法》第一百一十条", "食品生产经营者", (_SITE,), _KEY),
+             "《中华人民共和国食品安全法》第一百一十条", "食品生产经营者", (_SITE,), _KEY,
+             _ALL, ("C13", "C14", "C15", "F51", "F52", "H61", "H62"), (FOOD, _FOOD_MAKING)),
     DemoItem("NMG-SJ-06", "NMG-SJ", "产品质量监督抽查", "《中华人民共和国产品质量法》第十五条",
-             "生产者、销售者", (_SAMPLE,), _KEY),
+             "生产者、销售者", (_SAMPLE,), _KEY, _TRADERS, ("C", "F"), ()),
     DemoItem("NMG-SJ-07", "NMG-SJ", "特种设备使用单位监督检查",
-             "《中华人民共和国特种设备安全法》第五十七条", "特种设备使用单位", (_SITE, _DOC), _KEY),
+             "《中华人民共和国特种设备安全法》第五十七条", "特种设备使用单位", (_SITE, _DOC), _KEY, _ENTERPRISE, (), ()),
     DemoItem("NMG-SJ-08", "NMG-SJ", "药品经营企业监督检查", "《中华人民共和国药品管理法》第九十九条",
-             "药品经营企业", (_SITE, _DOC), _KEY),
+             "药品经营企业", (_SITE, _DOC), _KEY, _TRADERS, ("F515", "F525"), (_MEDICINE,)),
     DemoItem("NMG-SJ-09", "NMG-SJ", "广告发布行为检查", "《中华人民共和国广告法》第四十九条",
-             "广告主、广告经营者、广告发布者", (_NET, _DOC), _GENERAL),
+             "广告主、广告经营者、广告发布者", (_NET, _DOC), _GENERAL, _TRADERS, (), ()),
     DemoItem("NMG-SJ-10", "NMG-SJ", "价格行为检查", "《中华人民共和国价格法》第三十四条",
-             "经营者", (_SITE, _DOC), _GENERAL),
+             "经营者", (_SITE, _DOC), _GENERAL, _TRADERS, (), ()),
     DemoItem("NMG-SW-01", "NMG-SW", "纳税申报情况检查", "《中华人民共和国税收征收管理法》第五十四条",
-             "纳税人", (_DOC,), _GENERAL),
+             "纳税人", (_DOC,), _GENERAL, _ALL, (), ()),
     DemoItem("NMG-SW-02", "NMG-SW", "发票使用情况检查", "《中华人民共和国税收征收管理法》第二十一条",
-             "纳税人", (_DOC, _SITE), _GENERAL),
+             "纳税人", (_DOC, _SITE), _GENERAL, _ALL, (), ()),
     DemoItem("NMG-SW-03", "NMG-SW", "税务登记情况检查", "《中华人民共和国税收征收管理法》第十五条",
-             "纳税人", (_DOC,), _GENERAL),
+             "纳税人", (_DOC,), _GENERAL, _ALL, (), ()),
     DemoItem("NMG-STHJ-01", "NMG-STHJ", "排污许可执行情况检查", "《排污许可管理条例》第二十四条",
-             "排污单位", (_SITE, _DOC), _KEY),
+             "排污单位", (_SITE, _DOC), _KEY, _ENTERPRISE, (), (_POLLUTION,)),
     DemoItem("NMG-STHJ-02", "NMG-STHJ", "排放污染物现场检查", "《中华人民共和国环境保护法》第二十四条",
-             "排污单位", (_SITE, _SAMPLE), _KEY),
+             "排污单位", (_SITE, _SAMPLE), _KEY, _ENTERPRISE, ("B", "C", "D"), ()),
     DemoItem("NMG-STHJ-03", "NMG-STHJ", "大气污染防治情况检查",
-             "《中华人民共和国大气污染防治法》第二十九条", "排污单位", (_SITE, _SAMPLE), _KEY),
+             "《中华人民共和国大气污染防治法》第二十九条", "排污单位", (_SITE, _SAMPLE), _KEY,
+             _ENTERPRISE, ("B", "C", "D"), ()),
     DemoItem("NMG-STHJ-04", "NMG-STHJ", "水污染防治情况检查",
-             "《中华人民共和国水污染防治法》第三十条", "排污单位", (_SITE, _SAMPLE), _KEY),
+             "《中华人民共和国水污染防治法》第三十条", "排污单位", (_SITE, _SAMPLE), _KEY,
+             _ENTERPRISE, ("B", "C", "D"), ()),
     DemoItem("NMG-GAJJ-01", "NMG-GAJJ", "机动车安全技术检验机构检验工作检查",
              "《中华人民共和国道路交通安全法》第十三条", "机动车安全技术检验机构", (_SITE, _DOC),
-             _KEY),
+             _KEY, _ENTERPRISE, ("M745",), ()),
     DemoItem("NMG-GAJJ-02", "NMG-GAJJ", "道路运输企业交通安全主体责任落实情况检查",
-             "《中华人民共和国安全生产法》第六十五条", "道路运输企业", (_SITE, _DOC), _KEY),
+             "《中华人民共和国安全生产法》第六十五条", "道路运输企业", (_SITE, _DOC), _KEY, _TRADERS, ("G54",), (_ROAD,)),
     DemoItem("NMG-WL-01", "NMG-WL", "旅行社经营行为检查", "《中华人民共和国旅游法》第八十五条",
-             "旅行社", (_DOC, _SITE), _GENERAL),
+             "旅行社", (_DOC, _SITE), _GENERAL, _ENTERPRISE, ("L727",), (_TRAVEL,)),
     DemoItem("NMG-WL-02", "NMG-WL", "娱乐场所经营活动检查", "《娱乐场所管理条例》第三十四条",
-             "娱乐场所", (_SITE,), _GENERAL),
+             "娱乐场所", (_SITE,), _GENERAL, _TRADERS, ("R901",), (_ENTERTAINMENT,)),
     DemoItem("NMG-WL-03", "NMG-WL", "互联网上网服务营业场所经营活动检查",
              "《互联网上网服务营业场所管理条例》第二十三条", "互联网上网服务营业场所", (_SITE,),
-             _GENERAL),
+             _GENERAL, _TRADERS, ("R9013",), (_NET_CAFE,)),
 )  # fmt: skip
 
 ITEMS_BY_DEPT: dict[str, list[DemoItem]] = {
@@ -130,7 +152,6 @@ class Industry:
     departments: tuple[str, ...] = ("NMG-SJ",)  # who inspects it
 
 
-FOOD = "食品经营许可证"
 ENTERPRISE_INDUSTRIES: tuple[Industry, ...] = (
     Industry("F5211", "商贸", 14),
     Industry("F5212", "超市", 5, FOOD),

@@ -125,8 +125,9 @@ class DemoProvince:
                 "legal_basis": i.legal_basis, "object_type": i.object_type,
                 "methods": list(i.methods), "kind": i.kind,
                 "effective_from": ITEMS_EFFECTIVE_FROM, "effective_to": None,
-                # No object scope yet: the demo's tasks draw as before.
-                "scope_entity_types": [], "scope_industries": [], "scope_licences": [],
+                "scope_entity_types": sorted(i.scope_entity_types),
+                "scope_industries": sorted(i.scope_industries),
+                "scope_licences": sorted(i.scope_licences),
             }
             for i in ITEMS
         ]  # fmt: skip

@@ -13,8 +13,11 @@ from typing import Any
 from sqlmodel import col, select
 
 from supervision import clock
+from supervision.checklists.answers import CONFORMS, FAILS
+from supervision.checklists.spec import Checklist
 from supervision.db import Database
 from supervision.models import DrawPick, Task, TaskStatus
+from supervision.results.checklist import shipped_checklists
 from supervision.results.entry import correct_results, enter_results
 from supervision.results.inputs import ItemInput
 from supervision.results.replies import add_reply, review_reply
@@ -41,8 +44,12 @@ SCENARIOS = (
 _FINDINGS = {
     "1": "经现场检查及核查公示信息，未发现问题。",
     "B": "2024年度年报未按规定期限公示。",
-    "E": "经营场所未按规定亮照经营，已当场责令改正。",
+    "E": "即时信息未在规定期限内公示，已当场责令改正。",
 }
+#: Which check point fails for each outcome (一细则): the first point supporting A/B for B,
+#: the first point about immediate information (即时信息) for E; none for 1.
+_FAILS_FOR = {"B": ("A", "B"), "E": ("A", "B")}
+_NOTES = {"B": "现场核对公示系统，年度报告未公示", "E": "股权变更信息逾期未公示，当场责令改正"}
 
 
 def _drawn_task(db: Database) -> Task | None:
@@ -83,25 +90,53 @@ def demo_results_step(db: Database, *, as_of: date, seed: int) -> dict[str, Any]
             f"现场检查笔录（演示）\n任务：{task.code}\n检查日期：{inspected}\n", encoding="utf-8"
         )
         for scenario, uscc in zip(SCENARIOS, picks, strict=False):
-            _play(db, task.code, uscc, items, scenario, inspected, evidence, rng)
+            _play(db, task, uscc, items, scenario, inspected, evidence, rng)
             done[uscc] = scenario
     return {"task": task.code, "entities": done}
 
 
+def _answers(checklist: Checklist | None, code: str) -> dict[str, Any] | None:
+    """The inspector's checklist answers for an outcome: every point 符合 for 1; for B and
+    E one point 不符合 (with a note): for B the first that supports A/B, for E the last
+    such point (the immediate information of NMG-SJ-01). None without a checklist."""
+    if checklist is None:
+        return None
+    answers: dict[str, Any] = {p.id: CONFORMS for p in checklist.points}
+    wanted = _FAILS_FOR.get(code)
+    if wanted is not None:
+        fitting = [p for p in checklist.points if (p.code, p.sub_code) == wanted]
+        failed = (fitting[0] if code == "B" else fitting[-1]) if fitting else checklist.points[0]
+        answers[failed.id] = {"answer": FAILS, "note": _NOTES[code]}
+    return answers
+
+
 def _inputs(
-    items: list[str], inspected: date, code: str, evidence: Path, due: date | None = None
+    task: Task,
+    items: list[str],
+    inspected: date,
+    code: str,
+    evidence: Path,
+    due: date | None = None,
 ) -> list[ItemInput]:
+    """Each item's result as the inspector enters it: by checklist (一细则) where the item has
+    one, the code of 1 and A/B proposed from the answers, E chosen (a correction ordered on
+    the spot); by code otherwise."""
+    versions = {i["code"]: int(i["version"]) for i in task.items}
+    checklists = shipped_checklists()
     out = []
     for item in items:
+        answers = _answers(checklists.get((item, versions[item])), code)
         data: dict[str, Any] = {
             "item": item,
-            "code": "A" if code == "B" else code,
-            "sub_code": "B" if code == "B" else None,
             "finding": _FINDINGS[code],
             "inspected_on": inspected,
             "evidence": [str(evidence)],
             "follow_up": "none",
         }
+        if answers is None or code == "E":
+            data |= {"code": "A" if code == "B" else code, "sub_code": "B" if code == "B" else None}
+        if answers is not None:
+            data["checklist"] = answers
         if code == "B":
             data["follow_up"] = "routine"
         if due is not None:
@@ -112,7 +147,7 @@ def _inputs(
 
 def _play(
     db: Database,
-    task: str,
+    drawn: Task,
     uscc: str,
     items: list[str],
     scenario: str,
@@ -120,6 +155,7 @@ def _play(
     evidence: Path,
     rng: random.Random,
 ) -> None:
+    task = drawn.code
     code = rng.choice(("1", "1", "B"))
     due = inspected + timedelta(days=30) if scenario == "published_rectification" else None
     if due is not None:
@@ -129,7 +165,7 @@ def _play(
             session,
             task_code=task,
             uscc=uscc,
-            items=_inputs(items, inspected, code, evidence, due),
+            items=_inputs(drawn, items, inspected, code, evidence, due),
             actor=INSPECTOR,
         )
     if scenario == "entered":

@@ -22,10 +22,12 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from supervision import trail
+from supervision.checklists.spec import Checklist, load_checklists
 from supervision.draw import beacon
 from supervision.draw.export import population_filename
 from supervision.draw.fairness import fairness_report
 from supervision.draw.population import exclusion_label
+from supervision.errors import SupervisionError
 from supervision.models import (
     Assignment,
     Department,
@@ -41,6 +43,7 @@ from supervision.models.tasks import TaskStatus
 from supervision.reference.folders import folder_key, folder_name
 from supervision.reference.regions import region_name
 from supervision.reference.workdays import CalendarYearUnknown, default_calendar
+from supervision.settings import settings
 from supervision.site import results_view, urls
 from supervision.site.public import N_, local_time, public_entity
 
@@ -159,6 +162,7 @@ def load(session: Session, *, fairness_cache: dict[str, Any] | None = None) -> S
 
 
 def _load_items(session: Session, data: SiteData) -> None:
+    every = checklists_in_use()
     rows = session.execute(
         select(InspectionItem).order_by(col(InspectionItem.code), col(InspectionItem.version))
     ).scalars()
@@ -176,8 +180,38 @@ def _load_items(session: Session, data: SiteData) -> None:
                 "kind": item.kind,
                 "effective_from": item.effective_from.isoformat(),
                 "effective_to": item.effective_to.isoformat() if item.effective_to else "",
+                "checklist": published_checklist(every, item.code, item.version),
             }
         )
+
+
+def published_checklist(
+    every: dict[tuple[str, int], Checklist], code: str, version: int
+) -> list[dict[str, str]]:
+    """细则公开: the check points of an item version (content, method, legal basis), from the
+    checklists in use; empty when it has none."""
+    checklist = every.get((code, version))
+    if checklist is None:
+        return []
+    return [
+        {
+            "id": p.id,
+            "content_zh": p.content_zh,
+            "content_en": p.content_en,
+            "method": p.method,
+            "legal_basis": p.legal_basis,
+        }
+        for p in checklist.points
+    ]
+
+
+def checklists_in_use() -> dict[tuple[str, int], Checklist]:
+    """The checklists of $SUPERVISION_CHECKLISTS_DIR (else the shipped folder); a folder
+    with problems publishes no checklist rather than stopping the site."""
+    try:
+        return load_checklists(settings().checklists_dir)
+    except SupervisionError:
+        return {}
 
 
 def _load_tasks(session: Session, data: SiteData) -> None:
@@ -419,7 +453,9 @@ def _load_picks(session: Session, data: SiteData) -> None:
 
 def _load_results(session: Session, data: SiteData) -> None:
     """Published inspection results, when the results tables exist."""
-    published = results_view.load_published(session, tasks=data.tasks, entities=data.entities)
+    published = results_view.load_published(
+        session, tasks=data.tasks, entities=data.entities, checklists=checklists_in_use()
+    )
     data.results_available = published is not None
     if published is not None:
         data.results_by_task = published.by_task

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlmodel import Session, col
 
+from supervision.checklists.answers import FAILS
 from supervision.db import table_of
 from supervision.models import Entity, Inspector
 from supervision.models.results import InspectionResult, ReplyState, ResultReply, ResultState
@@ -55,7 +56,11 @@ def available(session: Session) -> bool:
 
 
 def load_published(
-    session: Session, *, tasks: list[dict[str, Any]], entities: dict[str, dict[str, Any]]
+    session: Session,
+    *,
+    tasks: list[dict[str, Any]],
+    entities: dict[str, dict[str, Any]],
+    checklists: dict[tuple[str, int], Any] | None = None,
 ) -> Published | None:
     """Published results of the public `tasks` (None when the results tables are missing).
 
@@ -81,6 +86,7 @@ def load_published(
         inspectors=inspectors,
         label_of=functools.cache(result_codes.result_label),
         code_of=functools.cache(result_codes.effective_code),
+        points=point_words(checklists or {}),
     )
     for key, rows in versions.items():
         names = [legal_reps.get(key[1], "")]
@@ -152,6 +158,8 @@ class _Shown:
     inspectors: dict[str, str]
     label_of: Callable[[str, str | None], result_codes.Wording]
     code_of: Callable[[str, str | None], str]
+    # (item, point id) → (Chinese, English) content, for answers stored without their words.
+    points: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def result(
         self, key: Key, published: list[Any], names: list[str], replies: list[dict[str, str]]
@@ -176,6 +184,7 @@ class _Shown:
             "category": label.zh,
             "category_en": label.en,
             "finding": redact(current.finding, names),
+            "failed_points": failed_points(current.checklist, item_code, self.points),
             "inspected_on": current.inspected_on.isoformat(),
             "inspectors": [
                 {"cert_no": cert, "name": self.inspectors.get(cert, "")}
@@ -196,6 +205,27 @@ class _Shown:
                 {"received_on": r["received_on"], "text": redact(r["text"], names)} for r in replies
             ],
         }
+
+
+def failed_points(
+    sheet: dict[str, Any] | None, item: str, points: dict[tuple[str, str], tuple[str, str]]
+) -> list[dict[str, str]]:
+    """The check points a result failed (不符合), in words: each point's content as answered
+    (else as the checklist says it now; else its id). Notes are not shown (they may name
+    people)."""
+    out = []
+    for answer in (sheet or {}).get("answers") or []:
+        if answer.get("answer") != FAILS:
+            continue
+        point = str(answer.get("point") or "")
+        zh, en = points.get((item, point), (point, point))
+        out.append({"zh": answer.get("content_zh") or zh, "en": answer.get("content_en") or en})
+    return out
+
+
+def point_words(every: dict[tuple[str, int], Any]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(item, point id) → its content in Chinese and English, over the checklists in use."""
+    return {(c.item, p.id): (p.content_zh, p.content_en) for c in every.values() for p in c.points}
 
 
 def _corrections(published: list[Any], names: list[str]) -> list[dict[str, Any]]:
