@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import site_support as s
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 from test_console_support import PASSWORD, ConsoleServer, build_console, csrf_of, sign_in, soup
 
@@ -19,6 +20,7 @@ from supervision.accounts.throttle import LoginThrottle
 from supervision.db import Database
 from supervision.models import DrawPick, TaskPopulation, TrailEvent
 from supervision.models.users import Role
+from supervision.site import publish_site, urls
 
 
 @pytest.fixture
@@ -176,7 +178,7 @@ def test_cli_creates_a_task_with_its_disclosure(cli: Any, db: Database, tmp_path
     s.build(db, tmp_path)
     base = ["task", "create", "--as", "cli-planner", "--plan", "P2026", "--name", "公开方式测试",
             "--department", "SJ", "--item", "SJ-01", "--ratio", "0.5",
-            "--start", "2026-03-01", "--end", "2026-12-31"]  # fmt: skip
+            "--start", "2026-03-01", "--end", "2026-12-31", "--exclusion-days", "0"]  # fmt: skip
     refused = cli(*base, "--code", "T-CLI-BAD", "--disclosure", "public", expect=2)
     assert "disclosure" in refused.stderr
     spec = tmp_path / "task.json"
@@ -189,3 +191,12 @@ def test_cli_creates_a_task_with_its_disclosure(cli: Any, db: Database, tmp_path
     assert disclosures["T-CLI-FULL"] == "full"
     assert disclosures["T-CLI-DEFAULT"] == "pseudonymous"
     assert not {"T-CLI-BAD", "T-CLI-FILE"} & set(disclosures)
+    # The public notice says which disclosure the committed task took.
+    for code in ("T-CLI-FULL", "T-CLI-DEFAULT"):
+        cli("task", "commit", "--as", "cli-planner", code, "--as-of", "2026-02-20")
+    publish_site(db, out_dir=tmp_path / "site", languages="all")
+    for code, chosen in (("T-CLI-FULL", "full"), ("T-CLI-DEFAULT", "pseudonymous")):
+        for prefix in ("", "en/"):
+            path = tmp_path / "site" / prefix / urls.task_path(code)
+            notice = BeautifulSoup(path.read_text("utf-8"), "html.parser")
+            assert notice.select_one("dd.disclosure")["data-disclosure"] == chosen
