@@ -26,7 +26,7 @@ from supervision.checklists.spec import Checklist, load_checklists
 from supervision.draw import beacon
 from supervision.draw.export import population_filename
 from supervision.draw.fairness import fairness_report
-from supervision.draw.population import exclusion_label
+from supervision.draw.population import exclusion_wording
 from supervision.errors import SupervisionError
 from supervision.models import (
     Assignment,
@@ -107,9 +107,10 @@ def due_date(period_end: date) -> tuple[str, bool, list[int]]:
     return due.isoformat(), True, calendar.provisional_years((period_end, due))
 
 
-def _target_lines(target: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    """The filter of a targeted task as (label, value, value is a message) lines."""
-    lines: list[tuple[str, str, bool]] = []
+def _target_lines(target: dict[str, Any]) -> list[tuple[str, str | list[str], bool]]:
+    """The filter of a targeted task as (label, values, values is a message) lines: the
+    values are a list (the page joins them in its language) or one message to translate."""
+    lines: list[tuple[str, str | list[str], bool]] = []
     names = {
         "entity_types": N_("主体类型"),
         "industries": N_("行业"),
@@ -120,7 +121,7 @@ def _target_lines(target: dict[str, Any]) -> list[tuple[str, str, bool]]:
         values = target.get(key) or []
         if values:
             shown = [f"{v} {region_name(v)}" if key == "regions" else v for v in values]
-            lines.append((label, "、".join(shown), False))
+            lines.append((label, shown, False))
     if target.get("abnormal") is not None:
         lines.append((N_("经营异常名录"), N_("是") if target["abnormal"] else N_("否"), True))
     return lines
@@ -272,6 +273,8 @@ def _task_entry(
             {"code": d, "name": data.departments.get(d, d), "members": task.members.get(d, 0)}
             for d in task.departments
         ],
+        # department code → name: pages show names, never the codes
+        "department_names": {d: data.departments.get(d, d) for d in task.departments},
         "item_list": [
             items.get(
                 (i["code"], i["version"]),
@@ -295,8 +298,9 @@ def _task_entry(
         "population_digest": task.population_digest or "",
         "population_size": task.population_size or 0,
         "exclusions": [
-            {"label": exclusion_label(reason), "count": n}
+            {"label": zh, "label_en": en, "count": n}
             for reason, n in sorted(task.exclusions.items())
+            for zh, en in [exclusion_wording(reason)]
         ],
         "strata": strata,
         "algorithm": task.algorithm or parameters.get("algorithm", ""),

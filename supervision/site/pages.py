@@ -44,8 +44,9 @@ RECOMPUTE_CODE = _recompute_code()
 
 
 # --------------------------------------------------------------------------- statistics
-def statistics(data: SiteData) -> dict[str, list[tuple[str, int]]]:
-    """Counts for the charts: drawn entities by region, risk class and month; results by category."""
+def statistics(data: SiteData, lang: str = "zh") -> dict[str, list[tuple[str, int]]]:
+    """Counts for the charts: drawn entities by region, risk class and month; results by
+    category (the main result code and its wording in `lang`, the sub-code's words after)."""
     by_region: Counter[str] = Counter()
     by_risk: Counter[str] = Counter()
     by_month: Counter[str] = Counter()
@@ -61,7 +62,8 @@ def statistics(data: SiteData) -> dict[str, list[tuple[str, int]]]:
     results_by_month: Counter[str] = Counter()
     for rows in data.results_by_task.values():
         for r in rows:
-            by_category[f"{r['category_code']} {r['category']}"] += 1
+            words = r["category"] if lang == "zh" else r["category_en"]
+            by_category[f"{r['result_code']} {words}"] += 1
             results_by_month[r["published_at"][:7]] += 1
     return {
         "category": sorted(by_category.items()),

@@ -57,7 +57,7 @@ def task_spec(form: dict[str, str]) -> dict[str, Any]:
         "ratios": {k: form.get(f"ratio_{k}", "").strip() for k in "ABCD"},
         "period_start": form.get("period_start", "").strip(),
         "period_end": form.get("period_end", "").strip(),
-    }
+    } | ({"disclosure": form["disclosure"].strip()} if form.get("disclosure", "").strip() else {})
 
 
 def create(db: Database, *, spec: dict[str, Any], actor: str) -> str:
