@@ -421,7 +421,7 @@ def test_openapi_lists_real_schemas_for_typed_answers(db: Database) -> None:
         ("post", "/api/results/review"): {"task", "uscc", "state"},
         ("post", "/api/results/publish"): {"task", "uscc", "state"},
         ("get", "/api/users"): {"username", "display_name", "role", "role_zh", "cert_no",
-                                "active", "created_at"},
+                                "department", "active", "created_at"},
         ("post", "/api/users"): {"username", "role"},
         ("post", "/api/users/disable"): {"username", "active"},
         ("get", "/api/admin/directories"): {"kind", "zh", "en", "total"},

@@ -365,3 +365,40 @@ def test_the_combined_sheet_is_filled_on_a_phone(
     assert (rows["SJ-01"].result_code, rows["SW-01"].result_code, rows["SW-01"].sub_code) == (
         "1", "A", "5",
     )  # fmt: skip
+
+
+def test_an_admin_gives_a_reviewer_a_department_in_the_console(
+    db: Database, joint: dict[str, Any]
+) -> None:
+    """The users page and POST /api/users take the department (checked against the
+    directory); GET /api/users shows it."""
+    import httpx
+    from test_console_support import ConsoleServer, csrf_of, sign_in, soup
+
+    with db.session() as session:
+        add_user(session, username="boss", password=PASSWORD, role=Role.ADMIN,
+                 display_name="管理员")  # fmt: skip
+    with ConsoleServer(db) as url:
+        with httpx.Client(base_url=url, timeout=30) as page:
+            sign_in(page, "boss", PASSWORD)
+            form = page.get("/users")
+            assert soup(form).select_one("input#u-dept[name=department_code]") is not None
+            page.post("/users", data={"username": "sj-rev2", "password": PASSWORD,
+                                      "role": "reviewer", "department_code": "SJ",
+                                      "csrf_token": csrf_of(form)})  # fmt: skip
+        with httpx.Client(base_url=url, timeout=30) as api:
+            token = api.post("/api/session", json={"username": "boss", "password": PASSWORD})
+            headers = {"Authorization": f"Bearer {token.json()['token']}"}
+            body = {"username": "sw-rev3", "password": PASSWORD, "role": "reviewer",
+                    "department_code": "SW"}  # fmt: skip
+            assert api.post("/api/users", json=body, headers=headers).status_code == 200
+            bad = api.post("/api/users", json=body | {"username": "x", "department_code": "NO"},
+                           headers=headers)  # fmt: skip
+            assert bad.status_code == 400 and any(
+                "未知部门 NO" in d for d in bad.json()["error"]["details"]
+            )
+            shown = {u["username"]: u["department"] for u in
+                     api.get("/api/users", headers=headers).json()}  # fmt: skip
+    assert (shown["sj-rev2"], shown["sw-rev3"], shown["boss"]) == ("SJ", "SW", None)
+    _visit(db, joint["uscc"])
+    assert _review(db, joint["uscc"], "sj-rev2") == ["SJ-01"]

@@ -116,6 +116,8 @@ class NewUser(BaseModel):
     role: str
     display_name: str | None = None
     cert_no: str | None = None
+    # A reviewer's department: in a joint task they review only its part (一表通查).
+    department_code: str | None = None
 
 
 class Username(BaseModel):
@@ -191,6 +193,7 @@ class UserRow(BaseModel):
     role: str
     role_zh: str
     cert_no: str | None
+    department: str | None = None
     active: bool
     created_at: str = Field(description="Beijing time, ISO 8601")
 

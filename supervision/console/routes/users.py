@@ -52,10 +52,13 @@ def add_user_form(
     role: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
     cert_no: Annotated[str, Form()] = "",
+    department_code: Annotated[str, Form()] = "",
 ) -> Response:
-    """Add a user (argon2-hashed password; recorded in the trail)."""
+    """Add a user (argon2-hashed password; recorded in the trail); a reviewer's department
+    decides which part of a joint task's results they review."""
     add(db, actor=who.actor, username=username, password=password, role=role,
-        display_name=display_name, cert_no=cert_no)  # fmt: skip
+        display_name=display_name, cert_no=cert_no,
+        department_code=department_code or None)  # fmt: skip
     return redirect("/users", done="user_added")
 
 
