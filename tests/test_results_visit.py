@@ -320,6 +320,9 @@ def test_the_api_enters_a_visit(db: Database, joint: dict[str, Any]) -> None:
         refused = api.post("/api/inspector/visit", json=body, headers=headers)
         assert refused.status_code == 400, refused.text
         assert any("W2: 未作答" in d for d in refused.json()["error"]["details"])
+        files = body | {"items": {"SJ-01": {"evidence": ["/etc/passwd"]}}}
+        refused = api.post("/api/inspector/visit", json=files, headers=headers)
+        assert refused.status_code == 400 and "evidence" in refused.json()["error"]["en"]
         body["answers"] |= {"W2": "符合"}
         done = api.post("/api/inspector/visit", json=body, headers=headers)
         assert done.status_code == 200, done.text

@@ -16,6 +16,7 @@ from supervision.console.api.schemas import (
 )
 from supervision.console.deps import DbDep, InspectorUser, ReviewerUser, SiteDir
 from supervision.console.routes import inspector, reviewer
+from supervision.errors import ValidationFailed
 from supervision.results.entry import enter_results
 from supervision.results.inputs import parse_items
 from supervision.results.visit import VisitInput, enter_visit
@@ -44,6 +45,12 @@ def api_enter_results(body: ResultEntry, db: DbDep, who: InspectorUser) -> Resul
 def api_enter_visit(body: VisitEntry, db: DbDep, who: InspectorUser) -> ResultState:
     """一表通查: the combined checklist of one visit (every department's open items), filled
     once; each item's code follows from its part."""
+    with_files = sorted(i for i, extras in body.items.items() if "evidence" in extras)
+    if with_files:  # evidence is a path on this machine: only the command line reads files
+        raise ValidationFailed(
+            "API 不接受证据文件路径", "the API does not take evidence file paths",
+            details=[f"items.{i}.evidence" for i in with_files],
+        )  # fmt: skip
     visit = VisitInput.model_validate(body.model_dump(exclude={"task", "uscc"}))
     with db.session() as session:
         inspector.require_assigned(session, who=who, task_code=body.task, uscc=body.uscc)
