@@ -75,6 +75,30 @@ def test_the_item_list_shows_each_checklist(
     assert headers == ["Point", "What is inspected", "Methods", "Legal basis"]
 
 
+def test_the_checklists_are_open_data(db: Database, built: dict[str, Any], tmp_path: Path) -> None:
+    """data/checklists.csv and .json: one row per check point, listed in data/index.json and
+    linked from the open-data page."""
+    import csv
+    import io
+    import json
+
+    site = tmp_path / "site"
+    publish_site(db, out_dir=site, languages="zh")
+    doc = json.loads((site / "data" / "checklists.json").read_text(encoding="utf-8"))
+    assert doc["dataset"] == "checklists"
+    rows = doc["records"]
+    assert [(r["item_code"], r["point"], r["method"]) for r in rows] == [
+        ("SJ-01", "P1", "书面检查"), ("SJ-01", "P2", "实地核查"),
+    ]  # fmt: skip
+    text = (site / "data" / "checklists.csv").read_text(encoding="utf-8-sig")
+    table = list(csv.reader(io.StringIO(text)))
+    assert len(table) == 3 and "能否在登记住所联系到企业" in table[2]
+    index = json.loads((site / "data" / "index.json").read_text(encoding="utf-8"))
+    assert {"data/checklists.csv", "data/checklists.json"} <= {f["path"] for f in index["files"]}
+    links = {a["href"] for a in s.soup(site / "data" / "index.html").find_all("a")}
+    assert any(h.endswith("data/checklists.json") for h in links), links
+
+
 def test_a_result_notice_names_the_failed_points_in_words(
     db: Database, built: dict[str, Any], tmp_path: Path
 ) -> None:

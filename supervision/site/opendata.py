@@ -40,6 +40,12 @@ ITEM_FIELDS = [
     ("object_type", "检查对象"), ("methods", "检查方式"), ("kind", "事项类别"),
     ("effective_from", "生效日期"), ("effective_to", "失效日期"),
 ]  # fmt: skip
+#: 细则公开: one row per check point of every item version's checklist.
+CHECKLIST_FIELDS = [
+    ("item_code", "事项编码"), ("item_version", "事项版本"), ("point", "要点编号"),
+    ("content_zh", "检查内容"), ("content_en", "content"), ("method", "检查方式"),
+    ("legal_basis", "法律依据"),
+]  # fmt: skip
 TASK_FIELDS = [
     ("task_code", "任务编号"), ("name", "任务名称"), ("plan_code", "计划编号"),
     ("status", "状态"), ("departments", "参与部门"), ("items", "抽查事项"),
@@ -127,6 +133,23 @@ def item_records(data: SiteData) -> list[dict[str, Any]]:
     return [{key: item[key] for key, _ in ITEM_FIELDS} for item in data.items]
 
 
+def checklist_records(data: SiteData) -> list[dict[str, Any]]:
+    """Every check point of every listed item version (the checklists in use)."""
+    return [
+        {
+            "item_code": item["code"],
+            "item_version": item["version"],
+            "point": p["id"],
+            "content_zh": p["content_zh"],
+            "content_en": p["content_en"],
+            "method": p["method"],
+            "legal_basis": p["legal_basis"],
+        }
+        for item in data.items
+        for p in item.get("checklist") or []
+    ]
+
+
 def task_records(data: SiteData) -> list[dict[str, Any]]:
     return [
         {
@@ -189,6 +212,10 @@ def data_files(data: SiteData) -> Iterator[tuple[str, bytes]]:
     items = item_records(data)
     yield emit("data/items.csv", csv_bytes(ITEM_FIELDS, items), len(items))
     yield emit("data/items.json", json_bytes("items", ["code", "version"], items), len(items))
+    points = checklist_records(data)
+    point_ids = ["item_code", "item_version", "point"]
+    yield emit("data/checklists.csv", csv_bytes(CHECKLIST_FIELDS, points), len(points))
+    yield emit("data/checklists.json", json_bytes("checklists", point_ids, points), len(points))
     tasks = task_records(data)
     yield emit("data/tasks.csv", csv_bytes(TASK_FIELDS, tasks), len(tasks))
     yield emit("data/tasks.json", json_bytes("tasks", ["task_code"], tasks), len(tasks))
