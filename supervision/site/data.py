@@ -147,10 +147,11 @@ def load(session: Session, *, fairness_cache: dict[str, Any] | None = None) -> S
         code: name
         for code, name in session.execute(select(col(Department.code), col(Department.name)))
     }
-    _load_items(session, data)
+    checklists = checklists_in_use()  # read (and linted) once per publication
+    _load_items(session, data, checklists)
     _load_tasks(session, data)
     _load_picks(session, data)
-    _load_results(session, data)
+    _load_results(session, data, checklists)
     _build_history(data)
     data.checkpoints = [
         {"seq": c.seq, "hash": c.hash, "at": local_time(c.at), "reason": c.reason}
@@ -162,8 +163,7 @@ def load(session: Session, *, fairness_cache: dict[str, Any] | None = None) -> S
     return data
 
 
-def _load_items(session: Session, data: SiteData) -> None:
-    every = checklists_in_use()
+def _load_items(session: Session, data: SiteData, every: dict[tuple[str, int], Checklist]) -> None:
     rows = session.execute(
         select(InspectionItem).order_by(col(InspectionItem.code), col(InspectionItem.version))
     ).scalars()
@@ -455,10 +455,12 @@ def _load_picks(session: Session, data: SiteData) -> None:
         t["picked"] = len(data.picks.get(t["code"], []))
 
 
-def _load_results(session: Session, data: SiteData) -> None:
+def _load_results(
+    session: Session, data: SiteData, checklists: dict[tuple[str, int], Checklist]
+) -> None:
     """Published inspection results, when the results tables exist."""
     published = results_view.load_published(
-        session, tasks=data.tasks, entities=data.entities, checklists=checklists_in_use()
+        session, tasks=data.tasks, entities=data.entities, checklists=checklists
     )
     data.results_available = published is not None
     if published is not None:
