@@ -303,8 +303,19 @@ def test_the_api_and_the_console_form(db: Database, joint: dict[str, Any]) -> No
             answer = api.post("/api/results/review", headers=headers,
                               json={"task": TASK, "uscc": uscc, "approve": True})  # fmt: skip
             assert answer.status_code == 200, answer.text
+        rows = _rows(db)
+        assert (rows["SJ-01"].state, rows["SW-01"].state) == ("entered", "approved")
+        # The review page's form: a reviewer without a department is refused, SJ's approves.
+        for who, refused in (("rev", True), ("sj-rev", False)):
+            with httpx.Client(base_url=url, timeout=30) as page:
+                sign_in(page, who, PASSWORD)
+                form = page.get("/results/entity", params={"task": TASK, "uscc": uscc})
+                shown = page.post("/results/review", data={
+                    "task": TASK, "uscc": uscc, "decision": "approve",
+                    "csrf_token": csrf_of(form)})  # fmt: skip
+                assert ("未登记所属部门" in soup(shown).get_text(" ")) == refused
     rows = _rows(db)
-    assert (rows["SJ-01"].state, rows["SW-01"].state) == ("entered", "approved")
+    assert (rows["SJ-01"].state, rows["SW-01"].state) == ("approved", "approved")
 
 
 def test_the_api_enters_a_visit(db: Database, joint: dict[str, Any]) -> None:
