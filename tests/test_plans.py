@@ -398,3 +398,54 @@ def test_tasks_committed_before_publication_are_flagged() -> None:
         targets=[], items={}, entities=[], tasks=tasks, year_picks={}, as_of=date(2026, 3, 6),
     )  # fmt: skip
     assert [r["task"] for r in report["committed_before_publication"]] == ["early"]
+
+
+# --------------------------------------------------------------------------- 计划公示
+def test_the_site_shows_a_published_plan_notice_in_both_languages(
+    db: Database,
+    province: dict[str, Any],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from bs4 import BeautifulSoup
+
+    from supervision.draw.plans import create_plan
+    from supervision.site import publish_site
+
+    with db.session() as session:  # a second plan, never published: no contents shown
+        create_plan(session, code="P-draft", year=2026, name="草稿计划", departments=["SJ"])
+    _set(
+        db,
+        PLAN_YAML.replace(
+            "name: 企业公示信息抽查\n    department", "name: <b>公示</b>\n    department"
+        ),
+    )
+    with time_machine.travel(at("2026-02-25T09:00"), tick=False), db.session() as session:
+        publish_plan(session, code="P2026", actor="cli:t")
+    out = tmp_path / "site"
+    publish_site(db, out_dir=out, languages="all", strict=True)
+
+    def plan(lang: str, anchor: str) -> Any:
+        page = out / lang / "plans" / "index.html"
+        doc = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        return doc.find("article", id=anchor)
+
+    zh = plan("", "plan-P2026")
+    assert zh.find("dd", class_="plan-published").get_text(strip=True) == "2026-02-25 09:00:00"
+    targets = [[td.get_text(strip=True) for td in tr.find_all("td")]
+               for tr in zh.find("table", class_="plan-targets").find("tbody").find_all("tr")]  # fmt: skip
+    assert targets == [
+        ["<b>公示</b>", "市场监督管理局", "一般", "企业", "3%"],  # escaped, shown as text
+        ["—", "税务局", "全部", "全部", "50%"],
+    ]
+    schedule = zh.find("table", class_="plan-schedule").get_text(" ", strip=True)
+    assert "3月、4月" in schedule and "9月" in schedule
+    assert [td.get_text(strip=True) for td in zh.select("table.plan-items td.code")] == [
+        "SJ-01",
+        "SW-01",
+    ]
+    draft = plan("", "plan-P-draft")
+    assert draft.find("dd", class_="plan-published").get_text(strip=True) == "本计划尚未公示"
+    assert draft.find("table") is None
+    en = plan("en", "plan-P2026")
+    assert "Coverage targets" in en.get_text() and "month 3" in en.get_text()
+    assert "Share inspected in the year, at least" in en.get_text()
