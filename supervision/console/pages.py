@@ -24,6 +24,7 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("/review", "复核队列", "Review queue", (Role.REVIEWER,)),
     ("/results", "结果审核", "Result review", (Role.REVIEWER,)),
     ("/tasks", "抽查任务", "Tasks", (Role.PLANNER,)),
+    ("/plans", "年度计划", "Plans", (Role.PLANNER, Role.REVIEWER, Role.ADMIN)),
     ("/inspector", "我的检查", "My inspections", (Role.INSPECTOR,)),
     ("/users", "用户", "Users", (Role.ADMIN,)),
     ("/admin/directories", "名录库", "Directories", (Role.ADMIN,)),
