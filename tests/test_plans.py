@@ -449,3 +449,22 @@ def test_the_site_shows_a_published_plan_notice_in_both_languages(
     en = plan("en", "plan-P2026")
     assert "Coverage targets" in en.get_text() and "month 3" in en.get_text()
     assert "Share inspected in the year, at least" in en.get_text()
+
+
+# --------------------------------------------------------------------------- the demo
+def test_the_demo_plan_has_targets_and_is_published_before_its_tasks(cli: CliRun) -> None:
+    data = json.loads(cli("demo", "--entities", "800", "--as-of", "2026-03-02", "--json").stdout)
+    plan = data["plan"]
+    assert [t["id"] for t in plan["targets"]] == ["企业公示信息", "市场监管一般事项", "税务"]
+    assert all(t["entities"] > 0 and t["needed"] > 0 for t in plan["targets"])
+    assert plan["targets"][0]["drawn"] == data["draw"]["picked"]  # the drawn task: 企业 only
+    assert any(f"plan report '{plan['plan']}'" in s["command"] for s in data["next_steps"])
+    report = json.loads(
+        cli("plan", "report", plan["plan"], "--json", "--as-of", "2026-03-02").stdout
+    )
+    assert report["published_at"] is not None
+    assert report["committed_before_publication"] == []
+    planned = {p["name"]: p for p in report["planned_tasks"]}
+    assert planned["企业公示信息情况抽查"]["months"] == [3, 4, 5, 6]
+    assert planned["企业公示信息情况抽查"]["status"] == "in_progress"  # results entered
+    assert planned["食品经营许可情况抽查"]["status"] is None
