@@ -449,6 +449,13 @@ def test_the_site_shows_a_published_plan_notice_in_both_languages(
     en = plan("en", "plan-P2026")
     assert "Coverage targets" in en.get_text() and "month 3" in en.get_text()
     assert "Share inspected in the year, at least" in en.get_text()
+    # the published plan is a notice on the home page and in the feed; the draft is not
+    home = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    latest = [li.get_text(" ", strip=True) for li in home.select("ul.notices li")]
+    assert any("抽查计划公告" in t and "P2026" in t for t in latest)
+    assert not any("P-draft" in t for t in latest)
+    feed = (out / "feed.atom").read_text(encoding="utf-8")
+    assert "抽查计划公告 / plan notice" in feed and "tag:supervision,2024:plan:P2026" in feed
 
 
 # --------------------------------------------------------------------------- the demo
