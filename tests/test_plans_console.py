@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_console_support import ConsoleServer, build_console, sign_in, soup, text_of
+from test_console_support import ConsoleServer, build_console, csrf_of, sign_in, soup, text_of
 
 from supervision.accounts.throttle import LoginThrottle
 from supervision.db import Database
@@ -153,3 +153,46 @@ def test_the_plan_page_in_chromium(
         page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 5_000
         context.close()
+
+
+def test_a_planner_publishes_a_plan_from_its_page(db: Database, server: str) -> None:
+    from sqlmodel import select
+
+    from supervision.draw.plans import create_plan
+    from supervision.models import Plan, TrailEvent
+
+    for code in ("P2027", "P2028"):
+        with db.session() as session:
+            create_plan(session, code=code, year=2027, name=f"{code}计划", departments=["SJ"])
+        with db.session() as session:
+            set_plan(session, code=code, spec=parse_plan(PLAN_YAML, "plan.yaml"), actor="cli:t")
+    with _client(server, "reviewer") as reviewer:
+        page = reviewer.get("/plan", params={"code": "P2027"})
+        assert soup(page).find("form", class_="publish-plan") is None  # not a reviewer's act
+        refused = reviewer.post(
+            "/plan/publish", data={"code": "P2027", "csrf_token": csrf_of(page)}
+        )
+        assert refused.status_code == 403
+    with _client(server, "planner") as planner:
+        page = planner.get("/plan", params={"code": "P2027"})
+        form = soup(page).find("form", class_="publish-plan")
+        assert form is not None and form.find("input", attrs={"name": "code"})["value"] == "P2027"
+        without = planner.post("/plan/publish", data={"code": "P2027"})
+        assert without.status_code == 403  # no CSRF token
+        done = planner.post("/plan/publish", data={"code": "P2027", "csrf_token": csrf_of(page)})
+        assert done.status_code == 303
+        shown = planner.get(done.headers["location"])
+        assert "计划已公示" in text_of(soup(shown).find("p", class_="notice"))
+        assert soup(shown).find("form", class_="publish-plan") is None
+        again = planner.post("/plan/publish", data={"code": "P2027", "csrf_token": csrf_of(page)})
+        assert again.status_code == 409
+        api = planner.post("/api/plans/publish", json={"code": "P2028"},
+                           headers={"X-CSRF-Token": csrf_of(page)})  # fmt: skip
+        assert api.status_code == 200 and api.json()["published_at"] is not None
+    with db.session() as session:
+        assert all(session.get(Plan, c).published_at for c in ("P2027", "P2028"))  # type: ignore[union-attr]
+        events = session.exec(select(TrailEvent).where(TrailEvent.action == "plan.publish")).all()
+    assert {(e.object, e.actor) for e in events} >= {
+        ("plan:P2027", "console:planner"),
+        ("plan:P2028", "console:planner"),
+    }

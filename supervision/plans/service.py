@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from supervision import clock, trail
 from supervision.db import table_of
 from supervision.draw.plans import create_plan, require_departments
-from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
+from supervision.errors import ConflictError, NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import (
     DrawPick,
     Entity,
@@ -239,7 +239,7 @@ def publish_plan(session: Session, *, code: str, actor: str) -> Plan:
     site build shows it with this date."""
     plan = get_plan(session, code=code)
     if plan.published_at is not None:
-        raise SupervisionError(
+        raise ConflictError(
             f"计划 {code} 已于 {clock.local(plan.published_at):%Y-%m-%d %H:%M} 公示",
             f"plan {code} was already published on {clock.local(plan.published_at):%Y-%m-%d %H:%M}",
         )

@@ -7,13 +7,13 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from supervision.accounts.sessions import Principal
-from supervision.console.deps import DbDep
-from supervision.console.pages import render
+from supervision.console.deps import DbDep, PlannerUser
+from supervision.console.pages import redirect, render
 from supervision.console.security import requires
 from supervision.db import Database
 from supervision.draw.plans import list_plans
@@ -21,7 +21,7 @@ from supervision.errors import ValidationFailed
 from supervision.models.fields import as_date
 from supervision.models.users import Role
 from supervision.plans.chart import coverage_chart
-from supervision.plans.service import plan_detail, plan_report
+from supervision.plans.service import plan_detail, plan_report, publish_plan
 
 router = APIRouter()
 
@@ -73,3 +73,16 @@ def plan_page(
     """One plan's coverage against its targets, with the chart."""
     view = report_view(db, code=code, as_of=parse_as_of(as_of))
     return render(request, "console/plan.html", status_words=STATUS_WORDS, quote=quote, **view)
+
+
+def publish(db: Database, *, code: str, actor: str) -> str:
+    """计划公示 from the console: the same service as ``plan publish``."""
+    with db.session() as session:
+        return publish_plan(session, code=code, actor=actor).code
+
+
+@router.post("/plan/publish")
+def publish_form(db: DbDep, who: PlannerUser, code: Annotated[str, Form()]) -> Response:
+    """Publish the plan notice (a planner's act; once, with items and targets)."""
+    code = publish(db, code=code, actor=who.actor)
+    return redirect("/plan", code=code, done="plan_published")
