@@ -475,3 +475,29 @@ def test_the_demo_plan_has_targets_and_is_published_before_its_tasks(cli: CliRun
     assert planned["企业公示信息情况抽查"]["months"] == [3, 4, 5, 6]
     assert planned["企业公示信息情况抽查"]["status"] == "in_progress"  # results entered
     assert planned["食品经营许可情况抽查"]["status"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("targets: [{id: \"A\\u200bB\", ratio: 3%}]\n", "p.yaml:1: targets[0].id"),
+        ("targets: [{name: \"x\\u202ey\", ratio: 3%}]\n", "p.yaml:1: targets[0].name"),
+        ("tasks: [{name: \"a\\u0007\", departments: [SJ], items: [SJ-01], months: [1]}]\n",
+         "p.yaml:1: tasks[0].name"),
+        ("items: &a [SJ-01]\ntasks: *a\n", "第 2 行"),
+        ("items: [SJ-01\n", "YAML"),
+        ("- a list\n", "p.yaml:1: (file)"),
+    ],
+)  # fmt: skip
+def test_hostile_plan_files_are_refused_with_the_place(text: str, where: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_plan(text, "p.yaml")
+    assert where in str(caught.value) + "\n".join(caught.value.details)
+
+
+def test_cli_create_without_a_file_needs_the_shell_options(
+    cli: CliRun, crew: dict[str, str]
+) -> None:
+    refused = cli("plan", "create", "--code", "P1", "--as", crew["planner"], expect=1)
+    assert "创建计划需要 year、name、departments" in refused.stderr
+    assert "Traceback" not in refused.output
