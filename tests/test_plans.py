@@ -271,6 +271,8 @@ def test_cli_create_from_a_file_publish_and_report(
     shown = json.loads(cli("plan", "show", "P2027", "--json").stdout)
     assert shown["items"] == ["SJ-01", "SW-01"] and len(shown["targets"]) == 2
     assert shown["planned_tasks"][0]["months"] == [3, 4] and shown["published_at"] is None
+    text = cli("plan", "show", "P2027").stdout
+    assert "覆盖率目标 / coverage targets" in text and "3%" in text and "未公示 not yet" in text
     cli("plan", "publish", "P2027", *planner)
     report = json.loads(cli("plan", "report", "P2027", "--json", "--as-of", "2027-11-01").stdout)
     assert report["plan"] == "P2027" and report["published_at"] is not None

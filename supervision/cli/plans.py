@@ -19,6 +19,7 @@ from supervision.cli.context import (
 )
 from supervision.draw.plans import list_plans
 from supervision.models.fields import as_date
+from supervision.models.tasks import TaskStatus
 from supervision.models.users import Role
 from supervision.plans.service import (
     create_plan_from,
@@ -176,7 +177,8 @@ def plan_show(app: AppContext, code: str, as_json: bool) -> None:
     click.echo(f"{detail['name']}（{detail['code']}，{detail['year']}）")
     click.echo(f"部门 departments: {'、'.join(detail['departments'])}")
     click.echo(f"事项 items: {'、'.join(detail['items']) or '—'}")
-    click.echo(f"公示 published: {detail['published_at'] or '未公示 not yet'}")
+    published = (detail["published_at"] or "")[:16].replace("T", " ")
+    click.echo(f"公示 published: {published or '未公示 not yet'}")
     emit_table(
         "覆盖率目标 / coverage targets",
         ["目标 target", "部门 department", "类别 kind", "主体类型 entity types", "比例 ratio"],
@@ -204,6 +206,12 @@ def plan_show(app: AppContext, code: str, as_json: bool) -> None:
             for p in detail["planned_tasks"]
         ],
     )
+
+
+def _task_status(status: str | None) -> str:
+    if status is None:
+        return "未创建 none"
+    return f"{TaskStatus.ZH.get(status, status)} {status}"
 
 
 def _percent(ratio: str | float) -> str:
@@ -289,7 +297,7 @@ def print_report(report: dict[str, Any]) -> None:
         ["任务 task", "月份 months", "状态 status", "逾期 late"],
         [
             (p["code"] or p["name"], "、".join(str(m) for m in p["months"]),
-             p["status"] or "未创建 none", "是 yes" if p["late"] else "")
+             _task_status(p["status"]), "是 yes" if p["late"] else "")
             for p in report["planned_tasks"]
         ],
     )  # fmt: skip

@@ -19,6 +19,7 @@ from supervision.db import Database
 from supervision.draw.plans import list_plans
 from supervision.errors import ValidationFailed
 from supervision.models.fields import as_date
+from supervision.models.tasks import TaskStatus
 from supervision.models.users import Role
 from supervision.plans.chart import coverage_chart
 from supervision.plans.service import plan_detail, plan_report, publish_plan
@@ -72,7 +73,8 @@ def plan_page(
 ) -> HTMLResponse:
     """One plan's coverage against its targets, with the chart."""
     view = report_view(db, code=code, as_of=parse_as_of(as_of))
-    return render(request, "console/plan.html", status_words=STATUS_WORDS, quote=quote, **view)
+    return render(request, "console/plan.html", status_words=STATUS_WORDS,
+                  status_zh=TaskStatus.ZH, quote=quote, **view)  # fmt: skip
 
 
 def publish(db: Database, *, code: str, actor: str) -> str:
