@@ -192,6 +192,7 @@ def test_report_counts_drawn_inspected_and_projected_against_the_targets(
     assert sw["status"] == "short" and sw["tasks"] == []
 
     assert [r["task"] for r in report["committed_before_publication"]] == [first]
+    assert report["items_outside_plan"] == []  # SJ-01 is a plan item
     assert report["repeated"] == []
     planned = {p["name"]: p for p in report["planned_tasks"]}
     assert planned["企业公示信息抽查"]["status"] == "in_progress"
@@ -400,6 +401,19 @@ def test_tasks_committed_before_publication_are_flagged() -> None:
         targets=[], items={}, entities=[], tasks=tasks, year_picks={}, as_of=date(2026, 3, 6),
     )  # fmt: skip
     assert [r["task"] for r in report["committed_before_publication"]] == ["early"]
+
+
+def test_tasks_inspecting_items_outside_the_plan_are_flagged() -> None:
+    tasks = [
+        coverage.TaskRow("in", "committed", ("I1",), ("SJ",)),
+        coverage.TaskRow("out", "drawn", ("I1", "I9"), ("SJ",)),
+        coverage.TaskRow("gone", "cancelled", ("I9",), ("SJ",)),
+    ]
+    report = coverage.coverage_report(
+        plan={"code": "P", "name": "p", "year": 2026, "items": ["I1"]},
+        targets=[], items={}, entities=[], tasks=tasks, year_picks={}, as_of=date(2026, 3, 6),
+    )  # fmt: skip
+    assert report["items_outside_plan"] == [{"task": "out", "items": ["I9"]}]
 
 
 # --------------------------------------------------------------------------- 计划公示

@@ -313,3 +313,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"注意：任务 {row['task']} 在计划公示前锁定（{when}）/ "
             f"note: task {row['task']} was committed before the plan was published"
         )
+    for row in report["items_outside_plan"]:
+        click.echo(
+            f"注意：任务 {row['task']} 的事项 {'、'.join(row['items'])} 不在计划中 / "
+            f"note: task {row['task']} inspects {', '.join(row['items'])}, not items of the plan"
+        )

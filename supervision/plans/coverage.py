@@ -16,7 +16,8 @@ For each target of a plan:
 
 The same numbers by region (盟市, the 4-digit prefix) and credit class (A-D), the entities
 drawn more than once in the plan year (by any plan's tasks of that year), the tasks
-committed before the plan was published, and the planned tasks' progress. No I/O here.
+committed before the plan was published, the tasks inspecting items the plan does not list,
+and the planned tasks' progress. No I/O here.
 """
 
 from __future__ import annotations
@@ -287,6 +288,18 @@ def _planned(
     return out
 
 
+def _outside(plan_items: Sequence[str], tasks: Sequence[TaskRow]) -> list[dict[str, Any]]:
+    """Tasks of the plan (not cancelled) that inspect items the plan does not list."""
+    if not plan_items:
+        return []
+    listed = set(plan_items)
+    return [
+        {"task": t.code, "items": sorted(set(t.items) - listed)}
+        for t in sorted(tasks, key=lambda t: t.code)
+        if t.status != "cancelled" and set(t.items) - listed
+    ]
+
+
 def coverage_report(
     *,
     plan: Mapping[str, Any],
@@ -329,6 +342,7 @@ def coverage_report(
         "departments": _departments(list(plan.get("departments") or []), tasks),
         "repeated": _repeats(year_picks),
         "committed_before_publication": early,
+        "items_outside_plan": _outside(plan.get("items") or [], tasks),
         "planned_tasks": _planned(plan.get("planned_tasks") or [], tasks, year, as_of),
     }
 
