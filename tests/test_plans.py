@@ -275,7 +275,9 @@ def test_cli_create_from_a_file_publish_and_report(
     text = cli("plan", "show", "P2027").stdout
     assert "覆盖率目标 / coverage targets" in text and "3%" in text and "未公示 not yet" in text
     cli("plan", "publish", "P2027", *planner)
-    report = json.loads(cli("plan", "report", "P2027", "--json", "--as-of", "2027-11-01").stdout)
+    report = json.loads(
+        cli("plan", "report", "P２０２７ ", "--json", "--as-of", "2027-11-01").stdout
+    )
     assert report["plan"] == "P2027" and report["published_at"] is not None
     assert [t["status"] for t in report["targets"]] == ["short", "short"]
     table = cli("plan", "report", "P2027", "--as-of", "2027-11-01").stdout

@@ -34,7 +34,7 @@ from supervision.models import (
     TaskPopulation,
     TaskStratum,
 )
-from supervision.models.fields import check_text
+from supervision.models.fields import check_text, normalise_key
 from supervision.plans import coverage
 from supervision.plans.spec import PlanSpec
 from supervision.reference.vocab import EntityStatus
@@ -50,7 +50,11 @@ __all__ = [
 
 
 def get_plan(session: Session, *, code: str) -> Plan:
-    plan = session.get(Plan, code)
+    """The plan coded `code` as a user typed it (compared in its normalised form)."""
+    try:
+        plan = session.get(Plan, normalise_key(code))
+    except ValueError:
+        plan = None
     if plan is None:
         raise NotFoundError(f"没有抽查计划 {code}", f"no plan {code}")
     return plan
@@ -190,6 +194,7 @@ def set_plan(
     """Set a plan's contents from a plan file (what the file leaves out stays). A published
     plan needs a reason (计划调整), recorded with the date and shown on its notice."""
     plan = get_plan(session, code=code)
+    code = plan.code
     if spec.code is not None and spec.code != plan.code:
         raise ValidationFailed(
             f"{spec.where('code')}: 计划文件写的是 {spec.code}，不是 {plan.code}",
@@ -238,6 +243,7 @@ def publish_plan(session: Session, *, code: str, actor: str) -> Plan:
     plan is published once, and only with at least one item and one target; the next
     site build shows it with this date."""
     plan = get_plan(session, code=code)
+    code = plan.code
     if plan.published_at is not None:
         raise ConflictError(
             f"计划 {code} 已于 {clock.local(plan.published_at):%Y-%m-%d %H:%M} 公示",
@@ -284,6 +290,7 @@ def target_dict(t: PlanTarget) -> dict[str, Any]:
 def plan_detail(session: Session, *, code: str) -> dict[str, Any]:
     """A plan with its contents, JSON-ready (``plan show --json``, the trail payloads)."""
     plan = get_plan(session, code=code)
+    code = plan.code
 
     def at(moment: Any) -> str | None:
         return None if moment is None else clock.local(moment).isoformat()
@@ -378,6 +385,7 @@ def plan_report(session: Session, *, code: str, as_of: date | None = None) -> di
     """The coverage report of a plan (see ``supervision.plans.coverage``), as of a day
     (today by default): what the database holds, handed to the pure arithmetic."""
     plan = get_plan(session, code=code)
+    code = plan.code
     as_of = as_of or clock.today()
     targets = _targets(session, code)
     tasks = list(session.exec(select(Task).where(Task.plan_code == code).order_by(col(Task.code))))
