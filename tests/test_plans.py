@@ -453,7 +453,7 @@ def test_the_site_shows_a_published_plan_notice_in_both_languages(
                for tr in zh.find("table", class_="plan-targets").find("tbody").find_all("tr")]  # fmt: skip
     assert targets == [
         ["<b>公示</b>", "市场监督管理局", "一般", "企业", "3%"],  # escaped, shown as text
-        ["—", "税务局", "全部", "全部", "50%"],
+        ["SW/全部", "税务局", "全部", "全部", "50%"],
     ]
     schedule = zh.find("table", class_="plan-schedule").get_text(" ", strip=True)
     assert "3月、4月" in schedule and "9月" in schedule

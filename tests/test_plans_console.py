@@ -125,12 +125,28 @@ def test_the_api_gives_the_same_report_and_roles_hold(db: Database, server: str)
 
 @pytest.mark.slow
 def test_the_plan_page_in_chromium(
-    browser: Any, db: Database, data: dict[str, Any], artifacts: Path
+    browser: Any, db: Database, data: dict[str, Any], artifacts: Path, tmp_path: Path
 ) -> None:
     from test_console_support import PASSWORD
 
+    from supervision.site import publish_site
+
     backend = "pg" if not db.is_sqlite else "sqlite"
-    with ConsoleServer(db) as base:
+    site = tmp_path / "site"
+    publish_site(db, out_dir=site, languages="all", workers=1)
+    with ConsoleServer(db, site_dir=site) as base:
+        # The public plan notice on a phone (390 px): the targets table is there and legible.
+        phone = browser.new_context(viewport={"width": 390, "height": 844},
+                                    java_script_enabled=False)  # fmt: skip
+        public = phone.new_page()
+        public.goto(f"{base}/site/plans/index.html")
+        targets = public.locator("article#plan-P2026 table.plan-targets")
+        assert targets.is_visible()
+        assert "3%" in targets.inner_text() and "100%" in targets.inner_text()
+        shot = artifacts / f"site-plan-notice-390-{backend}.png"
+        public.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 5_000
+        phone.close()
         context = browser.new_context(viewport={"width": 1200, "height": 900},
                                       java_script_enabled=False)  # fmt: skip
         page = context.new_page()

@@ -367,6 +367,7 @@ def _plan_notice(session: Session, data: SiteData, plan: Plan) -> dict[str, Any]
         ],
         "targets": [
             {
+                "id": t.target_id,
                 "name": t.name,
                 "department": department(t.department_code),
                 "item_kind": t.item_kind or "",
