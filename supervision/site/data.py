@@ -16,6 +16,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +37,7 @@ from supervision.models import (
     InspectionItem,
     Inspector,
     Plan,
+    PlanTarget,
     Task,
     TaskStratum,
 )
@@ -367,8 +369,57 @@ def _load_plans(session: Session, data: SiteData, by_plan: dict[str, list[dict[s
                 "notes": plan.notes,
                 "created_at": local_time(plan.created_at),
                 "tasks": plan_tasks,
+                **_plan_notice(session, data, plan),
             }
         )
+
+
+def _plan_notice(session: Session, data: SiteData, plan: Plan) -> dict[str, Any]:
+    """计划公示: what a published plan's notice adds (items, targets, planned tasks, the
+    publication and amendment dates); nothing of a plan that is not published yet."""
+    if plan.published_at is None:
+        return {"published": False}
+    names = {i["code"]: i for i in data.items}  # the newest version of each code wins
+    targets = session.execute(
+        select(PlanTarget)
+        .where(col(PlanTarget.plan_code) == plan.code)
+        .order_by(col(PlanTarget.position), col(PlanTarget.target_id))
+    ).scalars()
+
+    def department(code: str | None) -> str:
+        return data.departments.get(code, code) if code else ""
+
+    return {
+        "published": True,
+        "published_at": local_time(plan.published_at),
+        "amended_at": local_time(plan.amended_at),
+        "amendment_reason": plan.amendment_reason or "",
+        "items": [
+            {
+                "code": c,
+                "name": names[c]["name"] if c in names else "",
+                "kind": names[c]["kind"] if c in names else "",
+                "department": names[c]["department"] if c in names else "",
+            }
+            for c in plan.items
+        ],
+        "targets": [
+            {
+                "id": t.target_id,
+                "name": t.name,
+                "department": department(t.department_code),
+                "item_kind": t.item_kind or "",
+                "items": list(t.items),
+                "entity_types": list(t.entity_types),
+                "percent": f"{Decimal(t.ratio) * 100:.2f}".rstrip("0").rstrip(".") + "%",
+            }
+            for t in targets
+        ],
+        "planned_tasks": [
+            {**p, "departments": [department(d) for d in p.get("departments", [])]}
+            for p in plan.planned_tasks
+        ],
+    }
 
 
 def _fairness(session: Session, task: Task, cache: dict[str, Any]) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def statistics(data: SiteData, lang: str = "zh") -> dict[str, list[tuple[str, in
 
 # --------------------------------------------------------------------------- pages
 def notices(data: SiteData) -> list[dict[str, Any]]:
-    """Every notice (plan, task, result), newest first: the home page and the feed."""
+    """Every notice (published plan, task, result), newest first: the home page and the feed."""
     rows: list[dict[str, Any]] = []
     for task in data.tasks:
         rows.append(
@@ -99,6 +99,18 @@ def notices(data: SiteData) -> list[dict[str, Any]]:
                     "title": task["name"],
                     "code": task["code"],
                     "href": urls.task_results_path(task["code"]),
+                }
+            )
+    for plan in data.plans:  # 计划公示: a published plan is a notice of its own
+        if plan.get("published"):
+            rows.append(
+                {
+                    "kind": "plan",
+                    "id": f"plan:{plan['code']}",
+                    "when": plan["amended_at"] or plan["published_at"],
+                    "title": plan["name"],
+                    "code": plan["code"],
+                    "href": "plans/index.html",
                 }
             )
     rows.sort(key=lambda r: (r["when"], r["id"]), reverse=True)
