@@ -19,6 +19,7 @@ from factories import make_department, make_entity, make_item, make_uscc
 from sqlmodel import select
 from test_console_support import ConsoleServer, build_console, csrf_of, sign_in, soup, text_of
 
+from supervision import clock
 from supervision.db import Database
 from supervision.draw.plans import create_plan
 from supervision.models import Task
@@ -216,3 +217,99 @@ def test_the_form_refuses_what_the_cli_refuses(server: str, db: Database) -> Non
 def _count_tasks(db: Database) -> int:
     with db.session() as session:
         return len(list(session.exec(select(Task.code))))
+
+
+# --------------------------------------------------------------------------- result entry
+
+
+def test_result_entry_names_people_and_stores_uploaded_evidence(
+    server: str, db: Database, data: dict[str, Any]
+) -> None:
+    import hashlib
+
+    from supervision.models import EvidenceFile, InspectionResult
+
+    params = {"task": s.TASK, "uscc": data["inspector_uscc"]}
+    photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    with httpx.Client(base_url=server, timeout=30) as client:
+        sign_in(client, Role.INSPECTOR)
+        page = client.get("/inspector/result", params=params)
+        html = soup(page)
+        name = next(e["name"] for e in data["entities"] if e["uscc"] == data["inspector_uscc"])
+        assert text_of(html.select_one(".entity-name")) == name
+        team = html.select("fieldset.item p.team span.member")
+        assert data["inspector_cert"] in {m["data-cert"] for m in team}
+        assert all(text_of(m).startswith("执法员") for m in team)  # the name, then the number
+        assert html.select_one("form.enter-results")["enctype"] == "multipart/form-data"
+        form = params | {"csrf_token": csrf_of(page), "item_0": "SJ-01", "code_0": "1",
+                         "inspected_on_0": clock.today().isoformat(), "follow_up_0": "none"}  # fmt: skip
+        files = [("evidence_0", ("../../现场照片.png", photo, "image/png")),
+                 ("evidence_0", ("记录.txt", b"notes", "text/plain"))]  # fmt: skip
+        # Without the session's CSRF token: refused, nothing stored.
+        forged = client.post("/inspector/result", data=form | {"csrf_token": "x"}, files=files)
+        assert forged.status_code == 403
+        with db.session() as session:
+            assert not list(session.exec(select(EvidenceFile)))
+        done = client.post("/inspector/result", data=form, files=files)
+        assert done.status_code == 303, done.text
+    with db.session() as session:
+        row = session.exec(
+            select(InspectionResult).where(InspectionResult.uscc == data["inspector_uscc"])
+        ).one()
+        digest = hashlib.sha256(photo).hexdigest()
+        assert row.evidence[0] == {"name": "现场照片.png", "sha256": digest, "size": len(photo)}
+        assert row.evidence[1]["name"] == "记录.txt"
+        stored = session.get(EvidenceFile, digest)
+        assert stored is not None and stored.content == photo
+    with httpx.Client(base_url=server, timeout=30) as client:
+        sign_in(client, Role.REVIEWER)
+        review = soup(client.get("/results/entity", params=params))
+    assert digest in text_of(review.select_one("ul.evidence"))
+    assert data["inspector_cert"] in {m["data-cert"] for m in review.select("p.team span.member")}
+
+
+def test_evidence_over_the_limit_is_refused_and_nothing_written(
+    server: str, db: Database, data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supervision.models import EvidenceFile, InspectionResult
+
+    monkeypatch.setenv("SUPERVISION_EVIDENCE_MAX_BYTES", "1000")
+    params = {"task": s.TASK, "uscc": data["inspector_uscc"]}
+    with httpx.Client(base_url=server, timeout=30) as client:
+        sign_in(client, Role.INSPECTOR)
+        page = client.get("/inspector/result", params=params)
+        form = params | {"csrf_token": csrf_of(page), "item_0": "SJ-01", "code_0": "1",
+                         "inspected_on_0": clock.today().isoformat(), "follow_up_0": "none"}  # fmt: skip
+        refused = client.post("/inspector/result", data=form,
+                              files=[("evidence_0", ("big.bin", b"x" * 1001, "application/x"))])  # fmt: skip
+        assert refused.status_code == 400 and "上限" in refused.text
+    with db.session() as session:
+        assert not list(session.exec(select(EvidenceFile)))
+        assert not list(
+            session.exec(
+                select(InspectionResult).where(InspectionResult.uscc == data["inspector_uscc"])
+            )
+        )
+
+
+def test_review_shows_a_corrections_reason_and_the_task_its_seed(
+    server: str, data: dict[str, Any]
+) -> None:
+    with httpx.Client(base_url=server, timeout=30) as client:
+        sign_in(client, Role.REVIEWER)
+        review = soup(client.get("/results/entity", params={"task": s.TASK,
+                                                            "uscc": data["usccs"][0]}))  # fmt: skip
+        reason = review.select_one("p.change-reason")
+        assert reason is not None and "录入错误" in text_of(reason)
+        assert "更正第 1 版" in text_of(reason)
+    with httpx.Client(base_url=server, timeout=30) as client:
+        sign_in(client, Role.PLANNER)
+        task = soup(client.get("/task", params={"code": s.TASK}))
+    assert s.SEED in text_of(task.select_one("dd.seed")) and "录入于" in text_of(
+        task.select_one("dd.seed")
+    )
+    rows = task.select("table.assignments tbody tr")
+    assert rows and all("执法证号" in text_of(r.select("td")[2]) for r in rows)
+    names = {e["uscc"]: e["name"] for e in data["entities"]}
+    first = rows[0]
+    assert names[first["data-uscc"]] in text_of(first.select("td")[0])
