@@ -35,7 +35,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Any:
     data = build_console(db, tmp)
     publish_site(db, out_dir=tmp / "site", languages="all", workers=1)
     with ConsoleServer(db, site_dir=tmp / "site") as base:
-        yield base, data
+        yield base, data | {"site": tmp / "site"}
     db.dispose()
 
 
@@ -191,3 +191,23 @@ def test_console_pages(console: Any, chromium: Any, artifacts: Path) -> None:
                 failures.append(str(exc))
         page.context.close()
     assert not failures, "\n\n".join(failures)
+
+
+def test_static_search_says_why_nothing_matched(console: Any, chromium: Any) -> None:
+    """From the folder itself (file://), the script tells a wrong check character ("no
+    such entity") from a code the site does not list (not drawn in a published task)."""
+    from factories import make_uscc
+
+    _base, data = console
+    site: Path = data["site"]
+    page = chromium.new_page()
+    good = make_uscc(77)
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    for query, miss in ((good, "not_drawn"), (bad, "absent"), (data["usccs"][3], None)):
+        page.goto((site / "search" / "index.html").as_uri() + "?q=" + query)
+        if miss is None:
+            page.wait_for_selector("#search-results ul.hits li")
+            continue
+        page.wait_for_selector("#search-results p.miss")
+        assert page.locator("#search-results p.miss").get_attribute("data-miss") == miss
+    page.close()
