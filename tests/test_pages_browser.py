@@ -25,6 +25,12 @@ pytestmark = pytest.mark.slow
 
 WIDTHS = (1366, 390)
 SERIOUS = {"serious", "critical"}
+#: Body cells of tables with a header row that carry no data-label (the card's label on a phone).
+UNLABELLED_CELLS = """() => Array.from(document.querySelectorAll("main table"))
+  .filter(t => t.tHead)
+  .flatMap(t => Array.from(t.tBodies).flatMap(b => Array.from(b.querySelectorAll("td"))))
+  .filter(td => !td.hasAttribute("colspan") && !(td.getAttribute("data-label") || "").trim())
+  .slice(0, 5).map(td => td.closest("table").className + ": " + td.textContent.slice(0, 40))"""
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +86,9 @@ def check_page(page: Any, url: str, *, label: str, artifacts: Path, status: int 
             "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
         assert widths[0] <= widths[1], f"{label} at {width}px scrolls sideways: {widths}"
+        # On a phone a row reads as a card: every cell needs its column's name.
+        unlabelled = page.evaluate(UNLABELLED_CELLS)
+        assert not unlabelled, f"{label}: table cells without data-label: {unlabelled}"
         page.screenshot(path=str(folder / _shot_name(label, width)), full_page=True)
         results = Axe().run(page)
         serious = [
