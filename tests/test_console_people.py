@@ -214,6 +214,34 @@ def test_the_form_refuses_what_the_cli_refuses(server: str, db: Database) -> Non
     assert _count_tasks(db) == before
 
 
+def test_the_form_and_the_cli_give_the_same_refusals(
+    server: str, db: Database, cli: Any, crew: dict[str, str]
+) -> None:
+    """One validation behind both doors: the same bad task, the same named problems."""
+    form = [
+        ("code", "T-SAME"), ("plan", "P2026J"), ("name", "坏任务"), ("departments", "XY"),
+        ("items", "XY-01"), ("ratio", "0.1"), ("ratio_B", "2"), ("target_risk_classes", "Z"),
+        ("target_regions", "999999"), ("target_industries", "??"),
+        ("period_start", "2026-03-01"), ("period_end", "2026-11-30"),
+    ]  # fmt: skip
+    page = _post_task(server, form)
+    shown = sorted(
+        text_of(li).removeprefix("form: ") for li in soup(page).select("div.error ul.details li")
+    )
+    result = cli("task", "create", "--code", "T-SAME", "--plan", "P2026J", "--name", "坏任务",
+                 "--department", "XY", "--item", "XY-01", "--ratio", "A=0.1", "--ratio", "B=2",
+                 "--ratio", "C=0.1", "--ratio", "D=0.1", "--risk-class", "Z",
+                 "--region", "999999", "--industry", "??", "--start", "2026-03-01",
+                 "--end", "2026-11-30", "--as", crew["planner"], expect=None)  # fmt: skip
+    assert result.exit_code != 0
+    told = sorted(
+        line.strip().removeprefix("- ").removeprefix("task: ")
+        for line in result.stderr.splitlines()
+        if line.strip().startswith(("- task:", "task:"))
+    )
+    assert len(shown) == 4 and shown == told, (shown, result.stderr)
+
+
 def _count_tasks(db: Database) -> int:
     with db.session() as session:
         return len(list(session.exec(select(Task.code))))
