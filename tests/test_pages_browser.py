@@ -207,7 +207,7 @@ def test_static_search_says_why_nothing_matched(console: Any, chromium: Any) -> 
     such entity") from a code the site does not list (not drawn in a published task)."""
     from factories import make_uscc
 
-    _base, data = console
+    base, data = console
     site: Path = data["site"]
     page = chromium.new_page()
     good = make_uscc(77)
@@ -219,4 +219,9 @@ def test_static_search_says_why_nothing_matched(console: Any, chromium: Any) -> 
             continue
         page.wait_for_selector("#search-results p.miss")
         assert page.locator("#search-results p.miss").get_attribute("data-miss") == miss
+    # On the served site the server's answer stands (the script leaves it alone): the
+    # console knows from the directory that no entity has this name.
+    page.goto(f"{base}/site/search/index.html?q=nothing-like-this")
+    page.wait_for_load_state("load")
+    assert page.locator("#search-results p.miss").get_attribute("data-miss") == "absent"
     page.close()

@@ -16,7 +16,8 @@
   }
   var index = window.SUPERVISION_SEARCH_INDEX;
   var box = document.getElementById("search-results");
-  if (!index || !box) { return; }
+  // A served site answered the query itself (and may know more: see console/routes/site.py).
+  if (!index || !box || box.hasAttribute("data-served")) { return; }
   var params = new URLSearchParams(window.location.search);
   var query = (params.get("q") || "").trim();
   if (!query) { return; }
