@@ -269,6 +269,8 @@ def test_result_entry_names_people_and_stores_uploaded_evidence(
         assert data["inspector_cert"] in {m["data-cert"] for m in team}
         assert all(text_of(m).startswith("执法员") for m in team)  # the name, then the number
         assert html.select_one("form.enter-results")["enctype"] == "multipart/form-data"
+        legend = text_of(html.select_one("fieldset.item legend"))
+        assert "企业公示信息抽查" in legend and "SJ-01" in legend  # the item's name and code
         form = params | {"csrf_token": csrf_of(page), "item_0": "SJ-01", "code_0": "1",
                          "inspected_on_0": clock.today().isoformat(), "follow_up_0": "none"}  # fmt: skip
         files = [("evidence_0", ("../../现场照片.png", photo, "image/png")),
