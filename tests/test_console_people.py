@@ -343,3 +343,21 @@ def test_review_shows_a_corrections_reason_and_the_task_its_seed(
     names = {e["uscc"]: e["name"] for e in data["entities"]}
     first = rows[0]
     assert names[first["data-uscc"]] in text_of(first.select("td")[0])
+
+
+def test_a_confirmed_findings_effects_read_as_words(server: str, data: dict[str, Any]) -> None:
+    import re
+
+    with httpx.Client(base_url=server, timeout=30) as client:
+        token = csrf_of(sign_in(client, Role.REVIEWER))
+        done = client.post(
+            f"/review/findings/{data['finding_id']}/confirm",
+            data={"csrf_token": token, "uscc": data["flagged_uscc"], "note": "核实属实"},
+        )
+        assert done.status_code == 303
+        page = soup(client.get(f"/review/entity/{data['flagged_uscc']}"))
+    effects = page.select(f"#finding-{data['finding_id']} ul.effects li")
+    assert {li["data-action"] for li in effects} >= {"add_to_abnormal_list", "raise_risk_class"}
+    text = " ".join(text_of(li) for li in effects)
+    assert "列入经营异常名录（待办理）" in text and "提高信用风险分类" in text
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text  # no identifiers
