@@ -28,6 +28,8 @@ def entries(data: SiteData) -> list[list[str]]:
     return rows
 
 
+#: A query that looks like a USCC (its check character is then checked).
+USCC_SHAPE = re.compile(r"[0-9A-Z]{18}")
 #: Whether a query names an entity of the directory (exact USCC or exact name): the console
 #: answers it from the database; the static site's own server cannot know.
 Known = Callable[[str], bool]
@@ -77,9 +79,6 @@ def miss(query: str, hits: list[dict[str, Any]], known: Known | None = None) -> 
     if known is None:
         return "not_drawn"
     return "unpublished" if known(needle) else "absent"
-
-
-USCC_SHAPE = re.compile(r"[0-9A-Z]{18}")
 
 
 def find(rows: list[list[str]], query: str, limit: int = MAX_HITS) -> list[dict[str, Any]]:
