@@ -159,15 +159,18 @@ def _console_pages(data: dict[str, Any]) -> dict[str, list[tuple[str, str, int]]
             ("directory-entities", "/admin/directories/entities", 200),
             ("rules", "/admin/rules", 200),
             ("rule", "/admin/rules/rule?id=samr.annual-report-not-filed", 200),
+            ("console-not-found", "/no/such/page", 404),
             ("forbidden", "/tasks", 403),
         ],
         "reviewer": [
+            ("dashboard-reviewer", "/", 200),
             ("review-queue", "/review", 200),
             ("review-entity", f"/review/entity/{flagged}", 200),
             ("results-review", "/results", 200),
             ("result-review", f"/results/entity?task={task}&uscc={mine}", 200),
         ],
         "planner": [
+            ("dashboard-planner", "/", 200),
             ("tasks", "/tasks", 200),
             ("task-draft", f"/task?code={quote(DRAFT_TASK, safe='')}", 200),
             ("task-drawn", f"/task?code={task}", 200),
@@ -175,6 +178,7 @@ def _console_pages(data: dict[str, Any]) -> dict[str, list[tuple[str, str, int]]
             ("task-missing", f"/task?code={quote('no-such-task')}", 404),
         ],
         "inspector": [
+            ("dashboard-inspector", "/", 200),
             ("inspector", "/inspector", 200),
             ("result-entry", f"/inspector/result?task={task}&uscc={mine}", 200),
         ],
