@@ -37,6 +37,8 @@ from supervision.reference.regions import region_prefix
 from supervision.rules.pack import SEVERITIES, Rule, RulePack, load_pack
 
 __all__ = [
+    "EFFECT_STATUS_WORDS",
+    "EFFECT_WORDS",
     "RISK_STEPS",
     "QueueItem",
     "confirm_finding",
@@ -61,6 +63,24 @@ PENDING_FOLLOW_UPS = (
     "transfer_to_case_handling",
     "notify_department",
 )
+
+#: What each effect of a confirmed finding means, in words (zh, en): people read these,
+#: never the action identifiers.
+EFFECT_WORDS: dict[str, tuple[str, str]] = {
+    "raise_risk_class": ("提高信用风险分类", "risk class raised"),
+    "mark_for_targeted_draw": ("标记为定向抽查对象", "marked for targeted draws"),
+    "add_to_abnormal_list": ("列入经营异常名录", "to be put on the abnormal list"),
+    "mark_abnormal_status": ("标记为经营异常状态", "to be marked abnormal"),
+    "add_to_serious_violation_list": (
+        "列入严重违法失信名单",
+        "to be put on the serious-violation list",
+    ),
+    "notify_entity": ("告知主体", "to notify the entity"),
+    "order_rectification": ("责令改正", "to order rectification"),
+    "transfer_to_case_handling": ("移送办案机构", "to transfer to case handling"),
+    "notify_department": ("抄告相关部门", "to notify the department concerned"),
+}
+EFFECT_STATUS_WORDS: dict[str, tuple[str, str]] = {"pending": ("待办理", "pending")}
 
 _E: Table = table_of(Entity)
 _F: Table = table_of(FindingRow)

@@ -30,6 +30,15 @@ class TaskStatus:
         "closed": "已结束",
         "cancelled": "已撤销",
     }
+    #: English words for people (the stored values are identifiers, not words).
+    EN: ClassVar[dict[str, str]] = {
+        "draft": "draft",
+        "committed": "committed",
+        "drawn": "drawn",
+        "in_progress": "in progress",
+        "closed": "closed",
+        "cancelled": "cancelled",
+    }
 
 
 class Plan(SQLModel, table=True):

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from supervision import trail
-from supervision.checks.review import confirm_finding, dismiss_finding, entity_review
+from supervision.checks.review import (
+    EFFECT_STATUS_WORDS,
+    EFFECT_WORDS,
+    confirm_finding,
+    dismiss_finding,
+    entity_review,
+)
 from supervision.console.deps import DbDep, ReviewerUser, RulesDir
 from supervision.console.pages import local_time, redirect, render
 from supervision.console.queue import queue_page
@@ -100,7 +106,8 @@ def review_entity_page(
     history = finding_history(db, [f["id"] for f in data["findings"]])
     return render(
         request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,
-        code_label=code_label, history=history,
+        code_label=code_label, history=history, effect_words=EFFECT_WORDS,
+        effect_status_words=EFFECT_STATUS_WORDS,
     )  # fmt: skip
 
 
