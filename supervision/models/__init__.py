@@ -3,6 +3,14 @@
 Importing this package registers every table on ``SQLModel.metadata``.
 """
 
+from supervision.models.credit import (
+    ClassSource,
+    CreditProposal,
+    ProposalStatus,
+    Register,
+    RegisterEntry,
+    RiskClassChange,
+)
 from supervision.models.directories import (
     Conflict,
     ConflictCreate,
@@ -51,12 +59,14 @@ __all__ = [
     "Alert",
     "Assignment",
     "CheckRun",
+    "ClassSource",
     "ComplianceRecord",
     "ComplianceRecordCreate",
     "Conflict",
     "ConflictCreate",
     "ConsoleSession",
     "ConsoleUser",
+    "CreditProposal",
     "Department",
     "DepartmentCreate",
     "DrawPick",
@@ -78,7 +88,11 @@ __all__ = [
     "JobRun",
     "LoginFailure",
     "Plan",
+    "ProposalStatus",
+    "Register",
+    "RegisterEntry",
     "ResultReply",
+    "RiskClassChange",
     "Role",
     "SchedulerLease",
     "SignInRefusal",
