@@ -336,3 +336,28 @@ def test_cli_story(cli: Any, crew: dict[str, str], db_url: str) -> None:
     assert entry["removed_on"] == "2025-09-03" and entry["removal_decision_no"] == "异出1"
     assert shown["entity"]["abnormal"] is False
     assert "4.1" in cli("credit", "reasons").stdout
+
+
+def test_listing_deadline_is_watched(db: Database, checked: dict[str, str]) -> None:
+    from supervision.results.deadlines import list_deadlines
+    from supervision.scheduling.alerts import AlertKind, deadline_alerts
+
+    confirm_finding(db, finding_id=_finding(db, checked["no_report"]), note="n", actor="审核员")
+    (proposal,) = open_proposals(db)
+    due = dt.date.fromisoformat(proposal["due_on"])
+    with db.session() as session:
+        now = list_deadlines(session, as_of=due - dt.timedelta(days=1))
+        late = list_deadlines(session, as_of=due + dt.timedelta(days=3))
+    (soon,) = now["listing"]
+    assert soon["proposal_id"] == proposal["id"] and not soon["overdue"]
+    assert [a.kind for a in deadline_alerts(now, 3)] == [AlertKind.LISTING_DUE]
+    (over,) = late["listing"]
+    assert over["overdue"] and over["workdays_over"] >= 1
+    (alert,) = deadline_alerts(late, 3)
+    assert (
+        alert.kind == AlertKind.LISTING_OVERDUE
+        and alert.object == f"credit_proposal:{proposal['id']}"
+    )
+    accept_proposal(db, proposal_id=proposal["id"], decision=_decision("D1"), actor="审核员")
+    with db.session() as session:
+        assert list_deadlines(session, as_of=due)["listing"] == []
