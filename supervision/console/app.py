@@ -149,6 +149,7 @@ def _include_routes(app: FastAPI) -> None:
     from supervision.console.routes import (
         admin_directories,
         admin_rules,
+        credit,
         dashboard,
         inspector,
         review,
@@ -162,6 +163,7 @@ def _include_routes(app: FastAPI) -> None:
         session.router,
         dashboard.router,
         review.router,
+        credit.router,
         task_routes.router,
         inspector.router,
         reviewer.router,

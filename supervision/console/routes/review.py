@@ -13,6 +13,7 @@ from supervision.checks.review import confirm_finding, dismiss_finding, entity_r
 from supervision.console.deps import DbDep, ReviewerUser, RulesDir
 from supervision.console.pages import local_time, redirect, render
 from supervision.console.queue import queue_page
+from supervision.credit.standing import credit_standing
 from supervision.db import Database
 from supervision.models.findings import SEVERITY_ZH
 from supervision.reference.result_codes import MAIN_CODES, SUB_CODES
@@ -100,7 +101,7 @@ def review_entity_page(
     history = finding_history(db, [f["id"] for f in data["findings"]])
     return render(
         request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,
-        code_label=code_label, history=history,
+        code_label=code_label, history=history, credit=credit_standing(db, uscc=uscc),
     )  # fmt: skip
 
 
