@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from factories import make_entity
 from sqlalchemy import func, select
-from test_check_support import AS_OF, entity_row, filed_report, load, province
+from test_check_support import AS_OF, entity_row, filed_report, load, province, record_row
 
 from supervision.checks.review import confirm_finding
 from supervision.checks.run import run_check
@@ -361,3 +361,68 @@ def test_listing_deadline_is_watched(db: Database, checked: dict[str, str]) -> N
     accept_proposal(db, proposal_id=proposal["id"], decision=_decision("D1"), actor="审核员")
     with db.session() as session:
         assert list_deadlines(session, as_of=due)["listing"] == []
+
+
+# ---------------------------------------------------------------- results feed the rules
+def _result(n: int, uscc: str, code: str, sub: str | None, day: str) -> dict[str, Any]:
+    return record_row("inspection_result", n, uscc, {
+        "task_code": "T1", "item_code": "SJ-01", "result_code": sub or code, "main_code": code,
+        "sub_code": sub, "follow_up": "routine" if sub else "none", "inspected_on": day,
+        "inspectors": ["SJ0001", "SJ0002"],
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize(("sub", "rule", "reason"), [
+    ("6", "samr.result-unreachable-abnormal-list", "4.4"),
+    ("C", "samr.result-false-information-abnormal-list", "4.3"),
+])  # fmt: skip
+def test_inspection_results_feed_the_rules(db: Database, sub: str, rule: str, reason: str) -> None:
+    row = entity_row(50)
+    load(db, [row], [filed_report(5000, row["uscc"]), _result(5001, row["uscc"], "A", sub,
+                                                               "2025-07-20")])  # fmt: skip
+    run_check(db, as_of=AS_OF)
+    with db.engine.connect() as conn:
+        (finding,) = conn.execute(select(_F).where(_F.c.uscc == row["uscc"])).all()
+    assert finding.rule_id == rule and finding.result_code == sub
+    values = {m["t"]: m["values"] for m in finding.matched}
+    assert values["inspection_result"]["sub_code"] == sub
+    assert values["inspection_result"]["follow_up"] == "routine"
+    confirm_finding(db, finding_id=finding.id, note="核实", actor="审核员")
+    (proposal,) = open_proposals(db)
+    assert proposal["reason_code"] == reason
+    accept_proposal(db, proposal_id=proposal["id"], decision=_decision(f"R-{sub}"), actor="审核员")
+    if sub == "6":  # a later inspection reaches the entity: the check proposes removal
+        load(db, [], [_result(5002, row["uscc"], "1", None, "2025-08-20")])
+        assert run_check(db, as_of=dt.date(2025, 9, 1)).cures_proposed
+        (removal,) = open_proposals(db)
+        assert removal["reason_code"] == "r.address"
+
+
+def test_migration_0023_downgrades_and_upgrades(db: Database, db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from supervision.db import alembic_config, make_engine
+
+    row = entity_row(60)
+    load(db, [row], [])
+    db.dispose()
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0019")
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            assert not {"register_entry", "credit_proposal", "risk_class_change"} & tables
+            assert "risk_classified_on" not in {
+                c["name"] for c in inspect(conn).get_columns("entity")
+            }
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+    finally:
+        engine.dispose()
+    again = Database(db_url)
+    try:
+        assert _entity(again, row["uscc"]).risk_classified_on is None
+    finally:
+        again.dispose()

@@ -5,8 +5,8 @@ can answer, the entity's facts are derived as of the run's day (``supervision.ch
 and the cause is looked for again:
 
 - ``4.1`` / ``i.report`` (annual report not published): no annual report is overdue;
-- ``4.4`` / ``i.address`` (unreachable at the registered address): the latest address check
-  reached the entity;
+- ``4.4`` / ``i.address`` (unreachable at the registered address): the latest contact
+  reached the entity (an address check found it, or a later inspection result is not 6);
 - ``4.3`` (false information): the latest information check found nothing false;
 - ``4.2`` (information ordered and not published): no immediate information is overdue.
 
@@ -57,8 +57,18 @@ def _reports_filed(facts: Facts) -> bool:
 
 
 def _reachable(facts: Facts) -> bool:
-    latest = _latest(facts, "address_check")
-    return latest is not None and bool(latest.get("reachable"))
+    """The latest contact (an address check, or an inspection result) reached the entity."""
+    seen = [
+        (str(f.get("checked_on") or f.get("inspected_on")), f)
+        for kind in ("address_check", "inspection_result")
+        if (f := _latest(facts, kind)) is not None
+    ]
+    if not seen:
+        return False
+    _, last = max(seen, key=lambda pair: pair[0])
+    if last.get("t") == "address_check":
+        return bool(last.get("reachable"))
+    return str(last.get("result_code")) != "6"
 
 
 def _info_true(facts: Facts) -> bool:

@@ -123,6 +123,13 @@ def _target_lines(target: dict[str, Any]) -> list[tuple[str, str, bool]]:
             lines.append((label, "、".join(shown), False))
     if target.get("abnormal") is not None:
         lines.append((N_("经营异常名录"), N_("是") if target["abnormal"] else N_("否"), True))
+    sources = {
+        "marks": N_("定向抽查标记"),
+        "proposals": N_("列入建议"),
+        "registers": N_("名录记录"),
+    }
+    for source in target.get("credit") or []:
+        lines.append((N_("信用监管来源"), sources.get(source, source), True))
     return lines
 
 

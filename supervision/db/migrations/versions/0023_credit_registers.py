@@ -114,8 +114,8 @@ def downgrade() -> None:
     op.drop_table("credit_proposal")
     op.drop_index("ix_register_entry_entity", table_name="register_entry")
     op.drop_table("register_entry")
-    with op.batch_alter_table("entity_mark") as batch:
-        batch.drop_column("consumed_at")
-        batch.drop_column("consumed_by")
-    with op.batch_alter_table("entity") as batch:
-        batch.drop_column("risk_classified_on")
+    # Plain DROP COLUMN (SQLite ≥ 3.35, as in 0019): a batch copy would drop tables that
+    # others reference.
+    op.drop_column("entity_mark", "consumed_at")
+    op.drop_column("entity_mark", "consumed_by")
+    op.drop_column("entity", "risk_classified_on")
