@@ -426,3 +426,22 @@ def test_migration_0023_downgrades_and_upgrades(db: Database, db_url: str) -> No
         assert _entity(again, row["uscc"]).risk_classified_on is None
     finally:
         again.dispose()
+
+
+def test_removal_may_lower_the_class_and_records_it(db: Database, checked: dict[str, str]) -> None:
+    uscc = checked["unreachable"]  # on_confirm raises B → C
+    confirm_finding(db, finding_id=_finding(db, uscc), note="无法联系", actor="审核员")
+    (proposal,) = open_proposals(db)
+    with pytest.raises(ValidationFailed):  # only a removal sets a class
+        accept_proposal(db, proposal_id=proposal["id"], decision=_decision("L1"), actor="审核员",
+                        new_class="A")  # fmt: skip
+    entry = accept_proposal(db, proposal_id=proposal["id"], decision=_decision("L1"),
+                            actor="审核员")["entry"]  # fmt: skip
+    record_removal(db, entry_id=entry["id"], reason_code="r.address", actor="审核员",
+                   decision=_decision("L2", dt.date(2025, 9, 3)), new_class="B")  # fmt: skip
+    history = credit_standing(db, uscc=uscc)["class_history"]
+    assert [(h["source"], h["old_class"], h["new_class"]) for h in history] == [
+        ("removal", "C", "B"),
+        ("decision", "B", "C"),
+    ]
+    assert history[0]["effective_on"] == "2025-09-03" and _entity(db, uscc).risk_class == "B"

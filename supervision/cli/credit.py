@@ -94,19 +94,27 @@ def proposals_command(app: AppContext, uscc: str | None, limit: int, as_json: bo
 @click.argument("proposal", type=int)
 @_decision_options
 @click.option("--reason", "reason_code", default=None, help="改用的理由代码 / other reason code")
+@click.option(
+    "--risk-class",
+    "new_class",
+    type=click.Choice(["A", "B", "C", "D"]),
+    default=None,
+    help="移出决定同时调整的风险分类（信用修复）/ the class a removal sets",
+)
 @click.option("--note", default="", help="说明 / note")
 @BY_OPTION
 @JSON_OPTION
 @click.pass_obj
 def accept_command(
     app: AppContext, proposal: int, decision_no: str, organ: str, decided_on: str | None,
-    wording: str, reason_code: str | None, note: str, by: str | None, as_json: bool,
+    wording: str, reason_code: str | None, new_class: str | None, note: str, by: str | None,
+    as_json: bool,
 ) -> None:  # fmt: skip
     """按建议作出列入或移出决定（须文号）/ decide a proposal: list or remove, with a decision number."""
     actor = act_as(app, by, Role.REVIEWER)
     decision = Decision(organ, decision_no, _day(decided_on), wording)
     result = accept_proposal(app.db, proposal_id=proposal, decision=decision, actor=actor,
-                             reason_code=reason_code, note=note)  # fmt: skip
+                             reason_code=reason_code, note=note, new_class=new_class)  # fmt: skip
     if as_json:
         emit_json(result)
         return
@@ -160,19 +168,26 @@ def list_command(
 @credit_group.command("remove")
 @click.argument("entry", type=int)
 @click.option("--reason", "reason_code", required=True, help="移出理由代码 / removal reason code")
+@click.option(
+    "--risk-class",
+    "new_class",
+    type=click.Choice(["A", "B", "C", "D"]),
+    default=None,
+    help="同时调整的风险分类（信用修复）/ the class the removal sets",
+)
 @_decision_options
 @BY_OPTION
 @JSON_OPTION
 @click.pass_obj
 def remove_command(
-    app: AppContext, entry: int, reason_code: str, decision_no: str, organ: str,
-    decided_on: str | None, wording: str, by: str | None, as_json: bool,
+    app: AppContext, entry: int, reason_code: str, new_class: str | None, decision_no: str,
+    organ: str, decided_on: str | None, wording: str, by: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """直接录入移出决定 / record a removal decided outside a proposal."""
     actor = act_as(app, by, Role.REVIEWER)
     done = record_removal(app.db, entry_id=entry, reason_code=reason_code,
                           decision=Decision(organ, decision_no, _day(decided_on), wording),
-                          actor=actor)  # fmt: skip
+                          actor=actor, new_class=new_class)  # fmt: skip
     if as_json:
         emit_json(done)
         return

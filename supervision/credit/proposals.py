@@ -177,15 +177,20 @@ def accept_proposal(
     actor: str,
     reason_code: str | None = None,
     note: str = "",
+    new_class: str | None = None,
 ) -> dict[str, Any]:
     """Decide an open proposal: list the entity, or remove the entry, with the decision
-    (organ, number, date). ``reason_code`` overrides the proposed reason. One transaction:
-    the entry or removal, the proposal's status and both trail events."""
+    (organ, number, date). ``reason_code`` overrides the proposed reason; ``new_class`` is
+    the class a removal sets (信用修复, refused for a listing). One transaction: the entry
+    or removal, the proposal's status and both trail events."""
     checked = decision.checked()
     with busy_is_an_error(), db.engine.begin() as conn:
         now = hold_write(conn)  # entity.updated_at moves: incremental checks read it
         row = _open_proposal(conn, proposal_id)
         code = (reason_code or row.reason_code).strip()
+        if row.action == "list" and new_class is not None:
+            raise ValidationFailed("只有移出决定可以调整风险分类",
+                                   "only a removal may set the risk class")  # fmt: skip
         if row.action == "list":
             done = list_entity(
                 conn, uscc=row.uscc, register=row.register_code, reason_code=code,
@@ -195,7 +200,7 @@ def accept_proposal(
         else:
             done = remove_entry(
                 conn, entry_id=int(row.entry_id), reason_code=code, decision=checked,
-                actor=actor, now=now, proposal_id=row.id,
+                actor=actor, now=now, proposal_id=row.id, new_class=new_class,
             )  # fmt: skip
         _close(conn, row, ProposalStatus.ACCEPTED, who=actor, now=now, note=note,
                decision=checked)  # fmt: skip

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, select, update
 
 from supervision import clock, trail
+from supervision.credit.classes import RISK_STEPS, change_class
 from supervision.db import Database, busy_is_an_error, hold_write, table_of
 from supervision.errors import ConflictError, NotFoundError, ValidationFailed
-from supervision.models import Entity, Register, RegisterEntry
+from supervision.models import ClassSource, Entity, Register, RegisterEntry
 from supervision.models.fields import normalise_key, text_problem
 from supervision.reference.credit_reasons import Reason, reason
 
@@ -206,11 +207,18 @@ def remove_entry(
     actor: str,
     now: dt.datetime,
     proposal_id: int | None = None,
+    new_class: str | None = None,
 ) -> dict[str, Any]:
     """Remove (移出) an entry in the caller's transaction: the removal columns are set
     once; an entry already removed is refused. The entity's abnormal flag is cleared when
-    no other entry keeps it."""
+    no other entry keeps it. ``new_class``: the credit risk class the removal decision
+    sets (信用修复), recorded in the class history with source ``removal``."""
     checked = decision.checked()
+    if new_class is not None and new_class not in RISK_STEPS:
+        raise ValidationFailed(
+            f"风险分类应为 {'/'.join(RISK_STEPS)} 之一，而不是 {new_class}",
+            f"a risk class is one of {', '.join(RISK_STEPS)}, not {new_class}",
+        )
     row = conn.execute(select(_R).where(_R.c.id == entry_id)).first()
     if row is None:
         raise NotFoundError(f"没有编号为 {entry_id} 的名录记录", f"no register entry {entry_id}")
@@ -246,6 +254,11 @@ def remove_entry(
                 .where(_E.c.uscc == row.uscc)
                 .values(abnormal=False, abnormal_since=None, updated_at=now)
             )
+    if new_class is not None:
+        change_class(conn, uscc=row.uscc, new_class=new_class, source=ClassSource.REMOVAL,
+                     effective_on=checked.decided_on, ref=f"register_entry:{entry_id}",
+                     actor=actor, now=now)  # fmt: skip
+        values["risk_class"] = new_class
     trail.record(conn, action="register.remove", obj=f"register_entry:{entry_id}", actor=actor,
                  payload=_plain({**values, "uscc": row.uscc, "register": row.register_code}))  # fmt: skip
     return {"entry_id": entry_id, "uscc": row.uscc, "register_code": row.register_code, **values}
@@ -264,13 +277,19 @@ def record_listing(
 
 
 def record_removal(
-    db: Database, *, entry_id: int, reason_code: str, decision: Decision, actor: str
+    db: Database,
+    *,
+    entry_id: int,
+    reason_code: str,
+    decision: Decision,
+    actor: str,
+    new_class: str | None = None,
 ) -> dict[str, Any]:
     """A removal decided outside a proposal: one transaction with its trail event."""
     with busy_is_an_error(), db.engine.begin() as conn:
         now = hold_write(conn)
         remove_entry(conn, entry_id=entry_id, reason_code=reason_code, decision=decision,
-                     actor=actor, now=now)  # fmt: skip
+                     actor=actor, now=now, new_class=new_class)  # fmt: skip
         return entry_dict(conn.execute(select(_R).where(_R.c.id == entry_id)).one())
 
 

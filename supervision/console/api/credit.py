@@ -23,6 +23,7 @@ class ProposalDecision(BaseModel):
     reason_code: str = Field("", description="another reason code than the proposed one")
     wording: str = ""
     note: str = ""
+    risk_class: str = Field("", description="removal only: the class it sets (信用修复)")
 
 
 class ProposalRejection(BaseModel):
@@ -48,7 +49,8 @@ def api_accept(
     """Decide a proposal with a decision number (organ and number required)."""
     decision = Decision(body.organ, body.decision_no, decided_on(body.decided_on), body.wording)
     return accept_proposal(db, proposal_id=proposal_id, decision=decision, actor=who.actor,
-                           reason_code=body.reason_code or None, note=body.note)  # fmt: skip
+                           reason_code=body.reason_code or None, note=body.note,
+                           new_class=body.risk_class or None)  # fmt: skip
 
 
 @router.post("/credit/proposals/{proposal_id}/reject")
