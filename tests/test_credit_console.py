@@ -111,3 +111,37 @@ def test_api_proposals_and_decision(db: Database, data: dict[str, Any], server: 
         again = client.post(f"/api/credit/proposals/{proposal['id']}/reject",
                             json={"reason": "x"}, headers=headers)  # fmt: skip
         assert again.status_code == 400  # decided already
+
+
+def test_console_import_reports_kept_classes(
+    db: Database, data: dict[str, Any], server: str, tmp_path: Path
+) -> None:
+    import csv
+
+    uscc = data["flagged_uscc"]
+    entity = next(e for e in data["entities"] if e["uscc"] == uscc)
+    with httpx.Client(base_url=server, timeout=30) as client:
+        token = client.post("/api/session", json={"username": "reviewer", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        client.post(f"/api/review/findings/{data['finding_id']}/confirm", json={"text": "属实"},
+                    headers=headers)  # fmt: skip
+    path = tmp_path / "again.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(entity))
+        writer.writeheader()
+        writer.writerow(entity)  # the bureau's older class, no classification date
+    with httpx.Client(base_url=server, timeout=30) as admin:
+        token = csrf_of(sign_in(admin, "admin"))
+        page = admin.post("/admin/directories/entities/import",
+                          data={"csrf_token": token, "encoding": ""},
+                          files={"file": ("again.csv", path.read_bytes())},
+                          follow_redirects=True)  # fmt: skip
+        kept = soup(page).select_one("section.import-report p.kept")
+        assert kept is not None and kept["data-count"] == "kept" and "1 行保留" in text_of(kept)
+        bearer = admin.post("/api/session", json={"username": "admin", "password": PASSWORD})
+        api = admin.post("/api/admin/directories/entities/import",
+                         headers={"Authorization": f"Bearer {bearer.json()['token']}"},
+                         files={"file": ("again.csv", path.read_bytes())})  # fmt: skip
+        assert api.status_code == 200, api.text
+        (row,) = api.json()["kept_rows"]
+        assert row["uscc"] == uscc and "is newer" in row["en"]
