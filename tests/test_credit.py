@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from factories import make_entity
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from test_check_support import AS_OF, entity_row, filed_report, load, province, record_row
 
@@ -445,3 +447,50 @@ def test_removal_may_lower_the_class_and_records_it(db: Database, checked: dict[
         ("decision", "B", "C"),
     ]
     assert history[0]["effective_on"] == "2025-09-03" and _entity(db, uscc).risk_class == "B"
+
+
+# ---------------------------------------------------------------- invariants
+_OPS = st.lists(
+    st.tuples(st.sampled_from(["list", "remove"]), st.integers(0, 2), st.sampled_from(
+        ["abnormal_list", "serious_violation"])),
+    min_size=1, max_size=8,
+)  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(ops=_OPS)
+def test_registers_keep_their_invariants(db: Database, ops: list[tuple[str, int, str]]) -> None:
+    """Whatever decisions are taken: entries are never deleted, an entity is on a register at
+    most once at a time, and its abnormal flag says whether an abnormal entry is current."""
+    usccs = [make_entity(70 + i)["uscc"] for i in range(3)]
+    with db.engine.connect() as conn:
+        present = set(conn.execute(select(_E.c.uscc).where(_E.c.uscc.in_(usccs))).scalars())
+    load(db, [entity_row(70 + i) for i in range(3) if usccs[i] not in present], [])
+    for op, who, register in ops:
+        before = _count(db, _G)
+        number = f"INV-{_count(db, _T)}"
+        reason = "4.1" if register == "abnormal_list" else "s.13"
+        try:
+            if op == "list":
+                record_listing(db, uscc=usccs[who], register=register, reason_code=reason,
+                               decision=_decision(number), actor="审核员")  # fmt: skip
+            else:
+                with db.engine.connect() as conn:
+                    entry = conn.execute(select(_G.c.id).where(
+                        _G.c.uscc == usccs[who], _G.c.register_code == register,
+                        _G.c.removed_on.is_(None))).scalar()  # fmt: skip
+                if entry is None:
+                    continue
+                record_removal(db, entry_id=int(entry), decision=_decision(number),
+                               reason_code="r.report" if reason == "4.1" else "s.r.repair",
+                               actor="审核员")  # fmt: skip
+        except ConflictError:
+            pass
+        assert _count(db, _G) >= before  # never deleted
+        with db.engine.connect() as conn:
+            for uscc in usccs:
+                current = conn.execute(select(_G.c.register_code).where(
+                    _G.c.uscc == uscc, _G.c.removed_on.is_(None))).scalars().all()  # fmt: skip
+                assert len(current) == len(set(current))
+                assert _entity(db, uscc).abnormal == ("abnormal_list" in current)
