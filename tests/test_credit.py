@@ -494,3 +494,30 @@ def test_registers_keep_their_invariants(db: Database, ops: list[tuple[str, int,
                     _G.c.uscc == uscc, _G.c.removed_on.is_(None))).scalars().all()  # fmt: skip
                 assert len(current) == len(set(current))
                 assert _entity(db, uscc).abnormal == ("abnormal_list" in current)
+
+
+def test_reasons_file_replaces_and_adds_by_code(
+    db: Database, checked: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any
+) -> None:
+    path = tmp_path / "reasons.yaml"
+    path.write_text(
+        "reasons:\n"
+        "  - {code: '4.1', register: abnormal_list, action: list, law: 企业信息公示暂行条例,\n"
+        "     article: 第十七条（现行）, zh: 未按照规定的期限公示年度报告, en: report not published}\n"
+        "  - {code: '4.9', register: abnormal_list, action: list, law: 地方规定, article: 第一条,\n"
+        "     zh: 地方增加的情形, en: a local case}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SUPERVISION_CREDIT_REASONS_FILE", str(path))
+    entry = record_listing(db, uscc=checked["clean"], register="abnormal_list", reason_code="4.1",
+                           decision=_decision("F1"), actor="审核员")  # fmt: skip
+    assert entry["reason"].startswith("《企业信息公示暂行条例》第十七条（现行）")
+    local = record_listing(db, uscc=checked["licence"], register="abnormal_list",
+                           reason_code="4.9", decision=_decision("F2"), actor="审核员")  # fmt: skip
+    assert "地方增加的情形" in local["reason"]
+    assert "4.9" in cli("credit", "reasons").stdout
+    path.write_text("reasons:\n  - {code: '4.1', action: sometimes, zh: x, en: y}\n", "utf-8")
+    with pytest.raises(ValidationFailed) as bad:
+        record_listing(db, uscc=checked["complaints"], register="abnormal_list",
+                       reason_code="4.1", decision=_decision("F3"), actor="审核员")  # fmt: skip
+    assert "entry 1" in bad.value.en and str(path) in bad.value.en

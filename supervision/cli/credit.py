@@ -10,12 +10,12 @@ import click
 from supervision import clock
 from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, act_as, emit_json
 from supervision.credit.proposals import accept_proposal, open_proposals, reject_proposal
+from supervision.credit.reasons import catalogue
 from supervision.credit.registers import Decision, record_listing, record_removal
 from supervision.credit.standing import credit_standing
 from supervision.errors import SupervisionError
 from supervision.models import Register
 from supervision.models.users import Role
-from supervision.reference.credit_reasons import REASONS
 
 
 def _day(value: str | None) -> dt.date:
@@ -223,11 +223,12 @@ def show_command(app: AppContext, uscc: str, as_json: bool) -> None:
 @credit_group.command("reasons")
 @JSON_OPTION
 def reasons_command(as_json: bool) -> None:
-    """列入与移出的理由目录 / the catalogue of listing and removal reasons."""
+    """列入与移出的理由目录（含 SUPERVISION_CREDIT_REASONS_FILE）/ the reasons in force."""
+    reasons = catalogue()
     if as_json:
-        emit_json([r.as_dict() for r in REASONS])
+        emit_json([r.as_dict() for r in reasons])
         return
-    for r in REASONS:
+    for r in reasons:
         where = Register.ZH.get(r.register, "任一名录 / any")
         click.echo(
             f"{r.code}\t{where}\t{'列入' if r.action == 'list' else '移出'}\t{r.text} / {r.en}"

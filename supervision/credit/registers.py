@@ -18,11 +18,12 @@ from sqlalchemy import Connection, Row, Table, select, update
 
 from supervision import clock, trail
 from supervision.credit.classes import RISK_STEPS, change_class
+from supervision.credit.reasons import reason
 from supervision.db import Database, busy_is_an_error, hold_write, table_of
 from supervision.errors import ConflictError, NotFoundError, ValidationFailed
 from supervision.models import ClassSource, Entity, Register, RegisterEntry
 from supervision.models.fields import normalise_key, text_problem
-from supervision.reference.credit_reasons import Reason, reason
+from supervision.reference.credit_reasons import Reason
 
 __all__ = [
     "ABNORMAL_REGISTERS",
@@ -106,11 +107,7 @@ def _reason_text(found: Reason, wording: str) -> str:
 
 
 def _checked_reason(code: str, *, register: str, action: str) -> Reason:
-    try:
-        return reason(code, register=register, action=action)
-    except ValueError as exc:
-        zh, _, en = str(exc).partition(" / ")
-        raise ValidationFailed(zh, en) from None
+    return reason(code, register=register, action=action)
 
 
 def _entity(conn: Connection, uscc: str) -> Any:

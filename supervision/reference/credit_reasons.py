@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["REASONS", "Reason", "reason", "reason_for_basis", "removal_for"]
+__all__ = ["REASONS", "Reason", "reason", "reason_for_basis", "reason_in", "removal_for"]
 
 _ABNORMAL_MEASURES = "企业经营异常名录管理暂行办法"
 _SERIOUS_MEASURES = "市场监督管理严重违法失信名单管理办法"
@@ -191,8 +191,6 @@ REASONS: tuple[Reason, ...] = (
     ),
 )
 
-_BY_CODE = {r.code: r for r in REASONS}
-
 #: Listing reason → the removal reason that cures it.
 _CURES = {
     "4.1": "r.report", "4.2": "r.info", "4.3": "r.info", "4.4": "r.address",
@@ -201,10 +199,17 @@ _CURES = {
 
 
 def reason(code: str, *, register: str, action: str) -> Reason:
-    """The reason ``code`` for this register and action; a bilingual ``ValueError`` else."""
-    found = _BY_CODE.get(code.strip())
+    """The built-in reason ``code`` for this register and action; a bilingual ``ValueError``
+    else (``supervision.credit.reasons`` adds the configured file)."""
+    return reason_in(REASONS, code, register=register, action=action)
+
+
+def reason_in(reasons: tuple[Reason, ...], code: str, *, register: str, action: str) -> Reason:
+    """The reason ``code`` of ``reasons`` for this register and action; a bilingual
+    ``ValueError`` else."""
+    found = next((r for r in reasons if r.code == code.strip()), None)
     if found is None or found.action != action or found.register not in ("", register):
-        codes = ", ".join(r.code for r in REASONS if r.action == action
+        codes = ", ".join(r.code for r in reasons if r.action == action
                           and r.register in ("", register))  # fmt: skip
         raise ValueError(
             f"理由代码 {code} 不适用于{'列入' if action == 'list' else '移出'}该名录，可选：{codes} / "
