@@ -521,3 +521,19 @@ def test_reasons_file_replaces_and_adds_by_code(
         record_listing(db, uscc=checked["complaints"], register="abnormal_list",
                        reason_code="4.1", decision=_decision("F3"), actor="审核员")  # fmt: skip
     assert "entry 1" in bad.value.en and str(path) in bad.value.en
+
+
+def test_import_does_not_clear_a_listed_entity(
+    db: Database, checked: dict[str, str], tmp_path: Path
+) -> None:
+    uscc = checked["clean"]
+    record_listing(db, uscc=uscc, register="abnormal_list", reason_code="4.4",
+                   decision=_decision("K-ab"), actor="审核员")  # fmt: skip
+    row = make_entity(1, established_on="2024-03-01", risk_class="B", abnormal="否",
+                      abnormal_since="")  # fmt: skip
+    report = import_file(db, kind="entities", actor="导入员",
+                         path=_write_entities(tmp_path / "ab.csv", [row]))  # fmt: skip
+    (kept,) = report.kept
+    assert kept["kept"] == "abnormal" and "is not removed" in kept["en"]
+    after = _entity(db, uscc)
+    assert after.abnormal is True and after.abnormal_since == LISTED_ON

@@ -5,7 +5,9 @@ source (``import`` of the bureau's classification, a reviewer's ``decision``, a
 ``removal``), the day it takes effect and what it refers to. ``Entity.risk_classified_on``
 is the day of the class in force.
 
-An import may change a class that a decision or removal set only when the imported
+An import never clears the abnormal flag of an entity with a current entry on the abnormal
+list or abnormal status (the removal decision does); the row is reported as kept. An import
+may change a class that a decision or removal set only when the imported
 classification is newer than that decision (its ``risk_classified_on`` after the
 decision's day); otherwise the row keeps the decided class and the import reports it
 ("kept: a decision of DATE is newer"), never overwriting it silently. A draw reads the
@@ -22,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select, update
 
 from supervision.db import table_of
-from supervision.models import ClassSource, Entity, RiskClassChange
+from supervision.models import ClassSource, Entity, Register, RegisterEntry, RiskClassChange
 
 __all__ = [
     "RISK_STEPS",
@@ -37,6 +39,7 @@ RISK_STEPS = ("A", "B", "C", "D")
 
 _E: Table = table_of(Entity)
 _C: Table = table_of(RiskClassChange)
+_R: Table = table_of(RegisterEntry)
 _DECIDED = (ClassSource.DECISION, ClassSource.REMOVAL)
 _CHUNK = 2_000
 
@@ -124,6 +127,7 @@ class ClassGuard:
         """``pairs``: (file row number or None, old values, new values) of rows that differ."""
         moving = [(n, old, new) for n, old, new in pairs if old["risk_class"] != new["risk_class"]]
         decided = decided_days(conn, [old["uscc"] for _, old, _ in moving]) if moving else {}
+        pairs = self._keep_listed(conn, pairs)
         out: dict[int, dict[str, Any]] = {}
         for index, (number, old, new) in enumerate(pairs):
             if old["risk_class"] == new["risk_class"]:
@@ -143,6 +147,40 @@ class ClassGuard:
             })  # fmt: skip
             out[index] = new
         return [out[i] for i in range(len(pairs))]
+
+    def _keep_listed(
+        self, conn: Connection, pairs: list[tuple[int | None, dict[str, Any], dict[str, Any]]]
+    ) -> list[tuple[int | None, dict[str, Any], dict[str, Any]]]:
+        """An import does not clear the abnormal flag of an entity listed here (a current
+        entry on the abnormal list or abnormal status): the flag is kept and reported."""
+        clearing = [old["uscc"] for _, old, new in pairs if old["abnormal"] and not new["abnormal"]]
+        if not clearing:
+            return pairs
+        listed: dict[str, Any] = {}
+        for start in range(0, len(clearing), _CHUNK):
+            rows = conn.execute(
+                select(_R.c.uscc, _R.c.id, _R.c.decided_on).where(
+                    _R.c.uscc.in_(clearing[start : start + _CHUNK]),
+                    _R.c.removed_on.is_(None),
+                    _R.c.register_code.in_((Register.ABNORMAL_LIST, Register.ABNORMAL_STATUS)),
+                )
+            )
+            listed.update({r.uscc: r for r in rows})
+        out = []
+        for number, old, new in pairs:
+            entry = listed.get(old["uscc"])
+            if entry is not None and old["abnormal"] and not new["abnormal"]:
+                new = {**new, "abnormal": True, "abnormal_since": old["abnormal_since"]}
+                self.kept.append({
+                    "row": number, "uscc": old["uscc"], "kept": "abnormal", "imported": "not abnormal",
+                    "imported_on": None, "decided_on": entry.decided_on.isoformat(),
+                    "zh": f"保留：名录记录 #{entry.id}（{entry.decided_on.isoformat()} 列入）尚未移出，"
+                    "经营异常标记不因导入清除",
+                    "en": f"kept: register entry #{entry.id} (listed {entry.decided_on.isoformat()}) "
+                    "is not removed; the import does not clear the abnormal flag",
+                })  # fmt: skip
+            out.append((number, old, new))
+        return out
 
     @staticmethod
     def _kept(
