@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         description="检查实施细则目录（一细则，默认为随包提供的 checklists/）；录入带检查表答案的结果时从这里读取细则 / "
         "inspection checklists folder (default: the shipped checklists/); results entered with checklist answers read their checklist from it",
     )
+    credit_reasons_file: str | None = Field(
+        default=None,
+        description="名录列入、移出理由目录的补充文件（YAML/JSON，按代码替换或增加随包理由）/ "
+        "extra listing and removal reasons (YAML/JSON), replacing or adding to the built-in "
+        "catalogue by code",
+    )
     evidence_max_bytes: int = Field(
         default=DEFAULT_EVIDENCE_MAX_BYTES,
         description="检查结果证据文件的大小上限（字节）/ "

@@ -20,8 +20,10 @@ because durable-rules has no null):
   published_on, working_days_open (to publication or as_of), working_days_overdue.
 - ``licence``: licence_no, licence_type, valid_to, business_active, days_since_expiry.
 - ``complaint``: received_on, age_days (one fact per complaint: ``count`` rules).
-- ``inspection_result``: task_code, item_code, result_code, inspected_on, age_days,
-  inspectors.
+- ``inspection_result``: task_code, item_code, result_code (the effective code: the sub-code
+  of an A result, e.g. 6 or C), main_code, sub_code, follow_up, follow_up_status,
+  follow_up_due, inspected_on, age_days, inspectors, latest (the most recent result up to
+  as_of). Approved results are written as such records (``results.service``).
 - ``rectification_order``: order_no, ordered_on, due_on, rectified, rectified_on,
   days_overdue (as_of − due_on while outstanding, else 0), rectified_late.
 - ``address_check`` / ``info_check``: checked_on, reachable / false_info (+ detail),
@@ -81,7 +83,7 @@ SERIOUS_LIST_YEARS = 3
 SERIOUS_LIST_NOTICE_DAYS = 60
 #: Bump whenever ``derive`` would give other facts for the same rows: stored fact
 #: templates of another version are derived again.
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 
 
 def _opt_date(value: Any) -> dt.date | None:
@@ -297,6 +299,11 @@ def _inspection_fact(uscc: str, record: Mapping[str, Any], clock: AsOfClock) -> 
         "inspected_on": inspected,
         "age_days": Since("d", inspected),
         "inspectors": [str(x) for x in p.get("inspectors") or []],
+        "main_code": p.get("main_code"),
+        "sub_code": p.get("sub_code"),
+        "follow_up": p.get("follow_up"),
+        "follow_up_status": p.get("follow_up_status"),
+        "follow_up_due": _opt_date(p.get("follow_up_due")),
     }
 
 
@@ -390,10 +397,11 @@ def derive(
             facts.append(fact)
     facts += [_licence_fact(uscc, record) for record in by_kind.get("licence", [])]
     for kind, make in _DATED_KINDS:
-        for record in by_kind.get(kind, []):
-            fact = make(uscc, record, clock)
-            if fact is not None:
-                facts.append(fact)
+        made = [make(uscc, record, clock) for record in by_kind.get(kind, [])]
+        dated = [fact for fact in made if fact is not None]
+        if kind == "inspection_result":
+            _latest_flags(dated, "inspected_on")
+        facts += dated
     for kind, flag in (("address_check", "reachable"), ("info_check", "false_info")):
         facts += _check_facts(uscc, kind, flag, by_kind.get(kind, []), clock)
 

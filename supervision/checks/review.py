@@ -6,9 +6,14 @@ when on the finding itself. A confirmed finding acts as its rule's ``on_confirm`
 
 - ``raise_risk_class``: the entity's credit risk class goes up one step (A→B→C→D; D
   stays D) and ``Entity.updated_at`` moves, so the next incremental check sees it;
+  the change is recorded in the class history (``supervision.credit.classes``, source
+  ``decision``), so a later import keeps it unless its classification is newer;
 - ``mark_for_targeted_draw``: an ``EntityMark`` row for the next targeted draw;
-- the other flags (abnormal list, case transfer, ...) are follow-ups for people: they
-  are recorded in the finding's ``effects`` as pending, nothing else is changed.
+- ``add_to_abnormal_list`` / ``mark_abnormal_status`` / ``add_to_serious_violation_list``:
+  a listing *proposal* (``supervision.credit.proposals``) that a reviewer decides with a
+  decision number; nothing is listed by the confirmation itself;
+- the other flags (notices, case transfer, ...) are follow-ups for people: they are
+  recorded in the finding's ``effects`` as pending, nothing else is changed.
 
 Each decision is also an event of the trail (``finding.confirm`` / ``finding.dismiss``,
 object ``finding:<id>``), written in the decision's transaction. Check runs never change
@@ -27,9 +32,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, Table, func, select, update
 
 from supervision import clock, trail
+from supervision.credit.classes import RISK_STEPS, change_class, raised
+from supervision.credit.proposals import propose_for_finding
 from supervision.db import Database, busy_is_an_error, hold_write, table_of
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
-from supervision.models import CheckRun, Entity
+from supervision.models import CheckRun, ClassSource, Entity
 from supervision.models.fields import text_problem
 from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
 from supervision.models.findings import Finding as FindingRow
@@ -51,13 +58,8 @@ __all__ = [
     "seen_last",
 ]
 
-#: Credit risk classes from low to high (SAMR 2022).
-RISK_STEPS = ("A", "B", "C", "D")
 #: Follow-ups recorded as pending on a confirmed finding (people act on them).
 PENDING_FOLLOW_UPS = (
-    "add_to_abnormal_list",
-    "mark_abnormal_status",
-    "add_to_serious_violation_list",
     "notify_entity",
     "order_rectification",
     "transfer_to_case_handling",
@@ -80,7 +82,10 @@ EFFECT_WORDS: dict[str, tuple[str, str]] = {
     "transfer_to_case_handling": ("移送办案机构", "to transfer to case handling"),
     "notify_department": ("抄告相关部门", "to notify the department concerned"),
 }
-EFFECT_STATUS_WORDS: dict[str, tuple[str, str]] = {"pending": ("待办理", "pending")}
+EFFECT_STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "pending": ("待办理", "pending"),
+    "proposed": ("已提出建议，待审核人决定", "proposed, awaiting a reviewer's decision"),
+}
 
 _E: Table = table_of(Entity)
 _F: Table = table_of(FindingRow)
@@ -408,15 +413,10 @@ def confirm_finding(
             current = conn.execute(
                 select(_E.c.risk_class).where(_E.c.uscc == row.uscc)
             ).scalar_one()
-            step = RISK_STEPS.index(current) if current in RISK_STEPS else 1
-            raised = RISK_STEPS[min(step + 1, len(RISK_STEPS) - 1)]
-            if raised != current:
-                conn.execute(
-                    update(_E)
-                    .where(_E.c.uscc == row.uscc)
-                    .values(risk_class=raised, updated_at=now)
-                )
-            effects.append({"action": "raise_risk_class", "from": current, "to": raised})
+            change_class(conn, uscc=row.uscc, new_class=raised(current),
+                         source=ClassSource.DECISION, effective_on=clock.today(),
+                         ref=f"finding:{row.id}", actor=who, now=now)  # fmt: skip
+            effects.append({"action": "raise_risk_class", "from": current, "to": raised(current)})
         if flags.get("mark_for_targeted_draw"):
             reason = f"{row.rule_id} v{row.rule_version}: {text}"[:500]
             inserted = conn.execute(
@@ -434,6 +434,9 @@ def confirm_finding(
                     "mark_id": int(inserted[0]) if inserted is not None else None,
                 }
             )
+        basis = [(b.law, b.article) for b in rule.legal_basis] if rule is not None else []
+        effects += propose_for_finding(conn, finding=row, flags=flags, legal_basis=basis,
+                                       actor=who, now=now)  # fmt: skip
         for flag in PENDING_FOLLOW_UPS:
             if flags.get(flag):
                 effects.append({"action": flag, "status": "pending"})

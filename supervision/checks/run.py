@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, text, update
 
 from supervision import clock
 from supervision.checks.compare import ChunkOutcome
+from supervision.checks.cures import propose_cures
 from supervision.checks.evaluate import RuleFinding
 from supervision.checks.selection import (
     all_usccs,
@@ -87,6 +88,8 @@ class CheckSummary:
     #: and the next) it only knows provisionally.
     calendar: str = ""
     provisional_years: list[int] = field(default_factory=list)
+    #: Removal proposals this run made for register entries whose cause is cured.
+    cures_proposed: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +112,7 @@ class CheckSummary:
             "facts_reused": self.reused,
             "calendar": self.calendar,
             "provisional_years": self.provisional_years,
+            "cures_proposed": self.cures_proposed,
             "seconds": round(self.seconds, 3),
         }
 
@@ -400,6 +404,10 @@ def _run(
             writer.apply(outcome)
             if advance is not None:
                 advance(outcome.entities)
+        # 信用修复: entries whose cause is gone get a removal proposal, in this transaction.
+        summary.cures_proposed = propose_cures(
+            conn, as_of=plan.as_of, calendar=plan.calendar, now=started
+        )
         summary.seconds = time.perf_counter() - t0
         _finish_run(conn, summary)
     return summary

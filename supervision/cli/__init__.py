@@ -46,6 +46,7 @@ COMMANDS = {
     "alerts": "supervision.cli.scheduler:alerts_command",
     "check": "supervision.cli.check:check_command",
     "review": "supervision.cli.check:review_group",
+    "credit": "supervision.cli.credit:credit_group",
     "user": "supervision.cli.users:user_group",
 }
 

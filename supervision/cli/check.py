@@ -210,6 +210,12 @@ def _show_run(app: AppContext, summary: CheckSummary, *, as_json: bool) -> None:
         f"findings: new {f['new']}, unchanged {f['unchanged']}, updated {f['updated']}, "
         f"resolved {f['resolved']}"
     )
+    if summary.cures_proposed:
+        n = len(summary.cures_proposed)
+        click.echo(
+            f"原因已消除，建议移出名录 {n} 条；查看：supervision credit proposals / "
+            f"{n} removal proposal(s) for cured causes; next: supervision credit proposals"
+        )
     if summary.provisional_years:
         years = "、".join(map(str, summary.provisional_years))
         click.echo(
@@ -338,6 +344,8 @@ def _emit_decision(result: dict[str, Any], as_json: bool) -> None:
     click.echo(f"发现 #{result['finding_id']} {status_zh} / finding {result['status']}")
     for effect in result["effects"]:
         click.echo(f"  处置 / effect: {effect}")
+    if any("proposal_id" in e for e in result["effects"]):
+        click.echo("列入建议待决定 / listing proposed; next: supervision credit proposals")
 
 
 @review_group.command("confirm")

@@ -1,4 +1,4 @@
-"""`supervision deadlines`: publication and rectification deadlines, due and overdue."""
+"""`supervision deadlines`: publication, rectification and listing-decision deadlines."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 def deadlines_command(
     app: AppContext, as_of: Any, calendar_file: str | None, as_json: bool
 ) -> None:
-    """公示与整改期限：到期与逾期 / publication and rectification deadlines, due and overdue.
+    """公示、整改与列入名录决定期限：到期与逾期 / publication, rectification and listing
+    deadlines, due and overdue.
 
     \b
     计数经过放假安排尚未公布的年份时，期限标为“暂定”，取最早可能日期（--json 中为
@@ -70,6 +71,14 @@ def deadlines_command(
                 + ("移送办案 case transfer" if d["case_transfer"] else ""),
             )
             for d in data["rectification"]
+        ],
+    )
+    emit_table(
+        f"列入名录决定期限（{day}）/ listing decisions due",
+        ["建议 proposal", "主体 entity", "名录 register", "期限 due", "工作日 workdays"],
+        [
+            (d["proposal_id"], d["uscc"], d["register"], due(d), standing(d))
+            for d in data["listing"]
         ],
     )
     years = data["calendar"]["provisional_years"]

@@ -99,6 +99,9 @@ def import_command(
         f"unchanged {report.unchanged}"
         + (f", rejected {report.rejected}" if report.rejected else "")
     )
+    for kept in report.kept:
+        where = f"第 {kept['row']} 行 / row {kept['row']} " if kept["row"] else ""
+        click.echo(f"  {where}{kept['uscc']}：{kept['zh']} / {kept['en']}")
     if report.rejects_file:
         click.echo(f"被拒绝的行及原因见 / rejected rows and reasons: {report.rejects_file}")
         for error in report.errors:

@@ -121,6 +121,15 @@ def _ratio_option(values: tuple[str, ...]) -> dict[str, str] | str | None:
     help="定向：是否在经营异常名录 / target abnormal flag",
 )
 @click.option(
+    "--from-credit",
+    "credit",
+    multiple=True,
+    type=click.Choice(["marks", "proposals", "registers"]),
+    help="定向：只抽有定向抽查标记（marks，抽中即消耗）、待决定列入建议（proposals）或在名录中"
+    "（registers）的主体 / target entities with an unconsumed mark (consumed when drawn), an open "
+    "listing proposal, or a current register entry",
+)
+@click.option(
     "--members", "members", multiple=True, help="每部门人数 DEPT=2 / inspectors per department"
 )
 @click.option(
@@ -155,6 +164,8 @@ def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **op
             target[key] = list(options[key])
     if options["abnormal"] is not None:
         target["abnormal"] = options["abnormal"]
+    if options["credit"]:
+        target["credit"] = list(options["credit"])
     if target:
         data["target"] = target
     ratios = _ratio_option(options["ratios"])

@@ -173,6 +173,7 @@ def _include_routes(app: FastAPI) -> None:
     from supervision.console.routes import (
         admin_directories,
         admin_rules,
+        credit,
         dashboard,
         inspector,
         plans,
@@ -187,6 +188,7 @@ def _include_routes(app: FastAPI) -> None:
         session.router,
         dashboard.router,
         review.router,
+        credit.router,
         task_routes.router,
         plans.router,
         inspector.router,

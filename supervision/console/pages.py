@@ -22,6 +22,7 @@ from supervision.site.environment import environment
 NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("/", "工作台", "Dashboard", Role.ALL),
     ("/review", "复核队列", "Review queue", (Role.REVIEWER,)),
+    ("/credit", "名录建议", "Register proposals", (Role.REVIEWER,)),
     ("/results", "结果审核", "Result review", (Role.REVIEWER,)),
     ("/tasks", "抽查任务", "Tasks", (Role.PLANNER,)),
     ("/plans", "年度计划", "Plans", (Role.PLANNER, Role.REVIEWER, Role.ADMIN)),
@@ -35,6 +36,8 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 DONE: dict[str, tuple[str, str]] = {
     "confirmed": ("已确认该发现", "Finding confirmed"),
     "dismissed": ("已驳回该发现", "Finding dismissed"),
+    "credit_decided": ("已作出决定", "Decision recorded"),
+    "credit_rejected": ("建议不予采纳", "Proposal rejected"),
     "created": ("任务已创建", "Task created"),
     "plan_published": (
         "计划已公示（下次发布网站时上网）",

@@ -211,7 +211,7 @@ class EntityStream:
             "uscc": uscc, "name": name, "entity_type": etype, "industry_code": industry.code,
             "region_code": region, "address": address, "legal_rep": person,
             "contact_phone": phone_number(rng) if rng.random() < 0.9 else None,
-            "status": status, "risk_class": risk, "size": size,
+            "status": status, "risk_class": risk, "risk_classified_on": None, "size": size,
             "abnormal": abnormal_since is not None, "abnormal_since": abnormal_since,
             "established_on": established, "updated_at": self.stamp,
         })  # fmt: skip

@@ -34,7 +34,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from supervision import pools, trail
+from supervision import clock, pools, trail
+from supervision.credit.classes import ClassGuard
 from supervision.db import Database, busy_is_an_error, hold_write
 from supervision.directories.kinds import Kind, kind_spec, map_headers
 from supervision.directories.report import ImportRejected, ImportReport, RowError, write_rejects
@@ -222,6 +223,8 @@ def _import_sheet(
         conn = session.connection()
         now = hold_write(conn)  # stamps taken inside the transaction, lock held (checks)
         writer = Writer(conn, spec, now, bulk=(sheet.total or 0) >= BULK_FROM)
+        if spec.name == "entities":
+            writer.guard = ClassGuard(path.name)
         blocks = blocks and workers > 1 and sheet.format == "csv" and _has_newlines(path)
         run = _Run(spec, sheet.headers, fields, writer, report, skip_invalid, blocks)
         # closing: a _Recheck shuts the pool down now, not whenever the generator is freed
@@ -234,6 +237,10 @@ def _import_sheet(
         if report.errors and not skip_invalid:
             raise ImportRejected(path.name, report.errors)  # rolls the transaction back
         report.rejected = len(run.rejected)
+        if writer.guard is not None:
+            report.kept = writer.guard.kept
+            writer.guard.record(conn, actor=trail.current_actor(actor), now=now,
+                                today=clock.today())  # fmt: skip
         _record(
             session, spec, report, actor=actor, file_sha256=file_sha256,
             changed_keys_sha256=writer.changed_keys.hexdigest(),
@@ -269,6 +276,7 @@ def _record(
             "updated": report.updated,
             "unchanged": report.unchanged,
             "rejected": report.rejected,
+            "kept": len(report.kept),
         },
         actor=actor,
     )
@@ -337,7 +345,8 @@ class _Run:
             rows = self._set_aside(raw, numbers, rows, errors)
         if rows and (self.skip_invalid or not self.report.errors):
             try:
-                self.writer.write(rows, self.report)
+                aligned = numbers if numbers is not None and len(numbers) == len(rows) else None
+                self.writer.write(rows, self.report, aligned)
             except IntegrityError:
                 if self.key_checks:
                     raise _Recheck from None  # rolled back by the session

@@ -157,6 +157,7 @@ KINDS: dict[str, Kind] = {
                 Column("contact_phone", ("联系电话",)),
                 Column("status", ("登记状态", "状态")),
                 Column("risk_class", ("信用风险分类", "风险等级")),
+                Column("risk_classified_on", ("信用风险分类日期", "分类日期")),
                 Column("size", ("企业规模",)),
                 Column("abnormal", ("是否列入经营异常名录", "经营异常")),
                 Column("abnormal_since", ("列入日期",)),

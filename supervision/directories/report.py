@@ -84,6 +84,8 @@ class ImportReport:
     rejected: int = 0
     rejects_file: str | None = None
     errors: list[RowError] = field(default_factory=list)
+    #: Rows whose decided credit class was kept (``supervision.credit.classes.ClassGuard``).
+    kept: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +98,7 @@ class ImportReport:
             "rejected": self.rejected,
             "rejects_file": self.rejects_file,
             "errors": [e.as_dict(self.file) for e in self.errors],
+            "kept": self.kept,
         }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select, tuple_
 
+from supervision.credit.classes import ClassGuard
 from supervision.db import drop_plain_indexes, table_of
 from supervision.directories.kinds import Kind, Reference
 from supervision.directories.report import ImportReport
@@ -53,6 +54,8 @@ class Writer:
         self._processed: defaultdict[int, dict[type, dict[Any, Any]]] = defaultdict(dict)
         #: SHA-256 of the keys added or updated, in file order (see ``changed_keys_digest``).
         self.changed_keys = hashlib.sha256()
+        #: Entities: what the import may change of classes a decision set (``ClassGuard``).
+        self.guard: ClassGuard | None = None
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         """Insert rows (values in `self.store` order) with one executemany.
@@ -165,7 +168,36 @@ class Writer:
             text = "".join("\t".join(map(str, key)) + "\n" for key in keys)
         self.changed_keys.update(text.encode("utf-8"))
 
-    def write(self, rows: list[tuple[Any, ...]], report: ImportReport) -> None:
+    def _guarded(
+        self,
+        keys: list[Any],
+        rows: list[tuple[Any, ...]],
+        old: dict[Any, tuple[Any, ...]],
+        numbers: Sequence[int] | None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows as the guard lets them be stored (a decided class kept, see ``ClassGuard``)."""
+        if self.guard is None:
+            return rows
+        at = [i for i, key in enumerate(keys) if key in old and old[key] != rows[i]]
+        if not at:
+            return rows
+        pairs = [
+            (numbers[i] if numbers is not None else None,
+             dict(zip(self.store, old[keys[i]], strict=True)),
+             dict(zip(self.store, rows[i], strict=True)))
+            for i in at
+        ]  # fmt: skip
+        out = list(rows)
+        for i, values in zip(at, self.guard.check(self.conn, pairs), strict=True):
+            out[i] = tuple(values[c] for c in self.store)
+        return out
+
+    def write(
+        self,
+        rows: list[tuple[Any, ...]],
+        report: ImportReport,
+        numbers: Sequence[int] | None = None,
+    ) -> None:
         """Insert the new rows, update the changed ones, count the unchanged."""
         if self.was_empty:  # nothing to compare with (duplicates were removed before)
             inserts = rows
@@ -174,6 +206,7 @@ class Writer:
         else:
             keys = self.keys_of(rows)
             old = self.existing(keys)
+            rows = self._guarded(keys, rows, old, numbers)
             inserts = []
             updates = []
             changed = []

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 from sqlalchemy import and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -19,8 +26,12 @@ from sqlmodel import Session, col, select
 from supervision.draw.scope import in_scope, licence_kinds, task_scopes
 from supervision.models import (
     ComplianceRecord,
+    CreditProposal,
     DrawPick,
     Entity,
+    EntityMark,
+    ProposalStatus,
+    RegisterEntry,
     Task,
     TaskPopulation,
     TaskStatus,
@@ -29,6 +40,9 @@ from supervision.models import (
 from supervision.reference.regions import prefecture_of, region_prefix
 from supervision.reference.vocab import EntityStatus, EntityType, RecordKind, RiskClass
 from supervision.settings import settings
+
+#: Where a targeted task may take its entities from (``TargetFilter.credit``).
+CREDIT_SOURCES = ("marks", "proposals", "registers")
 
 
 class TargetFilter(BaseModel):
@@ -40,6 +54,30 @@ class TargetFilter(BaseModel):
     regions: list[str] = Field(default_factory=list)  # 150000, 150100, 150102
     risk_classes: list[str] = Field(default_factory=list)
     abnormal: bool | None = None
+    #: 信用监管: only entities with a mark for targeted draws not yet consumed ("marks"), an
+    #: open listing proposal ("proposals") or a current register entry ("registers"): any
+    #: of those chosen. Drawing a task with "marks" consumes the marks of those drawn.
+    credit: list[str] = Field(default_factory=list)
+
+    @field_validator("credit")
+    @classmethod
+    def _credit(cls, v: list[str]) -> list[str]:
+        unknown = sorted(set(v) - set(CREDIT_SOURCES))
+        if unknown:
+            raise ValueError(
+                f"信用监管来源应为 {'、'.join(CREDIT_SOURCES)}，而不是 {'、'.join(unknown)} / "
+                f"credit sources are {', '.join(CREDIT_SOURCES)}, not {', '.join(unknown)}"
+            )
+        return sorted(set(v))
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``credit`` when empty: a task's stored target (and so its parameters
+        digest) reads as it did before the credit sources existed."""
+        data: dict[str, Any] = handler(self)
+        if not data.get("credit"):
+            data.pop("credit", None)
+        return data
 
     @field_validator("entity_types")
     @classmethod
@@ -70,6 +108,7 @@ class TargetFilter(BaseModel):
         return (
             not (self.entity_types or self.industries or self.regions or self.risk_classes)
             and self.abnormal is None
+            and not self.credit
         )
 
 
@@ -112,6 +151,8 @@ def _target_clause(target: TargetFilter) -> Any:
                 )
             )
         )
+    if target.credit:
+        clauses.append(or_(*(col(Entity.uscc).in_(_credit_source(s)) for s in target.credit)))
     return and_(True, *clauses)
 
 
@@ -132,6 +173,35 @@ def licences_held(session: Session, *, kinds: Iterable[str], on: date) -> dict[s
         if kind in wanted and valid_to >= on.isoformat():
             out[uscc].add(kind)
     return dict(out)
+
+
+def _credit_source(source: str) -> Any:
+    """The entities of one credit source (see ``TargetFilter.credit``)."""
+    if source == "marks":
+        return select(EntityMark.uscc).where(col(EntityMark.consumed_by).is_(None))
+    if source == "proposals":
+        return select(CreditProposal.uscc).where(
+            CreditProposal.status == ProposalStatus.OPEN, CreditProposal.action == "list"
+        )
+    return select(RegisterEntry.uscc).where(col(RegisterEntry.removed_on).is_(None))
+
+
+def consume_marks(session: Session, *, task: Task, picked: Iterable[str], at: datetime) -> int:
+    """Marks of the drawn entities consumed by a task built from marks (in the draw's
+    transaction); returns how many."""
+    if "marks" not in (task.target or {}).get("credit", []):
+        return 0
+    usccs = sorted(set(picked))
+    done = 0
+    for start in range(0, len(usccs), 2_000):
+        part = usccs[start : start + 2_000]
+        result = session.connection().execute(
+            EntityMark.__table__.update()  # type: ignore[attr-defined]
+            .where(col(EntityMark.uscc).in_(part), col(EntityMark.consumed_by).is_(None))
+            .values(consumed_by=task.code, consumed_at=at)
+        )
+        done += int(result.rowcount or 0)
+    return done
 
 
 def _scope_clause(items: list[dict[str, Any]]) -> Any:

@@ -33,7 +33,7 @@ from supervision.draw.matching import (
     Assignment as Match,
 )
 from supervision.draw.parallel import draw_in_processes
-from supervision.draw.population import committed_population, pseudonym_owners
+from supervision.draw.population import committed_population, consume_marks, pseudonym_owners
 from supervision.draw.sampling import DrawError, Pick
 from supervision.draw.seeding import claim, require_committed, seed_of
 from supervision.draw.tasks import get_task, sha256_hex
@@ -120,7 +120,9 @@ def draw_task(
     task.status = TaskStatus.DRAWN
     session.add(task)
     session.flush()
-    _record_draw(session, task, seed, picks, matches, entered=entered, actor=actor)
+    consumed = consume_marks(session, task=task, picked=[p.id for p in picks], at=task.drawn_at)
+    _record_draw(session, task, seed, picks, matches, entered=entered, actor=actor,
+                 consumed=consumed)  # fmt: skip
     counts = Counter(p.stratum for p in picks)
     return {
         "task": code,
@@ -151,8 +153,10 @@ def _record_draw(
     *,
     entered: datetime,
     actor: str | None,
+    consumed: int = 0,
 ) -> None:
-    """The seed and the draw on the audit trail, with digests of the selection and matching."""
+    """The seed and the draw on the audit trail, with digests of the selection and matching
+    (and, for a task built from marks, how many marks the draw consumed)."""
     code = task.code
     seed_payload: dict[str, Any] = {"seed": seed, "entered_at": entered.isoformat()}
     if task.beacon_signature is not None:
@@ -185,7 +189,8 @@ def _record_draw(
             "assignment_digest": sha256_hex(
                 canonical_json(sorted([m.entity_id, m.department, m.inspector_id] for m in matches))
             ),
-        },
+        }
+        | ({"marks_consumed": consumed} if consumed else {}),
         actor=actor,
     )
 

@@ -3,6 +3,14 @@
 Importing this package registers every table on ``SQLModel.metadata``.
 """
 
+from supervision.models.credit import (
+    ClassSource,
+    CreditProposal,
+    ProposalStatus,
+    Register,
+    RegisterEntry,
+    RiskClassChange,
+)
 from supervision.models.directories import (
     Conflict,
     ConflictCreate,
@@ -52,12 +60,14 @@ __all__ = [
     "Alert",
     "Assignment",
     "CheckRun",
+    "ClassSource",
     "ComplianceRecord",
     "ComplianceRecordCreate",
     "Conflict",
     "ConflictCreate",
     "ConsoleSession",
     "ConsoleUser",
+    "CreditProposal",
     "Department",
     "DepartmentCreate",
     "DrawPick",
@@ -80,7 +90,11 @@ __all__ = [
     "LoginFailure",
     "Plan",
     "PlanTarget",
+    "ProposalStatus",
+    "Register",
+    "RegisterEntry",
     "ResultReply",
+    "RiskClassChange",
     "Role",
     "SchedulerLease",
     "SignInRefusal",

@@ -50,6 +50,9 @@ class EntityBase(SQLModel):
     contact_phone: str | None = Field(default=None, max_length=30)
     status: str = Field(default=EntityStatus.ACTIVE.value, max_length=8)
     risk_class: str = Field(default=RiskClass.B.value, max_length=1)
+    #: The day the class in force was set (the bureau's classification, or a decision):
+    #: an import changes a class a decision set only with a newer classification.
+    risk_classified_on: date | None = None
     size: str | None = Field(default=None, max_length=4)
     abnormal: bool = False
     abnormal_since: date | None = None
@@ -75,7 +78,9 @@ class EntityCreate(EntityBase):
     )
     _region = field_validator("region_code", mode="before")(f.check_region)
     _industry = field_validator("industry_code", mode="before")(f.check_industry)
-    _dates = field_validator("abnormal_since", "established_on", mode="before")(f.as_date)
+    _dates = field_validator(
+        "abnormal_since", "established_on", "risk_classified_on", mode="before"
+    )(f.as_date)
     _bool = field_validator("abnormal", mode="before")(f.as_bool)
     _blank = field_validator("contact_phone", "size", mode="before")(f.blank_to_none)
 

@@ -150,7 +150,8 @@ class EntityFacts(SQLModel, table=True):
 
 
 class EntityMark(SQLModel, table=True):
-    """An entity marked for the next targeted draw by a confirmed finding."""
+    """An entity marked for the next targeted draw by a confirmed finding; consumed
+    (``consumed_by``, the task's code) when a targeted task built from marks draws it."""
 
     __tablename__ = "entity_mark"
     id: int | None = Field(default=None, primary_key=True)
@@ -159,3 +160,5 @@ class EntityMark(SQLModel, table=True):
     finding_id: int = Field(foreign_key="finding.id", index=True)
     created_by: str = Field(max_length=100)
     created_at: datetime
+    consumed_by: str | None = Field(default=None, max_length=64)
+    consumed_at: datetime | None = None

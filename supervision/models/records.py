@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
@@ -50,12 +58,32 @@ class Complaint(_Payload):
     summary: str = Field(default="", max_length=500)
 
 
+_RESULT_DETAILS = ("main_code", "sub_code", "follow_up", "follow_up_status", "follow_up_due")
+
+
 class InspectionResultRecord(_Payload):
     task_code: str = Field(min_length=1, max_length=64)
     item_code: str = Field(min_length=1, max_length=32)
     result_code: str = Field(min_length=1, max_length=3)
     inspected_on: date
     inspectors: list[str] = Field(default_factory=list)
+    # What the rules read beside the effective code (all optional: imported records of
+    # other systems may not carry them).
+    main_code: str | None = Field(default=None, max_length=3)
+    sub_code: str | None = Field(default=None, max_length=3)
+    follow_up: str | None = Field(default=None, max_length=16)
+    follow_up_status: str | None = Field(default=None, max_length=16)
+    follow_up_due: date | None = None
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The optional result details only when given: records without them are stored
+        exactly as before they existed."""
+        data: dict[str, Any] = handler(self)
+        for key in _RESULT_DETAILS:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
     @field_validator("inspectors", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
+from supervision.credit.proposals import proposal_deadlines
 from supervision.models.results import InspectionResult, ResultState
 from supervision.reference.workdays import (
     CALENDAR_ENV,
@@ -102,17 +103,21 @@ def list_deadlines(
     working days after its inspection ended (the latest inspection date of its items).
     Rectification: every pending rectification order; once its due date has passed the
     entity is listed for re-check; an order recorded as not rectified carries the
-    case-transfer flag.
+    case-transfer flag. Listing: every open listing proposal with a due day (10 working
+    days from the finding's confirmation, ``supervision.credit.proposals``).
     """
     cal = calendar or default_calendar()
     current = list(current_results(session).values())
     publication = _publication_deadlines(current, as_of=as_of, cal=cal)
     rectification = _rectification_deadlines(current, as_of=as_of, cal=cal)
+    listing = _listing_deadlines(session, as_of=as_of, cal=cal)
 
     def key(d: dict[str, Any]) -> Any:
         return (not d["overdue"], d["due"], d["task"], d["uscc"])
 
-    every = sorted({y for d in publication + rectification for y in d["provisional_years"]})
+    every = sorted(
+        {y for d in publication + rectification + listing for y in d["provisional_years"]}
+    )
     return {
         "as_of": as_of.isoformat(),
         "calendar": {
@@ -123,7 +128,30 @@ def list_deadlines(
         },
         "publication": sorted(publication, key=key),
         "rectification": sorted(rectification, key=key),
+        "listing": listing,
     }
+
+
+def _listing_deadlines(session: Session, *, as_of: date, cal: WorkCalendar) -> list[dict[str, Any]]:
+    """One deadline per open listing proposal with a due day, overdue first."""
+    listing: list[dict[str, Any]] = []
+    for d in proposal_deadlines(session.connection(), as_of=as_of):
+        s = standing(date.fromisoformat(d["due"]), as_of, cal)
+        listing.append(
+            {
+                **_provisional(
+                    cal,
+                    due_years=cal.provisional_years((as_of, s.due)) if as_of <= s.due else [],
+                    s=s,
+                    as_of=as_of,
+                ),
+                **d,
+                "overdue": s.overdue,
+                "workdays_left": s.days_left,
+                "workdays_over": s.days_over,
+            }
+        )
+    return sorted(listing, key=lambda d: (not d["overdue"], d["due"], d["proposal_id"]))
 
 
 def _publication_deadlines(

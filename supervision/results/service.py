@@ -181,6 +181,11 @@ def _add_result_record(
             "result_code": effective_code(row.result_code, row.sub_code),
             "inspected_on": row.inspected_on,
             "inspectors": row.inspectors,
+            "main_code": row.result_code,
+            "sub_code": row.sub_code,
+            "follow_up": row.follow_up,
+            "follow_up_status": row.follow_up_status,
+            "follow_up_due": row.follow_up_due,
         },
     )
 

@@ -32,6 +32,8 @@ class AlertKind:
     PUBLICATION_OVERDUE = "publication_overdue"
     RECHECK_DUE = "rectification_overdue"
     CASE_TRANSFER = "case_transfer"
+    LISTING_DUE = "listing_due"
+    LISTING_OVERDUE = "listing_overdue"
     LEASE_LOST = "lease_lost"
     PLAN_COVERAGE_SHORT = "plan_coverage_short"
 
@@ -51,6 +53,8 @@ DEADLINE_KINDS = [
     AlertKind.PUBLICATION_OVERDUE,
     AlertKind.RECHECK_DUE,
     AlertKind.CASE_TRANSFER,
+    AlertKind.LISTING_DUE,
+    AlertKind.LISTING_OVERDUE,
 ]
 
 
@@ -106,6 +110,32 @@ def deadline_alerts(deadlines: dict[str, Any], warn_workdays: int) -> list[Alert
                     f"was due {d['due']}; re-check it",
                 )
             )
+    found += _listing_alerts(deadlines.get("listing", []), warn_workdays)
+    return found
+
+
+def _listing_alerts(listing: list[dict[str, Any]], warn_workdays: int) -> list[AlertMessage]:
+    """Listing proposals past their due day, or due within ``warn_workdays`` working days."""
+    found: list[AlertMessage] = []
+    for d in listing:
+        obj = f"credit_proposal:{d['proposal_id']}"
+        zh_mark, en_mark = _provisional_marks(d)
+        if d["overdue"]:
+            found.append(AlertMessage(
+                AlertKind.LISTING_OVERDUE, obj,
+                f"主体 {d['uscc']} 的列入建议 #{d['proposal_id']} 应于 {d['due']} 前决定，"
+                f"已超期 {d['workdays_over']} 个工作日{zh_mark}",
+                f"the listing proposal #{d['proposal_id']} for {d['uscc']} was due for decision "
+                f"by {d['due']}; {d['workdays_over']} working day(s) overdue{en_mark}",
+            ))  # fmt: skip
+        elif d["workdays_left"] <= warn_workdays:
+            found.append(AlertMessage(
+                AlertKind.LISTING_DUE, obj,
+                f"主体 {d['uscc']} 的列入建议 #{d['proposal_id']} 须于 {d['due']} 前决定"
+                f"（剩 {d['workdays_left']} 个工作日）{zh_mark}",
+                f"the listing proposal #{d['proposal_id']} for {d['uscc']} must be decided by "
+                f"{d['due']} ({d['workdays_left']} working day(s) left){en_mark}",
+            ))  # fmt: skip
     return found
 
 

@@ -48,6 +48,7 @@ from supervision.reference.workdays import CalendarYearUnknown, default_calendar
 from supervision.settings import settings
 from supervision.site import results_view, urls
 from supervision.site.public import N_, local_time, public_entity
+from supervision.site.registers import load_registers
 
 PUBLISH_WITHIN_WORKDAYS = 20
 LICENCE = {
@@ -87,6 +88,8 @@ class SiteData:
     fairness_cache: dict[str, Any] = field(default_factory=dict)
     # tasks left off the site because their folder is an earlier task's (``_load_tasks``)
     withheld: list[dict[str, str]] = field(default_factory=list)
+    # uscc → register entries (经营异常名录 etc., public), newest first (``site.registers``)
+    registers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def drawn_tasks(self) -> list[dict[str, Any]]:
@@ -126,6 +129,13 @@ def _target_lines(target: dict[str, Any]) -> list[tuple[str, str | list[str], bo
             lines.append((label, shown, False))
     if target.get("abnormal") is not None:
         lines.append((N_("经营异常名录"), N_("是") if target["abnormal"] else N_("否"), True))
+    sources = {
+        "marks": N_("定向抽查标记"),
+        "proposals": N_("列入建议"),
+        "registers": N_("名录记录"),
+    }
+    for source in target.get("credit") or []:
+        lines.append((N_("信用监管来源"), sources.get(source, source), True))
     return lines
 
 
@@ -154,6 +164,7 @@ def load(session: Session, *, fairness_cache: dict[str, Any] | None = None) -> S
     _load_tasks(session, data)
     _load_picks(session, data)
     _load_results(session, data, checklists)
+    data.registers = load_registers(session, data.entities)
     _build_history(data)
     data.checkpoints = [
         {"seq": c.seq, "hash": c.hash, "at": local_time(c.at), "reason": c.reason}
@@ -471,7 +482,6 @@ def _load_picks(session: Session, data: SiteData) -> None:
             col(Entity.address),
             col(Entity.legal_rep),
             col(Entity.status),
-            col(Entity.risk_class),
             col(Entity.established_on),
         ).where(col(Entity.uscc).in_(drawn_ids))
     ):

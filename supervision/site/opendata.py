@@ -28,6 +28,7 @@ from supervision.directories.tabular import neutralise
 from supervision.site import result_record, urls
 from supervision.site.data import LICENCE, SiteData, publishing_authority
 from supervision.site.pages import notices
+from supervision.site.registers import REGISTER_FIELDS, register_records
 
 STAMP = "@@EXTRACTED_AT@@"
 _RISKY = frozenset("=+-@\t\r'")
@@ -235,6 +236,12 @@ def data_files(data: SiteData) -> Iterator[tuple[str, bytes]]:
     yield emit("data/draws.csv", csv_from(DRAW_FIELDS, bodies), total)
     yield emit("data/draws.json", json_from("draws", ids, arrays), total)
     yield from (emit(path, content, n) for path, content, n in result_files(data))
+    entries = register_records(data.registers, data.entities)
+    yield emit("data/registers.csv", csv_bytes(REGISTER_FIELDS, entries), len(entries))
+    yield emit(
+        "data/registers.json", json_bytes("registers", ["uscc", "register", "decision_no"], entries),
+        len(entries),
+    )  # fmt: skip
     anchors = data.checkpoints
     yield emit("data/trail-checkpoints.csv", csv_bytes(CHECKPOINT_FIELDS, anchors), len(anchors))
     yield emit(

@@ -160,7 +160,11 @@ def pages(data: SiteData, charts: list[dict[str, Any]]) -> Iterator[Page]:
         yield Page(
             entity["href"],
             "entity.html",
-            {"entity": entity, "history": data.history.get(uscc, [])},
+            {
+                "entity": entity,
+                "history": data.history.get(uscc, []),
+                "registers": data.registers.get(uscc, []),
+            },
         )
 
 

@@ -31,7 +31,8 @@ _region_name = lru_cache(maxsize=4096)(region_name)
 
 
 def public_entity(row: Any) -> dict[str, Any]:
-    """An entity as the public sees it: the natural person masked, no phone, no ID number."""
+    """An entity as the public sees it: the natural person masked, no phone, no ID number,
+    and no credit risk class (classification results are internal: 不公开)."""
     return {
         "uscc": row.uscc,
         "name": row.name,
@@ -43,7 +44,6 @@ def public_entity(row: Any) -> dict[str, Any]:
         "address": row.address,
         "legal_rep_masked": mask_name(row.legal_rep),
         "status": row.status,
-        "risk_class": row.risk_class,
         "established_on": row.established_on.isoformat() if row.established_on else "",
         "href": urls.entity_path(row.uscc),
     }

@@ -138,7 +138,7 @@ def _entities(
         select(
             col(Entity.uscc), col(Entity.name), col(Entity.entity_type), col(Entity.industry_code),
             col(Entity.region_code), col(Entity.address), col(Entity.legal_rep),
-            col(Entity.status), col(Entity.risk_class), col(Entity.established_on),
+            col(Entity.status), col(Entity.established_on),
         ).where(col(Entity.uscc).in_(sorted(usccs)))
     ):  # fmt: skip
         legal_reps[row.uscc] = row.legal_rep

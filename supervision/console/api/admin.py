@@ -66,7 +66,8 @@ async def api_import(
         error = {"zh": exc.zh, "en": exc.en, "details": exc.details,
                  "rows": [e.as_dict(exc.file) for e in exc.errors]}  # fmt: skip
         return JSONResponse(jsonable_encoder({"error": error}), status_code=400)
-    return JSONResponse({"kind": kind, **admin_directories.report_counts(report)})
+    kept = {"kept_rows": report.kept} if report.kept else {}
+    return JSONResponse({"kind": kind, **admin_directories.report_counts(report), **kept})
 
 
 @router.get("/admin/directories/{kind}/export")

@@ -372,8 +372,13 @@ def export_download(db: Database, *, kind: str, fmt: str) -> FileResponse:
 
 
 def report_counts(report: ImportReport) -> dict[str, Any]:
-    return {"file": report.file, "rows": report.rows, "added": report.added,
-            "updated": report.updated, "unchanged": report.unchanged}  # fmt: skip
+    """The counts of an import (``kept``: rows whose decided credit class a newer decision
+    kept, only when there are any)."""
+    counts = {"file": report.file, "rows": report.rows, "added": report.added,
+              "updated": report.updated, "unchanged": report.unchanged}  # fmt: skip
+    if report.kept:
+        counts["kept"] = len(report.kept)
+    return counts
 
 
 def _int_param(request: Request, name: str) -> int | None:
@@ -417,7 +422,9 @@ def directory_view(
     first_href = f"{base}?{urlencode(kept)}" if kept else base
     imported: dict[str, Any] | None = None
     if request.query_params.get("done") == "imported":
-        imported = {k: _int_param(request, k) for k in ("rows", "added", "updated", "unchanged")}
+        imported = {
+            k: _int_param(request, k) for k in ("rows", "added", "updated", "unchanged", "kept")
+        }
         imported["file"] = request.query_params.get("file", "")
     d = directory(kind)
     return render(

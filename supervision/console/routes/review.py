@@ -19,6 +19,7 @@ from supervision.checks.review import (
 from supervision.console.deps import DbDep, ReviewerUser, RulesDir
 from supervision.console.pages import local_time, redirect, render
 from supervision.console.queue import queue_page
+from supervision.credit.standing import credit_standing
 from supervision.db import Database
 from supervision.models.findings import SEVERITY_ZH
 from supervision.reference.result_codes import MAIN_CODES, SUB_CODES
@@ -108,6 +109,7 @@ def review_entity_page(
         request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,
         code_label=code_label, history=history, effect_words=EFFECT_WORDS,
         effect_status_words=EFFECT_STATUS_WORDS,
+        credit=credit_standing(db, uscc=uscc),
     )  # fmt: skip
 
 
