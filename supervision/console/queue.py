@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import literal, tuple_
 
 from supervision import clock
-from supervision.checks.review import QueueItem, open_findings_query
+from supervision.checks.review import QueueItem, open_count, open_findings_query
 from supervision.db import Database, table_of
 from supervision.errors import SupervisionError
 from supervision.models.fields import shown, text_problem
@@ -62,6 +62,21 @@ class Cursor:
 class QueuePage:
     items: list[QueueItem]
     next_cursor: str | None
+    #: Open findings under the filters, and where this page starts among them (None
+    #: for a page reached by cursor, whose position is not counted).
+    total: int = 0
+    offset: int | None = 0
+    limit: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        """How many pages the total fills (at least one)."""
+        return max(1, -(-self.total // self.limit))
+
+    @property
+    def number(self) -> int | None:
+        """This page's number (1-based), when it was reached by number."""
+        return None if self.offset is None else self.offset // self.limit + 1
 
 
 def queue_page(
@@ -73,8 +88,10 @@ def queue_page(
     severity: str | None = None,
     after: str | None = None,
     limit: int = PAGE_SIZE,
+    page: int | None = None,
 ) -> QueuePage:
-    """One page of open findings after the cursor `after` (None: the first page)."""
+    """One page of open findings after the cursor `after` (None: the first page), or
+    page number ``page`` (1-based, by offset: for page links); with the total."""
     if severity and severity not in SEVERITIES:
         raise SupervisionError(
             f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
@@ -97,7 +114,16 @@ def queue_page(
                 literal(c.rank), literal(c.opened_at, _F.c.opened_at.type), literal(c.finding_id)
             )
         )
+    offset: int | None = 0
+    if page is not None and not after:
+        if page < 1:
+            raise SupervisionError("页码至少为 1", "the page number must be at least 1")
+        offset = (page - 1) * limit
+        query = query.offset(offset)
+    elif after:
+        offset = None
     query = query.limit(limit + 1)
+    total = open_count(db, department=department, region=region, rule=rule, severity=severity)
     with db.engine.connect() as conn:
         rows = conn.execute(query).all()
     items = [QueueItem(*row) for row in rows[:limit]]
@@ -105,4 +131,4 @@ def queue_page(
     if len(rows) > limit:
         last = items[-1]
         next_cursor = Cursor(SEVERITY_RANK[last.severity], last.opened_at, last.finding_id).encode()
-    return QueuePage(items, next_cursor)
+    return QueuePage(items, next_cursor, total=total, offset=offset, limit=limit)
