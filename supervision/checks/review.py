@@ -39,10 +39,12 @@ from supervision.rules.explain import ExplainError
 from supervision.rules.pack import SEVERITIES, Rule, RulePack, load_pack
 
 __all__ = [
+    "EFFECT_LABELS",
     "RISK_STEPS",
     "QueueItem",
     "confirm_finding",
     "dismiss_finding",
+    "effect_text",
     "entity_review",
     "explain_finding",
     "flagged_by_rule",
@@ -66,6 +68,32 @@ PENDING_FOLLOW_UPS = (
     "transfer_to_case_handling",
     "notify_department",
 )
+
+#: How a person reads each effect of a confirmed finding (zh, en).
+EFFECT_LABELS: dict[str, tuple[str, str]] = {
+    "raise_risk_class": ("提高信用风险分类", "risk class raised"),
+    "mark_for_targeted_draw": ("标记为下次定向抽查对象", "marked for the next targeted draw"),
+    "add_to_abnormal_list": ("列入经营异常名录（待办）", "add to the abnormal list (to do)"),
+    "mark_abnormal_status": ("标记为经营异常状态（待办）", "mark as abnormal status (to do)"),
+    "add_to_serious_violation_list": (
+        "列入严重违法失信名单（待办）",
+        "add to the serious-violation list (to do)",
+    ),
+    "notify_entity": ("告知当事人（待办）", "notify the entity (to do)"),
+    "order_rectification": ("责令限期改正（待办）", "order rectification (to do)"),
+    "transfer_to_case_handling": ("移送案件办理（待办）", "transfer for case handling (to do)"),
+    "notify_department": ("通报相关部门（待办）", "notify the department (to do)"),
+}
+
+
+def effect_text(effect: dict[str, Any]) -> str:
+    """One effect of a decision in words, Chinese / English (never a raw dict)."""
+    action = str(effect.get("action", ""))
+    zh, en = EFFECT_LABELS.get(action, (action, action))
+    if effect.get("to"):
+        return f"{zh}：{effect.get('from')} → {effect['to']} / {en}: {effect.get('from')} → {effect['to']}"
+    return f"{zh} / {en}"
+
 
 _E: Table = table_of(Entity)
 _F: Table = table_of(FindingRow)

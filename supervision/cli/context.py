@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -21,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from supervision.db import Database, database_url
 
@@ -101,14 +104,54 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
 
 
+#: A value that must never be cut or wrapped: one word holding a digit (a USCC, a task
+#: or item code, a date, an id), as every identifier of this project does.
+_IDENTIFIER = re.compile(r"^(?=[^\s]*\d)[^\s]{1,64}$")
+
+
+def _identifier_column(rows: Sequence[Sequence[str]], index: int) -> bool:
+    values = [row[index] for row in rows if index < len(row) and row[index]]
+    return bool(values) and all(_IDENTIFIER.match(v) for v in values)
+
+
 def emit_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print a table for people: rich on a terminal, plain text otherwise."""
+    """Print a table for people, identifiers always whole.
+
+    Piped (not a terminal): the title, then tab-separated header and rows, nothing cut.
+    On a terminal: a rich table whose identifier columns (USCCs, codes, dates: one word
+    with a digit) keep their full width while the other columns wrap; when the table
+    drawn at the terminal's width would still cut an identifier, each row is printed as
+    "column: value" lines instead.
+    """
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    if not sys.stdout.isatty():
+        click.echo(title)
+        click.echo("\t".join(columns))
+        for row in cells:
+            click.echo("\t".join(v.replace("\t", " ").replace("\n", " ") for v in row))
+        return
+    console = Console(soft_wrap=False)
     table = Table(title=title, show_lines=False)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console(soft_wrap=True).print(table)
+    whole = {i for i in range(len(columns)) if _identifier_column(cells, i)}
+    for i, column in enumerate(columns):
+        if i in whole:
+            width = max(cell_len(row[i]) for row in cells if i < len(row))
+            table.add_column(column, min_width=width, overflow="fold")
+        else:
+            table.add_column(column, overflow="fold", min_width=4)
+    for row in cells:
+        table.add_row(*(Text(v) for v in row))  # values are text, never rich markup
+    with console.capture() as captured:
+        console.print(table)
+    drawn = captured.get()
+    if all(value in drawn for row in cells for i, value in enumerate(row) if i in whole):
+        click.echo(drawn, nl=False)
+        return
+    console.print(title, markup=False, highlight=False)  # too wide: one block per row
+    for row in cells:
+        console.print("")
+        for column, value in zip(columns, row, strict=False):
+            console.print(f"{column}: {value}", markup=False, highlight=False)
 
 
 @contextmanager

@@ -276,7 +276,9 @@ def _list_command(kind: str, zh: str) -> click.Command:
             )
             return
         columns = _LISTS[kind][1]
-        emit_table(f"{zh} / {kind}", columns, ([text_cell(r[c]) for c in columns] for r in rows))
+        spec = kind_spec(_LISTS[kind][0])
+        headers = [f"{spec.column(c).zh[0]} / {c}" for c in columns]
+        emit_table(f"{zh} / {kind}", headers, ([text_cell(r[c]) for c in columns] for r in rows))
         shown = f"{offset + 1}-{offset + len(rows)}" if rows else "0"
         click.echo(f"共 {total} 条，显示 {shown} / {total} in total, showing {shown}")
 

@@ -12,6 +12,7 @@ from supervision import trail
 from supervision.checks.review import (
     confirm_finding,
     dismiss_finding,
+    effect_text,
     entity_review,
     queue_explained,
 )
@@ -123,7 +124,7 @@ def review_entity_page(
     history = finding_history(db, [f["id"] for f in data["findings"]])
     return render(
         request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,
-        code_label=code_label, history=history, region_name=region_name,
+        code_label=code_label, history=history, region_name=region_name, effect_text=effect_text,
     )  # fmt: skip
 
 
