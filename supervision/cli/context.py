@@ -56,6 +56,22 @@ def act_as(app: AppContext, username: str | None, *roles: str) -> str:
         return acting_user(session, username=username or settings().user, roles=roles)
 
 
+def task_code_argument(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """The click callback of every TASK argument: the stored code of the task meant
+    (``draw.tasks.known_task_code``: brackets and spaces forgiven). A code that names no
+    task is passed on as typed: the command refuses it in its own order (a command that
+    changes data asks who acts first), with the closest codes suggested."""
+    if value is None:
+        return value
+    from supervision.draw.tasks import known_task_code
+
+    app = ctx.find_object(AppContext)
+    if app is None:
+        return value
+    with app.db.session() as session:
+        return known_task_code(session, value) or value
+
+
 CALENDAR_OPTION = click.option(
     "--calendar",
     "calendar_file",

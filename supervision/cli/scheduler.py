@@ -20,6 +20,7 @@ from supervision.cli.context import (
     act_as,
     emit_json,
     emit_table,
+    task_code_argument,
 )
 from supervision.errors import SupervisionError
 from supervision.models.users import Role
@@ -190,7 +191,7 @@ def schedule_group() -> None:
 
 
 @schedule_group.command("set")
-@click.argument("task_code", metavar="TASK")
+@click.argument("task_code", metavar="TASK", callback=task_code_argument)
 @click.option(
     "--commit-at",
     default=None,
@@ -291,7 +292,7 @@ seed_group.add_command(seed_beacon)  # `supervision seed beacon TASK [--from FIL
 
 
 @seed_group.command("enter")
-@click.argument("task_code", metavar="TASK")
+@click.argument("task_code", metavar="TASK", callback=task_code_argument)
 @click.argument("seed")
 @AS_OPTION
 @click.pass_obj

@@ -22,6 +22,7 @@ from supervision.cli.context import (
     act_as,
     emit_json,
     emit_table,
+    task_code_argument,
 )
 from supervision.cli.verify import task_export, task_salt
 from supervision.draw.commit import commit_task
@@ -230,7 +231,7 @@ def task_list(app: AppContext, plan: str | None, as_json: bool) -> None:
 
 
 @task_group.command("show")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @JSON_OPTION
 @click.pass_obj
 def task_show(app: AppContext, task_code: str, as_json: bool) -> None:
@@ -284,7 +285,7 @@ def _local(iso: str) -> str:
 
 
 @task_group.command("commit")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @click.option(
     "--as-of",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -364,7 +365,7 @@ def task_commit(
 
 
 @task_group.command("cancel")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @click.option("--reason", required=True, help="撤销理由（必填）/ reason (required)")
 @BY_OPTION
 @click.pass_obj
@@ -377,7 +378,7 @@ def task_cancel(app: AppContext, task_code: str, reason: str, by: str | None) ->
 
 
 @task_group.command("draw")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @click.option(
     "--seed",
     required=True,
@@ -420,7 +421,7 @@ def task_draw(
 
 
 @task_group.command("report")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @JSON_OPTION
 @click.pass_obj
 def task_report(app: AppContext, task_code: str, as_json: bool) -> None:
