@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
@@ -24,8 +25,11 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from supervision.db import Database, database_url
+from supervision.errors import SupervisionError
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 """--json on every list-like command."""
@@ -72,6 +76,11 @@ def task_code_argument(ctx: click.Context, param: click.Parameter, value: str | 
         return known_task_code(session, value) or value
 
 
+def creates_database(app: AppContext) -> None:
+    """Say that this command creates data, so it may create a missing SQLite database."""
+    app.may_create = True
+
+
 CALENDAR_OPTION = click.option(
     "--calendar",
     "calendar_file",
@@ -86,15 +95,47 @@ CALENDAR_OPTION = click.option(
 
 
 class AppContext:
-    """Carries the --db choice; the database is opened (and migrated) on first use."""
+    """Carries the --db choice; the database is opened (and migrated) on first use.
+
+    A SQLite file that does not exist is created only by a command that creates data
+    (``creates_database``: demo, db upgrade, user add); any other command
+    refuses, saying where it looked and how to start, instead of reporting on an empty
+    database it has just made."""
 
     def __init__(self, db_url: str | None) -> None:
         self.url = database_url(db_url)
         self._db: Database | None = None
+        self.may_create = False
+
+    def missing_file(self) -> Path | None:
+        """The SQLite file the URL names, when it does not exist (None otherwise)."""
+        try:
+            url = make_url(self.url)
+        except ArgumentError:
+            return None  # make_engine gives the bilingual error
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        path = Path(url.database).expanduser()
+        return None if path.exists() else path.absolute()
+
+    def require_database(self) -> None:
+        """Refuse (SupervisionError) unless the database exists or may be created here."""
+        missing = None if self.may_create else self.missing_file()
+        if missing is not None:
+            raise SupervisionError(
+                f"这里没有数据库：{missing} 不存在。请先运行 supervision demo 生成演示数据，"
+                "或用 supervision user add 用户名 --role admin 建立新数据库及其第一个管理员"
+                "（再导入名录）；已有数据库请用 --db 指定（或设 SUPERVISION_DATABASE_URL）",
+                f"no database here: {missing} does not exist. Start with `supervision demo` "
+                "(demo data), or create a new database and its first admin with "
+                "`supervision user add NAME --role admin` (then import your directories); "
+                "for an existing database pass --db (or set SUPERVISION_DATABASE_URL)",
+            )
 
     @property
     def db(self) -> Database:
         if self._db is None:
+            self.require_database()
             self._db = Database(self.url)
         return self._db
 

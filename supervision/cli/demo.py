@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from supervision import clock
-from supervision.cli.context import JSON_OPTION, AppContext, emit_json, progress
+from supervision.cli.context import JSON_OPTION, AppContext, creates_database, emit_json, progress
 from supervision.db import DEFAULT_URL
 from supervision.demo.check import demo_check_step
 from supervision.demo.deadlines import demo_deadlines_step
@@ -218,6 +218,7 @@ def demo(
     Then: a plan with two committed tasks, one drawn with a demo seed; results in several
     states for some drawn entities; a rule check; the public site; one demo user per role.
     """
+    creates_database(app)  # the demo makes its database where there is none
     day = as_of.date() if as_of is not None else clock.today()
     province = DemoProvince(entities=entities, seed=seed, as_of=day)
     with progress("生成演示数据 / generating the demo", entities) as advance:
