@@ -22,7 +22,7 @@ from supervision.checks.review import (
     queue_explained,
     review_queue,
 )
-from supervision.checks.run import CheckSummary, run_check
+from supervision.checks.run import CheckSummary, EarlierThanLastRun, run_check
 from supervision.cli.context import (
     BY_OPTION,
     CALENDAR_OPTION,
@@ -97,6 +97,14 @@ def _lazy_progress(
     is_flag=True,
     help="试运行：不写入，只对比当前待审核发现 / evaluate without writing; compare with open findings",
 )
+@click.option(
+    "--rewind",
+    is_flag=True,
+    help="检查日期早于上次核查时，确实回到该日期重新核查（需 --reason 和 --as）/ with an as-of "
+    "date before the last check's, really check again as of that day (needs --reason and --as)",
+)
+@click.option("--reason", default=None, help="回退的理由 / why the check goes back (--rewind)")
+@BY_OPTION
 @CALENDAR_OPTION
 @JSON_OPTION
 @click.pass_obj
@@ -107,6 +115,9 @@ def check_command(
     workers: int,
     full: bool,
     dry_run: bool,
+    rewind: bool,
+    reason: str | None,
+    by: str | None,
     calendar_file: str | None,
     as_json: bool,
 ) -> None:
@@ -134,11 +145,40 @@ def check_command(
     year) is provisional (statutory holidays; deadlines take the earliest possible date).
     Once the notice is out, import it (supervision calendar import) into an extra-days file
     (--calendar): the next run sees the calendar changed and checks everyone again.
+
+    \b
+    检查日期早于上次核查的检查日期时，只作假设分析（报告会新增、消除哪些发现），不写入；
+    确需回退，加 --rewind --reason 理由 --as 审核人员或管理员，留痕记录。
+    An as-of date before the last check's is a what-if: it reports which findings would
+    open or close and writes nothing; to go back for real, add --rewind --reason TEXT
+    --as a reviewer or admin (recorded in the trail).
     """
     day = _parse_day(as_of)
+    if rewind != (reason is not None):
+        raise SupervisionError(
+            "--rewind 与 --reason 须一起使用", "--rewind and --reason go together"
+        )
+    actor = act_as(app, by, Role.REVIEWER, Role.ADMIN) if rewind else None
     pack = load_pack(rules_dir)
     calendar = calendar_from(calendar_file)
+    what_if: EarlierThanLastRun | None = None
     with _lazy_progress("核查 / checking") as (on_total, advance):
+        if not dry_run:
+            try:
+                summary = run_check(
+                    app.db,
+                    as_of=day,
+                    pack=pack,
+                    workers=workers,
+                    full=full,
+                    calendar=calendar,
+                    advance=advance,
+                    on_total=on_total,
+                    rewind=reason,
+                    actor=actor,
+                )
+            except EarlierThanLastRun as earlier:
+                what_if, dry_run = earlier, True
         if dry_run:
             report = run_dry_run(
                 app.db,
@@ -149,19 +189,19 @@ def check_command(
                 advance=advance,
                 on_total=on_total,
             )
-        else:
-            summary = run_check(
-                app.db,
-                as_of=day,
-                pack=pack,
-                workers=workers,
-                full=full,
-                calendar=calendar,
-                advance=advance,
-                on_total=on_total,
-            )
     if dry_run:
-        _show_dry_run(report.to_dict(), as_json=as_json)
+        data = report.to_dict()
+        if what_if is not None:
+            data["what_if"] = {
+                "last_as_of": what_if.last_as_of.isoformat(),
+                "last_run": what_if.last_id,
+                "zh": what_if.zh,
+                "en": what_if.en,
+            }
+            if not as_json:
+                click.echo(f"假设分析 / what-if: {what_if.zh}")
+                click.echo(f"  {what_if.en}")
+        _show_dry_run(data, as_json=as_json)
     else:
         _show_run(app, summary, as_json=as_json)
 
