@@ -26,6 +26,7 @@ COMMANDS = {
     "db": "supervision.cli.db:db_group",
     "import": "supervision.cli.directories:import_command",
     "export": "supervision.cli.directories:export_command",
+    "template": "supervision.cli.directories:template_command",
     "list": "supervision.cli.directories:list_group",
     "demo": "supervision.cli.demo:demo",
     "plan": "supervision.cli.plans:plan_group",
