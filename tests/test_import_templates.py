@@ -61,3 +61,22 @@ def test_import_help_lists_the_columns_of_its_kind(cli: Any) -> None:
 def test_a_template_needs_xlsx_or_csv(cli: Any, tmp_path: Path) -> None:
     bad = cli("template", "entities", "-o", tmp_path / "t.txt", expect=1)
     assert "xlsx" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_example_task_file_creates_a_task_on_the_template_rows(
+    cli: Any, crew: dict[str, str], tmp_path: Path
+) -> None:
+    for kind in ("departments", "items"):
+        path = tmp_path / f"{kind}.xlsx"
+        cli("template", kind, "-o", path)
+        cli("import", kind, path, "--as", crew["admin"])
+    cli("plan", "create", "--code", "P2026", "--year", "2026", "--name", "2026年度计划",
+        "--department", "SJ0102", "--as", crew["planner"])  # fmt: skip
+    example = cli("task", "create", "--example").stdout
+    assert example.startswith("# ") and "code:" in example and "--as" in example
+    task_file = tmp_path / "任务.yaml"
+    task_file.write_text(example, encoding="utf-8")
+    made = cli("task", "create", "--from", task_file, "--as", crew["planner"])
+    assert "蒙市监抽查〔2026〕1号" in made.stdout
+    shown = json.loads(cli("task", "show", "蒙市监抽查(2026)1号", "--json").stdout)
+    assert [i["code"] for i in shown["items"]] == ["SJ-0102-01"] and shown["status"] == "draft"
