@@ -77,3 +77,12 @@ def test_the_command_line_forgives_and_suggests(cli: Any, tasks: list[str]) -> N
     unknown = cli("task", "show", "蒙市监抽查[2026]4号", expect=1)
     assert "您要找的是不是" in unknown.stderr and "蒙市监抽查〔2026〕3号" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def test_reports_on_a_task_not_drawn_yet_say_so(cli: Any, tasks: list[str]) -> None:
+    for argv in (("task", "report", CODES[0]), ("result", "list", CODES[0])):
+        out = cli(*argv).stdout
+        assert "尚未抽取（状态：草稿）" in out and "has not been drawn yet" in out, argv
+        assert "supervision task commit" in out
+    report = json.loads(cli("task", "report", CODES[0], "--json").stdout)
+    assert report["drawn"] is False and "尚未抽取" in report["not_drawn"]["zh"]

@@ -19,6 +19,7 @@ from supervision.cli.context import (
     emit_table,
     task_code_argument,
 )
+from supervision.draw.tasks import get_task, not_drawn_note
 from supervision.errors import SupervisionError
 from supervision.models.users import Role
 from supervision.reference.result_codes import (
@@ -438,8 +439,13 @@ def result_list(app: AppContext, task: str, state: str | None, as_json: bool) ->
     """列出任务的检查结果状态 / list the result state of every drawn entity and item."""
     with app.db.session() as session:
         rows = list_results(session, task_code=task, state=state)
+        note = not_drawn_note(get_task(session, code=task))
     if as_json:
         emit_json(rows)
+        return
+    if note is not None:
+        click.echo(f"注意：{note['zh']}")
+        click.echo(f"Note: {note['en']}")
         return
     emit_table(
         f"{task} 检查结果 / results",

@@ -485,6 +485,12 @@ def task_report(app: AppContext, task_code: str, as_json: bool) -> None:
     if as_json:
         emit_json(report)
         return
+    if report["not_drawn"] is not None:
+        click.echo(f"注意：{report['not_drawn']['zh']}")
+        click.echo(f"Note: {report['not_drawn']['en']}")
+        if not report["strata"]:
+            return
+        click.echo("下表只有各层的总数 N / the table below has each stratum's size N only")
     emit_table(
         f"抽取结果 / draw by stratum — {task_code}",
         ["分层 stratum", "N", "n", "规定比例 declared", "实际比例 realised"],

@@ -311,6 +311,34 @@ def resolve_task_code(session: Session, typed: str) -> str:
     return code
 
 
+#: Statuses of a task whose draw has happened (it has picks and a team per pick).
+DRAWN_STATUSES = (TaskStatus.DRAWN, TaskStatus.IN_PROGRESS, TaskStatus.CLOSED)
+
+
+def not_drawn_note(task: Task) -> dict[str, str] | None:
+    """What a report on a task that has not been drawn says first (zh, en); None once
+    the task is drawn."""
+    if task.status in DRAWN_STATUSES:
+        return None
+    zh_status = TaskStatus.ZH.get(task.status, task.status)
+    step = {
+        TaskStatus.DRAFT: (
+            "先锁定任务（supervision task commit），再抽取",
+            "commit it first, then draw",
+        ),
+        TaskStatus.COMMITTED: (
+            f"抽取：supervision task draw '{task.code}' --seed …",
+            f"draw it: supervision task draw '{task.code}' --seed …",
+        ),
+    }.get(task.status, ("", ""))
+    return {
+        "zh": f"任务 {task.code} 尚未抽取（状态：{zh_status}），还没有抽中的检查对象"
+        + (f"；{step[0]}" if step[0] else ""),
+        "en": f"task {task.code} has not been drawn yet (status {task.status}): no entities "
+        "are picked" + (f"; {step[1]}" if step[1] else ""),
+    }
+
+
 def get_task(session: Session, *, code: str) -> Task:
     """The task coded `code` as a user typed it (``resolve_task_code``: forgiving about
     brackets and spaces; an unknown code suggests the closest ones)."""
