@@ -227,3 +227,14 @@ def progress(description: str, total: int | None) -> Iterator[Any]:
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
+
+
+@contextmanager
+def stages(description: str) -> Iterator[Any]:
+    """A spinner on a terminal that says which stage long work is in; silence otherwise.
+    Yields ``say(text)``, to call as each stage starts."""
+    if not sys.stderr.isatty():
+        yield lambda _text: None
+        return
+    with Console(stderr=True).status(description) as status:
+        yield lambda text: status.update(f"{description}：{text}")
