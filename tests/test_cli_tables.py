@@ -41,3 +41,17 @@ def test_on_a_terminal_identifiers_stay_whole(
     for identifier in (USCC, TASK, "12345"):
         assert any(identifier in line for line in lines), (identifier, out)
     assert "[bold]" in out  # values are text, not rich markup
+
+
+def test_times_are_shown_in_beijing_time_in_one_format() -> None:
+    from datetime import UTC, datetime
+
+    from supervision import clock
+    from supervision.console.pages import local_time
+
+    moment = datetime(2026, 7, 2, 18, 30, tzinfo=UTC)
+    assert clock.shown(moment) == "2026-07-03 02:30"  # past midnight in Beijing
+    assert clock.shown(moment.isoformat()) == "2026-07-03 02:30"
+    assert clock.shown("2026-07-02T18:30:00") == "2026-07-03 02:30"  # stored naive = UTC
+    assert clock.shown("not a time") == "not a time"
+    assert local_time(moment) == clock.shown(moment)  # the console's filter is the same

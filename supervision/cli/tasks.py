@@ -331,9 +331,7 @@ def task_show(app: AppContext, task_code: str, as_json: bool) -> None:
 
 
 def _local(iso: str) -> str:
-    from datetime import datetime
-
-    return clock.local(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M:%S 北京时间")
+    return f"{clock.shown(iso)} 北京时间 Beijing time"
 
 
 @task_group.command("commit")
