@@ -36,7 +36,7 @@ from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
 from supervision.models.findings import Finding as FindingRow
 from supervision.reference.regions import region_prefix
 from supervision.rules.explain import ExplainError
-from supervision.rules.pack import SEVERITIES, Rule, RulePack, load_pack
+from supervision.rules.pack import SEVERITIES, Rule, RulePack, current_pack
 
 __all__ = [
     "EFFECT_LABELS",
@@ -224,13 +224,21 @@ def open_count(
 ) -> int:
     """How many open findings the queue holds under these filters (its total)."""
     _check_severity(severity)
-    query = open_findings_query(department=department, region=region, rule=rule, severity=severity)
-    with db.engine.connect() as conn:
-        return int(
-            conn.execute(
-                select(func.count()).select_from(query.order_by(None).subquery())
-            ).scalar_one()
+    # Counted on the finding table alone (its ix_finding_queue index), joining the
+    # entity only to filter by region.
+    query = select(func.count()).select_from(_F).where(_F.c.status == FindingStatus.OPEN)
+    if region:
+        query = query.select_from(_F.join(_E, _E.c.uscc == _F.c.uscc)).where(
+            _E.c.region_code.startswith(region_prefix(region), autoescape=True)
         )
+    if department:
+        query = query.where(_F.c.department == department)
+    if rule:
+        query = query.where(_F.c.rule_id == rule)
+    if severity:
+        query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
+    with db.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def queue_explained(
@@ -282,7 +290,7 @@ def _pack_or_none(pack: RulePack | None, rules_dir: str | Path | None) -> RulePa
     if pack is not None:
         return pack
     try:
-        return load_pack(rules_dir)
+        return current_pack(rules_dir)
     except SupervisionError:
         return None
 

@@ -11,6 +11,7 @@ build their own engine from it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -52,6 +53,7 @@ __all__ = [
     "PackError",
     "Rule",
     "RulePack",
+    "current_pack",
     "default_rules_dir",
     "lint_pack",
     "load_pack",
@@ -473,3 +475,18 @@ def load_pack(root: str | Path | None = None) -> RulePack:
     if report.pack is None:
         raise PackError(report.issues)
     return report.pack
+
+
+@functools.lru_cache(maxsize=8)
+def _pack_as_of(root: Path, files: tuple[tuple[str, int, int], ...]) -> RulePack:
+    return load_pack(root)
+
+
+def current_pack(root: str | Path | None = None) -> RulePack:
+    """``load_pack``, kept while no rule file under ``root`` changes (name, size, mtime):
+    pages that explain findings load and compile the pack once, not per request."""
+    base = (Path(root) if root is not None else default_rules_dir()).resolve()
+    if not base.is_dir():
+        return load_pack(base)  # the error says the folder is missing
+    files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in _rule_files(base))
+    return _pack_as_of(base, files)
