@@ -32,6 +32,7 @@ def test_every_template_imports_its_example_row(
 
 
 def test_the_xlsx_template_explains_every_column(cli: Any, tmp_path: Path) -> None:
+    assert set(EXAMPLES) == set(KINDS) == set(IMPORT_ORDER)
     for kind in KINDS:
         path = tmp_path / f"{kind}.xlsx"
         cli("template", kind, "-o", path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from supervision.directories.kinds import KINDS, Kind, kind_spec
+from supervision.directories.kinds import Kind, kind_spec
 from supervision.directories.tabular import neutralise, write_table
 from supervision.errors import SupervisionError
 from supervision.reference.vocab import (
@@ -253,6 +253,3 @@ def write_template(kind: str, path: Path, fmt: str | None = None) -> Path:
             f"无法写入 {path}：{exc.strerror}", f"cannot write {path}: {exc.strerror}"
         ) from None
     return path
-
-
-assert set(EXAMPLES) == set(KINDS) == set(IMPORT_ORDER)
