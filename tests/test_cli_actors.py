@@ -38,6 +38,8 @@ def _changing_commands(tmp_path: Path) -> list[tuple[str, tuple[str, ...]]]:
     )
     proof = tmp_path / "round.json"
     proof.write_text("{}", encoding="utf-8")
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text("targets: [{department: D001, ratio: 3%}]\n", encoding="utf-8")
     return [
         ("admin", ("import", "departments", str(departments))),
         ("admin", ("user", "add", "newbie", "--role", "planner", "--password-stdin")),
@@ -58,6 +60,8 @@ def _changing_commands(tmp_path: Path) -> list[tuple[str, tuple[str, ...]]]:
                 "D001",
             ),
         ),
+        ("planner", ("plan", "set", "P1", "--from", str(plan_file))),
+        ("planner", ("plan", "publish", "P1")),
         ("planner", ("task", "create", "--from", str(task_file))),
         ("planner", ("task", "commit", "T1")),
         ("planner", ("task", "cancel", "T1", "--reason", "重复")),

@@ -470,6 +470,7 @@ def test_job_functions_keep_their_names() -> None:
         "run_deadline_watch",
         "run_publication",
         "run_trail_checkpoint",
+        "run_plan_watch",
     ):
         assert callable(getattr(jobs, name)), name
     assert {f.__name__ for f in RECURRING_FUNCS.values()} == {
@@ -477,6 +478,7 @@ def test_job_functions_keep_their_names() -> None:
         "run_deadline_watch",
         "run_publication",
         "run_trail_checkpoint",
+        "run_plan_watch",
     }
 
 

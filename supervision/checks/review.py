@@ -39,7 +39,8 @@ from supervision.rules.explain import ExplainError
 from supervision.rules.pack import SEVERITIES, Rule, RulePack, current_pack
 
 __all__ = [
-    "EFFECT_LABELS",
+    "EFFECT_STATUS_WORDS",
+    "EFFECT_WORDS",
     "RISK_STEPS",
     "QueueItem",
     "confirm_finding",
@@ -69,29 +70,38 @@ PENDING_FOLLOW_UPS = (
     "notify_department",
 )
 
-#: How a person reads each effect of a confirmed finding (zh, en).
-EFFECT_LABELS: dict[str, tuple[str, str]] = {
+#: What each effect of a confirmed finding means, in words (zh, en): people read these,
+#: never the action identifiers.
+EFFECT_WORDS: dict[str, tuple[str, str]] = {
     "raise_risk_class": ("提高信用风险分类", "risk class raised"),
-    "mark_for_targeted_draw": ("标记为下次定向抽查对象", "marked for the next targeted draw"),
-    "add_to_abnormal_list": ("列入经营异常名录（待办）", "add to the abnormal list (to do)"),
-    "mark_abnormal_status": ("标记为经营异常状态（待办）", "mark as abnormal status (to do)"),
+    "mark_for_targeted_draw": ("标记为定向抽查对象", "marked for targeted draws"),
+    "add_to_abnormal_list": ("列入经营异常名录", "to be put on the abnormal list"),
+    "mark_abnormal_status": ("标记为经营异常状态", "to be marked abnormal"),
     "add_to_serious_violation_list": (
-        "列入严重违法失信名单（待办）",
-        "add to the serious-violation list (to do)",
+        "列入严重违法失信名单",
+        "to be put on the serious-violation list",
     ),
-    "notify_entity": ("告知当事人（待办）", "notify the entity (to do)"),
-    "order_rectification": ("责令限期改正（待办）", "order rectification (to do)"),
-    "transfer_to_case_handling": ("移送案件办理（待办）", "transfer for case handling (to do)"),
-    "notify_department": ("通报相关部门（待办）", "notify the department (to do)"),
+    "notify_entity": ("告知主体", "to notify the entity"),
+    "order_rectification": ("责令改正", "to order rectification"),
+    "transfer_to_case_handling": ("移送办案机构", "to transfer to case handling"),
+    "notify_department": ("抄告相关部门", "to notify the department concerned"),
 }
+EFFECT_STATUS_WORDS: dict[str, tuple[str, str]] = {"pending": ("待办理", "pending")}
 
 
 def effect_text(effect: dict[str, Any]) -> str:
-    """One effect of a decision in words, Chinese / English (never a raw dict)."""
+    """One effect of a decision in words, Chinese / English (never a raw dict), for the
+    command line (``EFFECT_WORDS``, ``EFFECT_STATUS_WORDS``)."""
     action = str(effect.get("action", ""))
-    zh, en = EFFECT_LABELS.get(action, (action, action))
+    zh, en = EFFECT_WORDS.get(action, (action, action))
     if effect.get("to"):
-        return f"{zh}：{effect.get('from')} → {effect['to']} / {en}: {effect.get('from')} → {effect['to']}"
+        zh += f"：{effect.get('from')} → {effect['to']}"
+        en += f": {effect.get('from')} → {effect['to']}"
+    status = effect.get("status")
+    if status:
+        status_zh, status_en = EFFECT_STATUS_WORDS.get(str(status), (str(status), str(status)))
+        zh += f"（{status_zh}）"
+        en += f" ({status_en})"
     return f"{zh} / {en}"
 
 

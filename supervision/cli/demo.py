@@ -19,11 +19,13 @@ from supervision.cli.context import (
     progress,
     stages,
 )
+from supervision.cli.plans import STATUS_WORDS
 from supervision.db import DEFAULT_URL
 from supervision.demo.check import demo_check_step
 from supervision.demo.deadlines import demo_deadlines_step
 from supervision.demo.draws import demo_draw_step
 from supervision.demo.load import DemoLoadResult, load_demo
+from supervision.demo.plan import demo_plan_report
 from supervision.demo.province import DEFAULT_ENTITIES, DEFAULT_SEED, DemoProvince
 from supervision.demo.results import demo_results_step
 from supervision.demo.site import demo_site_step
@@ -136,6 +138,7 @@ def _print_summary(data: dict[str, Any]) -> None:
         echo("")
         echo(f"检查结果 / inspection results ({results['task']}): "
              + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))  # fmt: skip
+    _print_plan(data.get("plan"))
     check = data.get("check")
     if check:
         echo("")
@@ -165,6 +168,19 @@ def _print_summary(data: dict[str, Any]) -> None:
     for step in data["next_steps"]:
         echo(f"  {step['zh']} / {step['en']}:")
         echo(f"    {step['command']}")
+
+
+def _print_plan(plan: dict[str, Any] | None) -> None:
+    """The plan's coverage against its targets, after the demo's results."""
+    if not plan:
+        return
+    echo = click.echo
+    echo("")
+    echo(f"计划覆盖率 / plan coverage (supervision plan report '{plan['plan']}'):")
+    for t in plan["targets"]:
+        echo(f"  {t['id']}: 目标 target {float(t['ratio']):.0%} × {t['entities']} = {t['needed']}，"
+             f"已检查 inspected {t['inspected']}，已抽取 drawn {t['drawn']}，"
+             f"预计 projected {t['projected']:g} → {' '.join(STATUS_WORDS[t['status']])}")  # fmt: skip
 
 
 def _print_deadlines(deadlines: dict[str, Any] | None) -> None:
@@ -235,6 +251,7 @@ def demo(
         draw = demo_draw_step(app.db, as_of=day, seed=seed)
         say("录入检查结果 / entering results")
         results = demo_results_step(app.db, as_of=day, seed=seed)
+        plan = demo_plan_report(app.db, code=draw["plan"], as_of=day)
         say("规则核查 / checking")
         check = demo_check_step(app.db, as_of=day)
         deadlines = demo_deadlines_step(app.db, as_of=day)
@@ -248,10 +265,13 @@ def demo(
         NextStep("查看公平性报告", "see the fairness report", f"supervision task report '{task}'"),
         NextStep("导出供外部复核的文件", "export the files an outsider needs",
                  f"supervision task export '{task}' draw-export"),
+        NextStep("查看计划覆盖率（对照目标）", "see the plan's coverage against its targets",
+                 f"supervision plan report '{draw['plan']}'"),
     ]  # fmt: skip
     data = summary(result, seed=seed, as_of=day, url=app.url, extra_steps=steps)
     data["draw"] = draw
     data["results"] = results
+    data["plan"] = plan
     data["check"] = check
     data["deadlines"] = deadlines
     data["site"] = site

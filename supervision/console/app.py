@@ -21,9 +21,11 @@ from urllib.parse import quote
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -65,7 +67,29 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _not_found(request: Request) -> Response:
+    """A path that is not there: under /site/ the public site's own page, in its style and
+    language; the API answers JSON; anywhere else the console's error page."""
+    path = request.url.path
+    site: Path | None = request.app.state.site_dir
+    if site is not None and (path == "/site" or path.startswith("/site/")):
+        from supervision.site.serve import render_not_found, split_language
+
+        lang, rest = split_language(path.removeprefix("/site").lstrip("/"))
+        return HTMLResponse(render_not_found(site, lang, rest), status_code=404)
+    zh, en = "页面不存在", "no such page"
+    if _is_api(request):
+        return JSONResponse({"error": {"zh": zh, "en": en, "details": []}}, status_code=404)
+    return render(request, "console/error.html", status=404, zh=zh, en=en, details=[])
+
+
 def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _not_found(request)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
         if _is_api(request):
@@ -151,6 +175,7 @@ def _include_routes(app: FastAPI) -> None:
         admin_rules,
         dashboard,
         inspector,
+        plans,
         review,
         reviewer,
         session,
@@ -163,6 +188,7 @@ def _include_routes(app: FastAPI) -> None:
         dashboard.router,
         review.router,
         task_routes.router,
+        plans.router,
         inspector.router,
         reviewer.router,
         user_routes.router,

@@ -25,6 +25,7 @@ NAV: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("/review", "复核队列", "Review queue", (Role.REVIEWER,)),
     ("/results", "结果审核", "Result review", (Role.REVIEWER,)),
     ("/tasks", "抽查任务", "Tasks", (Role.PLANNER,)),
+    ("/plans", "年度计划", "Plans", (Role.PLANNER, Role.REVIEWER, Role.ADMIN)),
     ("/inspector", "我的检查", "My inspections", (Role.INSPECTOR,)),
     ("/users", "用户", "Users", (Role.ADMIN,)),
     ("/admin/directories", "名录库", "Directories", (Role.ADMIN,)),
@@ -36,6 +37,10 @@ DONE: dict[str, tuple[str, str]] = {
     "confirmed": ("已确认该发现", "Finding confirmed"),
     "dismissed": ("已驳回该发现", "Finding dismissed"),
     "created": ("任务已创建", "Task created"),
+    "plan_published": (
+        "计划已公示（下次发布网站时上网）",
+        "Plan published (on the site at the next publication)",
+    ),
     "committed": ("任务已锁定", "Task committed"),
     "drawn": ("已完成抽取", "Draw done"),
     "entered": ("检查结果已录入，待审核", "Result entered, awaiting review"),

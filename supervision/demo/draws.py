@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from supervision.db import Database
+from supervision.demo.plan import demo_plan_contents
 from supervision.draw.commit import commit_task
 from supervision.draw.plans import create_plan
 from supervision.draw.service import draw_task
@@ -52,6 +53,7 @@ def demo_draw_step(db: Database, *, as_of: date, seed: int) -> dict[str, Any]:
             departments=["NMG-SJ", "NMG-SW"],
             notes="演示数据 / demo data",
         )
+        demo_plan_contents(session, code=plan_code, year=year, tasks=tasks)
         for data in tasks:
             create_task(session, spec=parse_task_input(data))
     salts = random.Random(f"demo-salts-{seed}")  # demo data only: real salts come from secrets

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from supervision import clock
+from supervision import clock, trail
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import Department, Plan
 from supervision.models.fields import check_text, normalise_key
@@ -20,9 +20,11 @@ def create_plan(
     name: str,
     departments: Iterable[str],
     notes: str = "",
+    actor: str | None = None,
 ) -> Plan:
     """Create a yearly plan (年度抽查计划). The code is stored normalised (NFKC, trimmed,
-    no invisible characters), so codes that look alike are one code."""
+    no invisible characters), so codes that look alike are one code. Writes a
+    ``plan.create`` trail event as ``actor``."""
     try:
         code = normalise_key(code)
         check_text(name)
@@ -48,6 +50,13 @@ def create_plan(
     )
     session.add(plan)
     session.flush()
+    trail.record(
+        session,
+        action="plan.create",
+        obj=f"plan:{code}",
+        payload={"year": year, "name": name, "departments": departments, "notes": notes},
+        actor=actor,
+    )
     return plan
 
 

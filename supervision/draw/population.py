@@ -153,19 +153,26 @@ EXCLUSION_REASONS = {
 }
 
 
-def exclusion_label(reason: str) -> str:
-    """Chinese / English label of an exclusion reason key."""
+def exclusion_wording(reason: str) -> tuple[str, str]:
+    """The Chinese and the English wording of an exclusion reason key (each on its own:
+    a Chinese page shows no English enum name, an English page no Chinese word)."""
     if reason.startswith("yearly_cap:"):
         cap = reason.split(":", 1)[1]
         return (
-            f"本年度已接受 {cap} 次抽查，达到每户年度上限（涉企行政检查） / "
-            f"already inspected {cap} time(s) this year: the yearly cap per entity"
+            f"本年度已接受 {cap} 次抽查，达到每户年度上限（涉企行政检查）",
+            f"already inspected {cap} time(s) this year: the yearly cap per entity",
         )
     if reason.startswith("status:"):
         status = reason.split(":", 1)[1]
-        english = EntityStatus.english().get(status, status)
-        return f"登记状态为{status} / status {english}"
+        english = EntityStatus.english().get(status, status).replace("_", " ")
+        return f"登记状态为{status}", f"registration status {english}"
     zh, en = EXCLUSION_REASONS[reason]
+    return zh, en
+
+
+def exclusion_label(reason: str) -> str:
+    """Chinese / English label of an exclusion reason key (consoles and the CLI)."""
+    zh, en = exclusion_wording(reason)
     return f"{zh} / {en}"
 
 

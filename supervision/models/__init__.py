@@ -24,6 +24,7 @@ from supervision.models.findings import (
     FindingStatus,
 )
 from supervision.models.items import InspectionItem, InspectionItemCreate
+from supervision.models.plans import PlanTarget
 from supervision.models.records import PAYLOAD_MODELS, ComplianceRecord, ComplianceRecordCreate
 from supervision.models.results import EvidenceFile, InspectionResult, ResultReply
 from supervision.models.scheduling import Alert, JobRun, SchedulerLease, TaskSchedule
@@ -78,6 +79,7 @@ __all__ = [
     "JobRun",
     "LoginFailure",
     "Plan",
+    "PlanTarget",
     "ResultReply",
     "Role",
     "SchedulerLease",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -30,6 +30,15 @@ class TaskStatus:
         "closed": "已结束",
         "cancelled": "已撤销",
     }
+    #: English words for people (the stored values are identifiers, not words).
+    EN: ClassVar[dict[str, str]] = {
+        "draft": "draft",
+        "committed": "committed",
+        "drawn": "drawn",
+        "in_progress": "in progress",
+        "closed": "closed",
+        "cancelled": "cancelled",
+    }
 
 
 class Plan(SQLModel, table=True):
@@ -40,6 +49,22 @@ class Plan(SQLModel, table=True):
     departments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     notes: str = Field(default="", max_length=2000)
     created_at: datetime
+    # What the plan covers (its targets are ``plan_target`` rows): the item codes, and the
+    # tasks planned with their months ([{"code", "name", "departments", "items", "months"}]).
+    items: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")),
+    )
+    planned_tasks: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")),
+    )
+    # 计划公示: when (and by whom) the plan notice was released; None while a draft.
+    published_at: datetime | None = None
+    published_by: str | None = Field(default=None, max_length=200)
+    # A published plan changed afterwards (计划调整): when, and why (shown on its notice).
+    amended_at: datetime | None = None
+    amendment_reason: str | None = Field(default=None, max_length=500)
 
 
 class Task(SQLModel, table=True):

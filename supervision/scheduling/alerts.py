@@ -33,6 +33,7 @@ class AlertKind:
     RECHECK_DUE = "rectification_overdue"
     CASE_TRANSFER = "case_transfer"
     LEASE_LOST = "lease_lost"
+    PLAN_COVERAGE_SHORT = "plan_coverage_short"
 
 
 @dataclass(frozen=True)

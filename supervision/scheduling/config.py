@@ -21,6 +21,9 @@ seed_retry_seconds = 300            # with no seed at draw time, try again this 
 [deadlines]
 warn_workdays = 3                   # alert when a publication is due within this many working days
 
+[plans]
+warn_from_month = 10                # warn of a plan target projected short from this month (1-12)
+
 [site]
 out_dir = "site"                    # rebuild the public site here after each publication
 languages = "all"                   # zh, en or all; without out_dir the rebuild is skipped
@@ -61,6 +64,7 @@ RECURRING_JOBS: dict[str, tuple[str, int, str, str]] = {
         "publication of approved results",
     ),
     "trail_checkpoint": ("45 0 * * *", 12 * 3600, "每日留痕检查点", "daily trail checkpoint"),
+    "plan_watch": ("30 7 * * *", 12 * 3600, "计划覆盖率监控", "plan coverage watch"),
 }
 
 
@@ -91,6 +95,7 @@ class SchedulerConfig:
     jobs: dict[str, RecurringJob] = field(default_factory=dict)
     tasks: TaskTimings = field(default_factory=TaskTimings)
     warn_workdays: int = 3
+    plan_warn_from_month: int = 10
     site_dir: str | None = None
     site_languages: str = "all"
     source: str = "(defaults)"
@@ -125,6 +130,7 @@ class SchedulerConfig:
                 "seed_retry_seconds": self.tasks.seed_retry_seconds,
             },
             "deadlines": {"warn_workdays": self.warn_workdays},
+            "plans": {"warn_from_month": self.plan_warn_from_month},
             "site": {"out_dir": self.site_dir, "languages": self.site_languages},
         }
 
@@ -244,7 +250,9 @@ def _parse_site(
 def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerConfig:
     """Check a configuration mapping in full; every problem is listed, in both languages."""
     problems: list[str] = []
-    _unknown(data, {"timezone", "scheduler", "jobs", "tasks", "deadlines", "site"}, "", problems)
+    _unknown(
+        data, {"timezone", "scheduler", "jobs", "tasks", "deadlines", "plans", "site"}, "", problems
+    )
     timezone = data.get("timezone", DEFAULT_TIMEZONE)
     try:
         ZoneInfo(str(timezone))
@@ -288,6 +296,13 @@ def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerCon
     )
     deadlines = _table(data, "deadlines", {"warn_workdays"}, problems)
     warn = _positive_int(deadlines, "warn_workdays", standard.warn_workdays, "deadlines", problems)
+    plans = _table(data, "plans", {"warn_from_month"}, problems)
+    from_month = _positive_int(
+        plans, "warn_from_month", standard.plan_warn_from_month, "plans", problems
+    )
+    if from_month > 12:
+        problems.append(f"plans.warn_from_month: 应为 1-12 / must be 1-12 (got {from_month})")
+        from_month = standard.plan_warn_from_month
     site_dir, languages = _parse_site(data, standard, problems)
     if problems:
         raise ValidationFailed(
@@ -303,6 +318,7 @@ def parse_config(data: dict[str, Any], source: str = "(config)") -> SchedulerCon
         jobs=jobs,
         tasks=timings,
         warn_workdays=warn,
+        plan_warn_from_month=from_month,
         site_dir=site_dir,
         site_languages=str(languages),
         source=source,

@@ -84,6 +84,12 @@ def run_deadline_watch(cron: str, timezone: str) -> dict[str, Any]:
     return _recurring("deadline_watch", cron, timezone, recurring.watch_deadlines)
 
 
+def run_plan_watch(cron: str, timezone: str) -> dict[str, Any]:
+    """Plan targets projected short while the plan year runs out become alerts, once per
+    plan and target. Exactly once a period."""
+    return _recurring("plan_watch", cron, timezone, recurring.watch_plans)
+
+
 def run_publication(cron: str, timezone: str) -> dict[str, Any]:
     """Publish approved results, then rebuild the public site incrementally. Exactly once.
 

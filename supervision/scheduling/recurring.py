@@ -114,6 +114,50 @@ def watch_deadlines(session: Session, day: dt.date) -> dict[str, Any]:
     }
 
 
+def watch_plans(session: Session, day: dt.date) -> dict[str, Any]:
+    """Warn of plan targets projected short with the year running out (from the configured
+    month of the plan year): one alert per plan and target, raised once. An open one is
+    refreshed with the day's numbers and resolved when the projection reaches the target;
+    once resolved (by the watch or by a person) it is not raised again."""
+    from supervision.models import Alert, Plan
+    from supervision.plans.coverage import shortfalls
+    from supervision.plans.service import plan_report
+    from supervision.scheduling.plan_alerts import coverage_short
+
+    kind = AlertKind.PLAN_COVERAGE_SHORT
+    from_month = runtime().config.plan_warn_from_month
+    if day.month < from_month:  # the year is not running out yet: nothing to look at
+        return {"as_of": day.isoformat(), "skipped": f"before month {from_month}"}
+    ever = {a.object: a for a in session.exec(select(Alert).where(Alert.kind == kind))}
+    raised: list[str] = []
+    resolved: list[str] = []
+    plans = session.exec(select(Plan).where(Plan.year == day.year).order_by(Plan.code)).all()
+    for plan in plans:
+        report = plan_report(session, code=plan.code, as_of=day)
+        short = {t["id"]: t for t in shortfalls(report, as_of=day, from_month=from_month)}
+        for target in short.values():
+            message = coverage_short(report, target)
+            before = ever.get(message.object)
+            if before is not None and before.resolved_at is not None:
+                continue  # raised once already: a person or the watch dealt with it
+            raise_message(session, message)
+            raised.append(message.object)
+        for t in report["targets"]:
+            obj = f"{plan.code}/{t['id']}"
+            if t["id"] not in short and obj in ever and ever[obj].resolved_at is None:
+                resolved_count = resolve_alerts(session, kind=kind, obj=obj)
+                if resolved_count:
+                    resolved.append(obj)
+    trail.record(
+        session,
+        action="plans.watch",
+        obj=f"plans:{day.isoformat()}",
+        payload={"from_month": from_month, "short": raised, "resolved": resolved},
+        actor=SCHEDULER_ACTOR,
+    )
+    return {"as_of": day.isoformat(), "short": raised, "resolved": resolved}
+
+
 def publish(session: Session, day: dt.date) -> dict[str, Any]:
     """Publish every task's approved results (entities whose results are all approved)."""
     from supervision.models.results import InspectionResult, ResultState

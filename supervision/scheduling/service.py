@@ -58,6 +58,7 @@ RECURRING_FUNCS: dict[str, Callable[..., Any]] = {
     "deadline_watch": jobs.run_deadline_watch,
     "publish_results": jobs.run_publication,
     "trail_checkpoint": jobs.run_trail_checkpoint,
+    "plan_watch": jobs.run_plan_watch,
 }
 
 

@@ -16,6 +16,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from supervision import trail
 from supervision.draw import beacon
 from supervision.draw.export import population_filename
 from supervision.draw.fairness import fairness_report
-from supervision.draw.population import exclusion_label
+from supervision.draw.population import exclusion_wording
 from supervision.models import (
     Assignment,
     Department,
@@ -34,6 +35,7 @@ from supervision.models import (
     InspectionItem,
     Inspector,
     Plan,
+    PlanTarget,
     Task,
     TaskStratum,
 )
@@ -104,9 +106,10 @@ def due_date(period_end: date) -> tuple[str, bool, list[int]]:
     return due.isoformat(), True, calendar.provisional_years((period_end, due))
 
 
-def _target_lines(target: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    """The filter of a targeted task as (label, value, value is a message) lines."""
-    lines: list[tuple[str, str, bool]] = []
+def _target_lines(target: dict[str, Any]) -> list[tuple[str, str | list[str], bool]]:
+    """The filter of a targeted task as (label, values, values is a message) lines: the
+    values are a list (the page joins them in its language) or one message to translate."""
+    lines: list[tuple[str, str | list[str], bool]] = []
     names = {
         "entity_types": N_("主体类型"),
         "industries": N_("行业"),
@@ -117,7 +120,7 @@ def _target_lines(target: dict[str, Any]) -> list[tuple[str, str, bool]]:
         values = target.get(key) or []
         if values:
             shown = [f"{v} {region_name(v)}" if key == "regions" else v for v in values]
-            lines.append((label, "、".join(shown), False))
+            lines.append((label, shown, False))
     if target.get("abnormal") is not None:
         lines.append((N_("经营异常名录"), N_("是") if target["abnormal"] else N_("否"), True))
     return lines
@@ -238,6 +241,8 @@ def _task_entry(
             {"code": d, "name": data.departments.get(d, d), "members": task.members.get(d, 0)}
             for d in task.departments
         ],
+        # department code → name: pages show names, never the codes
+        "department_names": {d: data.departments.get(d, d) for d in task.departments},
         "item_list": [
             items.get(
                 (i["code"], i["version"]),
@@ -261,8 +266,9 @@ def _task_entry(
         "population_digest": task.population_digest or "",
         "population_size": task.population_size or 0,
         "exclusions": [
-            {"label": exclusion_label(reason), "count": n}
+            {"label": zh, "label_en": en, "count": n}
             for reason, n in sorted(task.exclusions.items())
+            for zh, en in [exclusion_wording(reason)]
         ],
         "strata": strata,
         "algorithm": task.algorithm or parameters.get("algorithm", ""),
@@ -329,8 +335,57 @@ def _load_plans(session: Session, data: SiteData, by_plan: dict[str, list[dict[s
                 "notes": plan.notes,
                 "created_at": local_time(plan.created_at),
                 "tasks": plan_tasks,
+                **_plan_notice(session, data, plan),
             }
         )
+
+
+def _plan_notice(session: Session, data: SiteData, plan: Plan) -> dict[str, Any]:
+    """计划公示: what a published plan's notice adds (items, targets, planned tasks, the
+    publication and amendment dates); nothing of a plan that is not published yet."""
+    if plan.published_at is None:
+        return {"published": False}
+    names = {i["code"]: i for i in data.items}  # the newest version of each code wins
+    targets = session.execute(
+        select(PlanTarget)
+        .where(col(PlanTarget.plan_code) == plan.code)
+        .order_by(col(PlanTarget.position), col(PlanTarget.target_id))
+    ).scalars()
+
+    def department(code: str | None) -> str:
+        return data.departments.get(code, code) if code else ""
+
+    return {
+        "published": True,
+        "published_at": local_time(plan.published_at),
+        "amended_at": local_time(plan.amended_at),
+        "amendment_reason": plan.amendment_reason or "",
+        "items": [
+            {
+                "code": c,
+                "name": names[c]["name"] if c in names else "",
+                "kind": names[c]["kind"] if c in names else "",
+                "department": names[c]["department"] if c in names else "",
+            }
+            for c in plan.items
+        ],
+        "targets": [
+            {
+                "id": t.target_id,
+                "name": t.name,
+                "department": department(t.department_code),
+                "item_kind": t.item_kind or "",
+                "items": list(t.items),
+                "entity_types": list(t.entity_types),
+                "percent": f"{Decimal(t.ratio) * 100:.2f}".rstrip("0").rstrip(".") + "%",
+            }
+            for t in targets
+        ],
+        "planned_tasks": [
+            {**p, "departments": [department(d) for d in p.get("departments", [])]}
+            for p in plan.planned_tasks
+        ],
+    }
 
 
 def _fairness(session: Session, task: Task, cache: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,8 @@ gettext (``_("…")`` autoescapes and formats).
 
 Language is a property of each render, never of the Environment: the Environment is shared
 by every thread of a process (a publish, public search requests, console pages), so a
-render passes ``language(lang)`` (``_``, ``gettext``, ``lang``, ``colon``, ``lang_tag``)
+render passes ``language(lang)`` (``_``, ``gettext``, ``lang``, ``colon``, ``lparen``,
+``rparen``, ``semi``, ``listsep``, ``comma``, ``stop``, ``lang_tag``)
 in its own context; those names win over the Environment's globals, which hold the
 default language and are never switched.
 """
@@ -108,5 +109,12 @@ def language(lang: str, *, strict: bool = False) -> dict[str, Any]:
         "gettext": gettext,
         "lang": lang,
         "colon": "：" if lang == i18n.DEFAULT_LANGUAGE else ": ",
+        # our own punctuation around data: full-width in Chinese, ASCII in English
+        "lparen": "（" if lang == i18n.DEFAULT_LANGUAGE else " (",
+        "rparen": "）" if lang == i18n.DEFAULT_LANGUAGE else ")",
+        "semi": "；" if lang == i18n.DEFAULT_LANGUAGE else "; ",
+        "listsep": "、" if lang == i18n.DEFAULT_LANGUAGE else ", ",
+        "comma": "，" if lang == i18n.DEFAULT_LANGUAGE else ", ",
+        "stop": "。" if lang == i18n.DEFAULT_LANGUAGE else ".",
         "lang_tag": i18n.LANGUAGES[lang]["tag"],
     }

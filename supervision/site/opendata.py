@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from supervision.directories.tabular import neutralise
-from supervision.site import results_view, urls
+from supervision.site import result_record, urls
 from supervision.site.data import LICENCE, SiteData, publishing_authority
 from supervision.site.pages import notices
 
@@ -228,13 +228,13 @@ def result_files(data: SiteData) -> Iterator[tuple[str, bytes, int]]:
     """Open-data files of published results: (path, bytes, rows); per task, then all."""
     if not data.results_available:
         return
-    fields = results_view.RESULT_FIELDS
+    fields = result_record.RESULT_FIELDS
     bodies: list[str] = []
     arrays: list[str] = []
     total = 0
-    ids = ["task_code", "uscc", "item_code"]
+    ids = result_record.ID_FIELDS
     for task in data.drawn_tasks:
-        rows = [results_view.record(r) for r in data.results_by_task.get(task["code"], [])]
+        rows = [result_record.record(r) for r in data.results_by_task.get(task["code"], [])]
         if not rows:
             continue
         total += len(rows)
@@ -245,6 +245,9 @@ def result_files(data: SiteData) -> Iterator[tuple[str, bytes, int]]:
         yield f"{base}/results.json", json_from("results", ids, arrays[-1:]), len(rows)
     yield "data/results.csv", csv_from(fields, bodies), total
     yield "data/results.json", json_from("results", ids, arrays), total
+    described = result_record.schema(publisher=publishing_authority(), licence=LICENCE)
+    text = json.dumps(described, ensure_ascii=False, indent=1) + "\n"
+    yield result_record.SCHEMA_PATH, text.encode("utf-8"), len(fields)
 
 
 def _atom_time(text: str) -> str:

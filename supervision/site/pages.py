@@ -44,8 +44,9 @@ RECOMPUTE_CODE = _recompute_code()
 
 
 # --------------------------------------------------------------------------- statistics
-def statistics(data: SiteData) -> dict[str, list[tuple[str, int]]]:
-    """Counts for the charts: drawn entities by region, risk class and month; results by category."""
+def statistics(data: SiteData, lang: str = "zh") -> dict[str, list[tuple[str, int]]]:
+    """Counts for the charts: drawn entities by region, risk class and month; results by
+    category (the main result code and its wording in `lang`, the sub-code's words after)."""
     by_region: Counter[str] = Counter()
     by_risk: Counter[str] = Counter()
     by_month: Counter[str] = Counter()
@@ -61,7 +62,8 @@ def statistics(data: SiteData) -> dict[str, list[tuple[str, int]]]:
     results_by_month: Counter[str] = Counter()
     for rows in data.results_by_task.values():
         for r in rows:
-            by_category[f"{r['category_code']} {r['category']}"] += 1
+            words = r["category"] if lang == "zh" else r["category_en"]
+            by_category[f"{r['result_code']} {words}"] += 1
             results_by_month[r["published_at"][:7]] += 1
     return {
         "category": sorted(by_category.items()),
@@ -74,7 +76,7 @@ def statistics(data: SiteData) -> dict[str, list[tuple[str, int]]]:
 
 # --------------------------------------------------------------------------- pages
 def notices(data: SiteData) -> list[dict[str, Any]]:
-    """Every notice (plan, task, result), newest first: the home page and the feed."""
+    """Every notice (published plan, task, result), newest first: the home page and the feed."""
     rows: list[dict[str, Any]] = []
     for task in data.tasks:
         rows.append(
@@ -97,6 +99,18 @@ def notices(data: SiteData) -> list[dict[str, Any]]:
                     "title": task["name"],
                     "code": task["code"],
                     "href": urls.task_results_path(task["code"]),
+                }
+            )
+    for plan in data.plans:  # 计划公示: a published plan is a notice of its own
+        if plan.get("published"):
+            rows.append(
+                {
+                    "kind": "plan",
+                    "id": f"plan:{plan['code']}",
+                    "when": plan["amended_at"] or plan["published_at"],
+                    "title": plan["name"],
+                    "code": plan["code"],
+                    "href": "plans/index.html",
                 }
             )
     rows.sort(key=lambda r: (r["when"], r["id"]), reverse=True)

@@ -27,9 +27,9 @@ from supervision.site.writer import PublishReport, SiteWriter
 Work = list[tuple[str, str, str, dict[str, Any]]]  # (language, path, template, context)
 
 
-def charts(data: SiteData, gettext: Any) -> list[dict[str, Any]]:
-    """The statistics page's charts, titled in the language of `gettext`."""
-    stats = pages.statistics(data)
+def charts(data: SiteData, gettext: Any, lang: str = i18n.DEFAULT_LANGUAGE) -> list[dict[str, Any]]:
+    """The statistics page's charts in `lang` (titles through its `gettext`)."""
+    stats = pages.statistics(data, lang)
     specs = [
         ("category", N_("已公示结果：按检查结果类别"), N_("类别")),
         ("region", N_("抽中的检查对象：按盟市"), N_("地区")),
@@ -71,7 +71,7 @@ def render_language(
         "as_of": data.as_of,
         "results_available": data.results_available,
     }
-    for page in pages.pages(data, charts(data, translate.gettext)):
+    for page in pages.pages(data, charts(data, translate.gettext, lang)):
         depth = page.path.count("/")
         root = "../" * depth
         site_root = root + ("../" if prefix else "")

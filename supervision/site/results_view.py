@@ -28,15 +28,7 @@ from supervision.reference import result_codes
 from supervision.reference.privacy import redact
 from supervision.site import urls
 from supervision.site.public import local_time, public_entity
-
-RESULT_FIELDS = [
-    ("task_code", "任务编号"), ("uscc", "统一社会信用代码"), ("name", "名称"),
-    ("item_code", "事项编码"), ("version", "版本"), ("category_code", "结果代码"),
-    ("category", "检查结果"), ("category_en", "result"), ("inspected_on", "检查日期"),
-    ("inspectors", "执法检查人员"), ("follow_up", "后续处置"), ("follow_up_status", "处置状态"),
-    ("follow_up_due", "整改期限"), ("follow_up_done_on", "处置完成日期"),
-    ("published_at", "公示时间"), ("corrected", "是否更正"), ("reply", "企业说明"),
-]  # fmt: skip
+from supervision.site.result_record import RESULT_FIELDS, record
 
 Key = tuple[str, str, str]  # task code, USCC, item code
 
@@ -80,7 +72,7 @@ def load_published(
         entities=entities,
         inspectors=inspectors,
         label_of=functools.cache(result_codes.result_label),
-        code_of=functools.cache(result_codes.effective_code),
+        authority=_publishing_authority(),
     )
     for key, rows in versions.items():
         names = [legal_reps.get(key[1], "")]
@@ -88,6 +80,12 @@ def load_published(
         published.by_task.setdefault(key[0], []).append(result)
         published.by_entity.setdefault(key[1], []).append(result)
     return published
+
+
+def _publishing_authority() -> str:
+    from supervision.settings import settings
+
+    return settings().publishing_authority.strip()
 
 
 def _versions(session: Session, public_tasks: set[str]) -> dict[Key, list[Any]]:
@@ -151,7 +149,8 @@ class _Shown:
     entities: dict[str, dict[str, Any]]
     inspectors: dict[str, str]
     label_of: Callable[[str, str | None], result_codes.Wording]
-    code_of: Callable[[str, str | None], str]
+    #: the publishing authority (检查机关); empty: each task's departments stand for it
+    authority: str = ""
 
     def result(
         self, key: Key, published: list[Any], names: list[str], replies: list[dict[str, str]]
@@ -163,16 +162,31 @@ class _Shown:
         follow = result_codes.FOLLOW_UPS.get(current.follow_up)
         follow_status = result_codes.FOLLOW_UP_STATUSES.get(current.follow_up_status)
         entity = self.entities.get(uscc)
+        task = self.tasks[task_code]
+        item = _task_item(task, item_code)
+        main = result_codes.MAIN_CODES[current.result_code]
+        sub = result_codes.SUB_CODES.get(current.sub_code or "")
         return {
+            "plan_code": task["plan_code"],
+            "plan_name": task["plan_name"],
             "task_code": task_code,
-            "task_name": self.tasks[task_code]["name"],
-            "task_href": self.tasks[task_code]["href"],
+            "task_name": task["name"],
+            "task_href": task["href"],
+            "inspection_type": "不定向" if task["untargeted"] else "定向",
+            "authority": self.authority or "、".join(d["name"] for d in task["departments"]),
+            "departments": [d["name"] for d in task["departments"]],
             "uscc": uscc,
             "name": entity["name"] if entity else "",
             "href": urls.entity_path(uscc),
             "item_code": item_code,
+            "item_version": item["version"],
+            "item_name": item["name"],
             "version": current.version,
-            "category_code": self.code_of(current.result_code, current.sub_code),
+            # the main code and its words; the sub-code of A separately (never as the code)
+            "result_code": current.result_code,
+            "result_text": main.zh,
+            "sub_code": current.sub_code or "",
+            "sub_code_text": sub.zh if sub else "",
             "category": label.zh,
             "category_en": label.en,
             "finding": redact(current.finding, names),
@@ -198,6 +212,14 @@ class _Shown:
         }
 
 
+def _task_item(task: dict[str, Any], item_code: str) -> dict[str, Any]:
+    """The item of `task` with `item_code` (code, version, name)."""
+    for item in task["item_list"]:
+        if item["code"] == item_code:
+            return dict(item)
+    return {"code": item_code, "version": 1, "name": ""}
+
+
 def _corrections(published: list[Any], names: list[str]) -> list[dict[str, Any]]:
     """The published versions that correct an earlier one, with what they replaced."""
     by_version = {r.version: r for r in published}
@@ -213,41 +235,12 @@ def _corrections(published: list[Any], names: list[str]) -> list[dict[str, Any]]
                 "published_at": local_time(r.published_at),
                 "reason": redact(r.change_reason or "", names),
                 "corrects_version": r.corrects_version,
-                "was_code": (
-                    result_codes.effective_code(before.result_code, before.sub_code)
-                    if before
-                    else ""
-                ),
+                "was_code": before.result_code if before else "",  # the main code
                 "was": was.zh if was else "",
                 "was_en": was.en if was else "",
             }
         )
     return corrections
-
-
-def record(r: dict[str, Any]) -> dict[str, Any]:
-    """A published result as an open-data record (the keys of ``RESULT_FIELDS`` and more)."""
-    return {
-        "task_code": r["task_code"],
-        "uscc": r["uscc"],
-        "name": r["name"],
-        "item_code": r["item_code"],
-        "version": r["version"],
-        "category_code": r["category_code"],
-        "category": r["category"],
-        "category_en": r["category_en"],
-        "finding": r["finding"],
-        "inspected_on": r["inspected_on"],
-        "inspectors": [f"{i['name']}({i['cert_no']})" for i in r["inspectors"]],
-        "follow_up": r["follow_up"],
-        "follow_up_status": r["follow_up_status"],
-        "follow_up_due": r["follow_up_due"],
-        "follow_up_done_on": r["follow_up_done_on"],
-        "published_at": r["published_at"],
-        "corrected": "是" if r["corrections"] else "否",
-        "corrections": r["corrections"],
-        "reply": " / ".join(f"{x['received_on']} {x['text']}" for x in r["replies"]),
-    }
 
 
 __all__ = ["RESULT_FIELDS", "Published", "available", "load_published", "record"]

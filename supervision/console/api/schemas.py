@@ -45,6 +45,10 @@ class Decision(BaseModel):
     text: str = Field("", description="confirm: the note; dismiss: the reason (required)")
 
 
+class PlanCode(BaseModel):
+    code: str
+
+
 class TaskCode(BaseModel):
     code: str
     #: "typed" or "beacon" (empty: the kind chosen at creation or by the schedule).

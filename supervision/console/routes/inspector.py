@@ -1,24 +1,33 @@
 """The inspector's pages: my assignments, and result entry with the official categories.
 
 谁检查、谁录入: an inspector sees and enters results only for entities of a draw that
-assigned them (by 执法证号).
+assigned them (by 执法证号). Evidence files are uploaded with the form (``evidence_<n>``,
+several per item): each is saved under its base name in a temporary folder and stored by
+the same ``results.evidence.store_evidence`` as ``result enter --evidence`` (in the
+database, by SHA-256, at most ``SUPERVISION_EVIDENCE_MAX_BYTES`` each).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from supervision import clock
 from supervision.accounts.sessions import Principal
 from supervision.checklists.answers import ANSWER_VALUES
 from supervision.checklists.spec import Checklist
-from supervision.console.deps import DbDep, FormFields, InspectorUser
+from supervision.console.deps import DbDep, InspectorUser
+from supervision.console.names import with_names
 from supervision.console.pages import redirect, render
+from supervision.console.routes.admin_uploads import save_upload, upload_guard
 from supervision.console.security import Forbidden
 from supervision.db import Database
 from supervision.errors import SupervisionError
@@ -34,6 +43,7 @@ from supervision.reference.result_codes import (
 )
 from supervision.results.checklist import shipped_checklists
 from supervision.results.entry import enter_results
+from supervision.results.evidence import evidence_limit
 from supervision.results.inputs import ItemInput, parse_items
 from supervision.results.service import entity_results, list_results
 
@@ -78,12 +88,22 @@ def require_assigned(session: Session, *, who: Principal, task_code: str, uscc: 
         )
 
 
-def items_from_form(form: dict[str, str]) -> list[ItemInput]:
-    """The entry form's rows (``item_<n>``, ``code_<n>`` ...) as validated items."""
+#: Evidence files per item in one form, and the most bytes a result form may carry.
+MAX_EVIDENCE_FILES = 10
+MAX_RESULT_FORM_BYTES = 100 * 1024 * 1024
+
+
+def items_from_form(
+    form: dict[str, str], evidence: dict[int, list[str]] | None = None
+) -> list[ItemInput]:
+    """The entry form's rows (``item_<n>``, ``code_<n>`` ...) as validated items;
+    ``evidence``: the saved files of row n (paths), as ``result enter --evidence`` takes them."""
     entries = []
     n = 0
     while f"item_{n}" in form:
         entry: dict[str, Any] = {"item": form[f"item_{n}"]}
+        if evidence and evidence.get(n):
+            entry["evidence"] = evidence[n]
         for field in ("code", "sub_code", "finding", "inspected_on", "follow_up", "due",
                       "follow_up_note", "follow_up_ref"):  # fmt: skip
             value = form.get(f"{field}_{n}", "").strip()
@@ -131,8 +151,16 @@ def _checklists_of(session: Session, *, task_code: str) -> dict[str, Checklist]:
     return out
 
 
-def enter(db: Database, *, who: Principal, task_code: str, uscc: str, form: dict[str, str]) -> None:
-    items = items_from_form(form)
+def enter(
+    db: Database,
+    *,
+    who: Principal,
+    task_code: str,
+    uscc: str,
+    form: dict[str, str],
+    evidence: dict[int, list[str]] | None = None,
+) -> None:
+    items = items_from_form(form, evidence)
     with db.session() as session:
         require_assigned(session, who=who, task_code=task_code, uscc=uscc)
         enter_results(session, task_code=task_code, uscc=uscc, items=items, actor=who.actor)
@@ -153,20 +181,67 @@ def result_form(
     """Result entry for one assigned entity: official codes, sub-codes, follow-up."""
     with db.session() as session:
         require_assigned(session, who=who, task_code=task, uscc=uscc)
-        data = entity_results(session, task_code=task, uscc=uscc)
+        data = with_names(session, entity_results(session, task_code=task, uscc=uscc))
         checklists = _checklists_of(session, task_code=task)
     return render(
         request, "console/result_entry.html", data=data, main_codes=MAIN_CODES,
         checklists=checklists, answer_values=ANSWER_VALUES,
         sub_codes=SUB_CODES, follow_ups=FOLLOW_UPS, states=RESULT_STATES,
         code_rules=CODE_RULES, follow_up_refs=FOLLOW_UP_REFS,
-        today=clock.today().isoformat(),
+        today=clock.today().isoformat(), evidence_max=evidence_limit(),
+        max_evidence_files=MAX_EVIDENCE_FILES,
     )  # fmt: skip
 
 
+async def save_evidence(form: FormData, folder: Path) -> dict[int, list[str]]:
+    """The form's evidence files (``evidence_<n>``) saved in `folder` under their base names
+    (one sub-folder per file, so two files of the same name never overwrite each other);
+    each is refused past the evidence limit while it is copied."""
+    limit = evidence_limit()
+    saved: dict[int, list[str]] = {}
+    serial = 0
+    for key in sorted({k for k in form if k.startswith("evidence_")}):
+        row = key.removeprefix("evidence_")
+        uploads = [u for u in form.getlist(key) if isinstance(u, UploadFile) and u.filename]
+        if not row.isdigit() or not uploads:
+            continue
+        if len(uploads) > MAX_EVIDENCE_FILES:
+            raise SupervisionError(
+                f"每个事项最多上传 {MAX_EVIDENCE_FILES} 个证据文件，未作任何更改",
+                f"at most {MAX_EVIDENCE_FILES} evidence files per item; nothing was changed",
+            )
+        for upload in uploads:
+            serial += 1
+            target = folder / str(serial) / evidence_name(upload.filename or "")
+            target.parent.mkdir()
+            await save_upload(upload, target, limit)
+            saved.setdefault(int(row), []).append(str(target))
+    return saved
+
+
+def evidence_name(filename: str) -> str:
+    """The base name of an uploaded evidence file: no folders, no control characters."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
+    name = name.lstrip(".")[-120:]
+    return name or "evidence"
+
+
+GUARD = upload_guard(MAX_RESULT_FORM_BYTES)
+
+
 @router.post("/inspector/result")
-def result_submit(db: DbDep, who: InspectorUser, form: FormFields) -> Response:
-    """Enter (or re-enter after return) the results: state 待审核, recorded in the trail."""
-    task, uscc = form.get("task", ""), form.get("uscc", "")
-    enter(db, who=who, task_code=task, uscc=uscc, form=form)
+async def result_submit(
+    request: Request, _size: Annotated[None, Depends(GUARD)], db: DbDep, who: InspectorUser
+) -> Response:
+    """Enter (or re-enter after return) the results, with evidence files: state 待审核,
+    recorded in the trail; nothing is written if anything is refused."""
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    task, uscc = fields.get("task", ""), fields.get("uscc", "")
+    with tempfile.TemporaryDirectory(prefix="supervision-evidence-") as tmp:
+        evidence = await save_evidence(form, Path(tmp))
+        await run_in_threadpool(
+            enter, db, who=who, task_code=task, uscc=uscc, form=fields, evidence=evidence
+        )
     return redirect("/inspector/result", task=task, uscc=uscc, done="entered")

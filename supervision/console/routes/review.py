@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from supervision import trail
 from supervision.checks.review import (
+    EFFECT_STATUS_WORDS,
+    EFFECT_WORDS,
     confirm_finding,
     dismiss_finding,
-    effect_text,
     entity_review,
     queue_explained,
 )
@@ -124,7 +125,8 @@ def review_entity_page(
     history = finding_history(db, [f["id"] for f in data["findings"]])
     return render(
         request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,
-        code_label=code_label, history=history, region_name=region_name, effect_text=effect_text,
+        code_label=code_label, history=history, region_name=region_name,
+        effect_words=EFFECT_WORDS, effect_status_words=EFFECT_STATUS_WORDS,
     )  # fmt: skip
 
 

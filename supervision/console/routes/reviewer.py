@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
 from supervision.console.deps import DbDep, ReviewerUser, SiteDir
+from supervision.console.names import with_names
 from supervision.console.pages import redirect, render
 from supervision.db import Database
 from supervision.errors import SupervisionError
@@ -88,7 +89,7 @@ def result_review_page(
 ) -> HTMLResponse:
     """One entity's results, every version, with approve / return / publish."""
     with db.session() as session:
-        data = entity_results(session, task_code=task, uscc=uscc)
+        data = with_names(session, entity_results(session, task_code=task, uscc=uscc))
     return render(
         request, "console/result_review.html", data=data, states=RESULT_STATES,
         follow_ups=FOLLOW_UPS, result_label=result_label,
