@@ -37,3 +37,19 @@ def as_utc(moment: datetime) -> datetime:
 def local(moment: datetime) -> datetime:
     """A stored time as Beijing time, for display."""
     return as_utc(moment).astimezone(LOCAL_TZ)
+
+
+#: The one way a time is shown to a person (console pages, command-line tables): Beijing
+#: time to the minute. JSON keeps ISO 8601 with the offset.
+SHOWN_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def shown(moment: datetime | str) -> str:
+    """A stored time (or its ISO text) as a person reads it: Beijing time,
+    ``YYYY-MM-DD HH:MM``. Text that is not an ISO time is returned as it is."""
+    if isinstance(moment, datetime):
+        return local(moment).strftime(SHOWN_FORMAT)
+    try:
+        return local(datetime.fromisoformat(moment)).strftime(SHOWN_FORMAT)
+    except ValueError:
+        return moment

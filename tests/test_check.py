@@ -142,7 +142,7 @@ def test_pack_change_or_earlier_date_forces_full(
     db: Database, loaded: dict[str, str], tmp_path: Path
 ) -> None:
     run_check(db, as_of=AS_OF)
-    assert run_check(db, as_of=AS_OF - dt.timedelta(days=1)).mode == "full"
+    assert run_check(db, as_of=AS_OF - dt.timedelta(days=1), rewind="重算").mode == "full"
     pack_dir = tmp_path / "pack"
     shutil.copytree(default_rules_dir(), pack_dir)
     (pack_dir / "samr" / "checks.yaml").unlink()
@@ -264,15 +264,15 @@ def test_stored_facts_are_reused_until_the_rows_change(
     assert changed.reused == len(EXPECTED) - 1
     assert _templates(db)[uscc] == (changed.run_id, AS_OF + dt.timedelta(days=1))
 
-    # A day before a template was made (a replay) is not covered by it.
-    replay = run_check(db, as_of=AS_OF, full=True)
+    # A day before a template was made (a replay, a rewind) is not covered by it.
+    replay = run_check(db, as_of=AS_OF, full=True, rewind="重放")
     assert replay.reused == len(EXPECTED) - 1
     assert _templates(db)[uscc] == (replay.run_id, AS_OF)
     # Throughout, the findings are those of facts derived afresh.
     with db.engine.begin() as conn:
         conn.execute(delete(_T))
     kept = snapshot(db, values=True)
-    assert run_check(db, as_of=AS_OF, full=True).reused == 0
+    assert run_check(db, as_of=AS_OF, full=True, rewind="重放").reused == 0
     assert snapshot(db, values=True) == kept
 
 

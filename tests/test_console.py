@@ -291,7 +291,17 @@ def test_entity_page_explains_and_dismiss_needs_reason(
     assert "未按期报送年度报告" in text_of(finding.h3)
     basis = [text_of(li) for li in finding.select("ul.legal-basis li")]
     assert "《企业信息公示暂行条例》第八条" in basis
-    assert RULE in text_of(finding) and "annual_report" in text_of(finding.select_one("table"))
+    assert RULE in text_of(finding)
+    # Facts as labelled fields, not Python dicts.
+    tables = finding.select("table.facts")
+    assert [text_of(t.caption) for t in tables] == ["年度报告 Annual report", "主体 Entity"]
+    assert text_of(finding.select_one("p.explain")).startswith(
+        "2025 年度年报未报送（截至检查日已逾期 2 天）"
+    )
+    assert text_of(tables[1].select_one("tr[data-field=active] td")) == "是 yes"
+    assert text_of(tables[0].select_one("tr[data-field=year] th")) == "年度 Year"
+    assert text_of(tables[0].select_one("tr[data-field=year] td")) == "2025"
+    assert "{'" not in text_of(finding)
     form = finding.select_one("form.dismiss")
     assert form is not None and form.find("textarea", attrs={"name": "reason"}) is not None
     refused = client.post(
@@ -369,6 +379,17 @@ def test_queue_keyset_pages_match_the_service_order(db: Database, data: dict[str
         # Bearer tokens are for the API only: a page asks for the cookie.
         html = _client(url).get("/review", headers=headers)
         assert html.status_code == 303
+        # The page shows the total and numbered pages, not only "next".
+        reviewer = _client(url)
+        sign_in(reviewer, Role.REVIEWER)
+        total = len(review_queue(db, limit=10_000))
+        second = soup(reviewer.get("/review", params={"page": 2}))
+        assert f"待复核发现共 {total} 条，第 2/3 页" in text_of(second.select_one("p.total"))
+        assert text_of(second.select_one("nav.pager [aria-current=page]")) == "2"
+        assert [text_of(a) for a in second.select("nav.pager a.page")] == ["1", "3"]
+        third = [i.finding_id for i in review_queue(db, limit=50, offset=100)]
+        rows = soup(reviewer.get("/review", params={"page": 3})).select("table.queue tbody tr")
+        assert [int(r["data-finding"]) for r in rows] == third
 
 
 # --------------------------------------------------------------------------- API

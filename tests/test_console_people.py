@@ -359,5 +359,5 @@ def test_a_confirmed_findings_effects_read_as_words(server: str, data: dict[str,
     effects = page.select(f"#finding-{data['finding_id']} ul.effects li")
     assert {li["data-action"] for li in effects} >= {"add_to_abnormal_list", "raise_risk_class"}
     text = " ".join(text_of(li) for li in effects)
-    assert "列入经营异常名录（待办理）" in text and "提高信用风险分类" in text
+    assert "列入经营异常名录（已提出建议，待审核人决定）" in text and "提高信用风险分类" in text
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text  # no identifiers

@@ -49,8 +49,13 @@ def build_console(db: Database, tmp_path: Path) -> dict[str, Any]:
             uscc=usccs[3], rule_id=RULE, rule_version=1, department="市场监督管理部门",
             severity="medium", severity_rank=2, result_code="B", first_run_id=run.id,
             last_run_id=run.id, opened_as_of=date(2026, 7, 2), opened_at=now,
-            fact_ids=["entity", "annual_report:2025"],
-            matched=[{"t": "entity", "uscc": usccs[3]}, {"t": "annual_report", "year": 2025}],
+            fact_ids=["annual_report:2025", "entity"],
+            matched=[
+                {"alias": "r", "id": "annual_report:2025", "t": "annual_report",
+                 "values": {"uscc": usccs[3], "year": 2025, "filed": False, "days_overdue": 2}},
+                {"alias": "e", "id": "entity", "t": "entity",
+                 "values": {"uscc": usccs[3], "entity_type": "企业", "active": True}},
+            ],
         )  # fmt: skip
         session.add(finding)
         session.flush()

@@ -63,6 +63,8 @@ def test_list_table_output_and_errors(cli, db: Database, tmp_path: Path) -> None
     populate(db, tmp_path)
     result = cli("list", "inspectors")
     assert "150100000001" in result.stdout and "共 2 条" in result.stdout
+    # Piped: the header line is bilingual, the rows tab-separated and whole.
+    assert result.stdout.splitlines()[1].split("\t")[:2] == ["执法证号 / cert_no", "姓名 / name"]
     bad = cli("list", "items", "--status", "在岗", expect=1)
     assert "--status" in bad.stderr
     bad = cli("list", "entities", "--status", "歇业", expect=1)

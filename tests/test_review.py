@@ -158,18 +158,36 @@ def test_review_cli(cli: Any, db_url: str) -> None:
     finally:
         database.dispose()
     cli("check", "--as-of", AS_OF.isoformat())
-    listed = json.loads(cli("review", "list", "--json").stdout)
+    whole = json.loads(cli("review", "list", "--json").stdout)
+    listed = whole["items"]
+    assert whole["total"] == 6 and whole["pages"] == 1
     assert len(listed) == 6 and listed[0]["severity"] == "critical"
-    high = json.loads(cli("review", "list", "--severity", "high", "--json").stdout)
+    assert listed[0]["title"]["zh"] == "列入经营异常名录届满 3 年，列入严重违法失信名单"
+    assert "列入经营异常名录，已满 3 年" in listed[0]["explain"]["zh"]
+    assert listed[0]["opened_at"].endswith("+00:00")  # JSON keeps ISO with its offset
+    high = json.loads(cli("review", "list", "--severity", "high", "--json").stdout)["items"]
     assert {i["severity"] for i in high} == {"high"}
     text = cli("review", "list").stdout
-    assert "samr.abnormal-three-years-serious-list" in text
+    # People read the explanation, the USCC whole, and Beijing time in one format.
+    assert "列入经营异常名录，已满 3 年" in text
+    assert all(i["uscc"] in text for i in listed)
+    assert "open findings: 6 of 6, page 1/1" in text
+    # Pages: the total, where this page is, and how to get the next one.
+    first = cli("review", "list", "--limit", "4").stdout
+    assert "open findings: 4 of 6, page 1/2" in first and "--page 2" in first
+    second = json.loads(cli("review", "list", "--limit", "4", "--page", "2", "--json").stdout)
+    assert [i["finding_id"] for i in second["items"]] == [i["finding_id"] for i in listed[4:]]
+    by_offset = json.loads(cli("review", "list", "--offset", "5", "--json").stdout)
+    assert [i["finding_id"] for i in by_offset["items"]] == [listed[5]["finding_id"]]
+    cli("review", "list", "--page", "1", "--offset", "1", expect=1)
     shown = json.loads(cli("review", "show", usccs["no_report"], "--json").stdout)
     fid = shown["findings"][0]["id"]
-    assert "依据" in cli("review", "show", usccs["no_report"]).stdout
+    assert shown["findings"][0]["explain"]["zh"]
+    show = cli("review", "show", usccs["no_report"]).stdout
+    assert "依据" in show and "年度 / Year: " in show and "{'" not in show
     refused = cli("review", "dismiss", str(fid), "--by", "李四", expect=1)
     assert "理由" in refused.stderr and "reason" in refused.stderr
-    assert json.loads(cli("review", "list", "--json").stdout) == listed
+    assert json.loads(cli("review", "list", "--json").stdout)["items"] == listed
     done = json.loads(
         cli(
             "review",
@@ -185,7 +203,7 @@ def test_review_cli(cli: Any, db_url: str) -> None:
     assert done["status"] == "dismissed"
     lic = json.loads(
         cli("review", "list", "--rule", "samr.licence-expired-still-operating", "--json").stdout
-    )
+    )["items"]
     confirmed = cli(
         "review",
         "confirm",
@@ -195,10 +213,10 @@ def test_review_cli(cli: Any, db_url: str) -> None:
         "--by",
         "王五",
     )
-    assert "raise_risk_class" in confirmed.stdout
+    assert "提高信用风险分类" in confirmed.stdout and "{'" not in confirmed.stdout
     missing = cli("review", "confirm", "--as", "cli-reviewer", "99999", "--note", "x", expect=1)
     assert "99999" in missing.stderr
-    assert len(json.loads(cli("review", "list", "--json").stdout)) == 4
+    assert json.loads(cli("review", "list", "--json").stdout)["total"] == 4
 
 
 def test_a_busy_database_is_a_clear_error(tmp_path: Any) -> None:

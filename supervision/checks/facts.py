@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from supervision.checks.derivation import AS_OF, AsOfClock, Derivation, Fact, Since
+from supervision.reference.regions import region_name
 from supervision.reference.workdays import WorkCalendar, default_calendar, to_date
 from supervision.settings import settings
 
@@ -50,6 +51,8 @@ __all__ = [
     "ANNUAL_REPORT_FIRST_YEAR",
     "AS_OF",
     "FACTS_VERSION",
+    "FACT_TYPE_LABELS",
+    "FIELD_LABELS",
     "IMMEDIATE_INFO_WORKING_DAYS",
     "SERIOUS_LIST_NOTICE_DAYS",
     "SERIOUS_LIST_YEARS",
@@ -59,6 +62,7 @@ __all__ = [
     "derive",
     "derive_facts",
     "due_candidates",
+    "labelled_fact",
     "next_due_from_facts",
 ]
 
@@ -81,6 +85,98 @@ IMMEDIATE_INFO_WORKING_DAYS = 20
 #: 严重违法失信名单管理办法: three years on the abnormal list; notice 60 days before.
 SERIOUS_LIST_YEARS = 3
 SERIOUS_LIST_NOTICE_DAYS = 60
+#: How a person reads each fact type and field (zh, en): the review pages and
+#: ``review show`` label matched facts with these instead of showing their keys.
+FACT_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "entity": ("主体", "Entity"),
+    "annual_report": ("年度报告", "Annual report"),
+    "immediate_info": ("即时信息", "Immediate information"),
+    "licence": ("许可证", "Licence"),
+    "complaint": ("投诉举报", "Complaint"),
+    "inspection_result": ("检查结果", "Inspection result"),
+    "rectification_order": ("责令整改", "Rectification order"),
+    "address_check": ("住所核查", "Address check"),
+    "info_check": ("公示信息核查", "Information check"),
+}
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "uscc": ("统一社会信用代码", "USCC"),
+    "entity_type": ("主体类型", "Entity type"),
+    "industry_code": ("行业代码", "Industry code"),
+    "region_code": ("行政区划", "Region"),
+    "status": ("登记状态", "Status"),
+    "active": ("存续", "Active"),
+    "risk_class": ("信用风险分类", "Risk class"),
+    "abnormal": ("在经营异常名录", "On the abnormal list"),
+    "abnormal_since": ("列入经营异常名录日期", "On the abnormal list since"),
+    "days_on_abnormal": ("在名录天数", "Days on the abnormal list"),
+    "serious_list_due_on": ("届满 3 年日期", "Three years complete on"),
+    "days_to_serious_list": ("距届满天数", "Days until three years"),
+    "established_on": ("成立日期", "Established on"),
+    "as_of": ("核查基准日", "As of"),
+    "year": ("年度", "Year"),
+    "due_on": ("截止日期", "Due on"),
+    "filed": ("已报送", "Filed"),
+    "filed_on": ("报送日期", "Filed on"),
+    "days_overdue": ("逾期天数", "Days overdue"),
+    "record_id": ("记录编号", "Record id"),
+    "info_type": ("信息类型", "Information type"),
+    "arose_on": ("形成日期", "Arose on"),
+    "deadline_on": ("公示期限", "Deadline"),
+    "published": ("已公示", "Published"),
+    "published_on": ("公示日期", "Published on"),
+    "working_days_open": ("已过工作日", "Working days open"),
+    "working_days_overdue": ("超期工作日", "Working days overdue"),
+    "licence_no": ("许可证编号", "Licence number"),
+    "licence_type": ("许可证类型", "Licence type"),
+    "valid_to": ("有效期至", "Valid to"),
+    "business_active": ("仍在经营", "Still operating"),
+    "days_since_expiry": ("过期天数", "Days since expiry"),
+    "received_on": ("收到日期", "Received on"),
+    "age_days": ("距今天数", "Days ago"),
+    "task_code": ("任务编号", "Task code"),
+    "item_code": ("检查事项", "Inspection item"),
+    "result_code": ("结果代码", "Result code"),
+    "inspected_on": ("检查日期", "Inspected on"),
+    "inspectors": ("检查人员", "Inspectors"),
+    "order_no": ("责令整改文号", "Order number"),
+    "ordered_on": ("责令日期", "Ordered on"),
+    "rectified": ("已改正", "Rectified"),
+    "rectified_on": ("改正日期", "Rectified on"),
+    "rectified_late": ("逾期改正", "Rectified late"),
+    "checked_on": ("核查日期", "Checked on"),
+    "reachable": ("能够联系", "Reachable"),
+    "false_info": ("信息不实", "False information"),
+    "detail": ("情况说明", "Detail"),
+    "latest": ("最近一次", "Latest"),
+}
+
+
+def labelled_fact(fact: Mapping[str, Any]) -> dict[str, Any]:
+    """A matched fact as stored (``{alias, id, t, values}``) as a person reads it: its
+    type's label and one ``{key, zh, en, value}`` per field (yes/no for flags, — for an
+    empty value, a region's name with its code; a field without a label keeps its key)."""
+    t = str(fact.get("t", ""))
+    type_zh, type_en = FACT_TYPE_LABELS.get(t, (t, t))
+    values = fact.get("values")
+    if not isinstance(values, Mapping):  # a fact written flat: its own keys
+        values = {k: v for k, v in fact.items() if k not in ("alias", "id", "t")}
+    fields = []
+    for key, value in values.items():
+        if key == "uscc":
+            continue
+        zh, en = FIELD_LABELS.get(key, (key, key))
+        if value is None or value == "":
+            value = "—"
+        elif key == "region_code":
+            value = f"{region_name(str(value))} {value}"
+        elif isinstance(value, bool):
+            value = "是 yes" if value else "否 no"
+        elif isinstance(value, list):
+            value = "、".join(str(v) for v in value)
+        fields.append({"key": key, "zh": zh, "en": en, "value": value})
+    return {"id": fact.get("id"), "t": t, "zh": type_zh, "en": type_en, "fields": fields}
+
+
 #: Bump whenever ``derive`` would give other facts for the same rows: stored fact
 #: templates of another version are derived again.
 FACTS_VERSION = 2

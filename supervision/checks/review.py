@@ -25,23 +25,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, Table, func, select, update
 
 from supervision import clock, trail
+from supervision.checks.facts import FACT_TYPE_LABELS, labelled_fact
 from supervision.credit.classes import RISK_STEPS, change_class, raised
 from supervision.credit.proposals import propose_for_finding
 from supervision.db import Database, busy_is_an_error, hold_write, table_of
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
-from supervision.models import CheckRun, ClassSource, Entity
+from supervision.models import CheckRun, ClassSource, ComplianceRecord, Entity, InspectionResult
 from supervision.models.fields import text_problem
 from supervision.models.findings import SEVERITY_RANK, EntityMark, FindingStatus
 from supervision.models.findings import Finding as FindingRow
 from supervision.reference.regions import region_prefix
-from supervision.rules.pack import SEVERITIES, Rule, RulePack, load_pack
+from supervision.rules.explain import ExplainError
+from supervision.rules.pack import SEVERITIES, Rule, RulePack, current_pack
 
 __all__ = [
     "EFFECT_STATUS_WORDS",
@@ -50,10 +52,14 @@ __all__ = [
     "QueueItem",
     "confirm_finding",
     "dismiss_finding",
+    "effect_text",
     "entity_review",
+    "explain_finding",
     "flagged_by_rule",
     "flagged_count",
     "last_full_run",
+    "open_count",
+    "queue_explained",
     "review_queue",
     "seen_last",
 ]
@@ -87,10 +93,29 @@ EFFECT_STATUS_WORDS: dict[str, tuple[str, str]] = {
     "proposed": ("已提出建议，待审核人决定", "proposed, awaiting a reviewer's decision"),
 }
 
+
+def effect_text(effect: dict[str, Any]) -> str:
+    """One effect of a decision in words, Chinese / English (never a raw dict), for the
+    command line (``EFFECT_WORDS``, ``EFFECT_STATUS_WORDS``)."""
+    action = str(effect.get("action", ""))
+    zh, en = EFFECT_WORDS.get(action, (action, action))
+    if effect.get("to"):
+        zh += f"：{effect.get('from')} → {effect['to']}"
+        en += f": {effect.get('from')} → {effect['to']}"
+    status = effect.get("status")
+    if status:
+        status_zh, status_en = EFFECT_STATUS_WORDS.get(str(status), (str(status), str(status)))
+        zh += f"（{status_zh}）"
+        en += f" ({status_en})"
+    return f"{zh} / {en}"
+
+
 _E: Table = table_of(Entity)
 _F: Table = table_of(FindingRow)
 _M: Table = table_of(EntityMark)
 _RUN: Table = table_of(CheckRun)
+_R: Table = table_of(ComplianceRecord)
+_IR: Table = table_of(InspectionResult)
 
 
 @dataclass(frozen=True)
@@ -108,6 +133,8 @@ class QueueItem:
     result_code: str
     opened_at: dt.datetime
     opened_as_of: dt.date
+    #: The facts the finding matched, as stored (for its explanation).
+    matched: list[dict[str, Any]] = field(default_factory=list, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,7 +147,7 @@ class QueueItem:
             "department": self.department,
             "severity": self.severity,
             "result_code": self.result_code,
-            "opened_at": self.opened_at.isoformat(),
+            "opened_at": clock.as_utc(self.opened_at).isoformat(),
             "opened_as_of": self.opened_as_of.isoformat(),
         }
 
@@ -148,6 +175,7 @@ def open_findings_query(
             _F.c.result_code,
             _F.c.opened_at,
             _F.c.opened_as_of,
+            _F.c.matched,
         )
         .join(_E, _E.c.uscc == _F.c.uscc)
         .where(_F.c.status == FindingStatus.OPEN)
@@ -163,6 +191,14 @@ def open_findings_query(
     return query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
 
 
+def _check_severity(severity: str | None) -> None:
+    if severity is not None and severity not in SEVERITIES:
+        raise SupervisionError(
+            f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
+            f"severity must be one of {', '.join(SEVERITIES)}, not {severity}",
+        )
+
+
 def review_queue(
     db: Database,
     *,
@@ -171,24 +207,72 @@ def review_queue(
     rule: str | None = None,
     severity: str | None = None,
     limit: int = 50,
+    offset: int = 0,
 ) -> list[QueueItem]:
-    """Open findings, most severe first, then oldest first (then by id).
+    """Open findings, most severe first, then oldest first (then by id), skipping the
+    first ``offset``.
 
     Filters: the rule's ``department``, the entity's ``region`` (a province or
     prefecture code includes the counties under it), ``rule`` id, ``severity``.
     """
-    if severity is not None and severity not in SEVERITIES:
-        raise SupervisionError(
-            f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
-            f"severity must be one of {', '.join(SEVERITIES)}, not {severity}",
-        )
+    _check_severity(severity)
     if limit < 1:
         raise SupervisionError("--limit 至少为 1", "--limit must be at least 1")
+    if offset < 0:
+        raise SupervisionError("--offset 不能为负数", "--offset cannot be negative")
     query = open_findings_query(
         department=department, region=region, rule=rule, severity=severity
     ).limit(limit)
+    if offset:
+        query = query.offset(offset)
     with db.engine.connect() as conn:
         return [QueueItem(*row) for row in conn.execute(query)]
+
+
+def open_count(
+    db: Database,
+    *,
+    department: str | None = None,
+    region: str | None = None,
+    rule: str | None = None,
+    severity: str | None = None,
+) -> int:
+    """How many open findings the queue holds under these filters (its total)."""
+    _check_severity(severity)
+    # Counted on the finding table alone (its ix_finding_queue index), joining the
+    # entity only to filter by region.
+    query = select(func.count()).select_from(_F).where(_F.c.status == FindingStatus.OPEN)
+    if region:
+        query = query.select_from(_F.join(_E, _E.c.uscc == _F.c.uscc)).where(
+            _E.c.region_code.startswith(region_prefix(region), autoescape=True)
+        )
+    if department:
+        query = query.where(_F.c.department == department)
+    if rule:
+        query = query.where(_F.c.rule_id == rule)
+    if severity:
+        query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
+    with db.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def queue_explained(
+    items: list[QueueItem], pack: RulePack | None = None, rules_dir: str | Path | None = None
+) -> list[dict[str, Any]]:
+    """Per queue item: its rule's title (zh/en; the rule id when the pack has no such
+    rule) and its explanation in words (None when there is none)."""
+    the_pack = _pack_or_none(pack, rules_dir)
+    out = []
+    for item in items:
+        rule = _rule_of(the_pack, item.rule_id)
+        out.append(
+            {
+                "title_zh": rule.title_zh if rule else item.rule_id,
+                "title_en": rule.title_en if rule else item.rule_id,
+                "explain": explain_finding(rule, item.matched),
+            }
+        )
+    return out
 
 
 def flagged_count(db: Database) -> int:
@@ -221,7 +305,7 @@ def _pack_or_none(pack: RulePack | None, rules_dir: str | Path | None) -> RulePa
     if pack is not None:
         return pack
     try:
-        return load_pack(rules_dir)
+        return current_pack(rules_dir)
     except SupervisionError:
         return None
 
@@ -266,15 +350,73 @@ def seen_last(finding: Any, full_run: int) -> int:
     return max(int(finding.last_run_id), full_run)
 
 
+def explain_finding(rule: Rule | None, matched: list[dict[str, Any]]) -> dict[str, str] | None:
+    """The finding in words (``{"zh", "en"}``) by its rule's explain template; None when
+    the rule is gone from the pack, has no template, or its template cannot be filled
+    by these facts (the page then shows the title and the labelled facts)."""
+    if rule is None:
+        return None
+    try:
+        return rule.explain(matched)
+    except ExplainError:
+        return None
+
+
 def _finding_dict(row: Row[Any], rule: Rule | None) -> dict[str, Any]:
     data = dict(row._mapping)
     for key in ("opened_at", "closed_at", "decided_at"):
         if data.get(key) is not None:
-            data[key] = data[key].isoformat()
+            data[key] = clock.as_utc(data[key]).isoformat()
     data["opened_as_of"] = data["opened_as_of"].isoformat()
     data["status_zh"] = FindingStatus.ZH.get(data["status"], data["status"])
     data["rule"] = _explain(rule)
+    data["explain"] = explain_finding(rule, data["matched"])
+    data["facts"] = [labelled_fact(m) for m in data["matched"]]
     return data
+
+
+def _entity_history(conn: Connection, uscc: str) -> dict[str, list[dict[str, Any]]]:
+    """The entity's records on a timeline (newest first) and its inspection results
+    (the latest version of each, newest first)."""
+    records = conn.execute(
+        select(_R.c.record_id, _R.c.kind, _R.c.event_date, _R.c.payload)
+        .where(_R.c.uscc == uscc)
+        .order_by(_R.c.event_date.desc(), _R.c.record_id)
+    ).all()
+    results = conn.execute(
+        select(
+            _IR.c.task_code,
+            _IR.c.item_code,
+            _IR.c.version,
+            _IR.c.state,
+            _IR.c.result_code,
+            _IR.c.sub_code,
+            _IR.c.inspected_on,
+            _IR.c.inspectors,
+        )
+        .where(_IR.c.uscc == uscc)
+        .order_by(_IR.c.inspected_on.desc(), _IR.c.task_code, _IR.c.item_code, _IR.c.version)
+    ).all()
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in results:
+        item = dict(r._mapping)
+        item["inspected_on"] = r.inspected_on.isoformat()
+        latest[(r.task_code, r.item_code)] = item  # the last version wins
+    timeline = []
+    for rec in records:
+        zh, en = FACT_TYPE_LABELS.get(rec.kind, (rec.kind, rec.kind))
+        fields = labelled_fact({"t": rec.kind, "values": rec.payload or {}})["fields"]
+        timeline.append(
+            {
+                "record_id": rec.record_id,
+                "kind": rec.kind,
+                "zh": zh,
+                "en": en,
+                "event_date": rec.event_date.isoformat() if rec.event_date else None,
+                "fields": fields,
+            }
+        )
+    return {"records": timeline, "results": list(latest.values())}
 
 
 def entity_review(
@@ -286,9 +428,11 @@ def entity_review(
 ) -> dict[str, Any]:
     """An entity's review page: flagged or not, every finding (open first) explained.
 
-    Each finding carries the rule's title (zh/en), legal basis and versions, the facts
-    it matched with their values, its runs (first, last, resolved), the decision and its
-    effects; ``marks`` lists the entity's marks for targeted draws.
+    Each finding carries the rule's title (zh/en), legal basis and versions, its
+    explanation in words (``explain``), the facts it matched with their values (and
+    labelled, ``facts``), its runs (first, last, resolved), the decision and its effects;
+    ``marks`` lists the entity's marks for targeted draws, ``records`` its compliance
+    records newest first, ``results`` its inspection results. Times are ISO with offset.
     """
     code = uscc.strip().upper()
     the_pack = _pack_or_none(pack, rules_dir)
@@ -316,6 +460,7 @@ def entity_review(
             .order_by(_M.c.id)
         ).all()
         findings = [_finding_dict(r, _rule_of(the_pack, r.rule_id)) for r in rows]
+        history = _entity_history(conn, code)
         full_run = last_full_run(conn)
         for finding, row in zip(findings, rows, strict=True):
             finding["last_run_id"] = seen_last(row, full_run)
@@ -323,7 +468,11 @@ def entity_review(
         "entity": dict(entity._mapping),
         "flagged": any(f["status"] == FindingStatus.OPEN for f in findings),
         "findings": findings,
-        "marks": [{**dict(m._mapping), "created_at": m.created_at.isoformat()} for m in marks],
+        "marks": [
+            {**dict(m._mapping), "created_at": clock.as_utc(m.created_at).isoformat()}
+            for m in marks
+        ],
+        **history,
     }
 
 

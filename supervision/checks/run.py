@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, text, update
 
-from supervision import clock
+from supervision import clock, trail
 from supervision.checks.compare import ChunkOutcome
 from supervision.checks.cures import propose_cures
 from supervision.checks.evaluate import RuleFinding
@@ -46,14 +46,15 @@ from supervision.checks.selection import (
 from supervision.checks.templates import FactTemplate
 from supervision.checks.workers import CHUNK, Plan, evaluate_all, start_pool
 from supervision.db import Database, busy_is_an_error, hold_write, table_of, upsert_insert
-from supervision.errors import SupervisionError
+from supervision.errors import ConflictError, SupervisionError
 from supervision.models import CheckRun
+from supervision.models.fields import text_problem
 from supervision.models.findings import SEVERITY_RANK, EntityCheckState, EntityFacts, FindingStatus
 from supervision.models.findings import Finding as FindingRow
 from supervision.reference.workdays import WorkCalendar, default_calendar
 from supervision.rules.pack import RulePack, load_pack
 
-__all__ = ["CHUNK", "Advance", "CheckSummary", "run_check"]
+__all__ = ["CHUNK", "Advance", "CheckSummary", "EarlierThanLastRun", "run_check"]
 
 Advance = Callable[[int], object]
 
@@ -250,6 +251,34 @@ def _lock(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(4040404)"))
 
 
+class EarlierThanLastRun(ConflictError):
+    """A check as of a day before the last completed run's: it would resolve findings
+    that are live today and reopen them on the next run. Only a rewind, with a reason,
+    writes such a run; otherwise callers report a what-if (``checks.dry_run``)."""
+
+    def __init__(self, as_of: dt.date, last_as_of: dt.date, last_id: int) -> None:
+        super().__init__(
+            f"检查日期 {as_of} 早于上次核查（运行 #{last_id}）的检查日期 {last_as_of}：只作假设分析，"
+            "不写入；确需回到该日期重新核查，请加 --rewind --reason 说明理由",
+            f"the as-of date {as_of} is before the last check's ({last_as_of}, run "
+            f"#{last_id}): a what-if only, nothing written; to rewind for real, add --rewind "
+            "--reason TEXT",
+        )
+        self.as_of = as_of
+        self.last_as_of = last_as_of
+        self.last_id = last_id
+
+
+def _rewind_reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    text_value = reason.strip()
+    problem = text_problem(text_value) if text_value else ("理由为空", "the reason is empty")
+    if problem is not None:
+        raise SupervisionError(f"回退理由：{problem[0]}", f"rewind reason: {problem[1]}")
+    return text_value[:500]
+
+
 def run_check(
     db: Database,
     *,
@@ -262,8 +291,14 @@ def run_check(
     chunk_size: int = CHUNK,
     advance: Advance | None = None,
     on_total: Callable[[int], object] | None = None,
+    rewind: str | None = None,
+    actor: str | None = None,
 ) -> CheckSummary:
     """Run a check and record it: incremental unless ``full`` (see the module docstring).
+
+    An as-of day earlier than the last completed run's raises ``EarlierThanLastRun``
+    (nothing written) unless ``rewind`` gives the reason to go back: the run is then
+    written (a full one) with a ``check.rewind`` trail event naming ``actor`` and the reason.
 
     Everything (the run row, findings, entity check states) is written in one transaction
     by this process. ``on_total(n)`` is told how many entities will be checked, then
@@ -273,6 +308,7 @@ def run_check(
     """
     if workers < 1:
         raise SupervisionError("--workers 至少为 1", "--workers must be at least 1")
+    reason = _rewind_reason(rewind)
     plan = Plan(
         pack=pack if pack is not None else load_pack(rules_dir),
         as_of=as_of or clock.today(),
@@ -286,7 +322,8 @@ def run_check(
     early = start_pool(db, plan=plan) if full and workers > 1 else None
     try:
         with busy_is_an_error():
-            return _run(db, plan, full=full, t0=t0, pool=early, advance=advance, on_total=on_total)
+            return _run(db, plan, full=full, t0=t0, pool=early, advance=advance,
+                        on_total=on_total, rewind=reason, actor=actor)  # fmt: skip
     finally:
         if early is not None:
             early.shutdown(cancel_futures=True)
@@ -371,13 +408,25 @@ def _run(
     pool: ProcessPoolExecutor | None,
     advance: Advance | None,
     on_total: Callable[[int], object] | None,
+    rewind: str | None = None,
+    actor: str | None = None,
 ) -> CheckSummary:
     with db.engine.begin() as conn:
         _lock(conn)
         started = hold_write(conn)
         last = last_run(conn)
+        earlier = last is not None and plan.as_of < last.as_of
+        if earlier and rewind is None:
+            raise EarlierThanLastRun(plan.as_of, last.as_of, int(last.id))
         mode, reason = _mode(last, plan, full)
         summary = _open_run(conn, plan, started=started, mode=mode, reason=reason)
+        if earlier:
+            trail.record(
+                conn, action="check.rewind", obj=f"check_run:{summary.run_id}",
+                payload={"as_of": plan.as_of.isoformat(), "last_as_of": last.as_of.isoformat(),
+                         "last_run": int(last.id), "reason": rewind},
+                actor=actor,
+            )  # fmt: skip
         stale = stale_entities(conn, last)
         if mode == "full":
             usccs = all_usccs(conn)

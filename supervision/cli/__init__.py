@@ -17,6 +17,7 @@ import click
 
 from supervision import __version__
 from supervision.cli.context import AppContext
+from supervision.cli.usage import bilingual
 from supervision.errors import SupervisionError
 
 #: Every command: name → "module:attribute". Modules are imported only when their
@@ -26,6 +27,7 @@ COMMANDS = {
     "db": "supervision.cli.db:db_group",
     "import": "supervision.cli.directories:import_command",
     "export": "supervision.cli.directories:export_command",
+    "template": "supervision.cli.directories:template_command",
     "list": "supervision.cli.directories:list_group",
     "demo": "supervision.cli.demo:demo",
     "plan": "supervision.cli.plans:plan_group",
@@ -56,8 +58,9 @@ _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 class _Group(click.Group):
-    """The top-level group: commands load lazily; user errors become a bilingual message
-    and an exit code, never a traceback."""
+    """The top-level group: commands load lazily; user errors, click's own usage errors
+    too (``supervision.cli.usage``), become a bilingual message and an exit code, never a
+    traceback."""
 
     def main(self, args: Sequence[str] | None = None, *pargs: Any, **kwargs: Any) -> Any:
         """Refuse arguments that are not UTF-8 before any command sees them."""
@@ -93,9 +96,17 @@ class _Group(click.Group):
             raise RuntimeError(f"{target} is not the {cmd_name!r} command")
         return command
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise bilingual(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a subcommand's: missing argument, bad value...
+            raise bilingual(exc) from None
         except SupervisionError as exc:
             click.secho(f"错误：{exc.zh}", fg="red", err=True)
             click.secho(f"Error: {exc.en}", fg="red", err=True)

@@ -9,7 +9,14 @@ from pathlib import Path
 import click
 
 from supervision import clock
-from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, act_as, emit_json
+from supervision.cli.context import (
+    BY_OPTION,
+    JSON_OPTION,
+    AppContext,
+    act_as,
+    emit_json,
+    task_code_argument,
+)
 from supervision.draw import beacon
 from supervision.models.users import Role
 from supervision.scheduling.schedules import parse_time
@@ -78,7 +85,7 @@ def read_proof(source: str) -> beacon.BeaconRound:
 
 
 @click.command("beacon")
-@click.argument("task_code", metavar="TASK")
+@click.argument("task_code", metavar="TASK", callback=task_code_argument)
 @click.option(
     "--from",
     "from_file",

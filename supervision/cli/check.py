@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 
+from supervision import clock
 from supervision.checks.dry_run import dry_run as run_dry_run
 from supervision.checks.review import (
     confirm_finding,
     dismiss_finding,
+    effect_text,
     entity_review,
     flagged_count,
+    open_count,
+    queue_explained,
     review_queue,
 )
-from supervision.checks.run import CheckSummary, run_check
+from supervision.checks.run import CheckSummary, EarlierThanLastRun, run_check
 from supervision.cli.context import (
     BY_OPTION,
     CALENDAR_OPTION,
@@ -32,7 +34,9 @@ from supervision.cli.context import (
     progress,
 )
 from supervision.errors import SupervisionError
+from supervision.models.findings import SEVERITY_ZH
 from supervision.models.users import Role
+from supervision.reference.regions import region_name
 from supervision.reference.workdays import calendar_from
 from supervision.rules.pack import SEVERITIES, load_pack
 
@@ -56,14 +60,7 @@ def _parse_day(value: str | None) -> dt.date | None:
         ) from None
 
 
-def _table(title: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    if sys.stdout.isatty():
-        emit_table(title, columns, [tuple(escape(str(v)) for v in row) for row in rows])
-        return
-    click.echo(title)
-    click.echo("\t".join(columns))
-    for row in rows:
-        click.echo("\t".join("" if v is None else str(v) for v in row))
+_table = emit_table
 
 
 @contextmanager
@@ -100,6 +97,14 @@ def _lazy_progress(
     is_flag=True,
     help="试运行：不写入，只对比当前待审核发现 / evaluate without writing; compare with open findings",
 )
+@click.option(
+    "--rewind",
+    is_flag=True,
+    help="检查日期早于上次核查时，确实回到该日期重新核查（需 --reason 和 --as）/ with an as-of "
+    "date before the last check's, really check again as of that day (needs --reason and --as)",
+)
+@click.option("--reason", default=None, help="回退的理由 / why the check goes back (--rewind)")
+@BY_OPTION
 @CALENDAR_OPTION
 @JSON_OPTION
 @click.pass_obj
@@ -110,6 +115,9 @@ def check_command(
     workers: int,
     full: bool,
     dry_run: bool,
+    rewind: bool,
+    reason: str | None,
+    by: str | None,
     calendar_file: str | None,
     as_json: bool,
 ) -> None:
@@ -137,11 +145,40 @@ def check_command(
     year) is provisional (statutory holidays; deadlines take the earliest possible date).
     Once the notice is out, import it (supervision calendar import) into an extra-days file
     (--calendar): the next run sees the calendar changed and checks everyone again.
+
+    \b
+    检查日期早于上次核查的检查日期时，只作假设分析（报告会新增、消除哪些发现），不写入；
+    确需回退，加 --rewind --reason 理由 --as 审核人员或管理员，留痕记录。
+    An as-of date before the last check's is a what-if: it reports which findings would
+    open or close and writes nothing; to go back for real, add --rewind --reason TEXT
+    --as a reviewer or admin (recorded in the trail).
     """
     day = _parse_day(as_of)
+    if rewind != (reason is not None):
+        raise SupervisionError(
+            "--rewind 与 --reason 须一起使用", "--rewind and --reason go together"
+        )
+    actor = act_as(app, by, Role.REVIEWER, Role.ADMIN) if rewind else None
     pack = load_pack(rules_dir)
     calendar = calendar_from(calendar_file)
+    what_if: EarlierThanLastRun | None = None
     with _lazy_progress("核查 / checking") as (on_total, advance):
+        if not dry_run:
+            try:
+                summary = run_check(
+                    app.db,
+                    as_of=day,
+                    pack=pack,
+                    workers=workers,
+                    full=full,
+                    calendar=calendar,
+                    advance=advance,
+                    on_total=on_total,
+                    rewind=reason,
+                    actor=actor,
+                )
+            except EarlierThanLastRun as earlier:
+                what_if, dry_run = earlier, True
         if dry_run:
             report = run_dry_run(
                 app.db,
@@ -152,19 +189,19 @@ def check_command(
                 advance=advance,
                 on_total=on_total,
             )
-        else:
-            summary = run_check(
-                app.db,
-                as_of=day,
-                pack=pack,
-                workers=workers,
-                full=full,
-                calendar=calendar,
-                advance=advance,
-                on_total=on_total,
-            )
     if dry_run:
-        _show_dry_run(report.to_dict(), as_json=as_json)
+        data = report.to_dict()
+        if what_if is not None:
+            data["what_if"] = {
+                "last_as_of": what_if.last_as_of.isoformat(),
+                "last_run": what_if.last_id,
+                "zh": what_if.zh,
+                "en": what_if.en,
+            }
+            if not as_json:
+                click.echo(f"假设分析 / what-if: {what_if.zh}")
+                click.echo(f"  {what_if.en}")
+        _show_dry_run(data, as_json=as_json)
     else:
         _show_run(app, summary, as_json=as_json)
 
@@ -251,8 +288,11 @@ def review_group() -> None:
 @click.option("--rule", default=None, help="规则编号 / rule id")
 @click.option("--severity", type=click.Choice(SEVERITIES), default=None, help="严重程度 / severity")
 @click.option(
-    "--limit", type=int, default=50, show_default=True, help="最多条数 / at most this many"
+    "--limit", type=int, default=50, show_default=True, help="每页条数 / findings per page"
 )
+@click.option("--page", type=int, default=None, help="第几页（从 1 开始）/ page number (from 1)")
+@click.option("--offset", type=int, default=None, help="跳过前几条 / skip this many findings first")
+@_RULES
 @JSON_OPTION
 @click.pass_obj
 def review_list(
@@ -262,30 +302,70 @@ def review_list(
     rule: str | None,
     severity: str | None,
     limit: int,
+    page: int | None,
+    offset: int | None,
+    rules_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """待审核发现，按严重程度、时间排序 / open findings, most severe and oldest first."""
-    items = review_queue(
-        app.db, department=department, region=region, rule=rule, severity=severity, limit=limit
-    )
+    """待审核发现，按严重程度、时间排序 / open findings, most severe and oldest first.
+
+    \b
+    显示总数与页码；--page 或 --offset 翻页。
+    Says the total and the page; turn pages with --page or --offset.
+    """
+    if page is not None and offset is not None:
+        raise SupervisionError("--page 与 --offset 只能用一个", "use --page or --offset, not both")
+    if page is not None and page < 1:
+        raise SupervisionError("--page 至少为 1", "--page must be at least 1")
+    start = offset if offset is not None else ((page or 1) - 1) * max(limit, 1)
+    filters = {"department": department, "region": region, "rule": rule, "severity": severity}
+    items = review_queue(app.db, limit=limit, offset=start, **filters)
+    total = open_count(app.db, **filters)
+    about = queue_explained(items, rules_dir=rules_dir)
+    pages = max(1, -(-total // limit))
+    number = start // limit + 1
     if as_json:
-        emit_json([i.to_dict() for i in items])
+        emit_json(
+            {
+                "total": total,
+                "offset": start,
+                "limit": limit,
+                "page": number,
+                "pages": pages,
+                "items": [
+                    {**i.to_dict(), "title": {"zh": a["title_zh"], "en": a["title_en"]},
+                     "explain": a["explain"]}
+                    for i, a in zip(items, about, strict=True)
+                ],
+            }
+        )  # fmt: skip
         return
+    shown = f"{start + 1}–{start + len(items)}" if items else "0"
     _table(
-        f"待审核发现 / open findings ({len(items)})",
+        f"待审核发现：共 {total} 条，第 {shown} 条，第 {number}/{pages} 页 / "
+        f"open findings: {len(items)} of {total}, page {number}/{pages}",
         [
             "编号 / id",
             "严重 / severity",
-            "规则 / rule",
-            "主体 / entity",
+            "问题 / finding",
+            "统一社会信用代码 / USCC",
             "名称 / name",
             "发现时间 / opened",
         ],
         [
-            (i.finding_id, i.severity, i.rule_id, i.uscc, i.entity_name, i.opened_at.date())
-            for i in items
+            (
+                i.finding_id,
+                f"{SEVERITY_ZH.get(i.severity, i.severity)} {i.severity}",
+                a["explain"]["zh"] if a["explain"] else a["title_zh"],
+                i.uscc,
+                i.entity_name,
+                clock.shown(i.opened_at),
+            )
+            for i, a in zip(items, about, strict=True)
         ],
     )
+    if start + len(items) < total:
+        click.echo(f"下一页 / next page: supervision review list --page {number + 1}")
     if items:
         click.echo("详情 / details: supervision review show <USCC>")
 
@@ -304,36 +384,58 @@ def review_show(app: AppContext, entity: str, rules_dir: Path | None, as_json: b
     e = data["entity"]
     flag = "已标记 / flagged" if data["flagged"] else "未标记 / not flagged"
     click.echo(
-        f"{e['uscc']} {e['name']}（{e['region_code']}，风险等级 / risk {e['risk_class']}）{flag}"
+        f"{e['uscc']} {e['name']}（{region_name(e['region_code'])} {e['region_code']}，"
+        f"风险等级 / risk {e['risk_class']}）{flag}"
     )
     for f in data["findings"]:
         rule = f["rule"]
         click.echo("")
+        title = f"{rule['title_zh']} / {rule['title_en']}" if rule["title_zh"] else f["rule_id"]
+        click.echo(f"#{f['id']} [{f['status_zh']} / {f['status']}] {title}")
+        if f["explain"]:
+            click.echo(f"  {f['explain']['zh']}")
+            click.echo(f"  {f['explain']['en']}")
         click.echo(
-            f"#{f['id']} [{f['status_zh']} / {f['status']}] {f['rule_id']} v{f['rule_version']} "
-            f"({f['severity']}, 结果代码 / result code {f['result_code']})"
+            f"  规则 / rule: {f['rule_id']} v{f['rule_version']}；"
+            f"严重程度 / severity {SEVERITY_ZH.get(f['severity'], f['severity'])} {f['severity']}；"
+            f"结果代码 / result code {f['result_code']}"
         )
-        if rule["title_zh"]:
-            click.echo(f"  {rule['title_zh']} / {rule['title_en']}")
         for basis in rule["legal_basis"]:
             click.echo(f"  依据 / legal basis: 《{basis['law']}》{basis['article']}")
         click.echo("  匹配的事实 / matched facts:")
-        for m in f["matched"]:
-            values = ", ".join(f"{k}={v}" for k, v in m["values"].items() if k != "uscc")
-            click.echo(f"    - {m['t']} {m['id']}: {values}")
+        for fact in f["facts"]:
+            click.echo(f"    {fact['zh']} / {fact['en']} ({fact['id']})")
+            for field in fact["fields"]:
+                click.echo(f"      {field['zh']} / {field['en']}: {field['value']}")
         history = (
-            f"  记录 / history: 运行 #{f['first_run_id']} 发现（检查日期 {f['opened_as_of']}），"
-            f"最近运行 #{f['last_run_id']}"
+            f"  记录 / history: {clock.shown(f['opened_at'])} 运行 #{f['first_run_id']} 发现"
+            f"（检查日期 {f['opened_as_of']}），最近运行 #{f['last_run_id']}"
         )
         if f["resolved_run_id"]:
             history += f"，运行 #{f['resolved_run_id']} 消除"
         click.echo(history)
         if f["decided_by"]:
-            click.echo(f"  审核 / decision: {f['decided_by']} {f['decided_at']}: {f['note']}")
+            click.echo(
+                f"  审核 / decision: {f['decided_by']} {clock.shown(f['decided_at'])}: {f['note']}"
+            )
         for effect in f["effects"]:
-            click.echo(f"  处置 / effect: {effect}")
+            click.echo(f"  处置 / effect: {effect_text(effect)}")
     for mark in data["marks"]:
         click.echo(f"定向抽查标记 / targeted-draw mark #{mark['id']}: {mark['reason']}")
+    if data["results"]:
+        click.echo("")
+        click.echo("检查结果 / inspection results:")
+        for r in data["results"]:
+            click.echo(
+                f"  {r['inspected_on']} {r['task_code']} {r['item_code']} "
+                f"结果代码 / result {r['result_code']}"
+            )
+    if data["records"]:
+        click.echo("")
+        click.echo("记录 / records (newest first):")
+        for rec in data["records"]:
+            fields = "；".join(f"{x['zh']} {x['value']}" for x in rec["fields"])
+            click.echo(f"  {rec['event_date'] or '—'} {rec['zh']} / {rec['en']}: {fields}")
 
 
 def _emit_decision(result: dict[str, Any], as_json: bool) -> None:
@@ -343,7 +445,7 @@ def _emit_decision(result: dict[str, Any], as_json: bool) -> None:
     status_zh = {"confirmed": "已确认", "dismissed": "已驳回"}[result["status"]]
     click.echo(f"发现 #{result['finding_id']} {status_zh} / finding {result['status']}")
     for effect in result["effects"]:
-        click.echo(f"  处置 / effect: {effect}")
+        click.echo(f"  处置 / effect: {effect_text(effect)}")
     if any("proposal_id" in e for e in result["effects"]):
         click.echo("列入建议待决定 / listing proposed; next: supervision credit proposals")
 

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from sqlalchemy.engine import make_url
 
 from supervision import clock
@@ -87,7 +86,7 @@ def _issues(report: ChecklistLint) -> None:
     columns = ["文件:行 / file:line", "键 / key", "问题 / problem"]
     rows = [(f"{i.file}:{i.line}", i.key, f"{i.zh} / {i.en}") for i in report.issues]
     if sys.stdout.isatty():
-        emit_table(title, columns, [tuple(escape(str(v)) for v in row) for row in rows])
+        emit_table(title, columns, rows)
         return
     click.echo(title)
     for row in rows:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -21,8 +24,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from supervision.db import Database, database_url
+from supervision.errors import SupervisionError
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 """--json on every list-like command."""
@@ -53,6 +60,27 @@ def act_as(app: AppContext, username: str | None, *roles: str) -> str:
         return acting_user(session, username=username or settings().user, roles=roles)
 
 
+def task_code_argument(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """The click callback of every TASK argument: the stored code of the task meant
+    (``draw.tasks.known_task_code``: brackets and spaces forgiven). A code that names no
+    task is passed on as typed: the command refuses it in its own order (a command that
+    changes data asks who acts first), with the closest codes suggested."""
+    if value is None:
+        return value
+    from supervision.draw.tasks import known_task_code
+
+    app = ctx.find_object(AppContext)
+    if app is None:
+        return value
+    with app.db.session() as session:
+        return known_task_code(session, value) or value
+
+
+def creates_database(app: AppContext) -> None:
+    """Say that this command creates data, so it may create a missing SQLite database."""
+    app.may_create = True
+
+
 CALENDAR_OPTION = click.option(
     "--calendar",
     "calendar_file",
@@ -67,15 +95,47 @@ CALENDAR_OPTION = click.option(
 
 
 class AppContext:
-    """Carries the --db choice; the database is opened (and migrated) on first use."""
+    """Carries the --db choice; the database is opened (and migrated) on first use.
+
+    A SQLite file that does not exist is created only by a command that creates data
+    (``creates_database``: demo, db upgrade, user add); any other command
+    refuses, saying where it looked and how to start, instead of reporting on an empty
+    database it has just made."""
 
     def __init__(self, db_url: str | None) -> None:
         self.url = database_url(db_url)
         self._db: Database | None = None
+        self.may_create = False
+
+    def missing_file(self) -> Path | None:
+        """The SQLite file the URL names, when it does not exist (None otherwise)."""
+        try:
+            url = make_url(self.url)
+        except ArgumentError:
+            return None  # make_engine gives the bilingual error
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        path = Path(url.database).expanduser()
+        return None if path.exists() else path.absolute()
+
+    def require_database(self) -> None:
+        """Refuse (SupervisionError) unless the database exists or may be created here."""
+        missing = None if self.may_create else self.missing_file()
+        if missing is not None:
+            raise SupervisionError(
+                f"这里没有数据库：{missing} 不存在。请先运行 supervision demo 生成演示数据，"
+                "或用 supervision user add 用户名 --role admin 建立新数据库及其第一个管理员"
+                "（再导入名录）；已有数据库请用 --db 指定（或设 SUPERVISION_DATABASE_URL）",
+                f"no database here: {missing} does not exist. Start with `supervision demo` "
+                "(demo data), or create a new database and its first admin with "
+                "`supervision user add NAME --role admin` (then import your directories); "
+                "for an existing database pass --db (or set SUPERVISION_DATABASE_URL)",
+            )
 
     @property
     def db(self) -> Database:
         if self._db is None:
+            self.require_database()
             self._db = Database(self.url)
         return self._db
 
@@ -101,14 +161,54 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
 
 
+#: A value that must never be cut or wrapped: one word holding a digit (a USCC, a task
+#: or item code, a date, an id), as every identifier of this project does.
+_IDENTIFIER = re.compile(r"^(?=[^\s]*\d)[^\s]{1,64}$")
+
+
+def _identifier_column(rows: Sequence[Sequence[str]], index: int) -> bool:
+    values = [row[index] for row in rows if index < len(row) and row[index]]
+    return bool(values) and all(_IDENTIFIER.match(v) for v in values)
+
+
 def emit_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print a table for people: rich on a terminal, plain text otherwise."""
+    """Print a table for people, identifiers always whole.
+
+    Piped (not a terminal): the title, then tab-separated header and rows, nothing cut.
+    On a terminal: a rich table whose identifier columns (USCCs, codes, dates: one word
+    with a digit) keep their full width while the other columns wrap; when the table
+    drawn at the terminal's width would still cut an identifier, each row is printed as
+    "column: value" lines instead.
+    """
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    if not sys.stdout.isatty():
+        click.echo(title)
+        click.echo("\t".join(columns))
+        for row in cells:
+            click.echo("\t".join(v.replace("\t", " ").replace("\n", " ") for v in row))
+        return
+    console = Console(soft_wrap=False)
     table = Table(title=title, show_lines=False)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console(soft_wrap=True).print(table)
+    whole = {i for i in range(len(columns)) if _identifier_column(cells, i)}
+    for i, column in enumerate(columns):
+        if i in whole:
+            width = max(cell_len(row[i]) for row in cells if i < len(row))
+            table.add_column(column, min_width=width, overflow="fold")
+        else:
+            table.add_column(column, overflow="fold", min_width=4)
+    for row in cells:
+        table.add_row(*(Text(v) for v in row))  # values are text, never rich markup
+    with console.capture() as captured:
+        console.print(table)
+    drawn = captured.get()
+    if all(value in drawn for row in cells for i, value in enumerate(row) if i in whole):
+        click.echo(drawn, nl=False)
+        return
+    console.print(title, markup=False, highlight=False)  # too wide: one block per row
+    for row in cells:
+        console.print("")
+        for column, value in zip(columns, row, strict=False):
+            console.print(f"{column}: {value}", markup=False, highlight=False)
 
 
 @contextmanager
@@ -127,3 +227,14 @@ def progress(description: str, total: int | None) -> Iterator[Any]:
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
+
+
+@contextmanager
+def stages(description: str) -> Iterator[Any]:
+    """A spinner on a terminal that says which stage long work is in; silence otherwise.
+    Yields ``say(text)``, to call as each stage starts."""
+    if not sys.stderr.isatty():
+        yield lambda _text: None
+        return
+    with Console(stderr=True).status(description) as status:
+        yield lambda text: status.update(f"{description}：{text}")

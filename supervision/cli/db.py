@@ -36,6 +36,7 @@ def upgrade_command(app: AppContext) -> None:
 @click.pass_obj
 def status_command(app: AppContext, as_json: bool) -> None:
     """显示数据库地址和结构版本 / show the database URL and schema revision."""
+    app.require_database()
     database = Database(app.url, migrate=False)
     try:
         revision = current_revision(database.engine)

@@ -11,7 +11,14 @@ from typing import Any
 import click
 
 from supervision import clock
-from supervision.cli.context import JSON_OPTION, AppContext, emit_json, progress
+from supervision.cli.context import (
+    JSON_OPTION,
+    AppContext,
+    creates_database,
+    emit_json,
+    progress,
+    stages,
+)
 from supervision.cli.plans import STATUS_WORDS
 from supervision.db import DEFAULT_URL
 from supervision.demo.check import demo_check_step
@@ -234,11 +241,23 @@ def demo(
     Then: a plan with two committed tasks, one drawn with a demo seed; results in several
     states for some drawn entities; a rule check; the public site; one demo user per role.
     """
+    creates_database(app)  # the demo makes its database where there is none
     day = as_of.date() if as_of is not None else clock.today()
     province = DemoProvince(entities=entities, seed=seed, as_of=day)
     with progress("生成演示数据 / generating the demo", entities) as advance:
         result = load_demo(app.db, province, fresh=fresh, advance=advance)
-    draw = demo_draw_step(app.db, as_of=day, seed=seed)
+    with stages("演示 / demo") as say:
+        say("抽取 / drawing")
+        draw = demo_draw_step(app.db, as_of=day, seed=seed)
+        say("录入检查结果 / entering results")
+        results = demo_results_step(app.db, as_of=day, seed=seed)
+        plan = demo_plan_report(app.db, code=draw["plan"], as_of=day)
+        say("规则核查 / checking")
+        check = demo_check_step(app.db, as_of=day)
+        deadlines = demo_deadlines_step(app.db, as_of=day)
+        say("发布公示网站 / publishing the site")
+        site = demo_site_step(app.db, out_dir=site_dir)
+        users = demo_users_step(app.db)
     task = draw["drawn"]
     steps = [
         NextStep("核验抽取结果（任何人都可重算）", "verify the draw (anyone can recompute it)",
@@ -251,12 +270,12 @@ def demo(
     ]  # fmt: skip
     data = summary(result, seed=seed, as_of=day, url=app.url, extra_steps=steps)
     data["draw"] = draw
-    data["results"] = demo_results_step(app.db, as_of=day, seed=seed)
-    data["plan"] = demo_plan_report(app.db, code=draw["plan"], as_of=day)
-    data["check"] = demo_check_step(app.db, as_of=day)
-    data["deadlines"] = demo_deadlines_step(app.db, as_of=day)
-    data["site"] = demo_site_step(app.db, out_dir=site_dir)
-    data["users"] = demo_users_step(app.db)
+    data["results"] = results
+    data["plan"] = plan
+    data["check"] = check
+    data["deadlines"] = deadlines
+    data["site"] = site
+    data["users"] = users
     if as_json:
         emit_json(data)
     else:

@@ -21,7 +21,39 @@ from supervision.reference.vocab import EntityStatus, InspectorStatus
 KIND_CHOICE = click.Choice(list(KINDS))
 
 
-@click.command("import")
+class _ImportCommand(click.Command):
+    """`import KIND --help` lists KIND's columns (without KIND: every kind's headers)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] in KINDS:
+            ctx.meta["import_kind"] = args[0]
+        return super().parse_args(ctx, args)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from supervision.directories.import_templates import column_rules
+
+        kind = ctx.meta.get("import_kind")
+        for name in [kind] if kind else list(KINDS):
+            rules = column_rules(name)
+            with formatter.section(f"{KINDS[name].zh} {name} 的列 / columns (* 必填 required)"):
+                if kind:
+                    formatter.write_dl(
+                        [(r["header"] + (" *" if r["required"] else ""), f"{r['zh']} / {r['en']}")
+                         for r in rules]
+                    )  # fmt: skip
+                else:
+                    formatter.write_text(
+                        "  ".join(r["header"] + ("*" if r["required"] else "") for r in rules)
+                    )
+        formatter.write_paragraph()
+        formatter.write_text(
+            "空白模板（含示例行和填写说明）/ a blank template with an example row and the rules:"
+        )
+        formatter.write(f"{'':>{formatter.current_indent + 2}}"
+                        f"supervision template {kind or 'KIND'} -o 模板.xlsx\n")  # fmt: skip
+
+
+@click.command("import", cls=_ImportCommand)
 @click.argument("kind", type=KIND_CHOICE)
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
@@ -279,11 +311,40 @@ def _list_command(kind: str, zh: str) -> click.Command:
             )
             return
         columns = _LISTS[kind][1]
-        emit_table(f"{zh} / {kind}", columns, ([text_cell(r[c]) for c in columns] for r in rows))
+        spec = kind_spec(_LISTS[kind][0])
+        headers = [f"{spec.column(c).zh[0]} / {c}" for c in columns]
+        emit_table(f"{zh} / {kind}", headers, ([text_cell(r[c]) for c in columns] for r in rows))
         shown = f"{offset + 1}-{offset + len(rows)}" if rows else "0"
         click.echo(f"共 {total} 条，显示 {shown} / {total} in total, showing {shown}")
 
     return command
+
+
+@click.command("template")
+@click.argument("kind", type=KIND_CHOICE)
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="输出文件（.xlsx 含填写说明；.csv 只有表头和示例行）/ output file (.xlsx with the "
+    "column rules; .csv with headers and the example row)",
+)
+def template_command(kind: str, out: Path) -> None:
+    """写出导入模板：中英文表头、一行示例、每列的填写说明 / write the import template.
+
+    \b
+    第一个工作表是要导入的数据（表头“中文(english)”，一行示例），第二个工作表说明每一列：
+    是否必填、填什么、可选值、也可用的列名。填好后：supervision import KIND 文件 --as 管理员。
+    The first sheet is the data to import (headers 中文(english), one example row); the
+    second explains each column: required or not, what it holds, allowed values, other
+    headers the import reads. Then: supervision import KIND FILE --as ADMIN.
+    """
+    from supervision.directories.import_templates import write_template
+
+    written = write_template(kind, out)
+    click.echo(f"已写出{KINDS[kind].zh}导入模板 / wrote the {kind} template: {written}")
 
 
 for _kind, _zh in (

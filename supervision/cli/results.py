@@ -18,7 +18,9 @@ from supervision.cli.context import (
     act_as,
     emit_json,
     emit_table,
+    task_code_argument,
 )
+from supervision.draw.tasks import get_task, not_drawn_note
 from supervision.errors import SupervisionError, ValidationFailed
 from supervision.models.users import Role
 from supervision.reference.result_codes import (
@@ -182,7 +184,7 @@ def result_group() -> None:
 
 
 @result_group.command("enter")
-@click.argument("task")
+@click.argument("task", callback=task_code_argument)
 @click.argument("entity")
 @_result_options
 @AS_OPTION
@@ -254,7 +256,7 @@ def _enter_visit(
 
 
 @result_group.command("correct")
-@click.argument("task")
+@click.argument("task", callback=task_code_argument)
 @click.argument("entity")
 @_result_options
 @click.option("--reason", required=True, help="更正理由 / why the correction")
@@ -276,7 +278,7 @@ def result_correct(
 
 
 @result_group.command("review")
-@click.argument("task")
+@click.argument("task", callback=task_code_argument)
 @click.argument("entity")
 @click.option("--approve", "decision", flag_value="approve", help="审核通过 / approve")
 @click.option("--return", "decision", flag_value="return", help="退回 / return")
@@ -313,7 +315,7 @@ def result_review(
 
 
 @result_group.command("publish")
-@click.argument("task")
+@click.argument("task", callback=task_code_argument)
 @click.argument("entity", required=False)
 @AS_OPTION
 @JSON_OPTION
@@ -334,7 +336,7 @@ def result_publish(
 
 
 @result_group.command("follow-up")
-@click.argument("task")
+@click.argument("task", callback=task_code_argument)
 @click.argument("entity")
 @click.option("--item", required=True, help="检查事项代码 / item code")
 @click.option("--done-on", type=DATE, help="完成（整改）日期 / completed on")
@@ -367,7 +369,7 @@ def result_follow_up(
 
 
 @result_group.command("reply")
-@click.argument("task")
+@click.argument("task", callback=task_code_argument)
 @click.argument("entity")
 @click.option("--text", required=True, help="主体的回复或异议 / the entity's reply")
 @click.option("--received-on", required=True, type=DATE, help="收到日期 / date received")
@@ -392,7 +394,7 @@ def result_reply(
 
 
 @result_group.command("reply-review")
-@click.argument("task")
+@click.argument("task", callback=task_code_argument)
 @click.argument("entity")
 @click.option("--approve", "decision", flag_value="approve", help="公示 / publish it")
 @click.option("--reject", "decision", flag_value="reject", help="不予公示 / reject")
@@ -428,7 +430,7 @@ def result_reply_review(
 
 
 @result_group.command("show")
-@click.argument("task")
+@click.argument("task", callback=task_code_argument)
 @click.argument("entity")
 @JSON_OPTION
 @click.pass_obj
@@ -477,7 +479,7 @@ def result_show(app: AppContext, task: str, entity: str, as_json: bool) -> None:
 
 
 @result_group.command("list")
-@click.argument("task")
+@click.argument("task", callback=task_code_argument)
 @click.option(
     "--state", type=click.Choice(list(RESULT_STATES)), default=None, help="按状态筛选 / filter"
 )
@@ -487,8 +489,13 @@ def result_list(app: AppContext, task: str, state: str | None, as_json: bool) ->
     """列出任务的检查结果状态 / list the result state of every drawn entity and item."""
     with app.db.session() as session:
         rows = list_results(session, task_code=task, state=state)
+        note = not_drawn_note(get_task(session, code=task))
     if as_json:
         emit_json(rows)
+        return
+    if note is not None:
+        click.echo(f"注意：{note['zh']}")
+        click.echo(f"Note: {note['en']}")
         return
     emit_table(
         f"{task} 检查结果 / results",

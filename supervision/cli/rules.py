@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from supervision.cli.context import JSON_OPTION, emit_json, emit_table
 from supervision.rules.examples import ExampleResult, run_examples
@@ -24,7 +23,7 @@ _DIR = click.argument(
 def _table(title: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """A rich table on a terminal; plain tab-separated lines otherwise (pipes, CI logs)."""
     if sys.stdout.isatty():
-        emit_table(title, columns, [tuple(escape(str(v)) for v in row) for row in rows])
+        emit_table(title, columns, rows)
         return
     click.echo(title)
     for row in rows:

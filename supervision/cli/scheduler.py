@@ -20,6 +20,7 @@ from supervision.cli.context import (
     act_as,
     emit_json,
     emit_table,
+    task_code_argument,
 )
 from supervision.errors import SupervisionError
 from supervision.models.users import Role
@@ -39,6 +40,11 @@ CONFIG_OPTION = click.option(
     default=None,
     help=f"调度配置文件（TOML）/ schedule configuration file (TOML; or ${CONFIG_ENV})",
 )
+
+
+def _t(value: Any) -> str:
+    """A time in a table: Beijing time in the one format (``clock.shown``)."""
+    return clock.shown(str(value)) if value else ""
 
 
 @click.group("scheduler")
@@ -168,7 +174,7 @@ def scheduler_status(app: AppContext, config_path: Path | None, as_json: bool, l
         "最近运行 / last runs",
         ["任务 job", "期间 period", "结果 status", "次数 attempts", "完成 finished", "错误 error"],
         [
-            (r["job"], r["period"], r["status"], r["attempts"], r["finished_at"], r["error"])
+            (r["job"], r["period"], r["status"], r["attempts"], _t(r["finished_at"]), r["error"])
             for r in runs
         ],
     )
@@ -190,7 +196,7 @@ def schedule_group() -> None:
 
 
 @schedule_group.command("set")
-@click.argument("task_code", metavar="TASK")
+@click.argument("task_code", metavar="TASK", callback=task_code_argument)
 @click.option(
     "--commit-at",
     default=None,
@@ -270,11 +276,11 @@ def schedule_list(app: AppContext, as_json: bool) -> None:
         [
             (
                 r["task"],
-                r["commit_at"] or "人工 by hand",
-                r["draw_at"],
-                r["seed_deadline"],
+                _t(r["commit_at"]) or "人工 by hand",
+                _t(r["draw_at"]),
+                _t(r["seed_deadline"]),
                 r["seed_source"],
-                r["seed_entered_at"] or "",
+                _t(r["seed_entered_at"]),
                 r["state"] or "",
             )
             for r in rows
@@ -291,7 +297,7 @@ seed_group.add_command(seed_beacon)  # `supervision seed beacon TASK [--from FIL
 
 
 @seed_group.command("enter")
-@click.argument("task_code", metavar="TASK")
+@click.argument("task_code", metavar="TASK", callback=task_code_argument)
 @click.argument("seed")
 @AS_OPTION
 @click.pass_obj
@@ -342,7 +348,7 @@ def alerts_command(app: AppContext, as_json: bool, resolve_id: int | None) -> No
                 a["kind"],
                 a["object"],
                 f"{a['message_zh']}\n{a['message_en']}",
-                a["raised_at"],
+                _t(a["raised_at"]),
                 a["times"],
             )
             for a in rows

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from supervision.cli.context import AS_OPTION, JSON_OPTION, AppContext, act_as, emit_json
+from supervision.cli.context import AS_OPTION, JSON_OPTION, AppContext, act_as, emit_json, stages
 from supervision.errors import SupervisionError
 from supervision.models.users import Role
 
@@ -37,7 +37,8 @@ def publish_command(
 
     act_as(app, as_user, Role.REVIEWER, Role.ADMIN)
 
-    report = publish_site(app.db, out_dir=out_dir, languages=lang)
+    with stages("发布 / publishing") as say:
+        report = publish_site(app.db, out_dir=out_dir, languages=lang, on_stage=say)
     withheld = report.withheld_message()
     if withheld is not None:  # the rest is published; say which tasks are not, and fail
         click.echo(f"{withheld[0]}\n{withheld[1]}", err=True)

@@ -22,6 +22,7 @@ from supervision.cli.context import (
     act_as,
     emit_json,
     emit_table,
+    task_code_argument,
 )
 from supervision.cli.verify import task_export, task_salt
 from supervision.draw.commit import commit_task
@@ -80,7 +81,54 @@ def _ratio_option(values: tuple[str, ...]) -> dict[str, str] | str | None:
     return ratios
 
 
+#: What `task create --example` prints: a task file with every key, commented.
+TASK_EXAMPLE = """\
+# 抽查任务文件 / a task file: supervision task create --from 任务.yaml --as 计划员
+# 必填项标 *；其余可省略，省略时取注释中的默认值。Keys marked * are required.
+code: 蒙市监抽查〔2026〕1号        # * 任务编号（唯一）/ task code (unique)
+plan: P2026                        # * 所属年度抽查计划编号 / the yearly plan's code
+name: 2026年企业公示信息抽查        # * 任务名称 / task name
+departments: [SJ0102]              # * 参与部门代码；多个部门即联合抽查 / departments (joint if several)
+items: [SJ-0102-01]                # * 抽查事项编码 / inspection item codes
+ratios: 0.05                       # * 抽查比例：一个数，或按信用风险分类分别设定：
+#  A: 0.01                         #   per risk class instead: A 低风险 … D 高风险
+#  B: 0.03
+#  C: 0.05
+#  D: 0.10
+period_start: 2026-03-01           # * 检查开始日期 / inspection period start
+period_end: 2026-06-30             # * 检查结束日期 / inspection period end
+strata: risk_class                 # 分层：risk_class 或 risk_class,region / strata
+target:                            # 定向抽查的条件，全部留空即不定向 / targeting (empty: everyone)
+  entity_types: []                 #   企业、个体工商户、农民专业合作社
+  industries: []                   #   行业代码前缀（GB/T 4754），如 F52
+  regions: []                      #   行政区划代码，如 150100（含下级）
+  risk_classes: []                 #   A、B、C、D
+  # abnormal: true                 #   只抽（或 false：不抽）经营异常名录中的主体
+members: {}                        # 每部门派出人数，如 {SJ0102: 2}；默认单部门 2 人、联合每部门 1 人
+exclusion_days: 365                # 多少天内已检查过的主体不再抽取 / exclusion window (days)
+region_rule: prefecture            # 检查人员地域：prefecture 同盟市、county 同旗县、province、any
+exclude_previous_inspector: true   # 不派上次检查过该主体的人员 / not the previous inspector
+load_slack: 0                      # 每人任务量上限的宽容量 / extra load per inspector
+seed: typed                        # 种子：typed 锁定后录入（如掷骰子）；beacon 用未来的 drand 轮次
+disclosure: pseudonymous           # 名录公开方式：pseudonymous 化名；full 公开统一社会信用代码
+"""
+
+
+def _print_example(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(TASK_EXAMPLE, nl=False)
+        ctx.exit(0)
+
+
 @task_group.command("create")
+@click.option(
+    "--example",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_example,
+    help="打印带注释的任务文件示例 / print a commented example task file",
+)
 @click.option(
     "--from",
     "from_file",
@@ -154,7 +202,12 @@ def _ratio_option(values: tuple[str, ...]) -> dict[str, str] | str | None:
 @BY_OPTION
 @click.pass_obj
 def task_create(app: AppContext, /, by: str | None, from_file: Path | None, **options: Any) -> None:
-    """创建抽查任务（草稿）/ create a task (draft)."""
+    """创建抽查任务（草稿）/ create a task (draft).
+
+    \b
+    任务文件的写法：supervision task create --example > 任务.yaml
+    A task file to start from: supervision task create --example > task.yaml
+    """
     actor = act_as(app, by, Role.PLANNER)
     data: dict[str, Any] = _load_task_file(from_file) if from_file else {}
     source = str(from_file) if from_file else "task"
@@ -241,7 +294,7 @@ def task_list(app: AppContext, plan: str | None, as_json: bool) -> None:
 
 
 @task_group.command("show")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @JSON_OPTION
 @click.pass_obj
 def task_show(app: AppContext, task_code: str, as_json: bool) -> None:
@@ -289,13 +342,11 @@ def task_show(app: AppContext, task_code: str, as_json: bool) -> None:
 
 
 def _local(iso: str) -> str:
-    from datetime import datetime
-
-    return clock.local(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M:%S 北京时间")
+    return f"{clock.shown(iso)} 北京时间 Beijing time"
 
 
 @task_group.command("commit")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @click.option(
     "--as-of",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -375,7 +426,7 @@ def task_commit(
 
 
 @task_group.command("cancel")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @click.option("--reason", required=True, help="撤销理由（必填）/ reason (required)")
 @BY_OPTION
 @click.pass_obj
@@ -388,7 +439,7 @@ def task_cancel(app: AppContext, task_code: str, reason: str, by: str | None) ->
 
 
 @task_group.command("draw")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @click.option(
     "--seed",
     required=True,
@@ -431,7 +482,7 @@ def task_draw(
 
 
 @task_group.command("report")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @JSON_OPTION
 @click.pass_obj
 def task_report(app: AppContext, task_code: str, as_json: bool) -> None:
@@ -443,6 +494,12 @@ def task_report(app: AppContext, task_code: str, as_json: bool) -> None:
     if as_json:
         emit_json(report)
         return
+    if report["not_drawn"] is not None:
+        click.echo(f"注意：{report['not_drawn']['zh']}")
+        click.echo(f"Note: {report['not_drawn']['en']}")
+        if not report["strata"]:
+            return
+        click.echo("下表只有各层的总数 N / the table below has each stratum's size N only")
     emit_table(
         f"抽取结果 / draw by stratum — {task_code}",
         ["分层 stratum", "N", "n", "规定比例 declared", "实际比例 realised"],

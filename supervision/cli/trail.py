@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import click
 
@@ -91,7 +90,7 @@ def trail_show(app: AppContext, obj: str | None, limit: int | None, as_json: boo
         [
             (
                 r["seq"],
-                clock.local(datetime.fromisoformat(r["at"])).strftime("%Y-%m-%d %H:%M:%S"),
+                clock.shown(r["at"]),
                 r["actor"],
                 r["action"],
                 r["object"],

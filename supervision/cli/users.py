@@ -12,6 +12,7 @@ from supervision.cli.context import (
     JSON_OPTION,
     AppContext,
     act_as,
+    creates_database,
     emit_json,
     emit_table,
 )
@@ -68,6 +69,7 @@ def add_command(
     if named or role != Role.ADMIN:
         actor = act_as(app, by, Role.ADMIN)
     else:  # the first admin: nobody to act as yet, so the OS user (cli:<user>) is recorded
+        creates_database(app)  # the first admin of a new database may create it
         with app.db.session() as session:
             if has_active_admin(session):
                 act_as(app, by, Role.ADMIN)  # refused: an admin exists, so one must act

@@ -13,13 +13,20 @@ from pathlib import Path
 import click
 
 from supervision import trail
-from supervision.cli.context import BY_OPTION, JSON_OPTION, AppContext, act_as, emit_json
+from supervision.cli.context import (
+    BY_OPTION,
+    JSON_OPTION,
+    AppContext,
+    act_as,
+    emit_json,
+    task_code_argument,
+)
 from supervision.draw.tasks import get_task
 from supervision.models.users import Role
 
 
 @click.command("verify")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @JSON_OPTION
 @click.pass_obj
 def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
@@ -51,7 +58,7 @@ def verify_command(app: AppContext, task_code: str, as_json: bool) -> None:
 
 
 @click.command("export")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--full",
@@ -81,7 +88,7 @@ def task_export(app: AppContext, task_code: str, out_dir: Path, full: bool, by: 
 
 
 @click.command("salt")
-@click.argument("task_code")
+@click.argument("task_code", callback=task_code_argument)
 @click.argument("uscc")
 @BY_OPTION
 @JSON_OPTION

@@ -7,6 +7,7 @@ and no per-request change to the shared Environment.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -57,11 +58,12 @@ DONE: dict[str, tuple[str, str]] = {
 
 
 def local_time(value: Any) -> str:
-    """A stored time as Beijing time, to the minute (the ``local`` filter)."""
+    """A stored time (or its ISO text) as Beijing time, to the minute (the ``local``
+    filter): ``clock.shown``."""
     if value is None:
         return ""
-    if hasattr(value, "astimezone"):
-        return clock.local(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime | str):
+        return clock.shown(value)
     return str(value)
 
 

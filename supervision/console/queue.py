@@ -10,23 +10,27 @@ scan of the ``ix_finding_queue`` index (status, severity_rank, opened_at, id), s
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import literal, tuple_
+from sqlalchemy import func, literal, select, tuple_
 
 from supervision import clock
-from supervision.checks.review import QueueItem, open_findings_query
+from supervision.checks.review import QueueItem, open_count, open_findings_query
 from supervision.db import Database, table_of
 from supervision.errors import SupervisionError
 from supervision.models.fields import shown, text_problem
-from supervision.models.findings import SEVERITY_RANK
+from supervision.models.findings import SEVERITY_RANK, CheckRun
 from supervision.models.findings import Finding as FindingRow
+from supervision.models.trail import TrailEvent
 from supervision.rules.pack import SEVERITIES
 
 __all__ = ["PAGE_SIZE", "Cursor", "QueuePage", "queue_page"]
 
 PAGE_SIZE = 50
 _F = table_of(FindingRow)
+_RUN = table_of(CheckRun)
+_TRAIL = table_of(TrailEvent)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _INT64 = 2**63 - 1
 
@@ -62,6 +66,48 @@ class Cursor:
 class QueuePage:
     items: list[QueueItem]
     next_cursor: str | None
+    #: Open findings under the filters, and where this page starts among them (None
+    #: for a page reached by cursor, whose position is not counted).
+    total: int = 0
+    offset: int | None = 0
+    limit: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        """How many pages the total fills (at least one)."""
+        return max(1, -(-self.total // self.limit))
+
+    @property
+    def number(self) -> int | None:
+        """This page's number (1-based), when it was reached by number."""
+        return None if self.offset is None else self.offset // self.limit + 1
+
+
+#: Totals already counted: (database, filters) → (what they were counted at, total, when).
+_TOTALS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[tuple[int, ...], int, float]] = {}
+_TOTAL_SECONDS = 300.0
+
+
+def _total(db: Database, **filters: str | None) -> int:
+    """``open_count``, counted again only when a check run, a trail event (every review
+    decision writes one) or a finding was added since, or after five minutes: counting a
+    million open findings takes longer than the page itself."""
+    with db.engine.connect() as conn:
+        at = (
+            int(conn.execute(select(func.max(_RUN.c.id))).scalar() or 0),
+            int(conn.execute(select(func.max(_TRAIL.c.seq))).scalar() or 0),
+            int(conn.execute(select(func.max(_F.c.id))).scalar() or 0),
+        )
+    key = (db.url, tuple(sorted((k, v) for k, v in filters.items() if v)))
+    now = time.monotonic()
+    known = _TOTALS.get(key)
+    if known is not None and known[0] == at and now - known[2] < _TOTAL_SECONDS:
+        return known[1]
+    total = open_count(db, **filters)
+    if len(_TOTALS) > 256:
+        _TOTALS.clear()
+    _TOTALS[key] = (at, total, now)
+    return total
 
 
 def queue_page(
@@ -73,8 +119,10 @@ def queue_page(
     severity: str | None = None,
     after: str | None = None,
     limit: int = PAGE_SIZE,
+    page: int | None = None,
 ) -> QueuePage:
-    """One page of open findings after the cursor `after` (None: the first page)."""
+    """One page of open findings after the cursor `after` (None: the first page), or
+    page number ``page`` (1-based, by offset: for page links); with the total."""
     if severity and severity not in SEVERITIES:
         raise SupervisionError(
             f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
@@ -97,7 +145,16 @@ def queue_page(
                 literal(c.rank), literal(c.opened_at, _F.c.opened_at.type), literal(c.finding_id)
             )
         )
+    offset: int | None = 0
+    if page is not None and not after:
+        if page < 1:
+            raise SupervisionError("页码至少为 1", "the page number must be at least 1")
+        offset = (page - 1) * limit
+        query = query.offset(offset)
+    elif after:
+        offset = None
     query = query.limit(limit + 1)
+    total = _total(db, department=department, region=region, rule=rule, severity=severity)
     with db.engine.connect() as conn:
         rows = conn.execute(query).all()
     items = [QueueItem(*row) for row in rows[:limit]]
@@ -105,4 +162,4 @@ def queue_page(
     if len(rows) > limit:
         last = items[-1]
         next_cursor = Cursor(SEVERITY_RANK[last.severity], last.opened_at, last.finding_id).encode()
-    return QueuePage(items, next_cursor)
+    return QueuePage(items, next_cursor, total=total, offset=offset, limit=limit)

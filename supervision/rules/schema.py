@@ -87,7 +87,7 @@ def _say(message: Message, key: str, value: Any) -> str:
     return message(key, value) if callable(message) else message.replace("{key}", key)
 
 
-def explain(zh: Message, en: Message) -> WrapValidator:
+def one_message(zh: Message, en: Message) -> WrapValidator:
     """Any error of the annotated value becomes this one message (``{key}``: the field)."""
 
     def wrap(value: Any, handler: Callable[[Any], Any], info: ValidationInfo) -> Any:
@@ -156,17 +156,17 @@ Text = Annotated[
     str,
     Strict(),
     StringConstraints(strip_whitespace=True, min_length=1),
-    explain("{key} 必须是非空文本", "{key} must be non-empty text"),
+    one_message("{key} 必须是非空文本", "{key} must be non-empty text"),
 ]
-Day = Annotated[dt.date, Strict(), explain(_date_message(True), _date_message(False))]
+Day = Annotated[dt.date, Strict(), one_message(_date_message(True), _date_message(False))]
 Scalar = Annotated[
     StrictStr | StrictInt | StrictFloat | StrictBool,
-    explain("参数值必须是标量", "a parameter value must be a scalar"),
+    one_message("参数值必须是标量", "a parameter value must be a scalar"),
 ]
 Flag = Annotated[
     bool,
     Strict(),
-    explain("on_confirm 的值必须是 true/false", "on_confirm values must be true/false"),
+    one_message("on_confirm 的值必须是 true/false", "on_confirm values must be true/false"),
 ]
 Fact = Annotated[dict[Any, Any], AfterValidator(_typed_fact)]
 
@@ -190,8 +190,17 @@ class LegalBasisSpec(_Spec):
     article: Text = Field(None, validate_default=True)
 
 
+class ExplainSpec(_Spec):
+    """A finding in words: a Jinja template per language (``supervision.rules.explain``)."""
+
+    zh: Text = Field(None, validate_default=True)
+    en: Text = Field(None, validate_default=True)
+
+
 class ExpectedFinding(_Spec):
     matched: Annotated[list[Any], Strict()]
+    #: The explanation this finding must read (optional): checked by ``rules test``.
+    explain: ExplainSpec | None = None
 
 
 class ExampleSpec(_Spec):
@@ -209,7 +218,7 @@ class ExampleSpec(_Spec):
         list[
             Annotated[
                 ExpectedFinding,
-                explain(
+                one_message(
                     "预期结果应写成 {matched: [本示例中事实的 id, ...]}",
                     "an expected finding is {matched: [ids of facts of this example, ...]}",
                 ),
@@ -244,13 +253,13 @@ class RuleSpec(_Spec):
         str,
         Strict(),
         StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$"),
-        explain("id 只能含小写字母、数字、_ . -", "id may only hold a-z 0-9 _ . -"),
+        one_message("id 只能含小写字母、数字、_ . -", "id may only hold a-z 0-9 _ . -"),
     ]
     version: Annotated[
         int,
         Strict(),
         Field(ge=1),
-        explain("version 必须是正整数", "version must be a positive integer"),
+        one_message("version 必须是正整数", "version must be a positive integer"),
     ]
     title: Annotated[TitleSpec, _shape(_mapping, "title 需要 zh 和 en", "title needs zh and en")]
     legal_basis: Annotated[
@@ -269,7 +278,7 @@ class RuleSpec(_Spec):
     department: Text
     severity: Annotated[
         Severity,
-        explain(
+        one_message(
             f"severity 必须是 {'/'.join(SEVERITIES)} 之一",
             f"severity must be one of {', '.join(SEVERITIES)}",
         ),
@@ -277,7 +286,7 @@ class RuleSpec(_Spec):
     result_code: Annotated[
         Any,
         AfterValidator(_official_code),
-        explain(
+        one_message(
             lambda _, v: f"结果代码 {v!r} 不是官方代码（{', '.join(sorted(RESULT_CODES))}）",
             lambda _, v: f"result code {v!r} is not an official code",
         ),
@@ -306,6 +315,14 @@ class RuleSpec(_Spec):
     #: What could not be confirmed about the legal basis (e.g. an article of a text since
     #: revised): said here rather than asserted.
     basis_note: Any = None
+    #: The finding in words over its matched facts (``supervision.rules.explain``).
+    explain: (
+        Annotated[
+            ExplainSpec,
+            _shape(_mapping, "explain 需要 zh 和 en 模板", "explain needs zh and en templates"),
+        ]
+        | None
+    ) = None
 
     @field_validator("effective_to")
     @classmethod
@@ -329,7 +346,7 @@ class RuleFileSpec(_Spec):
         list[
             Annotated[
                 EntityTypeName,
-                explain(
+                one_message(
                     f"entity_types 只能是 {'、'.join(ENTITY_TYPES)}",
                     f"entity_types may only hold {', '.join(ENTITY_TYPES)}",
                 ),
@@ -345,6 +362,7 @@ _OWNERS: dict[str, type[_Spec]] = {
     "legal_basis": LegalBasisSpec,
     "examples": ExampleSpec,
     "on_confirm": OnConfirmSpec,
+    "explain": ExplainSpec,
 }
 
 
@@ -418,7 +436,8 @@ def example_facts(raw_facts: Any) -> list[dict[str, Any]]:
 def _written_finding(finding: Any) -> bool:
     return (
         isinstance(finding, dict)
-        and set(finding) == {"matched"}
+        and set(finding) <= {"matched", "explain"}
+        and "matched" in finding
         and isinstance(finding["matched"], list)
     )
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from supervision import clock
+from supervision.draw.tasks import unknown_task
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import Task, TaskStatus
 from supervision.models.scheduling import SeedState, TaskSchedule
@@ -49,7 +50,7 @@ def set_schedule(
     """Create or replace a task's schedule; every rule broken is listed."""
     task = session.get(Task, task_code)
     if task is None:
-        raise NotFoundError(f"未知抽查任务 {task_code}", f"unknown task {task_code}")
+        raise unknown_task(session, task_code)
     seed_source(source)
     now = clock.now()
     existing = session.get(TaskSchedule, task_code)

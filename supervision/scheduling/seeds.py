@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from supervision import clock
 from supervision.draw.sampling import DrawError, entered_seed
+from supervision.draw.tasks import unknown_task
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import Task, TaskStatus
 from supervision.models.scheduling import TaskSchedule
@@ -114,7 +115,7 @@ def enter_seed(session: Session, *, task_code: str, seed: str) -> TaskSchedule:
     schedule = session.get(TaskSchedule, task_code)
     task = session.get(Task, task_code)
     if task is None:
-        raise NotFoundError(f"未知抽查任务 {task_code}", f"unknown task {task_code}")
+        raise unknown_task(session, task_code)
     if schedule is None:
         raise NotFoundError(
             f"任务 {task_code} 没有排程；请先运行 supervision schedule set",

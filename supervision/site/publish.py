@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,14 @@ def publish_site(
     strict: bool = False,
     keep_paths: bool = False,
     workers: int | None = None,
+    on_stage: Callable[[str], object] | None = None,
 ) -> PublishReport:
     """Publish (or republish) the public site into `out_dir`, writing only what changed.
 
     `languages` is "zh", "en", "all" or a list; `strict` makes an untranslated message of
     the English build an error (tests use it). `workers`: rendering processes (default:
-    up to 2 for big sites where fork() exists, else 1).
+    up to 2 for big sites where fork() exists, else 1). `on_stage(text)` is told, in
+    words, each stage as it starts (a progress display).
     """
     # Publishing builds hundreds of thousands of small dicts and strings that live until
     # the end: the cyclic collector would rescan them again and again, for nothing.
@@ -90,7 +93,7 @@ def publish_site(
     gc.disable()
     try:
         return _publish(db, out_dir, languages, strict=strict, keep_paths=keep_paths,
-                        workers=workers)  # fmt: skip
+                        workers=workers, on_stage=on_stage or (lambda _text: None))  # fmt: skip
     finally:
         if collecting:
             gc.enable()
@@ -104,8 +107,10 @@ def _publish(
     strict: bool,
     keep_paths: bool,
     workers: int | None,
+    on_stage: Callable[[str], object],
 ) -> PublishReport:
     started = time.perf_counter()
+    on_stage("读取数据 / loading")
     langs = languages_for(languages) if isinstance(languages, str) else list(languages)
     target = Path(out_dir)
     # A first build (no folder yet, or an empty one) is made beside it and switched in as a
@@ -130,6 +135,7 @@ def _publish(
         for path, name, context in render_language(data, lang, langs, strict=strict)
     ]
     report.pages = len(work)
+    on_stage(f"生成 {len(work)} 页 / rendering {len(work)} pages")
     mark = report.lap("contexts", mark)
     count = workers_for(workers, len(work))
     # With workers, pages render in forked processes while this one writes the open data
@@ -146,6 +152,7 @@ def _publish(
     else:
         render_pages(work, writer, strict=strict)
     mark = report.lap("render", mark)
+    on_stage("收尾 / finishing")
     scopes = [i18n.LANGUAGES[lang]["prefix"] for lang in langs]
     writer.finish(scopes)
     if root != target:
