@@ -2,7 +2,7 @@
 joint task's results is reviewed by a reviewer of that department.
 
 Revision ID: 0022
-Revises: 0023
+Revises: 0021
 Create Date: 2026-12-07 05:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0023"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
