@@ -337,7 +337,7 @@ def test_a_committed_task_at_ratio_one_projects_full_coverage() -> None:
     )  # fmt: skip
     report = coverage.coverage_report(
         plan={"code": "P", "name": "p", "year": 2026, "items": ["I1"], "departments": ["SJ"]},
-        targets=[coverage.TargetRow("t", Decimal("0.5"))],
+        targets=[coverage.Target("t", Decimal("0.5"))],
         items={"I1": ITEM}, entities=entities, tasks=[task], year_picks={},
         as_of=date(2026, 10, 1),
     )  # fmt: skip
@@ -376,7 +376,7 @@ def test_counts_are_nested_and_projection_is_bounded(
     ]
     report = coverage.coverage_report(
         plan={"code": "P", "name": "p", "year": 2026, "items": ["I1"], "departments": ["SJ"]},
-        targets=[coverage.TargetRow("t", Decimal(target))],
+        targets=[coverage.Target("t", Decimal(target))],
         items={"I1": ITEM}, entities=entities, tasks=tasks, year_picks={"T1": picks},
         as_of=date(2026, 12, 1),
     )  # fmt: skip

@@ -16,6 +16,7 @@ import time_machine
 from conftest import CliRun
 from sqlmodel import col, select
 from test_results import DRAW_DAY, _dump
+from test_results_checklist import CHECKLIST
 from test_tasks_draw import SEED, _task
 
 from supervision.accounts.users import add_user
@@ -37,27 +38,7 @@ PASSWORD = "correct horse battery"
 TASK = "蒙联合抽查〔2025〕1号"
 
 CHECKLISTS = {
-    "SJ.yaml": """\
-department: SJ
-checklists:
-  - item: SJ-01
-    version: 1
-    points:
-      - id: P1
-        content_zh: 是否按时公示年度报告
-        content_en: whether the annual report was published on time
-        method: 书面检查
-        legal_basis: 《企业信息公示暂行条例》第八条
-        evidence: 公示页截图
-        fails_to: {code: A, sub_code: B}
-      - id: P2
-        content_zh: 能否在登记住所联系到企业
-        content_en: whether the company is reached at its registered address
-        method: 实地核查
-        legal_basis: 《企业信息公示暂行条例》第十七条
-        evidence: 现场照片
-        fails_to: {code: A, sub_code: "6"}
-""",
+    "SJ.yaml": CHECKLIST,
     "SW.yaml": """\
 department: SW
 checklists:

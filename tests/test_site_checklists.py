@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import site_support as s
+from test_results_checklist import CHECKLIST
 
 from supervision import clock
 from supervision.db import Database
@@ -17,27 +18,6 @@ from supervision.results.inputs import ItemInput
 from supervision.results.service import publish_results, review_results
 from supervision.site import publish_site, urls
 
-CHECKLIST = """\
-department: SJ
-checklists:
-  - item: SJ-01
-    version: 1
-    points:
-      - id: P1
-        content_zh: 是否按时公示年度报告
-        content_en: whether the annual report was published on time
-        method: 书面检查
-        legal_basis: 《企业信息公示暂行条例》第八条
-        evidence: 公示页截图
-        fails_to: {code: A, sub_code: B}
-      - id: P2
-        content_zh: 能否在登记住所联系到企业
-        content_en: whether the company is reached at its registered address
-        method: 实地核查
-        legal_basis: 《企业信息公示暂行条例》第十七条
-        evidence: 现场照片
-        fails_to: {code: A, sub_code: "6"}
-"""
 NOTE = "门卫说老板出差了"
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from supervision import trail
 from supervision.db import Database
 from supervision.plans.service import plan_report, publish_plan, set_plan
-from supervision.plans.spec import PlannedTask, PlanSpec, TargetSpec
+from supervision.plans.spec import PlannedTask, PlanSpec, Target
 
 #: A task the demo plans without creating it (so the report shows a planned task to come).
 FOOD = PlannedTask(
@@ -49,11 +49,11 @@ def demo_plan_contents(
     spec = PlanSpec(
         items=items,
         targets=[
-            TargetSpec("企业公示信息", Decimal("0.03"), name="企业公示信息抽查（不低于 3%）",
+            Target("企业公示信息", Decimal("0.03"), name="企业公示信息抽查（不低于 3%）",
                        department="NMG-SJ", items=("NMG-SJ-01",), entity_types=("企业",)),
-            TargetSpec("市场监管一般事项", Decimal("0.05"), name="自治区规定：一般事项 5%",
+            Target("市场监管一般事项", Decimal("0.05"), name="自治区规定：一般事项 5%",
                        department="NMG-SJ", item_kind="一般"),
-            TargetSpec("税务", Decimal("0.03"), name="税务部门联合抽查", department="NMG-SW"),
+            Target("税务", Decimal("0.03"), name="税务部门联合抽查", department="NMG-SW"),
         ],
         tasks=planned,
         source="demo",

@@ -39,7 +39,7 @@ __all__ = [
     "EntityRow",
     "ItemRow",
     "StratumRow",
-    "TargetRow",
+    "Target",
     "TaskRow",
     "coverage_report",
     "shortfalls",
@@ -78,7 +78,9 @@ class ItemRow:
 
 
 @dataclass(frozen=True)
-class TargetRow:
+class Target:
+    """One coverage target: as the plan file states it, and as the report reads it back."""
+
     target_id: str
     ratio: Decimal
     name: str = ""
@@ -118,7 +120,7 @@ def _needed(ratio: Decimal, total: int) -> int:
 
 
 def _target_items(
-    target: TargetRow, plan_items: Sequence[str], items: Mapping[str, ItemRow]
+    target: Target, plan_items: Sequence[str], items: Mapping[str, ItemRow]
 ) -> list[ItemRow]:
     """The items a target is about: its own list, else the plan's items of its department
     and kind."""
@@ -176,7 +178,7 @@ class _Tally:
 
 
 def _target_report(
-    target: TargetRow,
+    target: Target,
     *,
     plan_items: Sequence[str],
     items: Mapping[str, ItemRow],
@@ -303,7 +305,7 @@ def _outside(plan_items: Sequence[str], tasks: Sequence[TaskRow]) -> list[dict[s
 def coverage_report(
     *,
     plan: Mapping[str, Any],
-    targets: Sequence[TargetRow],
+    targets: Sequence[Target],
     items: Mapping[str, ItemRow],
     entities: Sequence[EntityRow],
     tasks: Sequence[TaskRow],

@@ -420,7 +420,7 @@ def plan_report(session: Session, *, code: str, as_of: date | None = None) -> di
             "published_at": plan.published_at,
         },
         targets=[
-            coverage.TargetRow(
+            coverage.Target(
                 target_id=t.target_id,
                 ratio=Decimal(t.ratio),
                 name=t.name,

@@ -37,28 +37,16 @@ import yaml
 
 from supervision.errors import ValidationFailed
 from supervision.models.fields import check_text, normalise_key
+from supervision.plans.coverage import Target
 from supervision.reference.vocab import EntityType, ItemKind
 from supervision.rules.yamlsrc import Located, Path_, load_located, path_str
 from supervision.yamlsafe import YamlRefused
 
-__all__ = ["PlanSpec", "PlannedTask", "TargetSpec", "parse_plan", "ratio_value", "read_plan_file"]
+__all__ = ["PlanSpec", "PlannedTask", "Target", "parse_plan", "ratio_value", "read_plan_file"]
 
 _TOP_KEYS = {"code", "year", "name", "departments", "notes", "items", "targets", "tasks"}
 _TARGET_KEYS = {"id", "name", "department", "item_kind", "items", "entity_types", "ratio"}
 _TASK_KEYS = {"code", "name", "departments", "items", "months"}
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """One coverage target as the plan file states it."""
-
-    target_id: str
-    ratio: Decimal
-    name: str = ""
-    department: str | None = None
-    item_kind: str | None = None
-    items: tuple[str, ...] = ()
-    entity_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,7 +79,7 @@ class PlanSpec:
     departments: list[str] | None = None
     notes: str | None = None
     items: list[str] | None = None
-    targets: list[TargetSpec] | None = None
+    targets: list[Target] | None = None
     tasks: list[PlannedTask] | None = None
     source: str = "plan"
     lines: dict[str, int] = field(default_factory=dict)
@@ -215,11 +203,11 @@ class _Reader:
         spec.lines = {path_str(p): line for p, line in self.located.lines.items()}
         return spec
 
-    def targets(self, value: Any) -> list[TargetSpec]:
+    def targets(self, value: Any) -> list[Target]:
         if not isinstance(value, list):
             self.problem(("targets",), "应为目标列表", "must be a list of targets")
             return []
-        out: list[TargetSpec] = []
+        out: list[Target] = []
         for i, raw in enumerate(value):
             target = self.target(raw, ("targets", i))
             if target is None:
@@ -235,7 +223,7 @@ class _Reader:
             out.append(target)
         return out
 
-    def target(self, raw: Any, path: Path_) -> TargetSpec | None:
+    def target(self, raw: Any, path: Path_) -> Target | None:
         if not isinstance(raw, dict):
             self.problem(path, "每个目标应为一个对象", "each target is a mapping")
             return None
@@ -285,7 +273,7 @@ class _Reader:
             self.problem((*path, "id"), "超过 64 个字符", "longer than 64 characters")
         if len(self.problems) > before or ratio is None or target_id is None:
             return None
-        return TargetSpec(
+        return Target(
             target_id=target_id,
             ratio=ratio,
             name=name,
