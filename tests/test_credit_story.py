@@ -38,7 +38,7 @@ def _registers_text(site: Path, uscc: str) -> str:
 def test_credit_loop_story_on_the_demo(cli: Any, db_url: str, tmp_path: Path) -> None:
     site = tmp_path / "site"
     cli("demo", "--entities", "300", "--seed", "5", "--as-of", "2026-11-26", "--site", str(site))
-    queue = _json(cli, "review", "list", "--rule", "samr.annual-report-not-filed")
+    queue = _json(cli, "review", "list", "--rule", "samr.annual-report-not-filed")["items"]
     item = queue[0]
     uscc = item["uscc"]
     shown = _json(cli, "review", "show", uscc)
