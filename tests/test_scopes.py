@@ -244,3 +244,61 @@ def test_review_of_another_region_is_not_found(
         assert posted.status_code == 404
     with db.engine.connect() as conn:
         assert conn.execute(select(_F.c.status).where(_F.c.id == finding)).scalar_one() == "open"
+
+
+# --------------------------------------------------------------------------- task doors
+def test_a_task_reaches_its_departments_and_region() -> None:
+    from supervision.draw.tasks import task_in_scope, task_region
+    from supervision.models import Task
+
+    def task(departments: list[str], regions: list[str]) -> Task:
+        return Task(code="T", departments=departments, target={"regions": regions})
+
+    assert task_region(task(["SJ"], [])) == ""
+    assert task_region(task(["SJ"], ["150102", "150103"])) == "1501"
+    assert task_region(task(["SJ"], ["150100", "150200"])) == "15"
+    assert task_region(task(["SJ"], ["150203"])) == "150203"
+    joint = task(["SJ", "WJ"], ["150200"])
+    assert task_in_scope(joint, Scope("1502", ("WJ",)))  # each department of a joint task
+    assert task_in_scope(joint, Scope("15", ("SJ",)))
+    assert not task_in_scope(joint, Scope("150203", ("SJ",)))  # the task is wider
+    assert not task_in_scope(joint, Scope("", ("GA",)))
+    assert task_in_scope(task(["GA"], []), None)  # the command line: full rights
+
+
+def test_tasks_of_another_department_or_region_are_not_found(
+    db: Database, world: dict[str, Any], server: str
+) -> None:
+    import site_support as s
+    from test_console_support import DRAFT_TASK
+
+    from supervision.models import Department, Task
+
+    with db.session() as session:
+        session.add(Department(code="WJ", name="卫生健康委员会", region_code="150000"))
+    _user(db, "sj.planner", Role.PLANNER, departments=["SJ"])
+    _user(db, "wj.planner", Role.PLANNER, departments=["WJ"])
+    _user(db, "region.planner", Role.PLANNER, region=world["other"], departments=["SJ"])
+    sj, sj_auth = _signed_in(server, "sj.planner")
+    listed = {t["code"] for t in sj.get("/api/tasks", headers=sj_auth).json()}
+    assert {DRAFT_TASK, s.TASK} <= listed
+    assert sj.get("/api/tasks/fairness", params={"code": s.TASK}, headers=sj_auth).is_success
+    for name in ("wj.planner", "region.planner"):
+        client, auth = _signed_in(server, name)
+        assert client.get("/api/tasks", headers=auth).json() == [], name
+        assert client.get("/api/tasks/fairness", params={"code": s.TASK},
+                          headers=auth).status_code == 404  # fmt: skip
+        for path, body in (("/api/tasks/commit", {"code": DRAFT_TASK}),
+                           ("/api/tasks/draw", {"code": s.TASK, "seed": "1"}),
+                           ("/api/tasks/salt", {"code": s.TASK, "uscc": world["flagged_uscc"]})):  # fmt: skip
+            assert client.post(path, json=body, headers=auth).status_code == 404, (name, path)
+    with httpx.Client(base_url=server, follow_redirects=False, timeout=30) as page:
+        landing = sign_in(page, "wj.planner")
+        assert not soup(page.get("/tasks")).select(f"a[href*='{DRAFT_TASK}']")
+        for path in ("/task", "/task/fairness", "/task/export"):
+            assert page.get(path, params={"code": s.TASK}).status_code == 404, path
+        committed = page.post("/task/commit",
+                              data={"code": DRAFT_TASK, "csrf_token": csrf_of(landing)})  # fmt: skip
+        assert committed.status_code == 404
+    with db.session() as session:
+        assert session.get(Task, DRAFT_TASK).status == "draft"  # type: ignore[union-attr]

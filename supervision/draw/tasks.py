@@ -21,6 +21,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
+from supervision.accounts.scope import Scope
 from supervision.draw.plans import require_departments
 from supervision.draw.population import (
     TargetFilter,
@@ -36,6 +37,7 @@ from supervision.models import (
 )
 from supervision.models.fields import as_date, check_text, normalise_key
 from supervision.reference.folders import folder_key, folder_name
+from supervision.reference.regions import region_prefix
 
 ALGORITHM = "consistent-sampler-1.0.10-first-ticket/sha256;matching=min-cost-flow-v1"
 RISK_CLASSES = ("A", "B", "C", "D")
@@ -339,19 +341,46 @@ def not_drawn_note(task: Task) -> dict[str, str] | None:
     }
 
 
-def get_task(session: Session, *, code: str) -> Task:
+def task_region(task: Task) -> str:
+    """The region a task covers, as a GB/T 2260 prefix: the common prefix of its target
+    regions ("" for an untargeted task, which covers the whole directory)."""
+    prefixes = [region_prefix(r) for r in (task.target or {}).get("regions") or []]
+    if not prefixes:
+        return ""
+    common = prefixes[0]
+    for prefix in prefixes[1:]:
+        while not prefix.startswith(common):
+            common = common[:-1]
+    return next((common[:n] for n in (6, 4, 2) if len(common) >= n), "")
+
+
+def task_in_scope(task: Task, scope: Scope | None) -> bool:
+    """Whether a user of ``scope`` reaches the task: one of its departments (a joint task is
+    each of its departments') and its region inside the scope's region."""
+    if scope is None:
+        return True
+    return scope.covers_departments(task.departments) and task_region(task).startswith(scope.region)
+
+
+def get_task(session: Session, *, code: str, scope: Scope | None = None) -> Task:
     """The task coded `code` as a user typed it (``resolve_task_code``: forgiving about
-    brackets and spaces; an unknown code suggests the closest ones)."""
+    brackets and spaces; an unknown code suggests the closest ones). A task outside
+    ``scope`` is not found, as if it did not exist."""
     task = session.get(Task, resolve_task_code(session, code))
     assert task is not None
+    if not task_in_scope(task, scope):
+        raise NotFoundError(f"没有任务 {code}", f"no task {code}")
     return task
 
 
-def list_tasks(session: Session, *, plan: str | None = None) -> list[Task]:
+def list_tasks(
+    session: Session, *, plan: str | None = None, scope: Scope | None = None
+) -> list[Task]:
+    """The tasks (of ``plan``), only those inside ``scope``."""
     query = select(Task).order_by(col(Task.created_at), col(Task.code))
     if plan:
         query = query.where(Task.plan_code == plan)
-    return list(session.exec(query))
+    return [t for t in session.exec(query) if task_in_scope(t, scope)]
 
 
 def cancel_task(session: Session, *, code: str, reason: str, actor: str | None = None) -> Task:

@@ -166,6 +166,7 @@ class Me(BaseModel):
     display_name: str
     role: str
     cert_no: str | None
+    scope: dict[str, Any] = Field(default_factory=dict, description="region prefix, departments")
 
 
 class QueueEntry(BaseModel):

@@ -54,9 +54,9 @@ def api_sign_in(
 
 @router.get("/me")
 async def api_me(who: CurrentUser) -> Me:
-    """Who is signed in."""
+    """Who is signed in, and their scope (region prefix, departments; empty: no limit)."""
     return Me(username=who.username, display_name=who.display_name, role=who.role,
-              cert_no=who.cert_no)  # fmt: skip
+              cert_no=who.cert_no, scope=who.scope.as_dict())  # fmt: skip
 
 
 @router.get("/dashboard")
