@@ -302,3 +302,62 @@ def test_tasks_of_another_department_or_region_are_not_found(
         assert committed.status_code == 404
     with db.session() as session:
         assert session.get(Task, DRAFT_TASK).status == "draft"  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- results, credit
+def test_results_and_credit_of_another_region_are_not_found(
+    db: Database, world: dict[str, Any], server: str
+) -> None:
+    import datetime as dt
+
+    import site_support as s
+
+    from supervision.credit.proposals import propose
+
+    pending_uscc = world["usccs"][1]  # entered, awaiting review (site_support)
+    with db.engine.begin() as conn:
+        proposal, _ = propose(conn, uscc=world["flagged_uscc"], action="list", register="abnormal",
+                              reason_code="1", proposed_on=dt.date(2026, 7, 3), actor="test",
+                              now=dt.datetime(2026, 7, 3, tzinfo=dt.UTC))  # fmt: skip
+    here, here_auth = _signed_in(server, "here.reviewer")
+    mine = {
+        (r["task"], r["uscc"]) for r in here.get("/api/results/pending", headers=here_auth).json()
+    }
+    assert (s.TASK, pending_uscc) in mine
+    assert proposal in [
+        p["id"] for p in here.get("/api/credit/proposals", headers=here_auth).json()
+    ]
+    there, auth = _signed_in(server, "there.reviewer")
+    assert there.get("/api/results/pending", headers=auth).json() == []
+    assert there.get("/api/credit/proposals", headers=auth).json() == []
+    assert (
+        there.get(f"/api/credit/entities/{world['flagged_uscc']}", headers=auth).status_code == 404
+    )
+    for path, body in (
+        ("/api/results/review", {"task": s.TASK, "uscc": pending_uscc, "approve": True}),
+        ("/api/results/publish", {"task": s.TASK, "uscc": world["usccs"][2]}),
+        (f"/api/credit/proposals/{proposal}/reject", {"reason": "out of scope"}),
+        (f"/api/credit/proposals/{proposal}/accept",
+         {"organ": "某局", "decision_no": "决字1号", "decided_on": "2026-07-04"}),
+    ):  # fmt: skip
+        assert there.post(path, json=body, headers=auth).status_code == 404, path
+    with httpx.Client(base_url=server, follow_redirects=False, timeout=30) as page:
+        landing = sign_in(page, "there.reviewer")
+        assert not soup(page.get("/results")).select(f"a[href*='{pending_uscc}']")
+        entity = page.get("/results/entity", params={"task": s.TASK, "uscc": pending_uscc})
+        assert entity.status_code == 404
+        assert page.get(f"/credit/entity/{world['flagged_uscc']}").status_code == 404
+        assert not soup(page.get("/credit")).select(f"a[href*='{world['flagged_uscc']}']")
+        rejected = page.post(f"/credit/proposals/{proposal}/reject",
+                             data={"uscc": world["flagged_uscc"], "reason": "x",
+                                   "csrf_token": csrf_of(landing)})  # fmt: skip
+        assert rejected.status_code == 404
+    from supervision.models import CreditProposal, InspectionResult
+
+    proposals = CreditProposal.__table__  # type: ignore[attr-defined]
+    results = InspectionResult.__table__  # type: ignore[attr-defined]
+    with db.engine.connect() as conn:
+        status = conn.execute(select(proposals.c.status).where(proposals.c.id == proposal))
+        assert status.scalar_one() == "open"
+        states = conn.execute(select(results.c.state).where(results.c.uscc == pending_uscc))
+        assert states.scalars().all() == ["entered"]
