@@ -184,8 +184,12 @@ def _require_own_folder(session: Session, *, code: str) -> None:
             )
 
 
-def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None) -> Task:
-    """Create a draft task; item versions in force at the period start are recorded."""
+def create_task(
+    session: Session, *, spec: TaskCreate, actor: str | None = None, scope: Scope | None = None
+) -> Task:
+    """Create a draft task; item versions in force at the period start are recorded. A
+    planner of ``scope`` creates only tasks they would reach (one of their departments,
+    a target region inside theirs)."""
     if session.get(Task, spec.code) is not None:
         raise SupervisionError(f"抽查任务 {spec.code} 已存在", f"task {spec.code} already exists")
     _require_own_folder(session, code=spec.code)
@@ -247,6 +251,13 @@ def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None)
         status=TaskStatus.DRAFT,
         created_at=clock.now(),
     )
+    if not task_in_scope(task, scope):
+        assert scope is not None
+        raise ValidationFailed(
+            f"任务超出本人范围（{scope.label()}）：须含本人的部门，定向地区须在本人地区内，未作任何更改",
+            f"the task is outside your scope ({scope.as_dict()}): it needs one of your "
+            "departments and target regions inside yours; nothing was changed",
+        )
     session.add(task)
     session.flush()
     trail.record(

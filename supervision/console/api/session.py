@@ -61,8 +61,8 @@ async def api_me(who: CurrentUser) -> Me:
 
 @router.get("/dashboard")
 def api_dashboard(db: DbDep, who: CurrentUser) -> dict[str, Any]:
-    """Counts, due and overdue deadlines, open alerts."""
-    data = dashboard.overview(db)
+    """Counts, due and overdue deadlines, open alerts: what the user's scope reaches."""
+    data = dashboard.overview(db, scope=who.scope)
     for alert in data["alerts"]:
         alert["raised_at"] = alert["raised_at"].isoformat()
     data["deadline_error"] = (

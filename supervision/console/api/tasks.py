@@ -25,7 +25,7 @@ def api_tasks(db: DbDep, who: PlannerUser) -> Any:
 @router.post("/tasks")
 def api_create_task(body: dict[str, Any], db: DbDep, who: PlannerUser) -> TaskState:
     """Create a task from a task description (the same fields as a task file)."""
-    code = tasks.create(db, spec=body, actor=who.actor)
+    code = tasks.create(db, spec=body, actor=who.actor, scope=who.scope)
     return TaskState(code=code, status="draft")
 
 

@@ -121,14 +121,20 @@ def task_spec(form: Form_) -> dict[str, Any]:
     return spec
 
 
-def form_choices(db: Database) -> dict[str, Any]:
+def form_choices(db: Database, *, scope: Scope | None = None) -> dict[str, Any]:
     """What the create-task form offers: plans, departments, the items in force today or
     later (with names, by department), the regions of the directory (with names), and the
-    fixed choices (entity types, risk classes, strata, inspector region rules)."""
+    fixed choices (entity types, risk classes, strata, inspector region rules); the plans,
+    departments and regions inside ``scope``."""
     today = clock.today()
+    scope = scope or Scope.EVERYTHING
     with db.session() as session:
-        plans = list_plans(session)
-        departments = list(session.exec(select(Department).order_by(col(Department.code))))
+        plans = list_plans(session, scope=scope)
+        departments = [
+            d
+            for d in session.exec(select(Department).order_by(col(Department.code)))
+            if scope.covers_departments([d.code])
+        ]
         items = list(
             session.exec(
                 select(InspectionItem)
@@ -143,7 +149,12 @@ def form_choices(db: Database) -> dict[str, Any]:
             )
         )  # fmt: skip
         region_codes = list(
-            session.exec(select(Entity.region_code).distinct().order_by(col(Entity.region_code)))
+            session.exec(
+                select(Entity.region_code)
+                .where(col(Entity.region_code).startswith(scope.region, autoescape=True))
+                .distinct()
+                .order_by(col(Entity.region_code))
+            )
         )
     latest: dict[str, InspectionItem] = {}
     for item in items:
@@ -183,10 +194,10 @@ REGION_RULE_WORDS = {
 }
 
 
-def create(db: Database, *, spec: dict[str, Any], actor: str) -> str:
+def create(db: Database, *, spec: dict[str, Any], actor: str, scope: Scope | None = None) -> str:
     parsed = parse_task_input(spec, source="form")
     with db.session() as session:
-        return create_task(session, spec=parsed, actor=actor).code
+        return create_task(session, spec=parsed, actor=actor, scope=scope).code
 
 
 def commit(
@@ -301,7 +312,7 @@ def tasks_page(request: Request, db: DbDep, who: PlannerUser) -> HTMLResponse:
     with db.session() as session:
         tasks = list_tasks(session, scope=who.scope)
     return render(request, "console/tasks.html", tasks=tasks, status_zh=TaskStatus.ZH,
-                  status_en=TaskStatus.EN, quote=quote, **form_choices(db))  # fmt: skip
+                  status_en=TaskStatus.EN, quote=quote, **form_choices(db, scope=who.scope))  # fmt: skip
 
 
 @router.post("/tasks")
@@ -309,7 +320,7 @@ async def create_task_form(request: Request, db: DbDep, who: PlannerUser) -> Res
     """Create a task from the form (every bad field named, nothing written)."""
     form = await request.form()
     spec = task_spec(form)
-    code = await run_in_threadpool(create, db, spec=spec, actor=who.actor)
+    code = await run_in_threadpool(create, db, spec=spec, actor=who.actor, scope=who.scope)
     return redirect("/task", code=code, done="created")
 
 
