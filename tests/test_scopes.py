@@ -361,3 +361,32 @@ def test_results_and_credit_of_another_region_are_not_found(
         assert status.scalar_one() == "open"
         states = conn.execute(select(results.c.state).where(results.c.uscc == pending_uscc))
         assert states.scalars().all() == ["entered"]
+
+
+# --------------------------------------------------------------------------- one authority's site
+def test_publish_for_one_authority(cli: CliRun, db: Database, tmp_path: Path) -> None:
+    import site_support as s
+    from bs4 import BeautifulSoup
+
+    from supervision.models import Department
+    from supervision.reference.folders import folder_name
+
+    s.build(db, tmp_path)
+    with db.session() as session:
+        session.add(Department(code="WJ", name="卫生健康委员会", region_code="150000"))
+    cli("user", "add", "root", "--role", "admin", "--password-stdin", input="root password 1\n")
+    for code, name in (("SJ", "市场监督管理局"), ("WJ", "卫生健康委员会")):
+        out = tmp_path / f"site-{code}"
+        cli("publish", "--out", str(out), "--authority", code, "--lang", "zh", "--as", "root")
+        home = BeautifulSoup((out / "index.html").read_text("utf-8"), "html.parser")
+        assert home.select_one("header .site-authority").get_text(strip=True) == name
+        index = json.loads((out / "data" / "index.json").read_text("utf-8"))
+        assert index["publisher"] == name
+        has_task = (out / "tasks" / folder_name(s.TASK) / "index.html").exists()
+        assert has_task == (code == "SJ"), code
+        draws = json.loads((out / "data" / "draws.json").read_text("utf-8"))["records"]
+        assert bool(draws) == (code == "SJ")
+    unknown = cli("publish", "--out", str(tmp_path / "x"), "--authority", "NOPE", "--as", "root",
+                  expect=1)  # fmt: skip
+    assert "NOPE" in unknown.stderr and "department" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
