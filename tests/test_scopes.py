@@ -390,3 +390,22 @@ def test_publish_for_one_authority(cli: CliRun, db: Database, tmp_path: Path) ->
                   expect=1)  # fmt: skip
     assert "NOPE" in unknown.stderr and "department" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+# --------------------------------------------------------------------------- the demo
+def test_demo_users_of_two_cities(db: Database) -> None:
+    from supervision.demo.users import CITY_DEPARTMENT, demo_users_step, describe
+    from supervision.models import Department
+
+    with db.session() as session:
+        session.add(Department(code=CITY_DEPARTMENT, name="市场监督管理局", region_code="150000"))
+    users = {u["username"]: u for u in demo_users_step(db)}
+    assert users["demo-admin"]["scope"] == {"region": "", "departments": []}
+    for part, region in (("hhht", "1501"), ("bt", "1502")):
+        for role in ("admin", "planner", "reviewer"):
+            assert users[f"demo-{part}-{role}"]["scope"] == {
+                "region": region, "departments": [CITY_DEPARTMENT]}  # fmt: skip
+    again = {u["username"]: u for u in demo_users_step(db)}  # reset: same scopes
+    assert {n: u["scope"] for n, u in again.items()} == {n: u["scope"] for n, u in users.items()}
+    text = "\n".join(describe(list(again.values())))
+    assert "demo-bt-reviewer" in text and "地区 1502" in text
