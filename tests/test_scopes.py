@@ -129,6 +129,7 @@ def test_an_admin_never_grants_a_wider_scope(db: Database, tmp_path: Path) -> No
         county = add_user(session, username="bt.c", password=PASSWORD, role=Role.PLANNER,
                           region="150203", acting_scope=mine)  # fmt: skip
         assert user_scope(own) == mine and user_scope(county) == Scope("150203", ("SJ",))
+        assert own.department_code == "SJ"  # one department, inherited: reviews its part
         add_user(session, username="hh.p", password=PASSWORD, role=Role.PLANNER, region="1501")
     with db.session() as session:
         # Users outside the admin's scope are not there for them.

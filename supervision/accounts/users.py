@@ -116,9 +116,9 @@ def add_user(
     scope_departments = [d for d in (_department(session, d, problems) for d in wanted) if d]
     if department and department not in scope_departments:
         scope_departments.append(department)
-    if department is None and len(scope_departments) == 1:
-        department = scope_departments[0]
     scope = _granted_scope(region, scope_departments, acting_scope, problems)
+    if department is None and len(scope.departments) == 1:
+        department = scope.departments[0]  # one department: they review its part
     if problems:
         raise SupervisionError("用户信息有误，未作任何更改", "invalid user; nothing was changed",
                                details=problems)  # fmt: skip

@@ -60,6 +60,21 @@ def overview(db: Database, *, scope: Scope | None = None) -> dict[str, Any]:
                 .group_by(_R.c.state)
             ).all()
         )
+    due = due_and_alerts(db)
+    return {
+        "counts": {
+            "flagged": flagged_count(db),
+            "open_findings": int(open_findings),
+            "awaiting_review": int(states.get("entered", 0)),
+            "approved": int(states.get("approved", 0)),
+            "tasks": {s: int(tasks[s]) for s in TaskStatus.ZH if s in tasks},
+        },
+        **due,
+    }
+
+
+def due_and_alerts(db: Database) -> dict[str, Any]:
+    """What is due within five working days or overdue, and the open alerts."""
     deadlines: list[dict[str, Any]] = []
     deadline_error = None
     calendar: dict[str, Any] | None = None
@@ -76,13 +91,6 @@ def overview(db: Database, *, scope: Scope | None = None) -> dict[str, Any]:
         alerts = [alert_dict(a) | {"raised_at": a.raised_at} for a in open_alerts(session)]
     deadlines.sort(key=lambda d: (not d["overdue"], d["due"]))
     return {
-        "counts": {
-            "flagged": flagged_count(db),
-            "open_findings": int(open_findings),
-            "awaiting_review": int(states.get("entered", 0)),
-            "approved": int(states.get("approved", 0)),
-            "tasks": {s: int(tasks[s]) for s in TaskStatus.ZH if s in tasks},
-        },
         "deadlines": deadlines,
         "deadline_error": deadline_error,
         # fingerprint, provisional years and how provisional due dates were bounded
@@ -96,7 +104,7 @@ def scoped_overview(db: Database, *, scope: Scope) -> dict[str, Any]:
     their tasks, the results of their tasks for their region's entities, the deadlines of
     those results, and the alerts about their tasks (alerts about nothing in particular,
     such as the calendar, are the province's)."""
-    everything = overview(db)
+    everything = due_and_alerts(db)
     region = _E.c.region_code.startswith(scope.region, autoescape=True) if scope.region else None
     with db.session() as session:
         tasks = {t.code: t for t in list_tasks(session)}
