@@ -12,9 +12,11 @@
    one reviewer user and a signed-in session.
 2. The real console, ``supervision serve --workers N --threads T`` (its site published
    first), in a subprocess on 127.0.0.1.
-3. Two pages, each loaded in turn by ``--clients`` concurrent keep-alive connections
-   carrying the session cookie: the queue's first page (``GET /review``) and a deep page
-   (``GET /review?after=<cursor>`` of the row at 90% of the queue: keyset, no OFFSET).
+3. Four pages, each loaded in turn by ``--clients`` concurrent keep-alive connections
+   carrying a session cookie: the queue's first page (``GET /review``) and a deep page
+   (``GET /review?after=<cursor>`` of the row at 90% of the queue: keyset, no OFFSET), as
+   a province reviewer (no scope limit: "first", "deep") and as a county reviewer whose
+   scope is one 旗县, 150203 (a third of the entities: "county-first", "county-deep").
    The load tool is wrk (Debian's ``wrk``; ``--client wrk``, the default when it is
    installed): a C client, so the clients' own CPU time barely competes with the server
    for the two cores; a Lua hook counts responses that are not 200 or hold no finding.
@@ -116,15 +118,21 @@ def fill(db: Database, findings: int) -> float:
     return time.perf_counter() - started
 
 
-def deep_cursor(db: Database, fraction: float = 0.9) -> str:
-    """The keyset cursor of the open finding at `fraction` of the queue (one OFFSET, once)."""
+#: The county of the scoped reviewer (one of the three the entities are spread over).
+COUNTY = "150203"
+
+
+def deep_cursor(db: Database, fraction: float = 0.9, region: str = "") -> str:
+    """The keyset cursor of the open finding at `fraction` of the queue (one OFFSET, once);
+    of the queue of ``region``'s entities when given."""
+    opened = _F.join(_E, _E.c.uscc == _F.c.uscc)
+    where = [_F.c.status == "open", _E.c.region_code.startswith(region)]
     with db.engine.connect() as conn:
-        count = conn.execute(
-            select(func.count()).select_from(_F).where(_F.c.status == "open")
-        ).scalar_one()
+        count = conn.execute(select(func.count()).select_from(opened).where(*where)).scalar_one()
         row = conn.execute(
             select(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
-            .where(_F.c.status == "open")
+            .select_from(opened)
+            .where(*where)
             .order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
             .offset(max(0, int(count * fraction) - 1))
             .limit(1)
@@ -132,10 +140,10 @@ def deep_cursor(db: Database, fraction: float = 0.9) -> str:
     return Cursor(row.severity_rank, row.opened_at, row.id).encode()
 
 
-def session_token(db: Database) -> str:
+def session_token(db: Database, username: str = "bench-reviewer", region: str = "") -> str:
     with db.session() as session:
-        user = add_user(session, username="bench-reviewer", password="benchmark-password",
-                        role="reviewer")  # fmt: skip
+        user = add_user(session, username=username, password="benchmark-password",
+                        role="reviewer", region=region)  # fmt: skip
     token, _csrf = start_session(db, user=user, client="bench")
     return token
 
@@ -229,8 +237,9 @@ def console_process(url: str, workers: int = 2, threads: int = 4) -> Iterator[st
 
 
 # --------------------------------------------------------------------------- load
-def load(base: str, token: str, paths: dict[str, str], clients: int, requests: int) -> Any:
-    """`clients` threads, each `requests` requests cycling over `paths`; latencies in ms."""
+def load(base: str, paths: dict[str, tuple[str, str]], clients: int, requests: int) -> Any:
+    """`clients` threads, each `requests` requests cycling over `paths` (name → path and
+    the session token to send); latencies in ms."""
     latencies: dict[str, list[float]] = {name: [] for name in paths}
     errors: list[str] = []
     lock = threading.Lock()
@@ -239,14 +248,15 @@ def load(base: str, token: str, paths: dict[str, str], clients: int, requests: i
 
     def client(k: int) -> None:
         mine: dict[str, list[float]] = {name: [] for name in paths}
-        with httpx.Client(base_url=base, cookies={"sv_session": token}, timeout=30) as http:
+        with httpx.Client(base_url=base, timeout=30) as http:
             for name in names:  # warm-up: connection, templates, caches
-                http.get(paths[name])
+                http.get(paths[name][0], headers={"Cookie": f"sv_session={paths[name][1]}"})
             barrier.wait()
             for i in range(requests):
                 name = names[(i + k) % len(names)]
+                path, token = paths[name]
                 started = time.perf_counter()
-                response = http.get(paths[name])
+                response = http.get(path, headers={"Cookie": f"sv_session={token}"})
                 elapsed = (time.perf_counter() - started) * 1000
                 if response.status_code != 200 or "data-finding" not in response.text:
                     errors.append(f"{name}: {response.status_code}")
@@ -286,14 +296,14 @@ end
 
 
 def wrk_load(
-    base: str, token: str, paths: dict[str, str], clients: int, seconds: float, workdir: Path
+    base: str, paths: dict[str, tuple[str, str]], clients: int, seconds: float, workdir: Path
 ) -> dict[str, dict[str, Any]]:
     """Each page in turn under `clients` wrk connections for `seconds`; figures per page."""
     script = workdir / "queue.lua"
     script.write_text(WRK_SCRIPT, encoding="utf-8")
     threads = str(max(1, min(2, clients)))
     pages: dict[str, dict[str, Any]] = {}
-    for name, path in paths.items():
+    for name, (path, token) in paths.items():
         for duration, keep in ((1.0, False), (seconds, True)):  # warm-up, then measured
             command = ["wrk", "-t", threads, "-c", str(clients), "-d", f"{duration:g}s",
                        "--timeout", "30s", "-s", str(script),
@@ -327,7 +337,13 @@ def run_backend(
     try:
         fill_seconds = fill(db, findings)
         token = session_token(db)
-        paths = {"first": "/review", "deep": f"/review?after={deep_cursor(db)}"}
+        county = session_token(db, "bench-county-reviewer", COUNTY)
+        paths = {
+            "first": ("/review", token),
+            "deep": (f"/review?after={deep_cursor(db)}", token),
+            "county-first": ("/review", county),
+            "county-deep": (f"/review?after={deep_cursor(db, region=COUNTY)}", county),
+        }
     finally:
         db.dispose()
     load_before = os.getloadavg()[0]
@@ -335,7 +351,7 @@ def run_backend(
     with console_process(url, workers, threads) as base:
         if client == "wrk":
             with tempfile.TemporaryDirectory(prefix="bench_console_") as workdir:
-                measured = wrk_load(base, token, paths, clients, seconds, Path(workdir))
+                measured = wrk_load(base, paths, clients, seconds, Path(workdir))
             pages = {
                 name: {
                     "requests": m["requests"],
@@ -351,7 +367,7 @@ def run_backend(
                                   f"{m['socket_errors']} socket errors")  # fmt: skip
             total_seconds = seconds * len(paths)
         else:
-            latencies, errors, total_seconds = load(base, token, paths, clients, requests)
+            latencies, errors, total_seconds = load(base, paths, clients, requests)
             pages = {
                 name: {
                     "requests": len(values),

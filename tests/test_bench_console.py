@@ -29,7 +29,7 @@ def check_pages(result: dict, client: str) -> None:  # type: ignore[type-arg]
     assert result["backend"] == "sqlite" and result["findings"] == 2000
     assert result["client"] == client
     assert result["error_count"] == 0, result["errors"]
-    assert set(result["pages"]) == {"first", "deep"}
+    assert set(result["pages"]) == {"first", "deep", "county-first", "county-deep"}
     for page in result["pages"].values():
         assert page["requests"] > 0 and 0 < page["p50_ms"] <= page["p95_ms"] <= page["max_ms"]
 
@@ -50,4 +50,5 @@ def test_bench_console_tiny_with_the_python_client(tmp_path: Path) -> None:
     args = ("--client", "python", "--requests", "6", "--json")
     (result,) = json.loads(run(tmp_path, *args).stdout)
     check_pages(result, "python")
-    assert all(page["requests"] == 6 for page in result["pages"].values())
+    # 2 clients × 6 requests, cycling over the four pages
+    assert sum(page["requests"] for page in result["pages"].values()) == 12

@@ -434,7 +434,7 @@ def test_openapi_lists_real_schemas_for_typed_answers(db: Database) -> None:
 
     expected = {
         ("post", "/api/session"): {"token", "csrf_token", "username", "role"},
-        ("get", "/api/me"): {"username", "display_name", "role", "cert_no"},
+        ("get", "/api/me"): {"username", "display_name", "role", "cert_no", "scope"},
         ("get", "/api/review/queue"): {"items", "next"},
         ("post", "/api/tasks"): {"code", "status"},
         ("post", "/api/tasks/commit"): {"code", "status"},
@@ -442,8 +442,9 @@ def test_openapi_lists_real_schemas_for_typed_answers(db: Database) -> None:
         ("post", "/api/results/review"): {"task", "uscc", "state"},
         ("post", "/api/results/publish"): {"task", "uscc", "state"},
         ("get", "/api/users"): {"username", "display_name", "role", "role_zh", "cert_no",
-                                "department", "active", "created_at"},
+                                "department", "scope", "scope_label", "active", "created_at"},
         ("post", "/api/users"): {"username", "role"},
+        ("post", "/api/users/scope"): {"username"},
         ("post", "/api/users/disable"): {"username", "active"},
         ("get", "/api/admin/directories"): {"kind", "zh", "en", "total"},
     }  # fmt: skip

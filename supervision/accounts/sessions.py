@@ -17,6 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy import select as core_select
 
 from supervision import clock, trail
+from supervision.accounts.scope import Scope
 from supervision.accounts.throttle import LoginThrottle, flush_refusals, record_refused_sign_in
 from supervision.accounts.users import authenticate
 from supervision.db import Database, table_of
@@ -49,6 +50,8 @@ class Principal:
     cert_no: str | None
     csrf_token: str
     via_bearer: bool = False
+    #: What the role reaches (``supervision.accounts.scope``); services take it as ``scope``.
+    scope: Scope = Scope.EVERYTHING
 
     @property
     def actor(self) -> str:
@@ -98,7 +101,7 @@ def load_session(db: Database, *, token: str | None, bearer: bool = False) -> Pr
     query = (
         core_select(
             _U.c.id, _U.c.username, _U.c.display_name, _U.c.role, _U.c.cert_no,
-            _S.c.csrf_token, _S.c.expires_at,
+            _U.c.scope_region, _U.c.scope_departments, _S.c.csrf_token, _S.c.expires_at,
         )
         .join(_U, _U.c.id == _S.c.user_id)
         .where(_S.c.token_hash == _token_hash(token), _U.c.active.is_(True))
@@ -117,6 +120,7 @@ def load_session(db: Database, *, token: str | None, bearer: bool = False) -> Pr
         cert_no=row.cert_no,
         csrf_token=row.csrf_token,
         via_bearer=bearer,
+        scope=Scope.of(region=row.scope_region, departments=row.scope_departments),
     )
 
 

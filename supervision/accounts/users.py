@@ -17,6 +17,7 @@ from sqlalchemy import delete, text
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
+from supervision.accounts.scope import Scope, parse_region
 from supervision.db import Database, table_of
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models.directories import Department
@@ -32,7 +33,9 @@ __all__ = [
     "hash_password",
     "list_users",
     "set_role",
+    "set_scope",
     "user_dict",
+    "user_scope",
     "verify_password",
 ]
 
@@ -69,12 +72,21 @@ def add_user(
     display_name: str | None = None,
     cert_no: str | None = None,
     department_code: str | None = None,
+    departments: list[str] | None = None,
+    region: str | None = None,
+    acting_scope: Scope | None = None,
     actor: str | None = None,
 ) -> ConsoleUser:
     """Create a user; refuses a duplicate name, an unknown role or a short password.
 
     The name is stored normalised (NFKC, trimmed) and may not hold invisible or control
-    characters, so two names that look the same are the same name."""
+    characters, so two names that look the same are the same name.
+
+    The user's scope is ``region`` (a GB/T 2260 prefix) and ``departments`` (a reviewer's
+    ``department_code`` counts as one); what is left out is taken from ``acting_scope``,
+    the scope of the admin creating the user (None: the command line, full rights). A
+    scope wider than the acting admin's is refused: an admin never grants more than they
+    have. A user with exactly one department reviews that department's part of joint tasks."""
     problems: list[str] = []
     try:
         name = normalise_key(username)
@@ -100,6 +112,13 @@ def add_user(
     if role == Role.INSPECTOR and cert is None:
         problems.append("检查人员须填写执法证号 / an inspector needs a certificate number")
     department = _department(session, department_code, problems)
+    wanted = [d for d in (departments or []) if d and d.strip()]
+    scope_departments = [d for d in (_department(session, d, problems) for d in wanted) if d]
+    if department and department not in scope_departments:
+        scope_departments.append(department)
+    scope = _granted_scope(region, scope_departments, acting_scope, problems)
+    if department is None and len(scope.departments) == 1:
+        department = scope.departments[0]  # one department: they review its part
     if problems:
         raise SupervisionError("用户信息有误，未作任何更改", "invalid user; nothing was changed",
                                details=problems)  # fmt: skip
@@ -111,6 +130,8 @@ def add_user(
         role=role,
         cert_no=cert,
         department_code=department,
+        scope_region=scope.region,
+        scope_departments=list(scope.departments),
         password_hash=hash_password(password),
         created_at=clock.now(),
     )
@@ -122,8 +143,76 @@ def add_user(
         action="user.add",
         obj=f"user:{name}",
         payload={"role": role, "cert_no": cert, "display_name": user.display_name}
-        | ({"department": department} if department else {}),
+        | ({"department": department} if department else {})
+        | {"scope": scope.as_dict()},
     )
+    return user
+
+
+def user_scope(user: ConsoleUser) -> Scope:
+    """The user's scope as stored."""
+    return Scope.of(region=user.scope_region, departments=user.scope_departments)
+
+
+def _granted_scope(
+    region: str | None, departments: list[str], acting: Scope | None, problems: list[str]
+) -> Scope:
+    """The scope to store: what was asked, the acting admin's limits where nothing was asked;
+    a problem when it is wider than the acting admin's own scope."""
+    try:
+        prefix = parse_region(region)
+    except ValueError as exc:
+        problems.append(str(exc))
+        prefix = ""
+    acting = acting or Scope.EVERYTHING
+    scope = Scope.of(
+        region=prefix or acting.region, departments=departments or list(acting.departments)
+    )
+    if not scope.within(acting):
+        problems.append(
+            f"不能授予超出本人范围（{acting.label()}）的范围（{scope.label()}）/ cannot grant a "
+            f"scope ({scope.as_dict()}) wider than your own ({acting.as_dict()})"
+        )
+    return scope
+
+
+def set_scope(
+    session: Session,
+    *,
+    username: str,
+    departments: list[str] | None,
+    region: str | None,
+    acting_scope: Scope | None = None,
+    actor: str | None = None,
+) -> ConsoleUser:
+    """Give a user another scope (recorded in the trail as ``user.scope``, from → to); their
+    sessions end, so the new scope applies at once. An admin may change only users inside
+    their own scope (others are not found) and never grant a wider scope than their own."""
+    user = _locked_user(session, username, scope=acting_scope)
+    problems: list[str] = []
+    codes = [d for d in (_department(session, d, problems) for d in departments or []) if d]
+    scope = _granted_scope(region, codes, acting_scope, problems)
+    if problems:
+        raise SupervisionError("范围有误，未作任何更改", "invalid scope; nothing was changed",
+                               details=problems)  # fmt: skip
+    before = user_scope(user)
+    if before == scope:
+        raise SupervisionError(
+            f"用户 {user.username} 的范围已是 {scope.label()}",
+            f"user {user.username} already has this scope",
+        )
+    user.scope_region = scope.region
+    user.scope_departments = list(scope.departments)
+    if len(scope.departments) == 1:
+        user.department_code = scope.departments[0]
+    elif user.department_code not in scope.departments:
+        user.department_code = None
+    session.add(user)
+    session.connection().execute(delete(_S).where(_S.c.user_id == user.id))
+    trail.record(
+        session, actor=actor, action="user.scope", obj=f"user:{user.username}",
+        payload={"from": before.as_dict(), "to": scope.as_dict()},
+    )  # fmt: skip
     return user
 
 
@@ -150,11 +239,13 @@ def has_active_admin(session: Session) -> bool:
     return session.exec(query.limit(1)).first() is not None
 
 
-def list_users(session: Session) -> list[ConsoleUser]:
-    return list(session.exec(select(ConsoleUser).order_by(col(ConsoleUser.username))).all())
+def list_users(session: Session, *, scope: Scope | None = None) -> list[ConsoleUser]:
+    """Every user, or only those inside ``scope`` (an admin of a 盟市 sees its users)."""
+    rows = session.exec(select(ConsoleUser).order_by(col(ConsoleUser.username))).all()
+    return [u for u in rows if scope is None or user_scope(u).within(scope)]
 
 
-def _locked_user(session: Session, username: str) -> ConsoleUser:
+def _locked_user(session: Session, username: str, *, scope: Scope | None = None) -> ConsoleUser:
     """The user, with the users' write lock held (SQLite: the database's write lock; PostgreSQL:
     the active admins' rows), so that two admins removing each other cannot both pass the
     last-admin check."""
@@ -170,7 +261,7 @@ def _locked_user(session: Session, username: str) -> ConsoleUser:
     user = session.exec(
         select(ConsoleUser).where(col(ConsoleUser.username) == _lookup_name(username))
     ).first()
-    if user is None:
+    if user is None or (scope is not None and not user_scope(user).within(scope)):
         raise NotFoundError(f"没有用户 {username}", f"no user {username}")
     return user
 
@@ -201,6 +292,7 @@ def set_role(
     role: str,
     cert_no: str | None = None,
     department_code: str | None = None,
+    acting_scope: Scope | None = None,
     actor: str | None = None,
 ) -> ConsoleUser:
     """Give a user another role; the last active admin cannot be demoted. An inspector
@@ -210,7 +302,7 @@ def set_role(
             f"角色应为 {'、'.join(Role.ALL)} 之一，而不是 {role[:40]!r}",
             f"role must be one of {', '.join(Role.ALL)}, not {role[:40]!r}",
         )
-    user = _locked_user(session, username)
+    user = _locked_user(session, username, scope=acting_scope)
     if user.role == role:
         raise SupervisionError(
             f"用户 {user.username} 的角色已是 {role}",
@@ -237,10 +329,12 @@ def set_role(
     return user
 
 
-def disable_user(session: Session, *, username: str, actor: str | None = None) -> ConsoleUser:
+def disable_user(
+    session: Session, *, username: str, acting_scope: Scope | None = None, actor: str | None = None
+) -> ConsoleUser:
     """Disable a user and end all their sessions at once; the last active admin cannot be
-    disabled."""
-    user = _locked_user(session, username)
+    disabled. An admin reaches only the users inside their own scope."""
+    user = _locked_user(session, username, scope=acting_scope)
     if not user.active:
         raise SupervisionError(f"用户 {username} 已停用", f"user {username} is already disabled")
     _keep_an_admin(session, user, doing_zh="停用", doing_en="disabled")
@@ -272,6 +366,8 @@ def user_dict(user: ConsoleUser) -> dict[str, Any]:
         "role_zh": Role.ZH.get(user.role, user.role),
         "cert_no": user.cert_no,
         "department": user.department_code,
+        "scope": user_scope(user).as_dict(),
+        "scope_label": user_scope(user).label(),
         "active": user.active,
         "created_at": clock.local(user.created_at).isoformat(timespec="seconds"),
     }

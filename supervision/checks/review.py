@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, Table, func, select, update
 
 from supervision import clock, trail
+from supervision.accounts.scope import Scope
 from supervision.checks.facts import FACT_TYPE_LABELS, labelled_fact
 from supervision.credit.classes import RISK_STEPS, change_class, raised
 from supervision.credit.proposals import propose_for_finding
@@ -152,8 +153,18 @@ class QueueItem:
         }
 
 
+def _in_region(scope: Scope | None) -> Any:
+    """The entity-region condition of a scope (None: no condition). Findings belong to the
+    scope of their entity: a rule's department is a free-text responsibility, not a
+    directory department, so only the region limits what a reviewer's queue holds."""
+    if scope is None or not scope.region:
+        return None
+    return _E.c.region_code.startswith(scope.region, autoescape=True)
+
+
 def open_findings_query(
     *,
+    scope: Scope | None = None,
     department: str | None = None,
     region: str | None = None,
     rule: str | None = None,
@@ -188,6 +199,8 @@ def open_findings_query(
         query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
     if region:
         query = query.where(_E.c.region_code.startswith(region_prefix(region), autoescape=True))
+    if (scoped := _in_region(scope)) is not None:
+        query = query.where(scoped)
     return query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
 
 
@@ -202,6 +215,7 @@ def _check_severity(severity: str | None) -> None:
 def review_queue(
     db: Database,
     *,
+    scope: Scope | None = None,
     department: str | None = None,
     region: str | None = None,
     rule: str | None = None,
@@ -221,7 +235,7 @@ def review_queue(
     if offset < 0:
         raise SupervisionError("--offset 不能为负数", "--offset cannot be negative")
     query = open_findings_query(
-        department=department, region=region, rule=rule, severity=severity
+        scope=scope, department=department, region=region, rule=rule, severity=severity
     ).limit(limit)
     if offset:
         query = query.offset(offset)
@@ -232,6 +246,7 @@ def review_queue(
 def open_count(
     db: Database,
     *,
+    scope: Scope | None = None,
     department: str | None = None,
     region: str | None = None,
     rule: str | None = None,
@@ -242,10 +257,13 @@ def open_count(
     # Counted on the finding table alone (its ix_finding_queue index), joining the
     # entity only to filter by region.
     query = select(func.count()).select_from(_F).where(_F.c.status == FindingStatus.OPEN)
+    scoped = _in_region(scope)
+    if region or scoped is not None:
+        query = query.select_from(_F.join(_E, _E.c.uscc == _F.c.uscc))
     if region:
-        query = query.select_from(_F.join(_E, _E.c.uscc == _F.c.uscc)).where(
-            _E.c.region_code.startswith(region_prefix(region), autoescape=True)
-        )
+        query = query.where(_E.c.region_code.startswith(region_prefix(region), autoescape=True))
+    if scoped is not None:
+        query = query.where(scoped)
     if department:
         query = query.where(_F.c.department == department)
     if rule:
@@ -425,8 +443,10 @@ def entity_review(
     uscc: str,
     pack: RulePack | None = None,
     rules_dir: str | Path | None = None,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
     """An entity's review page: flagged or not, every finding (open first) explained.
+    An entity outside ``scope`` is not found, as if it did not exist.
 
     Each finding carries the rule's title (zh/en), legal basis and versions, its
     explanation in words (``explain``), the facts it matched with their values (and
@@ -447,7 +467,7 @@ def entity_review(
                 _E.c.abnormal,
             ).where(_E.c.uscc == code)
         ).first()
-        if entity is None:
+        if entity is None or (scope is not None and not scope.covers_region(entity.region_code)):
             raise NotFoundError(f"没有统一社会信用代码为 {code} 的主体", f"no entity {code}")
         rows = conn.execute(
             select(_F)
@@ -483,8 +503,11 @@ def _decision(db: Database) -> Iterator[Connection]:
         yield conn
 
 
-def _open_finding(conn: Connection, finding_id: int) -> Row[Any]:
-    row = conn.execute(select(_F).where(_F.c.id == finding_id)).first()
+def _open_finding(conn: Connection, finding_id: int, scope: Scope | None = None) -> Row[Any]:
+    query = select(_F).where(_F.c.id == finding_id)
+    if (scoped := _in_region(scope)) is not None:
+        query = query.select_from(_F.join(_E, _E.c.uscc == _F.c.uscc)).where(scoped)
+    row = conn.execute(query).first()
     if row is None:
         raise NotFoundError(f"没有编号为 {finding_id} 的发现", f"no finding {finding_id}")
     if row.status != FindingStatus.OPEN:
@@ -542,8 +565,10 @@ def confirm_finding(
     actor: str,
     pack: RulePack | None = None,
     rules_dir: str | Path | None = None,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
     """Confirm an open finding and apply its rule's ``on_confirm``; returns the effects.
+    A finding whose entity is outside ``scope`` is not found.
 
     Everything (decision, risk class, mark) is written in one transaction.
     """
@@ -555,7 +580,7 @@ def confirm_finding(
     effects: list[dict[str, Any]] = []
     with _decision(db) as conn:
         now = hold_write(conn)  # the entity's updated_at is read by incremental checks
-        row = _open_finding(conn, finding_id)
+        row = _open_finding(conn, finding_id, scope)
         rule = _rule_of(the_pack, row.rule_id)
         flags = dict(rule.on_confirm) if rule is not None else {}
         if flags.get("raise_risk_class"):
@@ -595,9 +620,10 @@ def confirm_finding(
 
 
 def dismiss_finding(
-    db: Database, *, finding_id: int, reason: str | None, actor: str
+    db: Database, *, finding_id: int, reason: str | None, actor: str, scope: Scope | None = None
 ) -> dict[str, Any]:
-    """Dismiss an open finding; a reason is required and nothing changes without one."""
+    """Dismiss an open finding; a reason is required and nothing changes without one. A
+    finding whose entity is outside ``scope`` is not found."""
     who = _who(actor)
     text = (reason or "").strip()
     if not text:
@@ -607,7 +633,7 @@ def dismiss_finding(
         )
     now = clock.now()
     with _decision(db) as conn:
-        row = _open_finding(conn, finding_id)
+        row = _open_finding(conn, finding_id, scope)
         _decide(conn, row, FindingStatus.DISMISSED, who=who, now=now, text=text,
                 payload={"reason": text})  # fmt: skip
     return {"finding_id": finding_id, "status": FindingStatus.DISMISSED, "effects": []}

@@ -318,9 +318,9 @@ def review_list(
     if page is not None and page < 1:
         raise SupervisionError("--page 至少为 1", "--page must be at least 1")
     start = offset if offset is not None else ((page or 1) - 1) * max(limit, 1)
-    filters = {"department": department, "region": region, "rule": rule, "severity": severity}
-    items = review_queue(app.db, limit=limit, offset=start, **filters)
-    total = open_count(app.db, **filters)
+    items = review_queue(app.db, limit=limit, offset=start, department=department,
+                         region=region, rule=rule, severity=severity)  # fmt: skip
+    total = open_count(app.db, department=department, region=region, rule=rule, severity=severity)
     about = queue_explained(items, rules_dir=rules_dir)
     pages = max(1, -(-total // limit))
     number = start // limit + 1

@@ -20,17 +20,28 @@ if TYPE_CHECKING:
               required=True, help="输出目录 / output folder")  # fmt: skip
 @click.option("--lang", type=click.Choice(["zh", "en", "all"]), default="all", show_default=True,
               help="语言 / languages (zh-CN at the root, English under en/)")  # fmt: skip
+@click.option("--authority", default=None, metavar="CODE",
+              help="只发布一个发布机关（部门代码）的网站：其计划、任务、结果与名称；请用单独的 --out "
+                   "/ publish one authority's site (a department code): its plans, tasks, "
+                   "results and name; give it its own --out")  # fmt: skip
 @JSON_OPTION
 @AS_OPTION
 @click.pass_obj
 def publish_command(
-    app: AppContext, out_dir: Path, lang: str, as_json: bool, as_user: str | None
+    app: AppContext,
+    out_dir: Path,
+    lang: str,
+    authority: str | None,
+    as_json: bool,
+    as_user: str | None,
 ) -> None:
     """发布公示网站（静态文件）/ publish the public disclosure site as static files.
 
     \b
     只重写内容有变化的文件；没有变化时不写任何文件。
     Rewrites only files whose content changed; with nothing changed it writes nothing.
+    省略 --authority 发布全区网站；--authority CODE 发布一个发布机关的网站。
+    Without --authority the whole deployment's site; --authority CODE one authority's.
     须以审核人员或管理员身份执行（--as）/ acts as a reviewer or an admin (--as).
     """
     from supervision.site import publish_site
@@ -38,7 +49,8 @@ def publish_command(
     act_as(app, as_user, Role.REVIEWER, Role.ADMIN)
 
     with stages("发布 / publishing") as say:
-        report = publish_site(app.db, out_dir=out_dir, languages=lang, on_stage=say)
+        report = publish_site(app.db, out_dir=out_dir, languages=lang, on_stage=say,
+                              authority=authority)  # fmt: skip
     withheld = report.withheld_message()
     if withheld is not None:  # the rest is published; say which tasks are not, and fail
         click.echo(f"{withheld[0]}\n{withheld[1]}", err=True)

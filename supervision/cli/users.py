@@ -34,10 +34,17 @@ def user_group() -> None:
 )
 @click.option(
     "--department",
-    "department_code",
+    "departments",
+    multiple=True,
+    help="范围内的部门，可重复；只有一个部门的审核人在联合抽查中只审核本部门的部分 / a "
+    "department of the user's scope (repeatable); a reviewer with one department reviews "
+    "only that department's part of a joint task",
+)
+@click.option(
+    "--region",
     default=None,
-    help="所属部门（联合抽查中审核人只审核本部门的部分）/ department (in a joint task a "
-    "reviewer reviews only their department's part)",
+    help="范围内的地区：行政区划代码前缀（15 全区，1502 包头市，150203 一个区）；省略则不限 / the "
+    "scope's region, a GB/T 2260 prefix (15, 1502, 150203); left out: everywhere",
 )
 @click.option("--password-stdin", is_flag=True,
               help="从标准输入读取密码（第一行）/ read the password from stdin (first line)")  # fmt: skip
@@ -49,7 +56,8 @@ def add_command(
     role: str,
     display_name: str | None,
     cert_no: str | None,
-    department_code: str | None,
+    departments: tuple[str, ...],
+    region: str | None,
     password_stdin: bool,
     by: str | None,
 ) -> None:
@@ -61,8 +69,11 @@ def add_command(
     须以管理员身份执行（--as）；只有在没有任何启用的管理员时，才可不带 --as 创建第一个管理员。
     Acts as an admin (--as); only while no active admin exists may the first admin be created
     without --as (recorded as the OS user, cli:<user>).
+    范围：--region 与 --department 限定角色能触及的主体、任务和结果（省略即不限）。
+    Scope: --region and --department limit the entities, tasks and results the role reaches
+    (left out: no limit). The command line acts with full rights, recorded as the named user.
     """
-    from supervision.accounts.users import add_user, has_active_admin
+    from supervision.accounts.users import add_user, has_active_admin, user_scope
     from supervision.settings import settings
 
     named = by or settings().user
@@ -83,9 +94,11 @@ def add_command(
     with app.db.session() as session:
         user = add_user(session, username=username, password=password, role=role,
                         display_name=display_name, cert_no=cert_no,
-                        department_code=department_code, actor=actor)  # fmt: skip
+                        departments=list(departments), region=region,
+                        actor=actor)  # fmt: skip
+        label = user_scope(user).label()
     click.echo(
-        f"已添加用户 {user.username}（{Role.ZH[role]}）/ added user {user.username} ({role})"
+        f"已添加用户 {user.username}（{Role.ZH[role]}，{label}）/ added user {user.username} ({role})"
     )
 
 
@@ -103,9 +116,9 @@ def list_command(app: AppContext, as_json: bool) -> None:
         return
     emit_table(
         "用户 / users",
-        ["用户名 user", "姓名 name", "角色 role", "执法证号 cert", "状态 status"],
+        ["用户名 user", "姓名 name", "角色 role", "执法证号 cert", "范围 scope", "状态 status"],
         [[r["username"], r["display_name"], f"{r['role_zh']} {r['role']}", r["cert_no"] or "",
-          "启用 active" if r["active"] else "停用 disabled"] for r in rows],
+          r["scope_label"], "启用 active" if r["active"] else "停用 disabled"] for r in rows],
     )  # fmt: skip
 
 
@@ -143,3 +156,38 @@ def role_command(
     with app.db.session() as session:
         set_role(session, username=username, role=role, cert_no=cert_no, actor=actor)
     click.echo(f"用户 {username} 的角色改为 {Role.ZH[role]} / user {username} is now {role}")
+
+
+@user_group.command("scope")
+@click.argument("username")
+@click.option(
+    "--department",
+    "departments",
+    multiple=True,
+    help="范围内的部门，可重复；省略则不限 / a department (repeatable); none: every one",
+)
+@click.option(
+    "--region",
+    default=None,
+    help="地区前缀（15、1502、150203）；省略则不限 / region prefix; none: everywhere",
+)
+@BY_OPTION
+@click.pass_obj
+def scope_command(
+    app: AppContext,
+    username: str,
+    departments: tuple[str, ...],
+    region: str | None,
+    by: str | None,
+) -> None:
+    """改变用户的范围（记入留痕；须重新登录）/ give a user another scope (recorded in the
+    trail; they sign in again)."""
+    from supervision.accounts.users import set_scope, user_scope
+
+    actor = act_as(app, by, Role.ADMIN)
+    with app.db.session() as session:
+        user = set_scope(
+            session, username=username, departments=list(departments), region=region, actor=actor
+        )
+        label = user_scope(user).label()
+    click.echo(f"用户 {username} 的范围改为 {label} / user {username} has a new scope")

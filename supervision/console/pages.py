@@ -53,6 +53,10 @@ DONE: dict[str, tuple[str, str]] = {
     "user_added": ("用户已创建", "User added"),
     "user_disabled": ("用户已停用", "User disabled"),
     "user_role_changed": ("用户角色已改变（须重新登录）", "Role changed (the user signs in again)"),
+    "user_scope_changed": (
+        "用户范围已改变（须重新登录）",
+        "Scope changed (the user signs in again)",
+    ),
     "imported": ("导入完成", "Import done"),
 }
 

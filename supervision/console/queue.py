@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, literal, select, tuple_
 
 from supervision import clock
+from supervision.accounts.scope import Scope
 from supervision.checks.review import QueueItem, open_count, open_findings_query
 from supervision.db import Database, table_of
 from supervision.errors import SupervisionError
@@ -88,7 +89,7 @@ _TOTALS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[tuple[int, ...], in
 _TOTAL_SECONDS = 300.0
 
 
-def _total(db: Database, **filters: str | None) -> int:
+def _total(db: Database, scope: Scope | None = None, **filters: str | None) -> int:
     """``open_count``, counted again only when a check run, a trail event (every review
     decision writes one) or a finding was added since, or after five minutes: counting a
     million open findings takes longer than the page itself."""
@@ -98,12 +99,14 @@ def _total(db: Database, **filters: str | None) -> int:
             int(conn.execute(select(func.max(_TRAIL.c.seq))).scalar() or 0),
             int(conn.execute(select(func.max(_F.c.id))).scalar() or 0),
         )
-    key = (db.url, tuple(sorted((k, v) for k, v in filters.items() if v)))
+    # The scope is part of the key: a county reviewer never gets the province's total.
+    region = scope.region if scope is not None else ""
+    key = (db.url, (*sorted((k, v) for k, v in filters.items() if v), ("@", region)))
     now = time.monotonic()
     known = _TOTALS.get(key)
     if known is not None and known[0] == at and now - known[2] < _TOTAL_SECONDS:
         return known[1]
-    total = open_count(db, **filters)
+    total = open_count(db, scope=scope, **filters)
     if len(_TOTALS) > 256:
         _TOTALS.clear()
     _TOTALS[key] = (at, total, now)
@@ -120,9 +123,11 @@ def queue_page(
     after: str | None = None,
     limit: int = PAGE_SIZE,
     page: int | None = None,
+    scope: Scope | None = None,
 ) -> QueuePage:
     """One page of open findings after the cursor `after` (None: the first page), or
-    page number ``page`` (1-based, by offset: for page links); with the total."""
+    page number ``page`` (1-based, by offset: for page links); with the total. Only
+    findings inside ``scope`` (their entity's region) are on a page or in the total."""
     if severity and severity not in SEVERITIES:
         raise SupervisionError(
             f"严重程度应为 {'/'.join(SEVERITIES)} 之一，而不是 {severity}",
@@ -133,7 +138,9 @@ def queue_page(
         if problem is not None:
             raise SupervisionError(f"筛选条件 {name}：{problem[0]}", f"filter {name}: {problem[1]}")
     limit = max(1, min(limit, 500))
-    query = open_findings_query(department=department, region=region, rule=rule, severity=severity)
+    query = open_findings_query(
+        scope=scope, department=department, region=region, rule=rule, severity=severity
+    )
     if after:
         c = Cursor.decode(after)
         # A row-value comparison: SQLite and PostgreSQL both turn it into one range of
@@ -154,7 +161,7 @@ def queue_page(
     elif after:
         offset = None
     query = query.limit(limit + 1)
-    total = _total(db, department=department, region=region, rule=rule, severity=severity)
+    total = _total(db, scope, department=department, region=region, rule=rule, severity=severity)
     with db.engine.connect() as conn:
         rows = conn.execute(query).all()
     items = [QueueItem(*row) for row in rows[:limit]]

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, select, update
 
 from supervision import clock, trail
+from supervision.accounts.scope import Scope
 from supervision.credit.registers import (
     Decision,
     entry_dict,
@@ -147,8 +148,13 @@ def propose_for_finding(
     return effects
 
 
-def _open_proposal(conn: Connection, proposal_id: int) -> Row[Any]:
-    row = conn.execute(select(_P).where(_P.c.id == proposal_id)).first()
+def _open_proposal(conn: Connection, proposal_id: int, scope: Scope | None = None) -> Row[Any]:
+    query = select(_P).where(_P.c.id == proposal_id)
+    if scope is not None and scope.region:  # a proposal is in the scope of its entity
+        query = query.select_from(_P.join(_E, _E.c.uscc == _P.c.uscc)).where(
+            _E.c.region_code.startswith(scope.region, autoescape=True)
+        )
+    row = conn.execute(query).first()
     if row is None:
         raise NotFoundError(f"没有编号为 {proposal_id} 的建议", f"no proposal {proposal_id}")
     if row.status != ProposalStatus.OPEN:
@@ -178,15 +184,17 @@ def accept_proposal(
     reason_code: str | None = None,
     note: str = "",
     new_class: str | None = None,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
     """Decide an open proposal: list the entity, or remove the entry, with the decision
     (organ, number, date). ``reason_code`` overrides the proposed reason; ``new_class`` is
     the class a removal sets (信用修复, refused for a listing). One transaction: the entry
-    or removal, the proposal's status and both trail events."""
+    or removal, the proposal's status and both trail events. A proposal whose entity is
+    outside ``scope`` is not found."""
     checked = decision.checked()
     with busy_is_an_error(), db.engine.begin() as conn:
         now = hold_write(conn)  # entity.updated_at moves: incremental checks read it
-        row = _open_proposal(conn, proposal_id)
+        row = _open_proposal(conn, proposal_id, scope)
         code = (reason_code or row.reason_code).strip()
         if row.action == "list" and new_class is not None:
             raise ValidationFailed("只有移出决定可以调整风险分类",
@@ -213,8 +221,11 @@ def accept_proposal(
             "action": row.action, "entry": entry_dict(entry)}  # fmt: skip
 
 
-def reject_proposal(db: Database, *, proposal_id: int, reason: str, actor: str) -> dict[str, Any]:
-    """Reject an open proposal; a reason is required (nothing changes without one)."""
+def reject_proposal(
+    db: Database, *, proposal_id: int, reason: str, actor: str, scope: Scope | None = None
+) -> dict[str, Any]:
+    """Reject an open proposal; a reason is required (nothing changes without one). A
+    proposal whose entity is outside ``scope`` is not found."""
     text = (reason or "").strip()
     if not text:
         raise ValidationFailed("不予采纳须写明理由（--reason），未作任何更改",
@@ -224,7 +235,7 @@ def reject_proposal(db: Database, *, proposal_id: int, reason: str, actor: str) 
         raise ValidationFailed(f"理由：{problem[0]}", f"reason: {problem[1]}")
     with busy_is_an_error(), db.engine.begin() as conn:
         now = clock.now()
-        row = _open_proposal(conn, proposal_id)
+        row = _open_proposal(conn, proposal_id, scope)
         _close(conn, row, ProposalStatus.REJECTED, who=actor, now=now, note=text)
         trail.record(conn, action="credit.reject", obj=f"credit_proposal:{row.id}", actor=actor,
                      payload={"uscc": row.uscc, "reason": text})  # fmt: skip
@@ -246,9 +257,10 @@ def proposal_dict(row: Row[Any], name: str | None = None) -> dict[str, Any]:
 
 
 def open_proposals(
-    db: Database, *, limit: int = 50, uscc: str | None = None
+    db: Database, *, limit: int = 50, uscc: str | None = None, scope: Scope | None = None
 ) -> list[dict[str, Any]]:
-    """Open proposals with their entity's name, the earliest due first (then oldest)."""
+    """Open proposals with their entity's name, the earliest due first (then oldest); only
+    those whose entity is inside ``scope``."""
     if limit < 1:
         raise SupervisionError("--limit 至少为 1", "--limit must be at least 1")
     query = (
@@ -260,6 +272,8 @@ def open_proposals(
     )
     if uscc:
         query = query.where(_P.c.uscc == uscc.strip().upper())
+    if scope is not None and scope.region:
+        query = query.where(_E.c.region_code.startswith(scope.region, autoescape=True))
     with db.engine.connect() as conn:
         return [proposal_dict(r) for r in conn.execute(query)]
 

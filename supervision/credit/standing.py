@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from supervision.accounts.scope import Scope
 from supervision.credit.classes import class_history
 from supervision.credit.proposals import proposals_of
 from supervision.credit.registers import entries_of
@@ -19,9 +20,10 @@ __all__ = ["credit_standing"]
 _E = table_of(Entity)
 
 
-def credit_standing(db: Database, *, uscc: str) -> dict[str, Any]:
+def credit_standing(db: Database, *, uscc: str, scope: Scope | None = None) -> dict[str, Any]:
     """Everything the credit loop knows of an entity. Internal: the class and its history
-    are never shown to the public (public pages show register entries only)."""
+    are never shown to the public (public pages show register entries only). An entity
+    outside ``scope`` is not found."""
     code = uscc.strip().upper()
     with db.engine.connect() as conn:
         entity = conn.execute(
@@ -33,11 +35,13 @@ def credit_standing(db: Database, *, uscc: str) -> dict[str, Any]:
                 _E.c.risk_classified_on,
                 _E.c.abnormal,
                 _E.c.abnormal_since,
+                _E.c.region_code,
             ).where(_E.c.uscc == code)
         ).first()
-        if entity is None:
+        if entity is None or (scope is not None and not scope.covers_region(entity.region_code)):
             raise NotFoundError(f"没有统一社会信用代码为 {code} 的主体", f"no entity {code}")
         data = dict(entity._mapping)
+        del data["region_code"]
         for key in ("risk_classified_on", "abnormal_since"):
             if data[key] is not None:
                 data[key] = data[key].isoformat()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
+from supervision.accounts.scope import Scope
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import Department, Plan
 from supervision.models.fields import check_text, normalise_key
@@ -68,5 +69,15 @@ def require_departments(session: Session, *, codes: Iterable[str]) -> None:
         )
 
 
-def list_plans(session: Session) -> list[Plan]:
-    return list(session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.code))))
+def plan_in_scope(plan: Plan, scope: Scope | None) -> bool:
+    """Whether a user of ``scope`` (None: full rights) reaches the plan: one of its
+    departments is theirs. A plan has no region of its own: it is the deployment's, which
+    every region's planners read and draw their tasks under (publishing it is another
+    matter: ``plans.service.publish_plan`` wants no region limit)."""
+    return scope is None or scope.covers_departments(plan.departments)
+
+
+def list_plans(session: Session, *, scope: Scope | None = None) -> list[Plan]:
+    """Every plan, newest year first; only those inside ``scope``."""
+    plans = session.exec(select(Plan).order_by(col(Plan.year).desc(), col(Plan.code)))
+    return [p for p in plans if plan_in_scope(p, scope)]

@@ -21,6 +21,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
+from supervision.accounts.scope import Scope
 from supervision.draw.plans import require_departments
 from supervision.draw.population import (
     TargetFilter,
@@ -36,6 +37,7 @@ from supervision.models import (
 )
 from supervision.models.fields import as_date, check_text, normalise_key
 from supervision.reference.folders import folder_key, folder_name
+from supervision.reference.regions import region_prefix
 
 ALGORITHM = "consistent-sampler-1.0.10-first-ticket/sha256;matching=min-cost-flow-v1"
 RISK_CLASSES = ("A", "B", "C", "D")
@@ -182,8 +184,12 @@ def _require_own_folder(session: Session, *, code: str) -> None:
             )
 
 
-def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None) -> Task:
-    """Create a draft task; item versions in force at the period start are recorded."""
+def create_task(
+    session: Session, *, spec: TaskCreate, actor: str | None = None, scope: Scope | None = None
+) -> Task:
+    """Create a draft task; item versions in force at the period start are recorded. A
+    planner of ``scope`` creates only tasks they would reach (one of their departments,
+    a target region inside theirs)."""
     if session.get(Task, spec.code) is not None:
         raise SupervisionError(f"抽查任务 {spec.code} 已存在", f"task {spec.code} already exists")
     _require_own_folder(session, code=spec.code)
@@ -245,6 +251,13 @@ def create_task(session: Session, *, spec: TaskCreate, actor: str | None = None)
         status=TaskStatus.DRAFT,
         created_at=clock.now(),
     )
+    if not task_in_scope(task, scope):
+        assert scope is not None
+        raise ValidationFailed(
+            f"任务超出本人范围（{scope.label()}）：须含本人的部门，定向地区须在本人地区内，未作任何更改",
+            f"the task is outside your scope ({scope.as_dict()}): it needs one of your "
+            "departments and target regions inside yours; nothing was changed",
+        )
     session.add(task)
     session.flush()
     trail.record(
@@ -339,19 +352,46 @@ def not_drawn_note(task: Task) -> dict[str, str] | None:
     }
 
 
-def get_task(session: Session, *, code: str) -> Task:
+def task_region(task: Task) -> str:
+    """The region a task covers, as a GB/T 2260 prefix: the common prefix of its target
+    regions ("" for an untargeted task, which covers the whole directory)."""
+    prefixes = [region_prefix(r) for r in (task.target or {}).get("regions") or []]
+    if not prefixes:
+        return ""
+    common = prefixes[0]
+    for prefix in prefixes[1:]:
+        while not prefix.startswith(common):
+            common = common[:-1]
+    return next((common[:n] for n in (6, 4, 2) if len(common) >= n), "")
+
+
+def task_in_scope(task: Task, scope: Scope | None) -> bool:
+    """Whether a user of ``scope`` reaches the task: one of its departments (a joint task is
+    each of its departments') and its region inside the scope's region."""
+    if scope is None:
+        return True
+    return scope.covers_departments(task.departments) and task_region(task).startswith(scope.region)
+
+
+def get_task(session: Session, *, code: str, scope: Scope | None = None) -> Task:
     """The task coded `code` as a user typed it (``resolve_task_code``: forgiving about
-    brackets and spaces; an unknown code suggests the closest ones)."""
+    brackets and spaces; an unknown code suggests the closest ones). A task outside
+    ``scope`` is not found, as if it did not exist."""
     task = session.get(Task, resolve_task_code(session, code))
     assert task is not None
+    if not task_in_scope(task, scope):
+        raise NotFoundError(f"没有任务 {code}", f"no task {code}")
     return task
 
 
-def list_tasks(session: Session, *, plan: str | None = None) -> list[Task]:
+def list_tasks(
+    session: Session, *, plan: str | None = None, scope: Scope | None = None
+) -> list[Task]:
+    """The tasks (of ``plan``), only those inside ``scope``."""
     query = select(Task).order_by(col(Task.created_at), col(Task.code))
     if plan:
         query = query.where(Task.plan_code == plan)
-    return list(session.exec(query))
+    return [t for t in session.exec(query) if task_in_scope(t, scope)]
 
 
 def cancel_task(session: Session, *, code: str, reason: str, actor: str | None = None) -> Task:

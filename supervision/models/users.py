@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -42,6 +42,13 @@ class ConsoleUser(SQLModel, table=True):
     # The department a reviewer reviews for: in a joint task each department's part is
     # reviewed by a reviewer of that department (一表通查). None: no department.
     department_code: str | None = Field(default=None, max_length=32)
+    # The scope (``supervision.accounts.scope``): the region prefix (15, 1502, 150203; ""
+    # everywhere) and the departments (empty: every one) the role reaches.
+    scope_region: str = Field(default="", max_length=6, sa_column_kwargs={"server_default": ""})
+    scope_departments: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")),
+    )
     password_hash: str = Field(max_length=200)
     active: bool = True
     created_at: datetime

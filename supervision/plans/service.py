@@ -20,8 +20,9 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
+from supervision.accounts.scope import Scope
 from supervision.db import table_of
-from supervision.draw.plans import create_plan, require_departments
+from supervision.draw.plans import create_plan, plan_in_scope, require_departments
 from supervision.errors import ConflictError, NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import (
     DrawPick,
@@ -49,13 +50,14 @@ __all__ = [
 ]
 
 
-def get_plan(session: Session, *, code: str) -> Plan:
-    """The plan coded `code` as a user typed it (compared in its normalised form)."""
+def get_plan(session: Session, *, code: str, scope: Scope | None = None) -> Plan:
+    """The plan coded `code` as a user typed it (compared in its normalised form); a plan
+    outside ``scope`` is not found, as if it did not exist."""
     try:
         plan = session.get(Plan, normalise_key(code))
     except ValueError:
         plan = None
-    if plan is None:
+    if plan is None or not plan_in_scope(plan, scope):
         raise NotFoundError(f"没有抽查计划 {code}", f"no plan {code}")
     return plan
 
@@ -238,11 +240,18 @@ def set_plan(
     return plan
 
 
-def publish_plan(session: Session, *, code: str, actor: str) -> Plan:
+def publish_plan(session: Session, *, code: str, actor: str, scope: Scope | None = None) -> Plan:
     """计划公示: release the plan notice (items, departments, planned tasks, targets). A
     plan is published once, and only with at least one item and one target; the next
-    site build shows it with this date."""
-    plan = get_plan(session, code=code)
+    site build shows it with this date. A plan is the deployment's: a planner of one
+    region may read it but not publish it; one of other departments does not find it."""
+    plan = get_plan(session, code=code, scope=scope)
+    if scope is not None and scope.region:
+        raise SupervisionError(
+            f"计划是全区的，只有不限地区的计划员可以公示（本人范围：{scope.label()}）",
+            f"a plan is the whole deployment's: only a planner without a region limit "
+            f"publishes it (your scope: {scope.as_dict()})",
+        )
     code = plan.code
     if plan.published_at is not None:
         raise ConflictError(

@@ -146,12 +146,19 @@ def draw_key(task: Task) -> str:
     return hashlib.sha256(json.dumps(basis, ensure_ascii=False).encode()).hexdigest()
 
 
-def load(session: Session, *, fairness_cache: dict[str, Any] | None = None) -> SiteData:
+def load(
+    session: Session,
+    *,
+    fairness_cache: dict[str, Any] | None = None,
+    authority: str | None = None,
+) -> SiteData:
     """Read everything public, in bulk. Nothing is written.
 
     `fairness_cache` maps a draw key (``draw_key``) to its fairness report: a draw never
     changes once made, so the publisher keeps reports between runs instead of recomputing.
-    Reports computed here are added to it.
+    Reports computed here are added to it. `authority` (a department code): only its plans
+    and tasks (a joint task is each of its departments'), and so only their draws and
+    results; the item list (一单) stays whole.
     """
     data = SiteData()
     data.fairness_cache = fairness_cache if fairness_cache is not None else {}
@@ -161,7 +168,7 @@ def load(session: Session, *, fairness_cache: dict[str, Any] | None = None) -> S
     }
     checklists = checklists_in_use()  # read (and linted) once per publication
     _load_items(session, data, checklists)
-    _load_tasks(session, data)
+    _load_tasks(session, data, authority)
     _load_picks(session, data)
     _load_results(session, data, checklists)
     data.registers = load_registers(session, data.entities)
@@ -228,7 +235,7 @@ def checklists_in_use() -> dict[tuple[str, int], Checklist]:
         return {}
 
 
-def _load_tasks(session: Session, data: SiteData) -> None:
+def _load_tasks(session: Session, data: SiteData, authority: str | None = None) -> None:
     items = {(i["code"], i["version"]): i for i in data.items}
     strata = _strata(session)
     tasks = session.execute(
@@ -239,6 +246,8 @@ def _load_tasks(session: Session, data: SiteData) -> None:
     by_plan: dict[str, list[dict[str, Any]]] = defaultdict(list)
     folders: dict[str, str] = {}
     for task in tasks:
+        if authority is not None and authority not in task.departments:
+            continue
         # One folder per task: the earlier-committed task of a clash keeps it, a later one
         # is withheld (and named by the publish) rather than stopping the whole site.
         other = folders.setdefault(folder_key(task.code), task.code)
@@ -249,7 +258,7 @@ def _load_tasks(session: Session, data: SiteData) -> None:
         entry = _task_entry(session, data, task, items, strata.get(task.code, []))
         data.tasks.append(entry)
         by_plan[task.plan_code].append(entry)
-    _load_plans(session, data, by_plan)
+    _load_plans(session, data, by_plan, authority)
 
 
 def _strata(session: Session) -> dict[str, list[dict[str, Any]]]:
@@ -340,13 +349,6 @@ def _task_entry(
     return entry
 
 
-def publishing_authority() -> str:
-    """The publishing authority ($SUPERVISION_PUBLISHING_AUTHORITY; empty when unset)."""
-    from supervision.settings import settings
-
-    return settings().publishing_authority.strip()
-
-
 def _beacon_entry(task: Task, drawn: bool) -> dict[str, Any] | None:
     """The drand round a beacon task committed to (published before it exists), and once
     drawn its signature; None for a typed seed."""
@@ -360,10 +362,17 @@ def _beacon_entry(task: Task, drawn: bool) -> dict[str, Any] | None:
     }
 
 
-def _load_plans(session: Session, data: SiteData, by_plan: dict[str, list[dict[str, Any]]]) -> None:
+def _load_plans(
+    session: Session,
+    data: SiteData,
+    by_plan: dict[str, list[dict[str, Any]]],
+    authority: str | None = None,
+) -> None:
     for plan in session.execute(
         select(Plan).order_by(col(Plan.year).desc(), col(Plan.code))
     ).scalars():
+        if authority is not None and authority not in plan.departments:
+            continue
         plan_tasks = by_plan.get(plan.code, [])
         for t in plan_tasks:
             t["plan_year"] = plan.year

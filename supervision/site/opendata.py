@@ -26,7 +26,8 @@ from urllib.parse import quote
 
 from supervision.directories.tabular import neutralise
 from supervision.site import result_record, urls
-from supervision.site.data import LICENCE, SiteData, publishing_authority
+from supervision.site.authority import publishing_authority
+from supervision.site.data import LICENCE, SiteData
 from supervision.site.pages import notices
 from supervision.site.registers import REGISTER_FIELDS, register_records
 

@@ -19,9 +19,10 @@ from typing import Any
 
 from supervision import trail
 from supervision.db import Database
-from supervision.errors import SupervisionError
+from supervision.errors import NotFoundError, SupervisionError
 from supervision.paths import templates_dir
 from supervision.site import i18n, opendata, search, urls
+from supervision.site.authority import publishing_for
 from supervision.site.data import SiteData, load
 from supervision.site.environment import environment, language
 from supervision.site.render import (
@@ -79,24 +80,44 @@ def publish_site(
     keep_paths: bool = False,
     workers: int | None = None,
     on_stage: Callable[[str], object] | None = None,
+    authority: str | None = None,
 ) -> PublishReport:
     """Publish (or republish) the public site into `out_dir`, writing only what changed.
 
     `languages` is "zh", "en", "all" or a list; `strict` makes an untranslated message of
     the English build an error (tests use it). `workers`: rendering processes (default:
     up to 2 for big sites where fork() exists, else 1). `on_stage(text)` is told, in
-    words, each stage as it starts (a progress display).
+    words, each stage as it starts (a progress display). `authority`: a department code,
+    to publish that authority's own site (its plans, tasks and results, under its name)
+    instead of the whole deployment's.
     """
+    name = authority_name(db, authority) if authority is not None else None
     # Publishing builds hundreds of thousands of small dicts and strings that live until
     # the end: the cyclic collector would rescan them again and again, for nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _publish(db, out_dir, languages, strict=strict, keep_paths=keep_paths,
-                        workers=workers, on_stage=on_stage or (lambda _text: None))  # fmt: skip
+        with publishing_for(name):
+            return _publish(db, out_dir, languages, strict=strict, keep_paths=keep_paths,
+                            workers=workers, on_stage=on_stage or (lambda _text: None),
+                            authority=authority)  # fmt: skip
     finally:
         if collecting:
             gc.enable()
+
+
+def authority_name(db: Database, code: str) -> str:
+    """The name of the authority (a department of the directory) a site is published for."""
+    from supervision.models import Department
+
+    with db.session() as session:
+        department = session.get(Department, code.strip())
+        if department is None:
+            raise NotFoundError(
+                f"没有发布机关（部门）{code}：须为部门名录中的代码",
+                f"no authority (department) {code}: it must be a code of the department directory",
+            )
+        return department.name
 
 
 def _publish(
@@ -108,6 +129,7 @@ def _publish(
     keep_paths: bool,
     workers: int | None,
     on_stage: Callable[[str], object],
+    authority: str | None = None,
 ) -> PublishReport:
     started = time.perf_counter()
     on_stage("读取数据 / loading")
@@ -123,7 +145,7 @@ def _publish(
         trail.checkpoint(session, reason="publish")
     with db.session() as session:
         cache = dict(writer.fairness)
-        data = load(session, fairness_cache=cache)
+        data = load(session, fairness_cache=cache, authority=authority)
         session.rollback()  # read-only: nothing to commit
     live = {t["draw_key"] for t in data.drawn_tasks}
     writer.fairness = {key: report for key, report in cache.items() if key in live}

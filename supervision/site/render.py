@@ -19,7 +19,8 @@ from markupsafe import Markup
 from supervision import pools
 from supervision.site import charts as chartmod
 from supervision.site import i18n, pages
-from supervision.site.data import LICENCE, SiteData, publishing_authority
+from supervision.site.authority import publishing_authority
+from supervision.site.data import LICENCE, SiteData
 from supervision.site.environment import environment, language
 from supervision.site.public import N_
 from supervision.site.writer import PublishReport, SiteWriter

@@ -28,6 +28,7 @@ from supervision.models.results import InspectionResult, ReplyState, ResultReply
 from supervision.reference import result_codes
 from supervision.reference.privacy import redact
 from supervision.site import urls
+from supervision.site.authority import publishing_authority
 from supervision.site.public import local_time, public_entity
 from supervision.site.result_record import RESULT_FIELDS, record
 
@@ -77,7 +78,7 @@ def load_published(
         entities=entities,
         inspectors=inspectors,
         label_of=functools.cache(result_codes.result_label),
-        authority=_publishing_authority(),
+        authority=publishing_authority(),
         points=point_words(checklists or {}),
     )
     for key, rows in versions.items():
@@ -86,12 +87,6 @@ def load_published(
         published.by_task.setdefault(key[0], []).append(result)
         published.by_entity.setdefault(key[1], []).append(result)
     return published
-
-
-def _publishing_authority() -> str:
-    from supervision.settings import settings
-
-    return settings().publishing_authority.strip()
 
 
 def _versions(session: Session, public_tasks: set[str]) -> dict[Key, list[Any]]:

@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from supervision.site import i18n, search
-from supervision.site.data import LICENCE, publishing_authority
+from supervision.site.authority import publishing_authority
+from supervision.site.data import LICENCE
 from supervision.site.environment import environment, language
 from supervision.site.headers import SECURITY_HEADERS
 

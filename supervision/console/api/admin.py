@@ -28,7 +28,10 @@ def _upload_doc(fields: dict[str, Any]) -> dict[str, Any]:
 @router.get("/admin/directories")
 def api_directories(db: DbDep, who: AdminUser) -> list[DirectoryCount]:
     """Every directory (一单两库) with its number of rows."""
-    return [DirectoryCount.model_validate(row) for row in admin_directories.overview(db)]
+    return [
+        DirectoryCount.model_validate(row)
+        for row in admin_directories.overview(db, scope=who.scope)
+    ]
 
 
 @router.get("/admin/directories/{kind}")
@@ -41,7 +44,9 @@ def api_directory(
     limit: int = admin_directories.PAGE_SIZE,
 ) -> dict[str, Any]:
     """One keyset page of a directory, in key order; pass ``next`` back as ``after``."""
-    page = admin_directories.directory_page(db, kind, filters, after=after, limit=limit)
+    page = admin_directories.directory_page(
+        db, kind, filters, after=after, limit=limit, scope=who.scope
+    )
     return admin_directories.page_json(page)
 
 
@@ -60,6 +65,9 @@ async def api_import(
     who: AdminUser,
 ) -> JSONResponse:
     """Import a file (multipart ``file``): the counts, or 400 listing every bad row."""
+    admin_directories.whole_directory(
+        admin_directories.directory(kind), who.scope, doing_zh="导入", doing_en="importing"
+    )
     try:
         report = await admin_directories.receive_import(request, db, kind=kind, actor=who.actor)
     except ImportRejected as exc:
@@ -73,7 +81,7 @@ async def api_import(
 @router.get("/admin/directories/{kind}/export")
 def api_export(kind: str, db: DbDep, who: AdminUser, format: str = "json") -> Response:
     """The whole directory as a file (csv, xlsx, json or jsonl), as ``supervision export``."""
-    return admin_directories.export_download(db, kind=kind, fmt=format)
+    return admin_directories.export_download(db, kind=kind, fmt=format, scope=who.scope)
 
 
 @router.get("/admin/rules")

@@ -33,13 +33,13 @@ class ProposalRejection(BaseModel):
 @router.get("/credit/proposals")
 def api_proposals(db: DbDep, who: ReviewerUser, limit: int = 50) -> list[dict[str, Any]]:
     """Open proposals, the earliest due first."""
-    return open_proposals(db, limit=limit)
+    return open_proposals(db, limit=limit, scope=who.scope)
 
 
 @router.get("/credit/entities/{uscc}")
 def api_credit_entity(uscc: str, db: DbDep, who: ReviewerUser) -> dict[str, Any]:
     """An entity's register entries, proposals and class history (internal)."""
-    return credit_standing(db, uscc=uscc)
+    return credit_standing(db, uscc=uscc, scope=who.scope)
 
 
 @router.post("/credit/proposals/{proposal_id}/accept")
@@ -50,7 +50,7 @@ def api_accept(
     decision = Decision(body.organ, body.decision_no, decided_on(body.decided_on), body.wording)
     return accept_proposal(db, proposal_id=proposal_id, decision=decision, actor=who.actor,
                            reason_code=body.reason_code or None, note=body.note,
-                           new_class=body.risk_class or None)  # fmt: skip
+                           new_class=body.risk_class or None, scope=who.scope)  # fmt: skip
 
 
 @router.post("/credit/proposals/{proposal_id}/reject")
@@ -58,4 +58,5 @@ def api_reject(
     proposal_id: int, body: ProposalRejection, db: DbDep, who: ReviewerUser
 ) -> dict[str, Any]:
     """Reject a proposal (a reason is required)."""
-    return reject_proposal(db, proposal_id=proposal_id, reason=body.reason, actor=who.actor)
+    return reject_proposal(db, proposal_id=proposal_id, reason=body.reason, actor=who.actor,
+                           scope=who.scope)  # fmt: skip

@@ -61,7 +61,7 @@ def api_enter_visit(body: VisitEntry, db: DbDep, who: InspectorUser) -> ResultSt
 @router.get("/results/pending")
 def api_pending(db: DbDep, who: ReviewerUser) -> list[dict[str, Any]]:
     """Results awaiting review, and approved results awaiting publication."""
-    rows = reviewer.pending_results(db)
+    rows = reviewer.pending_results(db, scope=who.scope)
     return [r | {"states": sorted(r["states"])} for r in rows]
 
 
@@ -69,7 +69,7 @@ def api_pending(db: DbDep, who: ReviewerUser) -> list[dict[str, Any]]:
 def api_review_results(body: ResultReview, db: DbDep, who: ReviewerUser) -> ResultState:
     """Approve, or return with a reason."""
     reviewer.review(db, task=body.task, uscc=body.uscc, approve=body.approve,
-                    reason=body.reason or "", actor=who.actor)  # fmt: skip
+                    reason=body.reason or "", actor=who.actor, scope=who.scope)  # fmt: skip
     return ResultState(task=body.task, uscc=body.uscc,
                        state="approved" if body.approve else "returned")  # fmt: skip
 
@@ -77,5 +77,6 @@ def api_review_results(body: ResultReview, db: DbDep, who: ReviewerUser) -> Resu
 @router.post("/results/publish")
 def api_publish(body: Entity, db: DbDep, site: SiteDir, who: ReviewerUser) -> ResultState:
     """Publish an entity's approved results (and republish the served site)."""
-    reviewer.publish(db, task=body.task, uscc=body.uscc, site_dir=site, actor=who.actor)
+    reviewer.publish(db, task=body.task, uscc=body.uscc, site_dir=site, actor=who.actor,
+                     scope=who.scope)  # fmt: skip
     return ResultState(task=body.task, uscc=body.uscc, state="published")

@@ -28,7 +28,7 @@ def api_review_queue(
 ) -> QueuePage:
     """Open findings, most severe and oldest first; pass ``next`` back as ``after``."""
     page = queue_page(db, department=department, region=region, rule=rule, severity=severity,
-                      after=after, limit=limit)  # fmt: skip
+                      after=after, limit=limit, scope=who.scope)  # fmt: skip
     return QueuePage.model_validate(
         {"items": [i.to_dict() for i in page.items], "next": page.next_cursor}
     )
@@ -39,7 +39,7 @@ def api_review_entity(
     uscc: str, db: DbDep, rules_dir: RulesDir, who: ReviewerUser
 ) -> dict[str, Any]:
     """An entity's findings explained (rule, legal basis, versions, matched facts)."""
-    return entity_review(db, uscc=uscc, rules_dir=rules_dir)
+    return entity_review(db, uscc=uscc, rules_dir=rules_dir, scope=who.scope)
 
 
 @router.post("/review/findings/{finding_id}/confirm")
@@ -48,11 +48,11 @@ def api_confirm(
 ) -> dict[str, Any]:
     """Confirm a finding (a note is required)."""
     return review.decide(db, finding_id=finding_id, confirm=True, text=body.text,
-                         actor=who.actor, rules_dir=rules_dir)  # fmt: skip
+                         actor=who.actor, rules_dir=rules_dir, scope=who.scope)  # fmt: skip
 
 
 @router.post("/review/findings/{finding_id}/dismiss")
 def api_dismiss(finding_id: int, body: Decision, db: DbDep, who: ReviewerUser) -> dict[str, Any]:
     """Dismiss a finding (a reason is required)."""
     return review.decide(db, finding_id=finding_id, confirm=False, text=body.text,
-                         actor=who.actor)  # fmt: skip
+                         actor=who.actor, scope=who.scope)  # fmt: skip

@@ -122,6 +122,19 @@ class NewUser(BaseModel):
     cert_no: str | None = None
     # A reviewer's department: in a joint task they review only its part (一表通查).
     department_code: str | None = None
+    # The scope: departments (empty: the admin's) and a GB/T 2260 region prefix (15, 1502…).
+    departments: list[str] | None = None
+    region: str | None = None
+
+
+class NewScope(BaseModel):
+    username: str
+    departments: list[str] | None = None
+    region: str | None = None
+
+
+class ScopeChanged(BaseModel):
+    username: str
 
 
 class Username(BaseModel):
@@ -153,6 +166,7 @@ class Me(BaseModel):
     display_name: str
     role: str
     cert_no: str | None
+    scope: dict[str, Any] = Field(default_factory=dict, description="region prefix, departments")
 
 
 class QueueEntry(BaseModel):
@@ -198,6 +212,8 @@ class UserRow(BaseModel):
     role_zh: str
     cert_no: str | None
     department: str | None = None
+    scope: dict[str, Any] = Field(default_factory=dict, description="region prefix, departments")
+    scope_label: str = ""
     active: bool
     created_at: str = Field(description="Beijing time, ISO 8601")
 

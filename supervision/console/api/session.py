@@ -54,15 +54,15 @@ def api_sign_in(
 
 @router.get("/me")
 async def api_me(who: CurrentUser) -> Me:
-    """Who is signed in."""
+    """Who is signed in, and their scope (region prefix, departments; empty: no limit)."""
     return Me(username=who.username, display_name=who.display_name, role=who.role,
-              cert_no=who.cert_no)  # fmt: skip
+              cert_no=who.cert_no, scope=who.scope.as_dict())  # fmt: skip
 
 
 @router.get("/dashboard")
 def api_dashboard(db: DbDep, who: CurrentUser) -> dict[str, Any]:
-    """Counts, due and overdue deadlines, open alerts."""
-    data = dashboard.overview(db)
+    """Counts, due and overdue deadlines, open alerts: what the user's scope reaches."""
+    data = dashboard.overview(db, scope=who.scope)
     for alert in data["alerts"]:
         alert["raised_at"] = alert["raised_at"].isoformat()
     data["deadline_error"] = (

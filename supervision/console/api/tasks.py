@@ -17,21 +17,22 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 @router.get("/tasks")
 def api_tasks(db: DbDep, who: PlannerUser) -> Any:
-    """Every task with its status."""
+    """The tasks inside the planner's scope, with their status."""
     with db.session() as session:
-        return [t.model_dump(mode="json") for t in list_tasks(session)]
+        return [t.model_dump(mode="json") for t in list_tasks(session, scope=who.scope)]
 
 
 @router.post("/tasks")
 def api_create_task(body: dict[str, Any], db: DbDep, who: PlannerUser) -> TaskState:
     """Create a task from a task description (the same fields as a task file)."""
-    code = tasks.create(db, spec=body, actor=who.actor)
+    code = tasks.create(db, spec=body, actor=who.actor, scope=who.scope)
     return TaskState(code=code, status="draft")
 
 
 @router.post("/tasks/commit")
 def api_commit(body: TaskCode, db: DbDep, who: PlannerUser) -> TaskState:
     """Commit a task (population and parameters frozen, digests published)."""
+    tasks.reach(db, code=body.code, scope=who.scope)
     tasks.commit(
         db,
         code=body.code,
@@ -46,6 +47,7 @@ def api_commit(body: TaskCode, db: DbDep, who: PlannerUser) -> TaskState:
 @router.post("/tasks/draw")
 def api_draw(body: Seed, db: DbDep, who: PlannerUser) -> dict[str, Any]:
     """Enter the seed and draw."""
+    tasks.reach(db, code=body.code, scope=who.scope)
     return tasks.draw(
         db, code=body.code, seed=body.seed, round_json=body.round_json, actor=who.actor
     )
@@ -54,6 +56,7 @@ def api_draw(body: Seed, db: DbDep, who: PlannerUser) -> dict[str, Any]:
 @router.get("/tasks/fairness")
 def api_fairness(code: str, db: DbDep, who: PlannerUser) -> dict[str, Any]:
     """The fairness report of a drawn task."""
+    tasks.reach(db, code=code, scope=who.scope)
     with db.session() as session:
         return fairness_report(session, code=code)
 
@@ -61,4 +64,5 @@ def api_fairness(code: str, db: DbDep, who: PlannerUser) -> dict[str, Any]:
 @router.post("/tasks/salt")
 def api_salt(body: SaltRequest, db: DbDep, who: PlannerUser) -> dict[str, str]:
     """Issue an entity its salt in a pseudonymous task (recorded on the trail)."""
+    tasks.reach(db, code=body.code, scope=who.scope)
     return tasks.salt(db, code=body.code, uscc=body.uscc, actor=who.actor)

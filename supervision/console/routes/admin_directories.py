@@ -42,6 +42,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from supervision import clock
+from supervision.accounts.scope import Scope
 from supervision.console.deps import AdminUser, DbDep
 from supervision.console.pages import redirect, render
 from supervision.console.routes.admin_uploads import (
@@ -52,6 +53,7 @@ from supervision.console.routes.admin_uploads import (
     save_upload,
     upload_guard,
 )
+from supervision.console.security import Forbidden
 from supervision.db import Database, table_of
 from supervision.directories.exporting import EXPORT_FORMATS, export_file
 from supervision.directories.importing import import_file
@@ -61,6 +63,7 @@ from supervision.directories.tabular import json_value, text_cell
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.models import Department
 from supervision.models.fields import shown, text_problem
+from supervision.models.users import Role
 from supervision.reference.regions import region_prefix
 from supervision.reference.vocab import EntityStatus, InspectorStatus, RiskClass
 
@@ -152,13 +155,41 @@ def _count(conn: Any, table: Table, *where: ColumnElement[bool]) -> int:
     return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
-def overview(db: Database) -> list[dict[str, Any]]:
-    """Every directory with its number of rows."""
+def in_scope(d: Directory, scope: Scope | None) -> list[ColumnElement[bool]]:
+    """The rows of a directory an admin of ``scope`` reaches: entities, inspectors and
+    departments of their region, inspectors of their departments (the item list and the
+    conflicts are the province's, seen whole)."""
+    where: list[ColumnElement[bool]] = []
+    if scope is None:
+        return where
+    if scope.region and "region" in d.filters:
+        where.append(d.table.c.region_code.startswith(scope.region, autoescape=True))
+    if scope.departments and "department" in d.filters:
+        where.append(d.table.c.department_code.in_(scope.departments))
+    return where
+
+
+def whole_directory(d: Directory, scope: Scope | None, *, doing_zh: str, doing_en: str) -> None:
+    """Refuse (403) to import or export a whole directory for an admin whose scope limits it:
+    an import replaces rows of every region, an export holds them all."""
+    if in_scope(d, scope):
+        raise Forbidden(
+            Role.ADMIN,
+            frozenset({Role.ADMIN}),
+            zh=f"{doing_zh}整个名录需要全省范围；本人范围内的行请在页面上查看",
+            en=f"{doing_en} a whole directory needs the whole province's scope; the rows of "
+            "your scope are on the page",
+        )
+
+
+def overview(db: Database, *, scope: Scope | None = None) -> list[dict[str, Any]]:
+    """Every directory with its number of rows (those inside ``scope``)."""
     with db.engine.connect() as conn:
         return [
-            {"kind": d.kind, "zh": d.zh, "en": d.en, "total": _count(conn, d.table)}
+            {"kind": d.kind, "zh": d.zh, "en": d.en,
+             "total": _count(conn, d.table, *in_scope(d, scope))}
             for d in DIRECTORIES.values()
-        ]
+        ]  # fmt: skip
 
 
 def _vocab_value(vocab: Any, text: str, label: str) -> str:
@@ -241,17 +272,25 @@ def _fits(value: Any, column: Any) -> bool:
 
 
 def directory_page(
-    db: Database, kind: str, filters: dict[str, str], *, after: str = "", limit: int = PAGE_SIZE
+    db: Database,
+    kind: str,
+    filters: dict[str, str],
+    *,
+    after: str = "",
+    limit: int = PAGE_SIZE,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
     """One keyset page of a directory: rows after `after` in key order, with the counts.
 
     ``total`` counts the whole directory, ``matching`` the rows the filters keep,
-    ``by_status`` the whole directory per status (entities and inspectors).
+    ``by_status`` the whole directory per status (entities and inspectors); all of them
+    only the rows inside ``scope``.
     """
     d = directory(kind)
     table = d.table
     keys = [table.c[k] for k in d.spec.key]
-    where = conditions(d, filters)
+    reach = in_scope(d, scope)
+    where = reach + conditions(d, filters)
     limit = max(1, min(limit, 500))
     query = select(*(table.c[c] for c in d.columns), *keys).where(*where)
     if after:
@@ -266,12 +305,14 @@ def directory_page(
     query = query.order_by(*keys).limit(limit + 1)
     with db.engine.connect() as conn:
         rows = conn.execute(query).all()
-        total = _count(conn, table)
-        matching = _count(conn, table, *where) if where else total
+        total = _count(conn, table, *reach)
+        matching = _count(conn, table, *where) if len(where) > len(reach) else total
         by_status: list[tuple[str, int]] = []
         if d.status_vocab is not None:
             counted: dict[str, int] = dict(
-                conn.execute(select(table.c.status, func.count()).group_by(table.c.status)).all()
+                conn.execute(
+                    select(table.c.status, func.count()).where(*reach).group_by(table.c.status)
+                ).all()
             )
             by_status = [(m.value, int(counted.get(m.value, 0))) for m in d.status_vocab]
         departments = []
@@ -343,9 +384,12 @@ async def receive_import(request: Request, db: Database, *, kind: str, actor: st
         )  # fmt: skip
 
 
-def export_download(db: Database, *, kind: str, fmt: str) -> FileResponse:
-    """The directory exported by the CLI's service into a temp file, sent, then removed."""
-    directory(kind)
+def export_download(
+    db: Database, *, kind: str, fmt: str, scope: Scope | None = None
+) -> FileResponse:
+    """The directory exported by the CLI's service into a temp file, sent, then removed.
+    The export is the whole directory: an admin whose scope is limited cannot take it."""
+    whole_directory(directory(kind), scope, doing_zh="导出", doing_en="exporting")
     if fmt not in EXPORT_FORMATS:
         raise SupervisionError(
             f"导出格式应为 {'、'.join(EXPORT_FORMATS)} 之一",
@@ -390,7 +434,7 @@ def _int_param(request: Request, name: str) -> int | None:
 @router.get("/admin/directories", response_class=HTMLResponse)
 def directories_page(request: Request, db: DbDep, who: AdminUser) -> HTMLResponse:
     """Every directory with its number of rows."""
-    rows = overview(db)
+    rows = overview(db, scope=who.scope)
     return render(request, "console/admin_directories.html", directories=rows)
 
 
@@ -415,7 +459,7 @@ def directory_view(
     after: str = "",
 ) -> HTMLResponse:
     """One directory: counts, search and filters, a keyset page, import and export."""
-    page = directory_page(db, kind, filters, after=after)
+    page = directory_page(db, kind, filters, after=after, scope=who.scope)
     kept = {k: v for k, v in filters.items() if v}
     base = f"/admin/directories/{kind}"
     next_href = f"{base}?{urlencode(kept | {'after': page['next']})}" if page["next"] else None
@@ -445,6 +489,7 @@ async def import_form(
     who: AdminUser,
 ) -> Response:
     """Import an uploaded file: every bad row listed and nothing written, or the counts."""
+    whole_directory(directory(kind), who.scope, doing_zh="导入", doing_en="importing")
     try:
         report = await receive_import(request, db, kind=kind, actor=who.actor)
     except ImportRejected as exc:
@@ -458,7 +503,7 @@ async def import_form(
 @router.get("/admin/directories/{kind}/export")
 def export_form(kind: str, db: DbDep, who: AdminUser, format: str = "csv") -> Response:
     """Download the whole directory (csv, xlsx, json or jsonl), as ``supervision export``."""
-    return export_download(db, kind=kind, fmt=format)
+    return export_download(db, kind=kind, fmt=format, scope=who.scope)
 
 
 def page_json(page: dict[str, Any]) -> dict[str, Any]:

@@ -37,13 +37,21 @@ def decided_on(text: str) -> dt.date:
 @router.get("/credit", response_class=HTMLResponse)
 def credit_queue_page(request: Request, db: DbDep, who: ReviewerUser) -> HTMLResponse:
     """Open listing and removal proposals, the earliest due first."""
-    return render(request, "console/credit_queue.html", proposals=open_proposals(db, limit=200))
+    return render(
+        request,
+        "console/credit_queue.html",
+        proposals=open_proposals(db, limit=200, scope=who.scope),
+    )
 
 
 @router.get("/credit/entity/{uscc}", response_class=HTMLResponse)
 def credit_entity_page(request: Request, uscc: str, db: DbDep, who: ReviewerUser) -> HTMLResponse:
     """An entity's register entries, proposals (with the decision forms) and class history."""
-    return render(request, "console/credit_entity.html", credit=credit_standing(db, uscc=uscc))
+    return render(
+        request,
+        "console/credit_entity.html",
+        credit=credit_standing(db, uscc=uscc, scope=who.scope),
+    )
 
 
 @router.post("/credit/proposals/{proposal_id}/accept")
@@ -61,7 +69,7 @@ def accept(
     """Decide a proposal with the organ, decision number and date."""
     decision = Decision(organ, decision_no, decided_on(decision_date), wording)
     accept_proposal(db, proposal_id=proposal_id, decision=decision, actor=who.actor,
-                    reason_code=reason_code or None)  # fmt: skip
+                    reason_code=reason_code or None, scope=who.scope)  # fmt: skip
     return redirect(f"/credit/entity/{quote(uscc)}", done="credit_decided")
 
 
@@ -74,5 +82,6 @@ def reject(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Reject a proposal: a reason is required."""
-    reject_proposal(db, proposal_id=proposal_id, reason=reason, actor=who.actor)
+    reject_proposal(db, proposal_id=proposal_id, reason=reason, actor=who.actor,
+                    scope=who.scope)  # fmt: skip
     return redirect(f"/credit/entity/{quote(uscc)}", done="credit_rejected")

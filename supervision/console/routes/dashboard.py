@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -9,12 +10,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
 from supervision import clock
+from supervision.accounts.scope import Scope
 from supervision.checks.review import flagged_count
 from supervision.console.deps import CurrentUser, DbDep
 from supervision.console.pages import render
 from supervision.db import Database, table_of
+from supervision.draw.tasks import list_tasks, task_in_scope
 from supervision.errors import SupervisionError
-from supervision.models import Finding, FindingStatus, InspectionResult, Task, TaskStatus
+from supervision.models import Entity, Finding, FindingStatus, InspectionResult, Task, TaskStatus
 from supervision.results.deadlines import list_deadlines
 from supervision.scheduling.alerts import alert_dict, open_alerts
 
@@ -22,10 +25,14 @@ router = APIRouter()
 _F = table_of(Finding)
 _T = table_of(Task)
 _R = table_of(InspectionResult)
+_E = table_of(Entity)
 
 
-def overview(db: Database) -> dict[str, Any]:
-    """Everything the dashboard shows, as plain data (the API returns the same)."""
+def overview(db: Database, *, scope: Scope | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows, as plain data (the API returns the same); a limited
+    ``scope`` counts only what it reaches (``scoped_overview``)."""
+    if scope is not None and not scope.unlimited:
+        return scoped_overview(db, scope=scope)
     with db.engine.connect() as conn:
         open_findings = conn.execute(
             select(func.count()).select_from(_F).where(_F.c.status == FindingStatus.OPEN)
@@ -53,6 +60,21 @@ def overview(db: Database) -> dict[str, Any]:
                 .group_by(_R.c.state)
             ).all()
         )
+    due = due_and_alerts(db)
+    return {
+        "counts": {
+            "flagged": flagged_count(db),
+            "open_findings": int(open_findings),
+            "awaiting_review": int(states.get("entered", 0)),
+            "approved": int(states.get("approved", 0)),
+            "tasks": {s: int(tasks[s]) for s in TaskStatus.ZH if s in tasks},
+        },
+        **due,
+    }
+
+
+def due_and_alerts(db: Database) -> dict[str, Any]:
+    """What is due within five working days or overdue, and the open alerts."""
     deadlines: list[dict[str, Any]] = []
     deadline_error = None
     calendar: dict[str, Any] | None = None
@@ -69,13 +91,6 @@ def overview(db: Database) -> dict[str, Any]:
         alerts = [alert_dict(a) | {"raised_at": a.raised_at} for a in open_alerts(session)]
     deadlines.sort(key=lambda d: (not d["overdue"], d["due"]))
     return {
-        "counts": {
-            "flagged": flagged_count(db),
-            "open_findings": int(open_findings),
-            "awaiting_review": int(states.get("entered", 0)),
-            "approved": int(states.get("approved", 0)),
-            "tasks": {s: int(tasks[s]) for s in TaskStatus.ZH if s in tasks},
-        },
         "deadlines": deadlines,
         "deadline_error": deadline_error,
         # fingerprint, provisional years and how provisional due dates were bounded
@@ -84,8 +99,68 @@ def overview(db: Database) -> dict[str, Any]:
     }
 
 
+def scoped_overview(db: Database, *, scope: Scope) -> dict[str, Any]:
+    """The dashboard of a user with a limited scope: findings of their region's entities,
+    their tasks, the results of their tasks for their region's entities, the deadlines of
+    those results, and the alerts about their tasks (alerts about nothing in particular,
+    such as the calendar, are the province's)."""
+    everything = due_and_alerts(db)
+    region = _E.c.region_code.startswith(scope.region, autoescape=True) if scope.region else None
+    with db.session() as session:
+        tasks = {t.code: t for t in list_tasks(session)}
+        reached = {c for c, t in tasks.items() if task_in_scope(t, scope)}
+        with_results = {c for c, t in tasks.items() if scope.covers_departments(t.departments)}
+    with db.engine.connect() as conn:
+        counted = select(func.count(), func.count(func.distinct(_F.c.uscc))).select_from(
+            _F.join(_E, _E.c.uscc == _F.c.uscc)
+        )
+        counted = counted.where(_F.c.status == FindingStatus.OPEN)
+        open_findings, flagged = conn.execute(
+            counted if region is None else counted.where(region)
+        ).one()
+        latest = (
+            select(_R.c.task_code, _R.c.uscc, _R.c.item_code, func.max(_R.c.version).label("v"))
+            .group_by(_R.c.task_code, _R.c.uscc, _R.c.item_code)
+            .subquery()
+        )
+        rows = select(_R.c.task_code, _R.c.state, _E.c.region_code).join(
+            latest,
+            (latest.c.task_code == _R.c.task_code) & (latest.c.uscc == _R.c.uscc)
+            & (latest.c.item_code == _R.c.item_code) & (latest.c.v == _R.c.version),
+        ).join(_E, _E.c.uscc == _R.c.uscc)  # fmt: skip
+        states = Counter(
+            state
+            for code, state, entity_region in conn.execute(rows)
+            if code in with_results and scope.covers_region(entity_region)
+        )
+        due_usccs = {d["uscc"] for d in everything["deadlines"]}
+        regions = dict(
+            conn.execute(select(_E.c.uscc, _E.c.region_code).where(_E.c.uscc.in_(due_usccs))).all()
+        )
+    statuses = Counter(tasks[c].status for c in reached)
+    deadlines = [
+        d for d in everything["deadlines"]
+        if d["task"] in with_results and scope.covers_region(regions.get(d["uscc"]))
+    ]  # fmt: skip
+    alerts = [
+        a for a in everything["alerts"]
+        if a["object"].startswith("task:") and a["object"][5:] in reached
+    ]  # fmt: skip
+    return everything | {
+        "counts": {
+            "flagged": int(flagged),
+            "open_findings": int(open_findings),
+            "awaiting_review": int(states.get("entered", 0)),
+            "approved": int(states.get("approved", 0)),
+            "tasks": {s: int(statuses[s]) for s in TaskStatus.ZH if s in statuses},
+        },
+        "deadlines": deadlines,
+        "alerts": alerts,
+    }
+
+
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, db: DbDep, who: CurrentUser) -> HTMLResponse:
-    """Counts, due and overdue deadlines, open alerts."""
-    data = overview(db)
+    """Counts, due and overdue deadlines, open alerts: what the user's scope reaches."""
+    data = overview(db, scope=who.scope)
     return render(request, "console/dashboard.html", status_zh=TaskStatus.ZH, **data)

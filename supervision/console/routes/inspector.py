@@ -45,6 +45,7 @@ from supervision.results.checklist import shipped_checklists
 from supervision.results.entry import enter_results
 from supervision.results.evidence import evidence_limit
 from supervision.results.inputs import ItemInput, parse_items
+from supervision.results.scoping import reach_result
 from supervision.results.service import entity_results, list_results
 from supervision.results.visit import VisitInput, combined_checklist, enter_visit, open_items
 
@@ -81,6 +82,9 @@ def require_assigned(session: Session, *, who: Principal, task_code: str, uscc: 
         )
     ).first()
     if found is None:
+        # Outside the inspector's scope it does not exist for them; inside, it is someone
+        # else's assignment (谁检查、谁录入).
+        reach_result(session, task_code=task_code, uscc=uscc, scope=who.scope)
         raise Forbidden(
             who.role,
             frozenset({Role.INSPECTOR}),
@@ -161,9 +165,10 @@ def enter(
     form: dict[str, str],
     evidence: dict[int, list[str]] | None = None,
 ) -> None:
-    items = items_from_form(form, evidence)
     with db.session() as session:
+        # Who may enter first: an outsider learns nothing from the form's errors.
         require_assigned(session, who=who, task_code=task_code, uscc=uscc)
+        items = items_from_form(form, evidence)
         enter_results(session, task_code=task_code, uscc=uscc, items=items, actor=who.actor)
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from supervision.accounts.scope import Scope
 from supervision.accounts.sessions import Principal
 from supervision.console.deps import DbDep, PlannerUser
 from supervision.console.pages import redirect, render
@@ -22,7 +23,7 @@ from supervision.models.fields import as_date
 from supervision.models.tasks import TaskStatus
 from supervision.models.users import Role
 from supervision.plans.chart import coverage_chart
-from supervision.plans.service import plan_detail, plan_report, publish_plan
+from supervision.plans.service import get_plan, plan_detail, plan_report, publish_plan
 
 router = APIRouter()
 
@@ -50,6 +51,12 @@ def parse_as_of(value: str | None) -> date | None:
     return day
 
 
+def reach(db: Database, *, code: str, scope: Scope) -> None:
+    """Refuse, as not found, a plan outside the signed-in user's scope (every plan door)."""
+    with db.session() as session:
+        get_plan(session, code=code, scope=scope)
+
+
 def report_view(db: Database, *, code: str, as_of: date | None) -> dict[str, Any]:
     """The plan, its report and the chart: what the page shows (the API returns the report)."""
     with db.session() as session:
@@ -63,7 +70,7 @@ def report_view(db: Database, *, code: str, as_of: date | None) -> dict[str, Any
 def plans_page(request: Request, db: DbDep, who: PlanReader) -> HTMLResponse:
     """Every plan, with its year, departments and publication."""
     with db.session() as session:
-        plans = list_plans(session)
+        plans = list_plans(session, scope=who.scope)
     return render(request, "console/plans.html", plans=plans, quote=quote)
 
 
@@ -72,19 +79,20 @@ def plan_page(
     request: Request, code: str, db: DbDep, who: PlanReader, as_of: str | None = None
 ) -> HTMLResponse:
     """One plan's coverage against its targets, with the chart."""
+    reach(db, code=code, scope=who.scope)
     view = report_view(db, code=code, as_of=parse_as_of(as_of))
     return render(request, "console/plan.html", status_words=STATUS_WORDS,
                   status_zh=TaskStatus.ZH, quote=quote, **view)  # fmt: skip
 
 
-def publish(db: Database, *, code: str, actor: str) -> str:
+def publish(db: Database, *, code: str, actor: str, scope: Scope | None = None) -> str:
     """计划公示 from the console: the same service as ``plan publish``."""
     with db.session() as session:
-        return publish_plan(session, code=code, actor=actor).code
+        return publish_plan(session, code=code, actor=actor, scope=scope).code
 
 
 @router.post("/plan/publish")
 def publish_form(db: DbDep, who: PlannerUser, code: Annotated[str, Form()]) -> Response:
     """Publish the plan notice (a planner's act; once, with items and targets)."""
-    code = publish(db, code=code, actor=who.actor)
+    code = publish(db, code=code, actor=who.actor, scope=who.scope)
     return redirect("/plan", code=code, done="plan_published")

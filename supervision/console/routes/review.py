@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from supervision import trail
+from supervision.accounts.scope import Scope
 from supervision.checks.review import (
     EFFECT_STATUS_WORDS,
     EFFECT_WORDS,
@@ -38,14 +39,15 @@ def decide(
     text: str,
     actor: str,
     rules_dir: Any = None,
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
     """Confirm or dismiss a finding as `actor` (the service records it in the trail, in
-    the decision's own transaction)."""
+    the decision's own transaction); a finding outside ``scope`` is not found."""
     if confirm:
         return confirm_finding(
-            db, finding_id=finding_id, note=text, actor=actor, rules_dir=rules_dir
+            db, finding_id=finding_id, note=text, actor=actor, rules_dir=rules_dir, scope=scope
         )
-    return dismiss_finding(db, finding_id=finding_id, reason=text, actor=actor)
+    return dismiss_finding(db, finding_id=finding_id, reason=text, actor=actor, scope=scope)
 
 
 def finding_history(db: Database, finding_ids: list[int]) -> list[Any]:
@@ -86,6 +88,7 @@ def review_queue_page(
         severity=severity or None,
         after=after or None,
         page=None if after else page,
+        scope=who.scope,
     )
     kept = {k: v for k, v in filters.items() if v}
     next_href = None
@@ -122,7 +125,7 @@ def review_entity_page(
     request: Request, uscc: str, db: DbDep, rules_dir: RulesDir, who: ReviewerUser
 ) -> HTMLResponse:
     """An entity's findings with their explanation and history, and the decision forms."""
-    data = entity_review(db, uscc=uscc, rules_dir=rules_dir)
+    data = entity_review(db, uscc=uscc, rules_dir=rules_dir, scope=who.scope)
     history = finding_history(db, [f["id"] for f in data["findings"]])
     return render(
         request, "console/review_entity.html", data=data, severity_zh=SEVERITY_ZH,
@@ -143,7 +146,7 @@ def confirm(
 ) -> Response:
     """Confirm a finding (a note is required); its rule's on_confirm applies."""
     decide(db, finding_id=finding_id, confirm=True, text=note, actor=who.actor,
-           rules_dir=rules_dir)  # fmt: skip
+           rules_dir=rules_dir, scope=who.scope)  # fmt: skip
     return redirect(f"/review/entity/{quote(uscc)}", done="confirmed")
 
 
@@ -156,5 +159,6 @@ def dismiss(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Dismiss a finding: a reason is required, nothing changes without one."""
-    decide(db, finding_id=finding_id, confirm=False, text=reason, actor=who.actor)
+    decide(db, finding_id=finding_id, confirm=False, text=reason, actor=who.actor,
+           scope=who.scope)  # fmt: skip
     return redirect(f"/review/entity/{quote(uscc)}", done="dismissed")

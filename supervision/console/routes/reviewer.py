@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
+from supervision.accounts.scope import Scope
 from supervision.console.deps import DbDep, ReviewerUser, SiteDir
 from supervision.console.names import with_names
 from supervision.console.pages import redirect, render
@@ -20,6 +21,7 @@ from supervision.db import Database
 from supervision.errors import SupervisionError
 from supervision.models import Entity, Task, TaskStatus
 from supervision.reference.result_codes import FOLLOW_UPS, RESULT_STATES, result_label
+from supervision.results.scoping import reach_result
 from supervision.results.service import (
     entity_results,
     list_results,
@@ -31,14 +33,18 @@ router = APIRouter()
 _OPEN_TASKS = (TaskStatus.DRAWN, TaskStatus.IN_PROGRESS, TaskStatus.CLOSED)
 
 
-def pending_results(db: Database) -> list[dict[str, Any]]:
-    """Results awaiting review (待审核) and approved ones not yet published, per entity."""
+def pending_results(db: Database, *, scope: Scope | None = None) -> list[dict[str, Any]]:
+    """Results awaiting review (待审核) and approved ones not yet published, per entity;
+    only those inside ``scope`` (their task's departments, their entity's region)."""
     with db.session() as session:
         tasks = session.exec(
-            select(Task.code).where(col(Task.status).in_(_OPEN_TASKS)).order_by(col(Task.code))
+            select(Task).where(col(Task.status).in_(_OPEN_TASKS)).order_by(col(Task.code))
         ).all()
         rows: dict[tuple[str, str], dict[str, Any]] = {}
-        for code in tasks:
+        for task in tasks:
+            if scope is not None and not scope.covers_departments(task.departments):
+                continue
+            code = task.code
             for line in list_results(session, task_code=code):
                 if line["state"] in ("entered", "approved"):
                     row = rows.setdefault(
@@ -47,23 +53,43 @@ def pending_results(db: Database) -> list[dict[str, Any]]:
                     )
                     row["items"].append(line)
                     row["states"].add(line["state"])
-        names = dict(
-            session.exec(
-                select(Entity.uscc, Entity.name).where(col(Entity.uscc).in_({u for _, u in rows}))
+        entities = {
+            uscc: (name, region)
+            for uscc, name, region in session.exec(
+                select(Entity.uscc, Entity.name, Entity.region_code).where(
+                    col(Entity.uscc).in_({u for _, u in rows})
+                )
             ).all()
-        )
-    return [r | {"entity_name": names.get(r["uscc"], "")} for _, r in sorted(rows.items())]
+        }
+    return [
+        r | {"entity_name": entities.get(r["uscc"], ("", ""))[0]}
+        for _, r in sorted(rows.items())
+        if scope is None or scope.covers_region(entities.get(r["uscc"], ("", ""))[1])
+    ]
 
 
-def review(db: Database, *, task: str, uscc: str, approve: bool, reason: str, actor: str) -> None:
+def review(
+    db: Database,
+    *,
+    task: str,
+    uscc: str,
+    approve: bool,
+    reason: str,
+    actor: str,
+    scope: Scope | None = None,
+) -> None:
     with db.session() as session:
+        reach_result(session, task_code=task, uscc=uscc, scope=scope)
         review_results(session, task_code=task, uscc=uscc, approve=approve, reason=reason,
                        actor=actor)  # fmt: skip
 
 
-def publish(db: Database, *, task: str, uscc: str, site_dir: Any, actor: str) -> None:
+def publish(
+    db: Database, *, task: str, uscc: str, site_dir: Any, actor: str, scope: Scope | None = None
+) -> None:
     """Publish the entity's approved results, then republish the public site if served."""
     with db.session() as session:
+        reach_result(session, task_code=task, uscc=uscc, scope=scope)
         publish_results(session, task_code=task, uscc=uscc, actor=actor)
     if site_dir is not None:
         from supervision.site import publish_site
@@ -79,7 +105,7 @@ def publish(db: Database, *, task: str, uscc: str, site_dir: Any, actor: str) ->
 @router.get("/results", response_class=HTMLResponse)
 def results_page(request: Request, db: DbDep, who: ReviewerUser) -> HTMLResponse:
     """Results awaiting review, and approved results awaiting publication."""
-    rows = pending_results(db)
+    rows = pending_results(db, scope=who.scope)
     return render(request, "console/results.html", rows=rows, states=RESULT_STATES, quote=quote)
 
 
@@ -89,6 +115,7 @@ def result_review_page(
 ) -> HTMLResponse:
     """One entity's results, every version, with approve / return / publish."""
     with db.session() as session:
+        reach_result(session, task_code=task, uscc=uscc, scope=who.scope)
         data = with_names(session, entity_results(session, task_code=task, uscc=uscc))
     return render(
         request, "console/result_review.html", data=data, states=RESULT_STATES,
@@ -107,7 +134,8 @@ def review_submit(
 ) -> Response:
     """Approve, or return with a reason (required), every result awaiting review."""
     approve = decision == "approve"
-    review(db, task=task, uscc=uscc, approve=approve, reason=reason, actor=who.actor)
+    review(db, task=task, uscc=uscc, approve=approve, reason=reason, actor=who.actor,
+           scope=who.scope)  # fmt: skip
     return redirect("/results/entity", task=task, uscc=uscc,
                     done="approved" if approve else "returned")  # fmt: skip
 
@@ -121,5 +149,5 @@ def publish_submit(
     uscc: Annotated[str, Form()],
 ) -> Response:
     """Publish the entity's approved results (all or nothing) and update the public site."""
-    publish(db, task=task, uscc=uscc, site_dir=site, actor=who.actor)
+    publish(db, task=task, uscc=uscc, site_dir=site, actor=who.actor, scope=who.scope)
     return redirect("/results/entity", task=task, uscc=uscc, done="published")

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from supervision import clock
+from supervision.accounts.scope import Scope
 from supervision.console.deps import DbDep, PlannerUser
 from supervision.console.pages import redirect, render
 from supervision.db import Database
@@ -120,14 +121,20 @@ def task_spec(form: Form_) -> dict[str, Any]:
     return spec
 
 
-def form_choices(db: Database) -> dict[str, Any]:
+def form_choices(db: Database, *, scope: Scope | None = None) -> dict[str, Any]:
     """What the create-task form offers: plans, departments, the items in force today or
     later (with names, by department), the regions of the directory (with names), and the
-    fixed choices (entity types, risk classes, strata, inspector region rules)."""
+    fixed choices (entity types, risk classes, strata, inspector region rules); the plans,
+    departments and regions inside ``scope``."""
     today = clock.today()
+    scope = scope or Scope.EVERYTHING
     with db.session() as session:
-        plans = list_plans(session)
-        departments = list(session.exec(select(Department).order_by(col(Department.code))))
+        plans = list_plans(session, scope=scope)
+        departments = [
+            d
+            for d in session.exec(select(Department).order_by(col(Department.code)))
+            if scope.covers_departments([d.code])
+        ]
         items = list(
             session.exec(
                 select(InspectionItem)
@@ -142,7 +149,12 @@ def form_choices(db: Database) -> dict[str, Any]:
             )
         )  # fmt: skip
         region_codes = list(
-            session.exec(select(Entity.region_code).distinct().order_by(col(Entity.region_code)))
+            session.exec(
+                select(Entity.region_code)
+                .where(col(Entity.region_code).startswith(scope.region, autoescape=True))
+                .distinct()
+                .order_by(col(Entity.region_code))
+            )
         )
     latest: dict[str, InspectionItem] = {}
     for item in items:
@@ -182,10 +194,10 @@ REGION_RULE_WORDS = {
 }
 
 
-def create(db: Database, *, spec: dict[str, Any], actor: str) -> str:
+def create(db: Database, *, spec: dict[str, Any], actor: str, scope: Scope | None = None) -> str:
     parsed = parse_task_input(spec, source="form")
     with db.session() as session:
-        return create_task(session, spec=parsed, actor=actor).code
+        return create_task(session, spec=parsed, actor=actor, scope=scope).code
 
 
 def commit(
@@ -287,14 +299,20 @@ def export_zip(db: Database, *, code: str) -> bytes:
     return buffer.getvalue()
 
 
+def reach(db: Database, *, code: str, scope: Scope) -> None:
+    """Refuse, as not found, a task outside the signed-in user's scope (every task door)."""
+    with db.session() as session:
+        get_task(session, code=code, scope=scope)
+
+
 @router.get("/tasks", response_class=HTMLResponse)
 def tasks_page(request: Request, db: DbDep, who: PlannerUser) -> HTMLResponse:
     """Every task with its status, and the form to create one (pickers for departments,
     items, strata and ratios, targeting, joint departments)."""
     with db.session() as session:
-        tasks = list_tasks(session)
+        tasks = list_tasks(session, scope=who.scope)
     return render(request, "console/tasks.html", tasks=tasks, status_zh=TaskStatus.ZH,
-                  status_en=TaskStatus.EN, quote=quote, **form_choices(db))  # fmt: skip
+                  status_en=TaskStatus.EN, quote=quote, **form_choices(db, scope=who.scope))  # fmt: skip
 
 
 @router.post("/tasks")
@@ -302,13 +320,14 @@ async def create_task_form(request: Request, db: DbDep, who: PlannerUser) -> Res
     """Create a task from the form (every bad field named, nothing written)."""
     form = await request.form()
     spec = task_spec(form)
-    code = await run_in_threadpool(create, db, spec=spec, actor=who.actor)
+    code = await run_in_threadpool(create, db, spec=spec, actor=who.actor, scope=who.scope)
     return redirect("/task", code=code, done="created")
 
 
 @router.get("/task", response_class=HTMLResponse)
 def task_page(request: Request, code: str, db: DbDep, who: PlannerUser) -> HTMLResponse:
     """One task: parameters, commitment digests, the seed form, the draw."""
+    reach(db, code=code, scope=who.scope)
     data = task_view(db, code=code)
     return render(request, "console/task.html", status_zh=TaskStatus.ZH,
                   status_en=TaskStatus.EN, quote=quote, **data)  # fmt: skip
@@ -324,6 +343,7 @@ def commit_form(
     disclosure: Annotated[str, Form()] = "",
 ) -> Response:
     """Commit (freeze population and parameters) before anybody knows the seed."""
+    reach(db, code=code, scope=who.scope)
     commit(
         db,
         code=code,
@@ -344,6 +364,7 @@ def draw_form(
     round_json: Annotated[str, Form()] = "",
 ) -> Response:
     """Enter the public seed (or, for a beacon task, its drand round) and draw."""
+    reach(db, code=code, scope=who.scope)
     draw(db, code=code, seed=seed, round_json=round_json, actor=who.actor)
     return redirect("/task", code=code, done="drawn")
 
@@ -357,6 +378,7 @@ def salt_form(
     uscc: Annotated[str, Form()],
 ) -> HTMLResponse:
     """Issue an entity its salt in a pseudonymous task, so it can check its own inclusion."""
+    reach(db, code=code, scope=who.scope)
     issued = salt(db, code=code, uscc=uscc, actor=who.actor)
     return render(request, "console/salt.html", issued=issued, quote=quote)
 
@@ -364,6 +386,7 @@ def salt_form(
 @router.get("/task/fairness", response_class=HTMLResponse)
 def fairness_page(request: Request, code: str, db: DbDep, who: PlannerUser) -> HTMLResponse:
     """Per stratum N, n, declared and realised ratio; inspector loads; exclusions."""
+    reach(db, code=code, scope=who.scope)
     with db.session() as session:
         report = fairness_report(session, code=code)
     return render(request, "console/fairness.html", report=report, quote=quote)
@@ -372,6 +395,7 @@ def fairness_page(request: Request, code: str, db: DbDep, who: PlannerUser) -> H
 @router.get("/task/export")
 def export_download(code: str, db: DbDep, who: PlannerUser) -> Response:
     """Download the export for outsiders (anyone can recompute the draw from it)."""
+    reach(db, code=code, scope=who.scope)
     data = export_zip(db, code=code)
     name = quote(f"draw-{code}.zip", safe="")
     return Response(
