@@ -20,10 +20,11 @@ the ``explain`` it expects).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -115,6 +116,13 @@ def explain_context(
     return context
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(template: str) -> Template:
+    """A template compiled once: a queue page renders two explanations per row, and
+    compiling costs far more than rendering."""
+    return _ENV.from_string(template)
+
+
 def render_explain(
     template: str, when: Any, params: Mapping[str, Any], matched: Iterable[Mapping[str, Any]]
 ) -> Markup:
@@ -123,7 +131,7 @@ def render_explain(
     Raises ``ExplainError`` when the template reads what these facts do not have.
     """
     try:
-        compiled = _ENV.from_string(template)
+        compiled = _compiled(template)
         return Markup(compiled.render(explain_context(when, params, matched)).strip())
     except SecurityError as exc:
         raise ExplainError(
