@@ -162,6 +162,13 @@ def _in_region(scope: Scope | None) -> Any:
     return _E.c.region_code.startswith(scope.region, autoescape=True)
 
 
+_OWNER = _E.alias("owner")
+#: A finding's entity's region, looked up by the finding's row (see ``open_findings_query``).
+_ROW_REGION = (
+    select(_OWNER.c.region_code).where(_OWNER.c.uscc == _F.c.uscc).correlate(_F).scalar_subquery()
+)
+
+
 def open_findings_query(
     *,
     scope: Scope | None = None,
@@ -197,10 +204,14 @@ def open_findings_query(
         query = query.where(_F.c.rule_id == rule)
     if severity:
         query = query.where(_F.c.severity_rank == SEVERITY_RANK[severity])
+    # The region conditions read each row's entity by key as the index is walked in queue
+    # order (a correlated lookup), not by filtering the joined entity: on that form SQLite
+    # first builds a Bloom filter over the whole entity table for every page (5.8 ms
+    # instead of 0.5 ms for a county's first page at 1,000,000 findings).
     if region:
-        query = query.where(_E.c.region_code.startswith(region_prefix(region), autoescape=True))
-    if (scoped := _in_region(scope)) is not None:
-        query = query.where(scoped)
+        query = query.where(_ROW_REGION.startswith(region_prefix(region), autoescape=True))
+    if scope is not None and scope.region:
+        query = query.where(_ROW_REGION.startswith(scope.region, autoescape=True))
     return query.order_by(_F.c.severity_rank, _F.c.opened_at, _F.c.id)
 
 
