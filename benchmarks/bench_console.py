@@ -98,8 +98,10 @@ def fill(db: Database, findings: int) -> float:
             rows = []
             for n in range(start, min(findings, start + CHUNK)):
                 rank = (n * 7) % 4
+                county = ("150102", "150203", "152201")[(n // RULES_PER_ENTITY) % 3]
                 rows.append({
                     "uscc": f"9115{n // RULES_PER_ENTITY:014d}",
+                    "region_code": county, "prefecture_code": county[:4] + "00",
                     "rule_id": f"bench.rule-{n % RULES_PER_ENTITY:02d}", "rule_version": 1,
                     "department": "市场监督管理部门", "severity": SEVERITIES[rank],
                     "severity_rank": rank, "result_code": "D", "fact_ids": [], "matched": [],

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
 
 from supervision import clock, trail
 from supervision.checks.compare import ChunkOutcome
@@ -47,7 +47,7 @@ from supervision.checks.templates import FactTemplate
 from supervision.checks.workers import CHUNK, Plan, evaluate_all, start_pool
 from supervision.db import Database, busy_is_an_error, hold_write, table_of, upsert_insert
 from supervision.errors import ConflictError, SupervisionError
-from supervision.models import CheckRun
+from supervision.models import CheckRun, Entity
 from supervision.models.fields import text_problem
 from supervision.models.findings import SEVERITY_RANK, EntityCheckState, EntityFacts, FindingStatus
 from supervision.models.findings import Finding as FindingRow
@@ -59,6 +59,7 @@ __all__ = ["CHUNK", "Advance", "CheckSummary", "EarlierThanLastRun", "run_check"
 Advance = Callable[[int], object]
 
 _F: Table = table_of(FindingRow)
+_E: Table = table_of(Entity)
 _S: Table = table_of(EntityCheckState)
 _RUN: Table = table_of(CheckRun)
 _T: Table = table_of(EntityFacts)
@@ -147,7 +148,19 @@ class _Writer:
         s.error_count += out.note_errors(s.errors)
         conn, run_id = self.conn, self.run_id
         if out.new:
-            conn.execute(_F.insert(), [self._new_row(uscc, found) for uscc, found in out.new])
+            # Each new finding carries its entity's region (the scoped queues' indexes);
+            # the region is read here, in the run's transaction, as the entities stand.
+            regions = dict(
+                conn.execute(
+                    select(_E.c.uscc, _E.c.region_code).where(
+                        _E.c.uscc.in_({uscc for uscc, _ in out.new})
+                    )
+                ).all()
+            )
+            conn.execute(
+                _F.insert(),
+                [self._new_row(uscc, found, regions.get(uscc, "")) for uscc, found in out.new],
+            )
         if out.same and self.summary.mode != "full":
             # A full run's coverage is its run row (``review.seen_last``): rewriting every
             # unchanged open finding cost the writing process ~20 µs each.
@@ -225,10 +238,12 @@ class _Writer:
             "matched": [dict(m) for m in found.matched],
         }
 
-    def _new_row(self, uscc: str, found: RuleFinding) -> dict[str, Any]:
+    def _new_row(self, uscc: str, found: RuleFinding, region: str) -> dict[str, Any]:
         return {
             "uscc": uscc,
             "rule_id": found.rule_id,
+            "region_code": region,
+            "prefecture_code": region[:4] + "00" if region else "",
             **self._changing(found),
             "status": FindingStatus.OPEN,
             "first_run_id": self.run_id,

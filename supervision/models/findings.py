@@ -88,12 +88,29 @@ class Finding(SQLModel, table=True):
         Index("ix_finding_entity", "uscc", "rule_id", "status"),
         Index("ix_finding_rule", "rule_id", "status"),
         Index("ix_finding_department", "department", "status"),
+        # A county's or a prefecture's queue (scoped reviewers): one range each.
+        Index(
+            "ix_finding_region_queue", "status", "region_code", "severity_rank", "opened_at", "id"
+        ),
+        Index(
+            "ix_finding_prefecture_queue",
+            "status",
+            "prefecture_code",
+            "severity_rank",
+            "opened_at",
+            "id",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     uscc: str = Field(foreign_key="entity.uscc", max_length=18)
     rule_id: str = Field(max_length=100)
     rule_version: int
     department: str = Field(default="", max_length=100)
+    #: The entity's region (150203) and its prefecture (150200), copied by database
+    #: triggers (migration 0025) when the finding is written and when the entity moves:
+    #: whatever a writer passes here is replaced.
+    region_code: str = Field(default="", max_length=6)
+    prefecture_code: str = Field(default="", max_length=6)
     severity: str = Field(max_length=8)
     severity_rank: int
     result_code: str = Field(max_length=3)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from supervision import clock
 from supervision.accounts.scope import Scope
-from supervision.checks.review import flagged_count
+from supervision.checks.review import finding_in_scope, flagged_count
 from supervision.console.deps import CurrentUser, DbDep
 from supervision.console.pages import render
 from supervision.db import Database, table_of
@@ -105,15 +105,13 @@ def scoped_overview(db: Database, *, scope: Scope) -> dict[str, Any]:
     those results, and the alerts about their tasks (alerts about nothing in particular,
     such as the calendar, are the province's)."""
     everything = due_and_alerts(db)
-    region = _E.c.region_code.startswith(scope.region, autoescape=True) if scope.region else None
+    region = finding_in_scope(scope)
     with db.session() as session:
         tasks = {t.code: t for t in list_tasks(session)}
         reached = {c for c, t in tasks.items() if task_in_scope(t, scope)}
         with_results = {c for c, t in tasks.items() if scope.covers_departments(t.departments)}
     with db.engine.connect() as conn:
-        counted = select(func.count(), func.count(func.distinct(_F.c.uscc))).select_from(
-            _F.join(_E, _E.c.uscc == _F.c.uscc)
-        )
+        counted = select(func.count(), func.count(func.distinct(_F.c.uscc))).select_from(_F)
         counted = counted.where(_F.c.status == FindingStatus.OPEN)
         open_findings, flagged = conn.execute(
             counted if region is None else counted.where(region)
