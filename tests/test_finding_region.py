@@ -8,9 +8,10 @@ PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from factories import make_uscc
+from factories import make_entity, make_uscc, write_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
@@ -19,6 +20,7 @@ from supervision.accounts.scope import Scope
 from supervision.checks.review import open_count, open_findings_query
 from supervision.console.queue import queue_page
 from supervision.db import Database
+from supervision.directories.importing import import_file
 from supervision.models import CheckRun, Entity, Finding
 
 _E = Entity.__table__  # type: ignore[attr-defined]
@@ -183,3 +185,18 @@ def test_migration_0025_copies_the_regions_of_existing_findings(db: Database, db
         )
     finally:
         again.dispose()
+
+
+def test_an_import_that_moves_an_entity_moves_its_findings(db: Database, tmp_path: Path) -> None:
+    """The directory import (an upsert) is a door too: its findings follow the entity."""
+    rows = [make_entity(n, region_code=county) for n, county in enumerate(("150102", "150203"))]
+    import_file(db, kind="entities", path=write_csv(tmp_path / "a.csv", rows), actor="导入员")
+    with db.engine.begin() as conn:
+        run_id = _run(conn)
+        conn.execute(_F.insert(), [_finding(r["uscc"], 1, run_id) for r in rows])
+    assert open_count(db, scope=Scope(region="150203")) == 1
+    rows[0]["region_code"] = "150203"
+    import_file(db, kind="entities", path=write_csv(tmp_path / "b.csv", rows), actor="导入员")
+    _assert_copies_true(db)
+    assert open_count(db, scope=Scope(region="150203")) == 2
+    assert open_count(db, scope=Scope(region="1501")) == 0
