@@ -6,6 +6,7 @@ DebugExecutor and a driver that plays APScheduler's own loop (scheduler_support.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from datetime import UTC, datetime, timedelta
@@ -375,6 +376,20 @@ def test_seed_missing_at_draw_time_alerts_then_draws_when_it_arrives(
         assert schedule is not None and schedule.state == "drawn"
     assert runs(db, "draw") == [("draw", code, "done")]
     assert ("seed_missing", code) not in alerts(db)  # resolved by the draw
+    # Scheduling and entering the seed are on the trail; the seed only as a digest until
+    # the draw's own event records it.
+    events = json.loads(cli("trail", "show", "--json").stdout)
+    mine = [e for e in events if e["object"] == f"task:{code}"]
+    actions = [e["action"] for e in mine]
+    assert (
+        actions.index("task.schedule")
+        < actions.index("task.seed_entered")
+        < actions.index("task.seed")
+    )
+    (entered_event,) = [e for e in mine if e["action"] == "task.seed_entered"]
+    assert entered_event["actor"] == "console:cli-planner"
+    assert entered_event["payload"]["seed_sha256"] == hashlib.sha256(b"31415926").hexdigest()
+    assert "31415926" not in json.dumps(entered_event)
 
 
 def test_no_seed_by_the_deadline_means_no_draw_and_an_alert(db: Database, tmp_path: Path) -> None:

@@ -230,7 +230,7 @@ def schedule_set(
 ) -> None:
     """设定任务排程；不带时区的时间按北京时间；须以计划人员身份执行（--as）/ schedule a task;
     times without offset are Beijing time; acts as a planner (--as)."""
-    act_as(app, as_user, Role.PLANNER)
+    actor = act_as(app, as_user, Role.PLANNER)
     tz = clock.LOCAL_TZ
     draw = parse_time(draw_at, tz, "--draw-at")
     deadline = parse_time(seed_deadline, tz, "--seed-deadline") if seed_deadline else draw
@@ -243,6 +243,7 @@ def schedule_set(
             seed_deadline=deadline,
             commit_at=commit,
             source=seed_source,
+            actor=actor,
         )
         info = schedule_dict(schedule)
     click.echo(
@@ -309,11 +310,11 @@ def seed_enter(app: AppContext, task_code: str, seed: str, as_user: str | None) 
     SEED 为 - 时从标准输入读取一行（不留在命令历史中）。
     SEED "-" reads one line from standard input (keeps it out of the shell history).
     """
-    act_as(app, as_user, Role.PLANNER)
+    actor = act_as(app, as_user, Role.PLANNER)
     if seed == "-":
         seed = sys.stdin.readline().rstrip("\r\n")
     with app.db.session() as session:
-        schedule = enter_seed(session, task_code=task_code, seed=seed)
+        schedule = enter_seed(session, task_code=task_code, seed=seed, actor=actor)
         entered = clock.local(schedule.seed_entered_at or clock.now())
     click.echo(
         f"已录入任务 {task_code} 的随机种子（{entered:%Y-%m-%d %H:%M:%S}），将在抽取时使用 / "

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from supervision import clock
+from supervision import clock, trail
 from supervision.draw.tasks import unknown_task
 from supervision.errors import NotFoundError, SupervisionError, ValidationFailed
 from supervision.models import Task, TaskStatus
@@ -46,8 +46,10 @@ def set_schedule(
     seed_deadline: datetime,
     commit_at: datetime | None = None,
     source: str = "manual",
+    actor: str | None = None,
 ) -> TaskSchedule:
-    """Create or replace a task's schedule; every rule broken is listed."""
+    """Create or replace a task's schedule (a trail event by ``actor``); every rule broken
+    is listed."""
     task = session.get(Task, task_code)
     if task is None:
         raise unknown_task(session, task_code)
@@ -88,6 +90,19 @@ def set_schedule(
     schedule.updated_at = now
     session.add(schedule)
     session.flush()
+    trail.record(
+        session,
+        action="task.schedule",
+        obj=f"task:{task_code}",
+        payload={
+            "commit_at": commit_at.isoformat() if commit_at else None,
+            "draw_at": draw_at.isoformat(),
+            "seed_deadline": seed_deadline.isoformat(),
+            "seed_source": source,
+            "replaces": existing is not None,
+        },
+        actor=actor,
+    )
     for kind in (
         AlertKind.DRAW_MISSED,
         AlertKind.SEED_DEADLINE_PASSED,

@@ -14,12 +14,13 @@ seed (supervision.draw.sampling.entered_seed: verbatim, no whitespace at either 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import ClassVar, Protocol
 
 from sqlmodel import Session
 
-from supervision import clock
+from supervision import clock, trail
 from supervision.draw.sampling import DrawError, entered_seed
 from supervision.draw.tasks import unknown_task
 from supervision.errors import NotFoundError, SupervisionError
@@ -110,8 +111,11 @@ def check_seed_entry(
         )
 
 
-def enter_seed(session: Session, *, task_code: str, seed: str) -> TaskSchedule:
-    """Record a manually entered seed with the time of entry; the draw job uses it."""
+def enter_seed(
+    session: Session, *, task_code: str, seed: str, actor: str | None = None
+) -> TaskSchedule:
+    """Record a manually entered seed with the time of entry (a trail event by ``actor``);
+    the draw job uses it."""
     schedule = session.get(TaskSchedule, task_code)
     task = session.get(Task, task_code)
     if task is None:
@@ -147,4 +151,17 @@ def enter_seed(session: Session, *, task_code: str, seed: str) -> TaskSchedule:
     schedule.updated_at = now
     session.add(schedule)
     session.flush()
+    # Who entered a seed and when is on the trail now; the seed itself only as a digest
+    # until the draw (``task.seed`` then records it), so reading the trail cannot foretell
+    # the draw.
+    trail.record(
+        session,
+        action="task.seed_entered",
+        obj=f"task:{task_code}",
+        payload={
+            "entered_at": now.isoformat(),
+            "seed_sha256": hashlib.sha256(seed.encode()).hexdigest(),
+        },
+        actor=actor,
+    )
     return schedule
