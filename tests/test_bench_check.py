@@ -15,9 +15,9 @@ BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_check.py"
 @pytest.mark.postgres
 def test_bench_check_tiny(tmp_path: Path, pg_url: str) -> None:
     server = pg_url.rsplit("/", 1)[0]  # the benchmark makes and drops its own database
+    command = [sys.executable, str(BENCH), "--entities", "300", "--repeat", "2"]
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--entities", "300", "--repeat", "2", "--dir", str(tmp_path),
-         "--pg", server],  # fmt: skip
+        [*command, "--dir", str(tmp_path), "--pg", server],
         capture_output=True,
         text=True,
         check=False,

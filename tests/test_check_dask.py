@@ -94,14 +94,33 @@ def outputs(url: str) -> dict[str, list[tuple[Any, ...]]]:
     try:
         with database.engine.connect() as conn:
             findings = conn.execute(
-                select(_F.c.uscc, _F.c.rule_id, _F.c.rule_version, _F.c.severity,
-                       _F.c.severity_rank, _F.c.result_code, _F.c.department, _F.c.fact_ids,
-                       _F.c.matched, _F.c.status, _F.c.opened_as_of)  # fmt: skip
+                select(
+                    _F.c.uscc,
+                    _F.c.rule_id,
+                    _F.c.rule_version,
+                    _F.c.severity,
+                    _F.c.severity_rank,
+                    _F.c.result_code,
+                    _F.c.department,
+                    _F.c.fact_ids,
+                    _F.c.matched,
+                    _F.c.status,
+                    _F.c.opened_as_of,
+                )
             ).all()
             states = conn.execute(select(_S.c.uscc, _S.c.next_due_on, _S.c.checked_as_of)).all()
             facts = conn.execute(
-                select(_T.c.uscc, _T.c.facts_key, _T.c.valid_from, _T.c.valid_until,
-                       _T.c.template, _T.c.counters, _T.c.due, _T.c.dates, _T.c.facts)  # fmt: skip
+                select(
+                    _T.c.uscc,
+                    _T.c.facts_key,
+                    _T.c.valid_from,
+                    _T.c.valid_until,
+                    _T.c.template,
+                    _T.c.counters,
+                    _T.c.due,
+                    _T.c.dates,
+                    _T.c.facts,
+                )
             ).all()
     finally:
         database.dispose()

@@ -19,6 +19,7 @@ plugin's set-up fails and the run stops before writing, with a clear error.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections import deque
@@ -46,7 +47,7 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
-class CheckPlugin(WorkerPlugin):  # type: ignore[misc]  # distributed's types are partial
+class CheckPlugin(WorkerPlugin):
     """Per worker process: one run's rule engine and database, built once in ``setup``."""
 
     def __init__(self, name: str, url: str, plan: Plan) -> None:
@@ -121,8 +122,7 @@ def _failure(error: BaseException, scheduler: str) -> SupervisionError:
     if kind == "KilledWorker":
         return SupervisionError(
             "Dask 工作进程在执行同一数据块时反复退出，核查中止，未写入任何内容",
-            "Dask workers died repeatedly on the same chunk; the check stopped and wrote "
-            "nothing",
+            "Dask workers died repeatedly on the same chunk; the check stopped and wrote nothing",
         )
     if isinstance(error, CancelledError | OSError | TimeoutError) or "Comm" in kind:
         return SupervisionError(
@@ -148,7 +148,9 @@ class DaskPool:
     @classmethod
     def connect(cls, url: str, *, plan: Plan, scheduler: str) -> DaskPool:
         try:
-            client = Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
+            client = Client(  # type: ignore[no-untyped-call]
+                scheduler, timeout=CONNECT_SECONDS, set_as_default=False
+            )
         except (OSError, TimeoutError, ValueError, TypeError) as error:
             raise SupervisionError(
                 f"无法连接 Dask 调度器 {scheduler}：{_first_line(error)}",
@@ -156,7 +158,7 @@ class DaskPool:
             ) from None
         name = f"supervision-check-{uuid.uuid4().hex}"
         try:
-            if not client.nthreads():
+            if not client.nthreads():  # type: ignore[no-untyped-call]
                 raise SupervisionError(
                     f"Dask 调度器 {scheduler} 没有工作进程（先启动 dask worker）",
                     f"the Dask scheduler {scheduler} has no workers (start dask worker first)",
@@ -192,11 +194,7 @@ class DaskPool:
 def _close(client: Any, name: str) -> None:
     """Remove the run's plugin (freeing its engines) and disconnect; a scheduler already
     gone is no error here (the run has failed or finished already)."""
-    try:
+    with contextlib.suppress(Exception):  # the plugin dies with the workers anyway
         client.unregister_worker_plugin(name)
-    except Exception:  # noqa: S110 - the plugin dies with the workers anyway
-        pass
-    try:
+    with contextlib.suppress(Exception):
         client.close(timeout=CONNECT_SECONDS)
-    except Exception:  # noqa: S110
-        pass

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from supervision import clock
-from supervision.checks.selection import all_usccs, last_run, stale_entities
 from supervision.checks.executors import start_executor
+from supervision.checks.selection import all_usccs, last_run, stale_entities
 from supervision.checks.workers import CHUNK, Plan, evaluate_all
 from supervision.db import Database
 from supervision.reference.workdays import WorkCalendar, default_calendar

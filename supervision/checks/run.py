@@ -36,6 +36,7 @@ from supervision import clock, trail
 from supervision.checks.compare import ChunkOutcome
 from supervision.checks.cures import propose_cures
 from supervision.checks.evaluate import RuleFinding
+from supervision.checks.executors import start_executor, validate_executor
 from supervision.checks.selection import (
     all_usccs,
     changes_from,
@@ -44,7 +45,6 @@ from supervision.checks.selection import (
     stale_entities,
 )
 from supervision.checks.templates import FactTemplate
-from supervision.checks.executors import start_executor, validate_executor
 from supervision.checks.workers import CHUNK, ChunkPool, Plan, evaluate_all
 from supervision.db import Database, busy_is_an_error, hold_write, table_of, upsert_insert
 from supervision.errors import ConflictError, SupervisionError
