@@ -375,3 +375,66 @@ def test_a_database_the_workers_cannot_reach_is_a_clear_error(scheduler: str) ->
     assert "无法连接数据库" in getattr(error, "zh", "") and "cannot reach the database" in str(
         error
     ), repr(error)
+
+
+# ------------------------------------------------------------------ the scheduler lost
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.postgres
+def test_the_scheduler_lost_mid_run_stops_it_leaving_nothing(demo_pg: str) -> None:
+    """A cluster started as the README says (`dask scheduler`, `dask worker ADDRESS`); the
+    scheduler is killed (-9) mid-run: a clear error, and the run left nothing."""
+    from distributed import Client
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = Path(sys.executable).with_name("dask")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--port", str(port), "--no-dashboard"], **quiet
+    )  # type: ignore[call-overload]
+    workers = subprocess.Popen(  # type: ignore[call-overload]
+        [dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        **quiet,
+    )
+    try:
+        with Client(address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+        progressed = threading.Event()
+        done: dict[str, Any] = {}
+
+        def run() -> None:
+            database = Database(demo_pg, migrate=False)
+            try:
+                done["summary"] = run_check(
+                    database, as_of=AS_OF, full=True, chunk_size=5, executor="dask",
+                    scheduler=address, advance=lambda _n: progressed.set(),
+                )  # fmt: skip
+            except BaseException as error:
+                done["error"] = error
+            finally:
+                database.dispose()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        assert progressed.wait(120)
+        scheduler.send_signal(signal.SIGKILL)
+        thread.join(120)
+        assert not thread.is_alive()
+        error = done.get("error")
+        assert error is not None and "summary" not in done
+        assert f"与 Dask 调度器 {address} 的连接中断" in str(error), repr(error)
+        assert "lost the Dask scheduler" in str(error)
+        assert counts(demo_pg) == (0, 0, 0, 0)
+    finally:
+        for child in (workers, scheduler):
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait(30)
