@@ -8,7 +8,10 @@ its run's plugin on the worker by that name, reads its chunk from the database i
 returns the chunk's ``ChunkOutcome``; the parent gets them in chunk order with at most
 ``2 ×`` the cluster's threads in flight. Two runs on one cluster have two plugins, each
 with its own engine (a ruleset name is unique within a process, ``RuleEngine``). When the
-run ends the plugin is removed and its engine freed.
+run ends the plugin is removed and its engine freed. A plugin is named after its run's
+client: the plugins of runs that were killed (their client gone from the scheduler) are
+removed by the next run that connects, so their engines and database connections do not
+pile up on a long-lived cluster.
 
 Failure modes: a worker lost mid-task (killed, machine gone) — the scheduler runs the task
 again on another worker (up to ``distributed.scheduler.allowed-failures`` times, then the
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import CancelledError
@@ -40,6 +42,8 @@ __all__ = ["CONNECT_SECONDS", "CheckPlugin", "DaskPool"]
 
 #: How long to try reaching the scheduler before giving up with a clear error.
 CONNECT_SECONDS = 10
+#: Every check plugin's name starts so; the rest is its run's client id.
+PREFIX = "supervision-check-"
 
 
 def _first_line(error: BaseException) -> str:
@@ -114,6 +118,16 @@ def _work(name: str, job: ChunkJob) -> ChunkOutcome:
     return plugin.check(job)
 
 
+def _orphans(dask_scheduler: Any) -> list[str]:
+    """On the scheduler: the check plugins whose run's client is gone."""
+    clients = set(dask_scheduler.clients)
+    return [
+        name
+        for name in dask_scheduler.worker_plugins
+        if name.startswith(PREFIX) and name.removeprefix(PREFIX) not in clients
+    ]
+
+
 def _failure(error: BaseException, scheduler: str) -> SupervisionError:
     """What a failed Dask run tells the user (nothing of the run was written)."""
     if isinstance(error, SupervisionError):
@@ -148,7 +162,7 @@ class DaskPool:
     @classmethod
     def connect(cls, url: str, *, plan: Plan, scheduler: str) -> DaskPool:
         try:
-            client = Client(  # type: ignore[no-untyped-call]
+            client: Any = Client(  # type: ignore[no-untyped-call]
                 scheduler, timeout=CONNECT_SECONDS, set_as_default=False
             )
         except (OSError, TimeoutError, ValueError, TypeError) as error:
@@ -156,9 +170,11 @@ class DaskPool:
                 f"无法连接 Dask 调度器 {scheduler}：{_first_line(error)}",
                 f"cannot reach the Dask scheduler {scheduler}: {_first_line(error)}",
             ) from None
-        name = f"supervision-check-{uuid.uuid4().hex}"
+        name = f"{PREFIX}{client.id}"
         try:
-            if not client.nthreads():  # type: ignore[no-untyped-call]
+            for orphan in client.run_on_scheduler(_orphans):
+                client.unregister_worker_plugin(orphan)
+            if not client.nthreads():
                 raise SupervisionError(
                     f"Dask 调度器 {scheduler} 没有工作进程（先启动 dask worker）",
                     f"the Dask scheduler {scheduler} has no workers (start dask worker first)",
