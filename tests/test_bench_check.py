@@ -7,12 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_check.py"
 
 
-def test_bench_check_tiny(tmp_path: Path) -> None:
+@pytest.mark.postgres
+def test_bench_check_tiny(tmp_path: Path, pg_url: str) -> None:
+    server = pg_url.rsplit("/", 1)[0]  # the benchmark makes and drops its own database
+    command = [sys.executable, str(BENCH), "--entities", "300", "--repeat", "2"]
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--entities", "300", "--repeat", "2", "--dir", str(tmp_path)],
+        [*command, "--dir", str(tmp_path), "--pg", server],
         capture_output=True,
         text=True,
         check=False,
@@ -36,4 +41,12 @@ def test_bench_check_tiny(tmp_path: Path) -> None:
     floor = re.search(r"floor of any incremental run .*: ([\d.]+) s = ([\d.]+) of the steady", out)
     assert floor and float(floor.group(1)) > 0, out
     assert re.search(r"first runs .*: 1 worker / bare [\d.]+, 2 workers / bare [\d.]+", out), out
+    # Dask (a LocalCluster of 2 worker processes) against local --workers 2, on PostgreSQL.
+    assert "dask vs local  : built 300 entities" in out, out
+    for kind in ("first", "steady"):
+        local = re.search(rf"{kind}\s+local -w2\s+: (\d+) facts .* = ([\d,]+) facts/s", out)
+        dask = re.search(rf"{kind}\s+dask 2 workers: (\d+) facts .* = ([\d,]+) facts/s", out)
+        assert local and dask and local.group(1) == dask.group(1), out
+        ratio = re.search(rf"{kind}\s+dask / local -w2 : ([\d.]+) \(goal >= 0.9\)", out)
+        assert ratio and float(ratio.group(1)) > 0, out
     assert not list(tmp_path.rglob("*.db"))  # cleaned up

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from supervision import clock
+from supervision.checks.executors import start_executor
 from supervision.checks.selection import all_usccs, last_run, stale_entities
 from supervision.checks.workers import CHUNK, Plan, evaluate_all
 from supervision.db import Database
@@ -63,12 +64,15 @@ def dry_run(
     chunk_size: int = CHUNK,
     advance: Advance | None = None,
     on_total: Callable[[int], object] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> DryRunReport:
     """Evaluate a pack on every stored entity without writing anything.
 
     Compares with the open findings: ``new`` (the pack fires, no open finding for that
     entity and rule), ``gone`` (an open finding the pack would resolve), ``unchanged``.
-    Runs in a transaction that is rolled back. ``calendar`` as in ``run_check``.
+    Runs in a transaction that is rolled back. ``calendar``, ``executor`` and
+    ``scheduler`` as in ``run_check``.
     """
     plan = Plan(
         pack=pack if pack is not None else load_pack(rules_dir),
@@ -76,8 +80,11 @@ def dry_run(
         calendar=calendar or default_calendar(),
         workers=workers,
         chunk_size=chunk_size,
+        executor=executor,
+        scheduler=scheduler,
     )
     report = DryRunReport(as_of=plan.as_of, pack_digest=plan.pack.digest)
+    pool = start_executor(db, plan=plan) if executor != "local" else None
     with db.engine.connect() as conn:
         try:
             usccs = all_usccs(conn)
@@ -91,6 +98,7 @@ def dry_run(
                 contiguous=True,
                 stale=stale_entities(conn, last_run(conn)),
                 full=True,
+                pool=pool,
             ):
                 report.entities_checked += out.entities
                 report.facts += out.facts
@@ -107,4 +115,6 @@ def dry_run(
                     advance(out.entities)
         finally:
             conn.rollback()
+            if pool is not None:
+                pool.close()
     return report

@@ -5,7 +5,8 @@
 - takes the check lock and opens its ``CheckRun`` row;
 - chooses what to check (``supervision.checks.selection``): everyone in a full run,
   else the changed, due and never-checked entities (incremental by default);
-- evaluates them chunk by chunk (``supervision.checks.workers``, ``.evaluate``), each
+- evaluates them chunk by chunk (``supervision.checks.workers``, ``.evaluate``), here,
+  in spawned worker processes or on a Dask cluster (``supervision.checks.executors``), each
   chunk compared with its entities' live findings (``supervision.checks.compare``);
 - writes what each chunk means (``_Writer``): findings opened, kept, updated or
   resolved, entity check states, fact templates made or dropped.
@@ -25,8 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from supervision import clock, trail
 from supervision.checks.compare import ChunkOutcome
 from supervision.checks.cures import propose_cures
 from supervision.checks.evaluate import RuleFinding
+from supervision.checks.executors import start_executor, validate_executor
 from supervision.checks.selection import (
     all_usccs,
     changes_from,
@@ -44,7 +45,7 @@ from supervision.checks.selection import (
     stale_entities,
 )
 from supervision.checks.templates import FactTemplate
-from supervision.checks.workers import CHUNK, Plan, evaluate_all, start_pool
+from supervision.checks.workers import CHUNK, ChunkPool, Plan, evaluate_all
 from supervision.db import Database, busy_is_an_error, hold_write, table_of, upsert_insert
 from supervision.errors import ConflictError, SupervisionError
 from supervision.models import CheckRun, Entity
@@ -308,6 +309,8 @@ def run_check(
     on_total: Callable[[int], object] | None = None,
     rewind: str | None = None,
     actor: str | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> CheckSummary:
     """Run a check and record it: incremental unless ``full`` (see the module docstring).
 
@@ -318,8 +321,10 @@ def run_check(
     Everything (the run row, findings, entity check states) is written in one transaction
     by this process. ``on_total(n)`` is told how many entities will be checked, then
     ``advance(k)`` after each chunk. ``calendar``: the working-day calendar (default:
-    ``default_calendar()``, which honours ``$SUPERVISION_CALENDAR_FILE``). Raises
-    ``SupervisionError`` for bad arguments.
+    ``default_calendar()``, which honours ``$SUPERVISION_CALENDAR_FILE``). ``executor``:
+    ``local`` (``workers`` processes) or ``dask`` (the cluster at ``scheduler``; the run
+    records its worker threads as ``workers``). Raises ``SupervisionError`` for bad
+    arguments, an unreachable scheduler, or a failed Dask run (nothing written).
     """
     if workers < 1:
         raise SupervisionError("--workers 至少为 1", "--workers must be at least 1")
@@ -330,18 +335,24 @@ def run_check(
         calendar=calendar or default_calendar(),
         workers=workers,
         chunk_size=chunk_size,
+        executor=executor,
+        scheduler=scheduler,
     )
+    validate_executor(db, plan)
     t0 = time.perf_counter()
     # A full run with workers starts them first: their start-up (a second or so of
-    # imports each) overlaps the selection below.
-    early = start_pool(db, plan=plan) if full and workers > 1 else None
+    # imports each) overlaps the selection below. A Dask run connects first: an
+    # unreachable scheduler or database is refused before the run's row is written.
+    early = start_executor(db, plan=plan) if executor == "dask" or (full and workers > 1) else None
+    if early is not None:
+        plan = replace(plan, workers=early.workers)
     try:
         with busy_is_an_error():
             return _run(db, plan, full=full, t0=t0, pool=early, advance=advance,
                         on_total=on_total, rewind=reason, actor=actor)  # fmt: skip
     finally:
         if early is not None:
-            early.shutdown(cancel_futures=True)
+            early.close()
 
 
 def _mode(last: Any, plan: Plan, full: bool) -> tuple[str, str]:
@@ -420,7 +431,7 @@ def _run(
     *,
     full: bool,
     t0: float,
-    pool: ProcessPoolExecutor | None,
+    pool: ChunkPool | None,
     advance: Advance | None,
     on_total: Callable[[int], object] | None,
     rewind: str | None = None,

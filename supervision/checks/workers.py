@@ -7,16 +7,18 @@ that comparison. ``workers > 1`` spreads the chunks over that many spawned proce
 (``supervision.pools``, ``spawn``: each opens its own database connection); each builds
 its own ``Evaluator`` from the pickled pack and reads its chunks through its own
 connection. Outcomes come back in chunk order, with at most ``2 × workers`` chunks in
-flight.
+flight. A started pool is anything with ``outcomes`` and ``workers`` (``ChunkPool``): the
+spawned processes here (``LocalPool``) or a Dask cluster (``supervision.checks.cluster``);
+``supervision.checks.executors`` chooses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import Connection
 
@@ -27,7 +29,16 @@ from supervision.db import Database
 from supervision.reference.workdays import WorkCalendar
 from supervision.rules.pack import RulePack
 
-__all__ = ["CHUNK", "ChunkJob", "Plan", "check_chunk", "evaluate_all", "start_pool"]
+__all__ = [
+    "CHUNK",
+    "ChunkJob",
+    "ChunkPool",
+    "LocalPool",
+    "Plan",
+    "check_chunk",
+    "evaluate_all",
+    "start_pool",
+]
 
 #: Entities per chunk: one select of entities, one of their records, one batch of writes.
 CHUNK = 1_000
@@ -37,13 +48,15 @@ CHUNK = 1_000
 class Plan:
     """What every chunk of one evaluation shares: the pack, the as-of day, the working-day
     calendar, and how the work is spread (``workers`` processes, ``chunk_size`` entities
-    per chunk)."""
+    per chunk, on which ``executor``: ``local`` or ``dask`` at ``scheduler``)."""
 
     pack: RulePack
     as_of: dt.date
     calendar: WorkCalendar
     workers: int = 1
     chunk_size: int = CHUNK
+    executor: str = "local"
+    scheduler: str | None = None
 
 
 class ChunkJob(NamedTuple):
@@ -84,10 +97,35 @@ def _ready() -> None:
     """A task that does nothing: submitted once per worker, it starts the processes."""
 
 
-def start_pool(db: Database, *, plan: Plan) -> ProcessPoolExecutor:
+class ChunkPool(Protocol):
+    """Started workers that check chunks: ``outcomes`` in job order, at most ``ahead`` in
+    flight; ``workers`` says how many run at once."""
+
+    workers: int
+
+    def outcomes(self, jobs: Iterable[ChunkJob], *, ahead: int) -> Iterator[ChunkOutcome]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalPool:
+    """Spawned worker processes on this machine (``start_pool``)."""
+
+    def __init__(self, pool: ProcessPoolExecutor, workers: int) -> None:
+        self.pool = pool
+        self.workers = workers
+
+    def outcomes(self, jobs: Iterable[ChunkJob], *, ahead: int) -> Iterator[ChunkOutcome]:
+        return pools.in_order(self.pool, _work, jobs, ahead=ahead)
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+def start_pool(db: Database, *, plan: Plan) -> LocalPool:
     """``plan.workers`` spawned processes, each with its evaluator and database, started
     now (their start-up overlaps whatever the caller does next). The calendar goes
-    along: a spawned process starts with none set. Shut it down when done."""
+    along: a spawned process starts with none set. Close it when done."""
     pool = pools.process_pool(
         plan.workers,
         method="spawn",
@@ -96,7 +134,7 @@ def start_pool(db: Database, *, plan: Plan) -> ProcessPoolExecutor:
     )
     for _ in range(plan.workers):
         pool.submit(_ready)
-    return pool
+    return LocalPool(pool, plan.workers)
 
 
 def _chunks(usccs: list[str], size: int) -> Iterator[list[str]]:
@@ -114,11 +152,12 @@ def evaluate_all(
     stale: frozenset[str] | None,
     full: bool,
     trust_due: bool = False,
-    pool: ProcessPoolExecutor | None = None,
+    pool: ChunkPool | None = None,
 ) -> Iterator[ChunkOutcome]:
     """Outcomes chunk by chunk, in the order of ``usccs`` (sorted); ``stale``, ``full``
     and ``trust_due`` as in ``ChunkJob`` (each job carries the part of ``stale`` in its
-    chunk). ``pool``: worker processes already started (``start_pool``)."""
+    chunk). ``pool``: workers already started (``start_pool``, or a Dask cluster's, which
+    gets every chunk however few)."""
 
     def part(chunk: list[str]) -> frozenset[str] | None:
         if stale is None:
@@ -131,6 +170,10 @@ def evaluate_all(
         ChunkJob(chunk, contiguous, part(chunk), full, trust_due)
         for chunk in _chunks(usccs, plan.chunk_size)
     )
+    if plan.executor != "local":
+        assert pool is not None, "a Dask run starts its pool first (executors.start_executor)"
+        yield from pool.outcomes(jobs, ahead=2 * pool.workers)
+        return
     if plan.workers <= 1 or len(usccs) <= plan.chunk_size:
         evaluator = Evaluator(plan.pack, plan.as_of, plan.calendar)
         try:
@@ -141,7 +184,10 @@ def evaluate_all(
         return
     ahead = 2 * plan.workers
     if pool is not None:
-        yield from pools.in_order(pool, _work, jobs, ahead=ahead)
+        yield from pool.outcomes(jobs, ahead=ahead)
         return
-    with start_pool(db, plan=plan) as own:
-        yield from pools.in_order(own, _work, jobs, ahead=ahead)
+    own = start_pool(db, plan=plan)
+    try:
+        yield from own.outcomes(jobs, ahead=ahead)
+    finally:
+        own.pool.shutdown(wait=True, cancel_futures=True)

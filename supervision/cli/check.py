@@ -12,6 +12,7 @@ import click
 
 from supervision import clock
 from supervision.checks.dry_run import dry_run as run_dry_run
+from supervision.checks.executors import EXECUTORS
 from supervision.checks.review import (
     confirm_finding,
     dismiss_finding,
@@ -88,7 +89,28 @@ def _lazy_progress(
     "--as-of", "as_of", metavar="DATE", help="检查日期（默认今天）/ as-of date (default today)"
 )
 @_RULES
-@click.option("--workers", type=int, default=1, show_default=True, help="进程数 / worker processes")
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="本机进程数（--executor local）/ worker processes on this machine (--executor local)",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="在哪里核查：local 本机进程，dask 为 Dask 分布式集群（需 --scheduler 与 PostgreSQL）"
+    " / where the chunks run: local processes, or a Dask distributed cluster (needs "
+    "--scheduler and PostgreSQL)",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:8786",
+    default=None,
+    help="Dask 调度器地址（--executor dask）/ the Dask scheduler's address (--executor dask)",
+)
 @click.option(
     "--full", is_flag=True, help="检查全部主体 / check every entity (default: incremental)"
 )
@@ -113,6 +135,8 @@ def check_command(
     as_of: str | None,
     rules_dir: Path | None,
     workers: int,
+    executor: str,
+    scheduler: str | None,
     full: bool,
     dry_run: bool,
     rewind: bool,
@@ -152,6 +176,13 @@ def check_command(
     An as-of date before the last check's is a what-if: it reports which findings would
     open or close and writes nothing; to go back for real, add --rewind --reason TEXT
     --as a reviewer or admin (recorded in the trail).
+
+    \b
+    --executor dask --scheduler tcp://HOST:8786：在 Dask 分布式集群上核查（每个工作进程建一次
+    规则引擎，自行读取数据块；本进程在一个事务中写入）；--workers 此时不用，并行度由集群决定。
+    --executor dask --scheduler tcp://HOST:8786 runs the chunks on a Dask distributed cluster
+    (each worker builds the rule engine once and reads its chunks itself; this process writes,
+    in one transaction); --workers is not used then: the cluster's threads decide.
     """
     day = _parse_day(as_of)
     if rewind != (reason is not None):
@@ -170,6 +201,8 @@ def check_command(
                     as_of=day,
                     pack=pack,
                     workers=workers,
+                    executor=executor,
+                    scheduler=scheduler,
                     full=full,
                     calendar=calendar,
                     advance=advance,
@@ -185,6 +218,8 @@ def check_command(
                 pack=pack,
                 as_of=day,
                 workers=workers,
+                executor=executor,
+                scheduler=scheduler,
                 calendar=calendar,
                 advance=advance,
                 on_total=on_total,
