@@ -177,5 +177,8 @@ def validate_block(
     if problems:
         return len(cells), [], True
     take = itemgetter(*_stored(kind))
-    good = [take(_finish(kind, values)) for values in checked]  # type: ignore[arg-type]
+    if kind.name == "records":
+        good = [take(_finish(kind, values)) for values in checked]  # type: ignore[arg-type]
+    else:  # nothing to finish
+        good = list(map(take, checked))
     return len(cells), good, False  # no problems: every row of `checked` is a dict
