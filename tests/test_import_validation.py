@@ -277,31 +277,3 @@ def test_uscc_check_character_agrees_with_stdnum(head: str, body: str, last: str
     except ValueError:
         got = False
     assert got == expected
-
-
-@given(
-    st.lists(
-        st.one_of(
-            st.integers(0, 31**9 - 1).map(make_uscc),
-            st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYabcIOZ٣", min_size=17, max_size=19),
-        ),
-        min_size=1,
-        max_size=8,
-    )
-)
-def test_uscc_column_check_passes_exactly_when_every_code_is_kept_as_given(
-    texts: list[str],
-) -> None:
-    """The whole-column form of check_uscc (bulk imports) says yes only when check_uscc
-    itself gives back every one of these stripped texts unchanged."""
-    from supervision.models.fields import COLUMN_CHECKS
-
-    stripped = [t.strip() for t in texts]
-
-    def kept(text: str) -> bool:
-        try:
-            return check_uscc(text) == text
-        except ValueError:
-            return False
-
-    assert COLUMN_CHECKS[check_uscc](stripped) == all(kept(t) for t in stripped)

@@ -61,11 +61,9 @@ def row_dates(entity: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -
         add(event.isoformat() if type(event) is date else _iso(event))
         payload = record.get("payload")
         if isinstance(payload, dict):
-            days.update(
-                value
-                for value in payload.values()
-                if type(value) is str and len(value) == 10 and value[4] == "-"
-            )
+            for value in payload.values():
+                if type(value) is str and len(value) == 10 and value[4] == "-":
+                    add(value)
     days.discard("")
     return sorted(days)
 

@@ -177,8 +177,5 @@ def validate_block(
     if problems:
         return len(cells), [], True
     take = itemgetter(*_stored(kind))
-    if kind.name == "records":
-        good = [take(_finish(kind, values)) for values in checked]  # type: ignore[arg-type]
-    else:  # nothing to finish
-        good = list(map(take, checked))  # type: ignore[arg-type]
+    good = [take(_finish(kind, values)) for values in checked]  # type: ignore[arg-type]
     return len(cells), good, False  # no problems: every row of `checked` is a dict

@@ -198,12 +198,6 @@ class ColumnValidator:
             cells = table[position] if position >= 0 else [None] * count
             columns.append(self._column(field, cells, problems))
         names = self.names
-        if not problems:  # every cell good (most tables): no per-row bookkeeping
-            if not self.after:
-                return [
-                    dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)
-                ], {}
-            return self._after_all(names, columns, problems), problems
         out: list[dict[str, Any] | None] = []
         for index, values in enumerate(zip(*columns, strict=True)):
             if index in problems:
@@ -271,32 +265,6 @@ class ColumnValidator:
             values.append(None)
             problems.setdefault(index, []).extend(result)
         return values
-
-    def _after_all(
-        self, names: list[str], columns: list[Sequence[Any]], problems: dict[int, list[Any]]
-    ) -> list[dict[str, Any] | None]:
-        """``_after`` on every row of columns holding no bad cell, in one loop."""
-        obj = self._row
-        if obj is None:
-            obj = self._row = self.model.__new__(self.model)
-            object.__setattr__(obj, "__pydantic_extra__", None)
-        set_attribute, functions = object.__setattr__, self.after
-        out: list[dict[str, Any] | None] = []
-        append = out.append
-        for index, values in enumerate(zip(*columns, strict=True)):
-            row = dict(zip(names, values, strict=True))
-            set_attribute(obj, "__dict__", row)
-            set_attribute(obj, "__pydantic_fields_set__", set(row))
-            result = obj
-            try:
-                for function in functions:
-                    result = function(result)
-            except (ValueError, AssertionError) as exc:
-                problems[index] = [{"type": "value_error", "loc": (), "msg": f"Value error, {exc}"}]
-                append(None)
-                continue
-            append(result.__dict__)
-        return out
 
     def _after(
         self, row: dict[str, Any], index: int, problems: dict[int, list[Any]]

@@ -234,17 +234,7 @@ def normalise_key(value: Any) -> str:
 COLUMN_CHECKS: dict[Any, Any] = {
     check_text: lambda texts: _column_passes(texts, _UNSAFE_SINGLE_LINE),
     check_multiline_text: lambda texts: _column_passes(texts, _UNSAFE_MULTILINE),
-    check_uscc: lambda texts: _usccs_as_given(texts),
 }
-_USCC_COLUMN = re.compile(rf"(?:{_USCC_SHAPE.pattern}\n)*{_USCC_SHAPE.pattern}")
-
-
-def _usccs_as_given(texts: list[str]) -> bool:
-    """Whether ``check_uscc`` gives back every one of these (stripped) texts unchanged:
-    each has the shape (one C-speed match over the column) and its check character."""
-    if not _USCC_COLUMN.fullmatch("\n".join(texts)):
-        return False
-    return all(uscc_check_char(text[:17]) == text[17] for text in texts)
 
 
 def _column_passes(texts: list[str], unsafe: re.Pattern[str]) -> bool:
