@@ -41,6 +41,10 @@ def test_bench_check_tiny(tmp_path: Path, pg_url: str) -> None:
     floor = re.search(r"floor of any incremental run .*: ([\d.]+) s = ([\d.]+) of the steady", out)
     assert floor and float(floor.group(1)) > 0, out
     assert re.search(r"first runs .*: 1 worker / bare [\d.]+, 2 workers / bare [\d.]+", out), out
+    assert re.search(
+        r"first full run / bare, 1 worker .*: [\d.]+ \(goal >= 0\.4\) (met|MISSED)", out
+    )
+    assert re.search(r"incremental service time / floor: [\d.]+ \(goal <= 2\.0\) (met|MISSED)", out)
     # Dask (a LocalCluster of 2 worker processes) against local --workers 2, on PostgreSQL.
     assert "dask vs local  : built 300 entities" in out, out
     for kind in ("first", "steady"):

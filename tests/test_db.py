@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from supervision.db import SCHEMA_HEAD, Database, current_revision, head_revision
+from supervision.db.engine import json_loads
 
 
 def test_first_use_applies_every_migration(db: Database) -> None:
@@ -168,3 +173,25 @@ def test_migration_0015_keeps_inspectors_and_conflicts_and_goes_back(db_url: str
             assert conn.execute(text("SELECT COUNT(*) FROM conflict")).scalar() == 1
     finally:
         engine.dispose()
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=8,
+    ),
+    st.sampled_from(["", " ", "\n", "x", "]", " 1"]),
+    st.sampled_from(["", " ", "\t"]),
+)
+def test_sqlite_json_columns_decode_as_json_loads(value: object, tail: str, head: str) -> None:
+    """SQLite's JSON columns are decoded by ``json_loads``: the same value as
+    ``json.loads`` for every text, and the same error where it has one."""
+    text_ = head + json.dumps(value, ensure_ascii=False) + tail
+    try:
+        expected: object = json.loads(text_)
+    except ValueError as exc:
+        with pytest.raises(type(exc)):
+            json_loads(text_)
+    else:
+        assert json_loads(text_) == expected

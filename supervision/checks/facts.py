@@ -185,7 +185,20 @@ FACTS_VERSION = 2
 def _opt_date(value: Any) -> dt.date | None:
     if value is None or value == "":
         return None
+    # Fast paths for what the database layer gives (a date, ISO text); anything else,
+    # and a bad value, goes through ``to_date``, which raises the bilingual error.
+    kind = type(value)
+    if kind is dt.date:
+        return value  # type: ignore[no-any-return]
+    if kind is str:
+        try:
+            return _from_iso(value[:10])
+        except ValueError:
+            pass
     return to_date(value)
+
+
+_from_iso = dt.date.fromisoformat
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -194,14 +207,12 @@ def _iso(value: dt.date | None) -> str | None:
 
 def _clean(fact: Fact) -> Fact:
     """Drop ``None`` values (durable-rules has no null) and make dates ISO strings."""
-    out: Fact = {}
-    for key, value in fact.items():
-        if value is None:
-            continue
-        if isinstance(value, dt.date):
-            value = value.isoformat()
-        out[key] = value
-    return out
+    date = dt.date
+    return {
+        key: value.isoformat() if isinstance(value, date) else value
+        for key, value in fact.items()
+        if value is not None
+    }
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
@@ -289,24 +300,44 @@ def _annual_report_facts(
     first = max(first_year, established.year if established else as_of.year)
     facts = []
     clock.flips_on(dt.date(as_of.year + 1, 1, 1))  # another report year is added
+    # Built clean (no None, dates as ISO text: what ``_clean`` would make of them), in
+    # the key order of the other facts' kind: most facts of most entities are these.
     for year in range(first, as_of.year):
         due = dt.date(year + 1, *ANNUAL_REPORT_DUE)
         filed_on, record_id = filed.get(year, (None, None))
-        facts.append(
-            {
-                "id": f"{uscc}:annual_report:{year}",
-                "t": "annual_report",
-                "uscc": uscc,
-                "year": year,
-                "due_on": due,
-                "filed": filed_on is not None,
-                "filed_on": filed_on,
-                "days_overdue": Since("d", due) if filed_on is None else 0,
-                "filed_late": filed_on is not None and filed_on > due,
-                "record_id": record_id,
-            }
-        )
+        fact: Fact = {
+            "id": f"{uscc}:annual_report:{year}",
+            "t": "annual_report",
+            "uscc": uscc,
+            "year": year,
+            "due_on": _due_iso(year),
+        }
+        if filed_on is None:
+            fact["filed"] = False
+            fact["days_overdue"] = Since("d", due)
+            fact["filed_late"] = False
+        else:
+            fact["filed"] = True
+            fact["filed_on"] = filed_on.isoformat()
+            fact["days_overdue"] = 0
+            fact["filed_late"] = filed_on > due
+        if record_id is not None:
+            fact["record_id"] = (
+                record_id.isoformat() if isinstance(record_id, dt.date) else record_id
+            )
+        facts.append(fact)
     return facts
+
+
+def _due_iso(year: int) -> str:
+    """The annual report's due day for ``year``, as ISO text."""
+    text = _DUE_ISO.get(year)
+    if text is None:
+        text = _DUE_ISO[year] = dt.date(year + 1, *ANNUAL_REPORT_DUE).isoformat()
+    return text
+
+
+_DUE_ISO: dict[int, str] = {}
 
 
 def _immediate_info_fact(
@@ -484,9 +515,9 @@ def derive(
     for r in visible:
         by_kind.setdefault(str(r.get("kind")), []).append(r)
 
-    facts: list[Fact] = [_entity_fact(entity, clock)]
     first = annual_report_first_year() if first_year is None else first_year
-    facts += _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), clock, first)
+    reports = _annual_report_facts(uscc, entity, by_kind.get("annual_report", []), clock, first)
+    facts: list[Fact] = [_entity_fact(entity, clock)]
     for record in by_kind.get("immediate_info", []):
         fact = _immediate_info_fact(uscc, record, clock, cal)
         if fact is not None:
@@ -501,7 +532,9 @@ def derive(
     for kind, flag in (("address_check", "reachable"), ("info_check", "false_info")):
         facts += _check_facts(uscc, kind, flag, by_kind.get(kind, []), clock)
 
-    return Derivation(uscc, day, clock.until, [_clean(f) for f in facts], cal)
+    clean = [_clean(f) for f in facts]
+    clean[1:1] = reports  # already clean; after the entity fact, as always
+    return Derivation(uscc, day, clock.until, clean, cal)
 
 
 def derive_facts(

@@ -55,13 +55,15 @@ def row_dates(entity: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -
     """Every date the entity's rows hold, as sorted ISO text (which sorts like dates):
     the entity's dates, each record's event date and every ISO date in a payload."""
     days = {_iso(entity.get("abnormal_since")), _iso(entity.get("established_on"))}
+    add, date = days.add, dt.date
     for record in records:
-        days.add(_iso(record.get("event_date")))
+        event = record.get("event_date")
+        add(event.isoformat() if type(event) is date else _iso(event))
         payload = record.get("payload")
         if isinstance(payload, dict):
             for value in payload.values():
                 if type(value) is str and len(value) == 10 and value[4] == "-":
-                    days.add(value)
+                    add(value)
     days.discard("")
     return sorted(days)
 

@@ -10,6 +10,7 @@ command's start-up short (a test holds ``SCHEMA_HEAD`` equal to Alembic's own he
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -49,11 +50,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def json_loads(text: Any) -> Any:
+    """``json.loads``, same answers and errors, for the JSON columns SQLite gives back as
+    text: one ``raw_decode`` of the whole text, without ``loads``'s wrapping (a check reads
+    every record's payload: about a fifth of its reading time went there). Anything that
+    is not one JSON value filling the text takes ``json.loads`` itself."""
+    try:
+        value, end = _raw_decode(text)
+    except (ValueError, TypeError):
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`, with SQLite pragmas set on every connection."""
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False}, json_deserializer=json_loads
+            )
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
