@@ -156,7 +156,7 @@ def sqlite_url() -> Iterator[str]:
 
 
 @contextmanager
-def postgres_url(base: str) -> Iterator[str]:
+def postgres_url(base: str, *, keep: bool = False) -> Iterator[str]:
     import psycopg
 
     from supervision.db import make_engine
@@ -169,6 +169,9 @@ def postgres_url(base: str) -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         make_engine(f"{base}/postgres").dispose()
+        if keep:
+            print(f"kept database {base}/{name}", file=sys.stderr)
+            return
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
