@@ -102,14 +102,19 @@ def _descendants(root: int) -> list[int]:
 
 
 class TreeRss:
-    """Peak of the summed RSS of every process below this one, sampled from /proc.
+    """Peaks of the memory of every process below this one, sampled from /proc.
 
     A phase's processes are this process's descendants while it runs (the phase's child
-    process and its workers; for the console, the server's processes and wrk)."""
+    process and its workers; for the console, the server's processes and wrk).
+    ``peak_mb`` is the peak of their summed RSS; ``peak_pss_mb`` of their summed PSS
+    (proportional set size: a page shared by k processes counts 1/k in each), which is
+    what they take together when workers are forked and share their parent's pages (the
+    RSS sum counts such pages once per process)."""
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.1) -> None:
         self.interval = interval
         self.peak_mb = 0.0
+        self.peak_pss_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -121,19 +126,26 @@ class TreeRss:
         self._stop.set()
         self._thread.join()
 
-    def sample(self) -> float:
-        page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
-        total = 0.0
+    def sample(self) -> tuple[float, float]:
+        """(RSS, PSS) in MB summed over the processes below this one."""
+        rss = pss = 0.0
         for pid in _descendants(os.getpid()):
             try:
-                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page_mb
-            except (OSError, ValueError, IndexError):
+                text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
                 continue
-        return total
+            for line in text.splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1]) / 1024
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1]) / 1024
+        return rss, pss
 
     def _run(self) -> None:
         while True:
-            self.peak_mb = max(self.peak_mb, self.sample())
+            rss, pss = self.sample()
+            self.peak_mb = max(self.peak_mb, rss)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss)
             if self._stop.wait(self.interval):
                 return
 
@@ -149,15 +161,16 @@ def database_size_mb(url: str) -> float:
         database.dispose()
 
 
-def run_child(command: list[str]) -> tuple[float, float, str]:
-    """Run ``command`` while sampling its process tree: (seconds, peak RSS MB, stdout)."""
+def run_child(command: list[str]) -> tuple[float, tuple[float, float], str]:
+    """Run ``command`` while sampling its process tree: (seconds, peak RSS and PSS MB,
+    stdout)."""
     with TreeRss() as rss:
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"phase failed: {' '.join(command)}\n{done.stdout}\n{done.stderr}")
-    return seconds, rss.peak_mb, done.stdout
+    return seconds, (rss.peak_mb, rss.peak_pss_mb), done.stdout
 
 
 def cli(url: str, *args: str) -> list[str]:
@@ -234,14 +247,17 @@ def run_step(step: str, url: str, entities: int) -> None:
     print(json.dumps(result))
 
 
-def _phase(name: str, seconds: float, rss: float, url: str, count: int, unit: str) -> dict[str, Any]:
+def _phase(
+    name: str, seconds: float, memory: tuple[float, float], url: str, count: int, unit: str
+) -> dict[str, Any]:
     return {
         "phase": name,
         "seconds": round(seconds, 2),
         "count": count,
         "unit": unit,
         "throughput": round(count / seconds, 1) if seconds > 0 else 0.0,
-        "peak_rss_mb": round(rss, 1),
+        "peak_rss_mb": round(memory[0], 1),
+        "peak_pss_mb": round(memory[1], 1),
         "db_mb": database_size_mb(url),
     }
 
@@ -288,7 +304,8 @@ def run_province(
         p95 = max(m["p95_us"] for m in measured.values()) / 1000
         bad = sum(m["bad"] + m["socket_errors"] for m in measured.values())
         requests = sum(m["requests"] for m in measured.values())
-        console = _phase("console", seconds * len(paths), rss_console.peak_mb, url,
+        console = _phase("console", seconds * len(paths),
+                         (rss_console.peak_mb, rss_console.peak_pss_mb), url,
                          requests, "requests/s")  # fmt: skip
         console.update({"p95_ms": round(p95, 1), "findings": findings, "bad": bad,
                         "pages": {k: round(m["p95_us"] / 1000, 1) for k, m in measured.items()}})  # fmt: skip
@@ -327,6 +344,22 @@ def compare(result: dict[str, Any], anchor: dict[str, Any]) -> dict[str, float |
     return ratios
 
 
+def load_anchor(path: str, workers: int) -> dict[str, Any]:
+    """The run to compare with, from the JSON an earlier ``--json`` run printed."""
+    try:
+        anchor = json.loads(Path(path).read_text(encoding="utf-8"))
+        phases = {p["phase"] for p in anchor["phases"]}
+        entities = int(anchor["entities"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SystemExit(f"--compare {path}: not the JSON of a bench_province --json run "
+                         f"({error})") from None  # fmt: skip
+    if not phases <= set(PHASES) or entities <= 0:
+        raise SystemExit(f"--compare {path}: not the JSON of a bench_province --json run")
+    if anchor.get("workers") != workers:
+        print(f"note: {path} was measured with --workers {anchor.get('workers')}", file=sys.stderr)
+    return dict(anchor)
+
+
 def table(result: dict[str, Any]) -> str:
     n = result["entities"]
     ratios = result.get("ratios") or {}
@@ -334,13 +367,13 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"province of {n:,} entities on PostgreSQL, --workers {result['workers']}, "
         f"{result['cpus']} CPUs, load average {result['load_average']}",
-        f"{'phase':<20}{'seconds':>9}{'throughput':>22}{'peak RSS MB':>13}{'db MB':>9}"
+        f"{'phase':<20}{'seconds':>9}{'throughput':>22}{'peak RSS MB':>13}{'(PSS)':>8}{'db MB':>9}"
         + (f"{'per entity vs ' + format(anchor, ','):>24}" if anchor else ""),
     ]
     for p in result["phases"]:
         rate = f"{p['throughput']:,.0f} {p['unit']}"
         line = (f"{p['phase']:<20}{p['seconds']:>9.2f}{rate:>22}{p['peak_rss_mb']:>13.0f}"
-                f"{p['db_mb']:>9.0f}")  # fmt: skip
+                f"{p['peak_pss_mb']:>8.0f}{p['db_mb']:>9.0f}")  # fmt: skip
         if anchor:
             r = ratios.get(p["phase"])
             line += f"{'n/a' if r is None else format(r, '.2f') + '×':>24}"
@@ -385,7 +418,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         if args.compare.isdigit():
             anchor = run_province(args.pg, int(args.compare), **options)
         else:
-            anchor = json.loads(Path(args.compare).read_text(encoding="utf-8"))
+            anchor = load_anchor(args.compare, args.workers)
     result = run_province(args.pg, args.entities, **options)
     if anchor is not None:
         result["compare_entities"] = anchor["entities"]
