@@ -171,9 +171,9 @@ def postgres_url(base: str, *, keep: bool = False) -> Iterator[str]:
         make_engine(f"{base}/postgres").dispose()
         if keep:
             print(f"kept database {base}/{name}", file=sys.stderr)
-            return
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _free_port() -> int:

@@ -49,7 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_console import (  # noqa: E402  (the benchmarks folder is not a package)
+from bench_console import (
     console_process,
     deep_cursor,
     postgres_url,
@@ -57,7 +57,7 @@ from bench_console import (  # noqa: E402  (the benchmarks folder is not a packa
     wrk_load,
 )
 
-from supervision.db import Database  # noqa: E402
+from supervision.db import Database
 
 AS_OF = dt.date(2026, 11, 20)
 SEED = 2026
@@ -298,9 +298,8 @@ def run_province(
         findings = count_findings(url)
         paths = {"first": ("/review", reviewer["token"]),
                  "deep": (f"/review?after={reviewer['deep']}", reviewer["token"])}  # fmt: skip
-        with TreeRss() as rss_console:
-            with console_process(url) as server:
-                measured = wrk_load(server, paths, clients, seconds, Path(tmp))
+        with TreeRss() as rss_console, console_process(url) as server:
+            measured = wrk_load(server, paths, clients, seconds, Path(tmp))
         p95 = max(m["p95_us"] for m in measured.values()) / 1000
         bad = sum(m["bad"] + m["socket_errors"] for m in measured.values())
         requests = sum(m["requests"] for m in measured.values())
