@@ -298,7 +298,8 @@ def run_province(
         findings = count_findings(url)
         paths = {"first": ("/review", reviewer["token"]),
                  "deep": (f"/review?after={reviewer['deep']}", reviewer["token"])}  # fmt: skip
-        with TreeRss() as rss_console, console_process(url) as server:
+        analyze(url)  # fresh planner statistics over the findings, as bench_console does
+        with TreeRss() as rss_console, console_process(url, site=site) as server:
             measured = wrk_load(server, paths, clients, seconds, Path(tmp))
         p95 = max(m["p95_us"] for m in measured.values()) / 1000
         bad = sum(m["bad"] + m["socket_errors"] for m in measured.values())
@@ -311,6 +312,15 @@ def run_province(
         phases.append(console)
     return {"entities": entities, "workers": workers, "clients": clients, "phases": phases,
             "cpus": os.cpu_count(), "load_average": round(os.getloadavg()[0], 2)}  # fmt: skip
+
+
+def analyze(url: str) -> None:
+    database = Database(url, migrate=False)
+    try:
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        database.dispose()
 
 
 def count_findings(url: str) -> int:
