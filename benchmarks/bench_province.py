@@ -250,7 +250,9 @@ def run_step(step: str, url: str, entities: int) -> None:
 def _phase(
     name: str, seconds: float, memory: tuple[float, float], url: str, count: int, unit: str
 ) -> dict[str, Any]:
-    return {
+    """A phase's figures (also told on stderr as soon as measured: a long run that is
+    stopped half-way still shows what it measured)."""
+    phase = {
         "phase": name,
         "seconds": round(seconds, 2),
         "count": count,
@@ -260,6 +262,8 @@ def _phase(
         "peak_pss_mb": round(memory[1], 1),
         "db_mb": database_size_mb(url),
     }
+    print(f"measured {json.dumps(phase)}", file=sys.stderr, flush=True)
+    return phase
 
 
 def run_province(
