@@ -158,7 +158,7 @@ def sqlite_url() -> Iterator[str]:
 
 
 @contextmanager
-def postgres_url(base: str) -> Iterator[str]:
+def postgres_url(base: str, *, keep: bool = False) -> Iterator[str]:
     import psycopg
 
     from supervision.db import make_engine
@@ -171,8 +171,11 @@ def postgres_url(base: str) -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         make_engine(f"{base}/postgres").dispose()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"kept database {base}/{name}", file=sys.stderr)
+        else:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _free_port() -> int:
@@ -192,18 +195,22 @@ def _listeners(port: int) -> list[str]:
 
 
 @contextmanager
-def console_process(url: str, workers: int = 2, threads: int = 4) -> Iterator[str]:
+def console_process(
+    url: str, workers: int = 2, threads: int = 4, site: Path | None = None
+) -> Iterator[str]:
     """The console as a bureau runs it, `supervision serve --workers N --threads T` (after
-    publishing the site it serves beside the console), in a subprocess on 127.0.0.1;
-    yields its base URL."""
+    publishing the site it serves beside the console, unless ``site`` is one published
+    already), in a subprocess on 127.0.0.1; yields its base URL."""
     port = _free_port()
-    site = Path(tempfile.mkdtemp(prefix="bench_console_site_"))
+    own_site = site is None
     command = [sys.executable, "-m", "supervision", "--db", url]
-    subprocess.run(  # publishing acts as a named console user, like every changing command
-        [*command, "publish", "--out", str(site), "--as", "bench-reviewer"],
-        check=True,
-        capture_output=True,
-    )
+    if site is None:
+        site = Path(tempfile.mkdtemp(prefix="bench_console_site_"))
+        subprocess.run(  # publishing acts as a named console user, like every changing command
+            [*command, "publish", "--out", str(site), "--as", "bench-reviewer"],
+            check=True,
+            capture_output=True,
+        )
     process = subprocess.Popen(
         [*command, "serve", "--out", str(site), "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--threads", str(threads)],
@@ -235,7 +242,8 @@ def console_process(url: str, workers: int = 2, threads: int = 4) -> Iterator[st
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        shutil.rmtree(site, ignore_errors=True)
+        if own_site:
+            shutil.rmtree(site, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- load

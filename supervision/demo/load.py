@@ -218,6 +218,9 @@ def _write_in_process(
             full = len(records) - len(records) % chunk_size
             writer.insert(record, records[:full])
             del records[:full]
+        if len(conflicts) >= chunk_size:  # written as they come: never the whole province's
+            writer.insert(conflict, conflicts)
+            conflicts = []
         if advance is not None:
             advance(len(batch.entities))
     writer.insert(record, records)

@@ -37,6 +37,10 @@ from supervision.settings import settings
 __all__ = ["commit_task"]
 
 
+#: Population rows written per INSERT (executemany) when a task is committed.
+POPULATION_BATCH = 20_000
+
+
 def commit_task(
     session: Session,
     *,
@@ -309,17 +313,21 @@ def _store_population(
             for n, s in strata_info.items()
         ],
     )
-    rows = [
-        {
-            "task_code": code,
-            "stratum": name,
-            "uscc": uscc,
-            "region_code": population.regions[uscc],
-            "salt": salts.get(uscc),
-            "pseudonym": pseudonym(salts[uscc], uscc) if uscc in salts else None,
-        }
-        for name, ids in population.strata.items()
-        for uscc in ids
-    ]
-    for start in range(0, len(rows), 20_000):
-        session.connection().execute(insert(TaskPopulation), rows[start : start + 20_000])
+    # Made and written a batch at a time: a province's population as one list of row
+    # dicts would take several hundred bytes per member.
+    rows: list[dict[str, Any]] = []
+    for name, ids in population.strata.items():
+        for uscc in ids:
+            rows.append({
+                "task_code": code,
+                "stratum": name,
+                "uscc": uscc,
+                "region_code": population.regions[uscc],
+                "salt": salts.get(uscc),
+                "pseudonym": pseudonym(salts[uscc], uscc) if uscc in salts else None,
+            })  # fmt: skip
+            if len(rows) == POPULATION_BATCH:
+                session.connection().execute(insert(TaskPopulation), rows)
+                rows = []
+    if rows:
+        session.connection().execute(insert(TaskPopulation), rows)

@@ -156,6 +156,10 @@ def _target_clause(target: TargetFilter) -> Any:
     return and_(True, *clauses)
 
 
+#: Rows fetched at a time from the queries that read a whole population or table.
+STREAM_ROWS = 10_000
+
+
 def licences_held(session: Session, *, kinds: Iterable[str], on: date) -> dict[str, set[str]]:
     """The licence kinds (of ``kinds``) each entity holds on day ``on``: its compliance records
     of kind licence (许可证) whose ``licence_type`` is one of them and ``valid_to`` not before
@@ -163,9 +167,9 @@ def licences_held(session: Session, *, kinds: Iterable[str], on: date) -> dict[s
     wanted = set(kinds)
     out: dict[str, set[str]] = defaultdict(set)
     records = session.exec(
-        select(ComplianceRecord.uscc, ComplianceRecord.payload).where(
-            ComplianceRecord.kind == RecordKind.LICENCE.value
-        )
+        select(ComplianceRecord.uscc, ComplianceRecord.payload)
+        .where(ComplianceRecord.kind == RecordKind.LICENCE.value)
+        .execution_options(yield_per=STREAM_ROWS)
     )
     for uscc, payload in records:
         kind = str(payload.get("licence_type") or "")
@@ -271,6 +275,7 @@ def compute_population(session: Session, *, task: Task, as_of: date) -> Populati
     """Entities in scope of the task's items and matching its filter, status 存续, minus
     exclusions (counted by reason)."""
     target = TargetFilter.model_validate(task.target)
+    # Streamed (a server-side cursor on PostgreSQL), not fetched as one list of rows.
     rows = session.execute(
         sa_select(
             col(Entity.uscc),
@@ -279,8 +284,10 @@ def compute_population(session: Session, *, task: Task, as_of: date) -> Populati
             col(Entity.status),
             col(Entity.entity_type),
             col(Entity.industry_code),
-        ).where(_target_clause(target), _scope_clause(task.items))
-    ).all()
+        )
+        .where(_target_clause(target), _scope_clause(task.items))
+        .execution_options(yield_per=STREAM_ROWS)
+    )
     scopes = task_scopes(task.items)
     kinds = licence_kinds(scopes)
     held = licences_held(session, kinds=kinds, on=as_of) if kinds else {}
@@ -325,11 +332,13 @@ def _recently_covered(
     item_codes = {i["code"] for i in task.items}
     excluded: dict[str, str] = {}
     records = session.exec(
-        select(ComplianceRecord.uscc, ComplianceRecord.payload).where(
+        select(ComplianceRecord.uscc, ComplianceRecord.payload)
+        .where(
             ComplianceRecord.kind == RecordKind.INSPECTION_RESULT.value,
             col(ComplianceRecord.event_date) >= cutoff,
         )
-    ).all()
+        .execution_options(yield_per=STREAM_ROWS)
+    )
     for uscc, payload in records:
         if uscc in candidates and payload.get("item_code") in item_codes:
             excluded[uscc] = "recently_inspected"
@@ -404,9 +413,9 @@ def committed_population(session: Session, *, code: str) -> dict[str, list[str]]
         for s in session.exec(select(TaskStratum.stratum).where(TaskStratum.task_code == code))
     }
     for stratum, uscc, pseudonym in session.exec(
-        select(TaskPopulation.stratum, TaskPopulation.uscc, TaskPopulation.pseudonym).where(
-            TaskPopulation.task_code == code
-        )
+        select(TaskPopulation.stratum, TaskPopulation.uscc, TaskPopulation.pseudonym)
+        .where(TaskPopulation.task_code == code)
+        .execution_options(yield_per=STREAM_ROWS)
     ):
         strata[stratum].append(pseudonym or uscc)
     return {name: sorted(ids) for name, ids in sorted(strata.items())}
@@ -417,8 +426,10 @@ def pseudonym_owners(
 ) -> dict[str, tuple[str, str]]:
     """Pseudonym → (USCC, salt) of a pseudonymous task's population (all of it, or the rows of
     ``usccs``); empty for a full-disclosure task."""
-    query = select(TaskPopulation.pseudonym, TaskPopulation.uscc, TaskPopulation.salt).where(
-        TaskPopulation.task_code == code, col(TaskPopulation.pseudonym).is_not(None)
+    query = (
+        select(TaskPopulation.pseudonym, TaskPopulation.uscc, TaskPopulation.salt)
+        .where(TaskPopulation.task_code == code, col(TaskPopulation.pseudonym).is_not(None))
+        .execution_options(yield_per=STREAM_ROWS)
     )
     owners: dict[str, tuple[str, str]] = {}
     wanted = None if usccs is None else set(usccs)

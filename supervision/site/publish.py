@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from supervision.site.authority import publishing_for
 from supervision.site.data import SiteData, load
 from supervision.site.environment import environment, language
 from supervision.site.render import (
+    Work,
     finish_parallel,
     render_language,
     render_pages,
@@ -151,13 +152,18 @@ def _publish(
     writer.fairness = {key: report for key, report in cache.items() if key in live}
     report.withheld = list(data.withheld)
     mark = report.lap("load", started)
-    work = [
-        (lang, path, name, context)
-        for lang in langs
-        for path, name, context in render_language(data, lang, langs, strict=strict)
-    ]
-    report.pages = len(work)
-    on_stage(f"生成 {len(work)} 页 / rendering {len(work)} pages")
+    # Page contexts are made and rendered a batch at a time: a province's site has a page
+    # per drawn entity and language, and holding every context at once grew without bound.
+    batches = _batched(
+        (
+            (lang, path, name, context)
+            for lang in langs
+            for path, name, context in render_language(data, lang, langs, strict=strict)
+        ),
+        RENDER_BATCH,
+    )
+    work = next(batches, [])
+    on_stage("生成页面 / rendering the pages")
     mark = report.lap("contexts", mark)
     count = workers_for(workers, len(work))
     # With workers, pages render in forked processes while this one writes the open data
@@ -169,10 +175,18 @@ def _publish(
         if pending is not None:
             pending[0].shutdown(cancel_futures=True)  # the rendering is of no use now
         raise
-    if pending is not None:
-        finish_parallel(pending, writer)
-    else:
-        render_pages(work, writer, strict=strict)
+    while True:
+        report.pages += len(work)
+        if pending is None and count > 1:
+            pending = start_parallel(work, writer, count, strict=strict)
+        if pending is not None:
+            finish_parallel(pending, writer)
+            pending = None
+        else:
+            render_pages(work, writer, strict=strict)
+        work = next(batches, [])
+        if not work:
+            break
     mark = report.lap("render", mark)
     on_stage("收尾 / finishing")
     scopes = [i18n.LANGUAGES[lang]["prefix"] for lang in langs]
@@ -204,6 +218,21 @@ def _write_files(
     _write_exports(db, data, writer)
     mark = report.lap("exports", mark)
     return mark
+
+
+#: Pages whose contexts are held (and rendered) at once.
+RENDER_BATCH = 20_000
+
+
+def _batched(items: Iterator[tuple[str, str, str, dict[str, Any]]], size: int) -> Iterator[Work]:
+    batch: Work = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 STAGING_SUFFIX = ".publishing-"
