@@ -356,3 +356,28 @@ def test_the_other_durable_operators_lint_and_run(tmp_path: Path) -> None:
     root = write_pack(tmp_path, text)
     code, out = run_cli("test", str(root))
     assert code == 0, out
+
+
+def test_current_pack_follows_the_files_at_once_or_after_the_recheck_window(
+    tmp_path: Path,
+) -> None:
+    """Decisions see a changed pack at once; a page that only explains may take the files'
+    listing of up to ``recheck_after`` seconds ago, never older."""
+    import os
+    import time
+
+    from supervision.rules.pack import current_pack
+
+    root = write_pack(tmp_path, GOOD)
+    first = current_pack(root)
+    assert current_pack(root, recheck_after=0.5).digest == first.digest
+    changed = GOOD.replace("limit: 5", "limit: 6").replace("v: 6", "v: 7").replace("v: 5", "v: 6")
+    path = write_pack(tmp_path, changed) / "dept/rules.yaml"
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))  # the mtime surely moves
+    assert current_pack(root).digest != first.digest  # no window: the change is seen
+    started = time.monotonic()
+    windowed = current_pack(root, recheck_after=0.5).digest
+    if time.monotonic() - started < 0.5:
+        assert windowed == first.digest  # inside the window: the listing of before
+    time.sleep(0.6)
+    assert current_pack(root, recheck_after=0.5).digest == load_pack(root).digest != first.digest

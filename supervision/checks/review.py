@@ -289,7 +289,7 @@ def queue_explained(
 ) -> list[dict[str, Any]]:
     """Per queue item: its rule's title (zh/en; the rule id when the pack has no such
     rule) and its explanation in words (None when there is none)."""
-    the_pack = _pack_or_none(pack, rules_dir)
+    the_pack = _pack_or_none(pack, rules_dir, recheck_after=1.0)
     out = []
     for item in items:
         rule = _rule_of(the_pack, item.rule_id)
@@ -329,11 +329,13 @@ def flagged_by_rule(db: Database) -> tuple[int, list[dict[str, Any]]]:
     return int(total), [{"rule_id": r.rule_id, "entities": int(r.entities)} for r in rows]
 
 
-def _pack_or_none(pack: RulePack | None, rules_dir: str | Path | None) -> RulePack | None:
+def _pack_or_none(
+    pack: RulePack | None, rules_dir: str | Path | None, *, recheck_after: float = 0.0
+) -> RulePack | None:
     if pack is not None:
         return pack
     try:
-        return current_pack(rules_dir)
+        return current_pack(rules_dir, recheck_after=recheck_after)
     except SupervisionError:
         return None
 

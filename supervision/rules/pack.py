@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -482,11 +483,29 @@ def _pack_as_of(root: Path, files: tuple[tuple[str, int, int], ...]) -> RulePack
     return load_pack(root)
 
 
-def current_pack(root: str | Path | None = None) -> RulePack:
+#: When each rules folder's files were last listed, and what they were (``current_pack``).
+_LISTED: dict[tuple[str | None, float], tuple[float, Path, tuple[tuple[str, int, int], ...]]] = {}
+
+
+def current_pack(root: str | Path | None = None, *, recheck_after: float = 0.0) -> RulePack:
     """``load_pack``, kept while no rule file under ``root`` changes (name, size, mtime):
-    pages that explain findings load and compile the pack once, not per request."""
+    pages that explain findings load and compile the pack once, not per request.
+
+    ``recheck_after`` (seconds): a caller that only shows explanations may take the files'
+    listing of that long ago (the review queue: listing and stating every rule file was a
+    tenth of the page's cost); decisions always look again."""
+    key = (None if root is None else str(root), recheck_after)
+    now = time.monotonic()
+    listed = _LISTED.get(key) if recheck_after > 0 else None
+    if listed is not None and now - listed[0] < recheck_after:
+        return _pack_as_of(listed[1], listed[2])
     base = (Path(root) if root is not None else default_rules_dir()).resolve()
     if not base.is_dir():
         return load_pack(base)  # the error says the folder is missing
     files = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in _rule_files(base))
-    return _pack_as_of(base, files)
+    pack = _pack_as_of(base, files)  # raises for a broken pack: nothing remembered then
+    if recheck_after > 0:
+        if len(_LISTED) > 32:
+            _LISTED.clear()
+        _LISTED[key] = (now, base, files)
+    return pack
