@@ -23,7 +23,6 @@ import hashlib
 import os
 import resource
 import sys
-import threading
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -33,6 +32,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tree_memory import TreeRss
 
 from supervision.draw.parallel import draw_in_processes
 from supervision.draw.sampling import DrawError, Pick, n_for
@@ -98,45 +100,6 @@ def ratio(a: float, b: float, width: int = 6) -> str:
 
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
-
-
-class TreeRss:
-    """Peak of the summed RSS of this process and its children (the draw's workers),
-    sampled from /proc every 100 ms.  ru_maxrss alone cannot give it: it reports one
-    process at a time, and a spawned child's figure includes the parent pages it
-    briefly shared before exec."""
-
-    def __init__(self) -> None:
-        self.peak_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> TreeRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
-        me = os.getpid()
-        while not self._stop.wait(0.1):
-            pids = [me]
-            try:
-                for task in os.listdir(f"/proc/{me}/task"):
-                    children = Path(f"/proc/{me}/task/{task}/children").read_text().split()
-                    pids.extend(int(child) for child in children)
-            except (OSError, ValueError):
-                pass
-            total = 0.0
-            for pid in pids:
-                try:
-                    total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page_mb
-                except (OSError, ValueError, IndexError):
-                    continue
-            self.peak_mb = max(self.peak_mb, total)
 
 
 def cpu_seconds() -> float:
@@ -251,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     rss_before = peak_rss_mb()
 
-    with TreeRss() as tree:
+    with TreeRss(include_self=True) as tree:
         picks, ours, ours_cpu = timed_ours(strata, args.workers)
     rss_ours = peak_rss_mb()
     assert len(picks) == picks_wanted

@@ -209,6 +209,31 @@ def test_dry_run_on_the_cluster(demo_pg: str, scheduler: str) -> None:
 
 
 # ------------------------------------------------------------------ kill -9
+def _check_in_thread(
+    url: str, scheduler: str, *, chunk_size: int
+) -> tuple[threading.Thread, threading.Event, dict[str, Any]]:
+    """A full Dask check of ``url`` started in a thread: the thread, an event set once a
+    chunk's outcome has come back, and where its summary (or its error) lands."""
+    progressed = threading.Event()
+    done: dict[str, Any] = {}
+
+    def run() -> None:
+        database = Database(url, migrate=False)
+        try:
+            done["summary"] = run_check(
+                database, as_of=AS_OF, full=True, chunk_size=chunk_size, executor="dask",
+                scheduler=scheduler, advance=lambda _n: progressed.set(),
+            )  # fmt: skip
+        except BaseException as error:
+            done["error"] = error
+        finally:
+            database.dispose()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, progressed, done
+
+
 def _start(url: str, scheduler: str) -> subprocess.Popen[str]:
     argv = ["--db", url, "check", "--as-of", AS_OF.isoformat(), "--full"]
     argv += ["--executor", "dask", "--scheduler", scheduler]
@@ -311,23 +336,7 @@ def test_kill_9_of_a_worker_the_task_runs_elsewhere(demo_pg: str, scheduler: str
         pids = client.run(os.getpid)
         assert len(pids) == 2
         victim = next(iter(pids.values()))
-        progressed = threading.Event()
-        done: dict[str, Any] = {}
-
-        def run() -> None:
-            database = Database(url, migrate=False)
-            try:
-                done["summary"] = run_check(
-                    database, as_of=AS_OF, full=True, chunk_size=10, executor="dask",
-                    scheduler=scheduler, advance=lambda _n: progressed.set(),
-                )  # fmt: skip
-            except BaseException as error:
-                done["error"] = error
-            finally:
-                database.dispose()
-
-        thread = threading.Thread(target=run)
-        thread.start()
+        thread, progressed, done = _check_in_thread(url, scheduler, chunk_size=10)
         assert progressed.wait(120)
         os.kill(victim, signal.SIGKILL)
         thread.join(300)
@@ -425,23 +434,7 @@ def test_the_scheduler_lost_mid_run_stops_it_leaving_nothing(demo_pg: str) -> No
     try:
         with Client(address, timeout=60, set_as_default=False) as client:
             client.wait_for_workers(2, timeout=60)
-        progressed = threading.Event()
-        done: dict[str, Any] = {}
-
-        def run() -> None:
-            database = Database(demo_pg, migrate=False)
-            try:
-                done["summary"] = run_check(
-                    database, as_of=AS_OF, full=True, chunk_size=5, executor="dask",
-                    scheduler=address, advance=lambda _n: progressed.set(),
-                )  # fmt: skip
-            except BaseException as error:
-                done["error"] = error
-            finally:
-                database.dispose()
-
-        thread = threading.Thread(target=run)
-        thread.start()
+        thread, progressed, done = _check_in_thread(demo_pg, address, chunk_size=5)
         assert progressed.wait(120)
         scheduler.send_signal(signal.SIGKILL)
         thread.join(120)
