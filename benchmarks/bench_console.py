@@ -56,6 +56,7 @@ from supervision.accounts.users import add_user
 from supervision.console.queue import Cursor
 from supervision.db import Database
 from supervision.models import CheckRun, Entity, Finding
+from supervision.reference.regions import prefecture_of
 
 GOAL_P95_MS = 100.0
 RULES_PER_ENTITY = 20
@@ -101,7 +102,7 @@ def fill(db: Database, findings: int) -> float:
                 county = ("150102", "150203", "152201")[(n // RULES_PER_ENTITY) % 3]
                 rows.append({
                     "uscc": f"9115{n // RULES_PER_ENTITY:014d}",
-                    "region_code": county, "prefecture_code": county[:4] + "00",
+                    "region_code": county, "prefecture_code": prefecture_of(county),
                     "rule_id": f"bench.rule-{n % RULES_PER_ENTITY:02d}", "rule_version": 1,
                     "department": "市场监督管理部门", "severity": SEVERITIES[rank],
                     "severity_rank": rank, "result_code": "D", "fact_ids": [], "matched": [],

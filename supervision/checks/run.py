@@ -52,6 +52,7 @@ from supervision.models import CheckRun, Entity
 from supervision.models.fields import text_problem
 from supervision.models.findings import SEVERITY_RANK, EntityCheckState, EntityFacts, FindingStatus
 from supervision.models.findings import Finding as FindingRow
+from supervision.reference.regions import prefecture_of
 from supervision.reference.workdays import WorkCalendar, default_calendar
 from supervision.rules.pack import RulePack, load_pack
 
@@ -244,7 +245,7 @@ class _Writer:
             "uscc": uscc,
             "rule_id": found.rule_id,
             "region_code": region,
-            "prefecture_code": region[:4] + "00" if region else "",
+            "prefecture_code": prefecture_of(region) if region else "",
             **self._changing(found),
             "status": FindingStatus.OPEN,
             "first_run_id": self.run_id,
