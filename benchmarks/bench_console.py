@@ -2,7 +2,7 @@
 
     python benchmarks/bench_console.py [--findings 1000000] [--clients 20]
                                        [--client wrk|python] [--seconds 10] [--requests 50]
-                                       [--workers 2] [--threads 4]
+                                       [--workers 2] [--threads 2]
                                        [--backend sqlite|postgresql|both] [--json]
 
 1. A fresh database per backend (SQLite file in a temporary folder; PostgreSQL: a new
@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--seconds", type=float, default=10.0, help="per page (wrk)")
     parser.add_argument("--requests", type=int, default=50, help="per client (python)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="worker threads per process")
+    parser.add_argument("--threads", type=int, default=2, help="worker threads per process")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg", default=os.environ.get("SUPERVISION_BENCH_PG", DEFAULT_PG))
     parser.add_argument("--json", action="store_true")

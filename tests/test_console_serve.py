@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -172,7 +173,7 @@ def test_serve_with_two_worker_processes(db_url: str, tmp_path: Path) -> None:
             process.communicate()
     assert process.returncode == 0, err
     assert _listener_pids(port) == set()
-    assert "2 × 4" in out and "starting another" in err, (out, err)
+    assert "2 × 2" in out and "starting another" in err, (out, err)  # default: 2 threads
 
 
 def _exit_at_once(host: str, port: int) -> None:
@@ -186,3 +187,34 @@ def test_workers_that_keep_exiting_stop_the_console() -> None:
     with pytest.raises(SupervisionError, match="keep exiting"):
         serve._supervise("127.0.0.1", _free_port(), 2, target=_exit_at_once)
     assert time.monotonic() - started < serve.CRASH_LOOP[1] + 30
+
+
+SETTLED_PROBE = """
+import gc, json
+from supervision.console.app import app_from_environment
+from supervision.console.pages import console_environment
+gc.unfreeze()
+app_from_environment()
+env = console_environment()
+names = env.list_templates(extensions=("html", "xml"))
+compiled = {name for _loader, name in env.cache}  # cache_size=-1: a dict, never evicted
+print(json.dumps({"frozen": gc.get_freeze_count(), "templates": len(names),
+                  "missing": sorted(set(names) - compiled)}))
+"""
+
+
+def test_a_served_application_is_settled_before_its_first_request(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Each worker compiles every template and freezes its long-lived objects out of the
+    collector's view before it serves: full collections used to walk ~200,000 objects and
+    pause the worker 100-160 ms, the review queue's p95 under load."""
+    Database(db_url).dispose()  # migrated
+    env = {**os.environ, "SUPERVISION_DATABASE_URL": db_url,
+           "SUPERVISION_SITE_DIR": str(tmp_path / "site")}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", SETTLED_PROBE], env=env, capture_output=True,
+                          text=True, check=False, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["frozen"] > 50_000  # the modules, the app, the compiled templates
+    assert seen["templates"] > 30 and seen["missing"] == []

@@ -88,8 +88,10 @@ def _say_published(report: PublishReport, out_dir: Path) -> None:
               help="在 HTTPS 之后：Cookie 加 Secure / behind HTTPS: Secure cookies")  # fmt: skip
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="控制台进程数（可设为 CPU 核数）/ console processes (e.g. one per core)")  # fmt: skip
-@click.option("--threads", type=click.IntRange(1, 256), default=4, show_default=True,
-              help="每个进程的数据库线程数 / database threads per process")  # fmt: skip
+@click.option("--threads", type=click.IntRange(1, 256), default=2, show_default=True,
+              help="每个进程同时处理的请求数（线程）；多核请加进程而非线程 / requests each "
+                   "process works on at once (threads); for more cores add processes, not "
+                   "threads")  # fmt: skip
 @click.pass_obj
 def serve_command(
     app: AppContext,

@@ -13,6 +13,8 @@ refused action has written nothing.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -268,10 +270,32 @@ def app_from_environment() -> Any:
     from supervision.settings import settings
 
     config = settings()
-    return create_app(
+    app = create_app(
         Database(config.database_url),
         site_dir=config.site_dir,
         threads=config.console_threads,
         secure_cookies=config.secure_cookies,
         trusted_proxies=config.trusted_proxy_list,
     )
+    settle()
+    return app
+
+
+def settle() -> None:
+    """Before a served process takes requests: compile every template and load the rule
+    pack now, then freeze what exists (``gc.freeze``) out of the garbage collector's view.
+
+    The process holds some 200,000 long-lived objects (modules, SQLAlchemy's and Jinja's
+    compiled code); every full collection walked them all, 100-160 ms during which the
+    worker answered nobody: under 20 clients that pause was the review queue's p95. Frozen,
+    a full collection walks only what requests left behind since."""
+    from supervision.console.pages import console_environment
+    from supervision.rules.pack import current_pack
+
+    env = console_environment()
+    for name in env.list_templates(extensions=("html", "xml")):
+        env.get_template(name)
+    with contextlib.suppress(SupervisionError):  # no valid pack: pages say so themselves
+        current_pack(None)
+    gc.collect()
+    gc.freeze()

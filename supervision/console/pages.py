@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment
 
 from supervision import clock
 from supervision.accounts.sessions import Principal
@@ -71,6 +72,13 @@ def local_time(value: Any) -> str:
     return str(value)
 
 
+def console_environment() -> Environment:
+    """THE Environment, with the console's own ``local`` filter."""
+    env = environment()
+    env.filters.setdefault("local", local_time)
+    return env
+
+
 def back_path(request: Request) -> str:
     """Where "Back" goes: the page the request came from, if it is on this console (the
     Referer, sent same-origin only), else the dashboard. A link, not ``history.back()``:
@@ -90,8 +98,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """Render a console page; every page gets the user, the nav and the CSRF token."""
-    env = environment()
-    env.filters.setdefault("local", local_time)
+    env = console_environment()
     who = principal if principal is not None else getattr(request.state, "principal", None)
     done = DONE.get(request.query_params.get("done", ""))
     body = env.get_template(template).render(

@@ -85,11 +85,12 @@ class QueuePage:
 
 
 #: What the queue's data is at: the last check run, trail event and finding.
-_VERSION = select(
+_AT = (
     select(func.max(_RUN.c.id)).scalar_subquery(),
     select(func.max(_TRAIL.c.seq)).scalar_subquery(),
     select(func.max(_F.c.id)).scalar_subquery(),
 )
+_VERSION = select(*_AT)
 
 #: Totals already counted: (database, filters) → (what they were counted at, total, when).
 _TOTALS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[tuple[int, ...], int, float]] = {}
@@ -163,16 +164,18 @@ def queue_page(
         query = query.offset(offset)
     elif after:
         offset = None
-    query = query.limit(limit + 1)
-    # One connection for both statements: on PostgreSQL each checkout costs a ping and a
-    # rollback, more than the page's own query.
-    with db.engine.connect() as conn:
-        at = tuple(int(v or 0) for v in conn.execute(_VERSION).one())
+    # The version rides along on every row (uncorrelated subqueries: computed once), so a
+    # page is one statement; an empty page asks for it alone. In autocommit: on PostgreSQL
+    # no BEGIN and ROLLBACK round trips around it.
+    query = query.add_columns(*_AT).limit(limit + 1)
+    with db.reading() as conn:
         rows = conn.execute(query).all()
+        versions = rows[0][-len(_AT) :] if rows else conn.execute(_VERSION).one()
+    at = tuple(int(v or 0) for v in versions)
     total = _total(
         db, at, scope, department=department, region=region, rule=rule, severity=severity
     )
-    items = [QueueItem(*row) for row in rows[:limit]]
+    items = [QueueItem(*row[: -len(_AT)]) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = items[-1]

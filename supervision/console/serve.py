@@ -80,7 +80,7 @@ def run_console(
     host: str = "127.0.0.1",
     port: int = 8000,
     secure_cookies: bool = False,
-    threads: int = 4,
+    threads: int = 2,
     workers: int = 1,
 ) -> None:
     """Serve the console at / and the published site at /site/ until Ctrl+C or SIGTERM.
