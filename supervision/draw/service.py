@@ -33,7 +33,12 @@ from supervision.draw.matching import (
     Assignment as Match,
 )
 from supervision.draw.parallel import draw_in_processes
-from supervision.draw.population import committed_population, consume_marks, pseudonym_owners
+from supervision.draw.population import (
+    STREAM_ROWS,
+    committed_population,
+    consume_marks,
+    pseudonym_owners,
+)
 from supervision.draw.sampling import DrawError, Pick
 from supervision.draw.seeding import claim, require_committed, seed_of
 from supervision.draw.tasks import get_task, sha256_hex
@@ -420,6 +425,11 @@ def stored_picks(session: Session, *, code: str) -> list[Pick]:
 def stored_eligibility(session: Session, *, code: str) -> dict[Slot, list[str]]:
     """The eligibility recorded at the draw: cert numbers per (entity, department)."""
     eligible: dict[Slot, list[str]] = defaultdict(list)
-    for e in session.exec(select(TaskEligibility).where(TaskEligibility.task_code == code)):
-        eligible[(e.uscc, e.department_code)].append(e.cert_no)
+    rows = session.exec(  # columns, not ORM objects: a row per (entity, department, inspector)
+        select(TaskEligibility.uscc, TaskEligibility.department_code, TaskEligibility.cert_no)
+        .where(TaskEligibility.task_code == code)
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    for uscc, department, cert_no in rows:
+        eligible[(uscc, department)].append(cert_no)
     return {slot: sorted(certs) for slot, certs in eligible.items()}
