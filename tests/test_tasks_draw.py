@@ -41,7 +41,7 @@ from supervision.draw.export import verify_export
 from supervision.draw.fairness import fairness_report
 from supervision.draw.plans import create_plan
 from supervision.draw.publication import export_task
-from supervision.draw.service import draw_task
+from supervision.draw.service import draw_task, stored_eligibility
 from supervision.draw.tasks import create_task, parse_task_input
 from supervision.draw.verify import verify_task
 from supervision.errors import SupervisionError
@@ -605,8 +605,12 @@ def test_fairness_report(db: Database, province: dict[str, Any]) -> None:
     assert sum(s["size"] for s in report["strata"]) == 80
     for s in report["strata"]:
         assert s["picked"] == math.ceil(Decimal(s["ratio"]) * s["size"])
+        eligible = stored_eligibility(session, code=code)
     hist = report["load_histogram"]["SJ"]
     assert sum(int(load) * count for load, count in hist.items()) == 2 * report["picked"]
+    # Every inspector eligible for some entity is counted once, the idle ones under "0".
+    inspectors = {cert for (_, dept), certs in eligible.items() if dept == "SJ" for cert in certs}
+    assert sum(hist.values()) == len(inspectors) and inspectors
     assert report["exclusions"] == {"status:注销": 1}
 
 
