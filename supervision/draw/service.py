@@ -309,12 +309,21 @@ def _eligibility(
         by_region[i.region_code[:digits]].append(record)
     picked_set = set(picked)
     # A conflict counts if it holds on any day of the task's period (open ends: always).
+    # Read as columns, streamed: the province's declarations, of which few concern the picks.
+    declared = session.exec(
+        select(
+            Conflict.inspector_cert_no,
+            Conflict.uscc,
+            col(Conflict.starts_on),
+            col(Conflict.ends_on),
+        ).execution_options(yield_per=STREAM_ROWS)
+    )
     conflicts = {
-        (c.inspector_cert_no, c.uscc)
-        for c in session.exec(select(Conflict))
-        if c.uscc in picked_set
-        and (c.ends_on is None or c.ends_on >= task.period_start)
-        and (c.starts_on is None or c.starts_on <= task.period_end)
+        (cert_no, uscc)
+        for cert_no, uscc, starts_on, ends_on in declared
+        if uscc in picked_set
+        and (ends_on is None or ends_on >= task.period_start)
+        and (starts_on is None or starts_on <= task.period_end)
     }
     items_by_department: dict[str, list[str]] = defaultdict(list)
     for item in task.items:
@@ -348,10 +357,11 @@ def _previous_inspectors(
     """Who inspected each drawn entity for each of the task's items before."""
     items = {i["code"] for i in task.items}
     previous: dict[tuple[str, str], set[str]] = defaultdict(set)
+    # Streamed: every inspection result of the province, of which few concern the picks.
     for uscc, payload in session.exec(
-        select(ComplianceRecord.uscc, ComplianceRecord.payload).where(
-            ComplianceRecord.kind == RecordKind.INSPECTION_RESULT.value
-        )
+        select(ComplianceRecord.uscc, ComplianceRecord.payload)
+        .where(ComplianceRecord.kind == RecordKind.INSPECTION_RESULT.value)
+        .execution_options(yield_per=STREAM_ROWS)
     ):
         if uscc in picked and payload.get("item_code") in items:
             previous[(uscc, payload["item_code"])].update(payload.get("inspectors") or [])
@@ -359,6 +369,7 @@ def _previous_inspectors(
         select(Assignment.uscc, Assignment.cert_no, Task.items)
         .join(Task, col(Task.code) == Assignment.task_code)
         .where(Task.code != task.code, Task.status != TaskStatus.CANCELLED)
+        .execution_options(yield_per=STREAM_ROWS)
     ):
         if uscc in picked:
             for item in other_items:
