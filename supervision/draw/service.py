@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
+from supervision.batches import batched
 from supervision.canonical import canonical_json
 from supervision.draw import beacon
 from supervision.draw.matching import (
@@ -385,17 +386,21 @@ def _append_records(
     eligible: Mapping[Slot, list[str]],
     matches: list[Match],
 ) -> None:
-    chunk = 20_000
-    pick_rows = [
+    """Write the draw's picks, eligibility and assignments, 20,000 rows per statement.
+
+    Rows are made as they are written: the eligibility has a row per (entity, department,
+    inspector), hundreds of thousands for a province's task (as a list of dicts at once it
+    was most of the draw's memory)."""
+    pick_rows = (
         {"task_code": code, "uscc": p.id, "stratum": p.stratum, "ticket": p.ticket, "rank": p.rank}
         for p in picks
-    ]
-    eligibility_rows = [
+    )
+    eligibility_rows = (
         {"task_code": code, "uscc": uscc, "department_code": dept, "cert_no": cert}
         for (uscc, dept), certs in eligible.items()
         for cert in certs
-    ]
-    assignment_rows = [
+    )
+    assignment_rows = (
         {
             "task_code": code,
             "uscc": m.entity_id,
@@ -404,14 +409,15 @@ def _append_records(
             "cost": m.cost,
         }
         for m in matches
-    ]
-    for model, rows in (
+    )
+    tables: list[tuple[Any, Iterator[dict[str, Any]]]] = [
         (DrawPick, pick_rows),
         (TaskEligibility, eligibility_rows),
         (Assignment, assignment_rows),
-    ):
-        for start in range(0, len(rows), chunk):
-            session.connection().execute(insert(model), rows[start : start + chunk])
+    ]
+    for model, rows in tables:
+        for batch in batched(rows, 20_000):
+            session.connection().execute(insert(model), batch)
 
 
 # --------------------------------------------------------------------------- stored draw

@@ -13,11 +13,12 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from supervision import trail
+from supervision.batches import batched
 from supervision.db import Database
 from supervision.errors import NotFoundError, SupervisionError
 from supervision.paths import templates_dir
@@ -26,7 +27,6 @@ from supervision.site.authority import publishing_for
 from supervision.site.data import SiteData, load
 from supervision.site.environment import environment, language
 from supervision.site.render import (
-    Work,
     finish_parallel,
     render_language,
     render_pages,
@@ -154,7 +154,7 @@ def _publish(
     mark = report.lap("load", started)
     # Page contexts are made and rendered a batch at a time: a province's site has a page
     # per drawn entity and language, and holding every context at once grew without bound.
-    batches = _batched(
+    batches = batched(
         (
             (lang, path, name, context)
             for lang in langs
@@ -222,17 +222,6 @@ def _write_files(
 
 #: Pages whose contexts are held (and rendered) at once.
 RENDER_BATCH = 20_000
-
-
-def _batched(items: Iterator[tuple[str, str, str, dict[str, Any]]], size: int) -> Iterator[Work]:
-    batch: Work = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 STAGING_SUFFIX = ".publishing-"
