@@ -343,6 +343,10 @@ def load_demo(
             _write_in_process(writer, province, advance)
         for statement in rebuild:
             conn.exec_driver_sql(statement)
+        if database.is_sqlite:
+            # The default cache again: the pooled connection would keep its 256 MB for
+            # the rest of the process (the demo's draw, check and publish).
+            conn.exec_driver_sql("PRAGMA cache_size=-2000")
     return DemoLoadResult(
         stats=province.stats,
         rows=writer.counts,
