@@ -53,6 +53,22 @@ def context(method: Method) -> BaseContext:
     return multiprocessing.get_context(method)
 
 
+def release_free_memory() -> None:
+    """Hand the memory this process has freed back to the system (glibc's ``malloc_trim``).
+
+    The C allocator keeps what a bulk step freed (a demo load's batches and SQLite page
+    cache: ~340 MB at 200,000 entities) for reuse, so the process stays as big as its
+    largest step, and workers forked later map all of it too. A no-op where the C library
+    has no ``malloc_trim``."""
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+def _libc() -> Any:
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
 def process_pool(
     workers: int,
     *,
@@ -61,7 +77,10 @@ def process_pool(
     initargs: tuple[Any, ...] = (),
 ) -> ProcessPoolExecutor:
     """A pool of ``workers`` processes started with ``method`` (see the module docstring).
-    Use it as a context manager; map over it with ``in_order``."""
+    Use it as a context manager; map over it with ``in_order``. Forked workers start from
+    this process's memory: what it freed is handed back first (``release_free_memory``)."""
+    if method == "fork":
+        release_free_memory()
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context(method),
@@ -93,7 +112,7 @@ def _die_with_parent(parent: int) -> None:
     any more, and the worker leaves now. Other systems: a daemon thread polls the pid.
     """
     if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = _libc()
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
             if os.getppid() != parent:
                 os._exit(1)

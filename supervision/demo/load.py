@@ -347,6 +347,7 @@ def load_demo(
             # The default cache again: the pooled connection would keep its 256 MB for
             # the rest of the process (the demo's draw, check and publish).
             conn.exec_driver_sql("PRAGMA cache_size=-2000")
+    pools.release_free_memory()  # the batches and the page cache, freed but still held
     return DemoLoadResult(
         stats=province.stats,
         rows=writer.counts,
