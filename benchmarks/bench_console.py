@@ -197,7 +197,7 @@ def _listeners(port: int) -> list[str]:
 
 @contextmanager
 def console_process(
-    url: str, workers: int = 2, threads: int = 4, site: Path | None = None
+    url: str, workers: int = 2, threads: int = 2, site: Path | None = None
 ) -> Iterator[str]:
     """The console as a bureau runs it, `supervision serve --workers N --threads T` (after
     publishing the site it serves beside the console, unless ``site`` is one published
