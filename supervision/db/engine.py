@@ -167,7 +167,7 @@ class Database:
     def reading(self) -> Iterator[Connection]:
         """A connection for reads only, in autocommit: each statement sees the data as of
         its start (what READ COMMITTED gives anyway), without a BEGIN and a ROLLBACK round
-        trip on PostgreSQL around them (a review-queue page: five round trips down to three)."""
+        trip on PostgreSQL around them (a review-queue page: the pool's ping and one statement)."""
         with self.engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
