@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from supervision.cli.rules import rules_group
@@ -166,3 +169,36 @@ def test_the_sandbox_escapes_values_and_refuses_python_internals() -> None:
         render_explain("{{ matched.c | length }}", {"count": 3, "all": [{"c": {}}]}, {}, bare)
         == "3"
     )
+
+
+_DAYS = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 12, 31)).map(str)
+_FACT = st.fixed_dictionaries(
+    {"abnormal_since": _DAYS, "serious_list_due_on": _DAYS, "name": st.text(max_size=8)}
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(_FACT, st.just({"name": "lacks the dates"})), min_size=1, max_size=12))
+def test_a_remembered_explanation_is_what_rendering_gives(
+    tmp_path_factory: pytest.TempPathFactory, facts: list[dict[str, str]]
+) -> None:
+    # A console page explains row after row through Rule.explain, which remembers its
+    # words per matched facts: repeated, interleaved and failing facts must read exactly
+    # as a fresh rendering does (or fail as it does), never as another row's words.
+    rule = load_pack(write(tmp_path_factory.mktemp("p"))).rule("t.abnormal")
+    for values in facts + facts[::-1]:
+        matched = [{"alias": "e", "id": "e", "t": "entity", "values": values}]
+        try:
+            fresh = {
+                lang: render_explain(template, rule.when, rule.params, matched).unescape()
+                for lang, template in (("zh", rule.explain_zh), ("en", rule.explain_en))
+            }
+        except ExplainError as exc:
+            with pytest.raises(ExplainError) as again:
+                rule.explain(matched)
+            assert (again.value.zh, again.value.en) == (exc.zh, exc.en)
+            continue
+        got = rule.explain(matched)
+        assert got == fresh and values["abnormal_since"] in got["zh"]
+        got["zh"] = "changed by a caller"
+        assert rule.explain(matched) == fresh

@@ -21,7 +21,7 @@ the ``explain`` it expects).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
@@ -35,6 +35,7 @@ __all__ = [
     "aliases_of",
     "explain_context",
     "render_explain",
+    "render_in_context",
     "template_problems",
 ]
 
@@ -97,13 +98,17 @@ def _fact_values(fact: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def explain_context(
-    when: Any, params: Mapping[str, Any], matched: Iterable[Mapping[str, Any]]
+    when: Any,
+    params: Mapping[str, Any],
+    matched: Iterable[Mapping[str, Any]],
+    aliases: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """What a template sees: each alias's first fact, ``matched`` and ``params``.
 
-    ``matched`` is the finding's facts as stored (``{"alias", "id", "t", "values"}``).
+    ``matched`` is the finding's facts as stored (``{"alias", "id", "t", "values"}``);
+    ``aliases`` is ``list(aliases_of(when))`` when the caller has it already.
     """
-    aliases = list(aliases_of(when))
+    aliases = list(aliases_of(when)) if aliases is None else list(aliases)
     by_alias: dict[str, list[dict[str, Any]]] = {a: [] for a in aliases}
     for fact in sorted(matched, key=lambda f: str(f.get("id"))):
         alias = str(fact.get("alias"))
@@ -130,9 +135,15 @@ def render_explain(
 
     Raises ``ExplainError`` when the template reads what these facts do not have.
     """
+    return render_in_context(template, explain_context(when, params, matched))
+
+
+def render_in_context(template: str, context: Mapping[str, Any]) -> Markup:
+    """``render_explain`` over a context ``explain_context`` made: a rule's two languages
+    read the same facts, so they share one context."""
     try:
         compiled = _compiled(template)
-        return Markup(compiled.render(explain_context(when, params, matched)).strip())
+        return Markup(compiled.render(context).strip())
     except SecurityError as exc:
         raise ExplainError(
             f"说明模板访问了不允许的内容：{exc}", f"the explain template reached for {exc}"

@@ -29,7 +29,14 @@ from supervision.rules.compiler import (
     substitute_params,
 )
 from supervision.rules.errors import RuleError
-from supervision.rules.explain import LANGS, render_explain, template_problems
+from supervision.rules.explain import (
+    LANGS,
+    ExplainError,
+    aliases_of,
+    explain_context,
+    render_in_context,
+    template_problems,
+)
 from supervision.rules.schema import (
     ON_CONFIRM_KEYS,
     RESULT_CODES,
@@ -80,6 +87,11 @@ class Example:
     explains: tuple[dict[str, str] | None, ...] = ()
 
 
+#: How many explanations each rule remembers before it starts afresh (a console page
+#: shows 50 rows; a queue of one rule over a few facts' values repeats itself).
+_EXPLAINED_PER_RULE = 4096
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -106,16 +118,48 @@ class Rule:
     #: The explain templates (``supervision.rules.explain``); empty when not written.
     explain_zh: str = ""
     explain_en: str = ""
+    #: Explanations already rendered, by the matched facts' ``repr``: a queue page
+    #: shows the same rule over similar facts row after row, and rendering a sandboxed
+    #: template costs far more than the lookup. Not part of the rule's identity.
+    _explained: dict[str, dict[str, str] | tuple[str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def explain(self, matched: Any) -> dict[str, str] | None:
         """The finding in words, ``{"zh", "en"}`` (plain text), over its matched facts as
-        stored; None when the rule has no template. Raises ``ExplainError``."""
+        stored; None when the rule has no template. Raises ``ExplainError``.
+
+        The result is remembered per rule, keyed by the facts' ``repr``: for the JSON
+        values stored facts are made of, equal text means equal facts (a different key
+        order only misses), and the rule's templates, ``when`` and parameters are fixed
+        for the life of this object. ``repr`` costs a third of a sorted ``json.dumps``."""
         if not self.explain_zh:
             return None
+        key = repr(matched)
+        known = self._explained.get(key)
+        if known is None:
+            try:
+                known = self._render_explain(matched)
+            except ExplainError as exc:
+                known = (exc.zh, exc.en)
+            if len(self._explained) >= _EXPLAINED_PER_RULE:
+                self._explained.clear()
+            self._explained[key] = known
+        if isinstance(known, tuple):
+            raise ExplainError(*known)
+        return dict(known)
+
+    def _render_explain(self, matched: Any) -> dict[str, str]:
+        context = explain_context(self.when, self.params, matched, self._aliases)
         return {
-            lang: render_explain(template, self.when, self.params, matched).unescape()
+            lang: render_in_context(template, context).unescape()
             for lang, template in (("zh", self.explain_zh), ("en", self.explain_en))
         }
+
+    @functools.cached_property
+    def _aliases(self) -> tuple[str, ...]:
+        """The aliases of ``when``, in order: walked once, not per explanation."""
+        return tuple(aliases_of(self.when))
 
     def in_force(self, day: dt.date) -> bool:
         """True when the rule applies on ``day``."""
