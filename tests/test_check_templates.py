@@ -151,6 +151,31 @@ def test_values_holding_the_slot_marker_are_not_templated(detail: str) -> None:
     assert derivation.on()[-1]["detail"] == detail
 
 
+@pytest.mark.parametrize("detail", [2**70, -(2**64)])
+def test_a_value_json_text_cannot_hold_compactly_is_evaluated_plain(detail: int) -> None:
+    # orjson writes templates and refuses integers beyond 64 bits, which json.dumps (the
+    # plain path) writes: such an entity is not templated, and still checked.
+    entity = {"uscc": USCC, "status": "存续", "established_on": D(2024, 1, 1)}
+    rows = [
+        {
+            "record_id": 1,
+            "kind": "info_check",
+            "event_date": D(2025, 1, 1),
+            "payload": {"false_info": True, "detail": detail, "note": "100% 完成"},
+        }
+    ]
+    derivation = derive(entity, rows, D(2025, 6, 1))
+    assert FactTemplate.build(derivation, "k", []) is None
+    assert json.loads(json.dumps(derivation.on()))[-1]["detail"] == detail
+
+
+def test_a_value_that_is_no_fact_value_is_refused_as_before() -> None:
+    derivation = derive({"uscc": USCC, "status": "存续"}, [], D(2025, 6, 1))
+    derivation.facts[0]["odd"] = D(2025, 1, 1)  # a date object: facts hold ISO text
+    with pytest.raises(TypeError, match="date is not a fact value"):
+        FactTemplate.build(derivation, "k", [])
+
+
 def test_the_key_follows_the_calendar() -> None:
     plain = facts_key(WorkCalendar())
     assert plain == facts_key(WorkCalendar())

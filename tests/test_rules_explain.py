@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from click.testing import CliRunner
 
 from supervision.cli.rules import rules_group
 from supervision.rules.examples import run_examples
