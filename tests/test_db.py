@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-from supervision.db import SCHEMA_HEAD, Database, current_revision, head_revision
+from supervision.db import SCHEMA_HEAD, Database, current_revision, head_revision, make_engine
 from supervision.db.engine import json_loads
 
 
@@ -195,3 +198,52 @@ def test_sqlite_json_columns_decode_as_json_loads(value: object, tail: str, head
             json_loads(text_)
     else:
         assert json_loads(text_) == expected
+
+
+@pytest.mark.postgres
+def test_a_pooled_postgres_connection_is_pinged_only_after_sitting_idle(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection that died in the pool (a restart, a dropped link) is replaced before
+    a request sees it; a connection just given back is used without a ping round trip."""
+    import supervision.db.engine as engine_module
+
+    engine = make_engine(pg_url)
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+
+    def counted(dbapi: object) -> bool:
+        pings.append(1)
+        return bool(real_ping(dbapi))
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
+
+    def backend() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    def terminate(pid: int) -> None:
+        with psycopg.connect(
+            pg_url.replace("postgresql+psycopg", "postgresql"), autocommit=True
+        ) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    try:
+        first = backend()
+        assert backend() == first and pings == []  # back moments ago: no ping
+        monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", 0.05)
+        terminate(first)
+        time.sleep(0.2)
+        # Idle past the threshold: pinged, found dead, replaced; the caller sees no error.
+        second = backend()
+        assert second != first and pings
+        # Killed and reused at once (no ping within the threshold): that one request
+        # fails, and the pool is renewed for the next.
+        monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", 60.0)
+        terminate(second)
+        time.sleep(0.2)
+        with pytest.raises(OperationalError):
+            backend()
+        assert backend() not in (first, second)
+    finally:
+        engine.dispose()
