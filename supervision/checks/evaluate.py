@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Table, select
 from supervision.checks.facts import annual_report_first_year, derive, next_due_from_facts
 from supervision.checks.templates import FactTemplate, facts_key, row_dates
 from supervision.db import table_of, utf8_bytes
+from supervision.db.engine import json_loads
 from supervision.errors import SupervisionError
 from supervision.models import ComplianceRecord, Entity
 from supervision.models.findings import EntityCheckState, EntityFacts
@@ -67,6 +68,37 @@ _TEMPLATE_COLUMNS = (
     _T.c.dates,
     _T.c.facts,
 )
+
+
+_RECORDS_SQL = (
+    f"SELECT {', '.join(c.name for c in _RECORD_COLUMNS)} FROM {_R.name} WHERE {_R.c.uscc.name} "
+)
+
+
+def _sqlite_records(
+    conn: Connection, need: Sequence[str], chunk: Sequence[str], by_range: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """The records of ``need`` (or of every entity from ``chunk[0]`` to ``chunk[-1]``), by
+    entity, read straight from SQLite's driver: the same dicts as the Core select gives
+    (``event_date`` a date, ``payload`` decoded as the engine's JSON columns are), at
+    two thirds of its cost; an incremental check reads a thousand entities' records."""
+    if by_range:
+        sql, params = _RECORDS_SQL + "BETWEEN ? AND ?", [chunk[0], chunk[-1]]
+    else:
+        sql, params = _RECORDS_SQL + f"IN ({','.join('?' * len(need))})", list(need)
+    records: dict[str, list[dict[str, Any]]] = {}
+    from_iso = dt.date.fromisoformat
+    for uscc, record_id, kind, event_date, payload in conn.exec_driver_sql(sql, tuple(params)):
+        records.setdefault(uscc, []).append(
+            {
+                "uscc": uscc,
+                "record_id": record_id,
+                "kind": kind,
+                "event_date": None if event_date is None else from_iso(event_date),
+                "payload": None if payload is None else json_loads(payload),
+            }
+        )
+    return records
 
 
 @dataclass(frozen=True)
@@ -321,7 +353,8 @@ class Evaluator:
         entities: dict[str, dict[str, Any]] = {}
         records: dict[str, list[dict[str, Any]]] = {}
         if need:
-            if contiguous and len(need) * 2 > len(chunk):
+            by_range = contiguous and len(need) * 2 > len(chunk)
+            if by_range:
                 where_e = _E.c.uscc.between(chunk[0], chunk[-1])
                 where_r = _R.c.uscc.between(chunk[0], chunk[-1])
             else:
@@ -330,9 +363,12 @@ class Evaluator:
             entity_keys = [c.name for c in _ENTITY_COLUMNS]
             for row in conn.execute(select(*_ENTITY_COLUMNS).where(where_e)):
                 entities[row[0]] = dict(zip(entity_keys, row, strict=True))
-            record_keys = [c.name for c in _RECORD_COLUMNS]
-            for rec in conn.execute(select(*_RECORD_COLUMNS).where(where_r)):
-                records.setdefault(rec[0], []).append(dict(zip(record_keys, rec, strict=True)))
+            if conn.dialect.name == "sqlite":
+                records = _sqlite_records(conn, need, chunk, by_range)
+            else:
+                record_keys = [c.name for c in _RECORD_COLUMNS]
+                for rec in conn.execute(select(*_RECORD_COLUMNS).where(where_r)):
+                    records.setdefault(rec[0], []).append(dict(zip(record_keys, rec, strict=True)))
         results = []
         for uscc in chunk:
             found = stored.get(uscc)
