@@ -676,3 +676,28 @@ def test_an_open_finding_is_unchanged_whatever_its_stored_json_looks_like() -> N
     assert not compare._same_facts(live('["a:1"]'), found)
     assert not compare._same_facts(live('["b:2", "a:1", "c:3"]'), found)
     assert not compare._same_facts(live(None), found)
+
+
+def test_sqlite_records_read_by_the_driver_are_the_core_selects_dicts(tmp_path: Path) -> None:
+    # The check reads records straight from SQLite's driver (faster); what it gets must
+    # be exactly what the Core select (and PostgreSQL's path) gives, by range and by list.
+    from supervision.demo.load import load_demo
+    from supervision.demo.province import DemoProvince
+
+    database = Database(f"sqlite:///{tmp_path / 'r.db'}")
+    load_demo(database, DemoProvince(entities=300, seed=7, as_of=dt.date(2026, 11, 20)))
+    r = evaluate._R
+    columns = evaluate._RECORD_COLUMNS
+    with database.engine.connect() as conn:
+        usccs = sorted(conn.execute(select(r.c.uscc).distinct()).scalars())
+        some = usccs[::3]
+        for chosen, by_range in ((usccs[10:200], True), (some, False)):
+            where = r.c.uscc.between(chosen[0], chosen[-1]) if by_range else r.c.uscc.in_(chosen)
+            core: dict[str, list[dict[str, Any]]] = {}
+            for row in conn.execute(select(*columns).where(where)):
+                core.setdefault(row[0], []).append(dict(row._mapping))
+            got = evaluate._sqlite_records(conn, chosen, chosen, by_range)
+            assert got == core and len(core) > 50
+            days = {type(x["event_date"]) for v in got.values() for x in v}
+            assert dt.date in days and days <= {dt.date, type(None)}
+    database.dispose()
