@@ -87,9 +87,10 @@ class Example:
     explains: tuple[dict[str, str] | None, ...] = ()
 
 
-#: How many explanations each rule remembers before it starts afresh (a console page
-#: shows 50 rows; a queue of one rule over a few facts' values repeats itself).
-_EXPLAINED_PER_RULE = 4096
+#: How many explanations each rule remembers before it starts afresh: twenty pages of
+#: 50 rows of one rule, about 1.3 KB each (the facts' text and the words), so a pack of
+#: a dozen rules holds at most ~16 MB per console worker.
+_EXPLAINED_PER_RULE = 1024
 
 
 @dataclass(frozen=True)
