@@ -134,27 +134,10 @@ def test_the_validity_ends_on_a_day_something_else_changes(
             assert derivation.valid_until <= day
 
 
-@pytest.mark.parametrize("detail", ["\0c\0", "\0a\0", "x\0"])
-def test_values_holding_the_slot_marker_are_not_templated(detail: str) -> None:
-    entity = {"uscc": USCC, "status": "存续", "established_on": D(2024, 1, 1)}
-    rows = [
-        {
-            "record_id": 1,
-            "kind": "info_check",
-            "event_date": D(2025, 1, 1),
-            "payload": {"false_info": True, "detail": detail},
-        }
-    ]
-    derivation = derive(entity, rows, D(2025, 6, 1))
-    assert FactTemplate.build(derivation, "k", []) is None
-    # The check still evaluates such an entity, from its plain facts.
-    assert derivation.on()[-1]["detail"] == detail
-
-
-@pytest.mark.parametrize("detail", [2**70, -(2**64)])
-def test_a_value_json_text_cannot_hold_compactly_is_evaluated_plain(detail: int) -> None:
-    # orjson writes templates and refuses integers beyond 64 bits, which json.dumps (the
-    # plain path) writes: such an entity is not templated, and still checked.
+@pytest.mark.parametrize("detail", ["\0c\0", "\0a\0", "x\0", 2**70, -(2**64)])
+def test_values_a_template_cannot_hold_are_not_templated(detail: str | int) -> None:
+    # The slot marker (which no real record holds), and integers beyond 64 bits: orjson,
+    # which writes templates, refuses them, while json.dumps (the plain path) writes them.
     entity = {"uscc": USCC, "status": "存续", "established_on": D(2024, 1, 1)}
     rows = [
         {
@@ -166,6 +149,7 @@ def test_a_value_json_text_cannot_hold_compactly_is_evaluated_plain(detail: int)
     ]
     derivation = derive(entity, rows, D(2025, 6, 1))
     assert FactTemplate.build(derivation, "k", []) is None
+    # The check still evaluates such an entity, from its plain facts.
     assert json.loads(json.dumps(derivation.on()))[-1]["detail"] == detail
 
 
