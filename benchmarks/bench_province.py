@@ -25,7 +25,8 @@
      wrk); its figure is the p95 latency, and its RSS counts the server's processes.
 3. Prints one table: wall time, throughput, peak RSS of the phase's processes together, and
    the database size after the phase (pg_database_size); the goals (peak RSS ≤ 2 GB in
-   every phase, console p95 < 100 ms).
+   every phase, console p95 < 100 ms); above it, the server's settings that bear on a large
+   database (``shared_buffers``, ``work_mem``, …): the figures depend on them.
    ``--compare M`` first runs the same at M entities (or reads a JSON printed by an
    earlier ``--json`` run: ``--compare FILE.json``) and prints each phase's cost per
    entity at N against M (goal ≤ 1.15: cost grows linearly); for the console the ratio of
@@ -87,6 +88,22 @@ def database_size_mb(url: str) -> float:
         with database.engine.connect() as conn:
             size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()
         return round(int(size) / 2**20, 1)
+    finally:
+        database.dispose()
+
+
+#: The server settings that decide how much of a large province's working set PostgreSQL
+#: itself caches and sorts in memory: printed beside the figures, which depend on them.
+SERVER_SETTINGS = ("server_version", "shared_buffers", "work_mem", "effective_cache_size",
+                   "max_wal_size")  # fmt: skip
+
+
+def server_settings(url: str) -> dict[str, str]:
+    database = Database(url, migrate=False)
+    try:
+        with database.engine.connect() as conn:
+            return {name: str(conn.exec_driver_sql(f"SHOW {name}").scalar_one())
+                    for name in SERVER_SETTINGS}  # fmt: skip
     finally:
         database.dispose()
 
@@ -205,6 +222,7 @@ def run_province(
     ) as tmp:  # fmt: skip
         # migrate before timing anything (Database() migrates a new database)
         Database(url).dispose()
+        settings = server_settings(url)
         s, rss, out = run_child(internal(url, "load", entities))
         loaded = json.loads(out)
         phases.append({**_phase("load", s, rss, url, entities, "entities/s"), **loaded})
@@ -245,7 +263,8 @@ def run_province(
                         "pages": {k: round(m["p95_us"] / 1000, 1) for k, m in measured.items()}})  # fmt: skip
         phases.append(console)
     return {"entities": entities, "workers": workers, "clients": clients, "phases": phases,
-            "cpus": os.cpu_count(), "load_average": round(os.getloadavg()[0], 2)}  # fmt: skip
+            "server": settings, "cpus": os.cpu_count(),
+            "load_average": round(os.getloadavg()[0], 2)}  # fmt: skip
 
 
 def analyze(url: str) -> None:
@@ -310,6 +329,7 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"province of {n:,} entities on PostgreSQL, --workers {result['workers']}, "
         f"{result['cpus']} CPUs, load average {result['load_average']}",
+        "server: " + ", ".join(f"{k} {v}" for k, v in (result.get("server") or {}).items()),
         f"{'phase':<20}{'seconds':>9}{'throughput':>22}{'peak RSS MB':>13}{'(PSS)':>8}{'db MB':>9}"
         + (f"{'per entity vs ' + format(anchor, ','):>24}" if anchor else ""),
     ]
