@@ -354,18 +354,16 @@ class Evaluator:
         records: dict[str, list[dict[str, Any]]] = {}
         if need:
             by_range = contiguous and len(need) * 2 > len(chunk)
-            if by_range:
-                where_e = _E.c.uscc.between(chunk[0], chunk[-1])
-                where_r = _R.c.uscc.between(chunk[0], chunk[-1])
-            else:
-                where_e = _E.c.uscc.in_(need)
-                where_r = _R.c.uscc.in_(need)
+            where_e = _E.c.uscc.between(chunk[0], chunk[-1]) if by_range else _E.c.uscc.in_(need)
             entity_keys = [c.name for c in _ENTITY_COLUMNS]
             for row in conn.execute(select(*_ENTITY_COLUMNS).where(where_e)):
                 entities[row[0]] = dict(zip(entity_keys, row, strict=True))
             if conn.dialect.name == "sqlite":
                 records = _sqlite_records(conn, need, chunk, by_range)
             else:
+                where_r = (
+                    _R.c.uscc.between(chunk[0], chunk[-1]) if by_range else _R.c.uscc.in_(need)
+                )
                 record_keys = [c.name for c in _RECORD_COLUMNS]
                 for rec in conn.execute(select(*_RECORD_COLUMNS).where(where_r)):
                     records.setdefault(rec[0], []).append(dict(zip(record_keys, rec, strict=True)))
