@@ -47,6 +47,7 @@ from supervision.checks.selection import (
 )
 from supervision.checks.workers import CHUNK, ChunkPool, Plan, evaluate_all
 from supervision.db import Database, busy_is_an_error, hold_write, table_of, upsert_insert
+from supervision.db.bulk import DriverStatement
 from supervision.errors import ConflictError, SupervisionError
 from supervision.models import CheckRun, Entity
 from supervision.models.fields import text_problem
@@ -145,27 +146,18 @@ def _upsert_statement(table: Table, columns: tuple[str, ...], dialect_name: str)
 
 
 @functools.lru_cache(maxsize=8)
-def _compiled_upsert(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple[str, list[Any]]:
-    """The SQLite upsert compiled once, with each column's bind processor."""
-    compiled = _upsert_statement(table, columns, dialect.name).compile(
-        dialect=dialect, column_keys=list(columns)
-    )
-    if tuple(compiled.positiontup or ()) != columns:
-        raise RuntimeError(f"unexpected upsert parameter order {compiled.positiontup}")
-    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    return str(compiled), processors
+def _driver_upsert(table: Table, columns: tuple[str, ...], dialect: Any) -> DriverStatement:
+    """The SQLite upsert, compiled once."""
+    return DriverStatement(_upsert_statement(table, columns, dialect.name), table, columns, dialect)
 
 
 def _upsert(
     conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
     """Insert rows (values in ``columns`` order) keyed by ``uscc``, replacing every other
-    column of existing ones.
-
-    SQLite: the statement compiled once and run by the driver's executemany with tuples,
-    as the import does; SQLAlchemy's per-row parameter handling was a third of the
-    upserts' time in a first full check. PostgreSQL: Core executemany (psycopg
-    pipelines it)."""
+    column of existing ones: the driver's executemany on SQLite (``db.bulk``; SQLAlchemy's
+    per-row parameter handling was a third of the upserts' time in a first full check),
+    Core's on PostgreSQL (psycopg pipelines it)."""
     if not rows:
         return
     if conn.dialect.paramstyle != "qmark":
@@ -174,18 +166,7 @@ def _upsert(
             [dict(zip(columns, row, strict=True)) for row in rows],
         )
         return
-    sql, processors = _compiled_upsert(table, columns, conn.dialect)
-    process = [(i, p) for i, p in enumerate(processors) if p is not None]
-    if process:
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, p in process:
-                if values[i] is not None:
-                    values[i] = p(values[i])
-            out.append(tuple(values))
-        rows = out
-    conn.exec_driver_sql(sql, rows)
+    _driver_upsert(table, columns, conn.dialect).run(conn, rows)
 
 
 class _Writer:

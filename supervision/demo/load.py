@@ -20,12 +20,8 @@ from queue import Empty
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Connection,
-    Date,
-    DateTime,
     Table,
-    TypeDecorator,
     inspect,
     select,
 )
@@ -35,6 +31,7 @@ from sqlmodel import SQLModel
 
 from supervision import pools
 from supervision.db import Database, drop_plain_indexes, table_of
+from supervision.db.bulk import DriverStatement
 from supervision.demo.province import DemoProvince, DemoStats, Row
 from supervision.errors import SupervisionError
 from supervision.models import (
@@ -120,51 +117,19 @@ def clear_tables(connection: Connection) -> dict[str, int]:
 
 
 class _SQLiteParameters:
-    """SQLite fast path: the table's compiled INSERT, parameters converted once per value.
-
-    Each column's own bind processor (from its SQLAlchemy type) makes the stored form,
-    so rows are stored exactly as ``connection.execute(table.insert(), rows)`` would store
-    them; dates and times are memoised (they repeat), and the per-row parameter dict work
-    of the generic path is skipped.
-    """
+    """SQLite fast path for a demo table: its INSERT run by the driver with the columns'
+    own bind processors (``db.bulk.DriverStatement``), rows taken from the generator's
+    mappings in column order."""
 
     def __init__(self, dialect: Dialect, table: Table) -> None:
-        self.sql = str(table.insert().compile(dialect=dialect))
-        self.columns: list[tuple[str, Callable[[Any], Any] | None]] = []
-        for column in table.columns:
-            processor: Callable[[Any], Any] | None = column.type.dialect_impl(
-                dialect
-            ).bind_processor(dialect)
-            kind = (
-                column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
-            )
-            if processor is not None and isinstance(kind, Date | DateTime | Boolean):
-                processor = _memoised(processor)  # few distinct values, converted once
-            self.columns.append((column.name, processor))
+        names = [column.name for column in table.columns]
+        self.statement = DriverStatement(table.insert(), table, names, dialect)
+        self.sql = self.statement.sql
+        get = itemgetter(*names)  # one name would give the value, not a tuple
+        self._values = get if len(names) > 1 else (lambda row: (get(row),))
 
     def parameters(self, rows: list[Row]) -> list[tuple[Any, ...]]:
-        getter = itemgetter(*(name for name, _ in self.columns))
-        processors = [(i, p) for i, (_, p) in enumerate(self.columns) if p is not None]
-        out = []
-        for row in rows:
-            values = list(getter(row))
-            for i, process in processors:
-                values[i] = process(values[i])
-            out.append(tuple(values))
-        return out
-
-
-def _memoised(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    cache: dict[Any, Any] = {}
-
-    def process(value: Any) -> Any:
-        try:
-            return cache[value]
-        except KeyError:
-            result = cache[value] = processor(value)
-            return result
-
-    return process
+        return self.statement.parameters(list(map(self._values, rows)))
 
 
 class _Writer:

@@ -8,10 +8,8 @@ and builds them once, at the end of the same transaction.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from itertools import repeat
+from collections.abc import Sequence
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -19,6 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, select, tuple_
 
 from supervision.credit.classes import ClassGuard
 from supervision.db import drop_plain_indexes, table_of
+from supervision.db.bulk import DriverStatement
 from supervision.directories.kinds import Kind, Reference
 from supervision.directories.report import ImportReport
 
@@ -45,62 +44,32 @@ class Writer:
             values[kind.stamp] = bindparam(f"v_{kind.stamp}")
         self.update_stmt = self.table.update().where(where).values(values)
         self.known: dict[str, dict[Any, bool]] = {r.field: {} for r in kind.references}
-        self._fast_insert: tuple[str, list[Any]] | None = None
+        self._fast_insert: DriverStatement | None = None
         # A big file into an empty SQLite table: indexes are built once at the end.
         self.defer_indexes = bulk and self.was_empty and conn.dialect.name == "sqlite"
         self.rebuild: list[str] = []
         primary = {c.name for c in self.table.primary_key.columns}
         self.key_is_primary = primary == set(kind.key)
-        self._processed: defaultdict[int, dict[type, dict[Any, Any]]] = defaultdict(dict)
         #: SHA-256 of the keys added or updated, in file order (see ``changed_keys_digest``).
         self.changed_keys = hashlib.sha256()
         #: Entities: what the import may change of classes a decision set (``ClassGuard``).
         self.guard: ClassGuard | None = None
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
-        """Insert rows (values in `self.store` order) with one executemany.
-
-        PostgreSQL: Core ``conn.execute(table.insert(), dicts)``. SQLite: the same Core
-        INSERT, compiled once, executed by the driver's executemany with tuples: SQLAlchemy's
-        per-row parameter handling costs more than SQLite's insert itself (measured 63k vs
-        106k rows/s). The column types' own bind processors are applied all the same, once
-        per distinct value of the chunk (dates and flags repeat endlessly).
-        """
+        """Insert rows (values in `self.store` order) with one executemany: Core's on
+        PostgreSQL, the driver's on SQLite (``db.bulk.DriverStatement``)."""
         if self.conn.dialect.paramstyle != "qmark":
             extra = {self.kind.stamp: self.now} if self.kind.stamp else {}
             dicts = [dict(zip(self.store, row, strict=True)) | extra for row in rows]
             self.conn.execute(self.table.insert(), dicts)
             return
-        sql, processors = self._compiled_insert()
-        columns: list[Any] = list(zip(*rows, strict=True))
-        for i, process in enumerate(processors[: len(self.store)]):
-            if process is not None:
-                columns[i] = _processed(columns[i], process, self._processed[i])
-        if self.kind.stamp:
-            process_stamp = processors[-1]
-            columns.append(repeat(process_stamp(self.now) if process_stamp else self.now))
-        self.conn.exec_driver_sql(sql, list(zip(*columns, strict=False)))  # stamp: repeat()
+        if self._fast_insert is None:
+            columns = self.store + ([self.kind.stamp] if self.kind.stamp else [])
+            statement = self.table.insert().values({c: bindparam(c) for c in columns})
+            self._fast_insert = DriverStatement(statement, self.table, columns, self.conn.dialect)
+        self._fast_insert.run(self.conn, rows, (self.now,) if self.kind.stamp else ())
         if self.defer_indexes:
             self._drop_indexes()
-
-    def _compiled_insert(self) -> tuple[str, list[Any]]:
-        if self._fast_insert is None:
-            stamp = [self.kind.stamp] if self.kind.stamp else []
-            columns = self.store + stamp
-            compiled = (
-                self.table.insert()
-                .values({c: bindparam(c) for c in columns})
-                .compile(dialect=self.conn.dialect)
-            )
-            order = list(compiled.positiontup or [])
-            if order != columns:
-                raise RuntimeError(f"unexpected INSERT parameter order {order}")
-            dialect = self.conn.dialect
-            processors = [
-                self.table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
-            ]
-            self._fast_insert = (str(compiled), processors)
-        return self._fast_insert
 
     def _drop_indexes(self) -> None:
         """Drop the table's plain indexes for the rest of this bulk load (only on an empty
@@ -235,27 +204,3 @@ class Writer:
         if updates:
             self.conn.execute(self.update_stmt, updates)
             report.updated += len(updates)
-
-
-def _processed(
-    values: Sequence[Any], process: Callable[[Any], Any], caches: dict[type, dict[Any, Any]]
-) -> list[Any]:
-    """`process` applied to every value but None, once per distinct value (kept in `caches`).
-
-    Only for columns of one plain type, where equal values are processed alike (not 1 and
-    True, not datetimes that are equal across time zones); `caches` serves one column.
-    """
-    kinds = set(map(type, values)) - {type(None)}
-    if len(kinds) != 1 or (kind := kinds.pop()) not in _PLAIN:
-        return [None if v is None else process(v) for v in values]
-    done = caches.setdefault(kind, {})
-    if len(done) > _PROCESSED_LIMIT:
-        done.clear()
-    done[None] = None
-    for value in set(values).difference(done):
-        done[value] = process(value)
-    return list(map(done.__getitem__, values))
-
-
-_PROCESSED_LIMIT = 100_000
-_PLAIN = frozenset({str, int, bool, date})
