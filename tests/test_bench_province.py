@@ -52,6 +52,10 @@ def check_phases(result: dict, entities: int) -> None:  # type: ignore[type-arg]
         assert 30 < p["peak_rss_mb"] < 2048, p
         assert 0 < p["peak_pss_mb"] <= p["peak_rss_mb"] + 1, p  # shared pages count once
         assert p["db_mb"] > 1, p
+        assert p["settle_seconds"] >= 0, p  # what the phase wrote was written out after it
+    # the server's settings that bear on the figures are part of them
+    assert int(result["server"]["server_version"].split(".")[0]) >= 12
+    assert result["server"]["shared_buffers"].endswith(("kB", "MB", "GB"))
     assert phases["load"]["rows"] > entities  # entities plus their records
     assert phases["draw"]["picked"] > 0
     assert phases["check-first"]["checked"] == entities
@@ -85,7 +89,8 @@ def test_bench_province_tiny_with_compare(tmp_path: Path, pg_url: str) -> None:
     text = bench.table(result)
     lines = text.splitlines()
     assert "province of 2,000 entities on PostgreSQL" in lines[0]
-    assert "per entity vs 1,000" in lines[1]
+    assert lines[1].startswith("server: ") and "shared_buffers" in lines[1]
+    assert "per entity vs 1,000" in lines[2] and "settle s" in lines[2]
     for phase in PHASES:
         row = next(line for line in lines if line.startswith(phase + " "))
         assert f"{result['ratios'][phase]:.2f}×" in row
