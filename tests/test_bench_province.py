@@ -98,6 +98,30 @@ def test_bench_province_tiny_with_compare(tmp_path: Path, pg_url: str) -> None:
     assert "per-entity cost at 2,000 vs 1,000 ≤ 1.15×" in text
 
 
+def test_settle_without_checkpoint_rights_syncs_and_says_so(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A role that may not CHECKPOINT still settles the kernel's pages, and is told why the
+    database's were not (the benchmark goes on)."""
+    import psycopg
+
+    bench = load_bench()
+    role = "sv_bench_" + pg_url.rsplit("_", 1)[1]  # unique per test database
+    admin_url = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        assert bench.settle(pg_url) >= 0  # the superuser: no note
+        assert "CHECKPOINT" not in capsys.readouterr().err
+        rest = pg_url.split("@", 1)[1]  # host, port and database
+        assert bench.settle(f"postgresql+psycopg://{role}@{rest}") >= 0
+        note = capsys.readouterr().err
+        assert "no CHECKPOINT between phases" in note and "pg_checkpoint" in note
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
 def load_bench():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("bench_province", BENCH)
     assert spec is not None and spec.loader is not None
