@@ -338,6 +338,32 @@ def test_names_are_escaped(db: Database, data: dict[str, Any], server: str) -> N
     assert page.find("script") is None
 
 
+def test_queue_rows_read_the_words_of_the_entity_page(
+    db: Database, data: dict[str, Any], server: str
+) -> None:
+    # The queue explains each row from the facts' stored JSON text; the entity page from
+    # the decoded facts: on both databases a finding must read the same words on both.
+    from supervision.checks.review import entity_review
+
+    client = _client(server)
+    sign_in(client, Role.REVIEWER)
+    page = soup(client.get("/review"))
+    rows = page.select("table.queue tr[data-finding]")
+    assert rows
+    explained = 0
+    for row in rows:
+        uscc = text_of(row.select_one("td small"))
+        findings = entity_review(db, uscc=uscc)["findings"]
+        finding = next(f for f in findings if str(f["id"]) == row["data-finding"])
+        shown = row.select_one("span.explain")
+        if finding["explain"] is None:
+            assert shown is None
+        else:
+            assert shown is not None and text_of(shown) == finding["explain"]["zh"]
+            explained += 1
+    assert explained > 0
+
+
 def test_queue_keyset_pages_match_the_service_order(db: Database, data: dict[str, Any]) -> None:
     from datetime import UTC, date, datetime, timedelta
 

@@ -194,11 +194,15 @@ def test_a_remembered_explanation_is_what_rendering_gives(
                 for lang, template in (("zh", rule.explain_zh), ("en", rule.explain_en))
             }
         except ExplainError as exc:
-            with pytest.raises(ExplainError) as again:
-                rule.explain(matched)
-            assert (again.value.zh, again.value.en) == (exc.zh, exc.en)
+            for given in (matched, json.dumps(matched, ensure_ascii=False)):
+                with pytest.raises(ExplainError) as again:
+                    rule.explain(given)
+                assert (again.value.zh, again.value.en) == (exc.zh, exc.en)
             continue
         got = rule.explain(matched)
         assert got == fresh and values["abnormal_since"] in got["zh"]
         got["zh"] = "changed by a caller"
         assert rule.explain(matched) == fresh
+        # The queue's door: the facts' stored JSON text reads the same words.
+        stored = json.dumps(matched, ensure_ascii=False)
+        assert rule.explain(stored) == fresh and rule.explain(stored) == fresh

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, func, select, update
+from sqlalchemy import Connection, Row, Select, Table, Text, cast, func, select, update
 
 from supervision import clock, trail
 from supervision.accounts.scope import Scope
@@ -135,8 +135,9 @@ class QueueItem:
     result_code: str
     opened_at: dt.datetime
     opened_as_of: dt.date
-    #: The facts the finding matched, as stored (for its explanation).
-    matched: list[dict[str, Any]] = field(default_factory=list, compare=False)
+    #: The facts the finding matched, as stored: their JSON text, for the explanation
+    #: (``Rule.explain`` decodes it only for words it does not remember yet).
+    matched_json: str = field(default="[]", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -198,7 +199,7 @@ def open_findings_query(
             _F.c.result_code,
             _F.c.opened_at,
             _F.c.opened_as_of,
-            _F.c.matched,
+            cast(_F.c.matched, Text),
         )
         .join(_E, _E.c.uscc == _F.c.uscc)
         .where(_F.c.status == FindingStatus.OPEN)
@@ -297,7 +298,7 @@ def queue_explained(
             {
                 "title_zh": rule.title_zh if rule else item.rule_id,
                 "title_en": rule.title_en if rule else item.rule_id,
-                "explain": explain_finding(rule, item.matched),
+                "explain": explain_finding(rule, item.matched_json),
             }
         )
     return out
@@ -380,8 +381,11 @@ def seen_last(finding: Any, full_run: int) -> int:
     return max(int(finding.last_run_id), full_run)
 
 
-def explain_finding(rule: Rule | None, matched: list[dict[str, Any]]) -> dict[str, str] | None:
-    """The finding in words (``{"zh", "en"}``) by its rule's explain template; None when
+def explain_finding(
+    rule: Rule | None, matched: list[dict[str, Any]] | str
+) -> dict[str, str] | None:
+    """The finding in words (``{"zh", "en"}``) by its rule's explain template, over its
+    matched facts or their stored JSON text (``Rule.explain``); None when
     the rule is gone from the pack, has no template, or its template cannot be filled
     by these facts (the page then shows the title and the labelled facts)."""
     if rule is None:

@@ -119,28 +119,34 @@ class Rule:
     #: The explain templates (``supervision.rules.explain``); empty when not written.
     explain_zh: str = ""
     explain_en: str = ""
-    #: Explanations already rendered, by the matched facts' ``repr``: a queue page
-    #: shows the same rule over similar facts row after row, and rendering a sandboxed
-    #: template costs far more than the lookup. Not part of the rule's identity.
-    _explained: dict[str, dict[str, str] | tuple[str, str]] = field(
+    #: Explanations already rendered, by the matched facts' ``repr`` or their stored JSON
+    #: text: a queue page shows the same rule over similar facts row after row, and
+    #: rendering a sandboxed template costs far more than the lookup. Not part of the
+    #: rule's identity.
+    _explained: dict[tuple[bool, str], dict[str, str] | tuple[str, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
     def explain(self, matched: Any) -> dict[str, str] | None:
         """The finding in words, ``{"zh", "en"}`` (plain text), over its matched facts as
-        stored; None when the rule has no template. Raises ``ExplainError``.
+        stored, or over their JSON text as stored (a ``str``: the review queue reads the
+        column as text and it is decoded only when no explanation is remembered for it,
+        since decoding and keying 50 rows cost more than rendering the rest of a page);
+        None when the rule has no template. Raises ``ExplainError``.
 
-        The result is remembered per rule, keyed by the facts' ``repr``: for the JSON
-        values stored facts are made of, equal text means equal facts (a different key
-        order only misses), and the rule's templates, ``when`` and parameters are fixed
-        for the life of this object. ``repr`` costs a third of a sorted ``json.dumps``."""
+        The result is remembered per rule, keyed by that text or by the facts' ``repr``:
+        for the JSON values stored facts are made of, equal text means equal facts (a
+        different key order only misses), and the rule's templates, ``when`` and
+        parameters are fixed for the life of this object. ``repr`` costs a third of a
+        sorted ``json.dumps``."""
         if not self.explain_zh:
             return None
-        key = repr(matched)
+        as_text = isinstance(matched, str)
+        key = (as_text, matched if as_text else repr(matched))
         known = self._explained.get(key)
         if known is None:
             try:
-                known = self._render_explain(matched)
+                known = self._render_explain(json.loads(matched) if as_text else matched)
             except ExplainError as exc:
                 known = (exc.zh, exc.en)
             if len(self._explained) >= _EXPLAINED_PER_RULE:
