@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,7 +47,14 @@ from supervision.checks.selection import (
     stale_entities,
 )
 from supervision.checks.workers import CHUNK, ChunkPool, Plan, evaluate_all
-from supervision.db import Database, busy_is_an_error, hold_write, table_of, upsert_insert
+from supervision.db import (
+    Database,
+    busy_is_an_error,
+    hold_write,
+    refresh_statistics,
+    table_of,
+    upsert_insert,
+)
 from supervision.db.bulk import DriverStatement
 from supervision.errors import ConflictError, SupervisionError
 from supervision.models import CheckRun, Entity
@@ -177,6 +185,8 @@ class _Writer:
         self.summary = summary
         self.now = now
         self.run_id = summary.run_id
+        #: Rows written per table (``refresh_statistics`` at the end of the run).
+        self.written: Counter[str] = Counter()
 
     def apply(self, out: ChunkOutcome) -> None:
         s = self.summary
@@ -248,6 +258,9 @@ class _Writer:
         )  # fmt: skip
         if out.drops:
             conn.execute(delete(_T).where(_T.c.uscc.in_(out.drops)))
+        self.written[_F.name] += len(out.new) + len(out.changed) + len(out.gone)
+        self.written[_S.name] += len(out.states)
+        self.written[_T.name] += len(out.templates) + len(out.drops)
         s.new += len(out.new)
         s.unchanged += len(out.same)
         s.updated += len(out.changed)
@@ -509,6 +522,9 @@ def _run(
         summary.cures_proposed = propose_cures(
             conn, as_of=plan.as_of, calendar=plan.calendar, now=started
         )
+        # PostgreSQL: a first full run writes millions of rows the next run and the
+        # review queue read; they plan with fresh statistics, not autovacuum's later ones.
+        refresh_statistics(conn, writer.written)
         summary.seconds = time.perf_counter() - t0
         _finish_run(conn, summary)
     return summary

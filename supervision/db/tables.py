@@ -1,10 +1,11 @@
 """Table helpers shared by every writer: dialect-neutral upserts, a table of a model,
-UTF-8 bytes straight from the database, bulk-load index drops, the write hold that
-stamps rows, and a busy database as a clear error."""
+UTF-8 bytes straight from the database, bulk-load index drops, fresh planner statistics
+after a bulk write, the write hold that stamps rows, and a busy database as a clear
+error."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -63,6 +64,52 @@ def _utf8_bytes_default(element: utf8_bytes, compiler: Any, **kw: Any) -> str:
 @compiles(utf8_bytes, "sqlite")
 def _utf8_bytes_sqlite(element: utf8_bytes, compiler: Any, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
+
+
+#: PostgreSQL's autovacuum defaults (``autovacuum_analyze_threshold`` and
+#: ``autovacuum_analyze_scale_factor``): a table is analysed again once more rows than
+#: this changed, plus this share of the rows it held.
+ANALYZE_THRESHOLD = 50
+ANALYZE_SCALE_FACTOR = 0.1
+
+
+def needs_statistics(changed: int, known_rows: float) -> bool:
+    """Whether ``changed`` written rows make a table's planner statistics stale, by
+    autovacuum's own rule; ``known_rows`` is the row count the planner last recorded
+    (``pg_class.reltuples``; negative: the table was never analysed)."""
+    if changed <= 0:
+        return False
+    if known_rows < 0:
+        return True
+    return changed > ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * known_rows
+
+
+def refresh_statistics(conn: Connection, changed: Mapping[str, int]) -> list[str]:
+    """After a bulk write on PostgreSQL, ``ANALYZE`` (in the caller's transaction, so the
+    statistics commit or roll back with the rows) each table whose changed rows pass
+    ``needs_statistics``; returns the tables analysed. Nothing on SQLite.
+
+    Autovacuum would analyse such a table too, but a minute or more later, and never
+    where it is switched off: the statement right after a bulk load plans without them.
+    Measured on a 2.6M-entity province loaded in bulk: the incremental check's read of
+    the changed entities' records (``uscc IN`` 1,000 values, an index range each) became
+    a sequential scan of 18M records per chunk, 38 s against 9 s with statistics.
+    ``ANALYZE`` samples a fixed number of rows, about a second on such a table."""
+    if conn.dialect.name != "postgresql":
+        return []
+    wanted = [name for name, n in changed.items() if n > 0]
+    if not wanted:
+        return []
+    found = conn.execute(
+        text("SELECT relname, reltuples FROM pg_class WHERE oid = ANY(CAST(:names AS regclass[]))"),
+        {"names": wanted},
+    )
+    known = {str(name): float(rows) for name, rows in found}
+    due = [name for name in wanted if needs_statistics(changed[name], known.get(name, -1.0))]
+    if due:
+        quote = conn.dialect.identifier_preparer.quote
+        conn.exec_driver_sql("ANALYZE " + ", ".join(quote(name) for name in due))
+    return due
 
 
 def drop_plain_indexes(conn: Connection, table: str) -> list[str]:

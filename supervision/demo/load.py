@@ -30,7 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 
 from supervision import pools
-from supervision.db import Database, drop_plain_indexes, table_of
+from supervision.db import Database, drop_plain_indexes, refresh_statistics, table_of
 from supervision.db.bulk import DriverStatement
 from supervision.demo.province import DemoProvince, DemoStats, Row
 from supervision.errors import SupervisionError
@@ -308,6 +308,7 @@ def load_demo(
             _write_in_process(writer, province, advance)
         for statement in rebuild:
             conn.exec_driver_sql(statement)
+        refresh_statistics(conn, writer.counts)  # PostgreSQL: the next step plans with them
         if database.is_sqlite:
             # The default cache again: the pooled connection would keep its 256 MB for
             # the rest of the process (the demo's draw, check and publish).

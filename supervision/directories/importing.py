@@ -36,7 +36,7 @@ from sqlmodel import Session
 
 from supervision import clock, pools, trail
 from supervision.credit.classes import ClassGuard
-from supervision.db import Database, busy_is_an_error, hold_write
+from supervision.db import Database, busy_is_an_error, hold_write, refresh_statistics
 from supervision.directories.kinds import Kind, kind_spec, map_headers
 from supervision.directories.report import ImportRejected, ImportReport, RowError, write_rejects
 from supervision.directories.rows import validate_block, validate_rows
@@ -236,6 +236,7 @@ def _import_sheet(
         report.errors.sort(key=lambda e: e.row)
         if report.errors and not skip_invalid:
             raise ImportRejected(path.name, report.errors)  # rolls the transaction back
+        refresh_statistics(conn, {writer.table.name: report.added + report.updated})
         report.rejected = len(run.rejected)
         if writer.guard is not None:
             report.kept = writer.guard.kept
