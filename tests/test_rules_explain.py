@@ -194,9 +194,9 @@ def test_a_remembered_explanation_is_what_rendering_gives(
                 for lang, template in (("zh", rule.explain_zh), ("en", rule.explain_en))
             }
         except ExplainError as exc:
-            for given in (matched, json.dumps(matched, ensure_ascii=False)):
+            for facts_or_text in (matched, json.dumps(matched, ensure_ascii=False)):
                 with pytest.raises(ExplainError) as again:
-                    rule.explain(given)
+                    rule.explain(facts_or_text)
                 assert (again.value.zh, again.value.en) == (exc.zh, exc.en)
             continue
         got = rule.explain(matched)
