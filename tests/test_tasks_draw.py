@@ -170,6 +170,7 @@ def _dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         "task_population",
         "draw_pick",
         "task_eligibility",
+        "task_eligible_inspector",
         "assignment",
     ]
     with db.engine.connect() as conn:
@@ -612,6 +613,70 @@ def test_fairness_report(db: Database, province: dict[str, Any]) -> None:
     inspectors = {cert for (_, dept), certs in eligible.items() if dept == "SJ" for cert in certs}
     assert sum(hist.values()) == len(inspectors) and inspectors
     assert report["exclusions"] == {"status:注销": 1}
+
+
+def _eligible_inspectors(conn: Any, code: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(what the draw summed up, what the eligibility itself says) for one task."""
+    kept = conn.execute(
+        text("SELECT department_code, cert_no FROM task_eligible_inspector WHERE task_code = :c"),
+        {"c": code},
+    ).all()
+    derived = conn.execute(
+        text("SELECT DISTINCT department_code, cert_no FROM task_eligibility WHERE task_code = :c"),
+        {"c": code},
+    ).all()
+    assert len(kept) == len(set(kept))
+    return set(map(tuple, kept)), set(map(tuple, derived))
+
+
+def test_eligible_inspectors_are_the_eligibility_summed_up(
+    db: Database, province: dict[str, Any], db_url: str
+) -> None:
+    """The fairness report reads each department's eligible inspectors from what the draw
+    wrote beside the eligibility (a DISTINCT over the eligibility took 10 s at a province's
+    size). Both must name the same inspectors, for a joint task too, and migration 0026 must
+    fill them in for tasks drawn before it."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from supervision.db import alembic_config, make_engine
+
+    single = _task(db)
+    joint = _task(db, code="联合〔2026〕2号", departments=["SJ", "SW"], items=["SJ-01", "SW-01"])
+    for code in (single, joint):
+        with db.session() as session:
+            commit_task(session, code=code)
+        with db.session() as session:
+            draw_task(session, code=code, seed=SEED)
+    with db.engine.connect() as conn:
+        for code in (single, joint):
+            kept, derived = _eligible_inspectors(conn, code)
+            assert kept == derived and kept
+        joint_inspectors = _eligible_inspectors(conn, joint)[1]
+    assert {d for d, _ in joint_inspectors} == {"SJ", "SW"}
+    with db.session() as session:
+        report = fairness_report(session, code=joint)
+    for dept in ("SJ", "SW"):  # every eligible inspector counted once, idle ones under "0"
+        assert sum(report["load_histogram"][dept].values()) == len(
+            {c for d, c in joint_inspectors if d == dept}
+        )
+    before = _dump(db)
+    db.dispose()
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0025")
+        with engine.connect() as conn:
+            assert "task_eligible_inspector" not in inspect(conn).get_table_names()
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+    finally:
+        engine.dispose()
+    upgraded = Database(db_url)
+    try:
+        assert _dump(upgraded) == before  # the backfill wrote exactly what the draws had
+    finally:
+        upgraded.dispose()
 
 
 def test_cli_walkthrough(cli: Any, db_url: str, province_cli: None, tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration's revision. If it lags behind a new migration, start-up only
 #: gets slower (Alembic is consulted every time); tests/test_db.py catches that.
-SCHEMA_HEAD = "0025"
+SCHEMA_HEAD = "0026"
 
 
 def database_url(explicit: str | None = None) -> str:

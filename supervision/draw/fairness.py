@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from supervision.draw.population import exclusion_label
 from supervision.draw.service import stored_picks
 from supervision.draw.tasks import get_task, not_drawn_note
-from supervision.models import Assignment, TaskEligibility, TaskStratum
+from supervision.models import Assignment, TaskEligibleInspector, TaskStratum
 
 __all__ = ["fairness_report"]
 
@@ -39,13 +39,13 @@ def fairness_report(session: Session, *, code: str) -> dict[str, Any]:
     loads: dict[str, Counter[str]] = defaultdict(Counter)
     for a in session.exec(select(Assignment).where(Assignment.task_code == code)):
         loads[a.department_code][a.cert_no] += 1
-    # The inspectors eligible somewhere, per department, counted by the database: the task's
-    # eligibility has a row per (entity, department, inspector), millions in a province.
+    # The inspectors eligible somewhere, per department, as the draw summed them up (the
+    # eligibility itself has a row per entity, department and inspector: millions).
     eligible_by_department: dict[str, set[str]] = defaultdict(set)
     for dept, cert_no in session.exec(
-        select(TaskEligibility.department_code, TaskEligibility.cert_no)
-        .where(TaskEligibility.task_code == code)
-        .distinct()
+        select(TaskEligibleInspector.department_code, TaskEligibleInspector.cert_no).where(
+            TaskEligibleInspector.task_code == code
+        )
     ):
         eligible_by_department[dept].add(cert_no)
     histogram: dict[str, dict[str, int]] = {}

@@ -51,6 +51,7 @@ from supervision.models import (
     Inspector,
     Task,
     TaskEligibility,
+    TaskEligibleInspector,
     TaskPopulation,
     TaskStatus,
     TaskStratum,
@@ -386,7 +387,8 @@ def _append_records(
     eligible: Mapping[Slot, list[str]],
     matches: list[Match],
 ) -> None:
-    """Write the draw's picks, eligibility and assignments, 20,000 rows per statement.
+    """Write the draw's picks, eligibility (with its eligible inspectors per department) and
+    assignments, 20,000 rows per statement.
 
     Rows are made as they are written: the eligibility has a row per (entity, department,
     inspector), hundreds of thousands for a province's task (as a list of dicts at once it
@@ -399,6 +401,13 @@ def _append_records(
         {"task_code": code, "uscc": uscc, "department_code": dept, "cert_no": cert}
         for (uscc, dept), certs in eligible.items()
         for cert in certs
+    )
+    # The eligibility summed up: who is eligible somewhere, per department (fairness report).
+    inspector_rows = (
+        {"task_code": code, "department_code": dept, "cert_no": cert}
+        for dept, cert in sorted(
+            {(dept, cert) for (_, dept), certs in eligible.items() for cert in certs}
+        )
     )
     assignment_rows = (
         {
@@ -413,6 +422,7 @@ def _append_records(
     tables: list[tuple[Any, Iterator[dict[str, Any]]]] = [
         (DrawPick, pick_rows),
         (TaskEligibility, eligibility_rows),
+        (TaskEligibleInspector, inspector_rows),
         (Assignment, assignment_rows),
     ]
     for model, rows in tables:
