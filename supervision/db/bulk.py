@@ -12,12 +12,15 @@ every type but JSON, whose processor writes None as the JSON text ``null``; the 
 writers' JSON columns are NOT NULL, so a None there is refused rather than stored so.
 
 PostgreSQL keeps Core's executemany (psycopg pipelines it); callers choose by
-``conn.dialect.paramstyle == "qmark"``.
+``conn.dialect.paramstyle == "qmark"``. Rows that are only ever appended, plain values in
+key order, can go through ``append_rows`` instead: ``COPY … FROM STDIN`` on PostgreSQL (the
+draw's millions of eligibility rows: a pipelined INSERT per row cost about 25 µs of the
+writer's time each), the compiled statement here on SQLite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from itertools import repeat
 from typing import Any
@@ -25,7 +28,9 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
 
-__all__ = ["DriverStatement", "processed"]
+from supervision.batches import batched
+
+__all__ = ["DriverStatement", "append_rows", "processed"]
 
 Processor = Callable[[Any], Any]
 
@@ -111,3 +116,39 @@ class DriverStatement:
         """Execute the statement once per row (nothing for no rows)."""
         if rows:
             conn.exec_driver_sql(self.sql, self.parameters(rows, constants))
+
+
+def append_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    chunk: int = 20_000,
+) -> int:
+    """Insert ``rows`` (tuples of plain values: text, numbers, dates) into ``columns`` of
+    ``table`` in the connection's transaction; returns how many.
+
+    PostgreSQL: one ``COPY … FROM STDIN``, values adapted by psycopg as it adapts
+    parameters. SQLite: the compiled statement, ``chunk`` rows per executemany. Either way
+    the rows are consumed as they are sent, so a generator holds one chunk at most.
+    """
+    if conn.dialect.name == "postgresql":
+        from psycopg import sql
+
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        written = 0
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+        return written
+    statement = DriverStatement(table.insert(), table, columns, conn.dialect)
+    written = 0
+    for batch in batched(rows, chunk):
+        statement.run(conn, batch)
+        written += len(batch)
+    return written

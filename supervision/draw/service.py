@@ -17,12 +17,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from supervision import clock, trail
-from supervision.batches import batched
 from supervision.canonical import canonical_json
+from supervision.db.bulk import append_rows
 from supervision.draw import beacon
 from supervision.draw.matching import (
     REGION_PREFIX,
@@ -388,46 +387,41 @@ def _append_records(
     matches: list[Match],
 ) -> None:
     """Write the draw's picks, eligibility (with its eligible inspectors per department) and
-    assignments, 20,000 rows per statement.
+    assignments, by ``append_rows`` (COPY on PostgreSQL).
 
     Rows are made as they are written: the eligibility has a row per (entity, department,
-    inspector), hundreds of thousands for a province's task (as a list of dicts at once it
-    was most of the draw's memory)."""
+    inspector), millions for a province's task (as a list of dicts at once it was most of
+    the draw's memory). Each table's rows go in its primary key's order: the eligibility's
+    key index outgrows the database's buffers at a province's size, and rows in drawn
+    (random) order would put each insert on a random leaf page of it."""
     pick_rows = (
-        {"task_code": code, "uscc": p.id, "stratum": p.stratum, "ticket": p.ticket, "rank": p.rank}
-        for p in picks
+        (code, p.id, p.stratum, p.ticket, p.rank) for p in sorted(picks, key=lambda p: p.id)
     )
     eligibility_rows = (
-        {"task_code": code, "uscc": uscc, "department_code": dept, "cert_no": cert}
-        for (uscc, dept), certs in eligible.items()
-        for cert in certs
+        (code, uscc, dept, cert)
+        for (uscc, dept) in sorted(eligible)
+        for cert in sorted(eligible[(uscc, dept)])
     )
     # The eligibility summed up: who is eligible somewhere, per department (fairness report).
     inspector_rows = (
-        {"task_code": code, "department_code": dept, "cert_no": cert}
+        (code, dept, cert)
         for dept, cert in sorted(
             {(dept, cert) for (_, dept), certs in eligible.items() for cert in certs}
         )
     )
-    assignment_rows = (
-        {
-            "task_code": code,
-            "uscc": m.entity_id,
-            "department_code": m.department,
-            "cert_no": m.inspector_id,
-            "cost": m.cost,
-        }
-        for m in matches
+    assignment_rows = (  # Match orders by (entity, department, inspector, cost): the key's
+        (code, m.entity_id, m.department, m.inspector_id, m.cost) for m in sorted(matches)
     )
-    tables: list[tuple[Any, Iterator[dict[str, Any]]]] = [
-        (DrawPick, pick_rows),
-        (TaskEligibility, eligibility_rows),
-        (TaskEligibleInspector, inspector_rows),
-        (Assignment, assignment_rows),
+    key = ("task_code", "uscc", "department_code", "cert_no")
+    tables: list[tuple[Any, tuple[str, ...], Iterator[tuple[Any, ...]]]] = [
+        (DrawPick, ("task_code", "uscc", "stratum", "ticket", "rank"), pick_rows),
+        (TaskEligibility, key, eligibility_rows),
+        (TaskEligibleInspector, ("task_code", "department_code", "cert_no"), inspector_rows),
+        (Assignment, (*key, "cost"), assignment_rows),
     ]
-    for model, rows in tables:
-        for batch in batched(rows, 20_000):
-            session.connection().execute(insert(model), batch)
+    conn = session.connection()
+    for model, columns, rows in tables:
+        append_rows(conn, model.__table__, columns, rows)
 
 
 # --------------------------------------------------------------------------- stored draw
