@@ -1,5 +1,6 @@
-"""SQLite's bulk fast path (``supervision.db.bulk``): what the driver stores is what Core
-would store, value for value, whatever repeats across rows and calls."""
+"""The bulk writers (``supervision.db.bulk``): SQLite's fast path and ``append_rows`` (COPY
+on PostgreSQL) store what Core would store, value for value, whatever repeats across rows
+and calls."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -21,9 +23,11 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
+    select,
 )
 
-from supervision.db.bulk import DriverStatement
+from supervision.db import Database
+from supervision.db.bulk import DriverStatement, append_rows
 
 COLUMNS = ("id", "day", "at", "flag", "n", "code", "doc")
 
@@ -127,3 +131,71 @@ def test_a_statement_whose_parameters_come_in_another_order_is_refused() -> None
     engine = create_engine("sqlite://")
     with pytest.raises(RuntimeError, match="unexpected parameter order"):
         DriverStatement(table.insert(), table, tuple(reversed(COLUMNS)), engine.dialect)
+
+
+# --------------------------------------------------------------------------- append_rows
+def _append_tables() -> tuple[Table, Table]:
+    """Two tables alike: one written by ``append_rows``, one by Core's insert."""
+    metadata = MetaData()
+
+    def table(name: str) -> Table:
+        return Table(
+            name,
+            metadata,
+            Column("id", Integer, primary_key=True, autoincrement=False),
+            Column("code", String(64)),
+            Column("cost", BigInteger),
+            Column("day", Date),
+        )
+
+    return table("append_copy"), table("append_core")
+
+
+# Text that COPY's text format must escape: tabs, new lines, backslashes, its NULL marker.
+texts = (
+    st.lists(
+        st.sampled_from(["a", "蒙", "\t", "\n", "\r", "\\", "N", "\\N", "'", '"', ",", " "]),
+        max_size=8,
+    ).map("".join)
+    | st.none()
+)
+append_row = st.tuples(
+    texts,
+    st.integers(min_value=-(2**62), max_value=2**62) | st.none(),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)) | st.none(),
+)
+
+
+def test_append_rows_stores_what_core_stores_and_nothing_on_rollback(db: Database) -> None:
+    """COPY on PostgreSQL, the compiled statement on SQLite: the same rows as Core's insert
+    stores, any text included; in the caller's transaction, so a failure after it (as a
+    draw that fails later) leaves no row."""
+    copied, core = _append_tables()
+    copied.metadata.create_all(db.engine)
+    columns = ("id", "code", "cost", "day")
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(append_row, max_size=30), st.integers(min_value=1, max_value=7))
+    def check(rows: list[tuple[Any, ...]], chunk: int) -> None:
+        numbered = [(n, *row) for n, row in enumerate(rows)]
+        with db.engine.begin() as conn:
+            conn.execute(copied.delete())
+            conn.execute(core.delete())
+            written = append_rows(conn, copied, columns, iter(numbered), chunk=chunk)
+            if numbered:
+                conn.execute(core.insert(), [dict(zip(columns, r, strict=True)) for r in numbered])
+        assert written == len(numbered)
+        with db.engine.connect() as conn:
+            got = conn.execute(select(copied).order_by(copied.c.id)).all()
+            want = conn.execute(select(core).order_by(core.c.id)).all()
+        assert [tuple(r) for r in got] == [tuple(r) for r in want] == numbered
+
+    check()
+    with db.engine.connect() as conn:
+        before = conn.execute(select(copied).order_by(copied.c.id)).all()
+    with pytest.raises(RuntimeError, match="later"), db.engine.begin() as conn:
+        conn.execute(copied.delete())
+        append_rows(conn, copied, columns, [(10**6, "甲", 2**40, dt.date(2026, 1, 1))])
+        raise RuntimeError("a later step fails")
+    with db.engine.connect() as conn:  # the delete and the append rolled back together
+        assert conn.execute(select(copied).order_by(copied.c.id)).all() == before
