@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from factories import (
     make_uscc,
     write_json,
 )
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Connection, func, inspect, select, text, update
 
 from supervision.accounts.users import add_user
 from supervision.db import Database
@@ -615,6 +616,28 @@ def test_fairness_report(db: Database, province: dict[str, Any]) -> None:
     assert report["exclusions"] == {"status:注销": 1}
 
 
+def _down_and_up_again(
+    db_url: str, revision: str, while_down: Callable[[Connection], None]
+) -> Database:
+    """Downgrade the (disposed) database to ``revision``, run ``while_down`` on it, upgrade
+    it to the head again and open it."""
+    from alembic import command
+
+    from supervision.db import alembic_config, make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), revision)
+        with engine.connect() as conn:
+            while_down(conn)
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+    finally:
+        engine.dispose()
+    return Database(db_url)
+
+
 def _eligible_inspectors(conn: Any, code: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     """(what the draw summed up, what the eligibility itself says) for one task."""
     kept = conn.execute(
@@ -636,11 +659,6 @@ def test_eligible_inspectors_are_the_eligibility_summed_up(
     wrote beside the eligibility (a DISTINCT over the eligibility took 10 s at a province's
     size). Both must name the same inspectors, for a joint task too, and migration 0026 must
     fill them in for tasks drawn before it."""
-    from alembic import command
-    from sqlalchemy import inspect
-
-    from supervision.db import alembic_config, make_engine
-
     single = _task(db)
     joint = _task(db, code="联合〔2026〕2号", departments=["SJ", "SW"], items=["SJ-01", "SW-01"])
     for code in (single, joint):
@@ -662,17 +680,11 @@ def test_eligible_inspectors_are_the_eligibility_summed_up(
         )
     before = _dump(db)
     db.dispose()
-    engine = make_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0025")
-        with engine.connect() as conn:
-            assert "task_eligible_inspector" not in inspect(conn).get_table_names()
-        with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "head")
-    finally:
-        engine.dispose()
-    upgraded = Database(db_url)
+
+    def while_down(conn: Connection) -> None:
+        assert "task_eligible_inspector" not in inspect(conn).get_table_names()
+
+    upgraded = _down_and_up_again(db_url, "0025", while_down)
     try:
         assert _dump(upgraded) == before  # the backfill wrote exactly what the draws had
     finally:
@@ -752,11 +764,6 @@ def test_migration_0018_keeps_old_tasks_in_the_full_layout(
 ) -> None:
     """A task drawn before 0018 (USCC population files) is "full" after the upgrade and
     verifies exactly as committed; 0018 downgrades cleanly."""
-    from alembic import command
-    from sqlalchemy import inspect
-
-    from supervision.db import alembic_config, make_engine
-
     code = _task(db, disclosure="full")
     with db.session() as session:
         commit_task(session, code=code)
@@ -764,19 +771,13 @@ def test_migration_0018_keeps_old_tasks_in_the_full_layout(
         draw_task(session, code=code, seed=SEED)
     before = _dump(db)
     db.dispose()
-    engine = make_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0018-1")  # the revision before 0018
-        with engine.connect() as conn:
-            assert "disclosure" not in {c["name"] for c in inspect(conn).get_columns("task")}
-            columns = {c["name"] for c in inspect(conn).get_columns("task_population")}
-            assert not {"salt", "pseudonym"} & columns
-        with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "head")
-    finally:
-        engine.dispose()
-    upgraded = Database(db_url)
+
+    def while_down(conn: Connection) -> None:
+        assert "disclosure" not in {c["name"] for c in inspect(conn).get_columns("task")}
+        columns = {c["name"] for c in inspect(conn).get_columns("task_population")}
+        assert not {"salt", "pseudonym"} & columns
+
+    upgraded = _down_and_up_again(db_url, "0018-1", while_down)  # the revision before 0018
     try:
         assert _dump(upgraded) == before
         with upgraded.session() as session:
